@@ -1,0 +1,774 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration suite: runs the real mdctl against real processes (tests/target-threads) and
+ * judges the dumps with readers we did not write: Breakpad's minidump_stackwalk and
+ * minidump_dump, lldb, and the kernel's own view of the target in /proc. Every test checks
+ * what a user would check: the right threads in the right functions, the right names and build
+ * ids, the right exit codes, no stray files, and a target that keeps running. Tests must never
+ * leave a process behind: targets and temporary folders are cleaned up at exit even when a
+ * check fails (set IT_KEEP=1 to keep the folders for a post-mortem).
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "integration-util.h"
+
+#define MDCTL_TIMEOUT_MS     60000 /* ms one mdctl run may take, 512 threads included */
+#define TOOL_TIMEOUT_MS      120000 /* ms for minidump_stackwalk, minidump_dump and lldb */
+#define PING_TIMEOUT_MS      5000  /* ms the target has to answer "ping" */
+#define STOP_WAIT_MS         10000 /* ms to wait until mdctl has stopped the target */
+#define STALL_EXIT_MS        1500  /* MDCTL_TEST_STALL_MS for the "target exits" test */
+#define STALL_SIGNAL_MS      2000  /* MDCTL_TEST_STALL_MS for the signal tests */
+#define INTO_STALL_MS        200   /* ms to wait after the stop before acting in the stall */
+#define SIGNAL_EXIT_MAX_MS   1000  /* ms mdctl may take to exit after SIGINT/SIGTERM */
+#define CHURN_RUNS           20    /* back-to-back dumps of the churning target */
+#define DEFAULT_WORKERS      6     /* worker threads of the standard target */
+#define LARGE_WORKERS        512   /* worker threads of the large target */
+#define NOBODY_ID            65534 /* uid and gid of "nobody" on Debian */
+#define EXIT_NO_PROCESS      3     /* mdctl exit codes, from the CLI contract */
+#define EXIT_PERMISSION      4
+#define EXIT_TARGET_EXITED   5
+#define EXIT_OUTPUT          6
+#define MAX_CLEANUPS         16    /* targets or folders one test registers for cleanup */
+
+/* Cleanup at exit: Check (fork mode) ends a failing test with exit(), so this is the one place
+ * that runs on every path. A target is killed (SIGKILL works on a stopped one too). */
+static pid_t cleanup_pids[MAX_CLEANUPS];
+static char *cleanup_dirs[MAX_CLEANUPS];
+static bool cleanup_registered;
+
+static void cleanup_at_exit(void)
+{
+	const char *keep = getenv("IT_KEEP");
+
+	for (size_t i = 0; i < MAX_CLEANUPS; i++) {
+		if (cleanup_pids[i] > 0) {
+			kill(cleanup_pids[i], SIGKILL);
+			waitpid(cleanup_pids[i], NULL, 0);
+		}
+		if (cleanup_dirs[i] && !(keep && *keep == '1'))
+			it_rmtree(cleanup_dirs[i]);
+	}
+}
+
+static void register_cleanup(pid_t pid, char *dir)
+{
+	if (!cleanup_registered) {
+		atexit(cleanup_at_exit);
+		cleanup_registered = true;
+	}
+	for (size_t i = 0; i < MAX_CLEANUPS; i++) {
+		if (pid && !cleanup_pids[i]) {
+			cleanup_pids[i] = pid;
+			return;
+		}
+		if (dir && !cleanup_dirs[i]) {
+			cleanup_dirs[i] = dir;
+			return;
+		}
+	}
+	ck_abort_msg("too many cleanups registered");
+}
+
+static struct it_target start_target(const char *const *args)
+{
+	struct it_target t;
+	int r = it_target_start(args, &t);
+
+	ck_assert_msg(r == 0, "target-threads did not start: %s", strerror(-r));
+	register_cleanup(t.pid, NULL);
+	return t;
+}
+
+static char *tempdir(mode_t mode)
+{
+	char *dir = it_tempdir(mode);
+
+	register_cleanup(0, dir);
+	return dir;
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+	char *p;
+
+	ck_assert(asprintf(&p, "%s/%s", dir, name) > 0);
+	return p;
+}
+
+/* Runs `mdctl dump PID --direct -o OUT --json [extra]` with extra environment. */
+static void mdctl_dump(pid_t pid, const char *out, const char *extra, const char *const *env,
+		       struct it_result *ret)
+{
+	char pidbuf[16];
+	const char *argv[] = {it_env("MDCTL"), "dump", pidbuf, "--direct", "-o", out, "--json",
+			      extra, NULL};
+	int r;
+
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
+	r = it_run(argv, env, MDCTL_TIMEOUT_MS, ret);
+	ck_assert_msg(r == 0, "cannot run mdctl: %s", strerror(-r));
+}
+
+static struct it_proc mdctl_dump_spawn(pid_t pid, const char *out, const char *const *env)
+{
+	static char pidbuf[16];
+	const char *argv[] = {it_env("MDCTL"), "dump", pidbuf, "--direct", "-o", out, "--json",
+			      NULL};
+	struct it_proc p;
+	int r;
+
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
+	r = it_spawn(argv, env, &p);
+	ck_assert_msg(r == 0, "cannot run mdctl: %s", strerror(-r));
+	return p;
+}
+
+static json_t *parse_json(const struct it_result *res, const char *what)
+{
+	json_error_t err;
+	json_t *j = json_loads(res->out, 0, &err);
+
+	ck_assert_msg(j && json_is_object(j), "%s: stdout is not one JSON object (%s): [%s]", what,
+		      err.text, res->out);
+	return j;
+}
+
+static json_int_t json_int_member(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	ck_assert_msg(json_is_integer(v), "JSON member %s is missing or not an integer", key);
+	return json_integer_value(v);
+}
+
+static void assert_exit(const struct it_result *res, int code, const char *what)
+{
+	ck_assert_msg(res->exited && res->code == code, "%s: expected exit %d, got %s; stderr: [%s]",
+		      what, code, it_result_status(res), res->err);
+}
+
+/* The target must be running (no task stopped), keep all its worker threads and answer. */
+static void assert_target_healthy(struct it_target *t, unsigned workers, const char *when)
+{
+	char state = 0;
+	pid_t stopped = it_stopped_task(t->pid, &state);
+	int alive;
+
+	ck_assert_msg(stopped == 0, "%s: task %d of the target is left stopped (State %c)", when,
+		      (int)stopped, state);
+	alive = it_target_ping(t, PING_TIMEOUT_MS);
+	ck_assert_msg(alive >= 0, "%s: the target does not answer: %s", when, strerror(-alive));
+	ck_assert_msg((unsigned)alive == workers, "%s: %d of %u worker threads alive", when, alive,
+		      workers);
+}
+
+/* The park function a task of the target sits in, from its name: the main thread parks in
+ * park_main, "worker-alpha" and "w12-epsilon" in park_alpha and park_epsilon. */
+static void expected_park(pid_t pid, pid_t tid, char *buf, size_t size)
+{
+	char comm[32];
+	const char *dash;
+
+	if (tid == pid) {
+		snprintf(buf, size, "park_main");
+		return;
+	}
+	ck_assert_msg(it_task_comm(pid, tid, comm, sizeof(comm)) == 0, "no comm for task %d",
+		      (int)tid);
+	dash = strrchr(comm, '-');
+	ck_assert_msg(dash, "task %d has an unexpected name \"%s\"", (int)tid, comm);
+	snprintf(buf, size, "park_%s", dash + 1);
+}
+
+/* A frame's function matches when it is the name itself or the name followed by "(". */
+static bool function_is(const char *func, size_t len, const char *want)
+{
+	size_t n = strlen(want);
+
+	return len >= n && strncmp(func, want, n) == 0 && (len == n || func[n] == '(');
+}
+
+/* Checks with minidump_stackwalk (and symbols from dump_syms) that every thread of the target
+ * has its known park function somewhere in its stack. */
+static void assert_stacks(pid_t pid, const char *dump, const char *symroot)
+{
+	char *tool = it_tool("minidump_stackwalk");
+	const char *argv[] = {tool, "-m", dump, symroot, NULL};
+	uint32_t *dump_tids = NULL;
+	pid_t *tids = NULL;
+	struct it_result res;
+	int n_dump, n_tasks, added;
+	bool *found;
+
+	added = it_make_symbols(dump, symroot);
+	ck_assert_msg(added >= 2, "dump_syms gave symbols for %d modules; want the target and libc",
+		      added);
+	n_dump = it_dump_tids(dump, &dump_tids);
+	n_tasks = it_tasks(pid, &tids);
+	ck_assert_msg(n_dump == n_tasks, "minidump_dump lists %d threads, /proc %d", n_dump,
+		      n_tasks);
+	ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &res), 0);
+	assert_exit(&res, 0, "minidump_stackwalk -m");
+	found = calloc((size_t)n_dump, sizeof(*found));
+	ck_assert(found);
+
+	/* Frame lines: thread-index|frame|module|function|file|line|offset. */
+	for (char *line = strtok(res.out, "\n"); line; line = strtok(NULL, "\n")) {
+		char want[64], *func, *end;
+		int idx, frame;
+
+		if (sscanf(line, "%d|%d|", &idx, &frame) != 2 || idx < 0 || idx >= n_dump)
+			continue;
+		func = strchr(line, '|');
+		func = func ? strchr(func + 1, '|') : NULL;
+		func = func ? strchr(func + 1, '|') : NULL;
+		if (!func)
+			continue;
+		func++;
+		end = strchr(func, '|');
+		expected_park(pid, (pid_t)dump_tids[idx], want, sizeof(want));
+		if (function_is(func, end ? (size_t)(end - func) : strlen(func), want))
+			found[idx] = true;
+	}
+	for (int i = 0; i < n_dump; i++) {
+		char want[64];
+
+		expected_park(pid, (pid_t)dump_tids[i], want, sizeof(want));
+		ck_assert_msg(found[i], "thread %d (tid %u): %s not in its stack", i, dump_tids[i],
+			      want);
+	}
+	free(found);
+	free(tids);
+	free(dump_tids);
+	it_result_done(&res);
+	free(tool);
+}
+
+/* A dump of a fresh standard target, shared by the checks of test case 1. */
+struct dumped {
+	struct it_target target;
+	char *dir;
+	char *dump;
+	json_t *json;
+	pid_t *tids; /* /proc/PID/task right before the dump */
+	int n_tids;
+};
+
+static struct dumped dump_standard_target(void)
+{
+	struct dumped d = {0};
+	struct it_result res;
+
+	d.target = start_target(NULL);
+	d.dir = tempdir(0700);
+	d.dump = path_in(d.dir, "target.dmp");
+	d.n_tids = it_tasks(d.target.pid, &d.tids);
+	ck_assert_int_eq(d.n_tids, DEFAULT_WORKERS + 1);
+	mdctl_dump(d.target.pid, d.dump, NULL, NULL, &res);
+	assert_exit(&res, 0, "mdctl dump");
+	d.json = parse_json(&res, "mdctl dump --json");
+	it_result_done(&res);
+	return d;
+}
+
+START_TEST(test_dump_json_and_file)
+{
+	struct dumped d = dump_standard_target();
+	struct stat st;
+	json_t *streams, *errors, *s;
+	json_int_t suspended, duration;
+	size_t i;
+
+	ck_assert_msg(stat(d.dump, &st) == 0, "no dump at %s", d.dump);
+	ck_assert_msg(S_ISREG(st.st_mode), "the dump is not a regular file");
+	ck_assert_msg((st.st_mode & 07777) == 0600, "the dump has mode %04o, want 0600",
+		      (unsigned)(st.st_mode & 07777));
+	ck_assert_msg(it_dir_count(d.dir) == 1, "the output folder holds %d entries, want 1",
+		      it_dir_count(d.dir));
+
+	ck_assert_str_eq(json_string_value(json_object_get(d.json, "path")), d.dump);
+	ck_assert_int_eq(json_int_member(d.json, "pid"), d.target.pid);
+	ck_assert_int_eq(json_int_member(d.json, "bytes"), st.st_size);
+	ck_assert_int_eq(json_int_member(d.json, "threads"), DEFAULT_WORKERS + 1);
+	/* The target binary, libc, ld.so and the vdso at least. */
+	ck_assert_int_ge(json_int_member(d.json, "modules"), 3);
+	duration = json_int_member(d.json, "duration_ms");
+	suspended = json_int_member(d.json, "suspended_ms");
+	ck_assert_msg(suspended >= 0 && suspended <= duration,
+		      "suspended_ms %lld does not fit in duration_ms %lld", (long long)suspended,
+		      (long long)duration);
+	ck_assert_msg(json_is_false(json_object_get(d.json, "partial")),
+		      "a dump of a healthy target is marked partial");
+
+	streams = json_object_get(d.json, "streams");
+	ck_assert_msg(json_is_array(streams) && json_array_size(streams) > 0, "no streams listed");
+	json_array_foreach(streams, i, s)
+	{
+		const char *name = json_string_value(json_object_get(s, "name"));
+		const char *status = json_string_value(json_object_get(s, "status"));
+
+		ck_assert_msg(name && status, "stream %zu lacks a name or status", i);
+		ck_assert_msg(json_is_integer(json_object_get(s, "type")) &&
+				      json_is_integer(json_object_get(s, "bytes")),
+			      "stream %s lacks a type or byte count", name);
+		ck_assert_msg(strcmp(status, "ok") == 0 || strcmp(status, "partial") == 0 ||
+				      strcmp(status, "skipped") == 0,
+			      "stream %s has status \"%s\" in a dump of a healthy target", name, status);
+		ck_assert_msg(json_integer_value(json_object_get(s, "bytes")) < st.st_size,
+			      "stream %s claims more bytes than the file has", name);
+	}
+	errors = json_object_get(d.json, "errors");
+	ck_assert_msg(json_is_array(errors), "no errors array");
+
+	/* The file is a minidump, and the target is running, complete and answering. */
+	{
+		char magic[4];
+		int fd = open(d.dump, O_RDONLY);
+
+		ck_assert(fd >= 0);
+		ck_assert_int_eq(read(fd, magic, 4), 4);
+		close(fd);
+		ck_assert_msg(memcmp(magic, "MDMP", 4) == 0, "the dump does not start with MDMP");
+	}
+	{
+		pid_t *after = NULL;
+		int n = it_tasks(d.target.pid, &after);
+
+		ck_assert_int_eq(n, d.n_tids);
+		ck_assert_msg(memcmp(after, d.tids, (size_t)n * sizeof(*after)) == 0,
+			      "the target's threads changed across the dump");
+		free(after);
+	}
+	assert_target_healthy(&d.target, DEFAULT_WORKERS, "after the dump");
+	json_decref(d.json);
+}
+END_TEST
+
+START_TEST(test_dump_stackwalk)
+{
+	struct dumped d = dump_standard_target();
+	char *symroot = path_in(d.dir, "symbols");
+
+	assert_stacks(d.target.pid, d.dump, symroot);
+	assert_target_healthy(&d.target, DEFAULT_WORKERS, "after the dump");
+	json_decref(d.json);
+}
+END_TEST
+
+START_TEST(test_dump_minidump_dump)
+{
+	struct dumped d = dump_standard_target();
+	char *tool = it_tool("minidump_dump");
+	const char *argv[] = {tool, d.dump, NULL};
+	struct it_result res;
+
+	ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &res), 0);
+	ck_assert_msg(!strstr(res.out, "ERROR") && !strstr(res.err, "ERROR"),
+		      "minidump_dump reports errors: [%s]", res.err);
+	assert_exit(&res, 0, "minidump_dump");
+	it_result_done(&res);
+	json_decref(d.json);
+}
+END_TEST
+
+START_TEST(test_dump_lldb)
+{
+	struct dumped d = dump_standard_target();
+	const char *argv[] = {"lldb", "--batch", "-c", d.dump, "-o", "thread list", NULL};
+	struct it_result res;
+
+	ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &res), 0);
+	assert_exit(&res, 0, "lldb thread list");
+	for (int i = 0; i < d.n_tids; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "tid = %d,", (int)d.tids[i]);
+		ck_assert_msg(strstr(res.out, want), "lldb does not list tid %d: [%s]",
+			      (int)d.tids[i], res.out);
+	}
+	it_result_done(&res);
+	json_decref(d.json);
+}
+END_TEST
+
+START_TEST(test_dump_inspect)
+{
+	struct dumped d = dump_standard_target();
+	const char *argv[] = {it_env("MDCTL"), "inspect", d.dump, "--json", NULL};
+	const char *target_bin = it_env("TARGET_THREADS");
+	struct it_result res;
+	json_t *j, *threads, *modules, *t, *m;
+	char build_id[128];
+	bool module_found = false;
+	size_t i;
+
+	ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &res), 0);
+	assert_exit(&res, 0, "mdctl inspect --json");
+	j = parse_json(&res, "mdctl inspect --json");
+
+	/* Threads: the same tids as /proc/PID/task, each with the kernel's name for it. */
+	threads = json_object_get(j, "threads");
+	ck_assert_msg(json_is_array(threads), "inspect lists no threads");
+	ck_assert_int_eq(json_array_size(threads), (size_t)d.n_tids);
+	json_array_foreach(threads, i, t)
+	{
+		json_int_t tid = json_int_member(t, "tid");
+		const char *name = json_string_value(json_object_get(t, "name"));
+		char comm[32];
+		bool listed = false;
+
+		for (int k = 0; k < d.n_tids; k++)
+			listed |= d.tids[k] == tid;
+		ck_assert_msg(listed, "inspect lists tid %lld, which the target does not have",
+			      (long long)tid);
+		for (size_t k = 0; k < i; k++)
+			ck_assert_msg(json_integer_value(json_object_get(
+					      json_array_get(threads, k), "tid")) != tid,
+				      "inspect lists tid %lld twice", (long long)tid);
+		ck_assert_int_eq(it_task_comm(d.target.pid, (pid_t)tid, comm, sizeof(comm)), 0);
+		ck_assert_msg(name && strcmp(name, comm) == 0,
+			      "tid %lld is named \"%s\" in the dump, \"%s\" by the kernel",
+			      (long long)tid, name ? name : "(none)", comm);
+	}
+
+	/* Modules: the target binary with its GNU build id as the code id. */
+	ck_assert_int_eq(it_build_id(target_bin, build_id, sizeof(build_id)), 0);
+	modules = json_object_get(j, "modules");
+	ck_assert_msg(json_is_array(modules), "inspect lists no modules");
+	json_array_foreach(modules, i, m)
+	{
+		const char *name = json_string_value(json_object_get(m, "name"));
+		const char *code_id = json_string_value(json_object_get(m, "code_id"));
+		const char *base = name ? strrchr(name, '/') : NULL;
+
+		base = base ? base + 1 : name;
+		if (!base || strcmp(base, "target-threads") != 0)
+			continue;
+		module_found = true;
+		ck_assert_msg(code_id && strcasecmp(code_id, build_id) == 0,
+			      "module %s has code id %s; readelf says the build id is %s", name,
+			      code_id ? code_id : "(none)", build_id);
+	}
+	ck_assert_msg(module_found, "the target binary is not in the module list");
+	json_decref(j);
+	it_result_done(&res);
+	json_decref(d.json);
+}
+END_TEST
+
+/* 2. An existing output file is kept without --force and replaced with it. */
+START_TEST(test_existing_output)
+{
+	static const char keep[] = "not a dump; keep me\n";
+	struct it_target t = start_target(NULL);
+	char *dir = tempdir(0700);
+	char *out = path_in(dir, "exists.dmp");
+	struct it_result res;
+	struct stat st;
+	char *text;
+	FILE *f = fopen(out, "we");
+
+	ck_assert(f && fputs(keep, f) >= 0 && fclose(f) == 0);
+	mdctl_dump(t.pid, out, NULL, NULL, &res);
+	assert_exit(&res, EXIT_OUTPUT, "mdctl dump onto an existing file");
+	it_result_done(&res);
+	text = it_read_file(out, NULL);
+	ck_assert_msg(text && strcmp(text, keep) == 0, "the existing file was changed");
+	free(text);
+	ck_assert_msg(it_dir_count(dir) == 1, "a temporary file was left: %d entries",
+		      it_dir_count(dir));
+	assert_target_healthy(&t, DEFAULT_WORKERS, "after the refused dump");
+
+	mdctl_dump(t.pid, out, "--force", NULL, &res);
+	assert_exit(&res, 0, "mdctl dump --force");
+	it_result_done(&res);
+	text = it_read_file(out, NULL);
+	ck_assert_msg(text && memcmp(text, "MDMP", 4) == 0, "--force did not replace the file");
+	free(text);
+	ck_assert_int_eq(stat(out, &st), 0);
+	ck_assert_msg((st.st_mode & 07777) == 0600, "the replaced file has mode %04o",
+		      (unsigned)(st.st_mode & 07777));
+	ck_assert_int_eq(it_dir_count(dir), 1);
+	assert_target_healthy(&t, DEFAULT_WORKERS, "after the forced dump");
+}
+END_TEST
+
+/* 3. A pid with no process behind it. */
+START_TEST(test_no_such_process)
+{
+	char *dir = tempdir(0700);
+	char *out = path_in(dir, "none.dmp");
+	char pidtext[16];
+	struct it_result res;
+	pid_t gone = fork();
+
+	/* A child that has exited and been reaped leaves a pid that is free right now. */
+	ck_assert(gone >= 0);
+	if (gone == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(gone, NULL, 0), gone);
+	mdctl_dump(gone, out, NULL, NULL, &res);
+	assert_exit(&res, EXIT_NO_PROCESS, "mdctl dump of a missing pid");
+	snprintf(pidtext, sizeof(pidtext), "%d", (int)gone);
+	ck_assert_msg(strstr(res.err, pidtext) && strcasestr(res.err, "no such process"),
+		      "the message does not say which process is missing: [%s]", res.err);
+	ck_assert_int_eq(it_dir_count(dir), 0);
+	it_result_done(&res);
+}
+END_TEST
+
+/* 4. The target is killed while mdctl holds it stopped: exit 5, and a readable partial dump. */
+START_TEST(test_target_exits)
+{
+	struct it_target t = start_target(NULL);
+	char *dir = tempdir(0700);
+	char *out = path_in(dir, "partial.dmp");
+	char stall[64];
+	const char *env[] = {stall, NULL};
+	char *tool = it_tool("minidump_dump");
+	const char *argv[] = {tool, out, NULL};
+	struct it_result res, dump;
+	struct it_proc p;
+	json_t *j;
+
+	snprintf(stall, sizeof(stall), "MDCTL_TEST_STALL_MS=%d", STALL_EXIT_MS);
+	p = mdctl_dump_spawn(t.pid, out, env);
+	ck_assert_msg(it_wait_stopped(t.pid, t.pid, STOP_WAIT_MS) == 0,
+		      "mdctl never stopped the target");
+	usleep(INTO_STALL_MS * 1000);
+	ck_assert_int_eq(kill(t.pid, SIGKILL), 0);
+	ck_assert_int_eq(it_wait(&p, MDCTL_TIMEOUT_MS, &res), 0);
+	it_target_kill(&t);
+	assert_exit(&res, EXIT_TARGET_EXITED, "mdctl dump of a target killed in the stall");
+	j = parse_json(&res, "mdctl dump --json (target exited)");
+	ck_assert_msg(json_is_true(json_object_get(j, "partial")), "the dump is not marked partial");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "path")), out);
+	ck_assert_msg(access(out, F_OK) == 0, "no partial dump was written");
+	ck_assert_int_eq(it_dir_count(dir), 1);
+
+	/* "Readable": minidump_dump gets through the header and directory (it may still count
+	 * streams the vanished target could not provide). */
+	ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &dump), 0);
+	ck_assert_msg(dump.exited, "minidump_dump %s on the partial dump", it_result_status(&dump));
+	ck_assert_msg(strstr(dump.out, "MDRawHeader") && !strstr(dump.err, "Read() failed"),
+		      "minidump_dump cannot read the partial dump: [%s]", dump.err);
+	it_result_done(&dump);
+	json_decref(j);
+	it_result_done(&res);
+	free(tool);
+}
+END_TEST
+
+/* 5. Threads come and go during every dump. */
+START_TEST(test_thread_churn)
+{
+	static const char *const args[] = {"--churn", "--threads", "4", NULL};
+	struct it_target t = start_target(args);
+	char *dir = tempdir(0700);
+	char *tool = it_tool("minidump_stackwalk");
+
+	for (int run = 0; run < CHURN_RUNS; run++) {
+		char name[32], *out;
+		struct it_result res, walk;
+		char state = 0;
+		pid_t stopped;
+		json_t *j;
+
+		snprintf(name, sizeof(name), "churn-%02d.dmp", run);
+		out = path_in(dir, name);
+		mdctl_dump(t.pid, out, NULL, NULL, &res);
+		stopped = it_stopped_task(t.pid, &state);
+		ck_assert_msg(stopped == 0, "run %d: task %d left stopped (State %c)", run,
+			      (int)stopped, state);
+		assert_exit(&res, 0, "mdctl dump of a churning target");
+		j = parse_json(&res, "mdctl dump --json (churn)");
+		ck_assert_int_ge(json_int_member(j, "threads"), 1 + 4 + 1);
+		json_decref(j);
+		it_result_done(&res);
+
+		const char *argv[] = {tool, out, NULL};
+
+		ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &walk), 0);
+		ck_assert_msg(walk.exited && walk.code == 0,
+			      "run %d: minidump_stackwalk %s: [%s]", run, it_result_status(&walk),
+			      walk.err);
+		ck_assert_msg(strstr(walk.out, "Thread 0"), "run %d: stackwalk shows no threads",
+			      run);
+		it_result_done(&walk);
+		unlink(out);
+		free(out);
+	}
+	assert_target_healthy(&t, 4, "after the churn dumps");
+	free(tool);
+}
+END_TEST
+
+/* 6. nobody may not dump a root process: exit 4 and a message naming what is needed. */
+START_TEST(test_unprivileged)
+{
+	struct it_target t = start_target(NULL);
+	char *dir = tempdir(0777);
+	char *bindir = path_in(dir, "bin"), *outdir = path_in(dir, "out");
+	char *bin = path_in(bindir, "mdctl"), *out = path_in(outdir, "denied.dmp");
+	char uid_arg[32], gid_arg[32], pidbuf[16];
+	const char *cp[] = {"cp", it_env("MDCTL"), bin, NULL};
+	struct it_result res;
+
+	ck_assert_msg(geteuid() == 0, "this test needs root (it runs mdctl as nobody)");
+	/* The binary and the output folder must be reachable by nobody. */
+	ck_assert_int_eq(mkdir(bindir, 0755), 0);
+	ck_assert_int_eq(mkdir(outdir, 0777), 0);
+	ck_assert_int_eq(chmod(outdir, 0777), 0);
+	ck_assert_int_eq(it_run(cp, NULL, TOOL_TIMEOUT_MS, &res), 0);
+	assert_exit(&res, 0, "cp mdctl");
+	it_result_done(&res);
+	ck_assert_int_eq(chmod(bin, 0755), 0);
+
+	snprintf(uid_arg, sizeof(uid_arg), "--reuid=%d", NOBODY_ID);
+	snprintf(gid_arg, sizeof(gid_arg), "--regid=%d", NOBODY_ID);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)t.pid);
+	const char *argv[] = {"setpriv", uid_arg, gid_arg, "--clear-groups", bin, "dump", pidbuf,
+			      "--direct", "-o", out, "--json", NULL};
+
+	ck_assert_int_eq(it_run(argv, NULL, MDCTL_TIMEOUT_MS, &res), 0);
+	assert_exit(&res, EXIT_PERMISSION, "mdctl dump as nobody");
+	ck_assert_msg(strstr(res.err, "CAP_SYS_PTRACE") || strstr(res.err, "root"),
+		      "the message does not say what is needed: [%s]", res.err);
+	ck_assert_msg(it_dir_count(outdir) == 0, "a file was left in the output folder");
+	it_result_done(&res);
+	assert_target_healthy(&t, DEFAULT_WORKERS, "after the refused dump");
+}
+END_TEST
+
+/* 7. SIGINT or SIGTERM while the target is stopped: mdctl gives up at once, cleanly. */
+static void signal_during_dump(int sig)
+{
+	struct it_target t = start_target(NULL);
+	char *dir = tempdir(0700);
+	char *out = path_in(dir, "interrupted.dmp");
+	char stall[64];
+	const char *env[] = {stall, NULL};
+	struct it_result res;
+	struct it_proc p;
+	int64_t sent;
+
+	snprintf(stall, sizeof(stall), "MDCTL_TEST_STALL_MS=%d", STALL_SIGNAL_MS);
+	p = mdctl_dump_spawn(t.pid, out, env);
+	ck_assert_msg(it_wait_stopped(t.pid, t.pid, STOP_WAIT_MS) == 0,
+		      "mdctl never stopped the target");
+	usleep(INTO_STALL_MS * 1000);
+	ck_assert_int_eq(kill(p.pid, sig), 0);
+	sent = it_now_ms();
+	ck_assert_int_eq(it_wait(&p, MDCTL_TIMEOUT_MS, &res), 0);
+	ck_assert_msg(!res.timed_out && !(res.exited && res.code == 0),
+		      "mdctl %s after signal %d; want a failure", it_result_status(&res), sig);
+	ck_assert_msg(res.end_ms - sent <= SIGNAL_EXIT_MAX_MS,
+		      "mdctl took %lld ms to stop after signal %d", (long long)(res.end_ms - sent),
+		      sig);
+	ck_assert_msg(it_dir_count(dir) == 0, "%d files left behind after signal %d",
+		      it_dir_count(dir), sig);
+	assert_target_healthy(&t, DEFAULT_WORKERS, "after the interrupted dump");
+	it_result_done(&res);
+}
+
+START_TEST(test_sigint)
+{
+	signal_during_dump(SIGINT);
+}
+END_TEST
+
+START_TEST(test_sigterm)
+{
+	signal_during_dump(SIGTERM);
+}
+END_TEST
+
+/* 8. A large target: 512 workers, each in its park function. */
+START_TEST(test_large_target)
+{
+	static const char *const args[] = {"--threads", "512", NULL};
+	struct it_target t = start_target(args);
+	char *dir = tempdir(0700);
+	char *out = path_in(dir, "large.dmp");
+	char *symroot = path_in(dir, "symbols");
+	char *tool = it_tool("minidump_stackwalk");
+	const char *argv[] = {tool, out, NULL};
+	struct it_result res;
+	const char *p;
+	int listed = 0;
+	json_t *j;
+
+	mdctl_dump(t.pid, out, NULL, NULL, &res);
+	assert_exit(&res, 0, "mdctl dump of 512 threads");
+	j = parse_json(&res, "mdctl dump --json (512 threads)");
+	ck_assert_int_eq(json_int_member(j, "threads"), LARGE_WORKERS + 1);
+	json_decref(j);
+	it_result_done(&res);
+
+	ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &res), 0);
+	assert_exit(&res, 0, "minidump_stackwalk (512 threads)");
+	for (p = res.out; (p = strstr(p, "\nThread ")); p++)
+		listed++;
+	ck_assert_int_eq(listed, LARGE_WORKERS + 1);
+	it_result_done(&res);
+
+	assert_stacks(t.pid, out, symroot);
+	assert_target_healthy(&t, LARGE_WORKERS, "after the large dump");
+	free(tool);
+}
+END_TEST
+
+static Suite *integration_suite(void)
+{
+	Suite *s = suite_create("integration");
+	TCase *tc;
+
+	tc = tcase_create("dump");
+	tcase_add_test(tc, test_dump_json_and_file);
+	tcase_add_test(tc, test_dump_stackwalk);
+	tcase_add_test(tc, test_dump_minidump_dump);
+	tcase_add_test(tc, test_dump_lldb);
+	tcase_add_test(tc, test_dump_inspect);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_test(tc, test_existing_output);
+	tcase_add_test(tc, test_no_such_process);
+	tcase_add_test(tc, test_unprivileged);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("races");
+	tcase_add_test(tc, test_target_exits);
+	tcase_add_test(tc, test_thread_churn);
+	tcase_add_test(tc, test_sigint);
+	tcase_add_test(tc, test_sigterm);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("large");
+	tcase_add_test(tc, test_large_target);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(integration_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,669 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Process, file and /proc helpers for the integration suite (see integration-util.h). The
+ * suite runs as a Check test in forked mode, so these helpers may abort the test through
+ * ck_abort_msg() when the environment itself is broken (a missing variable), but they never
+ * decide whether mdctl did the right thing. Every child they start is reaped.
+ */
+#include "integration-util.h"
+
+#include <check.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define POLL_SLICE_MS  50   /* ms between checks for a child's exit while reading its output */
+#define DRAIN_AFTER_MS 2000 /* ms to keep reading pipes a grandchild may hold after the exit */
+#define READ_CHUNK     65536 /* bytes per read() from a child's pipe */
+#define STATE_POLL_US  2000 /* us between checks of a task's state */
+#define TOOL_TIMEOUT_MS 120000 /* ms for readelf, dump_syms and minidump_dump */
+#define NFTW_FDS       16   /* file descriptors nftw() may hold open */
+
+int64_t it_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *it_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v)
+		ck_abort_msg("environment variable %s is not set (run the suite through meson test)",
+			     name);
+	return v;
+}
+
+char *it_tool(const char *name)
+{
+	char *path;
+
+	if (asprintf(&path, "%s/%s", it_env("BREAKPAD_TOOLS"), name) < 0)
+		ck_abort_msg("out of memory");
+	return path;
+}
+
+int it_spawn(const char *const *argv, const char *const *env, struct it_proc *ret_proc)
+{
+	int out[2] = {-1, -1}, err[2] = {-1, -1};
+	pid_t pid;
+	int r;
+
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (pid == 0) {
+		/* The suite is single-threaded, so the child may use putenv() and stdio. */
+		int null = open("/dev/null", O_RDONLY);
+
+		if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0 ||
+		    dup2(err[1], STDERR_FILENO) < 0)
+			_exit(126);
+		for (size_t i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		execvp(argv[0], (char *const *)argv);
+		dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	*ret_proc = (struct it_proc){
+		.pid = pid, .out_fd = out[0], .err_fd = err[0], .start_ms = it_now_ms()};
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	return r;
+}
+
+/* Appends what is readable on *fd to the buffer; closes *fd (sets -1) at end of file. */
+static void drain(int *fd, char **buf, size_t *len)
+{
+	char chunk[READ_CHUNK];
+	ssize_t n = read(*fd, chunk, sizeof(chunk));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	if (*len + (size_t)n > IT_OUTPUT_MAX)
+		return; /* keep the first IT_OUTPUT_MAX bytes; the rest is read and dropped */
+	char *grown = realloc(*buf, *len + (size_t)n + 1);
+
+	if (!grown)
+		ck_abort_msg("out of memory");
+	*buf = grown;
+	memcpy(*buf + *len, chunk, (size_t)n);
+	*len += (size_t)n;
+	(*buf)[*len] = '\0';
+}
+
+int it_wait(struct it_proc *p, int timeout_ms, struct it_result *ret_result)
+{
+	struct it_result res = {0};
+	int64_t deadline = p->start_ms + timeout_ms, exited_at = -1;
+	bool reaped = false;
+	int status = 0;
+
+	res.out = calloc(1, 1);
+	res.err = calloc(1, 1);
+	if (!res.out || !res.err)
+		ck_abort_msg("out of memory");
+	for (;;) {
+		struct pollfd fds[2] = {{.fd = p->out_fd, .events = POLLIN},
+					{.fd = p->err_fd, .events = POLLIN}};
+		int64_t now;
+
+		if (!reaped) {
+			pid_t w = waitpid(p->pid, &status, WNOHANG);
+
+			if (w == p->pid) {
+				reaped = true;
+				exited_at = it_now_ms();
+			} else if (w < 0 && errno != EINTR) {
+				return -errno;
+			}
+		}
+		now = it_now_ms();
+		if (reaped && ((p->out_fd < 0 && p->err_fd < 0) || now - exited_at > DRAIN_AFTER_MS))
+			break;
+		if (!reaped && now >= deadline) {
+			kill(p->pid, SIGKILL);
+			res.timed_out = true;
+			deadline = INT64_MAX;
+		}
+		if (poll(fds, 2, POLL_SLICE_MS) > 0) {
+			if (p->out_fd >= 0 && fds[0].revents)
+				drain(&p->out_fd, &res.out, &res.out_len);
+			if (p->err_fd >= 0 && fds[1].revents)
+				drain(&p->err_fd, &res.err, &res.err_len);
+		}
+	}
+	if (p->out_fd >= 0)
+		close(p->out_fd);
+	if (p->err_fd >= 0)
+		close(p->err_fd);
+	p->out_fd = p->err_fd = -1;
+	res.end_ms = exited_at;
+	res.duration = exited_at - p->start_ms;
+	if (WIFEXITED(status)) {
+		res.exited = true;
+		res.code = WEXITSTATUS(status);
+	} else if (WIFSIGNALED(status)) {
+		res.sig = WTERMSIG(status);
+	}
+	*ret_result = res;
+	return 0;
+}
+
+int it_run(const char *const *argv, const char *const *env, int timeout_ms,
+	   struct it_result *ret_result)
+{
+	struct it_proc p;
+	int r = it_spawn(argv, env, &p);
+
+	if (r < 0)
+		return r;
+	return it_wait(&p, timeout_ms, ret_result);
+}
+
+void it_result_done(struct it_result *r)
+{
+	free(r->out);
+	free(r->err);
+	*r = (struct it_result){0};
+}
+
+const char *it_result_status(const struct it_result *r)
+{
+	static char buf[64];
+
+	if (r->timed_out)
+		snprintf(buf, sizeof(buf), "timed out");
+	else if (r->exited)
+		snprintf(buf, sizeof(buf), "exit %d", r->code);
+	else
+		snprintf(buf, sizeof(buf), "signal %d", r->sig);
+	return buf;
+}
+
+/* Reads one line from fd into buf within timeout_ms. Returns its length or -errno. */
+static int read_line(int fd, char *buf, size_t size, int timeout_ms)
+{
+	int64_t deadline = it_now_ms() + timeout_ms;
+	size_t used = 0;
+
+	while (used + 1 < size) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int64_t left = deadline - it_now_ms();
+		ssize_t n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		n = read(fd, buf + used, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		if (buf[used] == '\n')
+			break;
+		used++;
+	}
+	buf[used] = '\0';
+	return (int)used;
+}
+
+int it_target_start(const char *const *args, struct it_target *ret_target)
+{
+	const char *bin = it_env("TARGET_THREADS");
+	const char *argv[32] = {bin};
+	int in[2] = {-1, -1}, out[2] = {-1, -1};
+	char line[64];
+	size_t n = 1;
+	pid_t pid;
+	int r, ready;
+
+	for (size_t i = 0; args && args[i]; i++) {
+		if (n + 1 >= sizeof(argv) / sizeof(argv[0]))
+			return -E2BIG;
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (pid == 0) {
+		if (dup2(in[0], STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0)
+			_exit(126);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	*ret_target = (struct it_target){.pid = pid, .in_fd = in[1], .out_fd = out[0]};
+	r = read_line(out[0], line, sizeof(line), IT_TARGET_READY_MS);
+	if (r >= 0 && (sscanf(line, "ready %d", &ready) != 1 || ready != pid))
+		r = -EPROTO;
+	if (r < 0)
+		it_target_kill(ret_target);
+	return r < 0 ? r : 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+	}
+	return r;
+}
+
+int it_target_ping(struct it_target *t, int timeout_ms)
+{
+	char line[64];
+	unsigned alive;
+	int r;
+
+	if (write(t->in_fd, "ping\n", 5) != 5)
+		return -errno;
+	r = read_line(t->out_fd, line, sizeof(line), timeout_ms);
+	if (r < 0)
+		return r;
+	if (sscanf(line, "pong %u", &alive) != 1)
+		return -EPROTO;
+	return (int)alive;
+}
+
+void it_target_kill(struct it_target *t)
+{
+	if (t->pid > 0) {
+		kill(t->pid, SIGKILL);
+		while (waitpid(t->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		t->pid = 0;
+	}
+	if (t->in_fd >= 0)
+		close(t->in_fd);
+	if (t->out_fd >= 0)
+		close(t->out_fd);
+	t->in_fd = t->out_fd = -1;
+}
+
+char *it_tempdir(mode_t mode)
+{
+	const char *base = getenv("TMPDIR");
+	char *path;
+
+	if (asprintf(&path, "%s/mdctl-it-XXXXXX", base && *base ? base : "/tmp") < 0)
+		ck_abort_msg("out of memory");
+	if (!mkdtemp(path))
+		ck_abort_msg("mkdtemp %s: %s", path, strerror(errno));
+	if (chmod(path, mode) < 0)
+		ck_abort_msg("chmod %s: %s", path, strerror(errno));
+	return path;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path) < 0 ? -1 : 0;
+}
+
+int it_rmtree(const char *path)
+{
+	return nftw(path, rm_entry, NFTW_FDS, FTW_DEPTH | FTW_PHYS) < 0 ? -errno : 0;
+}
+
+int it_dir_count(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+char it_task_state(pid_t pid, pid_t tid)
+{
+	char path[96], line[256];
+	char state = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "State: %c", &state) == 1)
+			break;
+	fclose(f);
+	return state;
+}
+
+pid_t it_stopped_task(pid_t pid, char *ret_state)
+{
+	pid_t *tids = NULL, found = 0;
+	int n = it_tasks(pid, &tids);
+
+	for (int i = 0; i < n && !found; i++) {
+		char s = it_task_state(pid, tids[i]);
+
+		if (s == 't' || s == 'T') {
+			found = tids[i];
+			if (ret_state)
+				*ret_state = s;
+		}
+	}
+	free(tids);
+	return found;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int it_tasks(pid_t pid, pid_t **ret_tids)
+{
+	char path[64];
+	pid_t *tids = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			tids = realloc(tids, cap * sizeof(*tids));
+			if (!tids)
+				ck_abort_msg("out of memory");
+		}
+		tids[n++] = (pid_t)atoi(e->d_name);
+	}
+	closedir(d);
+	qsort(tids, n, sizeof(*tids), cmp_pid);
+	*ret_tids = tids;
+	return (int)n;
+}
+
+int it_task_comm(pid_t pid, pid_t tid, char *buf, size_t size)
+{
+	char path[96];
+	size_t len;
+	char *text = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+	text = it_read_file(path, &len);
+	if (!text)
+		return -errno;
+	if (len && text[len - 1] == '\n')
+		text[--len] = '\0';
+	snprintf(buf, size, "%s", text);
+	free(text);
+	return 0;
+}
+
+int it_wait_stopped(pid_t pid, pid_t tid, int timeout_ms)
+{
+	int64_t deadline = it_now_ms() + timeout_ms;
+
+	while (it_now_ms() < deadline) {
+		char s = it_task_state(pid, tid);
+
+		if (s == 't' || s == 'T')
+			return 0;
+		usleep(STATE_POLL_US);
+	}
+	return -ETIMEDOUT;
+}
+
+char *it_read_file(const char *path, size_t *ret_len)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < READ_CHUNK + 1) {
+			cap = cap ? cap * 2 : READ_CHUNK * 2;
+			char *grown = realloc(buf, cap);
+
+			if (!grown)
+				ck_abort_msg("out of memory");
+			buf = grown;
+		}
+		n = read(fd, buf + len, READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			free(buf);
+			close(fd);
+			errno = e;
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (ret_len)
+		*ret_len = len;
+	return buf;
+}
+
+int it_build_id(const char *path, char *buf, size_t size)
+{
+	const char *argv[] = {"readelf", "-n", path, NULL};
+	struct it_result res;
+	const char *p;
+	int r = it_run(argv, NULL, TOOL_TIMEOUT_MS, &res);
+
+	if (r < 0)
+		return r;
+	p = strstr(res.out, "Build ID: ");
+	if (!res.exited || res.code != 0 || !p) {
+		r = -ENOENT;
+		goto out;
+	}
+	p += strlen("Build ID: ");
+	size_t n = strspn(p, "0123456789abcdef");
+
+	if (n == 0 || n + 1 > size) {
+		r = -ERANGE;
+		goto out;
+	}
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	r = 0;
+out:
+	it_result_done(&res);
+	return r;
+}
+
+/* Runs minidump_dump on a dump and returns its stdout (owned) or NULL. */
+static char *dump_text(const char *dump)
+{
+	char *tool = it_tool("minidump_dump");
+	const char *argv[] = {tool, dump, NULL};
+	struct it_result res;
+	char *text = NULL;
+
+	if (it_run(argv, NULL, TOOL_TIMEOUT_MS, &res) == 0) {
+		if (!res.timed_out) {
+			text = res.out;
+			res.out = NULL;
+		}
+		it_result_done(&res);
+	}
+	free(tool);
+	return text;
+}
+
+int it_dump_tids(const char *dump, uint32_t **ret_tids)
+{
+	char *text = dump_text(dump);
+	uint32_t *tids = NULL;
+	size_t n = 0;
+	bool in_thread = false;
+
+	if (!text)
+		return -EIO;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		unsigned tid;
+
+		/* Thread ids also appear in the thread-name and exception records; only the
+		 * thread_id right after an "MDRawThread" header belongs to the thread list. */
+		if (strcmp(line, "MDRawThread") == 0) {
+			in_thread = true;
+		} else if (in_thread && sscanf(line, " thread_id = 0x%x", &tid) == 1) {
+			tids = realloc(tids, (n + 1) * sizeof(*tids));
+			if (!tids)
+				ck_abort_msg("out of memory");
+			tids[n++] = tid;
+			in_thread = false;
+		}
+	}
+	free(text);
+	*ret_tids = tids;
+	return (int)n;
+}
+
+static int mkdir_p(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			*p = '/';
+			return -errno;
+		}
+		*p = '/';
+	}
+	return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+/* Runs dump_syms on one file and stores its output in the symbol tree. Returns 1 when a
+ * symbol file was written, 0 when dump_syms could not read the file, or -errno. */
+static int symbolize(const char *file, const char *symroot)
+{
+	char *tool = it_tool("dump_syms");
+	const char *argv[] = {tool, file, NULL};
+	char os[32], arch[32], id[64], name[256];
+	char *dir = NULL, *sym = NULL;
+	struct it_result res;
+	FILE *f;
+	int r = it_run(argv, NULL, TOOL_TIMEOUT_MS, &res);
+
+	free(tool);
+	if (r < 0)
+		return r;
+	/* The first line names where the symbols belong: MODULE <os> <arch> <debug-id> <name>. */
+	if (!res.exited || res.code != 0 ||
+	    sscanf(res.out, "MODULE %31s %31s %63s %255[^\n]", os, arch, id, name) != 4) {
+		r = 0;
+		goto out;
+	}
+	if (asprintf(&dir, "%s/%s/%s", symroot, name, id) < 0 ||
+	    asprintf(&sym, "%s/%s.sym", dir, name) < 0)
+		ck_abort_msg("out of memory");
+	r = mkdir_p(dir);
+	if (r < 0)
+		goto out;
+	f = fopen(sym, "we");
+	if (!f) {
+		r = -errno;
+		goto out;
+	}
+	if (fwrite(res.out, 1, res.out_len, f) != res.out_len)
+		r = -EIO;
+	if (fclose(f) != 0 && r >= 0)
+		r = -EIO;
+	if (r >= 0)
+		r = 1;
+out:
+	free(sym);
+	free(dir);
+	it_result_done(&res);
+	return r;
+}
+
+int it_make_symbols(const char *dump, const char *symroot)
+{
+	char *text = dump_text(dump);
+	int added = 0, r = 0;
+
+	if (!text)
+		return -EIO;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		char file[4096];
+		struct stat st;
+
+		if (sscanf(line, " (code_file) = \"%4095[^\"]\"", file) != 1)
+			continue;
+		if (stat(file, &st) < 0 || !S_ISREG(st.st_mode))
+			continue; /* [vdso] and the like have no file to read */
+		r = symbolize(file, symroot);
+		if (r < 0)
+			break;
+		added += r;
+	}
+	free(text);
+	return r < 0 ? r : added;
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers for the integration suite: start the helper target and read its "ready PID" line,
+ * run a command with a timeout while capturing its output, make and remove temporary folders,
+ * read the kernel's view of a process (/proc), build a Breakpad symbol tree for a dump with
+ * dump_syms. These helpers only report; the tests decide what is a failure. Nothing here may
+ * leave a process behind: every spawned child is waited for or killed by its owner.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define IT_TARGET_READY_MS 30000 /* ms a target may take to print "ready PID" */
+#define IT_OUTPUT_MAX      (64u * 1024u * 1024u) /* bytes of stdout or stderr kept per command */
+
+/* A command started with it_spawn(); its stdout and stderr go to pipes read by it_wait(). */
+struct it_proc {
+	pid_t pid;
+	int out_fd;
+	int err_fd;
+	int64_t start_ms; /* monotonic */
+};
+
+/* What a command did. out and err are NUL-terminated (owned; free with it_result_done()). */
+struct it_result {
+	bool exited;    /* exited normally: see code */
+	int code;       /* exit status when exited */
+	int sig;        /* terminating signal when !exited and !timed_out */
+	bool timed_out; /* killed by it_wait() at the deadline */
+	char *out;
+	size_t out_len;
+	char *err;
+	size_t err_len;
+	int64_t end_ms;   /* monotonic time the exit was seen */
+	int64_t duration; /* ms from start to exit */
+};
+
+/* The helper target (tests/target-threads), with its stdin and stdout kept as pipes. */
+struct it_target {
+	pid_t pid;
+	int in_fd;  /* its stdin: write "ping\n"; closing it makes the target exit */
+	int out_fd; /* its stdout: "ready PID", then "pong N" lines */
+};
+
+int64_t it_now_ms(void);
+
+/* Returns the value of a required environment variable; the test fails without it. */
+const char *it_env(const char *name);
+
+/* Returns "$BREAKPAD_TOOLS/<name>" (owned by the caller). */
+char *it_tool(const char *name);
+
+/* Starts argv (argv[0] looked up in PATH) with extra "KEY=VALUE" variables env (NULL-terminated
+ * list, may be NULL), stdin from /dev/null, stdout and stderr to pipes. Returns 0 or -errno. */
+int it_spawn(const char *const *argv, const char *const *env, struct it_proc *ret_proc);
+
+/* Collects a spawned command's output and waits for it to end; after timeout_ms (from its
+ * start) it is killed with SIGKILL and reported as timed out. Returns 0 or -errno. */
+int it_wait(struct it_proc *p, int timeout_ms, struct it_result *ret_result);
+
+/* it_spawn() then it_wait(). */
+int it_run(const char *const *argv, const char *const *env, int timeout_ms,
+	   struct it_result *ret_result);
+
+void it_result_done(struct it_result *r);
+
+/* Describes a result for failure messages ("exit 3", "signal 9", "timed out"); static buffer. */
+const char *it_result_status(const struct it_result *r);
+
+/* Starts TARGET_THREADS with the given arguments (NULL-terminated, may be NULL) and waits for
+ * its "ready PID" line. Returns 0 or -errno (-ETIMEDOUT, -EPROTO for a wrong line). */
+int it_target_start(const char *const *args, struct it_target *ret_target);
+
+/* Sends "ping" and waits for "pong N"; returns N (worker threads alive) or -errno. */
+int it_target_ping(struct it_target *t, int timeout_ms);
+
+/* Kills (SIGKILL) and reaps the target, closes its pipes. Safe to call twice. */
+void it_target_kill(struct it_target *t);
+
+/* Makes a fresh folder under $TMPDIR (or /tmp) with the given mode; returns it (owned). */
+char *it_tempdir(mode_t mode);
+
+/* Removes a folder tree. Returns 0 or -errno. */
+int it_rmtree(const char *path);
+
+/* Number of entries in a folder other than "." and "..", or -errno. */
+int it_dir_count(const char *path);
+
+/* The one-letter State of /proc/PID/task/TID/status (tid == pid for the main thread), or 0
+ * when the task is gone. */
+char it_task_state(pid_t pid, pid_t tid);
+
+/* First task of pid in a stopped state ('t' or 'T'), or 0 when none is stopped. */
+pid_t it_stopped_task(pid_t pid, char *ret_state);
+
+/* Sorted thread ids of /proc/PID/task. Returns the count or -errno; *ret_tids is owned. */
+int it_tasks(pid_t pid, pid_t **ret_tids);
+
+/* /proc/PID/task/TID/comm without the newline. Returns 0 or -errno. */
+int it_task_comm(pid_t pid, pid_t tid, char *buf, size_t size);
+
+/* Waits until task tid of pid is in a stopped state, up to timeout_ms. Returns 0 or
+ * -ETIMEDOUT. */
+int it_wait_stopped(pid_t pid, pid_t tid, int timeout_ms);
+
+/* Reads a whole file; returns the bytes (owned, NUL-terminated) or NULL. */
+char *it_read_file(const char *path, size_t *ret_len);
+
+/* GNU build id of an ELF file as lowercase hex, read with `readelf -n`. Returns 0 or -errno. */
+int it_build_id(const char *path, char *buf, size_t size);
+
+/* Thread ids of a dump in thread-list order, as `minidump_dump` prints them. Returns the
+ * count or -errno; *ret_tids is owned. */
+int it_dump_tids(const char *dump, uint32_t **ret_tids);
+
+/* Runs dump_syms on every module file the dump lists (as `minidump_dump` prints its code
+ * files) that exists on disk and is not yet in symroot, storing each as
+ * <symroot>/<name>/<debug-id>/<name>.sym per the MODULE line dump_syms prints. Returns the
+ * number of symbol files added or -errno. */
+int it_make_symbols(const char *dump, const char *symroot);
