@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Safe creation of dump files: temporary name, 0600, O_EXCL|O_NOFOLLOW, fsync, then an
+ * atomic link (no replace) or rename (replace) to the final name. POSIX calls only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "md-output.h"
+
+#define TMP_TRIES 16 /* attempts at an unused temporary name */
+
+int md_output_open(struct md_output *o, const char *dir)
+{
+	struct timespec ts;
+
+	o->fd = -1;
+	o->tmp_name[0] = '\0';
+	o->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (o->dirfd < 0)
+		return -errno;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (int i = 0; i < TMP_TRIES; i++) {
+		unsigned long salt = (unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 16) ^
+				     (unsigned long)i * 2654435761u;
+
+		snprintf(o->tmp_name, sizeof(o->tmp_name), ".md-%d-%08lx.tmp", (int)getpid(),
+			 salt & 0xFFFFFFFFul);
+		o->fd = openat(o->dirfd, o->tmp_name,
+			       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (o->fd >= 0)
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	{
+		int r = -errno;
+
+		o->tmp_name[0] = '\0';
+		close(o->dirfd);
+		o->dirfd = -1;
+		return r;
+	}
+}
+
+int md_output_check(const struct md_output *o, const char *name, bool replace)
+{
+	struct stat st;
+
+	if (replace)
+		return 0;
+	if (fstatat(o->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return -EEXIST;
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int md_output_commit(struct md_output *o, const char *name, bool replace)
+{
+	int r = 0;
+
+	if (fsync(o->fd) < 0)
+		return -errno;
+	if (replace) {
+		if (renameat(o->dirfd, o->tmp_name, o->dirfd, name) < 0)
+			return -errno;
+	} else {
+		/* link(2) fails with EEXIST instead of replacing: no window for a race */
+		if (linkat(o->dirfd, o->tmp_name, o->dirfd, name, 0) < 0)
+			return -errno;
+		if (unlinkat(o->dirfd, o->tmp_name, 0) < 0)
+			r = -errno;
+	}
+	o->tmp_name[0] = '\0';
+	close(o->fd);
+	o->fd = -1;
+	md_output_abort(o);
+	return r;
+}
+
+void md_output_abort(struct md_output *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
+	if (o->dirfd >= 0 && o->tmp_name[0])
+		unlinkat(o->dirfd, o->tmp_name, 0);
+	o->tmp_name[0] = '\0';
+	if (o->dirfd >= 0)
+		close(o->dirfd);
+	o->dirfd = -1;
+}
+
+int md_output_split_path(const char *path, char *dir, size_t dir_size, char *name,
+			 size_t name_size)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dlen;
+
+	if (!slash) {
+		if (strlen(path) + 1 > name_size || dir_size < 2)
+			return -ENAMETOOLONG;
+		strcpy(dir, ".");
+		strcpy(name, path);
+		return name[0] ? 0 : -EINVAL;
+	}
+	dlen = (size_t)(slash - path);
+	if (dlen == 0)
+		dlen = 1; /* "/file" lives in "/" */
+	if (dlen + 1 > dir_size || strlen(slash + 1) + 1 > name_size)
+		return -ENAMETOOLONG;
+	memcpy(dir, path, dlen);
+	dir[dlen] = '\0';
+	strcpy(name, slash + 1);
+	return name[0] ? 0 : -EINVAL;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small helpers over the snapshot interface shared by every writer and backend.
+ */
+#include <errno.h>
+
+#include "md-snapshot.h"
+
+int md_snapshot_read(struct md_snapshot *s, uint64_t addr, void *buf, size_t len)
+{
+	struct md_mem_range r = {.addr = addr, .len = len, .buf = buf};
+	int ret;
+
+	ret = s->ops->read_ranges(s, &r, 1);
+	if (ret < 0)
+		return ret;
+	if (r.got == 0 && r.err < 0)
+		return r.err;
+	return (int)r.got;
+}
+
+const struct md_mapping *md_snapshot_find_mapping(const struct md_snapshot *s, uint64_t addr)
+{
+	size_t lo = 0, hi = s->n_mappings;
+
+	/* mappings are sorted by start and do not overlap */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct md_mapping *m = &s->mappings[mid];
+
+		if (addr < m->start)
+			hi = mid;
+		else if (addr >= m->end)
+			lo = mid + 1;
+		else
+			return m;
+	}
+	return NULL;
+}

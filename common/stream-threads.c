@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ThreadList writer: one entry per thread whose registers were captured, each with its full
+ * CPU context and the stack from the stack pointer (less the red zone) to the end of its
+ * mapping, capped at stack_max. For the crashing thread the client's context replaces the
+ * backend's, so the dump shows the fault and not the signal handler. Threads without a
+ * context are left out and reported.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "md-streams.h"
+
+int md_context_sp_pc(const struct md_context *ctx, uint64_t *ret_sp, uint64_t *ret_pc)
+{
+	if (ctx->size == sizeof(md_context_amd64) &&
+	    (ctx->u.amd64.context_flags & MD_CONTEXT_CPU_MASK) == MD_CONTEXT_AMD64) {
+		*ret_sp = ctx->u.amd64.rsp;
+		*ret_pc = ctx->u.amd64.rip;
+		return 0;
+	}
+	if (ctx->size == sizeof(md_context_arm64_old) &&
+	    (ctx->u.arm64.context_flags & MD_CONTEXT_ARM64_OLD)) {
+		*ret_sp = ctx->u.arm64.iregs[31];
+		*ret_pc = ctx->u.arm64.pc;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+uint32_t md_red_zone(uint16_t processor_architecture)
+{
+	/* the System V x86_64 ABI lets leaf code use 128 bytes below rsp; aarch64 has none */
+	return processor_architecture == MD_CPU_ARCHITECTURE_AMD64 ? MD_RED_ZONE_AMD64 : 0;
+}
+
+int md_dump_copy_ranges(struct md_dump_ctx *c, const uint64_t *starts, const uint64_t *lens,
+			size_t n, md_memory_descriptor *ret_desc)
+{
+	struct md_mem_range batch[64]; /* ranges per read call; bounded by the scratch buffer too */
+	size_t i = 0;
+
+	while (i < n) {
+		size_t nb = 0, used = 0, first = i;
+		int r;
+
+		while (i < n && nb < sizeof(batch) / sizeof(batch[0])) {
+			size_t len = (size_t)lens[i];
+
+			if (len > MD_READ_BATCH_BYTES)
+				len = MD_READ_BATCH_BYTES; /* callers cap ranges below this */
+			if (nb > 0 && used + len > MD_READ_BATCH_BYTES)
+				break;
+			batch[nb] = (struct md_mem_range){
+				.addr = starts[i], .len = len, .buf = c->scratch + used};
+			used += len;
+			nb++;
+			i++;
+		}
+		r = c->s->ops->read_ranges(c->s, batch, nb);
+		if (r < 0) {
+			for (size_t k = 0; k < nb; k++) {
+				batch[k].got = 0;
+				batch[k].err = r;
+			}
+		}
+		for (size_t k = 0; k < nb; k++) {
+			md_memory_descriptor *d = &ret_desc[first + k];
+			uint32_t rva = 0;
+
+			d->start_of_memory_range = batch[k].addr;
+			d->memory.data_size = 0;
+			d->memory.rva = 0;
+			if (batch[k].got < batch[k].len)
+				md_diag_add(&c->s->diag, MD_DIAG_MEMORY, batch[k].addr,
+					    batch[k].err ? batch[k].err : -EFAULT,
+					    "read %zu of %zu bytes at 0x%llx", batch[k].got,
+					    batch[k].len, (unsigned long long)batch[k].addr);
+			if (batch[k].got == 0)
+				continue;
+			r = md_writer_append(c->w, batch[k].buf, batch[k].got, &rva);
+			if (r < 0)
+				return r;
+			d->memory.data_size = (uint32_t)batch[k].got;
+			d->memory.rva = rva;
+			c->result->memory_ranges++;
+			c->result->memory_bytes += batch[k].got;
+		}
+	}
+	return 0;
+}
+
+/* The range of stack to keep for a thread whose stack pointer is sp. */
+static int stack_range(struct md_dump_ctx *c, uint64_t sp, uint64_t *ret_start, uint64_t *ret_len)
+{
+	const struct md_mapping *m = md_snapshot_find_mapping(c->s, sp);
+	uint64_t start, end;
+
+	if (!m || !(m->prot & MD_PROT_READ))
+		return -EFAULT;
+	start = sp - md_red_zone(c->s->system.processor_architecture);
+	start &= ~(uint64_t)15;
+	if (start < m->start || start > sp)
+		start = m->start;
+	end = m->end;
+	if (end - start > c->stack_max)
+		end = start + c->stack_max;
+	*ret_start = start;
+	*ret_len = end - start;
+	return 0;
+}
+
+int md_stream_thread_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
+			  enum md_stream_status *ret_status)
+{
+	struct md_snapshot *s = c->s;
+	const struct md_crash_info *crash = s->crash;
+	uint64_t *starts = NULL, *lens = NULL;
+	md_memory_descriptor *desc = NULL;
+	size_t *which = NULL, n_stacks = 0;
+	uint32_t list_rva, count = 0, list_size;
+	bool partial = false;
+	int r;
+
+	c->thread_written = calloc(s->n_threads ? s->n_threads : 1, sizeof(bool));
+	c->context_loc = calloc(s->n_threads ? s->n_threads : 1, sizeof(md_location));
+	c->stack = calloc(s->n_threads ? s->n_threads : 1, sizeof(md_memory_descriptor));
+	starts = calloc(s->n_threads ? s->n_threads : 1, sizeof(uint64_t));
+	lens = calloc(s->n_threads ? s->n_threads : 1, sizeof(uint64_t));
+	desc = calloc(s->n_threads ? s->n_threads : 1, sizeof(md_memory_descriptor));
+	which = calloc(s->n_threads ? s->n_threads : 1, sizeof(size_t));
+	if (!c->thread_written || !c->context_loc || !c->stack || !starts || !lens || !desc ||
+	    !which) {
+		r = -ENOMEM;
+		goto out;
+	}
+
+	for (size_t i = 0; i < s->n_threads; i++)
+		if (s->threads[i].context.size > 0)
+			count++;
+	list_size = 4 + count * (uint32_t)sizeof(md_thread);
+	r = md_writer_reserve(c->w, list_size, &list_rva);
+	if (r < 0)
+		goto out;
+	r = md_writer_write_at(c->w, list_rva, &count, sizeof(count));
+	if (r < 0)
+		goto out;
+
+	/* contexts first, collecting the stack ranges to read */
+	for (size_t i = 0; i < s->n_threads; i++) {
+		const struct md_thread_info *t = &s->threads[i];
+		const struct md_context *ctx = &t->context;
+		uint64_t sp = t->sp, pc = t->pc;
+		uint32_t rva;
+
+		if (ctx->size == 0) {
+			partial = true;
+			md_diag_add(&s->diag, MD_DIAG_THREAD, t->tid, t->error ? t->error : -EIO,
+				    "thread %u left out: no registers", t->tid);
+			continue;
+		}
+		if (crash && crash->tid == t->tid && crash->context.size > 0) {
+			ctx = &crash->context;
+			if (md_context_sp_pc(ctx, &sp, &pc) < 0) {
+				ctx = &t->context;
+				sp = t->sp;
+			}
+		}
+		r = md_writer_append(c->w, ctx->u.raw, ctx->size, &rva);
+		if (r < 0)
+			goto out;
+		c->context_loc[i] = (md_location){.data_size = ctx->size, .rva = rva};
+		if (ctx != &t->context)
+			c->crash_context = c->context_loc[i];
+		c->thread_written[i] = true;
+		c->n_written++;
+		c->stack[i].start_of_memory_range = sp;
+		if (stack_range(c, sp, &starts[n_stacks], &lens[n_stacks]) < 0) {
+			partial = true;
+			md_diag_add(&s->diag, MD_DIAG_THREAD, t->tid, -EFAULT,
+				    "thread %u: stack pointer 0x%llx is not in readable memory",
+				    t->tid, (unsigned long long)sp);
+			continue;
+		}
+		which[n_stacks++] = i;
+	}
+
+	r = md_dump_copy_ranges(c, starts, lens, n_stacks, desc);
+	if (r < 0)
+		goto out;
+	for (size_t k = 0; k < n_stacks; k++) {
+		c->stack[which[k]] = desc[k];
+		if (desc[k].memory.data_size == 0)
+			partial = true;
+	}
+
+	/* now the entries, which point at everything written above */
+	{
+		uint32_t idx = 0;
+
+		for (size_t i = 0; i < s->n_threads; i++) {
+			md_thread e;
+
+			if (!c->thread_written[i])
+				continue;
+			memset(&e, 0, sizeof(e));
+			e.thread_id = s->threads[i].tid;
+			e.stack = c->stack[i];
+			e.thread_context = c->context_loc[i];
+			r = md_writer_write_at(c->w, list_rva + 4 + idx * (uint32_t)sizeof(e), &e,
+					       sizeof(e));
+			if (r < 0)
+				goto out;
+			idx++;
+		}
+	}
+	c->result->threads = count;
+	*ret_loc = (md_location){.data_size = list_size, .rva = list_rva};
+	*ret_status = partial ? MD_STREAM_PARTIAL : MD_STREAM_OK;
+	r = 0;
+out:
+	free(which);
+	free(desc);
+	free(lens);
+	free(starts);
+	return r;
+}

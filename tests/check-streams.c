@@ -1,0 +1,652 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of every stream writer, driven by the fake snapshot: each stream is found in the
+ * written file through its directory entry and checked field by field against what the fake
+ * process holds. Parsing here is deliberately by hand (offsets and md-format.h structs), not
+ * through common/md-reader.c, so a shared mistake cannot hide.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fake-snapshot.h"
+#include "md-dump.h"
+
+struct dump {
+	uint8_t *data;
+	size_t len;
+	struct md_dump_result res;
+	int r;
+};
+
+static struct dump write_dump(struct md_snapshot *s, const struct md_dump_options *o)
+{
+	char path[] = "/tmp/check-streams-XXXXXX";
+	struct dump d = {0};
+	struct stat st;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	d.r = md_dump_write(s, fd, o, &d.res);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	d.len = (size_t)st.st_size;
+	d.data = malloc(d.len + 1);
+	ck_assert_int_eq(pread(fd, d.data, d.len, 0), (ssize_t)d.len);
+	close(fd);
+	return d;
+}
+
+/* The stream's location, checked to lie inside the file; NULL data if absent. */
+static const uint8_t *stream(const struct dump *d, uint32_t type, uint32_t *ret_size)
+{
+	md_header h;
+	const uint8_t *found = NULL;
+	int seen = 0;
+
+	memcpy(&h, d->data, sizeof(h));
+	for (uint32_t i = 0; i < h.stream_count; i++) {
+		md_directory e;
+
+		memcpy(&e, d->data + h.stream_directory_rva + i * sizeof(e), sizeof(e));
+		if (e.stream_type == 0) {
+			ck_assert_uint_eq(e.location.data_size, 0);
+			ck_assert_uint_eq(e.location.rva, 0);
+			continue;
+		}
+		ck_assert_uint_le((uint64_t)e.location.rva + e.location.data_size, d->len);
+		ck_assert_uint_eq(e.location.rva % 8, 0);
+		if (e.stream_type == type) {
+			seen++;
+			found = d->data + e.location.rva;
+			*ret_size = e.location.data_size;
+		}
+	}
+	ck_assert_int_le(seen, 1); /* never twice */
+	return found;
+}
+
+static void utf16_to_ascii(const struct dump *d, uint64_t rva, char *out, size_t size)
+{
+	uint32_t len;
+	size_t i;
+
+	ck_assert_uint_le(rva + 4, d->len);
+	memcpy(&len, d->data + rva, 4);
+	ck_assert_uint_eq(len % 2, 0);
+	ck_assert_uint_le(rva + 4 + len + 2, d->len);
+	for (i = 0; i < len / 2 && i + 1 < size; i++) {
+		uint16_t u;
+
+		memcpy(&u, d->data + rva + 4 + 2 * i, 2);
+		out[i] = (char)u;
+	}
+	out[i] = '\0';
+	/* the terminator is present and not counted */
+	ck_assert_uint_eq(d->data[rva + 4 + len], 0);
+	ck_assert_uint_eq(d->data[rva + 4 + len + 1], 0);
+}
+
+static void check_pattern(const struct dump *d, uint64_t addr, const md_location *loc)
+{
+	ck_assert_uint_le((uint64_t)loc->rva + loc->data_size, d->len);
+	for (uint32_t k = 0; k < loc->data_size; k++)
+		if (d->data[loc->rva + k] != fake_byte(addr + k))
+			ck_abort_msg("memory byte at 0x%llx differs",
+				     (unsigned long long)(addr + k));
+}
+
+START_TEST(directory_has_one_slot_per_table_entry)
+{
+	struct fake_options fo = {.n_threads = 4};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct dump d = write_dump(s, NULL);
+	md_header h;
+	uint32_t size;
+
+	ck_assert_int_eq(d.r, 0);
+	memcpy(&h, d.data, sizeof(h));
+	ck_assert_uint_eq(h.signature, MD_SIGNATURE);
+	ck_assert_uint_eq(h.stream_count, d.res.n_streams);
+	ck_assert_uint_eq(d.res.bytes, d.len);
+	/* missing and empty sources leave unused slots, and say so */
+	ck_assert_ptr_null(stream(&d, MD_STREAM_LINUX_LSB_RELEASE, &size));
+	ck_assert_ptr_null(stream(&d, MD_STREAM_LINUX_ENVIRON, &size));
+	ck_assert_ptr_null(stream(&d, MD_STREAM_CRASHPAD_INFO, &size));
+	for (size_t i = 0; i < d.res.n_streams; i++) {
+		const struct md_stream_result *sr = &d.res.streams[i];
+
+		ck_assert_ptr_nonnull(sr->name);
+		if (sr->type == MD_STREAM_LINUX_LSB_RELEASE || sr->type == MD_STREAM_LINUX_ENVIRON)
+			ck_assert_int_eq(sr->status, MD_STREAM_SKIPPED);
+		if (sr->type == MD_STREAM_THREAD_LIST || sr->type == MD_STREAM_SYSTEM_INFO)
+			ck_assert_int_eq(sr->status, MD_STREAM_OK);
+	}
+	free(d.data);
+	fake_snapshot_free(s);
+}
+END_TEST
+
+START_TEST(thread_list_contexts_and_stacks)
+{
+	struct fake_options fo = {.n_threads = 5};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct dump d = write_dump(s, NULL);
+	const uint8_t *p;
+	uint32_t size, count;
+
+	ck_assert_int_eq(d.r, 0);
+	p = stream(&d, MD_STREAM_THREAD_LIST, &size);
+	ck_assert_ptr_nonnull(p);
+	memcpy(&count, p, 4);
+	ck_assert_uint_eq(count, 5);
+	ck_assert_uint_eq(size, 4 + 5 * sizeof(md_thread));
+	ck_assert_uint_eq(d.res.threads, 5);
+	for (uint32_t i = 0; i < count; i++) {
+		md_thread t;
+		md_context_amd64 ctx;
+		uint64_t sp = FAKE_STACK_BASE + i * FAKE_STACK_STEP + FAKE_SP_OFFSET;
+
+		memcpy(&t, p + 4 + i * sizeof(t), sizeof(t));
+		ck_assert_uint_eq(t.thread_id, 4242 + i);
+		ck_assert_uint_eq(t.thread_context.data_size, sizeof(md_context_amd64));
+		ck_assert_uint_eq(t.thread_context.rva % 8, 0);
+		memcpy(&ctx, d.data + t.thread_context.rva, sizeof(ctx));
+		ck_assert_uint_eq(ctx.context_flags, 0x0010000F);
+		ck_assert_uint_eq(ctx.rip, FAKE_PC + i);
+		ck_assert_uint_eq(ctx.rsp, sp);
+		ck_assert_uint_eq(ctx.rax, 0x1111 * (i + 1));
+		/* from the red zone below sp to the end of the stack mapping */
+		ck_assert_uint_eq(t.stack.start_of_memory_range, sp - MD_RED_ZONE_AMD64);
+		ck_assert_uint_eq(t.stack.memory.data_size,
+				  FAKE_STACK_SIZE - FAKE_SP_OFFSET + MD_RED_ZONE_AMD64);
+		check_pattern(&d, t.stack.start_of_memory_range, &t.stack.memory);
+	}
+	free(d.data);
+	fake_snapshot_free(s);
+}
+END_TEST
+
+START_TEST(stack_is_capped)
+{
+	struct fake_options fo = {.n_threads = 1};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct md_dump_options o = {.stack_max = 1024};
+	struct dump d = write_dump(s, &o);
+	const uint8_t *p;
+	uint32_t size;
+	md_thread t;
+
+	ck_assert_int_eq(d.r, 0);
+	p = stream(&d, MD_STREAM_THREAD_LIST, &size);
+	memcpy(&t, p + 4, sizeof(t));
+	ck_assert_uint_eq(t.stack.memory.data_size, 1024);
+	check_pattern(&d, t.stack.start_of_memory_range, &t.stack.memory);
+	free(d.data);
+	fake_snapshot_free(s);
+}
+END_TEST
+
+START_TEST(problems_are_reported_not_fatal)
+{
+	struct fake_options fo = {.n_threads = 4, .unreadable_stacks = true,
+				  .no_context_thread = true};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct dump d = write_dump(s, NULL);
+	const uint8_t *p;
+	uint32_t size, count;
+	json_t *doc, *problems;
+	json_error_t err;
+	bool saw_thread = false, saw_stack = false;
+
+	ck_assert_int_eq(d.r, 0);
+	ck_assert(d.res.partial);
+	p = stream(&d, MD_STREAM_THREAD_LIST, &size);
+	memcpy(&count, p, 4);
+	ck_assert_uint_eq(count, 3); /* the thread without registers is left out */
+	for (uint32_t i = 0; i < count; i++) {
+		md_thread t;
+
+		memcpy(&t, p + 4 + i * sizeof(t), sizeof(t));
+		ck_assert_uint_ne(t.thread_id, 4244);
+		if (t.thread_id == 4243)
+			ck_assert_uint_eq(t.stack.memory.data_size, 0);
+	}
+	for (size_t i = 0; i < d.res.n_streams; i++)
+		if (d.res.streams[i].type == MD_STREAM_THREAD_LIST)
+			ck_assert_int_eq(d.res.streams[i].status, MD_STREAM_PARTIAL);
+	/* the diagnostics stream says what and why, as JSON */
+	p = stream(&d, MD_STREAM_MINIDUMPD_DIAGNOSTICS, &size);
+	ck_assert_ptr_nonnull(p);
+	doc = json_loadb((const char *)p, size, 0, &err);
+	ck_assert_msg(doc != NULL, "diagnostics is not JSON: %s", err.text);
+	problems = json_object_get(doc, "problems");
+	ck_assert(json_is_array(problems));
+	for (size_t i = 0; i < json_array_size(problems); i++) {
+		json_t *e = json_array_get(problems, i);
+		const char *kind = json_string_value(json_object_get(e, "kind"));
+		json_int_t id = json_integer_value(json_object_get(e, "id"));
+
+		if (strcmp(kind, "thread") == 0 && id == 4244)
+			saw_thread = true;
+		if (strcmp(kind, "thread") == 0 && id == 4243)
+			saw_stack = true;
+	}
+	ck_assert(saw_thread);
+	ck_assert(saw_stack);
+	ck_assert(json_is_array(json_object_get(doc, "streams")));
+	json_decref(doc);
+	free(d.data);
+	fake_snapshot_free(s);
+}
+END_TEST
+
+START_TEST(memory_list_repeats_stacks_and_merges_ip_regions)
+{
+	struct fake_options fo = {.n_threads = 3};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct dump d = write_dump(s, NULL);
+	const uint8_t *p, *tl;
+	uint32_t size, tsize, count, tcount;
+	int stacks = 0, ip = 0;
+
+	ck_assert_int_eq(d.r, 0);
+	tl = stream(&d, MD_STREAM_THREAD_LIST, &tsize);
+	memcpy(&tcount, tl, 4);
+	p = stream(&d, MD_STREAM_MEMORY_LIST, &size);
+	ck_assert_ptr_nonnull(p);
+	memcpy(&count, p, 4);
+	ck_assert_uint_eq(size, 4 + count * sizeof(md_memory_descriptor));
+	for (uint32_t i = 0; i < count; i++) {
+		md_memory_descriptor m;
+
+		memcpy(&m, p + 4 + i * sizeof(m), sizeof(m));
+		check_pattern(&d, m.start_of_memory_range, &m.memory);
+		/* no two ranges overlap */
+		for (uint32_t k = 0; k < i; k++) {
+			md_memory_descriptor o;
+
+			memcpy(&o, p + 4 + k * sizeof(o), sizeof(o));
+			ck_assert(m.start_of_memory_range >=
+					  o.start_of_memory_range + o.memory.data_size ||
+				  o.start_of_memory_range >=
+					  m.start_of_memory_range + m.memory.data_size);
+		}
+		for (uint32_t k = 0; k < tcount; k++) {
+			md_thread t;
+
+			memcpy(&t, tl + 4 + k * sizeof(t), sizeof(t));
+			if (t.stack.start_of_memory_range == m.start_of_memory_range) {
+				/* same bytes, stored once */
+				ck_assert_uint_eq(t.stack.memory.rva, m.memory.rva);
+				stacks++;
+			}
+		}
+		if (m.start_of_memory_range == FAKE_PC - MD_IP_CONTEXT) {
+			/* three threads at FAKE_PC, +1, +2: one merged region */
+			ck_assert_uint_eq(m.memory.data_size, 2 * MD_IP_CONTEXT + 2);
+			ip++;
+		}
+	}
+	ck_assert_int_eq(stacks, 3);
+	ck_assert_int_eq(ip, 1);
+	ck_assert_uint_eq(count, 4);
+	free(d.data);
+	fake_snapshot_free(s);
+}
+END_TEST
+
+START_TEST(module_list_names_and_build_ids)
+{
+	struct fake_options fo = {.n_threads = 1};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct dump d = write_dump(s, NULL);
+	const uint8_t *p;
+	uint32_t size, count, sig;
+	md_module m;
+	char name[64];
+
+	ck_assert_int_eq(d.r, 0);
+	p = stream(&d, MD_STREAM_MODULE_LIST, &size);
+	memcpy(&count, p, 4);
+	ck_assert_uint_eq(count, 2);
+	ck_assert_uint_eq(size, 4 + 2 * 108);
+	memcpy(&m, p + 4, sizeof(m));
+	ck_assert_uint_eq(m.base_of_image, FAKE_EXE_BASE);
+	ck_assert_uint_eq(m.size_of_image, FAKE_EXE_SIZE);
+	utf16_to_ascii(&d, m.module_name_rva, name, sizeof(name));
+	ck_assert_str_eq(name, "/usr/bin/fake");
+	ck_assert_uint_eq(m.cv_record.data_size, 24);
+	memcpy(&sig, d.data + m.cv_record.rva, 4);
+	ck_assert_mem_eq(d.data + m.cv_record.rva, "LEpB", 4);
+	ck_assert_mem_eq(d.data + m.cv_record.rva + 4, s->modules[0].id, 20);
+	/* the second entry starts 108 bytes later (not the C struct's padded size) */
+	memcpy(&m, p + 4 + 108, sizeof(m));
+	ck_assert_uint_eq(m.base_of_image, FAKE_LIB_BASE);
+	utf16_to_ascii(&d, m.module_name_rva, name, sizeof(name));
+	ck_assert_str_eq(name, "/usr/lib/libfake.so.1");
+	ck_assert_uint_eq(m.cv_record.data_size, 0);
+	free(d.data);
+	fake_snapshot_free(s);
+}
+END_TEST
+
+START_TEST(exception_for_a_live_dump)
+{
+	struct fake_options fo = {.n_threads = 2};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct dump d = write_dump(s, NULL);
+	const uint8_t *p, *tl;
+	uint32_t size;
+	md_exception_stream e;
+	md_thread t;
+
+	ck_assert_int_eq(d.r, 0);
+	p = stream(&d, MD_STREAM_EXCEPTION, &size);
+	ck_assert_uint_eq(size, 168);
+	memcpy(&e, p, sizeof(e));
+	ck_assert_uint_eq(e.thread_id, 4242);
+	ck_assert_uint_eq(e.exception_record.exception_code, 0xFFFFFFFFu);
+	ck_assert_uint_eq(e.exception_record.exception_address, FAKE_PC);
+	tl = stream(&d, MD_STREAM_THREAD_LIST, &size);
+	memcpy(&t, tl + 4, sizeof(t));
+	ck_assert_uint_eq(e.thread_context.rva, t.thread_context.rva);
+	free(d.data);
+	fake_snapshot_free(s);
+}
+END_TEST
+
+START_TEST(exception_for_a_crash_uses_the_clients_context)
+{
+	struct fake_options fo = {.n_threads = 3};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct md_crash_info crash = {.tid = 4243, .code = 11, .flags = 1, .address = 0x10};
+	uint64_t crash_sp = FAKE_STACK_BASE + FAKE_STACK_STEP + 0xE000;
+	struct dump d;
+	const uint8_t *p, *tl;
+	uint32_t size;
+	md_exception_stream e;
+	md_thread t;
+	md_context_amd64 ctx;
+
+	crash.context.size = sizeof(md_context_amd64);
+	crash.context.u.amd64.context_flags = MD_CONTEXT_AMD64_FULL;
+	crash.context.u.amd64.rip = FAKE_EXE_BASE + 0x2000;
+	crash.context.u.amd64.rsp = crash_sp;
+	s->crash = &crash;
+	d = write_dump(s, NULL);
+	ck_assert_int_eq(d.r, 0);
+	p = stream(&d, MD_STREAM_EXCEPTION, &size);
+	memcpy(&e, p, sizeof(e));
+	ck_assert_uint_eq(e.thread_id, 4243);
+	ck_assert_uint_eq(e.exception_record.exception_code, 11);
+	ck_assert_uint_eq(e.exception_record.exception_flags, 1);
+	ck_assert_uint_eq(e.exception_record.exception_address, 0x10);
+	tl = stream(&d, MD_STREAM_THREAD_LIST, &size);
+	memcpy(&t, tl + 4 + sizeof(t), sizeof(t));
+	ck_assert_uint_eq(t.thread_id, 4243);
+	ck_assert_uint_eq(e.thread_context.rva, t.thread_context.rva);
+	memcpy(&ctx, d.data + t.thread_context.rva, sizeof(ctx));
+	ck_assert_uint_eq(ctx.rip, FAKE_EXE_BASE + 0x2000);
+	/* the stack is taken from the fault's sp, not the signal handler's */
+	ck_assert_uint_eq(t.stack.start_of_memory_range, crash_sp - MD_RED_ZONE_AMD64);
+	free(d.data);
+	s->crash = NULL;
+	fake_snapshot_free(s);
+}
+END_TEST
+
+START_TEST(system_misc_and_breakpad_info)
+{
+	struct fake_options fo = {.n_threads = 1};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct dump d = write_dump(s, NULL);
+	const uint8_t *p;
+	uint32_t size;
+	md_system_info si;
+	md_misc_info mi;
+	md_breakpad_info bi;
+	char csd[128];
+
+	ck_assert_int_eq(d.r, 0);
+	p = stream(&d, MD_STREAM_SYSTEM_INFO, &size);
+	ck_assert_uint_eq(size, 56);
+	memcpy(&si, p, sizeof(si));
+	ck_assert_uint_eq(si.processor_architecture, 9);
+	ck_assert_uint_eq(si.platform_id, 0x8201);
+	ck_assert_uint_eq(si.number_of_processors, 2);
+	ck_assert_uint_eq(si.processor_revision, 0x5504);
+	ck_assert_mem_eq(p + 0x20, "GenuineIntel", 12);
+	utf16_to_ascii(&d, si.csd_version_rva, csd, sizeof(csd));
+	ck_assert_str_eq(csd, "Linux 6.1.0 #1 SMP x86_64");
+	p = stream(&d, MD_STREAM_MISC_INFO, &size);
+	ck_assert_uint_eq(size, 24);
+	memcpy(&mi, p, sizeof(mi));
+	ck_assert_uint_eq(mi.size_of_info, 24);
+	ck_assert_uint_eq(mi.flags1, 3);
+	ck_assert_uint_eq(mi.process_id, 4242);
+	ck_assert_uint_eq(mi.process_create_time, 1700000000);
+	p = stream(&d, MD_STREAM_BREAKPAD_INFO, &size);
+	ck_assert_uint_eq(size, 12);
+	memcpy(&bi, p, sizeof(bi));
+	ck_assert_uint_eq(bi.validity, MD_BREAKPAD_INFO_VALID_REQUESTING_THREAD_ID);
+	ck_assert_uint_eq(bi.requesting_thread_id, 4242);
+	free(d.data);
+	fake_snapshot_free(s);
+}
+END_TEST
+
+START_TEST(thread_names_and_memory_info)
+{
+	struct fake_options fo = {.n_threads = 3};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct dump d = write_dump(s, NULL);
+	const uint8_t *p;
+	uint32_t size, count;
+	md_memory_info_list h;
+
+	ck_assert_int_eq(d.r, 0);
+	p = stream(&d, MD_STREAM_THREAD_NAMES, &size);
+	memcpy(&count, p, 4);
+	ck_assert_uint_eq(count, 3);
+	ck_assert_uint_eq(size, 4 + 12 * 3);
+	for (uint32_t i = 0; i < count; i++) {
+		md_thread_name n;
+		char name[32], want[32];
+
+		memcpy(&n, p + 4 + 12 * i, sizeof(n));
+		ck_assert_uint_eq(n.thread_id, 4242 + i);
+		utf16_to_ascii(&d, n.thread_name_rva, name, sizeof(name));
+		snprintf(want, sizeof(want), "fake-%u", i);
+		ck_assert_str_eq(name, want);
+	}
+	p = stream(&d, MD_STREAM_MEMORY_INFO_LIST, &size);
+	memcpy(&h, p, sizeof(h));
+	ck_assert_uint_eq(h.size_of_header, 16);
+	ck_assert_uint_eq(h.size_of_entry, 48);
+	ck_assert_uint_eq(h.number_of_entries, s->n_mappings);
+	ck_assert_uint_eq(size, 16 + 48 * s->n_mappings);
+	{
+		md_memory_info e;
+
+		memcpy(&e, p + 16, sizeof(e));
+		ck_assert_uint_eq(e.base_address, FAKE_EXE_BASE);
+		ck_assert_uint_eq(e.region_size, FAKE_EXE_SIZE);
+		ck_assert_uint_eq(e.protection, MD_MEMORY_PROTECT_EXECUTE_READ);
+		ck_assert_uint_eq(e.state, MD_MEMORY_STATE_COMMIT);
+		memcpy(&e, p + 16 + 48 * 2, sizeof(e));
+		ck_assert_uint_eq(e.protection, MD_MEMORY_PROTECT_READWRITE);
+	}
+	free(d.data);
+	fake_snapshot_free(s);
+}
+END_TEST
+
+START_TEST(raw_linux_streams_are_byte_for_byte)
+{
+	struct fake_options fo = {.n_threads = 1};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct dump d = write_dump(s, NULL);
+	const uint8_t *p;
+	uint32_t size;
+
+	ck_assert_int_eq(d.r, 0);
+	p = stream(&d, MD_STREAM_LINUX_CMD_LINE, &size);
+	ck_assert_uint_eq(size, 12);
+	ck_assert_mem_eq(p, "fake\0--flag\0", 12);
+	p = stream(&d, MD_STREAM_LINUX_PROC_STATUS, &size);
+	ck_assert_uint_eq(size, strlen("Name:\tfake\nPid:\t4242\n"));
+	ck_assert_mem_eq(p, "Name:\tfake\nPid:\t4242\n", size);
+	p = stream(&d, MD_STREAM_LINUX_AUXV, &size);
+	ck_assert_uint_eq(size, 16);
+	free(d.data);
+	fake_snapshot_free(s);
+}
+END_TEST
+
+START_TEST(annotations_go_to_crashpad_info)
+{
+	struct fake_options fo = {.n_threads = 1};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	const char *keys[] = {"version", "channel"}, *values[] = {"1.2.3", "beta"};
+	struct md_dump_options o = {.annotation_keys = keys, .annotation_values = values,
+				    .n_annotations = 2};
+	struct dump d = write_dump(s, &o);
+	const uint8_t *p;
+	uint32_t size, n;
+	md_crashpad_info ci;
+
+	ck_assert_int_eq(d.r, 0);
+	p = stream(&d, MD_STREAM_CRASHPAD_INFO, &size);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(size, 64);
+	memcpy(&ci, p, sizeof(ci));
+	ck_assert_uint_eq(ci.version, 1);
+	ck_assert_uint_eq(ci.simple_annotations.data_size, 4 + 2 * 8);
+	memcpy(&n, d.data + ci.simple_annotations.rva, 4);
+	ck_assert_uint_eq(n, 2);
+	for (uint32_t i = 0; i < n; i++) {
+		md_simple_string_dictionary_entry e;
+		uint32_t klen, vlen;
+
+		memcpy(&e, d.data + ci.simple_annotations.rva + 4 + 8 * i, sizeof(e));
+		memcpy(&klen, d.data + e.key, 4);
+		memcpy(&vlen, d.data + e.value, 4);
+		ck_assert_uint_eq(klen, strlen(keys[i]));
+		ck_assert_mem_eq(d.data + e.key + 4, keys[i], klen + 1);
+		ck_assert_mem_eq(d.data + e.value + 4, values[i], vlen + 1);
+	}
+	free(d.data);
+	fake_snapshot_free(s);
+}
+END_TEST
+
+START_TEST(vanished_target_gives_a_flagged_partial_dump)
+{
+	struct fake_options fo = {.n_threads = 2, .vanish = true};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct dump d = write_dump(s, NULL);
+	const uint8_t *p;
+	uint32_t size, count;
+
+	ck_assert_int_eq(d.r, 0);
+	ck_assert(d.res.partial);
+	ck_assert(s->target_gone);
+	/* the registers were captured before it died: threads are still listed */
+	p = stream(&d, MD_STREAM_THREAD_LIST, &size);
+	memcpy(&count, p, 4);
+	ck_assert_uint_eq(count, 2);
+	ck_assert_uint_eq(d.data[0], 'M');
+	free(d.data);
+	fake_snapshot_free(s);
+}
+END_TEST
+
+START_TEST(cancel_stops_the_dump)
+{
+	struct fake_options fo = {.n_threads = 1};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	volatile sig_atomic_t cancel = 1;
+	struct md_dump_options o = {.cancel = &cancel};
+	struct dump d = write_dump(s, &o);
+
+	ck_assert_int_eq(d.r, -ECANCELED);
+	/* the header is written last: a cancelled file is never a valid dump */
+	ck_assert(d.len < 4 || memcmp(d.data, "MDMP", 4) != 0);
+	free(d.data);
+	fake_snapshot_free(s);
+}
+END_TEST
+
+START_TEST(full_disk_fails_cleanly)
+{
+	struct fake_options fo = {.n_threads = 64};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct md_dump_result res;
+	int fd = open("/dev/full", O_WRONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(md_dump_write(s, fd, NULL, &res), -ENOSPC);
+	close(fd);
+	fake_snapshot_free(s);
+}
+END_TEST
+
+START_TEST(identifiers_match_breakpad)
+{
+	const uint8_t id[20] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x10, 0x32,
+				0x54, 0x76, 0x98, 0xBA, 0xDC, 0xFE, 0x11, 0x22, 0x33, 0x44};
+	char code[2 * MD_BUILD_ID_MAX + 1], debug[34];
+
+	/* the example in docs/minidump-format.md, section 5 */
+	md_module_code_id(id, sizeof(id), code, sizeof(code));
+	ck_assert_str_eq(code, "0123456789abcdef1032547698badcfe11223344");
+	md_module_debug_id(id, sizeof(id), 0, debug, sizeof(debug));
+	ck_assert_str_eq(debug, "67452301AB89EFCD1032547698BADCFE0");
+	/* shorter ids are zero-padded */
+	md_module_debug_id(id, 4, 0, debug, sizeof(debug));
+	ck_assert_str_eq(debug, "67452301000000000000000000000000" "0");
+}
+END_TEST
+
+static Suite *streams_suite(void)
+{
+	Suite *s = suite_create("streams");
+	TCase *tc = tcase_create("fake");
+
+	tcase_add_test(tc, directory_has_one_slot_per_table_entry);
+	tcase_add_test(tc, thread_list_contexts_and_stacks);
+	tcase_add_test(tc, stack_is_capped);
+	tcase_add_test(tc, problems_are_reported_not_fatal);
+	tcase_add_test(tc, memory_list_repeats_stacks_and_merges_ip_regions);
+	tcase_add_test(tc, module_list_names_and_build_ids);
+	tcase_add_test(tc, exception_for_a_live_dump);
+	tcase_add_test(tc, exception_for_a_crash_uses_the_clients_context);
+	tcase_add_test(tc, system_misc_and_breakpad_info);
+	tcase_add_test(tc, thread_names_and_memory_info);
+	tcase_add_test(tc, raw_linux_streams_are_byte_for_byte);
+	tcase_add_test(tc, annotations_go_to_crashpad_info);
+	tcase_add_test(tc, vanished_target_gives_a_flagged_partial_dump);
+	tcase_add_test(tc, cancel_stops_the_dump);
+	tcase_add_test(tc, full_disk_fails_cleanly);
+	tcase_add_test(tc, identifiers_match_breakpad);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(streams_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
