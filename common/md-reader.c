@@ -19,11 +19,11 @@
 #include "md-dump.h"
 #include "md-reader.h"
 
-#define DIR_ENTRY_SIZE     sizeof(md_directory)     /* 12 bytes per directory entry */
-#define CV_PDB70_MIN       (4u + 16u + 4u + 1u)      /* signature, GUID, age, at least a NUL */
-#define CRASHPAD_INFO_MIN  52u                       /* version 1 without reserved/address_mask */
-#define MISC_INFO_V5_SIZE  1364u                     /* bytes of MINIDUMP_MISC_INFO_5 */
-#define UTF8_REPLACEMENT   "\xEF\xBF\xBD"            /* U+FFFD */
+#define DIR_ENTRY_SIZE    sizeof(md_directory) /* 12 bytes per directory entry */
+#define CV_PDB70_MIN      (4u + 16u + 4u + 1u) /* signature, GUID, age, at least a NUL */
+#define CRASHPAD_INFO_MIN 52u                  /* version 1 without reserved/address_mask */
+#define MISC_INFO_V5_SIZE 1364u                /* bytes of MINIDUMP_MISC_INFO_5 */
+#define UTF8_REPLACEMENT  "\xEF\xBF\xBD"       /* U+FFFD */
 
 /* One allocation owned by the reader; the list is freed at md_reader_free(). */
 struct rd_block {
@@ -57,7 +57,8 @@ struct md_reader {
 
 /* ---- Errors ---- */
 
-static int fail(struct md_reader *r, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct md_reader *r, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(struct md_reader *r, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -69,7 +70,8 @@ static int fail(struct md_reader *r, int err, const char *fmt, ...)
 }
 
 /* Puts a prefix in front of the current message, to say which entry a nested check was for. */
-static int prefix(struct md_reader *r, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int prefix(struct md_reader *r, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int prefix(struct md_reader *r, int err, const char *fmt, ...)
 {
 	char old[MD_READER_ERROR_MAX];
@@ -106,7 +108,7 @@ static int rd_alloc(struct md_reader *r, size_t size, void **ret)
 
 	if (size > MD_READER_ALLOC_MAX || r->charged > MD_READER_ALLOC_MAX - size)
 		return fail(r, -E2BIG, "views would hold more than %u bytes (MD_READER_ALLOC_MAX)",
-			    MD_READER_ALLOC_MAX);
+		            MD_READER_ALLOC_MAX);
 	b = calloc(1, sizeof(*b) + size);
 	if (!b)
 		return fail(r, -ENOMEM, "out of memory for %zu bytes", size);
@@ -136,9 +138,9 @@ static int check_range(struct md_reader *r, uint64_t rva, uint64_t size, const c
 {
 	if (rva > r->size || size > r->size - rva)
 		return fail(r, -EBADMSG,
-			    "%s at rva 0x%llx size 0x%llx runs past end of file (size 0x%llx)", what,
-			    (unsigned long long)rva, (unsigned long long)size,
-			    (unsigned long long)r->size);
+		            "%s at rva 0x%llx size 0x%llx runs past end of file (size 0x%llx)",
+		            what, (unsigned long long)rva, (unsigned long long)size,
+		            (unsigned long long)r->size);
 	return 0;
 }
 
@@ -163,10 +165,10 @@ int md_reader_read(struct md_reader *r, uint64_t rva, void *buf, size_t size)
 			continue;
 		if (n < 0)
 			return fail(r, -errno, "read at rva 0x%llx: %s",
-				    (unsigned long long)(rva + done), strerror(errno));
+			            (unsigned long long)(rva + done), strerror(errno));
 		if (n == 0)
 			return fail(r, -EBADMSG, "file shrank while reading at rva 0x%llx",
-				    (unsigned long long)(rva + done));
+			            (unsigned long long)(rva + done));
 		done += (size_t)n;
 	}
 	return 0;
@@ -180,7 +182,7 @@ static int read_u32(struct md_reader *r, uint64_t rva, uint32_t *ret)
 /* Gives a pointer to size bytes at rva: into the buffer, or into *tofree (malloc'd, read with
  * pread). Callers bound size before they ask. */
 static int rd_map(struct md_reader *r, uint64_t rva, size_t size, const uint8_t **ret,
-		  void **tofree)
+                  void **tofree)
 {
 	uint8_t *p;
 	int ret_err;
@@ -223,28 +225,28 @@ static int parse_directory(struct md_reader *r)
 
 	if (r->size < sizeof(md_header))
 		return fail(r, -EBADMSG, "file is 0x%llx bytes, shorter than the 0x%zx-byte header",
-			    (unsigned long long)r->size, sizeof(md_header));
+		            (unsigned long long)r->size, sizeof(md_header));
 	ret = md_reader_read(r, 0, &r->header, sizeof(r->header));
 	if (ret < 0)
 		return ret;
 	if (r->header.signature != MD_SIGNATURE)
 		return fail(r, -EBADMSG, "bad signature 0x%08x (expected 0x%08x, \"MDMP\")",
-			    r->header.signature, MD_SIGNATURE);
+		            r->header.signature, MD_SIGNATURE);
 	if ((r->header.version & 0xFFFFu) != MD_VERSION)
 		return fail(r, -EBADMSG, "bad version 0x%08x (low 16 bits must be 0x%04x)",
-			    r->header.version, MD_VERSION);
+		            r->header.version, MD_VERSION);
 	n = r->header.stream_count;
 	if (n > MD_READER_STREAMS_MAX)
 		return fail(r, -E2BIG, "%u directory entries exceed the limit of %u", n,
-			    MD_READER_STREAMS_MAX);
+		            MD_READER_STREAMS_MAX);
 	dir_bytes = (uint64_t)n * DIR_ENTRY_SIZE;
 	if (r->header.stream_directory_rva > r->size ||
 	    dir_bytes > r->size - r->header.stream_directory_rva)
 		return fail(r, -EBADMSG,
-			    "stream directory at rva 0x%x with %u entries (0x%llx bytes) runs past "
-			    "end of file (size 0x%llx)",
-			    r->header.stream_directory_rva, n, (unsigned long long)dir_bytes,
-			    (unsigned long long)r->size);
+		            "stream directory at rva 0x%x with %u entries (0x%llx bytes) runs past "
+		            "end of file (size 0x%llx)",
+		            r->header.stream_directory_rva, n, (unsigned long long)dir_bytes,
+		            (unsigned long long)r->size);
 	if (n == 0)
 		return 0;
 	r->dir = calloc(n, DIR_ENTRY_SIZE);
@@ -260,24 +262,24 @@ static int parse_directory(struct md_reader *r)
 
 		if (d->location.data_size > 0 && end > r->size)
 			return fail(r, -EBADMSG,
-				    "stream %u (%s) at rva 0x%x size 0x%x runs past end of file "
-				    "(size 0x%llx)",
-				    i, stream_name(d->stream_type), d->location.rva,
-				    d->location.data_size, (unsigned long long)r->size);
+			            "stream %u (%s) at rva 0x%x size 0x%x runs past end of file "
+			            "(size 0x%llx)",
+			            i, stream_name(d->stream_type), d->location.rva,
+			            d->location.data_size, (unsigned long long)r->size);
 		if (d->stream_type == MD_STREAM_UNUSED || d->stream_type == MD_STREAM_EXCEPTION)
 			continue;
 		/* At most one stream of each type, as LLDB requires; only Exception may repeat. */
 		for (uint32_t j = 0; j < i; j++)
 			if (r->dir[j].stream_type == d->stream_type)
 				return fail(r, -EBADMSG,
-					    "stream %u (%s, type 0x%x) duplicates stream %u", i,
-					    stream_name(d->stream_type), d->stream_type, j);
+				            "stream %u (%s, type 0x%x) duplicates stream %u", i,
+				            stream_name(d->stream_type), d->stream_type, j);
 	}
 	return 0;
 }
 
 static int open_common(struct md_reader *r, struct md_reader_error *err,
-		       struct md_reader **ret_reader)
+                       struct md_reader **ret_reader)
 {
 	int ret = parse_directory(r);
 
@@ -293,7 +295,7 @@ static int open_common(struct md_reader *r, struct md_reader_error *err,
 }
 
 int md_reader_open_buffer(const void *data, size_t size, struct md_reader_error *err,
-			  struct md_reader **ret_reader)
+                          struct md_reader **ret_reader)
 {
 	struct md_reader *r;
 
@@ -313,7 +315,7 @@ int md_reader_open_buffer(const void *data, size_t size, struct md_reader_error 
 }
 
 int md_reader_open_file(const char *path, struct md_reader_error *err,
-			struct md_reader **ret_reader)
+                        struct md_reader **ret_reader)
 {
 	struct md_reader *r;
 	struct stat st;
@@ -409,7 +411,7 @@ int md_reader_stream_data(struct md_reader *r, uint32_t type, char **ret_data, s
 		return ret;
 	if (loc.data_size > MD_READER_BLOB_MAX)
 		return fail(r, -E2BIG, "stream %s is 0x%x bytes, more than the limit of 0x%x",
-			    stream_name(type), loc.data_size, MD_READER_BLOB_MAX);
+		            stream_name(type), loc.data_size, MD_READER_BLOB_MAX);
 	p = malloc((size_t)loc.data_size + 1);
 	if (!p)
 		return fail(r, -ENOMEM, "out of memory for stream %s", stream_name(type));
@@ -539,20 +541,20 @@ static int read_string(struct md_reader *r, uint64_t rva, bool utf16, bool owned
 
 	if (rva > r->size || r->size - rva < sizeof(len))
 		return fail(r, -EBADMSG, "%s at rva 0x%llx runs past end of file (size 0x%llx)",
-			    kind, (unsigned long long)rva, (unsigned long long)r->size);
+		            kind, (unsigned long long)rva, (unsigned long long)r->size);
 	ret_err = read_u32(r, rva, &len);
 	if (ret_err < 0)
 		return ret_err;
 	if (len > r->size - rva - sizeof(len))
 		return fail(r, -EBADMSG,
-			    "%s at rva 0x%llx with length 0x%x runs past end of file (size 0x%llx)",
-			    kind, (unsigned long long)rva, len, (unsigned long long)r->size);
+		            "%s at rva 0x%llx with length 0x%x runs past end of file (size 0x%llx)",
+		            kind, (unsigned long long)rva, len, (unsigned long long)r->size);
 	if (len > MD_READER_STRING_MAX)
 		return fail(r, -E2BIG, "%s at rva 0x%llx has length 0x%x, over the limit of 0x%x",
-			    kind, (unsigned long long)rva, len, MD_READER_STRING_MAX);
+		            kind, (unsigned long long)rva, len, MD_READER_STRING_MAX);
 	if (utf16 && len % 2 != 0)
 		return fail(r, -EBADMSG, "%s at rva 0x%llx has odd byte length 0x%x", kind,
-			    (unsigned long long)rva, len);
+		            (unsigned long long)rva, len);
 	ret_err = rd_map(r, rva + sizeof(len), len, &bytes, &tofree);
 	if (ret_err < 0)
 		return ret_err;
@@ -606,10 +608,11 @@ int md_reader_context(struct md_reader *r, md_location loc, struct md_reader_con
 		if (ret < 0)
 			return prefix(r, ret, "context: ");
 		if ((c.u.amd64.context_flags & MD_CONTEXT_CPU_MASK) != MD_CONTEXT_AMD64)
-			return fail(r, -EBADMSG,
-				    "context at rva 0x%x is 0x%x bytes (AMD64) but its flags 0x%08x "
-				    "lack the AMD64 CPU bit 0x%08x",
-				    loc.rva, loc.data_size, c.u.amd64.context_flags, MD_CONTEXT_AMD64);
+			return fail(
+			    r, -EBADMSG,
+			    "context at rva 0x%x is 0x%x bytes (AMD64) but its flags 0x%08x "
+			    "lack the AMD64 CPU bit 0x%08x",
+			    loc.rva, loc.data_size, c.u.amd64.context_flags, MD_CONTEXT_AMD64);
 		c.cpu = MD_READER_CPU_AMD64;
 		c.flags = c.u.amd64.context_flags;
 		c.pc = c.u.amd64.rip;
@@ -619,23 +622,25 @@ int md_reader_context(struct md_reader *r, md_location loc, struct md_reader_con
 		ret = md_reader_read(r, loc.rva, &c.u.arm64, sizeof(c.u.arm64));
 		if (ret < 0)
 			return prefix(r, ret, "context: ");
-		if (((uint32_t)c.u.arm64.context_flags & MD_CONTEXT_CPU_MASK) != MD_CONTEXT_ARM64_OLD)
+		if (((uint32_t)c.u.arm64.context_flags & MD_CONTEXT_CPU_MASK) !=
+		    MD_CONTEXT_ARM64_OLD)
 			return fail(r, -EBADMSG,
-				    "context at rva 0x%x is 0x%x bytes (ARM64_OLD) but its flags "
-				    "0x%llx lack the ARM64_OLD CPU bit 0x%08x",
-				    loc.rva, loc.data_size,
-				    (unsigned long long)c.u.arm64.context_flags, MD_CONTEXT_ARM64_OLD);
+			            "context at rva 0x%x is 0x%x bytes (ARM64_OLD) but its flags "
+			            "0x%llx lack the ARM64_OLD CPU bit 0x%08x",
+			            loc.rva, loc.data_size,
+			            (unsigned long long)c.u.arm64.context_flags,
+			            MD_CONTEXT_ARM64_OLD);
 		c.cpu = MD_READER_CPU_ARM64_OLD;
 		c.flags = c.u.arm64.context_flags;
 		c.pc = c.u.arm64.pc;
 		c.sp = c.u.arm64.iregs[31];
 		c.fp = c.u.arm64.iregs[29];
 	} else {
-		return fail(r, -EBADMSG,
-			    "context at rva 0x%x has size 0x%x, neither AMD64 (0x%zx) nor ARM64_OLD "
-			    "(0x%zx)",
-			    loc.rva, loc.data_size, sizeof(md_context_amd64),
-			    sizeof(md_context_arm64_old));
+		return fail(
+		    r, -EBADMSG,
+		    "context at rva 0x%x has size 0x%x, neither AMD64 (0x%zx) nor ARM64_OLD "
+		    "(0x%zx)",
+		    loc.rva, loc.data_size, sizeof(md_context_amd64), sizeof(md_context_arm64_old));
 	}
 	*ret_context = c;
 	return 0;
@@ -652,7 +657,7 @@ struct list_info {
 /* Reads a list stream's u32 count and checks data_size == 4 + count*entry_size (or 8 + ... when
  * Breakpad's padding after the count is allowed). */
 static int list_header(struct md_reader *r, uint32_t type, size_t entry_size, uint32_t max,
-		       bool allow_pad, struct list_info *ret)
+                       bool allow_pad, struct list_info *ret)
 {
 	struct list_info li;
 	uint64_t expect;
@@ -663,7 +668,7 @@ static int list_header(struct md_reader *r, uint32_t type, size_t entry_size, ui
 		return err;
 	if (li.loc.data_size < sizeof(uint32_t))
 		return fail(r, -EBADMSG, "%s stream at rva 0x%x size 0x%x is too small for a count",
-			    stream_name(type), li.loc.rva, li.loc.data_size);
+		            stream_name(type), li.loc.rva, li.loc.data_size);
 	err = read_u32(r, li.loc.rva, &li.count);
 	if (err < 0)
 		return err;
@@ -673,14 +678,15 @@ static int list_header(struct md_reader *r, uint32_t type, size_t entry_size, ui
 	else if (allow_pad && li.loc.data_size == expect + 4)
 		li.entries_rva = (uint64_t)li.loc.rva + 8;
 	else
-		return fail(r, -EBADMSG,
-			    "%s stream at rva 0x%x has size 0x%x, which does not match its count %u "
-			    "(expected 0x%llx%s)",
-			    stream_name(type), li.loc.rva, li.loc.data_size, li.count,
-			    (unsigned long long)expect, allow_pad ? " or 4 more" : "");
+		return fail(
+		    r, -EBADMSG,
+		    "%s stream at rva 0x%x has size 0x%x, which does not match its count %u "
+		    "(expected 0x%llx%s)",
+		    stream_name(type), li.loc.rva, li.loc.data_size, li.count,
+		    (unsigned long long)expect, allow_pad ? " or 4 more" : "");
 	if (li.count > max)
 		return fail(r, -E2BIG, "%s stream has %u entries, over the limit of %u",
-			    stream_name(type), li.count, max);
+		            stream_name(type), li.count, max);
 	*ret = li;
 	return 0;
 }
@@ -704,7 +710,7 @@ int md_reader_system_info(struct md_reader *r, const struct md_reader_system_inf
 		return ret;
 	if (loc.data_size != sizeof(raw))
 		return fail(r, -EBADMSG, "SystemInfo stream at rva 0x%x has size 0x%x, not 0x%zx",
-			    loc.rva, loc.data_size, sizeof(raw));
+		            loc.rva, loc.data_size, sizeof(raw));
 	ret = md_reader_read(r, loc.rva, &raw, sizeof(raw));
 	if (ret < 0)
 		return ret;
@@ -736,8 +742,9 @@ int md_reader_system_info(struct md_reader *r, const struct md_reader_system_inf
 			if (info->cpu_vendor[i] < 0x20 || info->cpu_vendor[i] > 0x7E)
 				info->cpu_vendor[i] = info->cpu_vendor[i] ? '?' : '\0';
 		info->cpu_vendor[12] = '\0';
-	} else if (info->arch == MD_CPU_ARCHITECTURE_ARM || info->arch == MD_CPU_ARCHITECTURE_ARM64 ||
-		   info->arch == MD_CPU_ARCHITECTURE_ARM64_OLD) {
+	} else if (info->arch == MD_CPU_ARCHITECTURE_ARM ||
+	           info->arch == MD_CPU_ARCHITECTURE_ARM64 ||
+	           info->arch == MD_CPU_ARCHITECTURE_ARM64_OLD) {
 		info->arm_cpuid = raw.cpu.arm_cpu_info.cpuid;
 	}
 	r->system_info = info;
@@ -773,7 +780,7 @@ static int check_cpu(struct md_reader *r, enum md_reader_cpu cpu)
 	}
 	if (!ok)
 		return fail(r, -EBADMSG, "%s context does not match SystemInfo architecture 0x%x",
-			    cpu == MD_READER_CPU_AMD64 ? "AMD64" : "ARM64_OLD", sys->arch);
+		            cpu == MD_READER_CPU_AMD64 ? "AMD64" : "ARM64_OLD", sys->arch);
 	return 0;
 }
 
@@ -791,14 +798,14 @@ int md_reader_threads(struct md_reader *r, const struct md_reader_thread_list **
 		return 0;
 	}
 	ret = list_header(r, MD_STREAM_THREAD_LIST, sizeof(md_thread), MD_READER_THREADS_MAX, true,
-			  &li);
+	                  &li);
 	if (ret < 0)
 		return ret;
 	ret = rd_map(r, li.entries_rva, (size_t)li.count * sizeof(md_thread), &bytes, &tofree);
 	if (ret < 0)
 		return ret;
 	ret = rd_alloc(r, sizeof(*list) + (size_t)li.count * sizeof(list->threads[0]),
-		       (void **)&list);
+	               (void **)&list);
 	if (ret < 0)
 		goto out;
 	list->count = li.count;
@@ -860,14 +867,14 @@ int md_reader_thread_names(struct md_reader *r, const struct md_reader_thread_na
 		return 0;
 	}
 	ret = list_header(r, MD_STREAM_THREAD_NAMES, sizeof(md_thread_name),
-			  MD_READER_THREAD_NAMES_MAX, false, &li);
+	                  MD_READER_THREAD_NAMES_MAX, false, &li);
 	if (ret < 0)
 		return ret;
 	ret = rd_map(r, li.entries_rva, (size_t)li.count * sizeof(md_thread_name), &bytes, &tofree);
 	if (ret < 0)
 		return ret;
 	ret = rd_alloc(r, sizeof(*names) + (size_t)li.count * sizeof(names->names[0]),
-		       (void **)&names);
+	               (void **)&names);
 	if (ret < 0)
 		goto out;
 	names->count = li.count;
@@ -920,10 +927,10 @@ static int parse_cv_record(struct md_reader *r, struct md_reader_module *m)
 	}
 	if (size < sizeof(sig))
 		return fail(r, -EBADMSG, "CodeView record at rva 0x%x has size 0x%x, too small",
-			    m->cv_record.rva, size);
+		            m->cv_record.rva, size);
 	if (size > MD_READER_STRING_MAX + CV_PDB70_MIN)
 		return fail(r, -E2BIG, "CodeView record at rva 0x%x has size 0x%x, over the limit",
-			    m->cv_record.rva, size);
+		            m->cv_record.rva, size);
 	ret = rd_map(r, m->cv_record.rva, size, &bytes, &tofree);
 	if (ret < 0)
 		return prefix(r, ret, "CodeView record: ");
@@ -932,10 +939,11 @@ static int parse_cv_record(struct md_reader *r, struct md_reader_module *m)
 		size_t n = size - sizeof(sig);
 
 		if (n > MD_BUILD_ID_MAX) {
-			ret = fail(r, -E2BIG,
-				   "CodeView record at rva 0x%x has a %zu-byte build id, longer than "
-				   "%u",
-				   m->cv_record.rva, n, MD_BUILD_ID_MAX);
+			ret =
+			    fail(r, -E2BIG,
+			         "CodeView record at rva 0x%x has a %zu-byte build id, longer than "
+			         "%u",
+			         m->cv_record.rva, n, MD_BUILD_ID_MAX);
 			goto out;
 		}
 		m->cv = MD_READER_CV_ELF;
@@ -947,10 +955,11 @@ static int parse_cv_record(struct md_reader *r, struct md_reader_module *m)
 		size_t name_len = size - 24u;
 
 		if (size < CV_PDB70_MIN || bytes[size - 1] != '\0') {
-			ret = fail(r, -EBADMSG,
-				   "RSDS CodeView record at rva 0x%x size 0x%x lacks a NUL-terminated "
-				   "PDB name",
-				   m->cv_record.rva, size);
+			ret = fail(
+			    r, -EBADMSG,
+			    "RSDS CodeView record at rva 0x%x size 0x%x lacks a NUL-terminated "
+			    "PDB name",
+			    m->cv_record.rva, size);
 			goto out;
 		}
 		m->cv = MD_READER_CV_PDB70;
@@ -987,14 +996,14 @@ int md_reader_modules(struct md_reader *r, const struct md_reader_module_list **
 		return 0;
 	}
 	ret = list_header(r, MD_STREAM_MODULE_LIST, sizeof(md_module), MD_READER_MODULES_MAX, true,
-			  &li);
+	                  &li);
 	if (ret < 0)
 		return ret;
 	ret = rd_map(r, li.entries_rva, (size_t)li.count * sizeof(md_module), &bytes, &tofree);
 	if (ret < 0)
 		return ret;
 	ret = rd_alloc(r, sizeof(*list) + (size_t)li.count * sizeof(list->modules[0]),
-		       (void **)&list);
+	               (void **)&list);
 	if (ret < 0)
 		goto out;
 	list->count = li.count;
@@ -1046,15 +1055,15 @@ int md_reader_memory_list(struct md_reader *r, const struct md_reader_memory_lis
 		return 0;
 	}
 	ret = list_header(r, MD_STREAM_MEMORY_LIST, sizeof(md_memory_descriptor),
-			  MD_READER_RANGES_MAX, true, &li);
+	                  MD_READER_RANGES_MAX, true, &li);
 	if (ret < 0)
 		return ret;
 	ret = rd_map(r, li.entries_rva, (size_t)li.count * sizeof(md_memory_descriptor), &bytes,
-		     &tofree);
+	             &tofree);
 	if (ret < 0)
 		return ret;
-	ret = rd_alloc(r, sizeof(*list) + (size_t)li.count * sizeof(list->ranges[0]),
-		       (void **)&list);
+	ret =
+	    rd_alloc(r, sizeof(*list) + (size_t)li.count * sizeof(list->ranges[0]), (void **)&list);
 	if (ret < 0)
 		goto out;
 	list->count = li.count;
@@ -1100,7 +1109,7 @@ int md_reader_read_memory(struct md_reader *r, uint64_t addr, void *buf, size_t 
 			return md_reader_read(r, (uint64_t)m->rva + (addr - m->start), buf, size);
 	}
 	return fail(r, -ENOENT, "no memory range holds 0x%zx bytes at 0x%llx", size,
-		    (unsigned long long)addr);
+	            (unsigned long long)addr);
 }
 
 /* ---- MemoryInfoList ---- */
@@ -1121,35 +1130,39 @@ int md_reader_memory_info(struct md_reader *r, const struct md_reader_memory_inf
 	if (ret < 0)
 		return ret;
 	if (loc.data_size < sizeof(hdr))
-		return fail(r, -EBADMSG, "MemoryInfoList stream at rva 0x%x size 0x%x is smaller "
-			    "than its 0x%zx-byte header", loc.rva, loc.data_size, sizeof(hdr));
+		return fail(r, -EBADMSG,
+		            "MemoryInfoList stream at rva 0x%x size 0x%x is smaller "
+		            "than its 0x%zx-byte header",
+		            loc.rva, loc.data_size, sizeof(hdr));
 	ret = md_reader_read(r, loc.rva, &hdr, sizeof(hdr));
 	if (ret < 0)
 		return ret;
 	if (hdr.size_of_header != sizeof(hdr) || hdr.size_of_entry != sizeof(md_memory_info))
-		return fail(r, -EBADMSG,
-			    "MemoryInfoList stream at rva 0x%x has header size %u and entry size %u "
-			    "(expected %zu and %zu)",
-			    loc.rva, hdr.size_of_header, hdr.size_of_entry, sizeof(hdr),
-			    sizeof(md_memory_info));
+		return fail(
+		    r, -EBADMSG,
+		    "MemoryInfoList stream at rva 0x%x has header size %u and entry size %u "
+		    "(expected %zu and %zu)",
+		    loc.rva, hdr.size_of_header, hdr.size_of_entry, sizeof(hdr),
+		    sizeof(md_memory_info));
 	/* Divide rather than multiply: number_of_entries is a u64 from the file. */
 	if ((loc.data_size - sizeof(hdr)) % sizeof(md_memory_info) != 0 ||
 	    hdr.number_of_entries != (loc.data_size - sizeof(hdr)) / sizeof(md_memory_info))
 		return fail(r, -EBADMSG,
-			    "MemoryInfoList stream at rva 0x%x has size 0x%x, which does not match "
-			    "its %llu entries",
-			    loc.rva, loc.data_size, (unsigned long long)hdr.number_of_entries);
+		            "MemoryInfoList stream at rva 0x%x has size 0x%x, which does not match "
+		            "its %llu entries",
+		            loc.rva, loc.data_size, (unsigned long long)hdr.number_of_entries);
 	if (hdr.number_of_entries > MD_READER_MEMORY_INFO_MAX)
-		return fail(r, -E2BIG, "MemoryInfoList stream has %llu entries, over the limit of %u",
-			    (unsigned long long)hdr.number_of_entries, MD_READER_MEMORY_INFO_MAX);
+		return fail(r, -E2BIG,
+		            "MemoryInfoList stream has %llu entries, over the limit of %u",
+		            (unsigned long long)hdr.number_of_entries, MD_READER_MEMORY_INFO_MAX);
 	ret = rd_alloc(r, sizeof(*list) + (size_t)hdr.number_of_entries * sizeof(md_memory_info),
-		       (void **)&list);
+	               (void **)&list);
 	if (ret < 0)
 		return ret;
 	list->count = (size_t)hdr.number_of_entries;
 	list->entries = (md_memory_info *)(list + 1);
 	ret = md_reader_read(r, (uint64_t)loc.rva + sizeof(hdr), list->entries,
-			     list->count * sizeof(md_memory_info));
+	                     list->count * sizeof(md_memory_info));
 	if (ret < 0) {
 		rd_release(r, mark);
 		return ret;
@@ -1178,14 +1191,14 @@ int md_reader_exception(struct md_reader *r, const struct md_reader_exception **
 		return ret;
 	if (loc.data_size != sizeof(raw))
 		return fail(r, -EBADMSG, "Exception stream at rva 0x%x has size 0x%x, not 0x%zx",
-			    loc.rva, loc.data_size, sizeof(raw));
+		            loc.rva, loc.data_size, sizeof(raw));
 	ret = md_reader_read(r, loc.rva, &raw, sizeof(raw));
 	if (ret < 0)
 		return ret;
 	if (raw.exception_record.number_parameters > MD_EXCEPTION_MAXIMUM_PARAMETERS)
 		return fail(r, -EBADMSG, "Exception stream has %u parameters, more than %d",
-			    raw.exception_record.number_parameters,
-			    MD_EXCEPTION_MAXIMUM_PARAMETERS);
+		            raw.exception_record.number_parameters,
+		            MD_EXCEPTION_MAXIMUM_PARAMETERS);
 	ret = md_reader_context(r, raw.thread_context, &ctx);
 	if (ret >= 0)
 		ret = check_cpu(r, ctx.cpu);
@@ -1227,16 +1240,18 @@ int md_reader_misc_info(struct md_reader *r, const struct md_reader_misc_info **
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 		known = known || loc.data_size == sizes[i];
 	if (!known && loc.data_size <= MISC_INFO_V5_SIZE)
-		return fail(r, -EBADMSG,
-			    "MiscInfo stream at rva 0x%x has size 0x%x, not a MiscInfo version size",
-			    loc.rva, loc.data_size);
+		return fail(
+		    r, -EBADMSG,
+		    "MiscInfo stream at rva 0x%x has size 0x%x, not a MiscInfo version size",
+		    loc.rva, loc.data_size);
 	ret = md_reader_read(r, loc.rva, &raw, sizeof(raw));
 	if (ret < 0)
 		return ret;
 	if (raw.size_of_info != loc.data_size)
-		return fail(r, -EBADMSG,
-			    "MiscInfo stream at rva 0x%x: size_of_info 0x%x differs from its size 0x%x",
-			    loc.rva, raw.size_of_info, loc.data_size);
+		return fail(
+		    r, -EBADMSG,
+		    "MiscInfo stream at rva 0x%x: size_of_info 0x%x differs from its size 0x%x",
+		    loc.rva, raw.size_of_info, loc.data_size);
 	ret = rd_alloc(r, sizeof(*info), (void **)&info);
 	if (ret < 0)
 		return ret;
@@ -1273,7 +1288,7 @@ int md_reader_breakpad_info(struct md_reader *r, const md_breakpad_info **ret_in
 		return ret;
 	if (loc.data_size != sizeof(*info))
 		return fail(r, -EBADMSG, "BreakpadInfo stream at rva 0x%x has size 0x%x, not 0x%zx",
-			    loc.rva, loc.data_size, sizeof(*info));
+		            loc.rva, loc.data_size, sizeof(*info));
 	ret = rd_alloc(r, sizeof(*info), (void **)&info);
 	if (ret < 0)
 		return ret;
@@ -1309,11 +1324,11 @@ int md_reader_crashpad_info(struct md_reader *r, const struct md_reader_crashpad
 		return ret;
 	if (loc.data_size < CRASHPAD_INFO_MIN)
 		return fail(r, -EBADMSG,
-			    "CrashpadInfo stream at rva 0x%x has size 0x%x, less than 0x%x",
-			    loc.rva, loc.data_size, CRASHPAD_INFO_MIN);
+		            "CrashpadInfo stream at rva 0x%x has size 0x%x, less than 0x%x",
+		            loc.rva, loc.data_size, CRASHPAD_INFO_MIN);
 	memset(&raw, 0, sizeof(raw));
 	ret = md_reader_read(r, loc.rva, &raw,
-			     loc.data_size < sizeof(raw) ? loc.data_size : sizeof(raw));
+	                     loc.data_size < sizeof(raw) ? loc.data_size : sizeof(raw));
 	if (ret < 0)
 		return ret;
 	dict = raw.simple_annotations;
@@ -1321,32 +1336,36 @@ int md_reader_crashpad_info(struct md_reader *r, const struct md_reader_crashpad
 		uint64_t expect;
 
 		if (dict.data_size < sizeof(count))
-			return fail(r, -EBADMSG,
-				    "CrashpadInfo annotations at rva 0x%x size 0x%x are too small for "
-				    "a count",
-				    dict.rva, dict.data_size);
+			return fail(
+			    r, -EBADMSG,
+			    "CrashpadInfo annotations at rva 0x%x size 0x%x are too small for "
+			    "a count",
+			    dict.rva, dict.data_size);
 		ret = check_range(r, dict.rva, dict.data_size, "CrashpadInfo annotations");
 		if (ret < 0)
 			return ret;
 		ret = read_u32(r, dict.rva, &count);
 		if (ret < 0)
 			return ret;
-		expect = sizeof(count) + (uint64_t)count * sizeof(md_simple_string_dictionary_entry);
+		expect =
+		    sizeof(count) + (uint64_t)count * sizeof(md_simple_string_dictionary_entry);
 		if (dict.data_size != expect)
-			return fail(r, -EBADMSG,
-				    "CrashpadInfo annotations at rva 0x%x have size 0x%x, which does "
-				    "not match their count %u (expected 0x%llx)",
-				    dict.rva, dict.data_size, count, (unsigned long long)expect);
+			return fail(
+			    r, -EBADMSG,
+			    "CrashpadInfo annotations at rva 0x%x have size 0x%x, which does "
+			    "not match their count %u (expected 0x%llx)",
+			    dict.rva, dict.data_size, count, (unsigned long long)expect);
 		if (count > MD_READER_ANNOTATIONS_MAX)
-			return fail(r, -E2BIG, "CrashpadInfo has %u annotations, over the limit of %u",
-				    count, MD_READER_ANNOTATIONS_MAX);
+			return fail(r, -E2BIG,
+			            "CrashpadInfo has %u annotations, over the limit of %u", count,
+			            MD_READER_ANNOTATIONS_MAX);
 		ret = rd_map(r, (uint64_t)dict.rva + sizeof(count), dict.data_size - sizeof(count),
-			     &bytes, &tofree);
+		             &bytes, &tofree);
 		if (ret < 0)
 			return ret;
 	}
 	ret = rd_alloc(r, sizeof(*info) + (size_t)count * sizeof(info->annotations[0]),
-		       (void **)&info);
+	               (void **)&info);
 	if (ret < 0)
 		goto out;
 	info->version = raw.version;

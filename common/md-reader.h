@@ -21,15 +21,15 @@
 
 #include "md-format.h"
 
-#define MD_READER_ERROR_MAX        256                  /* bytes of an error message, NUL included */
-#define MD_READER_STREAMS_MAX      1024                 /* directory entries accepted */
-#define MD_READER_THREADS_MAX      65536                /* ThreadList entries */
-#define MD_READER_THREAD_NAMES_MAX 65536                /* ThreadNames entries */
-#define MD_READER_MODULES_MAX      65536                /* ModuleList entries */
-#define MD_READER_RANGES_MAX       (1u << 20)           /* MemoryList entries */
-#define MD_READER_MEMORY_INFO_MAX  (1u << 20)           /* MemoryInfoList entries */
-#define MD_READER_ANNOTATIONS_MAX  4096                 /* CrashpadInfo simple annotations */
-#define MD_READER_STRING_MAX       65536u               /* bytes in one MDString or UTF-8 string */
+#define MD_READER_ERROR_MAX        256        /* bytes of an error message, NUL included */
+#define MD_READER_STREAMS_MAX      1024       /* directory entries accepted */
+#define MD_READER_THREADS_MAX      65536      /* ThreadList entries */
+#define MD_READER_THREAD_NAMES_MAX 65536      /* ThreadNames entries */
+#define MD_READER_MODULES_MAX      65536      /* ModuleList entries */
+#define MD_READER_RANGES_MAX       (1u << 20) /* MemoryList entries */
+#define MD_READER_MEMORY_INFO_MAX  (1u << 20) /* MemoryInfoList entries */
+#define MD_READER_ANNOTATIONS_MAX  4096       /* CrashpadInfo simple annotations */
+#define MD_READER_STRING_MAX       65536u     /* bytes in one MDString or UTF-8 string */
 #define MD_READER_BLOB_MAX         (64u * 1024u * 1024u)  /* bytes of one raw stream returned */
 #define MD_READER_ALLOC_MAX        (256u * 1024u * 1024u) /* bytes all views of a reader may hold */
 #define MD_READER_CODE_ID_MAX      (2 * MD_BUILD_ID_MAX + 1) /* bytes of a code id string, NUL incl. */
@@ -46,13 +46,13 @@ struct md_reader_error {
  * stay valid and unchanged until md_reader_free(). err may be NULL; on failure it receives the
  * reason. Returns 0, -EBADMSG for an invalid dump, -E2BIG past a limit, -ENOMEM. */
 int md_reader_open_buffer(const void *data, size_t size, struct md_reader_error *err,
-			  struct md_reader **ret_reader);
+                          struct md_reader **ret_reader);
 
 /* Opens path read-only and parses its header and directory; later views pread what they need.
  * The file descriptor stays open until md_reader_free(). Returns 0, -errno from open/fstat/pread,
  * -EINVAL if path is not a regular file, or the errors of md_reader_open_buffer(). */
 int md_reader_open_file(const char *path, struct md_reader_error *err,
-			struct md_reader **ret_reader);
+                        struct md_reader **ret_reader);
 
 /* Frees the reader and every view it returned. Accepts NULL. */
 void md_reader_free(struct md_reader *r);
@@ -118,15 +118,15 @@ int md_reader_context(struct md_reader *r, md_location loc, struct md_reader_con
  * -EBADMSG if it is malformed (with md_reader_error() saying how), -E2BIG, -ENOMEM. ---- */
 
 struct md_reader_system_info {
-	uint16_t arch;        /* MD_CPU_ARCHITECTURE_* */
+	uint16_t arch; /* MD_CPU_ARCHITECTURE_* */
 	uint16_t level;
 	uint16_t revision;
 	uint8_t cpus;
 	uint32_t platform_id; /* MD_OS_* */
 	uint32_t major_version, minor_version, build_number;
-	char *csd;            /* UTF-8 CSD string ("Linux 6.1.0 #1 SMP ... x86_64"), "" if none */
-	char cpu_vendor[13];  /* x86/AMD64: vendor id, non-printable bytes as '?'; else "" */
-	uint32_t arm_cpuid;   /* ARM/ARM64: MIDR-style cpuid; else 0 */
+	char *csd;           /* UTF-8 CSD string ("Linux 6.1.0 #1 SMP ... x86_64"), "" if none */
+	char cpu_vendor[13]; /* x86/AMD64: vendor id, non-printable bytes as '?'; else "" */
+	uint32_t arm_cpuid;  /* ARM/ARM64: MIDR-style cpuid; else 0 */
 };
 int md_reader_system_info(struct md_reader *r, const struct md_reader_system_info **ret_info);
 
@@ -134,11 +134,11 @@ struct md_reader_thread {
 	uint32_t tid;
 	enum md_reader_cpu cpu;
 	uint64_t context_flags;
-	uint64_t pc, sp, fp;    /* from the context; 0 when cpu is NONE */
-	uint64_t stack_start;   /* lowest captured stack address */
-	uint32_t stack_size;    /* bytes captured */
+	uint64_t pc, sp, fp;  /* from the context; 0 when cpu is NONE */
+	uint64_t stack_start; /* lowest captured stack address */
+	uint32_t stack_size;  /* bytes captured */
 	uint32_t stack_rva;
-	md_location context;    /* where the context lies, for md_reader_context() */
+	md_location context; /* where the context lies, for md_reader_context() */
 };
 struct md_reader_thread_list {
 	size_t count;
@@ -175,11 +175,11 @@ struct md_reader_module {
 	md_location cv_record;
 	uint8_t build_id[MD_BUILD_ID_MAX]; /* CV_ELF; CV_PDB70: the GUID bytes as stored */
 	size_t build_id_len;
-	uint32_t pdb_age;                  /* CV_PDB70 */
-	char *pdb_name;                    /* CV_PDB70: UTF-8; else NULL */
+	uint32_t pdb_age; /* CV_PDB70 */
+	char *pdb_name;   /* CV_PDB70: UTF-8; else NULL */
 	/* As Breakpad prints them: code id = build id bytes in lowercase hex (CV_ELF; for
-	 * CV_PDB70 the Windows form %08X%x of time stamp and size); debug id = GUID in uppercase hex
-	 * then the age in lowercase hex. "" when there is no record. */
+	 * CV_PDB70 the Windows form %08X%x of time stamp and size); debug id = GUID in uppercase
+	 * hex then the age in lowercase hex. "" when there is no record. */
 	char code_id[MD_READER_CODE_ID_MAX];
 	char debug_id[MD_READER_DEBUG_ID_MAX];
 };
@@ -217,7 +217,7 @@ struct md_reader_exception {
 	uint64_t address;
 	uint32_t n_parameters; /* at most MD_EXCEPTION_MAXIMUM_PARAMETERS */
 	uint64_t parameters[MD_EXCEPTION_MAXIMUM_PARAMETERS];
-	md_location context;   /* checked like a thread context */
+	md_location context; /* checked like a thread context */
 };
 int md_reader_exception(struct md_reader *r, const struct md_reader_exception **ret_exception);
 

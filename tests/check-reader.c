@@ -21,7 +21,7 @@
 
 /* ---- A test-local minidump builder ---- */
 
-#define TB_STREAMS_MAX 32   /* directory entries a test dump may have */
+#define TB_STREAMS_MAX 32    /* directory entries a test dump may have */
 #define TB_BYTES_MAX   65536 /* bytes a test dump may have */
 
 struct tb {
@@ -33,12 +33,12 @@ struct tb {
 };
 
 /* The builder also runs outside a test (--write-corpus), where Check's asserts cannot report. */
-#define TB_CHECK(cond)                                                                      \
-	do {                                                                                \
-		if (!(cond)) {                                                              \
-			fprintf(stderr, "%s:%d: test builder: %s\n", __FILE__, __LINE__, #cond); \
-			abort();                                                            \
-		}                                                                           \
+#define TB_CHECK(cond)                                                                             \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: test builder: %s\n", __FILE__, __LINE__, #cond);   \
+			abort();                                                                   \
+		}                                                                                  \
 	} while (0)
 
 static void tb_init(struct tb *b, bool dir_first)
@@ -98,8 +98,8 @@ static uint32_t tb_string(struct tb *b, const char *utf8)
 			cp = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
 			p += 3;
 		} else {
-			cp = ((p[0] & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) |
-			     (p[3] & 0x3Fu);
+			cp = ((p[0] & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) |
+			     ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
 			p += 4;
 		}
 		TB_CHECK(n + 2 < 512);
@@ -184,7 +184,7 @@ static uint32_t tb_finish(struct tb *b)
 
 /* The build id of the format document's example (§5), with the ids it gives. */
 static const uint8_t build_id[20] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x10, 0x32,
-				     0x54, 0x76, 0x98, 0xBA, 0xDC, 0xFE, 0x11, 0x22, 0x33, 0x44};
+                                     0x54, 0x76, 0x98, 0xBA, 0xDC, 0xFE, 0x11, 0x22, 0x33, 0x44};
 #define BUILD_ID_CODE_ID  "0123456789abcdef1032547698badcfe11223344"
 #define BUILD_ID_DEBUG_ID "67452301AB89EFCD1032547698BADCFE0"
 
@@ -242,7 +242,8 @@ static void build_ref(struct ref *r, const struct ref_opts *o)
 		tb_stream(b, MD_STREAM_UNUSED, 0, 0);
 
 	/* SystemInfo. */
-	si.processor_architecture = o->arm64 ? MD_CPU_ARCHITECTURE_ARM64_OLD : MD_CPU_ARCHITECTURE_AMD64;
+	si.processor_architecture =
+	    o->arm64 ? MD_CPU_ARCHITECTURE_ARM64_OLD : MD_CPU_ARCHITECTURE_AMD64;
 	si.processor_level = 6;
 	si.processor_revision = 0x9e0a;
 	si.number_of_processors = 4;
@@ -389,8 +390,8 @@ static void build_ref(struct ref *r, const struct ref_opts *o)
 		tb_stream(b, MD_STREAM_MISC_INFO, tb_append(b, &misc, sizeof(misc)), sizeof(misc));
 	}
 
-	bpi.validity = MD_BREAKPAD_INFO_VALID_DUMP_THREAD_ID |
-		       MD_BREAKPAD_INFO_VALID_REQUESTING_THREAD_ID;
+	bpi.validity =
+	    MD_BREAKPAD_INFO_VALID_DUMP_THREAD_ID | MD_BREAKPAD_INFO_VALID_REQUESTING_THREAD_ID;
 	bpi.dump_thread_id = 999;
 	bpi.requesting_thread_id = T1_TID;
 	tb_stream(b, MD_STREAM_BREAKPAD_INFO, tb_append(b, &bpi, sizeof(bpi)), sizeof(bpi));
@@ -407,10 +408,10 @@ static void build_ref(struct ref *r, const struct ref_opts *o)
 	cpi.simple_annotations.data_size = (uint32_t)(b->size - cpi.simple_annotations.rva);
 	tb_stream(b, MD_STREAM_CRASHPAD_INFO, tb_append(b, &cpi, sizeof(cpi)), sizeof(cpi));
 
-	tb_stream(b, MD_STREAM_LINUX_PROC_STATUS,
-		  tb_append(b, STATUS_TEXT, strlen(STATUS_TEXT)), strlen(STATUS_TEXT));
+	tb_stream(b, MD_STREAM_LINUX_PROC_STATUS, tb_append(b, STATUS_TEXT, strlen(STATUS_TEXT)),
+	          strlen(STATUS_TEXT));
 	tb_stream(b, MD_STREAM_MINIDUMPD_DIAGNOSTICS, tb_append(b, DIAG_JSON, strlen(DIAG_JSON)),
-		  strlen(DIAG_JSON));
+	          strlen(DIAG_JSON));
 	if (o->unused_slot)
 		tb_stream(b, MD_STREAM_UNUSED, 0, 0);
 	r->dir_rva = tb_finish(b);
@@ -429,7 +430,7 @@ static uint8_t *dup_bytes(const void *p, size_t n)
 }
 
 static int open_copy(const struct tb *b, size_t size, uint8_t **ret_copy, struct md_reader **ret,
-		     struct md_reader_error *err)
+                     struct md_reader_error *err)
 {
 	*ret_copy = dup_bytes(b->buf, size);
 	return md_reader_open_buffer(*ret_copy, size, err, ret);
@@ -472,7 +473,8 @@ static void check_ref(struct md_reader *r, const struct ref_opts *o)
 	ck_assert_uint_eq(md_reader_header(r)->time_date_stamp, 1700000000);
 
 	ck_assert_int_eq(md_reader_system_info(r, &si), 0);
-	ck_assert_uint_eq(si->arch, o->arm64 ? MD_CPU_ARCHITECTURE_ARM64_OLD : MD_CPU_ARCHITECTURE_AMD64);
+	ck_assert_uint_eq(si->arch,
+	                  o->arm64 ? MD_CPU_ARCHITECTURE_ARM64_OLD : MD_CPU_ARCHITECTURE_AMD64);
 	ck_assert_uint_eq(si->platform_id, MD_OS_LINUX);
 	ck_assert_uint_eq(si->cpus, 4);
 	ck_assert_str_eq(si->csd, CSD);
@@ -486,9 +488,10 @@ static void check_ref(struct md_reader *r, const struct ref_opts *o)
 	ck_assert_int_eq(md_reader_threads(r, &tl), 0);
 	ck_assert_uint_eq(tl->count, 2);
 	ck_assert_uint_eq(tl->threads[0].tid, T1_TID);
-	ck_assert_int_eq(tl->threads[0].cpu, o->arm64 ? MD_READER_CPU_ARM64_OLD : MD_READER_CPU_AMD64);
+	ck_assert_int_eq(tl->threads[0].cpu,
+	                 o->arm64 ? MD_READER_CPU_ARM64_OLD : MD_READER_CPU_AMD64);
 	ck_assert_uint_eq(tl->threads[0].context_flags,
-			  o->arm64 ? MD_CONTEXT_ARM64_OLD_FULL : MD_CONTEXT_AMD64_FULL);
+	                  o->arm64 ? MD_CONTEXT_ARM64_OLD_FULL : MD_CONTEXT_AMD64_FULL);
 	ck_assert_uint_eq(tl->threads[0].pc, T1_RIP);
 	ck_assert_uint_eq(tl->threads[0].sp, T1_RSP);
 	ck_assert_uint_eq(tl->threads[0].fp, T1_RBP);
@@ -582,9 +585,11 @@ static void check_ref(struct md_reader *r, const struct ref_opts *o)
 	ck_assert_str_ne(md_reader_error(r), "");
 }
 
+#define N_VIEWS 12
+
 /* Calls every view; each must succeed or fail with a known error and a message. Returns how
- * many succeeded. */
-static int exercise(struct md_reader *r)
+ * many succeeded; ret_codes (may be NULL) receives each view's return value. */
+static int exercise_codes(struct md_reader *r, int *ret_codes)
 {
 	const struct md_reader_system_info *si;
 	const struct md_reader_thread_list *tl;
@@ -596,7 +601,7 @@ static int exercise(struct md_reader *r)
 	const struct md_reader_misc_info *misc;
 	const md_breakpad_info *bpi;
 	const struct md_reader_crashpad_info *cpi;
-	int rets[12], ok = 0;
+	int rets[N_VIEWS], ok = 0;
 	uint32_t pid;
 	uint8_t byte;
 	char *text = NULL;
@@ -616,13 +621,13 @@ static int exercise(struct md_reader *r)
 	rets[11] = md_reader_stream_data(r, MD_STREAM_MINIDUMPD_DIAGNOSTICS, &text, &len);
 	free(text);
 	md_reader_read_memory(r, T1_STACK, &byte, 1);
-	for (size_t i = 0; i < 12; i++) {
+	for (size_t i = 0; i < N_VIEWS; i++) {
 		if (rets[i] >= 0) {
 			ok++;
 			continue;
 		}
 		ck_assert_msg(rets[i] == -EBADMSG || rets[i] == -ENOENT || rets[i] == -E2BIG,
-			      "view %zu returned %d", i, rets[i]);
+		              "view %zu returned %d", i, rets[i]);
 	}
 	/* Lists that parsed hold what their counts say, and every thread name is a string. */
 	if (rets[1] >= 0)
@@ -631,7 +636,14 @@ static int exercise(struct md_reader *r)
 	if (rets[3] >= 0)
 		for (size_t i = 0; i < ml->count; i++)
 			ck_assert_uint_le(strlen(ml->modules[i].name), 3 * MD_READER_STRING_MAX);
+	if (ret_codes)
+		memcpy(ret_codes, rets, sizeof(rets));
 	return ok;
+}
+
+static int exercise(struct md_reader *r)
+{
+	return exercise_codes(r, NULL);
 }
 
 /* ---- Tests ---- */
@@ -639,10 +651,10 @@ static int exercise(struct md_reader *r)
 START_TEST(valid_dump_parses)
 {
 	static const struct ref_opts variants[] = {
-		{0},
-		{.pad_lists = true},
-		{.no_misc = true, .unused_slot = true},
-		{.arm64 = true},
+	    {0},
+	    {.pad_lists = true},
+	    {.no_misc = true, .unused_slot = true},
+	    {.arm64 = true},
 	};
 
 	for (size_t v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
@@ -652,8 +664,8 @@ START_TEST(valid_dump_parses)
 		uint8_t *copy;
 
 		build_ref(ref, &variants[v]);
-		ck_assert_msg(open_copy(&ref->b, ref->b.size, &copy, &r, &err) == 0, "variant %zu: %s",
-			      v, err.message);
+		ck_assert_msg(open_copy(&ref->b, ref->b.size, &copy, &r, &err) == 0,
+		              "variant %zu: %s", v, err.message);
 		ck_assert_uint_eq(md_reader_file_size(r), ref->b.size);
 		ck_assert_uint_eq(md_reader_stream_count(r), ref->b.n_dir);
 		check_ref(r, &variants[v]);
@@ -783,7 +795,7 @@ START_TEST(stream_past_eof)
 	d->location.data_size = (uint32_t)ref->b.size;
 	ck_assert_int_eq(open_copy(&ref->b, ref->b.size, &copy, &r, &err), -EBADMSG);
 	snprintf(expect, sizeof(expect), "stream %u (ThreadList) at rva 0x%x size 0x%zx runs past",
-		 ref->n_threads_index, ref->thread_list_rva, ref->b.size);
+	         ref->n_threads_index, ref->thread_list_rva, ref->b.size);
 	ck_assert_msg(strstr(err.message, expect), "message: %s", err.message);
 	free(copy);
 
@@ -878,7 +890,7 @@ START_TEST(thread_count_mismatch)
 	dir_entry(ref, MD_STREAM_THREAD_NAMES)->location.data_size += 4;
 	r = open_ok(ref, &copy);
 	ck_assert_int_eq(md_reader_thread_names(r, &(const struct md_reader_thread_names *){NULL}),
-			 -EBADMSG);
+	                 -EBADMSG);
 	ck_assert_ptr_null(md_reader_thread_name(r, T1_TID));
 	md_reader_free(r);
 	free(copy);
@@ -937,9 +949,9 @@ START_TEST(bad_module_names)
 		int err;
 		const char *msg;
 	} cases[] = {
-		{0xFFFFFFF0u, -EBADMSG, "runs past end of file"},
-		{7, -EBADMSG, "odd byte length 0x7"},
-		{0x7FFFFFFEu, -EBADMSG, "runs past end of file"},
+	    {0xFFFFFFF0u, -EBADMSG, "runs past end of file"},
+	    {7, -EBADMSG, "odd byte length 0x7"},
+	    {0x7FFFFFFEu, -EBADMSG, "runs past end of file"},
 	};
 	struct ref *ref = malloc(sizeof(*ref));
 	const struct md_reader_module_list *ml;
@@ -953,8 +965,9 @@ START_TEST(bad_module_names)
 		r = open_ok(ref, &copy);
 		ck_assert_int_eq(md_reader_modules(r, &ml), cases[i].err);
 		ck_assert_msg(strstr(md_reader_error(r), cases[i].msg), "case %zu: %s", i,
-			      md_reader_error(r));
-		ck_assert_ptr_nonnull(strstr(md_reader_error(r), "module 0 (base 0x555555554000) name"));
+		              md_reader_error(r));
+		ck_assert_ptr_nonnull(
+		    strstr(md_reader_error(r), "module 0 (base 0x555555554000) name"));
 		md_reader_free(r);
 		free(copy);
 	}
@@ -1156,9 +1169,9 @@ START_TEST(truncation_at_every_offset)
 	/* With cut streams left out, every prefix holding the directory opens, and views fail
 	 * (or parse) one by one as their strings, contexts and records are cut off. */
 	build_ref(ref, &front);
-	ck_assert_int_eq(truncate_all(&front, true, &views),
-			 (int)(ref->b.size - (sizeof(md_header) + ref->b.n_dir * sizeof(md_directory)) +
-			       1));
+	ck_assert_int_eq(
+	    truncate_all(&front, true, &views),
+	    (int)(ref->b.size - (sizeof(md_header) + ref->b.n_dir * sizeof(md_directory)) + 1));
 	ck_assert_int_gt(views, (int)(ref->b.size - dir_end));
 	free(ref);
 }
@@ -1182,11 +1195,13 @@ START_TEST(random_bit_flips)
 		for (int f = 0; f < flips; f++) {
 			size_t pos = (size_t)rand_r(&seed) % ref->b.size;
 
-			/* Aim half the flips at the header and directory, where they matter most. */
+			/* Aim half the flips at the header and directory, where they matter most.
+			 */
 			if (rand_r(&seed) % 2)
-				pos = rand_r(&seed) % 2 ? (size_t)rand_r(&seed) % sizeof(md_header)
-							: ref->dir_rva + (size_t)rand_r(&seed) %
-									 (ref->b.size - ref->dir_rva);
+				pos = rand_r(&seed) % 2
+				          ? (size_t)rand_r(&seed) % sizeof(md_header)
+				          : ref->dir_rva + (size_t)rand_r(&seed) %
+				                               (ref->b.size - ref->dir_rva);
 			c[pos] ^= (uint8_t)(1u << (rand_r(&seed) % 8));
 		}
 		ret = md_reader_open_buffer(c, ref->b.size, &err, &r);
@@ -1195,7 +1210,8 @@ START_TEST(random_bit_flips)
 			views_ok += exercise(r);
 			md_reader_free(r);
 		} else {
-			ck_assert_msg(ret == -EBADMSG || ret == -E2BIG, "iteration %d: %d", iter, ret);
+			ck_assert_msg(ret == -EBADMSG || ret == -E2BIG, "iteration %d: %d", iter,
+			              ret);
 			ck_assert_str_ne(err.message, "");
 		}
 		free(c);
@@ -1203,6 +1219,49 @@ START_TEST(random_bit_flips)
 	/* The fuzzing reached the views, not only the header checks. */
 	ck_assert_int_gt(opened, 1000);
 	ck_assert_int_gt(views_ok, 1000);
+	free(ref);
+}
+END_TEST
+
+/* The file backend (pread on demand) must agree with the buffer backend on every view of
+ * every damaged file. */
+START_TEST(file_and_buffer_agree)
+{
+	struct ref *ref = malloc(sizeof(*ref));
+	char path[] = "/tmp/check-reader-XXXXXX";
+	unsigned seed = 777;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	build_ref(ref, &default_opts);
+	for (int iter = 0; iter < 400; iter++) {
+		uint8_t *c = dup_bytes(ref->b.buf, ref->b.size);
+		size_t size = ref->b.size;
+		struct md_reader_error e1, e2;
+		struct md_reader *rb = NULL, *rf = NULL;
+		int codes_b[N_VIEWS], codes_f[N_VIEWS], ret_b, ret_f;
+
+		/* Keep the header and directory mostly intact so the views are reached. */
+		for (int f = 0; f < 3; f++)
+			c[sizeof(md_header) +
+			  (size_t)rand_r(&seed) % (ref->dir_rva - sizeof(md_header))] ^=
+			    (uint8_t)(1u << (rand_r(&seed) % 8));
+		ck_assert_int_eq(ftruncate(fd, 0), 0);
+		ck_assert_int_eq(pwrite(fd, c, size, 0), (ssize_t)size);
+		ret_b = md_reader_open_buffer(c, size, &e1, &rb);
+		ret_f = md_reader_open_file(path, &e2, &rf);
+		ck_assert_int_eq(ret_b, ret_f);
+		ck_assert_str_eq(e1.message, e2.message);
+		if (ret_b == 0) {
+			ck_assert_int_eq(exercise_codes(rb, codes_b), exercise_codes(rf, codes_f));
+			ck_assert_mem_eq(codes_b, codes_f, sizeof(codes_b));
+		}
+		md_reader_free(rb);
+		md_reader_free(rf);
+		free(c);
+	}
+	close(fd);
+	unlink(path);
 	free(ref);
 }
 END_TEST
@@ -1249,6 +1308,7 @@ static Suite *reader_suite(void)
 	tcase_add_test(tc, pid_from_proc_status);
 	tcase_add_test(tc, truncation_at_every_offset);
 	tcase_add_test(tc, random_bit_flips);
+	tcase_add_test(tc, file_and_buffer_agree);
 	tcase_add_test(tc, empty_directory);
 	suite_add_tcase(s, tc);
 	return s;
@@ -1261,10 +1321,11 @@ static int write_corpus(const char *dir)
 		const char *name;
 		struct ref_opts opts;
 	} seeds[] = {
-		{"amd64.dmp", {0}},
-		{"amd64-padded.dmp", {.pad_lists = true}},
-		{"no-misc-unused.dmp", {.no_misc = true, .unused_slot = true}},
-		{"arm64.dmp", {.arm64 = true}},
+	    {"amd64.dmp", {0}},
+	    {"amd64-padded.dmp", {.pad_lists = true}},
+	    {"no-misc-unused.dmp", {.no_misc = true, .unused_slot = true}},
+	    {"arm64.dmp", {.arm64 = true}},
+	    {"dir-first.dmp", {.dir_first = true}},
 	};
 	struct ref *ref = malloc(sizeof(*ref));
 
