@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Linux implementation of platform/platform.h: stops every thread (linux-ptrace.c), reads
+ * registers (the arch file), thread names, process and system info (linux-proc.c), mappings
+ * (linux-maps.c) and modules (linux-modules.c) into an md_snapshot, and offers the target's
+ * memory and raw procfs files through the snapshot's operations. Every path out of
+ * md_platform_snapshot_new that fails resumes the target first; a snapshot that succeeded
+ * keeps it stopped until md_platform_snapshot_resume or md_platform_snapshot_free.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "linux-arch.h"
+#include "linux-internal.h"
+#include "platform.h"
+
+#define MD_LINUX_CAP_SYS_PTRACE 19          /* bit of CAP_SYS_PTRACE in CapEff */
+#define MD_LINUX_SMALL_FILE_MAX (64 * 1024) /* bytes read of a status-style procfs file */
+
+static const struct md_snapshot_ops linux_ops = {
+    .read_ranges = md_linux_read_ranges,
+    .read_blob = md_linux_read_blob,
+};
+
+static bool cancelled(const struct md_platform_options *opts)
+{
+	return opts && opts->cancel && *opts->cancel;
+}
+
+/* Returns the text after "key:" in a status-style file, or NULL. */
+static const char *status_field(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = text;
+
+	while (p && *p) {
+		if (!strncmp(p, key, klen) && p[klen] == ':')
+			return p + klen + 1;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+/*
+ * Guards against pid reuse: the pidfd must name the pid we attached to, and that process must
+ * still exist (while it does, its pid cannot be given to another process).
+ */
+static int check_pidfd(int pidfd, pid_t pid)
+{
+	char path[MD_LINUX_PATH_MAX], *text = NULL;
+	const char *f;
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	r = md_linux_read_text_file(path, MD_LINUX_SMALL_FILE_MAX, &text, &len);
+	if (r < 0)
+		return r == -ENOENT ? -EBADF : r;
+	f = status_field(text, "Pid");
+	if (f && strtol(f, NULL, 10) != pid)
+		r = -ESRCH; /* -1 once the process has exited, another pid if it is another */
+	free(text);
+	if (r < 0)
+		return r;
+#if HAVE_PIDFD_OPEN && defined(SYS_pidfd_send_signal)
+	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+		return -errno;
+#endif
+	return 0;
+}
+
+static int read_threads(struct md_linux_snapshot *ls)
+{
+	struct md_snapshot *s = &ls->pub;
+	char path[MD_LINUX_PATH_MAX];
+	size_t i, gone = 0;
+	int task_fd;
+
+	s->threads = calloc(ls->tracees.n, sizeof(*s->threads));
+	if (!s->threads)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)ls->pid);
+	task_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	s->n_threads = ls->tracees.n;
+	for (i = 0; i < ls->tracees.n; i++) {
+		struct md_thread_info *t = &s->threads[i];
+		pid_t tid = ls->tracees.t[i].tid;
+		int r;
+
+		t->tid = (uint32_t)tid;
+		if (task_fd >= 0)
+			md_linux_read_thread_name(task_fd, tid, t->name, sizeof(t->name));
+		r = md_linux_arch_read_context(tid, &t->context, &t->sp, &t->pc);
+		if (r < 0) {
+			t->error = r;
+			t->context.size = 0;
+			md_diag_add(&s->diag, MD_DIAG_THREAD, (uint64_t)tid, r,
+			            "cannot read registers: %s", strerror(-r));
+			if (r == -ESRCH)
+				gone++;
+		}
+	}
+	if (task_fd >= 0)
+		close(task_fd);
+	/* Every stopped thread vanished (SIGKILL meanwhile): the process is gone. */
+	if (gone == ls->tracees.n) {
+		s->target_gone = true;
+		return -ESRCH;
+	}
+	return 0;
+}
+
+int md_platform_snapshot_new(uint32_t pid, const struct md_platform_options *opts,
+                             struct md_snapshot **ret_snapshot)
+{
+	struct md_linux_snapshot *ls;
+	struct md_snapshot *s;
+	int r;
+
+	if (!ret_snapshot)
+		return -EINVAL;
+	if (pid == 0 || pid > INT_MAX)
+		return -ESRCH;
+	ls = calloc(1, sizeof(*ls));
+	if (!ls)
+		return -ENOMEM;
+	s = &ls->pub;
+	s->ops = &linux_ops;
+	ls->pid = (pid_t)pid;
+	ls->mem_fd = -1;
+	ls->mem_method = MD_LINUX_MEM_VM_READV;
+	s->requesting_tid = pid;
+	if (opts && opts->crash) {
+		ls->crash_copy = malloc(sizeof(*ls->crash_copy));
+		if (!ls->crash_copy) {
+			r = -ENOMEM;
+			goto out;
+		}
+		*ls->crash_copy = *opts->crash;
+		s->crash = ls->crash_copy;
+		s->requesting_tid = opts->crash->tid;
+	}
+
+	r = md_linux_attach_all(ls->pid, opts ? opts->cancel : NULL, &s->diag, &ls->tracees);
+	if (r < 0)
+		goto out;
+	if (opts && opts->pidfd >= 0) {
+		r = check_pidfd(opts->pidfd, ls->pid);
+		if (r < 0)
+			goto out;
+	}
+
+	r = read_threads(ls);
+	if (r < 0)
+		goto out;
+	if (cancelled(opts)) {
+		r = -ECANCELED;
+		goto out;
+	}
+	r = md_linux_read_process_info(ls->pid, &s->process, &s->diag);
+	if (r < 0)
+		goto out;
+	r = md_linux_read_system_info(&s->system, &s->diag);
+	if (r < 0)
+		goto out;
+	r = md_linux_read_maps(ls->pid, &s->mappings, &s->n_mappings);
+	if (r < 0)
+		goto out;
+	if (cancelled(opts)) {
+		r = -ECANCELED;
+		goto out;
+	}
+	r = md_linux_read_modules(ls);
+	if (r < 0)
+		goto out;
+	if (s->target_gone) {
+		r = -ESRCH;
+		goto out;
+	}
+	if (cancelled(opts)) {
+		r = -ECANCELED;
+		goto out;
+	}
+	*ret_snapshot = s;
+	return 0;
+out:
+	md_platform_snapshot_free(s);
+	return r;
+}
+
+uint64_t md_platform_snapshot_resume(struct md_snapshot *s)
+{
+	struct md_linux_snapshot *ls;
+
+	if (!s)
+		return 0;
+	ls = md_linux_snapshot_from_pub(s);
+	if (ls->tracees.stopped)
+		ls->stopped_us = md_linux_detach_all(&ls->tracees);
+	return ls->stopped_us;
+}
+
+void md_platform_snapshot_free(struct md_snapshot *s)
+{
+	struct md_linux_snapshot *ls;
+
+	if (!s)
+		return;
+	ls = md_linux_snapshot_from_pub(s);
+	md_platform_snapshot_resume(s);
+	if (ls->mem_fd >= 0)
+		close(ls->mem_fd);
+	md_linux_modules_free(s->modules, s->n_modules);
+	md_linux_mappings_free(s->mappings, s->n_mappings);
+	free(s->threads);
+	free(ls->crash_copy);
+	md_diag_done(&s->diag);
+	free(ls);
+}
+
+/* Whether this process holds CAP_SYS_PTRACE, from CapEff in /proc/self/status. */
+static bool have_cap_sys_ptrace(void)
+{
+	unsigned long long caps = 0;
+	const char *f;
+	char *text;
+	size_t len;
+
+	if (md_linux_read_text_file("/proc/self/status", MD_LINUX_SMALL_FILE_MAX, &text, &len) < 0)
+		return false;
+	f = status_field(text, "CapEff");
+	if (f)
+		caps = strtoull(f, NULL, 16);
+	free(text);
+	return caps >> MD_LINUX_CAP_SYS_PTRACE & 1;
+}
+
+void md_platform_explain_permission(uint32_t pid, char *buf, size_t size)
+{
+	long scope = -1, target_uid = -1, tracer = 0;
+	char path[MD_LINUX_PATH_MAX], *text;
+	bool cap = have_cap_sys_ptrace();
+	uid_t uid = geteuid();
+	const char *f;
+	size_t len;
+
+	if (!size)
+		return;
+	if (md_linux_read_text_file("/proc/sys/kernel/yama/ptrace_scope", 64, &text, &len) == 0) {
+		scope = strtol(text, NULL, 10);
+		free(text);
+	}
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	if (md_linux_read_text_file(path, MD_LINUX_SMALL_FILE_MAX, &text, &len) < 0) {
+		snprintf(buf, size, "Process %u does not exist or its /proc entry is unreadable.",
+		         pid);
+		return;
+	}
+	f = status_field(text, "Uid");
+	if (f)
+		target_uid = strtol(f, NULL, 10);
+	f = status_field(text, "TracerPid");
+	if (f)
+		tracer = strtol(f, NULL, 10);
+	free(text);
+
+	if (tracer > 0)
+		snprintf(buf, size,
+		         "Process %u is already traced by process %ld (a debugger?); only one "
+		         "tracer is allowed, so detach it first.",
+		         pid, tracer);
+	else if (scope == 3)
+		snprintf(buf, size,
+		         "ptrace is disabled for everyone (kernel.yama.ptrace_scope = 3) until the "
+		         "next reboot; no dump can be taken.");
+	else if (cap || uid == 0)
+		snprintf(buf, size,
+		         "We hold CAP_SYS_PTRACE but the kernel still refused to trace process %u: "
+		         "it may live in another user namespace or be protected by a security "
+		         "module (SELinux, AppArmor) or a seccomp filter.",
+		         pid);
+	else if (target_uid >= 0 && (uid_t)target_uid != uid)
+		snprintf(buf, size,
+		         "Process %u belongs to uid %ld and we run as uid %u: run as root, as uid "
+		         "%ld, or with CAP_SYS_PTRACE.",
+		         pid, target_uid, (unsigned)uid, target_uid);
+	else if (scope == 2)
+		snprintf(buf, size,
+		         "kernel.yama.ptrace_scope is 2 (admin only): run as root or grant "
+		         "CAP_SYS_PTRACE to trace process %u.",
+		         pid);
+	else if (scope == 1)
+		snprintf(
+		    buf, size,
+		    "kernel.yama.ptrace_scope is 1 (only a parent may trace its children): run "
+		    "as root, grant CAP_SYS_PTRACE, let process %u allow us with "
+		    "prctl(PR_SET_PTRACER), or set kernel.yama.ptrace_scope to 0.",
+		    pid);
+	else
+		snprintf(buf, size,
+		         "Process %u is not dumpable (set-uid, file capabilities or "
+		         "prctl(PR_SET_DUMPABLE, 0)): run as root or grant CAP_SYS_PTRACE.",
+		         pid);
+}
