@@ -25,6 +25,33 @@
 #define MISC_INFO_V5_SIZE 1364u                /* bytes of MINIDUMP_MISC_INFO_5 */
 #define UTF8_REPLACEMENT  "\xEF\xBF\xBD"       /* U+FFFD */
 
+/* The views, for remembering failures. */
+enum view_id {
+	V_SYSTEM_INFO,
+	V_THREADS,
+	V_THREAD_NAMES,
+	V_MODULES,
+	V_MEMORY_LIST,
+	V_MEMORY_INFO,
+	V_EXCEPTION,
+	V_MISC_INFO,
+	V_BREAKPAD_INFO,
+	V_CRASHPAD_INFO,
+	V_COUNT,
+};
+
+/* A view that failed, kept so that asking again (once per thread, say) costs nothing. */
+struct view_failure {
+	int ret;
+	char message[MD_READER_ERROR_MAX];
+};
+
+/* ThreadNames sorted by tid (then file order), so a lookup per thread is a binary search. */
+struct name_key {
+	uint32_t tid;
+	uint32_t index;
+};
+
 /* One allocation owned by the reader; the list is freed at md_reader_free(). */
 struct rd_block {
 	struct rd_block *next;
@@ -42,10 +69,12 @@ struct md_reader {
 	size_t charged; /* bytes in blocks, bounded by MD_READER_ALLOC_MAX */
 	char error[MD_READER_ERROR_MAX];
 
-	/* Views that parsed, NULL until then. Failures are not cached, so the message is fresh. */
+	struct view_failure failed[V_COUNT];
+	/* Views that parsed, NULL until then. */
 	struct md_reader_system_info *system_info;
 	struct md_reader_thread_list *threads;
 	struct md_reader_thread_names *thread_names;
+	struct name_key *name_keys; /* thread_names->count entries */
 	struct md_reader_module_list *modules;
 	struct md_reader_memory_list *memory;
 	struct md_reader_memory_info_list *memory_info;
@@ -97,6 +126,22 @@ static const char *stream_name(uint32_t type)
 const char *md_reader_error(const struct md_reader *r)
 {
 	return r->error;
+}
+
+/* Keeps a view's failure, except running out of memory, which may pass. */
+static int remember(struct md_reader *r, enum view_id id, int ret)
+{
+	if (ret != -ENOMEM) {
+		r->failed[id].ret = ret;
+		memcpy(r->failed[id].message, r->error, sizeof(r->error));
+	}
+	return ret;
+}
+
+static int replay(struct md_reader *r, enum view_id id)
+{
+	memcpy(r->error, r->failed[id].message, sizeof(r->error));
+	return r->failed[id].ret;
 }
 
 /* ---- Allocation ---- */
@@ -693,7 +738,7 @@ static int list_header(struct md_reader *r, uint32_t type, size_t entry_size, ui
 
 /* ---- SystemInfo ---- */
 
-int md_reader_system_info(struct md_reader *r, const struct md_reader_system_info **ret_info)
+static int parse_system_info(struct md_reader *r, const struct md_reader_system_info **ret_info)
 {
 	struct rd_block *mark = r->blocks;
 	struct md_reader_system_info *info;
@@ -701,10 +746,6 @@ int md_reader_system_info(struct md_reader *r, const struct md_reader_system_inf
 	md_location loc;
 	int ret;
 
-	if (r->system_info) {
-		*ret_info = r->system_info;
-		return 0;
-	}
 	ret = md_reader_find_stream(r, MD_STREAM_SYSTEM_INFO, &loc);
 	if (ret < 0)
 		return ret;
@@ -784,7 +825,7 @@ static int check_cpu(struct md_reader *r, enum md_reader_cpu cpu)
 	return 0;
 }
 
-int md_reader_threads(struct md_reader *r, const struct md_reader_thread_list **ret_list)
+static int parse_threads(struct md_reader *r, const struct md_reader_thread_list **ret_list)
 {
 	struct rd_block *mark = r->blocks;
 	struct md_reader_thread_list *list;
@@ -793,10 +834,6 @@ int md_reader_threads(struct md_reader *r, const struct md_reader_thread_list **
 	struct list_info li;
 	int ret;
 
-	if (r->threads) {
-		*ret_list = r->threads;
-		return 0;
-	}
 	ret = list_header(r, MD_STREAM_THREAD_LIST, sizeof(md_thread), MD_READER_THREADS_MAX, true,
 	                  &li);
 	if (ret < 0)
@@ -853,8 +890,18 @@ out:
 
 /* ---- ThreadNames ---- */
 
-int md_reader_thread_names(struct md_reader *r, const struct md_reader_thread_names **ret_names)
+static int cmp_name_key(const void *a, const void *b)
 {
+	const struct name_key *x = a, *y = b;
+
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int parse_thread_names(struct md_reader *r, const struct md_reader_thread_names **ret_names)
+{
+	struct name_key *keys;
 	struct rd_block *mark = r->blocks;
 	struct md_reader_thread_names *names;
 	const uint8_t *bytes = NULL;
@@ -862,10 +909,6 @@ int md_reader_thread_names(struct md_reader *r, const struct md_reader_thread_na
 	struct list_info li;
 	int ret;
 
-	if (r->thread_names) {
-		*ret_names = r->thread_names;
-		return 0;
-	}
 	ret = list_header(r, MD_STREAM_THREAD_NAMES, sizeof(md_thread_name),
 	                  MD_READER_THREAD_NAMES_MAX, false, &li);
 	if (ret < 0)
@@ -890,6 +933,15 @@ int md_reader_thread_names(struct md_reader *r, const struct md_reader_thread_na
 			goto out;
 		}
 	}
+	ret = rd_alloc(r, (size_t)li.count * sizeof(*r->name_keys) + 1, (void **)&keys);
+	if (ret < 0)
+		goto out;
+	for (uint32_t i = 0; i < li.count; i++) {
+		keys[i].tid = names->names[i].tid;
+		keys[i].index = i;
+	}
+	qsort(keys, li.count, sizeof(*keys), cmp_name_key);
+	r->name_keys = keys;
 	r->thread_names = names;
 	*ret_names = names;
 	ret = 0;
@@ -903,12 +955,22 @@ out:
 const char *md_reader_thread_name(struct md_reader *r, uint32_t tid)
 {
 	const struct md_reader_thread_names *names;
+	size_t lo = 0, hi;
 
 	if (md_reader_thread_names(r, &names) < 0)
 		return NULL;
-	for (size_t i = 0; i < names->count; i++)
-		if (names->names[i].tid == tid)
-			return names->names[i].name;
+	/* The first key with this tid: the name listed first in the file. */
+	hi = names->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->name_keys[mid].tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < names->count && r->name_keys[lo].tid == tid)
+		return names->names[r->name_keys[lo].index].name;
 	return NULL;
 }
 
@@ -982,7 +1044,7 @@ out:
 	return ret;
 }
 
-int md_reader_modules(struct md_reader *r, const struct md_reader_module_list **ret_list)
+static int parse_modules(struct md_reader *r, const struct md_reader_module_list **ret_list)
 {
 	struct rd_block *mark = r->blocks;
 	struct md_reader_module_list *list;
@@ -991,10 +1053,6 @@ int md_reader_modules(struct md_reader *r, const struct md_reader_module_list **
 	struct list_info li;
 	int ret;
 
-	if (r->modules) {
-		*ret_list = r->modules;
-		return 0;
-	}
 	ret = list_header(r, MD_STREAM_MODULE_LIST, sizeof(md_module), MD_READER_MODULES_MAX, true,
 	                  &li);
 	if (ret < 0)
@@ -1041,7 +1099,7 @@ out:
 
 /* ---- MemoryList ---- */
 
-int md_reader_memory_list(struct md_reader *r, const struct md_reader_memory_list **ret_list)
+static int parse_memory_list(struct md_reader *r, const struct md_reader_memory_list **ret_list)
 {
 	struct rd_block *mark = r->blocks;
 	struct md_reader_memory_list *list;
@@ -1050,10 +1108,6 @@ int md_reader_memory_list(struct md_reader *r, const struct md_reader_memory_lis
 	struct list_info li;
 	int ret;
 
-	if (r->memory) {
-		*ret_list = r->memory;
-		return 0;
-	}
 	ret = list_header(r, MD_STREAM_MEMORY_LIST, sizeof(md_memory_descriptor),
 	                  MD_READER_RANGES_MAX, true, &li);
 	if (ret < 0)
@@ -1114,7 +1168,8 @@ int md_reader_read_memory(struct md_reader *r, uint64_t addr, void *buf, size_t 
 
 /* ---- MemoryInfoList ---- */
 
-int md_reader_memory_info(struct md_reader *r, const struct md_reader_memory_info_list **ret_list)
+static int parse_memory_info(struct md_reader *r,
+                             const struct md_reader_memory_info_list **ret_list)
 {
 	struct rd_block *mark = r->blocks;
 	struct md_reader_memory_info_list *list;
@@ -1122,10 +1177,6 @@ int md_reader_memory_info(struct md_reader *r, const struct md_reader_memory_inf
 	md_location loc;
 	int ret;
 
-	if (r->memory_info) {
-		*ret_list = r->memory_info;
-		return 0;
-	}
 	ret = md_reader_find_stream(r, MD_STREAM_MEMORY_INFO_LIST, &loc);
 	if (ret < 0)
 		return ret;
@@ -1174,7 +1225,7 @@ int md_reader_memory_info(struct md_reader *r, const struct md_reader_memory_inf
 
 /* ---- Exception ---- */
 
-int md_reader_exception(struct md_reader *r, const struct md_reader_exception **ret_exception)
+static int parse_exception(struct md_reader *r, const struct md_reader_exception **ret_exception)
 {
 	struct md_reader_exception *e;
 	struct md_reader_context ctx;
@@ -1182,10 +1233,6 @@ int md_reader_exception(struct md_reader *r, const struct md_reader_exception **
 	md_location loc;
 	int ret;
 
-	if (r->exception) {
-		*ret_exception = r->exception;
-		return 0;
-	}
 	ret = md_reader_find_stream(r, MD_STREAM_EXCEPTION, &loc);
 	if (ret < 0)
 		return ret;
@@ -1221,7 +1268,7 @@ int md_reader_exception(struct md_reader *r, const struct md_reader_exception **
 
 /* ---- MiscInfo ---- */
 
-int md_reader_misc_info(struct md_reader *r, const struct md_reader_misc_info **ret_info)
+static int parse_misc_info(struct md_reader *r, const struct md_reader_misc_info **ret_info)
 {
 	static const uint32_t sizes[] = {24, 44, 232, 832, MISC_INFO_V5_SIZE};
 	struct md_reader_misc_info *info;
@@ -1230,10 +1277,6 @@ int md_reader_misc_info(struct md_reader *r, const struct md_reader_misc_info **
 	bool known = false;
 	int ret;
 
-	if (r->misc_info) {
-		*ret_info = r->misc_info;
-		return 0;
-	}
 	ret = md_reader_find_stream(r, MD_STREAM_MISC_INFO, &loc);
 	if (ret < 0)
 		return ret;
@@ -1272,17 +1315,13 @@ int md_reader_misc_info(struct md_reader *r, const struct md_reader_misc_info **
 
 /* ---- BreakpadInfo ---- */
 
-int md_reader_breakpad_info(struct md_reader *r, const md_breakpad_info **ret_info)
+static int parse_breakpad_info(struct md_reader *r, const md_breakpad_info **ret_info)
 {
 	struct rd_block *mark = r->blocks;
 	md_breakpad_info *info;
 	md_location loc;
 	int ret;
 
-	if (r->breakpad_info) {
-		*ret_info = r->breakpad_info;
-		return 0;
-	}
 	ret = md_reader_find_stream(r, MD_STREAM_BREAKPAD_INFO, &loc);
 	if (ret < 0)
 		return ret;
@@ -1304,7 +1343,7 @@ int md_reader_breakpad_info(struct md_reader *r, const md_breakpad_info **ret_in
 
 /* ---- CrashpadInfo ---- */
 
-int md_reader_crashpad_info(struct md_reader *r, const struct md_reader_crashpad_info **ret_info)
+static int parse_crashpad_info(struct md_reader *r, const struct md_reader_crashpad_info **ret_info)
 {
 	struct rd_block *mark = r->blocks;
 	struct md_reader_crashpad_info *info;
@@ -1315,10 +1354,6 @@ int md_reader_crashpad_info(struct md_reader *r, const struct md_reader_crashpad
 	uint32_t count = 0;
 	int ret;
 
-	if (r->crashpad_info) {
-		*ret_info = r->crashpad_info;
-		return 0;
-	}
 	ret = md_reader_find_stream(r, MD_STREAM_CRASHPAD_INFO, &loc);
 	if (ret < 0)
 		return ret;
@@ -1397,6 +1432,188 @@ out:
 	if (ret < 0)
 		rd_release(r, mark);
 	return ret;
+}
+
+/* ---- Cached entry points ---- */
+
+int md_reader_system_info(struct md_reader *r, const struct md_reader_system_info **ret_info)
+{
+	const struct md_reader_system_info *view = NULL;
+	int ret;
+
+	if (r->system_info) {
+		*ret_info = r->system_info;
+		return 0;
+	}
+	if (r->failed[V_SYSTEM_INFO].ret < 0)
+		return replay(r, V_SYSTEM_INFO);
+	ret = parse_system_info(r, &view);
+	if (ret < 0)
+		return remember(r, V_SYSTEM_INFO, ret);
+	*ret_info = view;
+	return 0;
+}
+
+int md_reader_threads(struct md_reader *r, const struct md_reader_thread_list **ret_list)
+{
+	const struct md_reader_thread_list *view = NULL;
+	int ret;
+
+	if (r->threads) {
+		*ret_list = r->threads;
+		return 0;
+	}
+	if (r->failed[V_THREADS].ret < 0)
+		return replay(r, V_THREADS);
+	ret = parse_threads(r, &view);
+	if (ret < 0)
+		return remember(r, V_THREADS, ret);
+	*ret_list = view;
+	return 0;
+}
+
+int md_reader_thread_names(struct md_reader *r, const struct md_reader_thread_names **ret_names)
+{
+	const struct md_reader_thread_names *view = NULL;
+	int ret;
+
+	if (r->thread_names) {
+		*ret_names = r->thread_names;
+		return 0;
+	}
+	if (r->failed[V_THREAD_NAMES].ret < 0)
+		return replay(r, V_THREAD_NAMES);
+	ret = parse_thread_names(r, &view);
+	if (ret < 0)
+		return remember(r, V_THREAD_NAMES, ret);
+	*ret_names = view;
+	return 0;
+}
+
+int md_reader_modules(struct md_reader *r, const struct md_reader_module_list **ret_list)
+{
+	const struct md_reader_module_list *view = NULL;
+	int ret;
+
+	if (r->modules) {
+		*ret_list = r->modules;
+		return 0;
+	}
+	if (r->failed[V_MODULES].ret < 0)
+		return replay(r, V_MODULES);
+	ret = parse_modules(r, &view);
+	if (ret < 0)
+		return remember(r, V_MODULES, ret);
+	*ret_list = view;
+	return 0;
+}
+
+int md_reader_memory_list(struct md_reader *r, const struct md_reader_memory_list **ret_list)
+{
+	const struct md_reader_memory_list *view = NULL;
+	int ret;
+
+	if (r->memory) {
+		*ret_list = r->memory;
+		return 0;
+	}
+	if (r->failed[V_MEMORY_LIST].ret < 0)
+		return replay(r, V_MEMORY_LIST);
+	ret = parse_memory_list(r, &view);
+	if (ret < 0)
+		return remember(r, V_MEMORY_LIST, ret);
+	*ret_list = view;
+	return 0;
+}
+
+int md_reader_memory_info(struct md_reader *r, const struct md_reader_memory_info_list **ret_list)
+{
+	const struct md_reader_memory_info_list *view = NULL;
+	int ret;
+
+	if (r->memory_info) {
+		*ret_list = r->memory_info;
+		return 0;
+	}
+	if (r->failed[V_MEMORY_INFO].ret < 0)
+		return replay(r, V_MEMORY_INFO);
+	ret = parse_memory_info(r, &view);
+	if (ret < 0)
+		return remember(r, V_MEMORY_INFO, ret);
+	*ret_list = view;
+	return 0;
+}
+
+int md_reader_exception(struct md_reader *r, const struct md_reader_exception **ret_exception)
+{
+	const struct md_reader_exception *view = NULL;
+	int ret;
+
+	if (r->exception) {
+		*ret_exception = r->exception;
+		return 0;
+	}
+	if (r->failed[V_EXCEPTION].ret < 0)
+		return replay(r, V_EXCEPTION);
+	ret = parse_exception(r, &view);
+	if (ret < 0)
+		return remember(r, V_EXCEPTION, ret);
+	*ret_exception = view;
+	return 0;
+}
+
+int md_reader_misc_info(struct md_reader *r, const struct md_reader_misc_info **ret_info)
+{
+	const struct md_reader_misc_info *view = NULL;
+	int ret;
+
+	if (r->misc_info) {
+		*ret_info = r->misc_info;
+		return 0;
+	}
+	if (r->failed[V_MISC_INFO].ret < 0)
+		return replay(r, V_MISC_INFO);
+	ret = parse_misc_info(r, &view);
+	if (ret < 0)
+		return remember(r, V_MISC_INFO, ret);
+	*ret_info = view;
+	return 0;
+}
+
+int md_reader_breakpad_info(struct md_reader *r, const md_breakpad_info **ret_info)
+{
+	const md_breakpad_info *view = NULL;
+	int ret;
+
+	if (r->breakpad_info) {
+		*ret_info = r->breakpad_info;
+		return 0;
+	}
+	if (r->failed[V_BREAKPAD_INFO].ret < 0)
+		return replay(r, V_BREAKPAD_INFO);
+	ret = parse_breakpad_info(r, &view);
+	if (ret < 0)
+		return remember(r, V_BREAKPAD_INFO, ret);
+	*ret_info = view;
+	return 0;
+}
+
+int md_reader_crashpad_info(struct md_reader *r, const struct md_reader_crashpad_info **ret_info)
+{
+	const struct md_reader_crashpad_info *view = NULL;
+	int ret;
+
+	if (r->crashpad_info) {
+		*ret_info = r->crashpad_info;
+		return 0;
+	}
+	if (r->failed[V_CRASHPAD_INFO].ret < 0)
+		return replay(r, V_CRASHPAD_INFO);
+	ret = parse_crashpad_info(r, &view);
+	if (ret < 0)
+		return remember(r, V_CRASHPAD_INFO, ret);
+	*ret_info = view;
+	return 0;
 }
 
 /* ---- Process id ---- */

@@ -898,6 +898,39 @@ START_TEST(thread_count_mismatch)
 }
 END_TEST
 
+START_TEST(thread_names_and_cached_failures)
+{
+	struct ref *ref = malloc(sizeof(*ref));
+	const struct md_reader_thread_list *tl;
+	struct md_reader *r;
+	uint8_t *copy;
+	char first[MD_READER_ERROR_MAX];
+
+	/* Two names for one tid: the first listed wins. */
+	build_ref(ref, &default_opts);
+	put32(&ref->b, dir_entry(ref, MD_STREAM_THREAD_NAMES)->location.rva + 4 + 12, T1_TID);
+	r = open_ok(ref, &copy);
+	ck_assert_str_eq(md_reader_thread_name(r, T1_TID), "main");
+	ck_assert_ptr_null(md_reader_thread_name(r, T2_TID));
+	md_reader_free(r);
+	free(copy);
+
+	/* A failed view fails the same way when asked again, after other calls. */
+	build_ref(ref, &default_opts);
+	put32(&ref->b, ref->thread_list_rva, 3);
+	r = open_ok(ref, &copy);
+	ck_assert_int_eq(md_reader_threads(r, &tl), -EBADMSG);
+	snprintf(first, sizeof(first), "%s", md_reader_error(r));
+	ck_assert_int_eq(md_reader_find_stream(r, MD_STREAM_LINUX_MAPS, &(md_location){0}),
+	                 -ENOENT);
+	ck_assert_int_eq(md_reader_threads(r, &tl), -EBADMSG);
+	ck_assert_str_eq(md_reader_error(r), first);
+	md_reader_free(r);
+	free(copy);
+	free(ref);
+}
+END_TEST
+
 START_TEST(bad_contexts)
 {
 	struct ref *ref = malloc(sizeof(*ref));
@@ -1301,6 +1334,7 @@ static Suite *reader_suite(void)
 	tcase_add_test(tc, stream_past_eof);
 	tcase_add_test(tc, duplicate_streams);
 	tcase_add_test(tc, thread_count_mismatch);
+	tcase_add_test(tc, thread_names_and_cached_failures);
 	tcase_add_test(tc, bad_contexts);
 	tcase_add_test(tc, bad_module_names);
 	tcase_add_test(tc, bad_memory_info);
