@@ -60,9 +60,9 @@ int main(int argc, char **argv)
 	}
 	/* ru_maxrss is in KiB on Linux. */
 	fprintf(f, "%lld %lld %lld %ld %d\n",
-		(long long)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000,
-		usec(ru.ru_utime), usec(ru.ru_stime), ru.ru_maxrss,
-		WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	        (long long)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000,
+	        usec(ru.ru_utime), usec(ru.ru_stime), ru.ru_maxrss,
+	        WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	if (fclose(f) != 0) {
 		perror("runstat: result file");
 		return 1;

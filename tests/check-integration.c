@@ -24,23 +24,23 @@
 
 #include "integration-util.h"
 
-#define MDCTL_TIMEOUT_MS     60000 /* ms one mdctl run may take, 512 threads included */
-#define TOOL_TIMEOUT_MS      120000 /* ms for minidump_stackwalk, minidump_dump and lldb */
-#define PING_TIMEOUT_MS      5000  /* ms the target has to answer "ping" */
-#define STOP_WAIT_MS         10000 /* ms to wait until mdctl has stopped the target */
-#define STALL_EXIT_MS        1500  /* MDCTL_TEST_STALL_MS for the "target exits" test */
-#define STALL_SIGNAL_MS      2000  /* MDCTL_TEST_STALL_MS for the signal tests */
-#define INTO_STALL_MS        200   /* ms to wait after the stop before acting in the stall */
-#define SIGNAL_EXIT_MAX_MS   1000  /* ms mdctl may take to exit after SIGINT/SIGTERM */
-#define CHURN_RUNS           20    /* back-to-back dumps of the churning target */
-#define DEFAULT_WORKERS      6     /* worker threads of the standard target */
-#define LARGE_WORKERS        512   /* worker threads of the large target */
-#define NOBODY_ID            65534 /* uid and gid of "nobody" on Debian */
-#define EXIT_NO_PROCESS      3     /* mdctl exit codes, from the CLI contract */
-#define EXIT_PERMISSION      4
-#define EXIT_TARGET_EXITED   5
-#define EXIT_OUTPUT          6
-#define MAX_CLEANUPS         16    /* targets or folders one test registers for cleanup */
+#define MDCTL_TIMEOUT_MS   60000  /* ms one mdctl run may take, 512 threads included */
+#define TOOL_TIMEOUT_MS    120000 /* ms for minidump_stackwalk, minidump_dump and lldb */
+#define PING_TIMEOUT_MS    5000   /* ms the target has to answer "ping" */
+#define STOP_WAIT_MS       10000  /* ms to wait until mdctl has stopped the target */
+#define STALL_EXIT_MS      1500   /* MDCTL_TEST_STALL_MS for the "target exits" test */
+#define STALL_SIGNAL_MS    2000   /* MDCTL_TEST_STALL_MS for the signal tests */
+#define INTO_STALL_MS      200    /* ms to wait after the stop before acting in the stall */
+#define SIGNAL_EXIT_MAX_MS 1000   /* ms mdctl may take to exit after SIGINT/SIGTERM */
+#define CHURN_RUNS         20     /* back-to-back dumps of the churning target */
+#define DEFAULT_WORKERS    6      /* worker threads of the standard target */
+#define LARGE_WORKERS      512    /* worker threads of the large target */
+#define NOBODY_ID          65534  /* uid and gid of "nobody" on Debian */
+#define EXIT_NO_PROCESS    3      /* mdctl exit codes, from the CLI contract */
+#define EXIT_PERMISSION    4
+#define EXIT_TARGET_EXITED 5
+#define EXIT_OUTPUT        6
+#define MAX_CLEANUPS       16 /* targets or folders one test registers for cleanup */
 
 /* Cleanup at exit: Check (fork mode) ends a failing test with exit(), so this is the one place
  * that runs on every path. A target is killed (SIGKILL works on a stopped one too). */
@@ -109,11 +109,11 @@ static char *path_in(const char *dir, const char *name)
 
 /* Runs `mdctl dump PID --direct -o OUT --json [extra]` with extra environment. */
 static void mdctl_dump(pid_t pid, const char *out, const char *extra, const char *const *env,
-		       struct it_result *ret)
+                       struct it_result *ret)
 {
 	char pidbuf[16];
-	const char *argv[] = {it_env("MDCTL"), "dump", pidbuf, "--direct", "-o", out, "--json",
-			      extra, NULL};
+	const char *argv[] = {it_env("MDCTL"), "dump", pidbuf, "--direct", "-o", out,
+	                      "--json",        extra,  NULL};
 	int r;
 
 	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
@@ -124,8 +124,8 @@ static void mdctl_dump(pid_t pid, const char *out, const char *extra, const char
 static struct it_proc mdctl_dump_spawn(pid_t pid, const char *out, const char *const *env)
 {
 	static char pidbuf[16];
-	const char *argv[] = {it_env("MDCTL"), "dump", pidbuf, "--direct", "-o", out, "--json",
-			      NULL};
+	const char *argv[] = {it_env("MDCTL"), "dump", pidbuf, "--direct", "-o", out,
+	                      "--json",        NULL};
 	struct it_proc p;
 	int r;
 
@@ -141,7 +141,7 @@ static json_t *parse_json(const struct it_result *res, const char *what)
 	json_t *j = json_loads(res->out, 0, &err);
 
 	ck_assert_msg(j && json_is_object(j), "%s: stdout is not one JSON object (%s): [%s]", what,
-		      err.text, res->out);
+	              err.text, res->out);
 	return j;
 }
 
@@ -164,8 +164,9 @@ static double json_number_member(json_t *obj, const char *key)
 
 static void assert_exit(const struct it_result *res, int code, const char *what)
 {
-	ck_assert_msg(res->exited && res->code == code, "%s: expected exit %d, got %s; stderr: [%s]",
-		      what, code, it_result_status(res), res->err);
+	ck_assert_msg(res->exited && res->code == code,
+	              "%s: expected exit %d, got %s; stderr: [%s]", what, code,
+	              it_result_status(res), res->err);
 }
 
 /* The target must be running (no task stopped), keep all its worker threads and answer. */
@@ -176,11 +177,11 @@ static void assert_target_healthy(struct it_target *t, unsigned workers, const c
 	int alive;
 
 	ck_assert_msg(stopped == 0, "%s: task %d of the target is left stopped (State %c)", when,
-		      (int)stopped, state);
+	              (int)stopped, state);
 	alive = it_target_ping(t, PING_TIMEOUT_MS);
 	ck_assert_msg(alive >= 0, "%s: the target does not answer: %s", when, strerror(-alive));
 	ck_assert_msg((unsigned)alive == workers, "%s: %d of %u worker threads alive", when, alive,
-		      workers);
+	              workers);
 }
 
 /* The park function a task of the target sits in, from its name: the main thread parks in
@@ -195,7 +196,7 @@ static void expected_park(pid_t pid, pid_t tid, char *buf, size_t size)
 		return;
 	}
 	ck_assert_msg(it_task_comm(pid, tid, comm, sizeof(comm)) == 0, "no comm for task %d",
-		      (int)tid);
+	              (int)tid);
 	dash = strrchr(comm, '-');
 	ck_assert_msg(dash, "task %d has an unexpected name \"%s\"", (int)tid, comm);
 	snprintf(buf, size, "park_%s", dash + 1);
@@ -223,11 +224,11 @@ static void assert_stacks(pid_t pid, const char *dump, const char *symroot)
 
 	added = it_make_symbols(dump, symroot);
 	ck_assert_msg(added >= 2, "dump_syms gave symbols for %d modules; want the target and libc",
-		      added);
+	              added);
 	n_dump = it_dump_tids(dump, &dump_tids);
 	n_tasks = it_tasks(pid, &tids);
 	ck_assert_msg(n_dump == n_tasks, "minidump_dump lists %d threads, /proc %d", n_dump,
-		      n_tasks);
+	              n_tasks);
 	ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &res), 0);
 	assert_exit(&res, 0, "minidump_stackwalk -m");
 	found = calloc((size_t)n_dump, sizeof(*found));
@@ -256,7 +257,7 @@ static void assert_stacks(pid_t pid, const char *dump, const char *symroot)
 
 		expected_park(pid, (pid_t)dump_tids[i], want, sizeof(want));
 		ck_assert_msg(found[i], "thread %d (tid %u): %s not in its stack", i, dump_tids[i],
-			      want);
+		              want);
 	}
 	free(found);
 	free(tids);
@@ -303,9 +304,9 @@ START_TEST(test_dump_json_and_file)
 	ck_assert_msg(stat(d.dump, &st) == 0, "no dump at %s", d.dump);
 	ck_assert_msg(S_ISREG(st.st_mode), "the dump is not a regular file");
 	ck_assert_msg((st.st_mode & 07777) == 0600, "the dump has mode %04o, want 0600",
-		      (unsigned)(st.st_mode & 07777));
+	              (unsigned)(st.st_mode & 07777));
 	ck_assert_msg(it_dir_count(d.dir) == 1, "the output folder holds %d entries, want 1",
-		      it_dir_count(d.dir));
+	              it_dir_count(d.dir));
 
 	ck_assert_str_eq(json_string_value(json_object_get(d.json, "path")), d.dump);
 	ck_assert_int_eq(json_int_member(d.json, "pid"), d.target.pid);
@@ -316,9 +317,9 @@ START_TEST(test_dump_json_and_file)
 	duration = json_number_member(d.json, "duration_ms");
 	suspended = json_number_member(d.json, "suspended_ms");
 	ck_assert_msg(suspended >= 0 && suspended <= duration,
-		      "suspended_ms %.3f does not fit in duration_ms %.3f", suspended, duration);
+	              "suspended_ms %.3f does not fit in duration_ms %.3f", suspended, duration);
 	ck_assert_msg(json_is_false(json_object_get(d.json, "partial")),
-		      "a dump of a healthy target is marked partial");
+	              "a dump of a healthy target is marked partial");
 
 	streams = json_object_get(d.json, "streams");
 	ck_assert_msg(json_is_array(streams) && json_array_size(streams) > 0, "no streams listed");
@@ -330,14 +331,15 @@ START_TEST(test_dump_json_and_file)
 		ck_assert_msg(name && status, "stream %zu lacks a name or status", i);
 		/* The type may be a number or its hex spelling ("0x3"). */
 		ck_assert_msg((json_is_integer(json_object_get(s, "type")) ||
-			       json_string_length(json_object_get(s, "type")) > 0) &&
-				      json_is_integer(json_object_get(s, "bytes")),
-			      "stream %s lacks a type or byte count", name);
+		               json_string_length(json_object_get(s, "type")) > 0) &&
+		                  json_is_integer(json_object_get(s, "bytes")),
+		              "stream %s lacks a type or byte count", name);
 		ck_assert_msg(strcmp(status, "ok") == 0 || strcmp(status, "partial") == 0 ||
-				      strcmp(status, "skipped") == 0,
-			      "stream %s has status \"%s\" in a dump of a healthy target", name, status);
+		                  strcmp(status, "skipped") == 0,
+		              "stream %s has status \"%s\" in a dump of a healthy target", name,
+		              status);
 		ck_assert_msg(json_integer_value(json_object_get(s, "bytes")) < st.st_size,
-			      "stream %s claims more bytes than the file has", name);
+		              "stream %s claims more bytes than the file has", name);
 	}
 	errors = json_object_get(d.json, "errors");
 	ck_assert_msg(json_is_array(errors), "no errors array");
@@ -358,7 +360,7 @@ START_TEST(test_dump_json_and_file)
 
 		ck_assert_int_eq(n, d.n_tids);
 		ck_assert_msg(memcmp(after, d.tids, (size_t)n * sizeof(*after)) == 0,
-			      "the target's threads changed across the dump");
+		              "the target's threads changed across the dump");
 		free(after);
 	}
 	assert_target_healthy(&d.target, DEFAULT_WORKERS, "after the dump");
@@ -386,7 +388,7 @@ START_TEST(test_dump_minidump_dump)
 
 	ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &res), 0);
 	ck_assert_msg(!strstr(res.out, "ERROR") && !strstr(res.err, "ERROR"),
-		      "minidump_dump reports errors: [%s]", res.err);
+	              "minidump_dump reports errors: [%s]", res.err);
 	assert_exit(&res, 0, "minidump_dump");
 	it_result_done(&res);
 	json_decref(d.json);
@@ -406,7 +408,7 @@ START_TEST(test_dump_lldb)
 
 		snprintf(want, sizeof(want), "tid = %d,", (int)d.tids[i]);
 		ck_assert_msg(strstr(res.out, want), "lldb does not list tid %d: [%s]",
-			      (int)d.tids[i], res.out);
+		              (int)d.tids[i], res.out);
 	}
 	it_result_done(&res);
 	json_decref(d.json);
@@ -442,15 +444,15 @@ START_TEST(test_dump_inspect)
 		for (int k = 0; k < d.n_tids; k++)
 			listed |= d.tids[k] == tid;
 		ck_assert_msg(listed, "inspect lists tid %lld, which the target does not have",
-			      (long long)tid);
+		              (long long)tid);
 		for (size_t k = 0; k < i; k++)
-			ck_assert_msg(json_integer_value(json_object_get(
-					      json_array_get(threads, k), "tid")) != tid,
-				      "inspect lists tid %lld twice", (long long)tid);
+			ck_assert_msg(json_integer_value(json_object_get(json_array_get(threads, k),
+			                                                 "tid")) != tid,
+			              "inspect lists tid %lld twice", (long long)tid);
 		ck_assert_int_eq(it_task_comm(d.target.pid, (pid_t)tid, comm, sizeof(comm)), 0);
 		ck_assert_msg(name && strcmp(name, comm) == 0,
-			      "tid %lld is named \"%s\" in the dump, \"%s\" by the kernel",
-			      (long long)tid, name ? name : "(none)", comm);
+		              "tid %lld is named \"%s\" in the dump, \"%s\" by the kernel",
+		              (long long)tid, name ? name : "(none)", comm);
 	}
 
 	/* Modules: the target binary with its GNU build id as the code id. */
@@ -468,8 +470,8 @@ START_TEST(test_dump_inspect)
 			continue;
 		module_found = true;
 		ck_assert_msg(code_id && strcasecmp(code_id, build_id) == 0,
-			      "module %s has code id %s; readelf says the build id is %s", name,
-			      code_id ? code_id : "(none)", build_id);
+		              "module %s has code id %s; readelf says the build id is %s", name,
+		              code_id ? code_id : "(none)", build_id);
 	}
 	ck_assert_msg(module_found, "the target binary is not in the module list");
 	json_decref(j);
@@ -498,7 +500,7 @@ START_TEST(test_existing_output)
 	ck_assert_msg(text && strcmp(text, keep) == 0, "the existing file was changed");
 	free(text);
 	ck_assert_msg(it_dir_count(dir) == 1, "a temporary file was left: %d entries",
-		      it_dir_count(dir));
+	              it_dir_count(dir));
 	assert_target_healthy(&t, DEFAULT_WORKERS, "after the refused dump");
 
 	mdctl_dump(t.pid, out, "--force", NULL, &res);
@@ -509,7 +511,7 @@ START_TEST(test_existing_output)
 	free(text);
 	ck_assert_int_eq(stat(out, &st), 0);
 	ck_assert_msg((st.st_mode & 07777) == 0600, "the replaced file has mode %04o",
-		      (unsigned)(st.st_mode & 07777));
+	              (unsigned)(st.st_mode & 07777));
 	ck_assert_int_eq(it_dir_count(dir), 1);
 	assert_target_healthy(&t, DEFAULT_WORKERS, "after the forced dump");
 }
@@ -533,9 +535,9 @@ START_TEST(test_no_such_process)
 	assert_exit(&res, EXIT_NO_PROCESS, "mdctl dump of a missing pid");
 	snprintf(pidtext, sizeof(pidtext), "%d", (int)gone);
 	ck_assert_msg(strstr(res.err, pidtext) &&
-			      (strcasestr(res.err, "no such process") ||
-			       strcasestr(res.err, "no process") || strcasestr(res.err, "not exist")),
-		      "the message does not say which process is missing: [%s]", res.err);
+	                  (strcasestr(res.err, "no such process") ||
+	                   strcasestr(res.err, "no process") || strcasestr(res.err, "not exist")),
+	              "the message does not say which process is missing: [%s]", res.err);
 	ck_assert_int_eq(it_dir_count(dir), 0);
 	it_result_done(&res);
 }
@@ -558,14 +560,15 @@ START_TEST(test_target_exits)
 	snprintf(stall, sizeof(stall), "MDCTL_TEST_STALL_MS=%d", STALL_EXIT_MS);
 	p = mdctl_dump_spawn(t.pid, out, env);
 	ck_assert_msg(it_wait_stopped(t.pid, t.pid, STOP_WAIT_MS) == 0,
-		      "mdctl never stopped the target");
+	              "mdctl never stopped the target");
 	usleep(INTO_STALL_MS * 1000);
 	ck_assert_int_eq(kill(t.pid, SIGKILL), 0);
 	ck_assert_int_eq(it_wait(&p, MDCTL_TIMEOUT_MS, &res), 0);
 	it_target_kill(&t);
 	assert_exit(&res, EXIT_TARGET_EXITED, "mdctl dump of a target killed in the stall");
 	j = parse_json(&res, "mdctl dump --json (target exited)");
-	ck_assert_msg(json_is_true(json_object_get(j, "partial")), "the dump is not marked partial");
+	ck_assert_msg(json_is_true(json_object_get(j, "partial")),
+	              "the dump is not marked partial");
 	ck_assert_str_eq(json_string_value(json_object_get(j, "path")), out);
 	ck_assert_msg(access(out, F_OK) == 0, "no partial dump was written");
 	ck_assert_int_eq(it_dir_count(dir), 1);
@@ -575,7 +578,7 @@ START_TEST(test_target_exits)
 	ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &dump), 0);
 	ck_assert_msg(dump.exited, "minidump_dump %s on the partial dump", it_result_status(&dump));
 	ck_assert_msg(strstr(dump.out, "MDRawHeader") && !strstr(dump.err, "Read() failed"),
-		      "minidump_dump cannot read the partial dump: [%s]", dump.err);
+	              "minidump_dump cannot read the partial dump: [%s]", dump.err);
 	it_result_done(&dump);
 	json_decref(j);
 	it_result_done(&res);
@@ -603,7 +606,7 @@ START_TEST(test_thread_churn)
 		mdctl_dump(t.pid, out, NULL, NULL, &res);
 		stopped = it_stopped_task(t.pid, &state);
 		ck_assert_msg(stopped == 0, "run %d: task %d left stopped (State %c)", run,
-			      (int)stopped, state);
+		              (int)stopped, state);
 		assert_exit(&res, 0, "mdctl dump of a churning target");
 		j = parse_json(&res, "mdctl dump --json (churn)");
 		ck_assert_int_ge(json_int_member(j, "threads"), 1 + 4 + 1);
@@ -613,11 +616,10 @@ START_TEST(test_thread_churn)
 		const char *argv[] = {tool, out, NULL};
 
 		ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &walk), 0);
-		ck_assert_msg(walk.exited && walk.code == 0,
-			      "run %d: minidump_stackwalk %s: [%s]", run, it_result_status(&walk),
-			      walk.err);
+		ck_assert_msg(walk.exited && walk.code == 0, "run %d: minidump_stackwalk %s: [%s]",
+		              run, it_result_status(&walk), walk.err);
 		ck_assert_msg(strstr(walk.out, "Thread 0"), "run %d: stackwalk shows no threads",
-			      run);
+		              run);
 		it_result_done(&walk);
 		unlink(out);
 		free(out);
@@ -651,13 +653,13 @@ START_TEST(test_unprivileged)
 	snprintf(uid_arg, sizeof(uid_arg), "--reuid=%d", NOBODY_ID);
 	snprintf(gid_arg, sizeof(gid_arg), "--regid=%d", NOBODY_ID);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)t.pid);
-	const char *argv[] = {"setpriv", uid_arg, gid_arg, "--clear-groups", bin, "dump", pidbuf,
-			      "--direct", "-o", out, "--json", NULL};
+	const char *argv[] = {"setpriv",  uid_arg, gid_arg, "--clear-groups", bin, "dump", pidbuf,
+	                      "--direct", "-o",    out,     "--json",         NULL};
 
 	ck_assert_int_eq(it_run(argv, NULL, MDCTL_TIMEOUT_MS, &res), 0);
 	assert_exit(&res, EXIT_PERMISSION, "mdctl dump as nobody");
 	ck_assert_msg(strstr(res.err, "CAP_SYS_PTRACE") || strstr(res.err, "root"),
-		      "the message does not say what is needed: [%s]", res.err);
+	              "the message does not say what is needed: [%s]", res.err);
 	ck_assert_msg(it_dir_count(outdir) == 0, "a file was left in the output folder");
 	it_result_done(&res);
 	assert_target_healthy(&t, DEFAULT_WORKERS, "after the refused dump");
@@ -679,18 +681,18 @@ static void signal_during_dump(int sig)
 	snprintf(stall, sizeof(stall), "MDCTL_TEST_STALL_MS=%d", STALL_SIGNAL_MS);
 	p = mdctl_dump_spawn(t.pid, out, env);
 	ck_assert_msg(it_wait_stopped(t.pid, t.pid, STOP_WAIT_MS) == 0,
-		      "mdctl never stopped the target");
+	              "mdctl never stopped the target");
 	usleep(INTO_STALL_MS * 1000);
 	ck_assert_int_eq(kill(p.pid, sig), 0);
 	sent = it_now_ms();
 	ck_assert_int_eq(it_wait(&p, MDCTL_TIMEOUT_MS, &res), 0);
 	ck_assert_msg(!res.timed_out && !(res.exited && res.code == 0),
-		      "mdctl %s after signal %d; want a failure", it_result_status(&res), sig);
+	              "mdctl %s after signal %d; want a failure", it_result_status(&res), sig);
 	ck_assert_msg(res.end_ms - sent <= SIGNAL_EXIT_MAX_MS,
-		      "mdctl took %lld ms to stop after signal %d", (long long)(res.end_ms - sent),
-		      sig);
+	              "mdctl took %lld ms to stop after signal %d", (long long)(res.end_ms - sent),
+	              sig);
 	ck_assert_msg(it_dir_count(dir) == 0, "%d files left behind after signal %d",
-		      it_dir_count(dir), sig);
+	              it_dir_count(dir), sig);
 	assert_target_healthy(&t, DEFAULT_WORKERS, "after the interrupted dump");
 	it_result_done(&res);
 }

@@ -23,12 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define POLL_SLICE_MS  50   /* ms between checks for a child's exit while reading its output */
-#define DRAIN_AFTER_MS 2000 /* ms to keep reading pipes a grandchild may hold after the exit */
-#define READ_CHUNK     65536 /* bytes per read() from a child's pipe */
-#define STATE_POLL_US  2000 /* us between checks of a task's state */
+#define POLL_SLICE_MS   50     /* ms between checks for a child's exit while reading its output */
+#define DRAIN_AFTER_MS  2000   /* ms to keep reading pipes a grandchild may hold after the exit */
+#define READ_CHUNK      65536  /* bytes per read() from a child's pipe */
+#define STATE_POLL_US   2000   /* us between checks of a task's state */
 #define TOOL_TIMEOUT_MS 120000 /* ms for readelf, dump_syms and minidump_dump */
-#define NFTW_FDS       16   /* file descriptors nftw() may hold open */
+#define NFTW_FDS        16     /* file descriptors nftw() may hold open */
 
 int64_t it_now_ms(void)
 {
@@ -43,8 +43,8 @@ const char *it_env(const char *name)
 	const char *v = getenv(name);
 
 	if (!v || !*v)
-		ck_abort_msg("environment variable %s is not set (run the suite through meson test)",
-			     name);
+		ck_abort_msg(
+		    "environment variable %s is not set (run the suite through meson test)", name);
 	return v;
 }
 
@@ -89,7 +89,7 @@ int it_spawn(const char *const *argv, const char *const *env, struct it_proc *re
 	close(out[1]);
 	close(err[1]);
 	*ret_proc = (struct it_proc){
-		.pid = pid, .out_fd = out[0], .err_fd = err[0], .start_ms = it_now_ms()};
+	    .pid = pid, .out_fd = out[0], .err_fd = err[0], .start_ms = it_now_ms()};
 	return 0;
 fail:
 	for (int i = 0; i < 2; i++) {
@@ -139,7 +139,7 @@ int it_wait(struct it_proc *p, int timeout_ms, struct it_result *ret_result)
 		ck_abort_msg("out of memory");
 	for (;;) {
 		struct pollfd fds[2] = {{.fd = p->out_fd, .events = POLLIN},
-					{.fd = p->err_fd, .events = POLLIN}};
+		                        {.fd = p->err_fd, .events = POLLIN}};
 		int64_t now;
 
 		if (!reaped) {
@@ -153,7 +153,8 @@ int it_wait(struct it_proc *p, int timeout_ms, struct it_result *ret_result)
 			}
 		}
 		now = it_now_ms();
-		if (reaped && ((p->out_fd < 0 && p->err_fd < 0) || now - exited_at > DRAIN_AFTER_MS))
+		if (reaped &&
+		    ((p->out_fd < 0 && p->err_fd < 0) || now - exited_at > DRAIN_AFTER_MS))
 			break;
 		if (!reaped && now >= deadline) {
 			kill(p->pid, SIGKILL);
@@ -185,7 +186,7 @@ int it_wait(struct it_proc *p, int timeout_ms, struct it_result *ret_result)
 }
 
 int it_run(const char *const *argv, const char *const *env, int timeout_ms,
-	   struct it_result *ret_result)
+           struct it_result *ret_result)
 {
 	struct it_proc p;
 	int r = it_spawn(argv, env, &p);
@@ -243,6 +244,19 @@ static int read_line(int fd, char *buf, size_t size, int timeout_ms)
 	return (int)used;
 }
 
+/* Waits until the main thread of pid sleeps (State S). Returns 0 or -ETIMEDOUT. */
+static int wait_sleeping(pid_t pid, int timeout_ms)
+{
+	int64_t deadline = it_now_ms() + timeout_ms;
+
+	while (it_task_state(pid, pid) != 'S') {
+		if (it_now_ms() >= deadline)
+			return -ETIMEDOUT;
+		usleep(STATE_POLL_US);
+	}
+	return 0;
+}
+
 int it_target_start(const char *const *args, struct it_target *ret_target)
 {
 	const char *bin = it_env("TARGET_THREADS");
@@ -281,6 +295,11 @@ int it_target_start(const char *const *args, struct it_target *ret_target)
 	r = read_line(out[0], line, sizeof(line), IT_TARGET_READY_MS);
 	if (r >= 0 && (sscanf(line, "ready %d", &ready) != 1 || ready != pid))
 		r = -EPROTO;
+	/* The workers sleep before "ready" is printed; the main thread right after it. A dump
+	 * taken before it sleeps would catch it inside stdio, still in park_main but not in the
+	 * system call the tests expect. */
+	if (r >= 0)
+		r = wait_sleeping(pid, IT_TARGET_READY_MS);
 	if (r < 0)
 		it_target_kill(ret_target);
 	return r < 0 ? r : 0;

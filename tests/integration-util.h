@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define IT_TARGET_READY_MS 30000 /* ms a target may take to print "ready PID" */
+#define IT_TARGET_READY_MS 30000                 /* ms a target may take to print "ready PID" */
 #define IT_OUTPUT_MAX      (64u * 1024u * 1024u) /* bytes of stdout or stderr kept per command */
 
 /* A command started with it_spawn(); its stdout and stderr go to pipes read by it_wait(). */
@@ -63,7 +63,7 @@ int it_wait(struct it_proc *p, int timeout_ms, struct it_result *ret_result);
 
 /* it_spawn() then it_wait(). */
 int it_run(const char *const *argv, const char *const *env, int timeout_ms,
-	   struct it_result *ret_result);
+           struct it_result *ret_result);
 
 void it_result_done(struct it_result *r);
 

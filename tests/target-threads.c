@@ -38,7 +38,7 @@
 
 /* Names of the park functions, in the order worker threads use them (thread i uses i % 8). */
 static const char *const letters[] = {
-	"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
 };
 #define N_LETTERS (sizeof(letters) / sizeof(letters[0]))
 
@@ -111,7 +111,7 @@ __attribute__((noinline)) static void park_theta(void)
 }
 
 static void (*const parks[N_LETTERS])(void) = {
-	park_alpha, park_beta, park_gamma, park_delta, park_epsilon, park_zeta, park_eta, park_theta,
+    park_alpha, park_beta, park_gamma, park_delta, park_epsilon, park_zeta, park_eta, park_theta,
 };
 
 /* The thread name tells a test which park function the thread sits in: the part after the
@@ -225,15 +225,20 @@ static unsigned alive_workers(unsigned n)
 	return alive;
 }
 
-/* The main thread's park: sleeps in poll() on stdin (when stdin is a pipe or socket) until end
- * of file or the deadline; answers "ping". Returns when the process should exit. */
+/* The main thread's park: announces "ready" from here, so that park_main is on the main
+ * thread's stack from the moment a reader sees the line, then sleeps in poll() on stdin (when
+ * stdin is a pipe or socket) until end of file or the deadline, answering "ping". Returns when
+ * the process should exit. */
 __attribute__((noinline)) static void park_main(unsigned n, int64_t deadline_ms)
 {
 	struct stat st;
-	bool watch_stdin = fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+	bool watch_stdin =
+	    fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 	char line[LINE_MAX_BYTES];
 	size_t used = 0;
 
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
 	for (;;) {
 		struct pollfd p = {.fd = watch_stdin ? STDIN_FILENO : -1, .events = POLLIN};
 		int timeout = -1;
@@ -272,8 +277,9 @@ __attribute__((noinline)) static void park_main(unsigned n, int64_t deadline_ms)
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: target-threads [--threads N] [--heap-mb M] [--churn] [--exit-after-ms N]\n");
+	fprintf(
+	    stderr,
+	    "usage: target-threads [--threads N] [--heap-mb M] [--churn] [--exit-after-ms N]\n");
 	exit(2);
 }
 
@@ -326,7 +332,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "target-threads: cannot allocate %ld MiB\n", heap_mb);
 			return 1;
 		}
-		/* Touch every byte so the pages are really resident, with a recognisable pattern. */
+		/* Touch every byte so the pages are really resident, with a recognisable pattern.
+		 */
 		for (size_t off = 0; off < bytes; off++)
 			heap_block[off] = (unsigned char)(off * 31u + 7u);
 	}
@@ -358,12 +365,10 @@ int main(int argc, char **argv)
 	pthread_attr_destroy(&attr);
 
 	if (wait_parked(n) < 0) {
-		fprintf(stderr, "target-threads: workers did not park within %d ms\n", PARK_WAIT_MS);
+		fprintf(stderr, "target-threads: workers did not park within %d ms\n",
+		        PARK_WAIT_MS);
 		return 1;
 	}
-	printf("ready %d\n", (int)getpid());
-	fflush(stdout);
-
 	park_main(n, deadline);
 	return 0;
 }
