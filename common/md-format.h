@@ -404,3 +404,7 @@ _Static_assert(offsetof(md_context_arm64_old, fregs) == 0x11C, "arm64 v0 offset"
 _Static_assert(offsetof(md_module, cv_record) == 0x4C, "cv_record offset");
 _Static_assert(offsetof(md_system_info, cpu) == 0x20, "cpu union offset");
 _Static_assert(offsetof(md_exception_stream, thread_context) == 160, "exception context offset");
+
+/* "SIGSEGV" for a Linux exception code (= signal number), "DUMP_REQUESTED" for 0xFFFFFFFF,
+ * NULL when unknown. */
+const char *md_linux_signal_to_string(uint32_t code);

@@ -62,3 +62,21 @@ void md_module_debug_id(const uint8_t *id, size_t len, uint32_t age, char *out, 
 		 g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12], g[13], g[14],
 		 g[15], age);
 }
+
+const char *md_linux_signal_to_string(uint32_t code)
+{
+	/* MD_EXCEPTION_CODE_LIN_* equal the Linux signal numbers */
+	static const char *const names[] = {
+		NULL,	    "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",	"SIGTRAP",   "SIGABRT",
+		"SIGBUS",   "SIGFPE",  "SIGKILL",   "SIGUSR1", "SIGSEGV",	"SIGUSR2",   "SIGPIPE",
+		"SIGALRM",  "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT",	"SIGSTOP",   "SIGTSTP",
+		"SIGTTIN",  "SIGTTOU", "SIGURG",    "SIGXCPU", "SIGXFSZ",	"SIGVTALRM", "SIGPROF",
+		"SIGWINCH", "SIGIO",   "SIGPWR",    "SIGSYS",
+	};
+
+	if (code == MD_EXCEPTION_CODE_LIN_DUMP_REQUESTED)
+		return "DUMP_REQUESTED";
+	if (code < sizeof(names) / sizeof(names[0]))
+		return names[code];
+	return NULL;
+}

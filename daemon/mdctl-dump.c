@@ -40,14 +40,20 @@ static double now_ms(void)
 
 static void usage(FILE *f)
 {
-	fputs("Usage: mdctl dump PID [-o FILE] [--direct] [--force] [--json]\n"
+	fputs("Usage: mdctl dump PID [--json] [--socket PATH]\n"
+	      "       mdctl dump PID --direct [-o FILE] [--force] [--json]\n"
 	      "\n"
 	      "Write a minidump of the live process PID. The process is stopped while its\n"
-	      "threads, registers and memory are captured, then resumed.\n"
+	      "threads, registers and memory are captured, then resumed. By default minidumpd\n"
+	      "does the capture and keeps the dump in its dump folder; only root and the\n"
+	      "process's owner may ask for it.\n"
 	      "\n"
-	      "  -o, --output FILE  where to write (default: EXE-PID-YYYYmmdd-HHMMSS.dmp here)\n"
+	      "      --socket PATH  the daemon's socket (default $MINIDUMPD_SOCKET, else\n"
+	      "                     /run/minidumpd/minidumpd.sock)\n"
 	      "      --direct       capture from this process with ptrace, without the daemon\n"
-	      "      --force        replace FILE if it exists\n"
+	      "  -o, --output FILE  with --direct: where to write\n"
+	      "                     (default: EXE-PID-YYYYmmdd-HHMMSS.dmp here)\n"
+	      "      --force        with --direct: replace FILE if it exists\n"
 	      "      --json         print one JSON object describing the dump\n"
 	      "  -h, --help         this text\n",
 	      f);
@@ -98,14 +104,61 @@ static void print_summary(const char *path, const struct md_dump_result *res,
 		printf("warning: the target exited during the dump; the dump is partial\n");
 }
 
+static int dump_via_daemon(uint32_t pid, const char *socket_path, bool as_json)
+{
+	static uint8_t reply[MD_PROTO_MAX_MESSAGE];
+	uint8_t msg[64];
+	struct md_proto_enc e;
+	struct md_proto_msg m;
+	int n, r;
+
+	md_proto_begin(&e, msg, sizeof(msg), MD_MSG_DUMP_REQUEST);
+	md_proto_put_u32(&e, MD_TAG_PID, pid);
+	n = md_proto_finish(&e);
+	r = mdctl_request(socket_path, msg, (size_t)n, MDCTL_DAEMON_TIMEOUT_MS, reply,
+			  sizeof(reply), &m);
+	if (r < 0) {
+		fprintf(stderr, "mdctl: cannot reach minidumpd at %s: %s (is it running? --direct "
+				"dumps without it)\n",
+			socket_path, strerror(-r));
+		return MDCTL_EXIT_FAILURE;
+	}
+	if (m.type == MD_MSG_ERROR) {
+		fprintf(stderr, "mdctl: %s\n", m.text);
+		return m.error == -ESRCH   ? MDCTL_EXIT_NO_PROCESS
+		       : m.error == -EPERM ? MDCTL_EXIT_PERMISSION
+					   : MDCTL_EXIT_FAILURE;
+	}
+	if (m.type != MD_MSG_RESULT) {
+		fprintf(stderr, "mdctl: unexpected %s reply from minidumpd\n",
+			md_proto_type_to_string(m.type));
+		return MDCTL_EXIT_FAILURE;
+	}
+	if (as_json) {
+		printf("%s\n", m.text);
+	} else {
+		json_t *j = json_loads(m.text, 0, NULL);
+
+		printf("%s: %lld bytes, %lld threads, %lld modules; target stopped for %.2f ms\n",
+		       json_string_value(json_object_get(j, "path")),
+		       (long long)json_integer_value(json_object_get(j, "bytes")),
+		       (long long)json_integer_value(json_object_get(j, "threads")),
+		       (long long)json_integer_value(json_object_get(j, "modules")),
+		       json_real_value(json_object_get(j, "suspended_ms")));
+		json_decref(j);
+	}
+	return MDCTL_EXIT_OK;
+}
+
 int mdctl_dump_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'}, {"direct", no_argument, NULL, 'd'},
 		{"force", no_argument, NULL, 'f'},        {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+		{"help", no_argument, NULL, 'h'},         {"socket", required_argument, NULL, 's'},
+		{NULL, 0, NULL, 0},
 	};
-	const char *output = NULL;
+	const char *output = NULL, *socket_path = NULL;
 	bool direct = false, force = false, as_json = false, have_output = false;
 	char dir[PATH_MAX], name[MD_OUTPUT_NAME_MAX], path[PATH_MAX + MD_OUTPUT_NAME_MAX];
 	struct md_output out = {.dirfd = -1, .fd = -1};
@@ -126,6 +179,7 @@ int mdctl_dump_main(int argc, char **argv)
 		case 'd': direct = true; break;
 		case 'f': force = true; break;
 		case 'j': as_json = true; break;
+		case 's': socket_path = optarg; break;
 		case 'h': usage(stdout); return MDCTL_EXIT_OK;
 		default: usage(stderr); return MDCTL_EXIT_USAGE;
 		}
@@ -141,8 +195,12 @@ int mdctl_dump_main(int argc, char **argv)
 		return MDCTL_EXIT_USAGE;
 	}
 	if (!direct) {
-		fprintf(stderr, "mdctl: dumping through the daemon is not available yet; use --direct\n");
-		return MDCTL_EXIT_USAGE;
+		if (output || force) {
+			fprintf(stderr, "mdctl: the daemon keeps dumps in its own folder; use --direct "
+					"to choose the file\n");
+			return MDCTL_EXIT_USAGE;
+		}
+		return dump_via_daemon((uint32_t)pid, mdctl_socket_path(socket_path), as_json);
 	}
 
 	/* The output is settled before the target is touched, so a bad path stops nothing. */

@@ -14,8 +14,11 @@ static void usage(FILE *f)
 	fputs("Usage: mdctl COMMAND [ARGS]\n"
 	      "\n"
 	      "Commands:\n"
-	      "  dump PID [-o FILE] [--direct] [--force] [--json]\n"
-	      "                     write a minidump of a live process\n"
+	      "  dump PID [--json] [--socket PATH]\n"
+	      "                     ask minidumpd for a minidump of a live process\n"
+	      "  dump PID --direct [-o FILE] [--force] [--json]\n"
+	      "                     write one here, without the daemon\n"
+	      "  status [--json]    the daemon's version, uptime and counters\n"
 	      "  inspect FILE [--json]\n"
 	      "                     show what a minidump holds\n"
 	      "  help               this text\n"
@@ -25,7 +28,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "Exit codes: 0 ok, 1 failure, 2 usage, 3 no such process, 4 permission denied,\n"
 	      "5 target exited during the dump (partial dump kept), 6 cannot create the output,\n"
-	      "7 not a readable minidump, 130 interrupted (target resumed, nothing kept).\n",
+	      "7 not a readable minidump, 130/143 interrupted by SIGINT/SIGTERM (target resumed,\n"
+	      "nothing kept).\n",
 	      f);
 }
 
@@ -37,6 +41,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "dump") == 0)
 		return mdctl_dump_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0)
+		return mdctl_status_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "inspect") == 0)
 		return mdctl_inspect_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||

@@ -5,6 +5,11 @@
  */
 #pragma once
 
+#include <stddef.h>
+#include <stdint.h>
+
+#include "md-proto.h"
+
 /* Exit codes, documented in mdctl --help and the README. */
 enum {
 	MDCTL_EXIT_OK = 0,
@@ -18,5 +23,16 @@ enum {
 	MDCTL_EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM during a dump: target resumed, no file */
 };
 
+#define MDCTL_DAEMON_TIMEOUT_MS 60000 /* how long mdctl waits for the daemon's answer */
+
 int mdctl_dump_main(int argc, char **argv);
+int mdctl_status_main(int argc, char **argv);
+
+/* The daemon's socket: opt if given, else $MINIDUMPD_SOCKET, else the default. */
+const char *mdctl_socket_path(const char *opt);
+
+/* Sends one message to the daemon and waits for one reply (decoded into ret_reply, pointing
+ * into reply). Returns 0 or -errno (-ENOENT/-ECONNREFUSED: no daemon; -ETIMEDOUT). */
+int mdctl_request(const char *socket_path, const void *msg, size_t len, int timeout_ms,
+		  uint8_t *reply, size_t reply_size, struct md_proto_msg *ret_reply);
 int mdctl_inspect_main(int argc, char **argv);

@@ -41,3 +41,30 @@ void md_platform_snapshot_free(struct md_snapshot *s);
 /* A sentence for the user about why pid cannot be traced, naming what is needed (root,
  * CAP_SYS_PTRACE, the ptrace_scope setting). Writes at most size bytes. */
 void md_platform_explain_permission(uint32_t pid, char *buf, size_t size);
+
+/* ---- What the broker needs to know about its peers (all from the kernel, never from a
+ * message). ---- */
+
+struct md_peer {
+	uint32_t pid;
+	uint32_t uid;
+	uint32_t gid;
+};
+
+/* Credentials of the process at the other end of a connected local socket. */
+int md_platform_peer_credentials(int fd, struct md_peer *ret_peer);
+
+/* An fd that pins pid's identity (Linux pidfd), so pid reuse cannot redirect a dump. Returns
+ * the fd, or -errno (-ENOSYS where the OS has no such thing: callers go on without). */
+int md_platform_pin_process(uint32_t pid);
+
+/* The effective uid of pid, from the OS. */
+int md_platform_process_uid(uint32_t pid, uint32_t *ret_uid);
+
+/* Returns 1 if tid is a thread of pid, 0 if not, -errno on error. */
+int md_platform_thread_of(uint32_t pid, uint32_t tid);
+
+/* Converts registers a client sent (proto's md_proto_context_kind layout) into a minidump
+ * context. -EPROTONOSUPPORT for a kind this build does not know, -EBADMSG for a bad size. */
+int md_platform_client_context(uint32_t kind, const void *data, size_t len,
+			       struct md_context *ret_ctx);

@@ -15,6 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Where the daemon listens unless told otherwise ($MINIDUMPD_SOCKET overrides it for clients). */
+#define MD_PROTO_SOCKET_DEFAULT "/run/minidumpd/minidumpd.sock"
+
 #define MD_PROTO_MAGIC       0x3150444Du /* "MDP1" on disk */
 #define MD_PROTO_VERSION     1u
 #define MD_PROTO_HEADER_SIZE 16u

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One capture, run on libuv's thread pool so a slow dump never stalls the event loop: stop
+ * the target, write the dump into the dump dir under a temporary name, resume the target,
+ * give the file its final name and write the JSON report beside it. The whole attach, read and
+ * detach happens on this one worker thread (ptrace ties a tracee to the thread that attached).
+ * It never logs: it leaves the outcome in the job for the loop thread to log and send.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "md-daemon.h"
+#include "md-dump.h"
+#include "md-output.h"
+#include "md-report.h"
+
+double md_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static const char *kind_name(enum md_job_kind k)
+{
+	switch (k) {
+	case MD_JOB_CRASH: return "crash";
+	case MD_JOB_DUMP_NOW: return "dump-now";
+	case MD_JOB_REQUEST: return "request";
+	}
+	return "unknown";
+}
+
+/* A file name part made only of [A-Za-z0-9._-], from an executable's basename. */
+static void safe_name(const char *exe, char *out, size_t size)
+{
+	const char *base = strrchr(exe, '/');
+	size_t n = 0;
+
+	base = base ? base + 1 : exe;
+	if (!*base)
+		base = "process";
+	for (; *base && n + 1 < size && n < 64; base++) {
+		char c = *base;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  c == '.' || c == '_' || c == '-';
+
+		out[n++] = ok ? c : '_';
+	}
+	if (n > 0 && out[0] == '.')
+		out[0] = '_'; /* never a hidden file */
+	out[n] = '\0';
+}
+
+/* Writes text as dir/name, 0600, through a temporary file. */
+static int write_file(const char *dir, const char *name, const char *text)
+{
+	struct md_output o;
+	size_t len = strlen(text), off = 0;
+	int r;
+
+	r = md_output_open(&o, dir);
+	if (r < 0)
+		return r;
+	while (off < len) {
+		ssize_t n = write(o.fd, text + off, len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			md_output_abort(&o);
+			return r;
+		}
+		off += (size_t)n;
+	}
+	r = md_output_commit(&o, name, false);
+	md_output_abort(&o);
+	return r;
+}
+
+static json_t *annotations_json(const struct md_job *job)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < job->n_annotations; i++)
+		json_object_set_new(o, job->keys[i], json_string(job->values[i]));
+	return o;
+}
+
+static void fail(struct md_job *job, int error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail(struct md_job *job, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	job->error = error;
+	va_start(ap, fmt);
+	vsnprintf(job->message, sizeof(job->message), fmt, ap);
+	va_end(ap);
+}
+
+void md_capture_run(struct md_job *job)
+{
+	const struct md_config *cfg = job->d->cfg;
+	struct md_platform_options po = {
+		.cancel = &job->cancel,
+		.crash = job->has_crash ? &job->crash : NULL,
+		.pidfd = job->pidfd,
+	};
+	struct md_dump_options dopts = {
+		.cancel = &job->cancel,
+		.annotation_keys = (const char *const *)job->keys,
+		.annotation_values = (const char *const *)job->values,
+		.n_annotations = job->n_annotations,
+	};
+	struct md_output out = {.dirfd = -1, .fd = -1};
+	struct md_snapshot *s = NULL;
+	struct md_dump_result res;
+	char base[80], stamp[32], name[MD_OUTPUT_NAME_MAX], report_name[MD_OUTPUT_NAME_MAX];
+	char path[4096 + MD_OUTPUT_NAME_MAX];
+	double t0 = md_now_ms(), suspended_ms;
+	json_t *report = NULL;
+	struct tm tm;
+	time_t now;
+	int r;
+
+	r = md_output_open(&out, cfg->dump_dir);
+	if (r < 0) {
+		fail(job, r, "cannot create a file in %s: %s", cfg->dump_dir, strerror(-r));
+		goto out;
+	}
+	r = md_platform_snapshot_new(job->pid, &po, &s);
+	if (r < 0) {
+		fail(job, r, "cannot stop process %u: %s", job->pid,
+		     r == -ECANCELED ? "time budget exceeded" : strerror(-r));
+		goto out;
+	}
+	r = md_dump_write(s, out.fd, &dopts, &res);
+	suspended_ms = (double)md_platform_snapshot_resume(s) / 1000.0;
+	if (r < 0) {
+		fail(job, r, "cannot write the dump of process %u: %s", job->pid,
+		     r == -ECANCELED ? "time budget exceeded" : strerror(-r));
+		goto out;
+	}
+
+	/* a unique, descriptive name: executable, pid, time, thread */
+	safe_name(s->process.exe[0] ? s->process.exe : job->process_name, base, sizeof(base));
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (int attempt = 0;; attempt++) {
+		snprintf(name, sizeof(name), "%s.%u.%s.%u%s%.0d.dmp", base, job->pid, stamp,
+			 job->has_crash ? job->crash.tid : s->requesting_tid, attempt ? "-" : "",
+			 attempt);
+		r = md_output_commit(&out, name, false);
+		if (r != -EEXIST || attempt >= 100)
+			break;
+	}
+	if (r < 0) {
+		fail(job, r, "cannot save the dump in %s: %s", cfg->dump_dir, strerror(-r));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s", cfg->dump_dir, name);
+	snprintf(report_name, sizeof(report_name), "%.*s.json", (int)(strlen(name) - 4), name);
+
+	{
+		struct md_report_times times = {.duration_ms = md_now_ms() - t0,
+						.suspended_ms = suspended_ms};
+		char iso[32], rpath[sizeof(path)];
+		json_t *crash;
+
+		strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		snprintf(rpath, sizeof(rpath), "%s/%s", cfg->dump_dir, report_name);
+		report = md_report_dump(s, &res, path, &times);
+		if (!report) {
+			fail(job, -ENOMEM, "out of memory building the report");
+			goto out;
+		}
+		json_object_set_new(report, "id", json_stringn(name, strlen(name) - 4));
+		json_object_set_new(report, "kind", json_string(kind_name(job->kind)));
+		json_object_set_new(report, "time", json_string(iso));
+		json_object_set_new(report, "report", json_string(rpath));
+		json_object_set_new(report, "process_name", json_string(job->process_name));
+		json_object_set_new(report, "requested_by",
+				    json_pack("{s:I, s:I}", "pid", (json_int_t)job->requester.pid,
+					      "uid", (json_int_t)job->requester.uid));
+		json_object_set_new(report, "queued_ms", json_real(t0 - job->queued_ms));
+		json_object_set_new(report, "annotations", annotations_json(job));
+		crash = json_object_get(report, "crash");
+		if (job->has_crash && json_is_object(crash)) {
+			const char *sig = md_linux_signal_to_string(job->crash.code);
+
+			json_object_set_new(crash, "signal", sig ? json_string(sig) : json_null());
+			json_object_set_new(crash, "si_code", json_integer((int32_t)job->crash.flags));
+		}
+		json_object_set_new(report, "signal",
+				    job->has_crash && md_linux_signal_to_string(job->crash.code)
+					    ? json_string(md_linux_signal_to_string(job->crash.code))
+					    : json_null());
+	}
+	job->report = json_dumps(report, JSON_COMPACT);
+	if (!job->report) {
+		fail(job, -ENOMEM, "out of memory building the report");
+		goto out;
+	}
+	r = write_file(cfg->dump_dir, report_name, job->report);
+	if (r < 0)
+		fail(job, r, "dump saved as %s but its report could not be written: %s", path,
+		     strerror(-r));
+	else if (s->target_gone)
+		snprintf(job->message, sizeof(job->message), "process %u exited during the dump",
+			 job->pid);
+out:
+	json_decref(report);
+	md_platform_snapshot_free(s);
+	md_output_abort(&out);
+}
+
+void md_job_free(struct md_job *job)
+{
+	if (!job)
+		return;
+	for (size_t i = 0; i < job->n_annotations; i++) {
+		free(job->keys[i]);
+		free(job->values[i]);
+	}
+	if (job->pidfd >= 0)
+		close(job->pidfd);
+	free(job->report);
+	free(job);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The listening socket: inherited through socket activation (LISTEN_PID/LISTEN_FDS, the
+ * protocol systemd documents; implemented here without libsystemd) or created at a path.
+ * A stale socket file is replaced only when nothing answers on it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "md-daemon.h"
+
+#define LISTEN_FDS_START 3  /* the first inherited fd, per the activation protocol */
+#define LISTEN_BACKLOG   256 /* pending connections the kernel holds for us */
+
+int md_listen_inherited(int *ret_fd)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int type = 0;
+	socklen_t len = sizeof(type);
+	long n;
+
+	if (!pid || !fds || strtol(pid, NULL, 10) != (long)getpid())
+		return 0;
+	/* the variables are for us alone: do not pass them on */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	n = strtol(fds, NULL, 10);
+	if (n != 1)
+		return -EINVAL; /* we take exactly one socket */
+	if (getsockopt(LISTEN_FDS_START, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -errno;
+	if (type != SOCK_STREAM)
+		return -ESOCKTNOSUPPORT;
+	if (fcntl(LISTEN_FDS_START, F_SETFD, FD_CLOEXEC) < 0)
+		return -errno;
+	*ret_fd = LISTEN_FDS_START;
+	return 1;
+}
+
+int md_listen_create(const char *path, unsigned mode, int *ret_fd)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		/* another daemon may be serving it: only a dead socket may be replaced */
+		int probe;
+		bool alive;
+		struct stat st;
+
+		if (errno != EADDRINUSE)
+			goto fail;
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		alive = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		if (probe >= 0)
+			close(probe);
+		if (alive) {
+			close(fd);
+			return -EADDRINUSE;
+		}
+		if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+			close(fd);
+			return -EEXIST; /* never remove something that is not a socket */
+		}
+		unlink(path);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			goto fail;
+	}
+	if (chmod(path, mode) < 0)
+		goto fail;
+	if (listen(fd, LISTEN_BACKLOG) < 0)
+		goto fail;
+	*ret_fd = fd;
+	return 0;
+fail:
+	r = -errno;
+	close(fd);
+	return r;
+}

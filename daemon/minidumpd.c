@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * minidumpd: the privileged crash broker. Parses the command line, takes the listening socket
+ * (from socket activation or by creating it), and runs the libuv loop until SIGTERM, when it
+ * stops accepting, finishes the dumps in flight and exits 0. It never touches the network.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "md-daemon.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: minidumpd [OPTIONS]\n"
+		"\n"
+		"Crash broker: apps linked with libmdclient send their crashes here; minidumpd\n"
+		"writes a minidump of each into the dump folder, with a JSON report beside it.\n"
+		"\n"
+		"  --socket PATH        listen here (default %s);\n"
+		"                       a socket passed by systemd/launchd takes precedence\n"
+		"  --socket-mode MODE   permission bits of the socket, octal (default 0666)\n"
+		"  --dump-dir DIR       where dumps and reports go (default %s)\n"
+		"  --max-dumps N        dumps in flight at once (default %d)\n"
+		"  --dump-timeout-ms N  time budget of one dump (default %d)\n"
+		"  --foreground         log to stderr instead of syslog\n"
+		"  --version            print the version\n"
+		"  -h, --help           this text\n",
+		MD_DAEMON_SOCKET_DEFAULT, MD_DAEMON_DUMP_DIR_DEFAULT, MD_DAEMON_MAX_DUMPS_DEFAULT,
+		MD_DAEMON_DUMP_BUDGET_MS);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	md_log(LOG_NOTICE, "received %s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	md_server_stop(h->data);
+}
+
+static int parse_uint(const char *s, unsigned base, unsigned max, unsigned *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, (int)base);
+	if (errno || *end || !*s || v > max)
+		return -EINVAL;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"socket-mode", required_argument, NULL, 'm'},
+		{"dump-dir", required_argument, NULL, 'd'},
+		{"max-dumps", required_argument, NULL, 'n'},
+		{"dump-timeout-ms", required_argument, NULL, 't'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct md_config cfg = {
+		.socket_path = MD_DAEMON_SOCKET_DEFAULT,
+		.dump_dir = MD_DAEMON_DUMP_DIR_DEFAULT,
+		.max_dumps = MD_DAEMON_MAX_DUMPS_DEFAULT,
+		.dump_budget_ms = MD_DAEMON_DUMP_BUDGET_MS,
+		.socket_mode = 0666,
+	};
+	struct md_daemon d;
+	char dump_dir[PATH_MAX];
+	struct stat st;
+	bool inherited;
+	int c, fd = -1, r;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': cfg.socket_path = optarg; break;
+		case 'd': cfg.dump_dir = optarg; break;
+		case 'f': cfg.foreground = true; break;
+		case 'm':
+			if (parse_uint(optarg, 8, 0777, &cfg.socket_mode) < 0) {
+				fprintf(stderr, "minidumpd: --socket-mode wants octal bits, e.g. 0660\n");
+				return 2;
+			}
+			break;
+		case 'n':
+			if (parse_uint(optarg, 10, 64, &cfg.max_dumps) < 0 || cfg.max_dumps == 0) {
+				fprintf(stderr, "minidumpd: --max-dumps wants 1 to 64\n");
+				return 2;
+			}
+			break;
+		case 't':
+			if (parse_uint(optarg, 10, 3600000, &cfg.dump_budget_ms) < 0 ||
+			    cfg.dump_budget_ms == 0) {
+				fprintf(stderr, "minidumpd: --dump-timeout-ms wants 1 to 3600000\n");
+				return 2;
+			}
+			break;
+		case 'V': printf("minidumpd %s\n", MD_VERSION_STRING); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	md_log_init(cfg.foreground);
+
+	/* the dump folder must exist and be a folder; relative paths are made absolute */
+	if (!realpath(cfg.dump_dir, dump_dir) || stat(dump_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		md_log(LOG_ERR, "dump folder %s: %s", cfg.dump_dir,
+		       errno ? strerror(errno) : "not a folder");
+		return 1;
+	}
+	cfg.dump_dir = dump_dir;
+
+	r = md_listen_inherited(&fd);
+	if (r < 0) {
+		md_log(LOG_ERR, "inherited socket unusable: %s", strerror(-r));
+		return 1;
+	}
+	inherited = r == 1;
+	if (!inherited) {
+		char parent[PATH_MAX], *slash;
+
+		/* /run/minidumpd may not exist yet when we are not started by systemd */
+		snprintf(parent, sizeof(parent), "%s", cfg.socket_path);
+		slash = strrchr(parent, '/');
+		if (slash && slash != parent) {
+			*slash = '\0';
+			if (mkdir(parent, 0755) < 0 && errno != EEXIST)
+				md_log(LOG_WARNING, "cannot create %s: %s", parent, strerror(errno));
+		}
+		r = md_listen_create(cfg.socket_path, cfg.socket_mode, &fd);
+		if (r < 0) {
+			md_log(LOG_ERR, "cannot listen on %s: %s", cfg.socket_path, strerror(-r));
+			return 1;
+		}
+	}
+
+	memset(&d, 0, sizeof(d));
+	d.loop = uv_default_loop();
+	d.cfg = &cfg;
+	r = md_server_start(&d, fd);
+	if (r < 0) {
+		md_log(LOG_ERR, "cannot serve the socket: %s", uv_strerror(r));
+		return 1;
+	}
+	uv_signal_init(d.loop, &d.sigterm);
+	uv_signal_init(d.loop, &d.sigint);
+	d.sigterm.data = d.sigint.data = &d;
+	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&d.sigint, on_signal, SIGINT);
+	signal(SIGPIPE, SIG_IGN);
+
+	md_log(LOG_NOTICE, "minidumpd %s ready: socket %s, dumps in %s, %u at a time",
+	       MD_VERSION_STRING, inherited ? "(inherited)" : cfg.socket_path, cfg.dump_dir,
+	       cfg.max_dumps);
+	uv_run(d.loop, UV_RUN_DEFAULT);
+	md_log(LOG_NOTICE, "stopped: %llu dumps written, %llu failed",
+	       (unsigned long long)d.counters.dumps_ok, (unsigned long long)d.counters.dumps_failed);
+	uv_loop_close(d.loop);
+	return 0;
+}

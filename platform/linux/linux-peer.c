@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the broker learns about its peers from the Linux kernel: SO_PEERCRED on the socket, a
+ * pidfd pinning the process, owners of processes and threads from /proc. Nothing here trusts
+ * anything a peer says about itself.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "platform.h"
+
+int md_platform_peer_credentials(int fd, struct md_peer *ret_peer)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	if (len != sizeof(cred) || cred.pid <= 0)
+		return -EPROTO; /* the peer is in another pid namespace, or not a process */
+	ret_peer->pid = (uint32_t)cred.pid;
+	ret_peer->uid = cred.uid;
+	ret_peer->gid = cred.gid;
+	return 0;
+}
+
+int md_platform_pin_process(uint32_t pid)
+{
+#if HAVE_PIDFD_OPEN
+	long fd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
+
+	if (fd < 0)
+		return -errno;
+	return (int)fd;
+#else
+	(void)pid;
+	return -ENOSYS;
+#endif
+}
+
+int md_platform_process_uid(uint32_t pid, uint32_t *ret_uid)
+{
+	char path[32];
+	struct stat st;
+
+	/* /proc/PID is owned by the process's effective uid (root when it is not dumpable) */
+	snprintf(path, sizeof(path), "/proc/%u", pid);
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	*ret_uid = st.st_uid;
+	return 0;
+}
+
+int md_platform_thread_of(uint32_t pid, uint32_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u", pid, tid);
+	if (access(path, F_OK) == 0)
+		return 1;
+	return errno == ENOENT ? 0 : -errno;
+}
