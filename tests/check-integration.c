@@ -40,12 +40,14 @@
 #define EXIT_PERMISSION    4
 #define EXIT_TARGET_EXITED 5
 #define EXIT_OUTPUT        6
-#define MAX_CLEANUPS       16 /* targets or folders one test registers for cleanup */
+#define MAX_CLEANUPS       16  /* targets or folders one test registers for cleanup */
+#define MAX_OWNED          128 /* allocations one test hands to the cleanup at exit */
 
 /* Cleanup at exit: Check (fork mode) ends a failing test with exit(), so this is the one place
  * that runs on every path. A target is killed (SIGKILL works on a stopped one too). */
 static pid_t cleanup_pids[MAX_CLEANUPS];
 static char *cleanup_dirs[MAX_CLEANUPS];
+static void *owned[MAX_OWNED]; /* freed at exit, so a failing test leaks nothing either */
 static bool cleanup_registered;
 
 static void cleanup_at_exit(void)
@@ -59,7 +61,10 @@ static void cleanup_at_exit(void)
 		}
 		if (cleanup_dirs[i] && !(keep && *keep == '1'))
 			it_rmtree(cleanup_dirs[i]);
+		free(cleanup_dirs[i]);
 	}
+	for (size_t i = 0; i < MAX_OWNED; i++)
+		free(owned[i]);
 }
 
 static void register_cleanup(pid_t pid, char *dir)
@@ -68,6 +73,8 @@ static void register_cleanup(pid_t pid, char *dir)
 		atexit(cleanup_at_exit);
 		cleanup_registered = true;
 	}
+	if (!pid && !dir)
+		return;
 	for (size_t i = 0; i < MAX_CLEANUPS; i++) {
 		if (pid && !cleanup_pids[i]) {
 			cleanup_pids[i] = pid;
@@ -79,6 +86,25 @@ static void register_cleanup(pid_t pid, char *dir)
 		}
 	}
 	ck_abort_msg("too many cleanups registered");
+}
+
+/* Hands an allocation to the cleanup at exit and returns it. */
+static void *own(void *p)
+{
+	register_cleanup(0, NULL);
+	for (size_t i = 0; i < MAX_OWNED; i++) {
+		if (!owned[i]) {
+			owned[i] = p;
+			return p;
+		}
+	}
+	ck_abort_msg("too many allocations owned by one test");
+	return NULL;
+}
+
+static char *tool_path(const char *name)
+{
+	return own(it_tool(name));
 }
 
 static struct it_target start_target(const char *const *args)
@@ -104,7 +130,7 @@ static char *path_in(const char *dir, const char *name)
 	char *p;
 
 	ck_assert(asprintf(&p, "%s/%s", dir, name) > 0);
-	return p;
+	return own(p);
 }
 
 /* Runs `mdctl dump PID --direct -o OUT --json [extra]` with extra environment. */
@@ -214,7 +240,7 @@ static bool function_is(const char *func, size_t len, const char *want)
  * has its known park function somewhere in its stack. */
 static void assert_stacks(pid_t pid, const char *dump, const char *symroot)
 {
-	char *tool = it_tool("minidump_stackwalk");
+	char *tool = tool_path("minidump_stackwalk");
 	const char *argv[] = {tool, "-m", dump, symroot, NULL};
 	uint32_t *dump_tids = NULL;
 	pid_t *tids = NULL;
@@ -263,7 +289,6 @@ static void assert_stacks(pid_t pid, const char *dump, const char *symroot)
 	free(tids);
 	free(dump_tids);
 	it_result_done(&res);
-	free(tool);
 }
 
 /* A dump of a fresh standard target, shared by the checks of test case 1. */
@@ -285,6 +310,7 @@ static struct dumped dump_standard_target(void)
 	d.dir = tempdir(0700);
 	d.dump = path_in(d.dir, "target.dmp");
 	d.n_tids = it_tasks(d.target.pid, &d.tids);
+	own(d.tids);
 	ck_assert_int_eq(d.n_tids, DEFAULT_WORKERS + 1);
 	mdctl_dump(d.target.pid, d.dump, NULL, NULL, &res);
 	assert_exit(&res, 0, "mdctl dump");
@@ -382,7 +408,7 @@ END_TEST
 START_TEST(test_dump_minidump_dump)
 {
 	struct dumped d = dump_standard_target();
-	char *tool = it_tool("minidump_dump");
+	char *tool = tool_path("minidump_dump");
 	const char *argv[] = {tool, d.dump, NULL};
 	struct it_result res;
 
@@ -551,7 +577,7 @@ START_TEST(test_target_exits)
 	char *out = path_in(dir, "partial.dmp");
 	char stall[64];
 	const char *env[] = {stall, NULL};
-	char *tool = it_tool("minidump_dump");
+	char *tool = tool_path("minidump_dump");
 	const char *argv[] = {tool, out, NULL};
 	struct it_result res, dump;
 	struct it_proc p;
@@ -582,7 +608,6 @@ START_TEST(test_target_exits)
 	it_result_done(&dump);
 	json_decref(j);
 	it_result_done(&res);
-	free(tool);
 }
 END_TEST
 
@@ -592,7 +617,7 @@ START_TEST(test_thread_churn)
 	static const char *const args[] = {"--churn", "--threads", "4", NULL};
 	struct it_target t = start_target(args);
 	char *dir = tempdir(0700);
-	char *tool = it_tool("minidump_stackwalk");
+	char *tool = tool_path("minidump_stackwalk");
 
 	for (int run = 0; run < CHURN_RUNS; run++) {
 		char name[32], *out;
@@ -622,10 +647,8 @@ START_TEST(test_thread_churn)
 		              run);
 		it_result_done(&walk);
 		unlink(out);
-		free(out);
 	}
 	assert_target_healthy(&t, 4, "after the churn dumps");
-	free(tool);
 }
 END_TEST
 
@@ -717,7 +740,7 @@ START_TEST(test_large_target)
 	char *dir = tempdir(0700);
 	char *out = path_in(dir, "large.dmp");
 	char *symroot = path_in(dir, "symbols");
-	char *tool = it_tool("minidump_stackwalk");
+	char *tool = tool_path("minidump_stackwalk");
 	const char *argv[] = {tool, out, NULL};
 	struct it_result res;
 	const char *p;
@@ -740,7 +763,6 @@ START_TEST(test_large_target)
 
 	assert_stacks(t.pid, out, symroot);
 	assert_target_healthy(&t, LARGE_WORKERS, "after the large dump");
-	free(tool);
 }
 END_TEST
 
