@@ -118,6 +118,7 @@ int md_stream_thread_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_
 	const struct md_crash_info *crash = s->crash;
 	uint64_t *starts = NULL, *lens = NULL;
 	md_memory_descriptor *desc = NULL;
+	md_thread *entries = NULL;
 	size_t *which = NULL, n_stacks = 0;
 	uint32_t list_rva, count = 0, list_size;
 	bool partial = false;
@@ -140,10 +141,9 @@ int md_stream_thread_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_
 		if (s->threads[i].context.size > 0)
 			count++;
 	list_size = 4 + count * (uint32_t)sizeof(md_thread);
-	r = md_writer_reserve(c->w, list_size, &list_rva);
-	if (r < 0)
-		goto out;
-	r = md_writer_write_at(c->w, list_rva, &count, sizeof(count));
+	r = md_writer_append(c->w, &count, sizeof(count), &list_rva);
+	if (r >= 0)
+		r = md_writer_put(c->w, NULL, list_size - 4);
 	if (r < 0)
 		goto out;
 
@@ -195,31 +195,30 @@ int md_stream_thread_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_
 			partial = true;
 	}
 
-	/* now the entries, which point at everything written above */
-	{
-		uint32_t idx = 0;
-
-		for (size_t i = 0; i < s->n_threads; i++) {
-			md_thread e;
-
-			if (!c->thread_written[i])
-				continue;
-			memset(&e, 0, sizeof(e));
-			e.thread_id = s->threads[i].tid;
-			e.stack = c->stack[i];
-			e.thread_context = c->context_loc[i];
-			r = md_writer_write_at(c->w, list_rva + 4 + idx * (uint32_t)sizeof(e), &e,
-					       sizeof(e));
-			if (r < 0)
-				goto out;
-			idx++;
-		}
+	/* now the entries, which point at everything written above: one write, since the list
+	 * block is long flushed by now and a write per entry would be a syscall per thread */
+	entries = calloc(count ? count : 1, sizeof(*entries));
+	if (!entries) {
+		r = -ENOMEM;
+		goto out;
 	}
+	for (size_t i = 0, idx = 0; i < s->n_threads; i++) {
+		if (!c->thread_written[i])
+			continue;
+		entries[idx].thread_id = s->threads[i].tid;
+		entries[idx].stack = c->stack[i];
+		entries[idx].thread_context = c->context_loc[i];
+		idx++;
+	}
+	r = md_writer_write_at(c->w, list_rva + 4, entries, count * sizeof(*entries));
+	if (r < 0)
+		goto out;
 	c->result->threads = count;
 	*ret_loc = (md_location){.data_size = list_size, .rva = list_rva};
 	*ret_status = partial ? MD_STREAM_PARTIAL : MD_STREAM_OK;
 	r = 0;
 out:
+	free(entries);
 	free(which);
 	free(desc);
 	free(lens);
