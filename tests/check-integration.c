@@ -5,8 +5,8 @@
  * minidump_dump, lldb, and the kernel's own view of the target in /proc. Every test checks
  * what a user would check: the right threads in the right functions, the right names and build
  * ids, the right exit codes, no stray files, and a target that keeps running. Tests must never
- * leave a process behind: targets and temporary folders are cleaned up at exit even when a
- * check fails (set IT_KEEP=1 to keep the folders for a post-mortem).
+ * leave a process behind: targets and temporary folders are cleaned up even when a check fails
+ * (set IT_KEEP=1 to keep the folders for a post-mortem).
  */
 #include <check.h>
 #include <errno.h>
@@ -800,11 +800,23 @@ static Suite *integration_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(integration_suite());
-	int failed;
+	SRunner *sr;
+	char *root;
+	int failed, r;
 
+	/* Check ends a failing test with _exit(), past the atexit cleanup, so the parent owns one
+	 * root folder for all tests and sweeps it (and any target left in it) at the end. */
+	r = it_suite_root_new(&root);
+	if (r < 0) {
+		fprintf(stderr, "integration: cannot make a temporary folder: %s\n", strerror(-r));
+		return EXIT_FAILURE;
+	}
+	setenv("IT_ROOT", root, 1);
+	sr = srunner_create(integration_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	it_suite_root_done(root, getenv("TARGET_THREADS") ? getenv("TARGET_THREADS") : "");
+	free(root);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

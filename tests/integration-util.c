@@ -244,6 +244,75 @@ static int read_line(int fd, char *buf, size_t size, int timeout_ms)
 	return (int)used;
 }
 
+/* Leaves "$IT_ROOT/pid-<pid>" behind so the suite's parent process can kill a target that a
+ * failing test (Check ends it with _exit(), past any atexit handler) left running or stopped. */
+static void note_target(pid_t pid)
+{
+	const char *root = getenv("IT_ROOT");
+	char path[4096];
+	int fd;
+
+	if (!root || !*root)
+		return;
+	snprintf(path, sizeof(path), "%s/pid-%d", root, (int)pid);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+}
+
+int it_suite_root_new(char **ret_root)
+{
+	const char *base = getenv("TMPDIR");
+	char *root;
+
+	if (asprintf(&root, "%s/mdctl-it-XXXXXX", base && *base ? base : "/tmp") < 0)
+		return -ENOMEM;
+	/* 0755: test folders inside are made for nobody too (the privilege test). */
+	if (!mkdtemp(root) || chmod(root, 0755) < 0) {
+		int r = -errno;
+
+		free(root);
+		return r;
+	}
+	*ret_root = root;
+	return 0;
+}
+
+void it_suite_root_done(const char *root, const char *target_bin)
+{
+	char want[4096], exe[4096], link[64];
+	const char *keep = getenv("IT_KEEP");
+	struct dirent *e;
+	DIR *d = opendir(root);
+
+	if (d && realpath(target_bin, want)) {
+		while ((e = readdir(d))) {
+			int pid;
+			ssize_t n;
+
+			if (sscanf(e->d_name, "pid-%d", &pid) != 1 || pid <= 0)
+				continue;
+			/* Only a process still running the target binary: the pid may be reused. */
+			snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+			n = readlink(link, exe, sizeof(exe) - 1);
+			if (n <= 0)
+				continue;
+			exe[n] = '\0';
+			if (strcmp(exe, want) == 0) {
+				fprintf(stderr, "integration: killing target %d left by a test\n",
+				        pid);
+				kill(pid, SIGKILL);
+			}
+		}
+	}
+	if (d)
+		closedir(d);
+	if (keep && *keep == '1')
+		fprintf(stderr, "integration: kept %s\n", root);
+	else
+		it_rmtree(root);
+}
+
 /* Waits until the main thread of pid sleeps (State S). Returns 0 or -ETIMEDOUT. */
 static int wait_sleeping(pid_t pid, int timeout_ms)
 {
@@ -292,6 +361,7 @@ int it_target_start(const char *const *args, struct it_target *ret_target)
 	close(in[0]);
 	close(out[1]);
 	*ret_target = (struct it_target){.pid = pid, .in_fd = in[1], .out_fd = out[0]};
+	note_target(pid);
 	r = read_line(out[0], line, sizeof(line), IT_TARGET_READY_MS);
 	if (r >= 0 && (sscanf(line, "ready %d", &ready) != 1 || ready != pid))
 		r = -EPROTO;
@@ -346,10 +416,15 @@ void it_target_kill(struct it_target *t)
 
 char *it_tempdir(mode_t mode)
 {
-	const char *base = getenv("TMPDIR");
+	const char *root = getenv("IT_ROOT"), *base = getenv("TMPDIR");
 	char *path;
+	int r;
 
-	if (asprintf(&path, "%s/mdctl-it-XXXXXX", base && *base ? base : "/tmp") < 0)
+	if (root && *root)
+		r = asprintf(&path, "%s/t-XXXXXX", root);
+	else
+		r = asprintf(&path, "%s/mdctl-it-XXXXXX", base && *base ? base : "/tmp");
+	if (r < 0)
 		ck_abort_msg("out of memory");
 	if (!mkdtemp(path))
 		ck_abort_msg("mkdtemp %s: %s", path, strerror(errno));

@@ -80,7 +80,17 @@ int it_target_ping(struct it_target *t, int timeout_ms);
 /* Kills (SIGKILL) and reaps the target, closes its pipes. Safe to call twice. */
 void it_target_kill(struct it_target *t);
 
-/* Makes a fresh folder under $TMPDIR (or /tmp) with the given mode; returns it (owned). */
+/* Makes the suite's root folder under $TMPDIR (or /tmp), mode 0755. The suite's parent process
+ * exports it as IT_ROOT so that test folders and target records go inside. Returns 0 or
+ * -errno. */
+int it_suite_root_new(char **ret_root);
+
+/* After all tests: kills any target a failed test left behind (recorded in the root, and only
+ * while its /proc/PID/exe is still target_bin), then removes the root unless IT_KEEP=1. */
+void it_suite_root_done(const char *root, const char *target_bin);
+
+/* Makes a fresh folder inside $IT_ROOT (else $TMPDIR or /tmp) with the given mode; returns it
+ * (owned). */
 char *it_tempdir(mode_t mode);
 
 /* Removes a folder tree. Returns 0 or -errno. */
