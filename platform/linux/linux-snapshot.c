@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,39 +80,63 @@ static int check_pidfd(int pidfd, pid_t pid)
 	return 0;
 }
 
+struct name_job {
+	struct md_snapshot *s;
+	int task_fd;
+};
+
+/* Reads every thread's name. Runs on its own thread, beside the register reads: the two are
+ * independent, and on a 512-thread target each costs several milliseconds of syscalls. */
+static void *read_names(void *arg)
+{
+	struct name_job *j = arg;
+
+	for (size_t i = 0; i < j->s->n_threads; i++)
+		md_linux_read_thread_name(j->task_fd, (pid_t)j->s->threads[i].tid,
+		                          j->s->threads[i].name, sizeof(j->s->threads[i].name));
+	return NULL;
+}
+
 static int read_threads(struct md_linux_snapshot *ls)
 {
 	struct md_snapshot *s = &ls->pub;
 	char path[MD_LINUX_PATH_MAX];
+	struct name_job names = {.s = s, .task_fd = -1};
+	pthread_t name_thread;
+	bool threaded = false;
 	size_t i, gone = 0;
-	int task_fd;
 
 	s->threads = calloc(ls->tracees.n, sizeof(*s->threads));
 	if (!s->threads)
 		return -ENOMEM;
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)ls->pid);
-	task_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	s->n_threads = ls->tracees.n;
+	for (i = 0; i < ls->tracees.n; i++)
+		s->threads[i].tid = (uint32_t)ls->tracees.t[i].tid;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)ls->pid);
+	names.task_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (names.task_fd >= 0) {
+		threaded = pthread_create(&name_thread, NULL, read_names, &names) == 0;
+		if (!threaded)
+			read_names(&names); /* no thread to be had: do it here */
+	}
+	/* registers only from this thread: ptrace ties each tracee to the thread that attached */
 	for (i = 0; i < ls->tracees.n; i++) {
 		struct md_thread_info *t = &s->threads[i];
-		pid_t tid = ls->tracees.t[i].tid;
-		int r;
+		int r = md_linux_arch_read_context((pid_t)t->tid, &t->context, &t->sp, &t->pc);
 
-		t->tid = (uint32_t)tid;
-		if (task_fd >= 0)
-			md_linux_read_thread_name(task_fd, tid, t->name, sizeof(t->name));
-		r = md_linux_arch_read_context(tid, &t->context, &t->sp, &t->pc);
 		if (r < 0) {
 			t->error = r;
 			t->context.size = 0;
-			md_diag_add(&s->diag, MD_DIAG_THREAD, (uint64_t)tid, r,
+			md_diag_add(&s->diag, MD_DIAG_THREAD, (uint64_t)t->tid, r,
 			            "cannot read registers: %s", strerror(-r));
 			if (r == -ESRCH)
 				gone++;
 		}
 	}
-	if (task_fd >= 0)
-		close(task_fd);
+	if (threaded)
+		pthread_join(name_thread, NULL);
+	if (names.task_fd >= 0)
+		close(names.task_fd);
 	/* Every stopped thread vanished (SIGKILL meanwhile): the process is gone. */
 	if (gone == ls->tracees.n) {
 		s->target_gone = true;
