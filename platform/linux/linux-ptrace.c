@@ -349,6 +349,14 @@ int md_linux_attach_all(pid_t pid, volatile sig_atomic_t *cancel, struct md_diag
 					            "thread has exited (zombie)");
 					continue;
 				}
+				/* Permission is per process: once one of its threads is ours, EPERM
+				 * on another means that thread is already in do_exit (not yet a
+				 * zombie), which the kernel refuses to attach to. */
+				if (e == EPERM && t.n > 0) {
+					md_diag_add(diag, MD_DIAG_THREAD, (uint64_t)tid, -ESRCH,
+					            "thread was exiting and could not be stopped");
+					continue;
+				}
 				r = -e;
 				break;
 			}
