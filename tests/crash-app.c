@@ -6,12 +6,15 @@
  * fpe, ill, stackoverflow, thread-segv, double-segv, dump-now or sleep (see usage()). It
  * calls md_client_init(NULL), so $MINIDUMPD_SOCKET and $MINIDUMPD_TIMEOUT_MS apply, sets the
  * annotation app=crash-app and every --annotate pair, prints "ready PID" and then does what
- * the mode says. It must never touch anything outside itself.
+ * the mode says. With CRASH_APP_STAMP=1 in the environment it also prints "fault-at US", the
+ * CLOCK_MONOTONIC time in microseconds, right before it faults (bench/bench-crash measures
+ * from there). It must never touch anything outside itself.
  */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +35,7 @@ static volatile int never;           /* never set: keeps the compiler from provi
 static int block_pipe[2] = {-1, -1}; /* never written: reads on it block forever */
 static int go_pipe[2] = {-1, -1};    /* written once by main to start the crash */
 static pthread_barrier_t barrier;
+static bool stamp_faults;            /* CRASH_APP_STAMP=1: print "fault-at US" before faulting */
 
 static void usage(FILE *f)
 {
@@ -55,6 +59,18 @@ static void usage(FILE *f)
 static pid_t get_tid(void)
 {
 	return (pid_t)syscall(SYS_gettid);
+}
+
+/* Prints the monotonic time right before a fault, when CRASH_APP_STAMP asks for it. */
+static void stamp(void)
+{
+	struct timespec ts;
+
+	if (!stamp_faults)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	printf("fault-at %lld\n", (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+	fflush(stdout);
 }
 
 static void ready(void)
@@ -156,6 +172,7 @@ static void *worker(void *arg)
 		return NULL;
 	}
 	wait_go();
+	stamp();
 	crash_in_thread();
 	return NULL;
 }
@@ -185,6 +202,7 @@ static void *double_worker(void *arg)
 	pthread_setname_np(pthread_self(), (const char *)arg);
 	md_client_thread_init();
 	pthread_barrier_wait(&barrier);
+	stamp();
 	crash_double();
 	return NULL;
 }
@@ -247,6 +265,7 @@ int main(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	mode = argv[1];
+	stamp_faults = getenv("CRASH_APP_STAMP") && strcmp(getenv("CRASH_APP_STAMP"), "1") == 0;
 
 	r = md_client_init(NULL);
 	if (r < 0) {
@@ -275,18 +294,23 @@ int main(int argc, char **argv)
 
 	if (strcmp(mode, "segv") == 0) {
 		ready();
+		stamp();
 		crash_segv();
 	} else if (strcmp(mode, "abort") == 0) {
 		ready();
+		stamp();
 		crash_abort();
 	} else if (strcmp(mode, "fpe") == 0) {
 		ready();
+		stamp();
 		crash_fpe();
 	} else if (strcmp(mode, "ill") == 0) {
 		ready();
+		stamp();
 		crash_ill();
 	} else if (strcmp(mode, "stackoverflow") == 0) {
 		ready();
+		stamp();
 		crash_recurse(0);
 	} else if (strcmp(mode, "thread-segv") == 0) {
 		return run_thread_segv();
