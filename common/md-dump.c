@@ -54,6 +54,7 @@ int md_dump_write(struct md_snapshot *s, int fd, const struct md_dump_options *o
 		goto out;
 	}
 
+	md_dump_plan(&c);
 	for (size_t i = 0; i < md_stream_table_size; i++) {
 		const struct md_stream_writer *sw = &md_stream_table[i];
 		struct md_stream_result *sr = &result.streams[result.n_streams++];
@@ -66,6 +67,10 @@ int md_dump_write(struct md_snapshot *s, int fd, const struct md_dump_options *o
 		}
 		sr->type = sw->type;
 		sr->name = md_stream_type_to_string(sw->type);
+		/* the budget binds optional streams; a required one is never refused for it */
+		w.limit = sw->required || sw->type == MD_STREAM_MINIDUMPD_DIAGNOSTICS
+				  ? 0
+				  : opts->max_bytes;
 		r = sw->write(&c, sw->arg, &loc, &status);
 		if (r < 0 && (w.error < 0 || sw->required)) {
 			/* the file itself failed, or a stream no reader can do without */
@@ -74,8 +79,10 @@ int md_dump_write(struct md_snapshot *s, int fd, const struct md_dump_options *o
 			goto out;
 		}
 		if (r < 0) {
-			md_diag_add(&s->diag, MD_DIAG_STREAM, sw->type, r, "%s stream left out",
-				    sr->name);
+			if (r == -EFBIG && opts->max_bytes)
+				result.budget_cut = true;
+			md_diag_add(&s->diag, MD_DIAG_STREAM, sw->type, r, "%s stream left out%s",
+				    sr->name, r == -EFBIG && opts->max_bytes ? " (byte budget)" : "");
 			status = MD_STREAM_FAILED;
 			sr->error = r;
 		}
@@ -89,6 +96,7 @@ int md_dump_write(struct md_snapshot *s, int fd, const struct md_dump_options *o
 		if (status == MD_STREAM_PARTIAL)
 			result.partial = true;
 	}
+	w.limit = 0;
 	r = md_writer_finish(&w, (uint32_t)time(NULL));
 	if (r < 0)
 		goto out;

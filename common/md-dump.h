@@ -21,6 +21,9 @@
 
 struct md_dump_options {
 	uint32_t stack_max;             /* bytes of stack per thread; 0 means the default */
+	uint64_t max_bytes;             /* byte budget of the whole file; 0 means none. The
+					 * least valuable data goes first: other threads' stacks,
+					 * then memory around pcs, then optional streams. */
 	volatile sig_atomic_t *cancel;  /* checked between streams; may be NULL */
 	/* Annotations (key=value) for the CrashpadInfo stream; may be NULL / 0. */
 	const char *const *annotation_keys;
@@ -52,6 +55,7 @@ struct md_dump_result {
 	size_t n_streams;
 	struct md_stream_result streams[MD_STREAMS_MAX];
 	bool partial; /* target vanished or something could not be captured */
+	bool budget_cut; /* data was dropped to keep within max_bytes */
 };
 
 /* Writes the dump to fd (an empty regular file opened for writing). ret_result may be NULL.

@@ -30,6 +30,10 @@ struct md_dump_ctx {
 	md_memory_descriptor *stack;
 	md_location crash_context; /* the client's context, when a crash supplied one */
 	uint32_t n_written;
+
+	/* Set by md_dump_plan() to keep within opts->max_bytes. */
+	uint64_t other_stack_max; /* bytes of stack for threads other than the crashing one */
+	bool drop_ip_regions;     /* leave out the memory around pcs */
 };
 
 typedef int (*md_stream_write_fn)(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
@@ -72,6 +76,12 @@ int md_stream_crashpad_info(struct md_dump_ctx *c, unsigned arg, md_location *re
 			    enum md_stream_status *ret_status);
 int md_stream_diagnostics(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
 			  enum md_stream_status *ret_status);
+
+/* Decides what to leave out so the dump fits opts->max_bytes (see md_dump_options). */
+void md_dump_plan(struct md_dump_ctx *c);
+
+/* The thread the dump is about: it keeps its whole stack whatever the budget. */
+uint32_t md_dump_crashing_tid(const struct md_snapshot *s);
 
 /* Stack and instruction pointer of a context in minidump layout; -EINVAL if unknown. */
 int md_context_sp_pc(const struct md_context *ctx, uint64_t *ret_sp, uint64_t *ret_pc);

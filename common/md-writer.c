@@ -57,6 +57,8 @@ static int check_room(const struct md_writer *w, uint64_t size)
 		return w->error;
 	if (size > (uint64_t)MD_RVA_MAX + 1 || w->size + size > (uint64_t)MD_RVA_MAX + 1)
 		return -EFBIG;
+	if (w->limit && w->size + size > w->limit)
+		return -EFBIG;
 	return 0;
 }
 

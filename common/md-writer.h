@@ -21,6 +21,7 @@ struct md_writer {
 	uint64_t flushed;   /* bytes already in the file; the buffer holds [flushed, size) */
 	uint8_t *buf;       /* MD_WRITER_BUFFER bytes */
 	uint32_t n_streams; /* directory slots reserved */
+	uint64_t limit;     /* 0, or the size the file may not grow past (-EFBIG) */
 	int error;          /* first write error, sticky */
 };
 

@@ -57,8 +57,8 @@ int md_stream_memory_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_
 		goto out;
 	}
 
-	/* the region around each pc, clipped to its mapping */
-	for (size_t i = 0; i < s->n_threads; i++) {
+	/* the region around each pc, clipped to its mapping (unless the budget forbids) */
+	for (size_t i = 0; !c->drop_ip_regions && i < s->n_threads; i++) {
 		uint64_t pc = s->threads[i].pc, sp;
 		const struct md_mapping *m;
 

@@ -91,8 +91,25 @@ int md_dump_copy_ranges(struct md_dump_ctx *c, const uint64_t *starts, const uin
 	return 0;
 }
 
-/* The range of stack to keep for a thread whose stack pointer is sp. */
-static int stack_range(struct md_dump_ctx *c, uint64_t sp, uint64_t *ret_start, uint64_t *ret_len)
+uint32_t md_dump_crashing_tid(const struct md_snapshot *s)
+{
+	return s->crash ? s->crash->tid : s->requesting_tid;
+}
+
+/* The stack pointer to capture from: the fault's for the crashing thread. */
+static uint64_t thread_sp(const struct md_snapshot *s, const struct md_thread_info *t)
+{
+	uint64_t sp = t->sp, pc;
+
+	if (s->crash && s->crash->tid == t->tid && s->crash->context.size > 0 &&
+	    md_context_sp_pc(&s->crash->context, &sp, &pc) < 0)
+		sp = t->sp;
+	return sp;
+}
+
+/* The range of stack to keep for a thread whose stack pointer is sp, at most max bytes. */
+static int stack_range_max(struct md_dump_ctx *c, uint64_t sp, uint64_t max, uint64_t *ret_start,
+			   uint64_t *ret_len)
 {
 	const struct md_mapping *m = md_snapshot_find_mapping(c->s, sp);
 	uint64_t start, end;
@@ -104,11 +121,95 @@ static int stack_range(struct md_dump_ctx *c, uint64_t sp, uint64_t *ret_start, 
 	if (start < m->start || start > sp)
 		start = m->start;
 	end = m->end;
-	if (end - start > c->stack_max)
-		end = start + c->stack_max;
+	if (end - start > max)
+		end = start + max;
 	*ret_start = start;
 	*ret_len = end - start;
 	return 0;
+}
+
+/* Bytes of the other threads' stacks if each is capped at cap. */
+static uint64_t other_stacks(struct md_dump_ctx *c, uint64_t cap)
+{
+	uint32_t crashing = md_dump_crashing_tid(c->s);
+	uint64_t total = 0, start, len;
+
+	for (size_t i = 0; i < c->s->n_threads; i++) {
+		const struct md_thread_info *t = &c->s->threads[i];
+
+		if (t->context.size == 0 || t->tid == crashing)
+			continue;
+		if (stack_range_max(c, thread_sp(c->s, t), cap, &start, &len) == 0)
+			total += len;
+	}
+	return total;
+}
+
+void md_dump_plan(struct md_dump_ctx *c)
+{
+	const struct md_snapshot *s = c->s;
+	uint64_t budget = c->opts->max_bytes, fixed, crash_stack = 0, ip, avail, lo, hi;
+	uint32_t crashing = md_dump_crashing_tid(s);
+
+	c->other_stack_max = c->stack_max;
+	c->drop_ip_regions = false;
+	if (!budget)
+		return;
+	/* what is never cut (contexts, lists, the module list, the crashing stack), plus a
+	 * generous allowance for the raw Linux files and the diagnostics */
+	fixed = 32 + 12 * (uint64_t)MD_STREAMS_MAX +
+		s->n_threads * (uint64_t)(sizeof(md_thread) + sizeof(md_context_amd64) + 16 +
+					  2 * MD_THREAD_NAME_MAX + 16) +
+		s->n_modules * (uint64_t)(sizeof(md_module) + 16 + 4 + MD_BUILD_ID_MAX + 2 * 256) +
+		16 + s->n_mappings * (uint64_t)(sizeof(md_memory_info) + 128) + 64 * 1024;
+	for (size_t i = 0; i < s->n_threads; i++) {
+		const struct md_thread_info *t = &s->threads[i];
+		uint64_t start, len;
+
+		if (t->context.size && t->tid == crashing &&
+		    stack_range_max(c, thread_sp(s, t), c->stack_max, &start, &len) == 0)
+			crash_stack += len;
+	}
+	ip = s->n_threads * 2ull * MD_IP_CONTEXT;
+	if (fixed + crash_stack + ip + other_stacks(c, c->stack_max) <= budget)
+		return;
+	c->result->budget_cut = true;
+	if (fixed + crash_stack + ip > budget) {
+		/* even without other stacks it does not fit: the pc regions go too */
+		c->other_stack_max = 0;
+		c->drop_ip_regions = true;
+		md_diag_add(&c->s->diag, MD_DIAG_MEMORY, 0, -EFBIG,
+			    "byte budget %llu: other threads' stacks and the memory around pcs left out",
+			    (unsigned long long)budget);
+		return;
+	}
+	/* the largest per-thread cap whose total fits */
+	avail = budget - fixed - crash_stack - ip;
+	lo = 0;
+	hi = c->stack_max;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo + 1) / 2;
+
+		if (other_stacks(c, mid) <= avail)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	c->other_stack_max = lo & ~(uint64_t)15;
+	md_diag_add(&c->s->diag, MD_DIAG_MEMORY, 0, -EFBIG,
+		    "byte budget %llu: stacks of threads other than %u cut to %llu bytes",
+		    (unsigned long long)budget, crashing, (unsigned long long)c->other_stack_max);
+}
+
+/* The range of stack to keep for thread t (its stack pointer is sp). */
+static int stack_range(struct md_dump_ctx *c, const struct md_thread_info *t, uint64_t sp,
+		       uint64_t *ret_start, uint64_t *ret_len)
+{
+	uint64_t max = t->tid == md_dump_crashing_tid(c->s) ? c->stack_max : c->other_stack_max;
+
+	if (max == 0)
+		return -ENOSPC; /* left out to keep within the budget */
+	return stack_range_max(c, sp, max, ret_start, ret_len);
 }
 
 int md_stream_thread_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
@@ -176,7 +277,10 @@ int md_stream_thread_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_
 		c->thread_written[i] = true;
 		c->n_written++;
 		c->stack[i].start_of_memory_range = sp;
-		if (stack_range(c, sp, &starts[n_stacks], &lens[n_stacks]) < 0) {
+		r = stack_range(c, t, sp, &starts[n_stacks], &lens[n_stacks]);
+		if (r == -ENOSPC)
+			continue; /* the budget's doing, already reported */
+		if (r < 0) {
 			partial = true;
 			md_diag_add(&s->diag, MD_DIAG_THREAD, t->tid, -EFAULT,
 				    "thread %u: stack pointer 0x%llx is not in readable memory",

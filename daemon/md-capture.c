@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,8 +60,8 @@ static void safe_name(const char *exe, char *out, size_t size)
 	out[n] = '\0';
 }
 
-/* Writes text as dir/name, 0600, through a temporary file. */
-static int write_file(const char *dir, const char *name, const char *text)
+/* Writes text as dir/name, 0600 (0640 with group gid), through a temporary file. */
+static int write_file(const char *dir, const char *name, const char *text, int64_t gid)
 {
 	struct md_output o;
 	size_t len = strlen(text), off = 0;
@@ -69,6 +70,11 @@ static int write_file(const char *dir, const char *name, const char *text)
 	r = md_output_open(&o, dir);
 	if (r < 0)
 		return r;
+	if (gid >= 0 && (fchown(o.fd, (uid_t)-1, (gid_t)gid) < 0 || fchmod(o.fd, 0640) < 0)) {
+		r = -errno;
+		md_output_abort(&o);
+		return r;
+	}
 	while (off < len) {
 		ssize_t n = write(o.fd, text + off, len - off);
 
@@ -118,6 +124,7 @@ void md_capture_run(struct md_job *job)
 	};
 	struct md_dump_options dopts = {
 		.cancel = &job->cancel,
+		.max_bytes = cfg->dump_max_bytes,
 		.annotation_keys = (const char *const *)job->keys,
 		.annotation_values = (const char *const *)job->values,
 		.n_annotations = job->n_annotations,
@@ -143,6 +150,28 @@ void md_capture_run(struct md_job *job)
 		fail(job, r, "cannot stop process %u: %s", job->pid,
 		     r == -ECANCELED ? "time budget exceeded" : strerror(-r));
 		goto out;
+	}
+	if (job->expect_owner) {
+		uint32_t uid, gid;
+
+		/* it may have exec'd a setuid program since the request was allowed */
+		r = md_platform_process_owner(job->pid, &uid, &gid);
+		if (r < 0 || uid != job->owner_uid) {
+			md_platform_snapshot_free(s);
+			s = NULL;
+			fail(job, -EPERM, "process %u changed owner (uid %u, now %u) before its dump",
+			     job->pid, job->owner_uid, r < 0 ? 0 : uid);
+			goto out;
+		}
+	}
+	if (cfg->dump_gid >= 0) {
+		/* readable by the configured group (for example the uploader's) */
+		if (fchown(out.fd, (uid_t)-1, (gid_t)cfg->dump_gid) < 0 || fchmod(out.fd, 0640) < 0) {
+			r = -errno;
+			fail(job, r, "cannot give the dump to group %lld: %s",
+			     (long long)cfg->dump_gid, strerror(-r));
+			goto out;
+		}
 	}
 	r = md_dump_write(s, out.fd, &dopts, &res);
 	suspended_ms = (double)md_platform_snapshot_resume(s) / 1000.0;
@@ -194,6 +223,7 @@ void md_capture_run(struct md_job *job)
 				    json_pack("{s:I, s:I}", "pid", (json_int_t)job->requester.pid,
 					      "uid", (json_int_t)job->requester.uid));
 		json_object_set_new(report, "queued_ms", json_real(t0 - job->queued_ms));
+		json_object_set_new(report, "budget_cut", json_boolean(res.budget_cut));
 		json_object_set_new(report, "annotations", annotations_json(job));
 		crash = json_object_get(report, "crash");
 		if (job->has_crash && json_is_object(crash)) {
@@ -212,7 +242,7 @@ void md_capture_run(struct md_job *job)
 		fail(job, -ENOMEM, "out of memory building the report");
 		goto out;
 	}
-	r = write_file(cfg->dump_dir, report_name, job->report);
+	r = write_file(cfg->dump_dir, report_name, job->report, cfg->dump_gid);
 	if (r < 0)
 		fail(job, r, "dump saved as %s but its report could not be written: %s", path,
 		     strerror(-r));

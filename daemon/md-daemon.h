@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "md-config.h"
 #include "md-proto.h"
 #include "md-snapshot.h"
 #include "platform.h"
@@ -24,15 +25,8 @@
 #define MD_DAEMON_DUMP_BUDGET_MS    30000 /* time one dump may take before it is cancelled */
 #define MD_DAEMON_MESSAGE_MS        5000  /* time a peer has to finish a message it started */
 #define MD_DAEMON_LOG_LINE          1024  /* bytes per log line */
+#define MD_DAEMON_GROUPS_MAX        256   /* supplementary groups of a requester we look at */
 
-struct md_config {
-	const char *socket_path;
-	const char *dump_dir;
-	bool foreground;
-	unsigned max_dumps;
-	unsigned dump_budget_ms;
-	unsigned socket_mode; /* permission bits of the socket we create */
-};
 
 enum md_job_kind {
 	MD_JOB_CRASH,    /* a client crashed: dump the peer with its fault context */
@@ -52,6 +46,8 @@ struct md_job {
 	uint32_t pid;
 	int pidfd;
 	struct md_peer requester;
+	bool expect_owner; /* the target must still belong to owner_uid once it is stopped */
+	uint32_t owner_uid;
 	char process_name[MD_PROTO_NAME_MAX + 1];
 	struct md_crash_info crash;
 	bool has_crash;
@@ -117,7 +113,7 @@ void md_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2,
 
 /* md-listen.c: the listening socket, created or inherited from systemd/launchd. */
 int md_listen_inherited(int *ret_fd);
-int md_listen_create(const char *path, unsigned mode, int *ret_fd);
+int md_listen_create(const char *path, unsigned mode, int64_t gid, int *ret_fd);
 
 /* md-server.c */
 int md_server_start(struct md_daemon *d, int listen_fd);
@@ -129,3 +125,6 @@ void md_capture_run(struct md_job *job);
 void md_job_free(struct md_job *job);
 
 double md_now_ms(void);
+
+/* md-notify.c: sd_notify's protocol to $NOTIFY_SOCKET ("READY=1\nSTATUS=..."); 1 sent, 0 none. */
+int md_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

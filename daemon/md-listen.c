@@ -45,7 +45,7 @@ int md_listen_inherited(int *ret_fd)
 	return 1;
 }
 
-int md_listen_create(const char *path, unsigned mode, int *ret_fd)
+int md_listen_create(const char *path, unsigned mode, int64_t gid, int *ret_fd)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd, r;
@@ -80,6 +80,8 @@ int md_listen_create(const char *path, unsigned mode, int *ret_fd)
 		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 			goto fail;
 	}
+	if (gid >= 0 && chown(path, (uid_t)-1, (gid_t)gid) < 0)
+		goto fail;
 	if (chmod(path, mode) < 0)
 		goto fail;
 	if (listen(fd, LISTEN_BACKLOG) < 0)

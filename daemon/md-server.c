@@ -409,45 +409,58 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 
 static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 {
-	uint32_t owner;
+	uint32_t owner, owner_gid, groups[MD_DAEMON_GROUPS_MAX + 1];
 	struct md_job *job;
 	char why[200];
-	int r;
+	int pidfd, n_groups, r;
 
 	if (m->pid == 0 || m->pid == (uint32_t)getpid()) {
 		send_error(c, -EINVAL, "not a process that can be dumped", false);
 		return;
 	}
-	r = md_platform_process_uid(m->pid, &owner);
+	/* pin the target first, so the owner we check is the owner of what we will dump */
+	pidfd = md_platform_pin_process(m->pid);
+	if (pidfd < 0 && pidfd != -ENOSYS) {
+		snprintf(why, sizeof(why), "no process %u", m->pid);
+		send_error(c, pidfd == -ESRCH ? -ESRCH : pidfd, why, false);
+		return;
+	}
+	r = md_platform_process_owner(m->pid, &owner, &owner_gid);
 	if (r < 0) {
+		if (pidfd >= 0)
+			close(pidfd);
 		snprintf(why, sizeof(why), "no process %u", m->pid);
 		send_error(c, r, why, false);
 		return;
 	}
-	/* root, or the target's own user (the full policy comes with the hardening work) */
-	if (c->peer.uid != 0 && c->peer.uid != owner) {
+	/* the requester's groups: primary from SO_PEERCRED, supplementary from the OS */
+	groups[0] = c->peer.gid;
+	n_groups = md_platform_process_groups(c->peer.pid, groups + 1, MD_DAEMON_GROUPS_MAX);
+	n_groups = n_groups < 0 ? 1 : n_groups + 1;
+	if (!md_policy_allows(&c->d->cfg->policy, c->peer.uid, groups, (size_t)n_groups, owner,
+			      owner_gid)) {
+		if (pidfd >= 0)
+			close(pidfd);
 		md_log(LOG_WARNING, "refused: uid %u (pid %u) asked for a dump of pid %u owned by uid %u",
 		       c->peer.uid, c->peer.pid, m->pid, owner);
 		snprintf(why, sizeof(why),
-			 "uid %u may not dump process %u (owned by uid %u): only root or the owner may",
-			 c->peer.uid, m->pid, owner);
+			 "uid %u may not dump process %u (owned by uid %u): the policy%s%s does not allow it",
+			 c->peer.uid, m->pid, owner, c->d->cfg->policy_path ? " in " : "",
+			 c->d->cfg->policy_path ? c->d->cfg->policy_path : "");
 		send_error(c, -EPERM, why, false);
 		return;
 	}
 	job = job_new(c, MD_JOB_REQUEST, m->pid, NULL);
 	if (!job) {
+		if (pidfd >= 0)
+			close(pidfd);
 		send_error(c, -ENOMEM, "out of memory", false);
 		return;
 	}
 	job->process_name[0] = '\0';
-	job->pidfd = md_platform_pin_process(m->pid);
-	if (job->pidfd < 0 && job->pidfd != -ENOSYS) {
-		snprintf(why, sizeof(why), "no process %u", m->pid);
-		send_error(c, job->pidfd, why, false);
-		job->pidfd = -1;
-		uv_close((uv_handle_t *)&job->budget, on_job_timer_closed);
-		return;
-	}
+	job->pidfd = pidfd;
+	job->expect_owner = true;
+	job->owner_uid = owner;
 	md_log(LOG_INFO, "uid %u (pid %u) requested a dump of pid %u", c->peer.uid, c->peer.pid,
 	       m->pid);
 	submit(c, job);

@@ -25,6 +25,8 @@ static void usage(FILE *f)
 		"Crash broker: apps linked with libmdclient send their crashes here; minidumpd\n"
 		"writes a minidump of each into the dump folder, with a JSON report beside it.\n"
 		"\n"
+		"  --config FILE        read this config file (default %s, if it exists)\n"
+		"  --check-config       validate the config and policy files, then exit\n"
 		"  --socket PATH        listen here (default %s);\n"
 		"                       a socket passed by systemd/launchd takes precedence\n"
 		"  --socket-mode MODE   permission bits of the socket, octal (default 0666)\n"
@@ -34,7 +36,7 @@ static void usage(FILE *f)
 		"  --foreground         log to stderr instead of syslog\n"
 		"  --version            print the version\n"
 		"  -h, --help           this text\n",
-		MD_DAEMON_SOCKET_DEFAULT, MD_DAEMON_DUMP_DIR_DEFAULT, MD_DAEMON_MAX_DUMPS_DEFAULT,
+		MD_CONFIG_FILE_DEFAULT, MD_DAEMON_SOCKET_DEFAULT, MD_DAEMON_DUMP_DIR_DEFAULT, MD_DAEMON_MAX_DUMPS_DEFAULT,
 		MD_DAEMON_DUMP_BUDGET_MS);
 }
 
@@ -60,6 +62,8 @@ static int parse_uint(const char *s, unsigned base, unsigned max, unsigned *ret)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 'C'},
 		{"socket", required_argument, NULL, 's'},
 		{"socket-mode", required_argument, NULL, 'm'},
 		{"dump-dir", required_argument, NULL, 'd'},
@@ -70,13 +74,12 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct md_config cfg = {
-		.socket_path = MD_DAEMON_SOCKET_DEFAULT,
-		.dump_dir = MD_DAEMON_DUMP_DIR_DEFAULT,
-		.max_dumps = MD_DAEMON_MAX_DUMPS_DEFAULT,
-		.dump_budget_ms = MD_DAEMON_DUMP_BUDGET_MS,
-		.socket_mode = 0666,
-	};
+	/* command-line values, applied over the config file */
+	const char *config_path = NULL, *socket_path = NULL, *dump_dir_opt = NULL;
+	unsigned socket_mode = 0, max_dumps = 0, budget_ms = 0;
+	bool check_only = false, foreground = false, have_mode = false;
+	struct md_config cfg;
+	char err[MD_CONFIG_ERROR_MAX];
 	struct md_daemon d;
 	char dump_dir[PATH_MAX];
 	struct stat st;
@@ -85,24 +88,26 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': cfg.socket_path = optarg; break;
-		case 'd': cfg.dump_dir = optarg; break;
-		case 'f': cfg.foreground = true; break;
+		case 'c': config_path = optarg; break;
+		case 'C': check_only = true; break;
+		case 's': socket_path = optarg; break;
+		case 'd': dump_dir_opt = optarg; break;
+		case 'f': foreground = true; break;
 		case 'm':
-			if (parse_uint(optarg, 8, 0777, &cfg.socket_mode) < 0) {
+			if (parse_uint(optarg, 8, 0777, &socket_mode) < 0) {
 				fprintf(stderr, "minidumpd: --socket-mode wants octal bits, e.g. 0660\n");
 				return 2;
 			}
+			have_mode = true;
 			break;
 		case 'n':
-			if (parse_uint(optarg, 10, 64, &cfg.max_dumps) < 0 || cfg.max_dumps == 0) {
+			if (parse_uint(optarg, 10, 64, &max_dumps) < 0 || max_dumps == 0) {
 				fprintf(stderr, "minidumpd: --max-dumps wants 1 to 64\n");
 				return 2;
 			}
 			break;
 		case 't':
-			if (parse_uint(optarg, 10, 3600000, &cfg.dump_budget_ms) < 0 ||
-			    cfg.dump_budget_ms == 0) {
+			if (parse_uint(optarg, 10, 3600000, &budget_ms) < 0 || budget_ms == 0) {
 				fprintf(stderr, "minidumpd: --dump-timeout-ms wants 1 to 3600000\n");
 				return 2;
 			}
@@ -116,6 +121,37 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+
+	/* defaults, then the config file (the default one only if it exists), then flags */
+	md_config_defaults(&cfg);
+	r = md_config_load(&cfg, config_path ? config_path : MD_CONFIG_FILE_DEFAULT, err,
+			   sizeof(err));
+	if (r < 0 && (config_path || r != -ENOENT)) {
+		fprintf(stderr, "minidumpd: %s\n", err);
+		return 1;
+	}
+	r = md_config_load_policy(&cfg, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "minidumpd: %s\n", err);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: ok (%zu policy rule%s)\n", cfg.config_path ? cfg.config_path : "defaults",
+		       cfg.policy.n_rules, cfg.policy.n_rules == 1 ? "" : "s");
+		md_config_done(&cfg);
+		return 0;
+	}
+	if (socket_path)
+		cfg.socket_path = socket_path;
+	if (dump_dir_opt)
+		cfg.dump_dir = dump_dir_opt;
+	if (have_mode)
+		cfg.socket_mode = socket_mode;
+	if (max_dumps)
+		cfg.max_dumps = max_dumps;
+	if (budget_ms)
+		cfg.dump_budget_ms = budget_ms;
+	cfg.foreground = foreground;
 	md_log_init(cfg.foreground);
 
 	/* the dump folder must exist and be a folder; relative paths are made absolute */
@@ -143,7 +179,7 @@ int main(int argc, char **argv)
 			if (mkdir(parent, 0755) < 0 && errno != EEXIST)
 				md_log(LOG_WARNING, "cannot create %s: %s", parent, strerror(errno));
 		}
-		r = md_listen_create(cfg.socket_path, cfg.socket_mode, &fd);
+		r = md_listen_create(cfg.socket_path, cfg.socket_mode, cfg.socket_gid, &fd);
 		if (r < 0) {
 			md_log(LOG_ERR, "cannot listen on %s: %s", cfg.socket_path, strerror(-r));
 			return 1;

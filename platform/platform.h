@@ -58,8 +58,12 @@ int md_platform_peer_credentials(int fd, struct md_peer *ret_peer);
  * the fd, or -errno (-ENOSYS where the OS has no such thing: callers go on without). */
 int md_platform_pin_process(uint32_t pid);
 
-/* The effective uid of pid, from the OS. */
-int md_platform_process_uid(uint32_t pid, uint32_t *ret_uid);
+/* The effective uid and gid of pid, from the OS. */
+int md_platform_process_owner(uint32_t pid, uint32_t *ret_uid, uint32_t *ret_gid);
+
+/* The supplementary groups of pid, from the OS. Returns how many were stored (at most max) or
+ * -errno. */
+int md_platform_process_groups(uint32_t pid, uint32_t *gids, size_t max);
 
 /* Returns 1 if tid is a thread of pid, 0 if not, -errno on error. */
 int md_platform_thread_of(uint32_t pid, uint32_t tid);

@@ -598,6 +598,81 @@ START_TEST(full_disk_fails_cleanly)
 }
 END_TEST
 
+static uint32_t stack_of(const struct dump *d, uint32_t tid)
+{
+	uint32_t size, count;
+	const uint8_t *p = stream(d, MD_STREAM_THREAD_LIST, &size);
+
+	memcpy(&count, p, 4);
+	for (uint32_t i = 0; i < count; i++) {
+		md_thread t;
+
+		memcpy(&t, p + 4 + i * sizeof(t), sizeof(t));
+		if (t.thread_id == tid)
+			return t.stack.memory.data_size;
+	}
+	ck_abort_msg("thread %u not in the dump", tid);
+	return 0;
+}
+
+START_TEST(byte_budget_cuts_other_stacks_first)
+{
+	struct fake_options fo = {.n_threads = 64};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct md_dump_options o = {.max_bytes = 250 * 1024};
+	struct dump d = write_dump(s, &o);
+	const uint32_t full = FAKE_STACK_SIZE - FAKE_SP_OFFSET + MD_RED_ZONE_AMD64;
+	uint32_t size;
+
+	ck_assert_int_eq(d.r, 0);
+	ck_assert(d.res.budget_cut);
+	ck_assert_uint_le(d.len, o.max_bytes);
+	/* the thread the dump is about keeps its whole stack; the others are cut, not dropped */
+	ck_assert_uint_eq(stack_of(&d, 4242), full);
+	ck_assert_uint_lt(stack_of(&d, 4243), full);
+	ck_assert_uint_gt(stack_of(&d, 4243), 0);
+	/* the memory around the pcs is still there */
+	ck_assert_ptr_nonnull(stream(&d, MD_STREAM_MEMORY_LIST, &size));
+	ck_assert_uint_eq(size, 4 + (64 + 1) * sizeof(md_memory_descriptor));
+	free(d.data);
+	fake_snapshot_free(s);
+}
+END_TEST
+
+START_TEST(tight_budget_keeps_contexts_modules_and_the_crashing_stack)
+{
+	struct fake_options fo = {.n_threads = 64};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct md_crash_info crash = {.tid = 4250, .code = 11};
+	struct md_dump_options o = {.max_bytes = 100 * 1024};
+	const uint32_t full = FAKE_STACK_SIZE - FAKE_SP_OFFSET + MD_RED_ZONE_AMD64;
+	struct dump d;
+	uint32_t size, count;
+	const uint8_t *p;
+
+	s->crash = &crash;
+	d = write_dump(s, &o);
+	ck_assert_int_eq(d.r, 0);
+	ck_assert(d.res.budget_cut);
+	ck_assert_uint_eq(stack_of(&d, 4250), full);
+	ck_assert_uint_eq(stack_of(&d, 4242), 0);
+	p = stream(&d, MD_STREAM_THREAD_LIST, &size);
+	memcpy(&count, p, 4);
+	ck_assert_uint_eq(count, 64); /* every context is kept */
+	p = stream(&d, MD_STREAM_MODULE_LIST, &size);
+	ck_assert_ptr_nonnull(p);
+	memcpy(&count, p, 4);
+	ck_assert_uint_eq(count, 2);
+	ck_assert_ptr_nonnull(stream(&d, MD_STREAM_SYSTEM_INFO, &size));
+	ck_assert_ptr_nonnull(stream(&d, MD_STREAM_MINIDUMPD_DIAGNOSTICS, &size));
+	ck_assert_ptr_nonnull(memmem(p = stream(&d, MD_STREAM_MINIDUMPD_DIAGNOSTICS, &size), size,
+				     "byte budget", 11));
+	free(d.data);
+	s->crash = NULL;
+	fake_snapshot_free(s);
+}
+END_TEST
+
 START_TEST(identifiers_match_breakpad)
 {
 	const uint8_t id[20] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x10, 0x32,
@@ -636,6 +711,8 @@ static Suite *streams_suite(void)
 	tcase_add_test(tc, cancel_stops_the_dump);
 	tcase_add_test(tc, full_disk_fails_cleanly);
 	tcase_add_test(tc, identifiers_match_breakpad);
+	tcase_add_test(tc, byte_budget_cuts_other_stacks_first);
+	tcase_add_test(tc, tight_budget_keeps_contexts_modules_and_the_crashing_stack);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -44,17 +46,49 @@ int md_platform_pin_process(uint32_t pid)
 #endif
 }
 
-int md_platform_process_uid(uint32_t pid, uint32_t *ret_uid)
+int md_platform_process_owner(uint32_t pid, uint32_t *ret_uid, uint32_t *ret_gid)
 {
 	char path[32];
 	struct stat st;
 
-	/* /proc/PID is owned by the process's effective uid (root when it is not dumpable) */
+	/* /proc/PID is owned by the process's effective uid and gid (root when it is not
+	 * dumpable) */
 	snprintf(path, sizeof(path), "/proc/%u", pid);
 	if (stat(path, &st) < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
 	*ret_uid = st.st_uid;
+	*ret_gid = st.st_gid;
 	return 0;
+}
+
+int md_platform_process_groups(uint32_t pid, uint32_t *gids, size_t max)
+{
+	char path[32], line[4096];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line + 7, *end;
+
+		if (strncmp(line, "Groups:", 7) != 0)
+			continue;
+		/* "Groups:\t4 24 27 ...", numbers separated by spaces */
+		while (n < max) {
+			unsigned long g = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			gids[n++] = (uint32_t)g;
+			p = end;
+		}
+		break;
+	}
+	fclose(f);
+	return (int)n;
 }
 
 int md_platform_thread_of(uint32_t pid, uint32_t tid)
