@@ -20,6 +20,7 @@
 #include "md-dump.h"
 #include "md-output.h"
 #include "md-report.h"
+#include "md-store.h"
 
 double md_now_ms(void)
 {
@@ -243,12 +244,33 @@ void md_capture_run(struct md_job *job)
 		goto out;
 	}
 	r = write_file(cfg->dump_dir, report_name, job->report, cfg->dump_gid);
-	if (r < 0)
+	if (r < 0) {
 		fail(job, r, "dump saved as %s but its report could not be written: %s", path,
 		     strerror(-r));
-	else if (s->target_gone)
+		goto out;
+	}
+	if (s->target_gone)
 		snprintf(job->message, sizeof(job->message), "process %u exited during the dump",
 			 job->pid);
+	if (cfg->upload_enabled) {
+		/* the uploader's ticket: the report, renamed into the outbox when complete */
+		r = write_file(cfg->upload_outbox, report_name, job->report, cfg->dump_gid);
+		if (r < 0)
+			snprintf(job->message, sizeof(job->message),
+				 "not queued for upload: cannot write to %s: %s", cfg->upload_outbox,
+				 strerror(-r));
+	}
+	{
+		/* keep the store within its limits, never removing the dump just written */
+		struct md_store_stats st;
+		char id[MD_OUTPUT_NAME_MAX];
+
+		snprintf(id, sizeof(id), "%.*s", (int)(strlen(name) - 4), name);
+		if (md_store_prune(cfg, id, &st) == 0 && st.removed && !job->message[0])
+			snprintf(job->message, sizeof(job->message),
+				 "%llu older dumps removed to stay within the store's limits",
+				 (unsigned long long)st.removed);
+	}
 out:
 	json_decref(report);
 	md_platform_snapshot_free(s);

@@ -307,7 +307,7 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 		{NULL, K_UINT, NULL, 0, NULL, false},
 	};
 	const struct key loop[] = {
-		{"max_crashes", K_UINT, &cfg->loop_max_crashes, 1000000, NULL, false},
+		{"max_crashes", K_UINT, &cfg->loop_max_crashes, 256, NULL, false},
 		{"window_s", K_UINT, &cfg->loop_window_s, 86400, NULL, false},
 		{NULL, K_UINT, NULL, 0, NULL, false},
 	};

@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "md-config.h"
+#include "md-crashloop.h"
 #include "md-proto.h"
 #include "md-snapshot.h"
 #include "platform.h"
@@ -89,7 +90,11 @@ struct md_counters {
 	uint64_t bad_messages;
 	uint64_t dumps_ok;
 	uint64_t dumps_failed;
+	uint64_t rate_limited;
+	uint64_t by_kind[3]; /* successful dumps by enum md_job_kind */
 	uint64_t bytes_written;
+	double duration_ms_sum;
+	double suspended_ms_sum;
 };
 
 struct md_daemon {
@@ -105,6 +110,9 @@ struct md_daemon {
 	unsigned queued;
 	double started_ms;
 	struct md_counters counters;
+	struct md_loop_table *loops; /* crash-loop limiting */
+	uv_timer_t store_timer;      /* periodic store limits and metrics */
+	bool store_busy;             /* a periodic pass is on the thread pool */
 };
 
 /* md-log.c */
@@ -125,6 +133,9 @@ void md_capture_run(struct md_job *job);
 void md_job_free(struct md_job *job);
 
 double md_now_ms(void);
+
+/* md-metrics.c: writes cfg->metrics_file (if set). Returns 0 or -errno. */
+int md_metrics_write(struct md_daemon *d);
 
 /* md-notify.c: sd_notify's protocol to $NOTIFY_SOCKET ("READY=1\nSTATUS=..."); 1 sent, 0 none. */
 int md_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "config.h"
 #include "md-daemon.h"
+#include "md-store.h"
 
 #define REPORT_LOG "reports.jsonl" /* one JSON line per capture, in the dump dir */
 
@@ -198,6 +200,15 @@ static void append_report_log(struct md_daemon *d, const char *report)
 	close(fd);
 }
 
+static void write_metrics(struct md_daemon *d)
+{
+	int r = md_metrics_write(d);
+
+	if (r < 0)
+		md_log(LOG_WARNING, "cannot write metrics to %s: %s", d->cfg->metrics_file,
+		       strerror(-r));
+}
+
 static void after_work_cb(uv_work_t *req, int status)
 {
 	struct md_job *job = req->data;
@@ -210,7 +221,10 @@ static void after_work_cb(uv_work_t *req, int status)
 		json_t *j = json_loads(job->report, 0, NULL);
 
 		d->counters.dumps_ok++;
+		d->counters.by_kind[job->kind]++;
 		d->counters.bytes_written += (uint64_t)json_integer_value(json_object_get(j, "bytes"));
+		d->counters.duration_ms_sum += json_real_value(json_object_get(j, "duration_ms"));
+		d->counters.suspended_ms_sum += json_real_value(json_object_get(j, "suspended_ms"));
 		md_log(LOG_NOTICE, "%s dump of pid %u (%s) saved: %s, %lld bytes, stopped %.1f ms, took %.1f ms%s%s",
 		       job->kind == MD_JOB_CRASH ? "crash" : job->kind == MD_JOB_DUMP_NOW ? "live" : "requested",
 		       job->pid, job->process_name, json_string_value(json_object_get(j, "path")),
@@ -230,6 +244,7 @@ static void after_work_cb(uv_work_t *req, int status)
 	}
 	if (c)
 		c->job = NULL;
+	write_metrics(d);
 	uv_close((uv_handle_t *)&job->budget, on_job_timer_closed);
 	start_next(d);
 	if (d->stopping && d->running == 0 && d->queued == 0)
@@ -362,6 +377,78 @@ static void handle_hello(struct md_conn *c, const struct md_proto_msg *m)
 	       c->peer.pid, c->peer.uid, c->name, c->n_annotations);
 }
 
+/* A program in a crash loop: count and summarize this crash instead of dumping it, and
+ * release the app at once. Returns true when the crash was handled so. */
+static bool rate_limited(struct md_conn *c, const struct md_proto_msg *m, uint32_t tid)
+{
+	struct md_daemon *d = c->d;
+	struct md_loop_entry *e;
+	char exe[MD_LOOP_EXE_MAX], iso[32], name[128], path[4096 + 160], *text;
+	const char *base;
+	uint64_t file_id;
+	json_t *report, *ann;
+	time_t now = time(NULL);
+	struct tm tm;
+	FILE *f;
+
+	if (md_platform_process_exe(c->peer.pid, exe, sizeof(exe), &file_id) < 0)
+		return false; /* cannot tell which program: dump it */
+	if (!md_loop_check(d->loops, exe, file_id, md_now_ms() / 1000.0, &e))
+		return false;
+	d->counters.rate_limited++;
+	gmtime_r(&now, &tm);
+	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ann = json_object();
+	for (size_t i = 0; i < c->n_annotations; i++)
+		json_object_set_new(ann, c->keys[i], json_string(c->values[i]));
+	for (size_t i = 0; i < m->n_annotations; i++)
+		json_object_set_new(ann, m->annotations[i].key, json_string(m->annotations[i].value));
+	report = json_pack("{s:s, s:b, s:I, s:I, s:s, s:s, s:s, s:o, s:{s:I, s:I, s:I, s:s?}, "
+			   "s:I, s:I, s:I, s:I, s:o}",
+			   "kind", "crash", "rate_limited", 1, "pid", (json_int_t)c->peer.pid,
+			   "uid", (json_int_t)c->peer.uid, "executable", exe, "process_name",
+			   c->name, "time", iso, "signal",
+			   md_linux_signal_to_string(m->signo)
+				   ? json_string(md_linux_signal_to_string(m->signo))
+				   : json_null(),
+			   "crash", "thread_id", (json_int_t)tid, "code", (json_int_t)m->signo,
+			   "flags", (json_int_t)m->si_code, "signal",
+			   md_linux_signal_to_string(m->signo), "suppressed",
+			   (json_int_t)e->suppressed, "suppressed_total",
+			   (json_int_t)e->suppressed_total, "max_crashes",
+			   (json_int_t)d->cfg->loop_max_crashes, "window_s",
+			   (json_int_t)d->cfg->loop_window_s, "annotations", ann);
+	text = report ? json_dumps(report, JSON_COMPACT) : NULL;
+	if (text) {
+		append_report_log(d, text);
+		/* the program's loop summary, holding its latest suppressed crash */
+		base = strrchr(exe, '/');
+		base = base ? base + 1 : exe;
+		snprintf(name, sizeof(name), "%.64s.%016llx.crashloop.json", base,
+			 (unsigned long long)file_id);
+		for (char *p = name; *p; p++)
+			if (*p == '/' || (p == name && *p == '.'))
+				*p = '_';
+		snprintf(path, sizeof(path), "%s/%s", d->cfg->dump_dir, name);
+		f = fopen(path, "we");
+		if (f) {
+			fprintf(f, "%s\n", text);
+			fclose(f);
+		}
+		send_text(c, MD_MSG_RESULT, text);
+	} else {
+		send_error(c, -EBUSY, "crash loop: not dumped", false);
+	}
+	md_log(LOG_NOTICE,
+	       "pid %u (%s) crashed (signal %u), not dumped: %u crashes within %u s (%llu suppressed in a row)",
+	       c->peer.pid, exe, m->signo, d->cfg->loop_max_crashes, d->cfg->loop_window_s,
+	       (unsigned long long)e->suppressed);
+	free(text);
+	json_decref(report);
+	write_metrics(d);
+	return true;
+}
+
 static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool crashed)
 {
 	uint32_t tid = MD_PROTO_HAS(m, MD_TAG_TID) ? m->tid : c->peer.pid;
@@ -377,6 +464,8 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 		       c->peer.pid, tid, c->peer.pid);
 		tid = c->peer.pid;
 	}
+	if (crashed && rate_limited(c, m, tid))
+		return;
 	job = job_new(c, crashed ? MD_JOB_CRASH : MD_JOB_DUMP_NOW, c->peer.pid, m);
 	if (!job) {
 		send_error(c, -ENOMEM, "out of memory", false);
@@ -676,9 +765,53 @@ static void on_connection(uv_stream_t *server, int status)
 		conn_close(c);
 }
 
+static void store_work(uv_work_t *req)
+{
+	struct md_daemon *d = req->data;
+	struct md_store_stats st;
+
+	if (md_store_prune(d->cfg, NULL, &st) == 0 && st.removed)
+		md_log(LOG_NOTICE, "store: removed %llu old dumps (%llu bytes) to stay within limits",
+		       (unsigned long long)st.removed, (unsigned long long)st.removed_bytes);
+}
+
+static void store_done(uv_work_t *req, int status)
+{
+	struct md_daemon *d = req->data;
+
+	d->store_busy = false;
+	write_metrics(d);
+	free(req);
+}
+
+static void on_store_timer(uv_timer_t *t)
+{
+	struct md_daemon *d = t->data;
+	uv_work_t *req;
+
+	if (d->store_busy || d->stopping)
+		return;
+	req = calloc(1, sizeof(*req));
+	if (!req)
+		return;
+	req->data = d;
+	d->store_busy = true;
+	if (uv_queue_work(d->loop, req, store_work, store_done) < 0) {
+		d->store_busy = false;
+		free(req);
+	}
+}
+
 int md_server_start(struct md_daemon *d, int listen_fd)
 {
+	uint64_t every = (uint64_t)d->cfg->store_check_interval_s * 1000u;
 	int r;
+
+	/* the store is checked at start, then periodically (and after every dump) */
+	uv_timer_init(d->loop, &d->store_timer);
+	d->store_timer.data = d;
+	if (every)
+		uv_timer_start(&d->store_timer, on_store_timer, 0, every);
 
 	d->started_ms = md_now_ms();
 	r = uv_pipe_init(d->loop, &d->server, 0);
@@ -702,6 +835,8 @@ void md_server_stop(struct md_daemon *d)
 		return; /* after_work_cb calls us again when the last one is done */
 	while (d->conns)
 		conn_close(d->conns);
+	if (!uv_is_closing((uv_handle_t *)&d->store_timer))
+		uv_close((uv_handle_t *)&d->store_timer, NULL);
 	if (!uv_is_closing((uv_handle_t *)&d->sigterm))
 		uv_close((uv_handle_t *)&d->sigterm, NULL);
 	if (!uv_is_closing((uv_handle_t *)&d->sigint))

@@ -152,6 +152,16 @@ int main(int argc, char **argv)
 	if (budget_ms)
 		cfg.dump_budget_ms = budget_ms;
 	cfg.foreground = foreground;
+	if (cfg.upload_enabled && cfg.dump_gid < 0) {
+		/* the uploader must read the dumps: they go to the outbox's group */
+		if (stat(cfg.upload_outbox, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "minidumpd: upload outbox %s: %s\n", cfg.upload_outbox,
+				errno ? strerror(errno) : "not a folder");
+			return 1;
+		}
+		if (st.st_gid != 0)
+			cfg.dump_gid = st.st_gid;
+	}
 	md_log_init(cfg.foreground);
 
 	/* the dump folder must exist and be a folder; relative paths are made absolute */
@@ -189,6 +199,12 @@ int main(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.loop = uv_default_loop();
 	d.cfg = &cfg;
+	d.loops = calloc(1, sizeof(*d.loops));
+	if (!d.loops) {
+		md_log(LOG_ERR, "out of memory");
+		return 1;
+	}
+	md_loop_init(d.loops, cfg.loop_max_crashes, cfg.loop_window_s);
 	r = md_server_start(&d, fd);
 	if (r < 0) {
 		md_log(LOG_ERR, "cannot serve the socket: %s", uv_strerror(r));

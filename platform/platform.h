@@ -72,3 +72,7 @@ int md_platform_thread_of(uint32_t pid, uint32_t tid);
  * context. -EPROTONOSUPPORT for a kind this build does not know, -EBADMSG for a bad size. */
 int md_platform_client_context(uint32_t kind, const void *data, size_t len,
 			       struct md_context *ret_ctx);
+
+/* The executable of pid: its path, and an identity of the file itself (device and inode
+ * folded), so a rebuilt binary at the same path counts as another program. */
+int md_platform_process_exe(uint32_t pid, char *buf, size_t size, uint64_t *ret_file_id);

@@ -100,3 +100,22 @@ int md_platform_thread_of(uint32_t pid, uint32_t tid)
 		return 1;
 	return errno == ENOENT ? 0 : -errno;
 }
+
+int md_platform_process_exe(uint32_t pid, char *buf, size_t size, uint64_t *ret_file_id)
+{
+	char path[32];
+	struct stat st;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, buf, size - 1);
+	if (n < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	buf[n] = '\0';
+	/* stat through the magic link: the file the process runs, even if replaced or deleted */
+	if (stat(path, &st) < 0)
+		return -errno;
+	*ret_file_id = ((uint64_t)st.st_dev << 40) ^ (uint64_t)st.st_ino ^
+		       ((uint64_t)st.st_mtime << 20);
+	return 0;
+}

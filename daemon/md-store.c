@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Keeps the dump folder within its limits (total bytes, number of dumps, age, free space on
+ * the filesystem), removing the oldest dumps and their reports first. It only ever removes
+ * complete dumps (`<id>.dmp` with its `<id>.json`): temporary files of dumps in flight are
+ * hidden names it does not touch, except ones abandoned for over an hour by a daemon that died.
+ * One pass at a time, whichever thread asks.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "md-store.h"
+
+#define STALE_TMP_S 3600 /* a temporary file this old belongs to no dump in flight */
+
+struct entry {
+	char id[256];
+	uint64_t bytes;
+	time_t mtime;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct md_store_stats last;
+
+static int by_age(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->mtime != y->mtime)
+		return x->mtime < y->mtime ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static uint64_t free_space(int dirfd)
+{
+	struct statvfs sv;
+
+	if (fstatvfs(dirfd, &sv) < 0)
+		return UINT64_MAX;
+	return (uint64_t)sv.f_bavail * sv.f_frsize;
+}
+
+static void remove_dump(int dirfd, const char *id)
+{
+	char name[300];
+
+	snprintf(name, sizeof(name), "%s.dmp", id);
+	unlinkat(dirfd, name, 0);
+	snprintf(name, sizeof(name), "%s.json", id);
+	unlinkat(dirfd, name, 0);
+}
+
+int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_store_stats *ret)
+{
+	struct md_store_stats st = {0};
+	struct entry *list = NULL;
+	size_t n = 0, cap = 0, first = 0;
+	time_t now = time(NULL);
+	struct dirent *de;
+	DIR *dir;
+	int dfd, r = 0;
+
+	pthread_mutex_lock(&lock);
+	dir = opendir(cfg->dump_dir);
+	if (!dir) {
+		r = -errno;
+		goto out;
+	}
+	dfd = dirfd(dir);
+	while ((de = readdir(dir)) && n < MD_STORE_SCAN_MAX) {
+		size_t len = strlen(de->d_name);
+		struct stat sb, rb;
+		char report[300];
+
+		if (de->d_name[0] == '.') {
+			/* an abandoned temporary file from a daemon that died mid-dump */
+			if (strncmp(de->d_name, ".md-", 4) == 0 &&
+			    fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISREG(sb.st_mode) && now - sb.st_mtime > STALE_TMP_S)
+				unlinkat(dfd, de->d_name, 0);
+			continue;
+		}
+		if (len < 5 || len >= sizeof(list->id) + 4 || strcmp(de->d_name + len - 4, ".dmp"))
+			continue;
+		if (fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode))
+			continue;
+		if (n == cap) {
+			struct entry *grown;
+
+			cap = cap ? cap * 2 : 256;
+			grown = realloc(list, cap * sizeof(*list));
+			if (!grown) {
+				r = -ENOMEM;
+				closedir(dir);
+				goto out;
+			}
+			list = grown;
+		}
+		memcpy(list[n].id, de->d_name, len - 4);
+		list[n].id[len - 4] = '\0';
+		list[n].bytes = (uint64_t)sb.st_size;
+		list[n].mtime = sb.st_mtime;
+		snprintf(report, sizeof(report), "%s.json", list[n].id);
+		if (fstatat(dfd, report, &rb, AT_SYMLINK_NOFOLLOW) == 0)
+			list[n].bytes += (uint64_t)rb.st_size;
+		st.bytes += list[n].bytes;
+		n++;
+	}
+	qsort(list, n, sizeof(*list), by_age);
+	st.dumps = n;
+	st.free_bytes = free_space(dfd);
+	/* oldest first, while any limit is exceeded */
+	for (first = 0; first < n; first++) {
+		const struct entry *e = &list[first];
+		bool too_old = cfg->store_max_age_s && (uint64_t)(now - e->mtime) > cfg->store_max_age_s;
+		bool too_many = cfg->store_max_dumps && st.dumps > cfg->store_max_dumps;
+		bool too_big = cfg->store_max_total_bytes && st.bytes > cfg->store_max_total_bytes;
+		bool too_full = cfg->store_min_free_bytes && st.free_bytes < cfg->store_min_free_bytes;
+
+		if (!too_old && !too_many && !too_big && !too_full)
+			break;
+		if (keep_id && strcmp(e->id, keep_id) == 0)
+			continue;
+		remove_dump(dfd, e->id);
+		st.dumps--;
+		st.bytes -= e->bytes;
+		st.removed++;
+		st.removed_bytes += e->bytes;
+		if (too_full)
+			st.free_bytes = free_space(dfd);
+	}
+	closedir(dir);
+	st.removed_total = last.removed_total + st.removed;
+	last = st;
+out:
+	pthread_mutex_unlock(&lock);
+	free(list);
+	if (r == 0 && ret)
+		*ret = st;
+	return r;
+}
+
+void md_store_last(struct md_store_stats *ret)
+{
+	pthread_mutex_lock(&lock);
+	*ret = last;
+	pthread_mutex_unlock(&lock);
+}

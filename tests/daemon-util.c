@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers for the suites that run the real minidumpd: start it on a temporary socket and dump
+ * folder (or through socket activation, as systemd would), run crash-app against it, find the
+ * dumps and reports it wrote, and ask Breakpad's tools what they make of them. Every daemon
+ * started here is stopped and its folder removed by daemon_teardown().
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon-util.h"
+
+struct daemon D;
+
+/* ---- the daemon under test ---- */
+
+static bool can_connect(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", path);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* Starts minidumpd with its stderr in D.log. listen_fd >= 0: passed as socket activation. */
+void daemon_start_with(int listen_fd)
+{
+	daemon_start_args(listen_fd, NULL);
+}
+
+void daemon_start_args(int listen_fd, const char *const *extra)
+{
+	const char *exe = it_env("MINIDUMPD");
+	int64_t deadline;
+
+	D.dir = it_tempdir(0755);
+	ck_assert_ptr_nonnull(D.dir);
+	snprintf(D.sock, sizeof(D.sock), "%s/md.sock", D.dir);
+	snprintf(D.dumps, sizeof(D.dumps), "%s/dumps", D.dir);
+	snprintf(D.log, sizeof(D.log), "%s/daemon.log", D.dir);
+	ck_assert_int_eq(mkdir(D.dumps, 0700), 0);
+	if (listen_fd == -2) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+		listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", D.sock);
+		ck_assert_int_eq(bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		ck_assert_int_eq(chmod(D.sock, 0666), 0);
+		ck_assert_int_eq(listen(listen_fd, 64), 0);
+	}
+	D.pid = fork();
+	ck_assert_int_ge(D.pid, 0);
+	if (D.pid == 0) {
+		int log = open(D.log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		char pidbuf[16];
+
+		dup2(log, 2);
+		dup2(open("/dev/null", O_RDWR), 0);
+		dup2(2, 1);
+		if (listen_fd >= 0) {
+			/* as systemd does it: fd 3, LISTEN_FDS=1, LISTEN_PID = the daemon itself */
+			dup2(listen_fd, 3);
+			snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
+			setenv("LISTEN_PID", pidbuf, 1);
+			setenv("LISTEN_FDS", "1", 1);
+		}
+		{
+			const char *argv[32] = {exe, "--foreground", "--dump-dir", D.dumps,
+						"--socket",
+						listen_fd >= 0 ? "/nonexistent/ignored.sock" : D.sock};
+			size_t n = 6;
+
+			for (size_t i = 0; extra && extra[i] && n < 31; i++)
+				argv[n++] = extra[i];
+			argv[n] = NULL;
+			execv(exe, (char *const *)argv);
+		}
+		_exit(127);
+	}
+	if (listen_fd >= 0)
+		close(listen_fd);
+	deadline = it_now_ms() + DAEMON_READY_MS;
+	while (!can_connect(D.sock)) {
+		int st;
+
+		ck_assert_msg(waitpid(D.pid, &st, WNOHANG) == 0, "minidumpd exited at start: %s",
+			      it_read_file(D.log, NULL));
+		ck_assert_msg(it_now_ms() < deadline, "minidumpd not ready");
+		usleep(5000);
+	}
+}
+
+void daemon_start(void)
+{
+	daemon_start_with(-1);
+}
+
+int daemon_stop(void)
+{
+	int st = 0;
+
+	if (D.pid > 0) {
+		kill(D.pid, SIGCONT);
+		kill(D.pid, SIGTERM);
+		waitpid(D.pid, &st, 0);
+		D.pid = 0;
+	}
+	return st;
+}
+
+void daemon_teardown(void)
+{
+	daemon_stop();
+	if (D.dir && !getenv("IT_KEEP"))
+		it_rmtree(D.dir);
+	free(D.dir);
+	D.dir = NULL;
+}
+
+/* ---- apps ---- */
+
+
+
+/* Runs crash-app MODE with the daemon's socket (or sock), plus extra env. */
+struct app_run run_app(const char *mode, const char *annotation, const char *sock,
+			      const char *extra_env)
+{
+	const char *exe = it_env("CRASH_APP");
+	char sockenv[300];
+	const char *argv[] = {exe, mode, "--annotate", annotation, NULL};
+	const char *env[] = {sockenv, extra_env, NULL};
+	struct it_proc p;
+	struct app_run run;
+
+	snprintf(sockenv, sizeof(sockenv), "MINIDUMPD_SOCKET=%s", sock ? sock : D.sock);
+	ck_assert_int_eq(it_spawn(argv, env, &p), 0);
+	run.pid = p.pid;
+	ck_assert_int_eq(it_wait(&p, APP_TIMEOUT_MS, &run.res), 0);
+	return run;
+}
+
+/* The dump (and with report, its JSON report) the daemon wrote for pid. */
+char *find_dump(pid_t pid, const char *ext)
+{
+	char pattern[512];
+	glob_t g;
+	char *path = NULL;
+
+	snprintf(pattern, sizeof(pattern), "%s/crash-app.%d.*.%s", D.dumps, (int)pid, ext);
+	if (glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc == 1)
+		path = strdup(g.gl_pathv[0]);
+	globfree(&g);
+	return path;
+}
+
+
+
+/* minidump_stackwalk -m with symbols from dump_syms. */
+struct walk stackwalk(const char *dump, const char *want_fn)
+{
+	char *tool = it_tool("minidump_stackwalk"), symroot[512];
+	const char *argv[] = {tool, "-m", dump, symroot, NULL};
+	struct it_result res;
+	struct walk w;
+	char *line, *save = NULL;
+	int last_thread = -1;
+
+	memset(&w, 0, sizeof(w));
+	w.crash_thread = -1;
+	snprintf(symroot, sizeof(symroot), "%s/symbols", D.dir);
+	mkdir(symroot, 0755);
+	ck_assert_int_ge(it_make_symbols(dump, symroot), 0);
+	ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &res), 0);
+	ck_assert_msg(res.exited && res.code == 0, "minidump_stackwalk %s: %s", dump,
+		      it_result_status(&res));
+	for (line = strtok_r(res.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char f[8][128];
+		int n = 0;
+		char *p = line, *bar;
+
+		memset(f, 0, sizeof(f));
+		while (n < 8) {
+			bar = strchr(p, '|');
+			snprintf(f[n++], sizeof(f[0]), "%.*s", bar ? (int)(bar - p) : (int)strlen(p), p);
+			if (!bar)
+				break;
+			p = bar + 1;
+		}
+		if (strcmp(f[0], "Crash") == 0) {
+			snprintf(w.reason, sizeof(w.reason), "%s", f[1]);
+			snprintf(w.address, sizeof(w.address), "%s", f[2]);
+			w.crash_thread = atoi(f[3]);
+		} else if (n >= 4 && f[0][0] >= '0' && f[0][0] <= '9' && f[1][0] >= '0' &&
+			   f[1][0] <= '9') {
+			int t = atoi(f[0]);
+
+			if (t != last_thread)
+				w.threads++;
+			last_thread = t;
+			if (t == w.crash_thread && atoi(f[1]) == 0)
+				snprintf(w.frame0, sizeof(w.frame0), "%s", f[3]);
+			if (t == w.crash_thread && want_fn && strcmp(f[3], want_fn) == 0)
+				w.in_stack = true;
+		}
+	}
+	it_result_done(&res);
+	free(tool);
+	return w;
+}
+
+/* Breakpad's minidump_dump prints CrashpadInfo's annotations as simple_annotations["k"] = v. */
+bool dump_has_annotation(const char *dump, const char *key, const char *value)
+{
+	char *tool = it_tool("minidump_dump"), want[256];
+	const char *argv[] = {tool, dump, NULL};
+	struct it_result res;
+	bool found;
+
+	ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &res), 0);
+	snprintf(want, sizeof(want), "simple_annotations[\"%s\"] = %s", key, value);
+	found = res.out && strstr(res.out, want);
+	it_result_done(&res);
+	free(tool);
+	return found;
+}
+
+json_t *load_json(const char *path)
+{
+	json_error_t err;
+	json_t *j = json_load_file(path, 0, &err);
+
+	ck_assert_msg(j != NULL, "%s: %s", path, err.text);
+	return j;
+}
+
