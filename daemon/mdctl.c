@@ -21,6 +21,10 @@ static void usage(FILE *f)
 	      "  status [--json]    the daemon's version, uptime and counters\n"
 	      "  inspect FILE [--json]\n"
 	      "                     show what a minidump holds\n"
+	      "  list [--since TIME] [--exe EXE] [--pid PID] [--json] ...\n"
+	      "                     the dumps in minidumpd's store\n"
+	      "  info ID [--json]   one dump: report, crashing thread, modules, stack\n"
+	      "  rm ID...           remove dumps from the store\n"
 	      "  help               this text\n"
 	      "  version            print the version\n"
 	      "\n"
@@ -28,8 +32,10 @@ static void usage(FILE *f)
 	      "\n"
 	      "Exit codes: 0 ok, 1 failure, 2 usage, 3 no such process, 4 permission denied,\n"
 	      "5 target exited during the dump (partial dump kept), 6 cannot create the output,\n"
-	      "7 not a readable minidump, 130/143 interrupted by SIGINT/SIGTERM (target resumed,\n"
-	      "nothing kept).\n",
+	      "7 not a readable minidump, 8 no dump in the store has that id, 130/143 interrupted\n"
+	      "by SIGINT/SIGTERM (target resumed, nothing kept).\n"
+	      "\n"
+	      "list, info and rm find the store through the daemon, or take --dump-dir DIR.\n",
 	      f);
 }
 
@@ -45,6 +51,12 @@ int main(int argc, char **argv)
 		return mdctl_status_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "inspect") == 0)
 		return mdctl_inspect_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "list") == 0)
+		return mdctl_list_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "info") == 0)
+		return mdctl_info_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "rm") == 0)
+		return mdctl_rm_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		usage(stdout);

@@ -20,6 +20,7 @@ enum {
 	MDCTL_EXIT_TARGET_EXITED = 5, /* target exited during the dump; a partial dump was kept */
 	MDCTL_EXIT_OUTPUT = 6,        /* cannot create the output file */
 	MDCTL_EXIT_BAD_FILE = 7,      /* a file given to inspect is unreadable or not a minidump */
+	MDCTL_EXIT_NO_DUMP = 8,       /* info/rm: no dump in the store has that id */
 	MDCTL_EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM during a dump: target resumed, no file */
 };
 
@@ -36,3 +37,6 @@ const char *mdctl_socket_path(const char *opt);
 int mdctl_request(const char *socket_path, const void *msg, size_t len, int timeout_ms,
 		  uint8_t *reply, size_t reply_size, struct md_proto_msg *ret_reply);
 int mdctl_inspect_main(int argc, char **argv);
+int mdctl_list_main(int argc, char **argv);
+int mdctl_info_main(int argc, char **argv);
+int mdctl_rm_main(int argc, char **argv);

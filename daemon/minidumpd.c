@@ -43,6 +43,7 @@ static void usage(FILE *f)
 static void on_signal(uv_signal_t *h, int signum)
 {
 	md_log(LOG_NOTICE, "received %s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	md_notify("STOPPING=1\nSTATUS=stopping: finishing the dumps in flight");
 	md_server_stop(h->data);
 }
 
@@ -220,6 +221,7 @@ int main(int argc, char **argv)
 	md_log(LOG_NOTICE, "minidumpd %s ready: socket %s, dumps in %s, %u at a time",
 	       MD_VERSION_STRING, inherited ? "(inherited)" : cfg.socket_path, cfg.dump_dir,
 	       cfg.max_dumps);
+	md_notify("READY=1\nSTATUS=ready: dumps in %s, %u at a time", cfg.dump_dir, cfg.max_dumps);
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	md_log(LOG_NOTICE, "stopped: %llu dumps written, %llu failed",
 	       (unsigned long long)d.counters.dumps_ok, (unsigned long long)d.counters.dumps_failed);

@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `mdctl list`: the dumps in minidumpd's store as a table (time, pid, uid, signal,
+ * executable, size, id), oldest first, or as a JSON array, with filters on time, executable,
+ * pid, uid and kind. On a terminal the table is aligned, sizes are rounded and long
+ * executable paths are shortened to fit the width; in a pipe the columns are separated by
+ * one tab and nothing is shortened or rounded, so the output can be cut and sorted.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "mdctl-store.h"
+#include "mdctl.h"
+
+#define TERM_COLUMNS_DEFAULT 80 /* terminal width when the terminal does not say */
+#define EXE_COLUMN_MIN       16 /* characters the executable column keeps at least */
+#define SIZE_TEXT_MAX        24 /* bytes of a formatted size */
+
+enum { COL_TIME, COL_PID, COL_UID, COL_SIG, COL_EXE, COL_SIZE, COL_ID, COL_COUNT };
+
+static const char *const headers[COL_COUNT] = {"TIME", "PID", "UID", "SIG", "EXE", "SIZE", "ID"};
+
+struct filter {
+	bool has_since, has_until;
+	time_t since, until;
+	const char *exe;
+	long long pid, uid; /* -1: any */
+	const char *kind;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: mdctl list [OPTIONS]\n"
+		"\n"
+		"List the dumps in minidumpd's store, oldest first: time, pid, uid, signal,\n"
+		"executable, size of the dump file and id. Give the id (or a unique prefix of it)\n"
+		"to 'mdctl info' or 'mdctl rm'.\n"
+		"\n"
+		"  -S, --since TIME     only dumps taken at TIME or later\n"
+		"  -U, --until TIME     only dumps taken at TIME or earlier\n"
+		"      --exe EXE        only this executable: a full path, or a file name\n"
+		"      --pid PID        only this process id\n"
+		"      --uid UID        only processes of this user id\n"
+		"      --kind KIND      only crash, dump-now or request\n"
+		"  -n N                 only the last N dumps\n"
+		"  -r, --reverse        newest first\n"
+		"      --json           one JSON array of objects instead of the table\n"
+		"      --no-legend      no header line\n"
+		"      --utc            show and read times in UTC instead of local time\n"
+		"%s"
+		"  -h, --help           this text\n"
+		"\n"
+		"TIME is YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]' (local time; a trailing Z means UTC),\n"
+		"now, today, yesterday, or an age such as 30m, 2h, 7d.\n"
+		"\n"
+		"On a terminal the table is aligned and sizes are rounded; in a pipe, columns are\n"
+		"separated by one tab, sizes are in bytes and nothing is shortened. A size of '-'\n"
+		"means there is no dump file: the crash was only recorded (crash-loop limit).\n"
+		"\n"
+		"Exit codes: 0 ok (also when nothing matches), 1 failure, 2 usage,\n"
+		"4 permission denied reading the store (it is root's: run as root).\n",
+		mdctl_store_options_help);
+}
+
+static bool matches(const struct filter *f, const struct mdctl_entry *e)
+{
+	json_t *r = e->report;
+
+	if (f->has_since && e->time < f->since)
+		return false;
+	if (f->has_until && e->time > f->until)
+		return false;
+	if (f->pid >= 0 && json_integer_value(json_object_get(r, "pid")) != f->pid)
+		return false;
+	if (f->uid >= 0 &&
+	    (!json_is_integer(json_object_get(r, "uid")) ||
+	     json_integer_value(json_object_get(r, "uid")) != f->uid))
+		return false;
+	if (f->kind) {
+		const char *k = json_string_value(json_object_get(r, "kind"));
+
+		if (!k || strcmp(k, f->kind) != 0)
+			return false;
+	}
+	if (f->exe) {
+		const char *exe = json_string_value(json_object_get(r, "executable"));
+		const char *name = json_string_value(json_object_get(r, "process_name"));
+		const char *base = exe ? strrchr(exe, '/') : NULL;
+
+		base = base ? base + 1 : exe;
+		if (strchr(f->exe, '/'))
+			return exe && strcmp(exe, f->exe) == 0;
+		if (!((base && strcmp(base, f->exe) == 0) || (name && strcmp(name, f->exe) == 0)))
+			return false;
+	}
+	return true;
+}
+
+static const char *signal_text(json_t *report)
+{
+	const char *sig = json_string_value(json_object_get(report, "signal"));
+
+	return sig && *sig ? sig : "-";
+}
+
+static void size_text(const struct mdctl_entry *e, bool human, char *buf, size_t size)
+{
+	static const char units[] = "BKMGT";
+	double v = (double)e->dump_bytes;
+	int u = 0;
+
+	if (!e->dump_name[0]) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	if (!human) {
+		snprintf(buf, size, "%" PRIu64, e->dump_bytes);
+		return;
+	}
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, size, "%" PRIu64 "B", e->dump_bytes);
+	else
+		snprintf(buf, size, "%.*f%c", v < 10 ? 1 : 0, v, units[u]);
+}
+
+static void time_text(time_t t, bool utc, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (utc)
+		gmtime_r(&t, &tm);
+	else
+		localtime_r(&t, &tm);
+	strftime(buf, size, utc ? "%Y-%m-%d %H:%M:%SZ" : "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* The cells of one row; the strings point into bufs or into the report. */
+static void row(const struct mdctl_entry *e, bool human, bool utc, char bufs[4][SIZE_TEXT_MAX + 8],
+		const char *cells[COL_COUNT])
+{
+	json_t *r = e->report;
+	const char *exe = json_string_value(json_object_get(r, "executable"));
+
+	time_text(e->time, utc, bufs[0], sizeof(bufs[0]));
+	snprintf(bufs[1], sizeof(bufs[1]), "%" JSON_INTEGER_FORMAT,
+		 json_integer_value(json_object_get(r, "pid")));
+	if (json_is_integer(json_object_get(r, "uid")))
+		snprintf(bufs[2], sizeof(bufs[2]), "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(json_object_get(r, "uid")));
+	else
+		snprintf(bufs[2], sizeof(bufs[2]), "-");
+	size_text(e, human, bufs[3], sizeof(bufs[3]));
+	cells[COL_TIME] = bufs[0];
+	cells[COL_PID] = bufs[1];
+	cells[COL_UID] = bufs[2];
+	cells[COL_SIG] = signal_text(r);
+	cells[COL_EXE] = exe && *exe ? exe : "-";
+	cells[COL_SIZE] = bufs[3];
+	cells[COL_ID] = e->id;
+}
+
+static int terminal_columns(void)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+
+	if (env && atoi(env) > 0)
+		return atoi(env);
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return TERM_COLUMNS_DEFAULT;
+}
+
+/* Prints s in width columns, left- or right-aligned, shortened from the left ("...tail")
+ * when it is longer. */
+static void put_cell(const char *s, int width, bool left, bool last)
+{
+	int len = (int)strlen(s);
+
+	if (len > width && width > 3) {
+		fputs("...", stdout);
+		mdctl_put_safe(stdout, s + len - (width - 3));
+	} else {
+		if (!left && len < width)
+			printf("%*s", width - len, "");
+		mdctl_put_safe(stdout, s);
+		if (left && !last && len < width)
+			printf("%*s", width - len, "");
+	}
+	if (!last)
+		fputs("  ", stdout);
+}
+
+static void print_table(struct mdctl_entry **rows, size_t n, bool legend, bool utc)
+{
+	bool tty = isatty(STDOUT_FILENO);
+	char bufs[4][SIZE_TEXT_MAX + 8];
+	const char *cells[COL_COUNT];
+	int width[COL_COUNT], others = 0;
+
+	if (!tty) {
+		if (legend)
+			for (int c = 0; c < COL_COUNT; c++)
+				printf("%s%c", headers[c], c + 1 < COL_COUNT ? '\t' : '\n');
+		for (size_t i = 0; i < n; i++) {
+			row(rows[i], false, utc, bufs, cells);
+			for (int c = 0; c < COL_COUNT; c++) {
+				mdctl_put_safe(stdout, cells[c]);
+				putchar(c + 1 < COL_COUNT ? '\t' : '\n');
+			}
+		}
+		return;
+	}
+	for (int c = 0; c < COL_COUNT; c++)
+		width[c] = legend ? (int)strlen(headers[c]) : 0;
+	for (size_t i = 0; i < n; i++) {
+		row(rows[i], true, utc, bufs, cells);
+		for (int c = 0; c < COL_COUNT; c++)
+			if ((int)strlen(cells[c]) > width[c])
+				width[c] = (int)strlen(cells[c]);
+	}
+	for (int c = 0; c < COL_COUNT; c++)
+		if (c != COL_EXE)
+			others += width[c] + 2;
+	if (width[COL_EXE] > terminal_columns() - others)
+		width[COL_EXE] = terminal_columns() - others > EXE_COLUMN_MIN
+					 ? terminal_columns() - others
+					 : EXE_COLUMN_MIN;
+	if (legend)
+		for (int c = 0; c < COL_COUNT; c++)
+			put_cell(headers[c], width[c],
+				 !(c == COL_PID || c == COL_UID || c == COL_SIZE), c + 1 == COL_COUNT);
+	if (legend)
+		putchar('\n');
+	for (size_t i = 0; i < n; i++) {
+		row(rows[i], true, utc, bufs, cells);
+		for (int c = 0; c < COL_COUNT; c++)
+			put_cell(cells[c], width[c], !(c == COL_PID || c == COL_UID || c == COL_SIZE),
+				 c + 1 == COL_COUNT);
+		putchar('\n');
+	}
+}
+
+static json_t *summary(const struct mdctl_store *s, const char *upload_dir,
+		       const struct mdctl_entry *e)
+{
+	json_t *r = e->report, *o, *state, *up = mdctl_upload_state(upload_dir, e->id);
+	static const char *const copied[] = {"time", "kind", "pid", "uid", "signal", "executable",
+					     "process_name", "partial", "rate_limited"};
+	char *dump = NULL;
+
+	o = json_object();
+	json_object_set_new(o, "id", json_string(e->id));
+	for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
+		json_t *v = json_object_get(r, copied[i]);
+
+		if (v)
+			json_object_set(o, copied[i], v);
+	}
+	if (e->dump_name[0] && asprintf(&dump, "%s/%s", s->dir, e->dump_name) < 0)
+		dump = NULL;
+	json_object_set_new(o, "dump", dump ? json_string(dump) : json_null());
+	json_object_set_new(o, "dump_bytes", e->dump_name[0] ? json_integer((json_int_t)e->dump_bytes)
+							     : json_null());
+	state = up ? json_object_get(up, "state") : NULL;
+	json_object_set_new(o, "upload", json_is_string(state) ? json_incref(state) : json_null());
+	json_decref(up);
+	free(dump);
+	return o;
+}
+
+static int parse_ll(const char *s, long long *ret)
+{
+	char *end;
+
+	errno = 0;
+	*ret = strtoll(s, &end, 10);
+	return errno || !*s || *end || *ret < 0 ? -EINVAL : 0;
+}
+
+int mdctl_list_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"since", required_argument, NULL, 'S'},
+		{"until", required_argument, NULL, 'U'},
+		{"exe", required_argument, NULL, 'e'},
+		{"pid", required_argument, NULL, 'p'},
+		{"uid", required_argument, NULL, 'u'},
+		{"kind", required_argument, NULL, 'k'},
+		{"reverse", no_argument, NULL, 'r'},
+		{"json", no_argument, NULL, 'j'},
+		{"no-legend", no_argument, NULL, 'L'},
+		{"utc", no_argument, NULL, 'z'},
+		{"help", no_argument, NULL, 'h'},
+		MDCTL_STORE_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	struct filter f = {.pid = -1, .uid = -1};
+	struct mdctl_store_opts so = {0};
+	const char *since = NULL, *until = NULL;
+	bool as_json = false, legend = true, utc = false, reverse = false;
+	long long last = -1;
+	struct mdctl_entry *entries = NULL, **rows = NULL;
+	struct mdctl_store store;
+	size_t count = 0, n = 0, first = 0;
+	int c, r, ret = MDCTL_EXIT_FAILURE;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "S:U:n:rh", longopts, NULL)) != -1) {
+		if (mdctl_store_option(&so, c, optarg))
+			continue;
+		switch (c) {
+		case 'S': since = optarg; break;
+		case 'U': until = optarg; break;
+		case 'e': f.exe = optarg; break;
+		case 'k':
+			if (strcmp(optarg, "crash") && strcmp(optarg, "dump-now") &&
+			    strcmp(optarg, "request")) {
+				fprintf(stderr, "mdctl list: --kind wants crash, dump-now or request\n");
+				return MDCTL_EXIT_USAGE;
+			}
+			f.kind = optarg;
+			break;
+		case 'p':
+		case 'u':
+		case 'n':
+			if (parse_ll(optarg, c == 'p' ? &f.pid : c == 'u' ? &f.uid : &last) < 0) {
+				fprintf(stderr, "mdctl list: '%s' is not a number\n", optarg);
+				return MDCTL_EXIT_USAGE;
+			}
+			break;
+		case 'r': reverse = true; break;
+		case 'j': as_json = true; break;
+		case 'L': legend = false; break;
+		case 'z': utc = true; break;
+		case 'h': usage(stdout); return MDCTL_EXIT_OK;
+		default: usage(stderr); return MDCTL_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "mdctl list: unexpected argument '%s'\n", argv[optind]);
+		return MDCTL_EXIT_USAGE;
+	}
+	/* times are parsed after all options, so that --utc applies wherever it is */
+	for (int i = 0; i < 2; i++) {
+		const char *arg = i ? until : since;
+
+		if (arg && mdctl_parse_time(arg, utc, time(NULL), i ? &f.until : &f.since) < 0) {
+			fprintf(stderr, "mdctl list: '%s' is not a time (see mdctl list --help)\n",
+				arg);
+			return MDCTL_EXIT_USAGE;
+		}
+	}
+	f.has_since = since;
+	f.has_until = until;
+
+	mdctl_store_locate(&so, &store);
+	r = mdctl_store_load(&store, &entries, &count);
+	if (r < 0) {
+		fprintf(stderr, "mdctl list: cannot read the store %s (%s): %s\n", store.dir,
+			store.source, strerror(-r));
+		return r == -EACCES || r == -EPERM ? MDCTL_EXIT_PERMISSION : MDCTL_EXIT_FAILURE;
+	}
+	rows = calloc(count ? count : 1, sizeof(*rows));
+	if (!rows) {
+		fprintf(stderr, "mdctl list: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++)
+		if (matches(&f, &entries[i]))
+			rows[n++] = &entries[i];
+	if (last >= 0 && (size_t)last < n)
+		first = n - (size_t)last;
+	if (reverse && n > 0)
+		for (size_t i = first, j = n - 1; i < j; i++, j--) {
+			struct mdctl_entry *t = rows[i];
+
+			rows[i] = rows[j];
+			rows[j] = t;
+		}
+	if (as_json) {
+		json_t *a = json_array();
+		char *text;
+
+		for (size_t i = first; i < n; i++)
+			json_array_append_new(a, summary(&store, so.upload_state ? so.upload_state
+									 : MDCTL_UPLOAD_STATE_DEFAULT,
+							 rows[i]));
+		text = json_dumps(a, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+		if (text)
+			puts(text);
+		free(text);
+		json_decref(a);
+	} else {
+		print_table(rows + first, n - first, legend, utc);
+	}
+	ret = fflush(stdout) == 0 ? MDCTL_EXIT_OK : MDCTL_EXIT_FAILURE;
+out:
+	free(rows);
+	mdctl_store_free(entries, count);
+	return ret;
+}

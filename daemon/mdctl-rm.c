@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `mdctl rm ID...`: removes dumps from minidumpd's store: for each id, its dump (`<id>.dmp`
+ * or `<id>.dmp.zst`) and its report (`<id>.json`). The line in the history reports.jsonl
+ * stays. Only whole ids are accepted, never prefixes, and an id must have the shape the
+ * daemon gives ids (letters, digits, '.', '_', '-', not starting with '.'), so no argument can
+ * name a file outside the store; files are removed relative to the folder's descriptor.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mdctl-store.h"
+#include "mdctl.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: mdctl rm [OPTIONS] ID...\n"
+		"\n"
+		"Remove dumps from minidumpd's store: each ID's dump file and JSON report. IDs are\n"
+		"whole ids as 'mdctl list' shows them (no prefixes). The history in reports.jsonl\n"
+		"is kept.\n"
+		"\n"
+		"  -v, --verbose       say what was removed\n"
+		"%s"
+		"  -h, --help          this text\n"
+		"\n"
+		"Exit codes: 0 all removed, 1 failure, 2 usage (an ID that cannot be a dump id),\n"
+		"4 permission denied, 8 no dump has one of the ids (the others are still removed).\n",
+		mdctl_store_options_help);
+}
+
+/* Removes the files of one id. Returns the number removed or -errno. */
+static int remove_id(int dirfd, const char *id)
+{
+	static const char *const exts[] = {".dmp", ".dmp.zst", ".json"};
+	char name[MDCTL_STORE_ID_MAX + 16];
+	int removed = 0, r = 0;
+
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		snprintf(name, sizeof(name), "%s%s", id, exts[i]);
+		if (unlinkat(dirfd, name, 0) == 0)
+			removed++;
+		else if (errno != ENOENT && r == 0)
+			r = -errno;
+	}
+	return r < 0 ? r : removed;
+}
+
+int mdctl_rm_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		MDCTL_STORE_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	struct mdctl_store_opts so = {0};
+	struct mdctl_store store;
+	bool verbose = false;
+	int c, dirfd, ret = MDCTL_EXIT_OK;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		if (mdctl_store_option(&so, c, optarg))
+			continue;
+		switch (c) {
+		case 'v': verbose = true; break;
+		case 'h': usage(stdout); return MDCTL_EXIT_OK;
+		default: usage(stderr); return MDCTL_EXIT_USAGE;
+		}
+	}
+	if (optind == argc) {
+		fprintf(stderr, "mdctl rm: give at least one ID (see mdctl rm --help)\n");
+		return MDCTL_EXIT_USAGE;
+	}
+	/* every argument is checked before anything is removed */
+	for (int i = optind; i < argc; i++) {
+		if (!mdctl_store_id_valid(argv[i])) {
+			fputs("mdctl rm: '", stderr);
+			mdctl_put_safe(stderr, argv[i]);
+			fputs("' is not a dump id\n", stderr);
+			return MDCTL_EXIT_USAGE;
+		}
+	}
+	mdctl_store_locate(&so, &store);
+	dirfd = open(store.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		fprintf(stderr, "mdctl rm: cannot open the store %s (%s): %s\n", store.dir,
+			store.source, strerror(errno));
+		return errno == EACCES || errno == EPERM ? MDCTL_EXIT_PERMISSION
+							 : MDCTL_EXIT_FAILURE;
+	}
+	for (int i = optind; i < argc; i++) {
+		int r = remove_id(dirfd, argv[i]);
+
+		if (r == 0) {
+			fprintf(stderr, "mdctl rm: %s: no such dump in %s\n", argv[i], store.dir);
+			if (ret == MDCTL_EXIT_OK)
+				ret = MDCTL_EXIT_NO_DUMP;
+		} else if (r < 0) {
+			fprintf(stderr, "mdctl rm: %s: %s\n", argv[i], strerror(-r));
+			if (r == -EACCES || r == -EPERM) {
+				if (ret == MDCTL_EXIT_OK || ret == MDCTL_EXIT_NO_DUMP)
+					ret = MDCTL_EXIT_PERMISSION;
+			} else {
+				ret = MDCTL_EXIT_FAILURE;
+			}
+		} else if (verbose) {
+			printf("removed %s (%d file%s)\n", argv[i], r, r == 1 ? "" : "s");
+		}
+	}
+	close(dirfd);
+	return ret;
+}

@@ -1,0 +1,621 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading minidumpd's store for `mdctl list`, `info` and `rm`: finding the folder (through
+ * the daemon, --dump-dir or the default), reading the reports in it, matching ids, opening a
+ * dump (expanding a compressed one), the uploader's state, time arguments, and running
+ * Breakpad's tools. Files are opened relative to the folder's descriptor with names built
+ * only from checked ids, so a hostile report or id cannot reach outside the folder.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mdctl-store.h"
+#include "mdctl.h"
+
+#define CHUNK_BYTES 65536 /* bytes read from a child's pipe at a time */
+
+const char mdctl_store_options_help[] =
+	"      --dump-dir DIR      the store (default: the daemon's, else " MDCTL_STORE_DIR_DEFAULT
+	")\n"
+	"      --socket PATH       the daemon's socket, to ask it where the store is\n"
+	"      --upload-state DIR  the uploader's state folder (default " MDCTL_UPLOAD_STATE_DEFAULT
+	")\n";
+
+bool mdctl_store_option(struct mdctl_store_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 0x100: o->dump_dir = arg; return true;
+	case 0x101: o->socket_path = arg; return true;
+	case 0x102: o->upload_state = arg; return true;
+	default: return false;
+	}
+}
+
+/* Asks the daemon for its status and takes "dump_dir" from it. */
+static int daemon_dump_dir(const char *socket_path, char *buf, size_t size)
+{
+	static uint8_t reply[MD_PROTO_MAX_MESSAGE];
+	struct md_proto_enc e;
+	struct md_proto_msg m;
+	uint8_t msg[32];
+	const char *dir;
+	json_t *j;
+	int n, r;
+
+	md_proto_begin(&e, msg, sizeof(msg), MD_MSG_STATUS_REQUEST);
+	n = md_proto_finish(&e);
+	if (n < 0)
+		return n;
+	r = mdctl_request(mdctl_socket_path(socket_path), msg, (size_t)n, MDCTL_STORE_STATUS_MS,
+			  reply, sizeof(reply), &m);
+	if (r < 0)
+		return r;
+	if (m.type != MD_MSG_STATUS || !m.text)
+		return -EPROTO;
+	j = json_loads(m.text, 0, NULL);
+	dir = json_string_value(json_object_get(j, "dump_dir"));
+	r = dir && *dir && strlen(dir) < size ? 0 : -EPROTO;
+	if (r == 0)
+		memcpy(buf, dir, strlen(dir) + 1);
+	json_decref(j);
+	return r;
+}
+
+void mdctl_store_locate(const struct mdctl_store_opts *opts, struct mdctl_store *ret_store)
+{
+	if (opts->dump_dir) {
+		/* absolute, so that the paths mdctl prints work from anywhere */
+		if (!realpath(opts->dump_dir, ret_store->dir))
+			snprintf(ret_store->dir, sizeof(ret_store->dir), "%s", opts->dump_dir);
+		ret_store->source = "--dump-dir";
+		return;
+	}
+	if (daemon_dump_dir(opts->socket_path, ret_store->dir, sizeof(ret_store->dir)) == 0) {
+		ret_store->source = "daemon";
+		return;
+	}
+	snprintf(ret_store->dir, sizeof(ret_store->dir), "%s", MDCTL_STORE_DIR_DEFAULT);
+	ret_store->source = "default";
+}
+
+bool mdctl_store_id_valid(const char *id)
+{
+	size_t n = 0;
+
+	if (!id || id[0] == '.' || id[0] == '\0')
+		return false;
+	for (; id[n]; n++) {
+		char c = id[n];
+
+		if (n >= MDCTL_STORE_ID_MAX)
+			return false;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Reads dir/name (a regular file of at most max bytes) into a NUL-terminated buffer. */
+static int read_at(int dirfd, const char *name, size_t max, char **ret_data, struct stat *ret_st)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd, r;
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		r = -EFBIG;
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break; /* the file shrank: take what is there */
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*ret_data = buf;
+	buf = NULL;
+	if (ret_st)
+		*ret_st = st;
+	r = 0;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+/* The report's "time" (ISO 8601 UTC, as the daemon writes it), or -1. */
+static time_t report_time(json_t *report)
+{
+	const char *s = json_string_value(json_object_get(report, "time"));
+	time_t t;
+
+	if (!s || mdctl_parse_time(s, true, 0, &t) < 0)
+		return -1;
+	return t;
+}
+
+/* Finds the dump file of id: <id>.dmp, else <id>.dmp.zst. */
+static void find_dump(int dirfd, struct mdctl_entry *e)
+{
+	static const char *const exts[] = {".dmp", ".dmp.zst"};
+	struct stat st;
+
+	e->dump_name[0] = '\0';
+	e->dump_bytes = 0;
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		char name[sizeof(e->dump_name)];
+
+		snprintf(name, sizeof(name), "%s%s", e->id, exts[i]);
+		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+			memcpy(e->dump_name, name, sizeof(name));
+			e->dump_bytes = (uint64_t)st.st_size;
+			return;
+		}
+	}
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct mdctl_entry *x = a, *y = b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+int mdctl_store_load(const struct mdctl_store *s, struct mdctl_entry **ret_entries,
+		     size_t *ret_count)
+{
+	struct mdctl_entry *entries = NULL;
+	size_t count = 0, cap = 0;
+	struct dirent *de;
+	DIR *dir;
+	int dfd, r = 0;
+
+	dir = opendir(s->dir);
+	if (!dir)
+		return -errno;
+	dfd = dirfd(dir);
+	while ((errno = 0, de = readdir(dir))) {
+		size_t len = strlen(de->d_name);
+		struct mdctl_entry *e;
+		json_error_t jerr;
+		struct stat st;
+		char *text;
+		int rr;
+
+		/* "<id>.json" only: not reports.jsonl, not hidden temporary files */
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".json") != 0 ||
+		    len - 5 > MDCTL_STORE_ID_MAX)
+			continue;
+		if (count >= MDCTL_STORE_ENTRIES_MAX) {
+			fprintf(stderr, "mdctl: %s: more than %d reports; the rest are not listed\n",
+				s->dir, MDCTL_STORE_ENTRIES_MAX);
+			break;
+		}
+		if (count == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct mdctl_entry *n = realloc(entries, ncap * sizeof(*n));
+
+			if (!n) {
+				r = -ENOMEM;
+				goto out;
+			}
+			entries = n;
+			cap = ncap;
+		}
+		e = &entries[count];
+		memset(e, 0, sizeof(*e));
+		memcpy(e->id, de->d_name, len - 5);
+		e->id[len - 5] = '\0';
+		if (!mdctl_store_id_valid(e->id))
+			continue;
+		rr = read_at(dfd, de->d_name, MDCTL_STORE_REPORT_MAX, &text, &st);
+		if (rr < 0) {
+			if (rr != -ENOENT) /* removed while we read the folder */
+				fprintf(stderr, "mdctl: skipping %s/%s: %s\n", s->dir, de->d_name,
+					strerror(-rr));
+			continue;
+		}
+		e->report = json_loads(text, 0, &jerr);
+		free(text);
+		if (!json_is_object(e->report)) {
+			fprintf(stderr, "mdctl: skipping %s/%s: not a report (%s)\n", s->dir,
+				de->d_name, e->report ? "not an object" : jerr.text);
+			json_decref(e->report);
+			continue;
+		}
+		e->time = report_time(e->report);
+		if (e->time == (time_t)-1)
+			e->time = st.st_mtime;
+		find_dump(dfd, e);
+		count++;
+	}
+	if (errno && !de)
+		r = -errno;
+	qsort(entries, count, sizeof(*entries), entry_cmp);
+out:
+	closedir(dir);
+	if (r < 0) {
+		mdctl_store_free(entries, count);
+		return r;
+	}
+	*ret_entries = entries;
+	*ret_count = count;
+	return 0;
+}
+
+void mdctl_store_free(struct mdctl_entry *entries, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		json_decref(entries[i].report);
+	free(entries);
+}
+
+int mdctl_store_find(const struct mdctl_entry *entries, size_t count, const char *query)
+{
+	size_t qlen = strlen(query);
+	int found = -ENOENT;
+
+	if (qlen == 0)
+		return -ENOENT;
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(entries[i].id, query) == 0)
+			return (int)i;
+	for (size_t i = 0; i < count; i++) {
+		if (strncmp(entries[i].id, query, qlen) != 0)
+			continue;
+		if (found >= 0)
+			return -ENOTUNIQ;
+		found = (int)i;
+	}
+	return found;
+}
+
+char *mdctl_find_program(const char *name)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save = NULL, *found = NULL;
+
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	copy = strdup(path);
+	if (!copy)
+		return NULL;
+	for (dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char *p;
+
+		if (asprintf(&p, "%s/%s", *dir ? dir : ".", name) < 0)
+			break;
+		if (access(p, X_OK) == 0) {
+			found = p;
+			break;
+		}
+		free(p);
+	}
+	free(copy);
+	return found;
+}
+
+/* Expands a .zst dump with `zstd -dc` into a new temporary file; returns its path. */
+static int unzstd(const char *src, struct md_reader_error *err, char **ret_tmp)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char *zstd = mdctl_find_program("zstd"), *tmp = NULL;
+	int fd = -1, st, r;
+	pid_t pid;
+
+	if (!zstd) {
+		snprintf(err->message, sizeof(err->message),
+			 "%s is compressed and the zstd tool is not in PATH", src);
+		return -ENOENT;
+	}
+	if (asprintf(&tmp, "%s/mdctl-XXXXXX.dmp", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0) {
+		tmp = NULL;
+		r = -ENOMEM;
+		goto out;
+	}
+	fd = mkstemps(tmp, 4);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err->message, sizeof(err->message), "cannot create %s: %s", tmp,
+			 strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (pid == 0) {
+		struct rlimit lim = {MDCTL_STORE_UNZSTD_MAX, MDCTL_STORE_UNZSTD_MAX};
+
+		setrlimit(RLIMIT_FSIZE, &lim);
+		dup2(fd, 1);
+		execl(zstd, "zstd", "-dcq", "--", src, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		snprintf(err->message, sizeof(err->message), "zstd cannot expand %s", src);
+		r = -EBADMSG;
+		goto out;
+	}
+	*ret_tmp = tmp;
+	tmp = NULL;
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	free(zstd);
+	return r;
+}
+
+int mdctl_store_open_dump(const struct mdctl_store *s, const struct mdctl_entry *e,
+			  struct md_reader_error *err, struct md_reader **ret_reader,
+			  char **ret_path, char **ret_tmp)
+{
+	size_t n = strlen(e->dump_name);
+	char *path = NULL, *tmp = NULL;
+	int r;
+
+	*ret_tmp = NULL;
+	if (n == 0) {
+		snprintf(err->message, sizeof(err->message), "%s has no dump file", e->id);
+		return -ENOENT;
+	}
+	if (asprintf(&path, "%s/%s", s->dir, e->dump_name) < 0)
+		return -ENOMEM;
+	if (n > 4 && strcmp(e->dump_name + n - 4, ".zst") == 0) {
+		r = unzstd(path, err, &tmp);
+		if (r < 0)
+			goto out;
+		free(path);
+		path = strdup(tmp);
+		if (!path) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	r = md_reader_open_file(path, err, ret_reader);
+	if (r < 0 && err->message[0] == '\0')
+		snprintf(err->message, sizeof(err->message), "%s: %s", path, strerror(-r));
+out:
+	if (r < 0) {
+		if (tmp)
+			unlink(tmp);
+		free(tmp);
+		free(path);
+		return r;
+	}
+	*ret_path = path;
+	*ret_tmp = tmp;
+	return 0;
+}
+
+json_t *mdctl_upload_state(const char *dir, const char *id)
+{
+	char name[MDCTL_STORE_ID_MAX + 8];
+	char *text;
+	json_t *j;
+	int dirfd;
+
+	if (!mdctl_store_id_valid(id))
+		return NULL;
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return NULL;
+	snprintf(name, sizeof(name), "%s.json", id);
+	j = NULL;
+	if (read_at(dirfd, name, MDCTL_STORE_REPORT_MAX, &text, NULL) == 0) {
+		j = json_loads(text, 0, NULL);
+		free(text);
+		if (!json_is_object(j)) {
+			json_decref(j);
+			j = NULL;
+		}
+	}
+	close(dirfd);
+	return j;
+}
+
+int mdctl_parse_time(const char *s, bool utc, time_t now, time_t *ret_time)
+{
+	struct tm tm;
+	const char *end;
+	char *num_end;
+	long long v;
+
+	if (strcmp(s, "now") == 0) {
+		*ret_time = now;
+		return 0;
+	}
+	if (strcmp(s, "today") == 0 || strcmp(s, "yesterday") == 0) {
+		if (utc)
+			gmtime_r(&now, &tm);
+		else
+			localtime_r(&now, &tm);
+		tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+		if (s[0] == 'y')
+			tm.tm_mday--;
+		tm.tm_isdst = -1;
+		*ret_time = utc ? timegm(&tm) : mktime(&tm);
+		return 0;
+	}
+	/* an age: digits and one unit */
+	errno = 0;
+	v = strtoll(s, &num_end, 10);
+	if (num_end != s && isdigit((unsigned char)s[0]) && num_end[0] && !num_end[1] &&
+	    !errno && v >= 0 && v <= 100LL * 365 * 86400) {
+		long long unit = num_end[0] == 's' ? 1
+				 : num_end[0] == 'm' ? 60
+				 : num_end[0] == 'h' ? 3600
+				 : num_end[0] == 'd' ? 86400
+				 : num_end[0] == 'w' ? 7 * 86400
+						     : 0;
+		if (unit) {
+			*ret_time = now - (time_t)(v * unit);
+			return 0;
+		}
+	}
+	/* a date, with or without a time of day */
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (!end)
+		return -EINVAL;
+	if (*end == ' ' || *end == 'T') {
+		const char *t = strptime(end + 1, "%H:%M:%S", &tm);
+
+		if (!t)
+			t = strptime(end + 1, "%H:%M", &tm);
+		if (!t)
+			return -EINVAL;
+		end = t;
+	}
+	if (*end == 'Z') {
+		utc = true;
+		end++;
+	}
+	if (*end)
+		return -EINVAL;
+	tm.tm_isdst = -1;
+	*ret_time = utc ? timegm(&tm) : mktime(&tm);
+	return *ret_time == (time_t)-1 ? -EINVAL : 0;
+}
+
+void mdctl_put_safe(FILE *f, const char *s)
+{
+	for (; s && *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
+int mdctl_run_capture(const char *const *argv, int timeout_ms, size_t max, char **ret_out)
+{
+	struct timespec start, now;
+	char *out = NULL;
+	size_t len = 0, cap = 0;
+	int pipefd[2], st, r = 0;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 2);
+		dup2(pipefd[1], 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
+		long left;
+		ssize_t n;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = timeout_ms - ((now.tv_sec - start.tv_sec) * 1000 +
+				     (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		if (poll(&p, 1, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (len > max) {
+			r = -EFBIG;
+			break;
+		}
+		if (cap - len < CHUNK_BYTES + 1) {
+			char *nout;
+
+			nout = realloc(out, cap + CHUNK_BYTES + 1);
+			if (!nout) {
+				r = -ENOMEM;
+				break;
+			}
+			out = nout;
+			cap += CHUNK_BYTES + 1;
+		}
+		n = read(pipefd[0], out + len, CHUNK_BYTES);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(pipefd[0]);
+	if (r < 0)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0) {
+		free(out);
+		return r;
+	}
+	if (!out) {
+		out = malloc(1);
+		if (!out)
+			return -ENOMEM;
+	}
+	out[len] = '\0';
+	*ret_out = out;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
