@@ -8,9 +8,12 @@
  * annotation app=crash-app and every --annotate pair, prints "ready PID" and then does what
  * the mode says. With CRASH_APP_STAMP=1 in the environment it also prints "fault-at US", the
  * CLOCK_MONOTONIC time in microseconds, right before it faults (bench/bench-crash measures
- * from there). It must never touch anything outside itself.
+ * from there). With CRASH_APP_GO=FIFO it opens that FIFO for reading and reads it to its end
+ * before faulting, so a test can make many apps crash at one instant by opening the FIFO for
+ * writing and closing it. It must never touch anything outside itself.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -61,11 +64,23 @@ static pid_t get_tid(void)
 	return (pid_t)syscall(SYS_gettid);
 }
 
-/* Prints the monotonic time right before a fault, when CRASH_APP_STAMP asks for it. */
+/* Right before a fault: waits for the CRASH_APP_GO FIFO to be opened and closed by a writer,
+ * then prints the monotonic time when CRASH_APP_STAMP asks for it. */
 static void stamp(void)
 {
+	const char *go = getenv("CRASH_APP_GO");
 	struct timespec ts;
 
+	if (go && *go) {
+		int fd = open(go, O_RDONLY | O_CLOEXEC);
+		ssize_t n = 1;
+		char c;
+
+		while (fd >= 0 && (n > 0 || (n < 0 && errno == EINTR)))
+			n = read(fd, &c, 1);
+		if (fd >= 0)
+			close(fd);
+	}
 	if (!stamp_faults)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
