@@ -234,17 +234,19 @@ static void after_work_cb(uv_work_t *req, int status)
 		       job->message[0] ? "; " : "", job->message);
 		json_decref(j);
 		append_report_log(d, job->report);
+		/* the log and the metrics first: whoever the reply releases may look at them */
+		write_metrics(d);
 		if (c)
 			send_text(c, MD_MSG_RESULT, job->report);
 	} else {
 		d->counters.dumps_failed++;
 		md_log(LOG_ERR, "dump of pid %u failed: %s", job->pid, job->message);
+		write_metrics(d);
 		if (c)
 			send_error(c, job->error ? job->error : -EIO, job->message, false);
 	}
 	if (c)
 		c->job = NULL;
-	write_metrics(d);
 	uv_close((uv_handle_t *)&job->budget, on_job_timer_closed);
 	start_next(d);
 	if (d->stopping && d->running == 0 && d->queued == 0)
@@ -435,17 +437,18 @@ static bool rate_limited(struct md_conn *c, const struct md_proto_msg *m, uint32
 			fprintf(f, "%s\n", text);
 			fclose(f);
 		}
-		send_text(c, MD_MSG_RESULT, text);
-	} else {
-		send_error(c, -EBUSY, "crash loop: not dumped", false);
 	}
+	write_metrics(d);
+	if (text)
+		send_text(c, MD_MSG_RESULT, text);
+	else
+		send_error(c, -EBUSY, "crash loop: not dumped", false);
 	md_log(LOG_NOTICE,
 	       "pid %u (%s) crashed (signal %u), not dumped: %u crashes within %u s (%llu suppressed in a row)",
 	       c->peer.pid, exe, m->signo, d->cfg->loop_max_crashes, d->cfg->loop_window_s,
 	       (unsigned long long)e->suppressed);
 	free(text);
 	json_decref(report);
-	write_metrics(d);
 	return true;
 }
 
@@ -715,7 +718,6 @@ static void on_connection(uv_stream_t *server, int status)
 {
 	struct md_daemon *d = server->data;
 	struct md_conn *c;
-	uv_os_fd_t fd;
 	int r;
 
 	if (status < 0) {
@@ -742,8 +744,7 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	d->counters.connections++;
-	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
-	    md_platform_peer_credentials(fd, &c->peer) == 0)
+	if (md_listen_peer(&c->pipe, &c->peer) == 0)
 		c->has_peer = true;
 	if (!c->has_peer) {
 		md_log(LOG_WARNING, "connection without kernel credentials refused");
@@ -818,7 +819,7 @@ int md_server_start(struct md_daemon *d, int listen_fd)
 	if (r < 0)
 		return r;
 	d->server.data = d;
-	r = uv_pipe_open(&d->server, listen_fd);
+	r = md_listen_attach(&d->server, listen_fd);
 	if (r < 0)
 		return r;
 	return uv_listen((uv_stream_t *)&d->server, 256, on_connection);
