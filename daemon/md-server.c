@@ -665,6 +665,18 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	struct md_conn *c = stream->data;
 
 	if (nread < 0) {
+		if (nread == UV_EOF && c->len > 0) {
+			/* it stopped in the middle of a message: say so, to the peer if it still reads */
+			char text[128];
+
+			c->d->counters.bad_messages++;
+			snprintf(text, sizeof(text),
+				 "connection closed in the middle of a message (%zu bytes received)",
+				 c->len);
+			md_log(LOG_WARNING, "pid %u (uid %u): %s", c->peer.pid, c->peer.uid, text);
+			send_error(c, -EBADMSG, text, true);
+			return;
+		}
 		if (nread != UV_EOF)
 			md_log(LOG_INFO, "pid %u: connection error: %s", c->peer.pid,
 			       uv_strerror((int)nread));
