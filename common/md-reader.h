@@ -54,6 +54,12 @@ int md_reader_open_buffer(const void *data, size_t size, struct md_reader_error 
 int md_reader_open_file(const char *path, struct md_reader_error *err,
                         struct md_reader **ret_reader);
 
+/* Like md_reader_open_file(), but also opens a zstd-compressed dump (`.dmp.zst`, as the daemon
+ * stores them with store.compress), decompressing it into an unlinked temporary file under
+ * $TMPDIR. Returns -EOPNOTSUPP for a compressed file in a build without zstd. */
+int md_reader_open_path(const char *path, struct md_reader_error *err,
+                        struct md_reader **ret_reader);
+
 /* Frees the reader and every view it returned. Accepts NULL. */
 void md_reader_free(struct md_reader *r);
 

@@ -21,6 +21,11 @@
 #include "md-output.h"
 #include "md-report.h"
 #include "md-store.h"
+#include "md-zstd.h"
+
+/* Names tried for one dump: the name has the second it was taken, so this many dumps of one
+ * thread fit in a second (a small process is dumped in a few ms, by several workers). */
+#define NAME_ATTEMPTS 10000
 
 double md_now_ms(void)
 {
@@ -136,6 +141,8 @@ void md_capture_run(struct md_job *job)
 	char base[80], stamp[32], name[MD_OUTPUT_NAME_MAX], report_name[MD_OUTPUT_NAME_MAX];
 	char path[4096 + MD_OUTPUT_NAME_MAX];
 	double t0 = md_now_ms(), suspended_ms;
+	uint64_t stored_bytes = 0;
+	size_t id_len;
 	json_t *report = NULL;
 	struct tm tm;
 	time_t now;
@@ -182,17 +189,38 @@ void md_capture_run(struct md_job *job)
 		goto out;
 	}
 
+	if (cfg->store_compress) {
+		/* at rest compressed: the plain file is replaced by its zstd stream */
+		struct md_output z = {.dirfd = -1, .fd = -1};
+		uint64_t zbytes = 0;
+
+		r = md_output_open(&z, cfg->dump_dir);
+		if (r >= 0 && cfg->dump_gid >= 0 &&
+		    (fchown(z.fd, (uid_t)-1, (gid_t)cfg->dump_gid) < 0 || fchmod(z.fd, 0640) < 0))
+			r = -errno;
+		if (r >= 0)
+			r = md_zstd_compress_fd(out.fd, z.fd, &zbytes);
+		if (r < 0) {
+			md_output_abort(&z);
+			fail(job, r, "cannot compress the dump: %s", strerror(-r));
+			goto out;
+		}
+		md_output_abort(&out);
+		out = z;
+		stored_bytes = zbytes;
+	}
+
 	/* a unique, descriptive name: executable, pid, time, thread */
 	safe_name(s->process.exe[0] ? s->process.exe : job->process_name, base, sizeof(base));
 	now = time(NULL);
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	for (int attempt = 0;; attempt++) {
-		snprintf(name, sizeof(name), "%s.%u.%s.%u%s%.0d.dmp", base, job->pid, stamp,
+		snprintf(name, sizeof(name), "%s.%u.%s.%u%s%.0d.dmp%s", base, job->pid, stamp,
 			 job->has_crash ? job->crash.tid : s->requesting_tid, attempt ? "-" : "",
-			 attempt);
+			 attempt, cfg->store_compress ? ".zst" : "");
 		r = md_output_commit(&out, name, false);
-		if (r != -EEXIST || attempt >= 100)
+		if (r != -EEXIST || attempt >= NAME_ATTEMPTS)
 			break;
 	}
 	if (r < 0) {
@@ -200,7 +228,8 @@ void md_capture_run(struct md_job *job)
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/%s", cfg->dump_dir, name);
-	snprintf(report_name, sizeof(report_name), "%.*s.json", (int)(strlen(name) - 4), name);
+	id_len = strlen(name) - (cfg->store_compress ? 8 : 4); /* without .dmp or .dmp.zst */
+	snprintf(report_name, sizeof(report_name), "%.*s.json", (int)id_len, name);
 
 	{
 		struct md_report_times times = {.duration_ms = md_now_ms() - t0,
@@ -215,7 +244,10 @@ void md_capture_run(struct md_job *job)
 			fail(job, -ENOMEM, "out of memory building the report");
 			goto out;
 		}
-		json_object_set_new(report, "id", json_stringn(name, strlen(name) - 4));
+		json_object_set_new(report, "id", json_stringn(name, id_len));
+		json_object_set_new(report, "compressed", json_boolean(cfg->store_compress));
+		json_object_set_new(report, "bytes_on_disk",
+				    json_integer((json_int_t)(stored_bytes ? stored_bytes : res.bytes)));
 		json_object_set_new(report, "kind", json_string(kind_name(job->kind)));
 		json_object_set_new(report, "time", json_string(iso));
 		json_object_set_new(report, "report", json_string(rpath));
@@ -265,7 +297,7 @@ void md_capture_run(struct md_job *job)
 		struct md_store_stats st;
 		char id[MD_OUTPUT_NAME_MAX];
 
-		snprintf(id, sizeof(id), "%.*s", (int)(strlen(name) - 4), name);
+		snprintf(id, sizeof(id), "%.*s", (int)id_len, name);
 		if (md_store_prune(cfg, id, &st) == 0 && st.removed && !job->message[0])
 			snprintf(job->message, sizeof(job->message),
 				 "%llu older dumps removed to stay within the store's limits",

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "md-config.h"
+#include "md-zstd.h"
 
 #define UINT_MAX_CFG 0xFFFFFFFFull
 
@@ -304,6 +305,7 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 		{"max_age_days", K_DAYS, &cfg->store_max_age_s, 36500, NULL, false},
 		{"min_free_bytes", K_U64, &cfg->store_min_free_bytes, UINT64_MAX >> 1, NULL, false},
 		{"check_interval_s", K_UINT, &cfg->store_check_interval_s, 86400, NULL, false},
+		{"compress", K_BOOL, &cfg->store_compress, 0, NULL, false},
 		{NULL, K_UINT, NULL, 0, NULL, false},
 	};
 	const struct key loop[] = {
@@ -353,6 +355,9 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 		r = fail_at(&p, NULL, "max_concurrent_dumps", "\"max_concurrent_dumps\" must be at least 1");
 	if (r == 0 && cfg->dump_budget_ms == 0)
 		r = fail_at(&p, NULL, "dump_timeout_ms", "\"dump_timeout_ms\" must be at least 1");
+	if (r == 0 && cfg->store_compress && !md_zstd_available())
+		r = fail_at(&p, NULL, "compress",
+			    "\"compress\": this build of minidumpd has no zstd support");
 	if (r == 0)
 		cfg->config_path = md_config_strdup(cfg, path);
 	json_decref(root);

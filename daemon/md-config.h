@@ -60,6 +60,7 @@ struct md_config {
 	uint64_t store_max_age_s;
 	uint64_t store_min_free_bytes;
 	unsigned store_check_interval_s;
+	bool store_compress; /* keep dumps zstd-compressed (<id>.dmp.zst) */
 	/* crash loops */
 	unsigned loop_max_crashes; /* 0: never limit */
 	unsigned loop_window_s;

@@ -55,6 +55,8 @@ static void remove_dump(int dirfd, const char *id)
 
 	snprintf(name, sizeof(name), "%s.dmp", id);
 	unlinkat(dirfd, name, 0);
+	snprintf(name, sizeof(name), "%s.dmp.zst", id);
+	unlinkat(dirfd, name, 0);
 	snprintf(name, sizeof(name), "%s.json", id);
 	unlinkat(dirfd, name, 0);
 }
@@ -77,7 +79,7 @@ int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_s
 	}
 	dfd = dirfd(dir);
 	while ((de = readdir(dir)) && n < MD_STORE_SCAN_MAX) {
-		size_t len = strlen(de->d_name);
+		size_t len = strlen(de->d_name), ext;
 		struct stat sb, rb;
 		char report[300];
 
@@ -89,7 +91,13 @@ int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_s
 				unlinkat(dfd, de->d_name, 0);
 			continue;
 		}
-		if (len < 5 || len >= sizeof(list->id) + 4 || strcmp(de->d_name + len - 4, ".dmp"))
+		if (len > 8 && strcmp(de->d_name + len - 8, ".dmp.zst") == 0)
+			ext = 8;
+		else if (len > 4 && strcmp(de->d_name + len - 4, ".dmp") == 0)
+			ext = 4;
+		else
+			continue;
+		if (len >= sizeof(list->id) + ext)
 			continue;
 		if (fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode))
 			continue;
@@ -105,8 +113,8 @@ int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_s
 			}
 			list = grown;
 		}
-		memcpy(list[n].id, de->d_name, len - 4);
-		list[n].id[len - 4] = '\0';
+		memcpy(list[n].id, de->d_name, len - ext);
+		list[n].id[len - ext] = '\0';
 		list[n].bytes = (uint64_t)sb.st_size;
 		list[n].mtime = sb.st_mtime;
 		snprintf(report, sizeof(report), "%s.json", list[n].id);

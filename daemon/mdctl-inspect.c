@@ -451,7 +451,7 @@ int mdctl_inspect_main(int argc, char **argv)
 	}
 	in.path = argv[optind];
 
-	ret = md_reader_open_file(in.path, &err, &in.r);
+	ret = md_reader_open_path(in.path, &err, &in.r);
 	if (ret < 0) {
 		fprintf(stderr, "mdctl: %s: %s\n", in.path, err.message);
 		return MDCTL_EXIT_BAD_FILE;

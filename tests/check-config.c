@@ -336,38 +336,65 @@ START_TEST(store_keeps_at_most_max_dumps_newest_first)
 }
 END_TEST
 
+/* Bytes of dumps and reports in the store. */
+static uint64_t store_bytes(void)
+{
+	DIR *d = opendir(D.dumps);
+	struct dirent *de;
+	uint64_t total = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char path[600];
+		struct stat st;
+
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "reports.jsonl") == 0 ||
+		    !((len > 4 && strcmp(de->d_name + len - 4, ".dmp") == 0) ||
+		      (len > 5 && strcmp(de->d_name + len - 5, ".json") == 0)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", D.dumps, de->d_name);
+		ck_assert_int_eq(stat(path, &st), 0);
+		total += (uint64_t)st.st_size;
+	}
+	closedir(d);
+	return total;
+}
+
 START_TEST(store_total_bytes_limit_removes_oldest)
 {
-	struct stat st;
-	char *first;
-	uint64_t one;
+	uint64_t one, limit;
+	pid_t pids[5];
 	char body[200];
 
-	/* measure one dump first, then allow a little over two */
+	/* measure one dump with its report first, then allow about two and a half */
 	start_with_config("{\"crash_loop\": {\"max_crashes\": 0}}");
 	{
 		struct app_run run = run_app("segv", "size=probe", NULL, NULL);
 
-		first = find_dump(run.pid, "dmp");
-		ck_assert_ptr_nonnull(first);
-		ck_assert_int_eq(stat(first, &st), 0);
 		it_result_done(&run.res);
 	}
-	one = (uint64_t)st.st_size + 4096; /* the report beside it */
+	one = store_bytes();
+	ck_assert_uint_gt(one, 0);
 	daemon_teardown();
 	it_rmtree(conf_dir);
+	limit = one * 5 / 2;
 	snprintf(body, sizeof(body),
 		 "{\"store\": {\"max_total_bytes\": %llu}, \"crash_loop\": {\"max_crashes\": 0}}",
-		 (unsigned long long)(one * 5 / 2));
+		 (unsigned long long)limit);
 	start_with_config(body);
 	for (int i = 0; i < 5; i++) {
 		struct app_run run = run_app("segv", "size=yes", NULL, NULL);
 
+		pids[i] = run.pid;
 		it_result_done(&run.res);
 		usleep(1100 * 1000);
 	}
-	ck_assert_int_eq(count_files(D.dumps, ".dmp"), 2);
-	free(first);
+	ck_assert_uint_le(store_bytes(), limit);
+	ck_assert_int_lt(count_files(D.dumps, ".dmp"), 5);
+	ck_assert_ptr_null(find_dump(pids[0], "dmp"));
+	ck_assert_ptr_nonnull(find_dump(pids[4], "dmp"));
+	ck_assert_ptr_nonnull(find_dump(pids[3], "dmp"));
 }
 END_TEST
 
@@ -444,6 +471,43 @@ START_TEST(metrics_file_and_upload_ticket)
 }
 END_TEST
 
+START_TEST(compressed_store_is_read_by_mdctl)
+{
+	struct app_run run;
+	char *path, pattern[400];
+	struct it_result r;
+	json_t *j;
+
+	start_with_config("{\"store\": {\"compress\": true}}");
+	run = run_app("thread-segv", "zstd=yes", NULL, NULL);
+	ck_assert_int_eq(run.res.sig, SIGSEGV);
+	ck_assert_int_eq(count_files(D.dumps, ".dmp.zst"), 1);
+	ck_assert_int_eq(count_files(D.dumps, ".dmp"), 0);
+	snprintf(pattern, sizeof(pattern), "%s", find_dump(run.pid, "json"));
+	j = load_json(pattern);
+	ck_assert(json_is_true(json_object_get(j, "compressed")));
+	path = strdup(json_string_value(json_object_get(j, "path")));
+	ck_assert_int_lt(json_integer_value(json_object_get(j, "bytes_on_disk")),
+			 json_integer_value(json_object_get(j, "bytes")));
+	json_decref(j);
+	{
+		const char *argv[] = {it_env("MDCTL"), "inspect", "--json", path, NULL};
+
+		ck_assert_int_eq(it_run(argv, NULL, 30000, &r), 0);
+		ck_assert_msg(r.exited && r.code == 0, "inspect: %s %s", it_result_status(&r), r.err);
+		j = json_loads(r.out, 0, NULL);
+		ck_assert_int_eq(json_array_size(json_object_get(j, "threads")), 21);
+		ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "exception"),
+								   "code_name")),
+				 "SIGSEGV");
+		json_decref(j);
+		it_result_done(&r);
+	}
+	free(path);
+	it_result_done(&run.res);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -463,6 +527,7 @@ static Suite *config_suite(void)
 	tcase_add_test(run, store_total_bytes_limit_removes_oldest);
 	tcase_add_test(run, byte_budget_keeps_the_crash_readable);
 	tcase_add_test(run, metrics_file_and_upload_ticket);
+	tcase_add_test(run, compressed_store_is_read_by_mdctl);
 	suite_add_tcase(s, run);
 	return s;
 }

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Streaming zstd compression and decompression of dump files (see md-zstd.h). Never holds
+ * more than zstd's recommended buffer sizes in memory.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "md-zstd.h"
+
+#define ZSTD_MAGIC 0xFD2FB528u /* a zstd frame starts with these bytes, little-endian */
+
+bool md_zstd_is_compressed(const void *head, size_t len)
+{
+	uint32_t m;
+
+	if (len < 4)
+		return false;
+	memcpy(&m, head, 4);
+	return m == ZSTD_MAGIC;
+}
+
+#if HAVE_ZSTD
+#include <zstd.h>
+
+bool md_zstd_available(void)
+{
+	return true;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, b, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int md_zstd_compress_fd(int in_fd, int out_fd, uint64_t *ret_out_bytes)
+{
+	size_t in_size = ZSTD_CStreamInSize(), out_size = ZSTD_CStreamOutSize();
+	uint8_t *in = malloc(in_size), *out = malloc(out_size);
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	uint64_t total = 0, off = 0;
+	int r = 0;
+
+	if (!in || !out || !cctx) {
+		r = -ENOMEM;
+		goto out;
+	}
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, MD_ZSTD_LEVEL);
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+	for (;;) {
+		ssize_t n = pread(in_fd, in, in_size, (off_t)off);
+		ZSTD_EndDirective mode;
+		ZSTD_inBuffer ib;
+		bool done = false;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto out;
+		}
+		off += (uint64_t)n;
+		mode = n == 0 ? ZSTD_e_end : ZSTD_e_continue;
+		ib = (ZSTD_inBuffer){in, (size_t)n, 0};
+		while (!done) {
+			ZSTD_outBuffer ob = {out, out_size, 0};
+			size_t left = ZSTD_compressStream2(cctx, &ob, &ib, mode);
+
+			if (ZSTD_isError(left)) {
+				r = -EIO;
+				goto out;
+			}
+			r = write_all(out_fd, out, ob.pos);
+			if (r < 0)
+				goto out;
+			total += ob.pos;
+			done = mode == ZSTD_e_end ? left == 0 : ib.pos == ib.size;
+		}
+		if (n == 0)
+			break;
+	}
+	if (ret_out_bytes)
+		*ret_out_bytes = total;
+out:
+	ZSTD_freeCCtx(cctx);
+	free(out);
+	free(in);
+	return r;
+}
+
+int md_zstd_decompress_fd(int in_fd, int out_fd)
+{
+	size_t in_size = ZSTD_DStreamInSize(), out_size = ZSTD_DStreamOutSize();
+	uint8_t *in = malloc(in_size), *out = malloc(out_size);
+	ZSTD_DCtx *dctx = ZSTD_createDCtx();
+	size_t last = 1;
+	int r = 0;
+
+	if (!in || !out || !dctx) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(in_fd, in, in_size);
+		ZSTD_inBuffer ib;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		ib = (ZSTD_inBuffer){in, (size_t)n, 0};
+		while (ib.pos < ib.size) {
+			ZSTD_outBuffer ob = {out, out_size, 0};
+
+			last = ZSTD_decompressStream(dctx, &ob, &ib);
+			if (ZSTD_isError(last)) {
+				r = -EBADMSG;
+				goto out;
+			}
+			r = write_all(out_fd, out, ob.pos);
+			if (r < 0)
+				goto out;
+		}
+	}
+	if (last != 0)
+		r = -EBADMSG; /* the input ended inside a frame */
+out:
+	ZSTD_freeDCtx(dctx);
+	free(out);
+	free(in);
+	return r;
+}
+#else
+bool md_zstd_available(void)
+{
+	return false;
+}
+
+int md_zstd_compress_fd(int in_fd, int out_fd, uint64_t *ret_out_bytes)
+{
+	return -EOPNOTSUPP;
+}
+
+int md_zstd_decompress_fd(int in_fd, int out_fd)
+{
+	return -EOPNOTSUPP;
+}
+#endif
