@@ -21,6 +21,7 @@
 #define MD_DAEMON_DUMP_DIR_DEFAULT "/var/lib/minidumpd/dumps"
 
 #define MD_DAEMON_MAX_CONNECTIONS   512   /* open client connections; more are refused */
+#define MD_DAEMON_MAX_CONNECTIONS_PER_UID 256 /* of them, one non-root user's; more are refused */
 #define MD_DAEMON_MAX_DUMPS_DEFAULT 4     /* dumps in flight at once */
 #define MD_DAEMON_MAX_QUEUED        1024  /* requests waiting for a dump slot */
 #define MD_DAEMON_DUMP_BUDGET_MS    30000 /* time one dump may take before it is cancelled */

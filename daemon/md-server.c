@@ -763,6 +763,20 @@ static void on_connection(uv_stream_t *server, int status)
 		send_error(c, -EPERM, "peer credentials unavailable", true);
 		return;
 	}
+	if (c->peer.uid != 0 && !d->stopping) {
+		/* one user's idle connections may not lock out everyone else */
+		unsigned same = 0;
+
+		for (struct md_conn *o = d->conns; o; o = o->next)
+			same += o->has_peer && o->peer.uid == c->peer.uid;
+		if (same > MD_DAEMON_MAX_CONNECTIONS_PER_UID) {
+			d->counters.refused++;
+			md_log(LOG_WARNING, "pid %u (uid %u) refused: too many connections from uid %u",
+			       c->peer.pid, c->peer.uid, c->peer.uid);
+			send_error(c, -EBUSY, "too many connections from this user", true);
+			return;
+		}
+	}
 	if (d->n_conns > MD_DAEMON_MAX_CONNECTIONS || d->stopping) {
 		d->counters.refused++;
 		md_log(LOG_WARNING, "pid %u (uid %u) refused: %s", c->peer.pid, c->peer.uid,
