@@ -164,6 +164,7 @@ int main(int argc, char **argv)
 			cfg.dump_gid = st.st_gid;
 	}
 	md_log_init(cfg.foreground);
+	raise_fd_limit();
 
 	/* the dump folder must exist and be a folder; relative paths are made absolute */
 	if (!realpath(cfg.dump_dir, dump_dir) || stat(dump_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
