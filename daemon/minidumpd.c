@@ -10,12 +10,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "md-daemon.h"
+
+/* descriptors we may need: a socket and a pidfd per connection, plus dumps and logs */
+#define FDS_NEEDED (2 * MD_DAEMON_MAX_CONNECTIONS + 256)
+
+/* Raises the soft limit on open files towards FDS_NEEDED (at most to the hard limit): the usual
+ * soft limit of 1024 would run out before the connection limit does. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= FDS_NEEDED)
+		return;
+	rl.rlim_cur = rl.rlim_max < FDS_NEEDED ? rl.rlim_max : FDS_NEEDED;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < FDS_NEEDED)
+		md_log(LOG_WARNING, "open files limited to %llu; %d connections need %d",
+		       (unsigned long long)rl.rlim_cur, MD_DAEMON_MAX_CONNECTIONS, FDS_NEEDED);
+}
 
 static void usage(FILE *f)
 {
