@@ -1,0 +1,842 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The persistent queue and its delivery loop. The queue is the outbox itself: a ticket
+ * `<id>.json` stays there until every configured server has a final result for it, and the
+ * result is recorded durably in the state dir before the ticket is removed. So a crash or
+ * restart at any point loses nothing, and a dump a server accepted (state "uploaded") is never
+ * sent to it again; only a request whose answer was lost with the process is repeated
+ * (at-least-once). Per server: one request in flight, a minimum spacing (rate_per_minute),
+ * exponential backoff with jitter after failures, and Retry-After honoured on 429 and 503.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mdupload.h"
+
+int64_t md_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void schedule(struct md_service *svc);
+static void pump(struct md_service *svc);
+
+/* ---- backoff ---- */
+
+/* Exponential backoff with "equal jitter": half of initial * 2^(n-1) (capped at max) for sure,
+ * the other half random, so retries of many dumps spread out instead of arriving together. */
+static int64_t backoff_ms(const struct md_upload_config *cfg, unsigned n)
+{
+	uint64_t d = cfg->retry_initial_ms;
+	uint32_t rnd = arc4random();
+
+	for (unsigned i = 1; i < n && d < cfg->retry_max_ms; i++)
+		d *= 2;
+	if (d > cfg->retry_max_ms)
+		d = cfg->retry_max_ms;
+	return (int64_t)(d / 2 + (d - d / 2) * (uint64_t)rnd / UINT32_MAX);
+}
+
+/* ---- state ---- */
+
+static int save_state(struct md_service *svc, struct md_ticket *k)
+{
+	int r;
+
+	md_upload_state_summarize(&k->st);
+	r = md_upload_state_write(svc->cfg->state_dir, &k->st);
+	if (r < 0)
+		md_ulog(LOG_ERR, "%s: cannot write its state in %s: %s", k->id, svc->cfg->state_dir,
+		        strerror(-r));
+	return r;
+}
+
+/* Copies src into dst, cut to fit: reasons and ids are bounded, their sources are not. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+
+	if (n > size - 1)
+		n = size - 1;
+
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
+static void set_server_state(struct md_ticket *k, size_t i, enum md_upload_status st,
+                             const char *server_id, const char *reason)
+{
+	struct md_upload_server_state *ss = &k->st.servers[i];
+
+	ss->state = st;
+	copy_str(ss->server_id, sizeof(ss->server_id), server_id);
+	copy_str(ss->reason, sizeof(ss->reason), reason);
+	md_upload_time_now(ss->time);
+}
+
+static bool all_final(const struct md_ticket *k)
+{
+	for (size_t i = 0; i < k->st.n_servers; i++)
+		if (k->st.servers[i].state == MD_UPLOAD_PENDING)
+			return false;
+	return k->st.n_servers > 0;
+}
+
+static void ticket_free(struct md_ticket *k)
+{
+	if (!k)
+		return;
+	json_decref(k->report);
+	free(k);
+}
+
+static void unlink_from_list(struct md_service *svc, struct md_ticket *k)
+{
+	for (struct md_ticket **p = &svc->tickets; *p; p = &(*p)->next) {
+		if (*p == k) {
+			*p = k->next;
+			svc->n_tickets--;
+			return;
+		}
+	}
+}
+
+/* Every server has a final, durably recorded result: the ticket leaves the outbox. */
+static void finish_ticket(struct md_service *svc, struct md_ticket *k)
+{
+	char name[MD_UPLOAD_ID_MAX + 8];
+	int dirfd;
+
+	snprintf(name, sizeof(name), "%s.json", k->id);
+	dirfd = open(svc->cfg->outbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0 || (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)) {
+		/* it stays; the next scan sees its final state and tries again */
+		md_ulog(LOG_ERR, "%s: cannot remove its ticket from %s: %s", k->id,
+		        svc->cfg->outbox, strerror(errno));
+	} else {
+		fsync(dirfd);
+		svc->tickets_done++;
+		md_ulog(LOG_INFO, "%s: done (%s%s%s)", k->id,
+		        md_upload_status_to_string(k->st.state), k->st.server_id[0] ? ", id " : "",
+		        k->st.server_id);
+	}
+	if (dirfd >= 0)
+		close(dirfd);
+	unlink_from_list(svc, k);
+	ticket_free(k);
+	svc->metrics_dirty = true;
+}
+
+/* ---- one upload ---- */
+
+static void server_failure(struct md_service *svc, struct md_server *s, struct md_ticket *k,
+                           enum md_outcome outcome, long retry_after_s, const char *reason)
+{
+	size_t i = s->index;
+	struct md_upload_server_state *ss = &k->st.servers[i];
+	int64_t now = md_mono_ms(), wait;
+	char why[MD_UPLOAD_REASON_MAX + 96];
+
+	s->outcomes[outcome]++;
+	s->failures++;
+	if (svc->cfg->retry_max_attempts && ss->attempts >= svc->cfg->retry_max_attempts) {
+		snprintf(why, sizeof(why), "gave up after %u attempts: %s", ss->attempts, reason);
+		set_server_state(k, i, MD_UPLOAD_FAILED, NULL, why);
+		s->outcomes[MD_OUTCOME_FAILED]++;
+		md_ulog(LOG_ERR, "%s: %s: %s", k->id, s->cfg->name, why);
+	} else {
+		wait =
+		    retry_after_s >= 0 ? retry_after_s * 1000 : backoff_ms(svc->cfg, s->failures);
+		s->blocked_until = now + wait;
+		/* the dump itself also waits, so one dump the server keeps refusing does not
+		 * hold up the others behind it */
+		if (retry_after_s < 0 && backoff_ms(svc->cfg, ss->attempts) > wait)
+			wait = backoff_ms(svc->cfg, ss->attempts);
+		k->next_at[i] = now + wait;
+		snprintf(why, sizeof(why), "%s (attempt %u; next in %.1f s)", reason, ss->attempts,
+		         (double)wait / 1e3);
+		set_server_state(k, i, MD_UPLOAD_PENDING, NULL, why);
+		md_ulog(LOG_WARNING, "%s: %s: %s", k->id, s->cfg->name, why);
+	}
+}
+
+/* A short printable excerpt of a response body, for reasons and logs. */
+static void excerpt(const char *body, size_t len, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; body && i < len && n + 1 < size && n < 120; i++) {
+		char c = body[i];
+
+		if (c == '\n' || c == '\r') {
+			if (n)
+				break;
+			continue;
+		}
+		buf[n++] = c >= ' ' && c < 0x7f ? c : '?';
+	}
+	buf[n] = '\0';
+}
+
+static void upload_done(void *userdata, const struct md_http_result *res)
+{
+	struct md_server *s = userdata;
+	struct md_service *svc = s->svc;
+	struct md_ticket *k = s->ticket;
+	size_t i = s->index;
+	char reason[MD_UPLOAD_REASON_MAX], text[128];
+	int r;
+
+	s->http = NULL;
+	s->ticket = NULL;
+	k->busy[i] = false;
+	k->st.servers[i].attempts++;
+	s->request_bytes += s->body.len;
+	s->duration_sum_s += res->duration_ms / 1e3;
+	s->duration_count++;
+	md_upload_body_done(&s->body);
+	excerpt(res->body, res->body_len, text, sizeof(text));
+	if (res->error) {
+		server_failure(svc, s, k, MD_OUTCOME_RETRY, -1, res->error_text);
+	} else if (res->status >= 200 && res->status < 300) {
+		char id[MD_UPLOAD_SERVER_ID_MAX];
+
+		md_upload_response_id(res->body, res->body_len, id, sizeof(id));
+		set_server_state(k, i, MD_UPLOAD_UPLOADED, id, NULL);
+		s->failures = 0;
+		s->outcomes[MD_OUTCOME_UPLOADED]++;
+		s->uploaded_dump_bytes += s->dump_bytes;
+		s->last_success_s = (int64_t)time(NULL);
+		md_ulog(LOG_INFO, "%s: %s: uploaded in %.0f ms (HTTP %d%s%s)", k->id, s->cfg->name,
+		        res->duration_ms, res->status, id[0] ? ", id " : "", id);
+	} else if (res->status == 413) {
+		snprintf(reason, sizeof(reason), "the server refused its size (HTTP 413)");
+		set_server_state(k, i, MD_UPLOAD_SKIPPED, NULL, reason);
+		s->outcomes[MD_OUTCOME_SKIPPED]++;
+		md_ulog(LOG_WARNING, "%s: %s: skipped: %s", k->id, s->cfg->name, reason);
+	} else if (res->status == 429) {
+		snprintf(reason, sizeof(reason), "HTTP 429 Too Many Requests%s",
+		         res->retry_after_s >= 0 ? ", Retry-After honoured" : "");
+		server_failure(svc, s, k, MD_OUTCOME_RATE_LIMITED, res->retry_after_s, reason);
+	} else if (res->status == 400 || res->status == 410 || res->status == 415 ||
+	           res->status == 422) {
+		/* the server looked at this dump and will never take it */
+		snprintf(reason, sizeof(reason), "the server rejected it: HTTP %d%s%s", res->status,
+		         text[0] ? ": " : "", text);
+		set_server_state(k, i, MD_UPLOAD_FAILED, NULL, reason);
+		s->outcomes[MD_OUTCOME_FAILED]++;
+		md_ulog(LOG_ERR, "%s: %s: %s", k->id, s->cfg->name, reason);
+	} else {
+		/* 5xx, 408, and 401/403/404 (usually a configuration being fixed): retried */
+		snprintf(reason, sizeof(reason), "HTTP %d%s%s", res->status, text[0] ? ": " : "",
+		         text);
+		server_failure(svc, s, k, MD_OUTCOME_RETRY,
+		               res->status == 503 ? res->retry_after_s : -1, reason);
+	}
+	r = save_state(svc, k);
+	if (r >= 0 && all_final(k))
+		finish_ticket(svc, k);
+	svc->metrics_dirty = true;
+	pump(svc);
+}
+
+/* A local problem with one dump (unreadable, no memory): it waits, the server does not. */
+static void local_failure(struct md_service *svc, struct md_ticket *k, size_t i, const char *reason)
+{
+	int64_t wait = backoff_ms(svc->cfg, ++k->local_failures);
+	char why[MD_UPLOAD_REASON_MAX + 96];
+
+	k->next_at[i] = md_mono_ms() + wait;
+	snprintf(why, sizeof(why), "%s (next try in %.1f s)", reason, (double)wait / 1e3);
+	set_server_state(k, i, MD_UPLOAD_PENDING, NULL, why);
+	md_ulog(LOG_WARNING, "%s: %s", k->id, why);
+	save_state(svc, k);
+}
+
+static void final_decision(struct md_service *svc, struct md_server *s, struct md_ticket *k,
+                           enum md_upload_status st, const char *reason)
+{
+	set_server_state(k, s->index, st, NULL, reason);
+	s->outcomes[st == MD_UPLOAD_SKIPPED ? MD_OUTCOME_SKIPPED : MD_OUTCOME_FAILED]++;
+	md_ulog(st == MD_UPLOAD_SKIPPED ? LOG_WARNING : LOG_ERR, "%s: %s: %s: %s", k->id,
+	        s->cfg->name, md_upload_status_to_string(st), reason);
+	svc->metrics_dirty = true;
+	if (save_state(svc, k) >= 0 && all_final(k))
+		finish_ticket(svc, k);
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = pread(fd, (char *)buf + off, len - off, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO; /* shrank while read: the store is removing it */
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Starts one request, or decides without one (skipped, failed, local failure). */
+static void start_upload(struct md_service *svc, struct md_server *s, struct md_ticket *k)
+{
+	const struct md_upload_server *c = s->cfg;
+	const char *path = json_string_value(json_object_get(k->report, "path"));
+	uint64_t limit = c->max_bytes ? c->max_bytes : MD_UPLOAD_BODY_HARD_MAX;
+	char reason[MD_UPLOAD_REASON_MAX];
+	unsigned char *dump = NULL;
+	struct stat st;
+	int fd = -1, r;
+
+	if (!path || !path[0]) {
+		final_decision(svc, s, k, MD_UPLOAD_FAILED,
+		               json_is_true(json_object_get(k->report, "rate_limited"))
+		                   ? "no dump was written (crash loop limit)"
+		                   : "the ticket names no dump file");
+		return;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT) {
+		snprintf(reason, sizeof(reason), "the dump %s is gone", path);
+		final_decision(svc, s, k, MD_UPLOAD_FAILED, reason);
+		return;
+	}
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(reason, sizeof(reason), "cannot read the dump %s: %s", path,
+		         fd < 0 || errno ? strerror(errno) : "not a regular file");
+		if (fd >= 0 && !S_ISREG(st.st_mode))
+			snprintf(reason, sizeof(reason), "%s is not a regular file", path);
+		goto local;
+	}
+	if ((uint64_t)st.st_size > MD_UPLOAD_BODY_HARD_MAX ||
+	    (!c->gzip && (uint64_t)st.st_size > limit)) {
+		snprintf(reason, sizeof(reason), "the dump is %lld bytes, over max_bytes %llu",
+		         (long long)st.st_size, (unsigned long long)limit);
+		close(fd);
+		final_decision(svc, s, k, MD_UPLOAD_SKIPPED, reason);
+		return;
+	}
+	dump = malloc((size_t)st.st_size + 1);
+	if (!dump) {
+		snprintf(reason, sizeof(reason), "no memory for a dump of %lld bytes",
+		         (long long)st.st_size);
+		goto local;
+	}
+	r = read_all(fd, dump, (size_t)st.st_size);
+	if (r < 0) {
+		snprintf(reason, sizeof(reason), "cannot read the dump %s: %s", path, strerror(-r));
+		goto local;
+	}
+	close(fd);
+	fd = -1;
+	r = md_upload_form_build(c, k->report, dump, (size_t)st.st_size, &s->body);
+	free(dump);
+	dump = NULL;
+	if (r == -EFBIG || (r >= 0 && s->body.len > limit)) {
+		snprintf(reason, sizeof(reason),
+		         "the request would be %zu bytes%s, over max_bytes %llu",
+		         r >= 0 ? s->body.len : (size_t)st.st_size, c->gzip ? " compressed" : "",
+		         (unsigned long long)limit);
+		md_upload_body_done(&s->body);
+		final_decision(svc, s, k, MD_UPLOAD_SKIPPED, reason);
+		return;
+	}
+	if (r < 0) {
+		snprintf(reason, sizeof(reason), "cannot build the request: %s", strerror(-r));
+		goto local;
+	}
+	if (s->body.n_dropped)
+		md_ulog(LOG_NOTICE,
+		        "%s: %zu annotations left out: their names cannot be form fields", k->id,
+		        s->body.n_dropped);
+	r = md_http_post(svc->base, svc->dns, s->ssl, c, &s->body, upload_done, s, &s->http);
+	if (r < 0) {
+		md_upload_body_done(&s->body);
+		snprintf(reason, sizeof(reason), "cannot start a request to %s: %s", c->url,
+		         strerror(-r));
+		goto local;
+	}
+	s->ticket = k;
+	s->dump_bytes = (uint64_t)st.st_size;
+	k->busy[s->index] = true;
+	s->next_start_ms =
+	    md_mono_ms() + (c->rate_per_minute ? 60000 / (int64_t)c->rate_per_minute : 0);
+	if (svc->verbose)
+		md_ulog(LOG_DEBUG, "%s: %s: sending %zu bytes%s to %s", k->id, c->name, s->body.len,
+		        s->body.gzip ? " (gzip)" : "", c->url);
+	return;
+local:
+	if (fd >= 0)
+		close(fd);
+	free(dump);
+	local_failure(svc, k, s->index, reason);
+}
+
+static struct md_ticket *next_for(struct md_service *svc, size_t i, int64_t now)
+{
+	for (struct md_ticket *k = svc->tickets; k; k = k->next)
+		if (!k->invalid && i < k->st.n_servers &&
+		    k->st.servers[i].state == MD_UPLOAD_PENDING && !k->busy[i] &&
+		    k->next_at[i] <= now)
+			return k;
+	return NULL;
+}
+
+static void pump(struct md_service *svc)
+{
+	if (svc->cfg->consent) {
+		for (size_t i = 0; i < svc->n_servers; i++) {
+			struct md_server *s = &svc->servers[i];
+
+			for (;;) {
+				int64_t now = md_mono_ms();
+				struct md_ticket *k;
+
+				if (s->http || now < s->blocked_until || now < s->next_start_ms)
+					break;
+				k = next_for(svc, i, now);
+				if (!k)
+					break;
+				start_upload(svc, s, k); /* may free k */
+			}
+		}
+	}
+	schedule(svc);
+}
+
+static void on_pump(evutil_socket_t fd, short what, void *arg)
+{
+	pump(arg);
+}
+
+static void on_metrics(evutil_socket_t fd, short what, void *arg)
+{
+	struct md_service *svc = arg;
+	int r = md_metrics_write(svc);
+
+	if (r < 0)
+		md_ulog(LOG_ERR, "cannot write the metrics file %s: %s", svc->cfg->metrics_file,
+		        strerror(-r));
+	svc->metrics_dirty = false; /* retried at the next change, not in a loop */
+}
+
+static void add_timer(struct event *ev, int64_t ms)
+{
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+	                     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+
+	evtimer_add(ev, &tv);
+}
+
+/* Arms the pump timer for the earliest moment a server could start a request. */
+static void schedule(struct md_service *svc)
+{
+	int64_t now = md_mono_ms(), wake = -1;
+
+	for (size_t i = 0; svc->cfg->consent && i < svc->n_servers; i++) {
+		struct md_server *s = &svc->servers[i];
+		int64_t gate =
+		    s->blocked_until > s->next_start_ms ? s->blocked_until : s->next_start_ms;
+		int64_t first = -1;
+
+		if (s->http)
+			continue;
+		for (struct md_ticket *k = svc->tickets; k; k = k->next)
+			if (!k->invalid && i < k->st.n_servers &&
+			    k->st.servers[i].state == MD_UPLOAD_PENDING && !k->busy[i] &&
+			    (first < 0 || k->next_at[i] < first))
+				first = k->next_at[i];
+		if (first < 0)
+			continue;
+		if (gate > first)
+			first = gate;
+		if (wake < 0 || first < wake)
+			wake = first;
+	}
+	evtimer_del(svc->pump_timer);
+	if (wake >= 0)
+		add_timer(svc->pump_timer, wake > now ? wake - now : 0);
+	if (svc->metrics_dirty && svc->cfg->metrics_file &&
+	    !evtimer_pending(svc->metrics_timer, NULL)) {
+		int64_t due = svc->metrics_written_ms + MD_UPLOAD_METRICS_MIN_MS;
+
+		add_timer(svc->metrics_timer, due > now ? due - now : 0);
+	}
+}
+
+/* ---- the outbox ---- */
+
+static void insert_sorted(struct md_service *svc, struct md_ticket *k)
+{
+	struct md_ticket **p = &svc->tickets;
+
+	while (*p && ((*p)->mtime_s < k->mtime_s ||
+	              ((*p)->mtime_s == k->mtime_s && strcmp((*p)->id, k->id) < 0)))
+		p = &(*p)->next;
+	k->next = *p;
+	*p = k;
+	svc->n_tickets++;
+}
+
+/* Fills k->st from the configured servers and what an earlier run recorded. */
+static void merge_state(struct md_service *svc, struct md_ticket *k, bool *ret_changed)
+{
+	struct md_upload_state old;
+	bool have_old = md_upload_state_read(svc->cfg->state_dir, k->id, &old) >= 0;
+	struct md_upload_state *st = &k->st;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(st->id, sizeof(st->id), "%s", k->id);
+	*ret_changed = !have_old;
+	for (size_t i = 0; i < svc->n_servers; i++) {
+		struct md_upload_server_state *ss = &st->servers[i];
+		size_t j;
+
+		for (j = 0; have_old && j < old.n_servers; j++)
+			if (strcmp(old.servers[j].name, svc->servers[i].cfg->name) == 0)
+				break;
+		if (have_old && j < old.n_servers) {
+			*ss = old.servers[j];
+		} else {
+			snprintf(ss->name, sizeof(ss->name), "%s", svc->servers[i].cfg->name);
+			ss->state = MD_UPLOAD_PENDING;
+			md_upload_time_now(ss->time);
+			*ret_changed = true;
+		}
+		st->n_servers++;
+	}
+	/* final results for servers no longer configured are kept, for the record */
+	for (size_t j = 0; have_old && j < old.n_servers; j++) {
+		bool configured = false;
+
+		for (size_t i = 0; i < svc->n_servers; i++)
+			configured |= strcmp(old.servers[j].name, svc->servers[i].cfg->name) == 0;
+		if (!configured && old.servers[j].state != MD_UPLOAD_PENDING &&
+		    st->n_servers < MD_UPLOAD_SERVERS_MAX)
+			st->servers[st->n_servers++] = old.servers[j];
+	}
+	if (have_old)
+		memcpy(st->time, old.time, sizeof(st->time));
+	else
+		md_upload_time_now(st->time);
+}
+
+static int read_ticket(int dirfd, const char *name, json_t **ret_report, int64_t *ret_mtime,
+                       char *err, size_t err_size)
+{
+	struct stat st;
+	char *text = NULL;
+	json_error_t je;
+	int fd, r;
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, err_size, "cannot open the ticket: %s", strerror(errno));
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MD_UPLOAD_TICKET_MAX) {
+		snprintf(err, err_size, "the ticket is not a regular file of at most %d bytes",
+		         MD_UPLOAD_TICKET_MAX);
+		r = -EINVAL;
+		goto out;
+	}
+	*ret_mtime = (int64_t)st.st_mtime;
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		r = -ENOMEM;
+		snprintf(err, err_size, "out of memory");
+		goto out;
+	}
+	r = read_all(fd, text, (size_t)st.st_size);
+	if (r < 0) {
+		snprintf(err, err_size, "cannot read the ticket: %s", strerror(-r));
+		goto out;
+	}
+	*ret_report = json_loadb(text, (size_t)st.st_size, JSON_REJECT_DUPLICATES, &je);
+	if (!*ret_report || !json_is_object(*ret_report)) {
+		snprintf(err, err_size, "the ticket is not a JSON object (line %d: %s)", je.line,
+		         *ret_report ? "not an object" : je.text);
+		json_decref(*ret_report);
+		*ret_report = NULL;
+		r = -EINVAL;
+	}
+out:
+	free(text);
+	close(fd);
+	return r;
+}
+
+static void load_ticket(struct md_service *svc, int dirfd, const char *name, const char *id)
+{
+	struct md_ticket *k = calloc(1, sizeof(*k));
+	char err[256] = "";
+	bool changed = false;
+	const char *rid;
+
+	if (!k) {
+		md_ulog(LOG_ERR, "%s: out of memory", id);
+		return;
+	}
+	snprintf(k->id, sizeof(k->id), "%s", id);
+	k->queued_ms = md_mono_ms();
+	k->seen = true;
+	if (read_ticket(dirfd, name, &k->report, &k->mtime_s, err, sizeof(err)) >= 0) {
+		rid = json_string_value(json_object_get(k->report, "id"));
+		if (!rid || strcmp(rid, id) != 0)
+			snprintf(err, sizeof(err),
+			         "the ticket's report has id \"%s\", not its name",
+			         rid ? rid : "(none)");
+	}
+	merge_state(svc, k, &changed);
+	if (err[0]) {
+		/* left in place for the operator; its state says why it is not uploaded */
+		k->invalid = true;
+		for (size_t i = 0; i < k->st.n_servers; i++)
+			set_server_state(k, i, MD_UPLOAD_FAILED, NULL, err);
+		md_ulog(LOG_ERR, "%s: invalid ticket in %s, left in place: %s", id,
+		        svc->cfg->outbox, err);
+		save_state(svc, k);
+		insert_sorted(svc, k);
+		return;
+	}
+	insert_sorted(svc, k);
+	if (all_final(k)) {
+		/* an earlier run recorded the result but stopped before removing the ticket */
+		md_ulog(
+		    LOG_INFO, "%s: already %s before a restart; not sent again", id,
+		    md_upload_status_to_string((md_upload_state_summarize(&k->st), k->st.state)));
+		finish_ticket(svc, k);
+		return;
+	}
+	if (!svc->cfg->consent || svc->n_servers == 0) {
+		const char *why = svc->n_servers ? "waiting for consent (\"consent\": false)"
+		                                 : "no upload server is configured";
+
+		for (size_t i = 0; i < k->st.n_servers; i++)
+			if (k->st.servers[i].state == MD_UPLOAD_PENDING &&
+			    strcmp(k->st.servers[i].reason, why) != 0) {
+				snprintf(k->st.servers[i].reason, sizeof(k->st.servers[i].reason),
+				         "%s", why);
+				changed = true;
+			}
+		if (svc->n_servers == 0) {
+			snprintf(k->st.reason, sizeof(k->st.reason), "%s", why);
+			changed = true;
+		}
+	}
+	if (changed)
+		save_state(svc, k);
+	if (svc->n_servers == 0) /* summarize() leaves the reason empty without servers */
+		snprintf(k->st.reason, sizeof(k->st.reason), "no upload server is configured");
+	md_ulog(LOG_INFO, "%s: queued", id);
+	svc->metrics_dirty = true;
+}
+
+static void scan(struct md_service *svc)
+{
+	DIR *d = opendir(svc->cfg->outbox);
+	struct dirent *e;
+
+	if (!d) {
+		svc->scan_errors++;
+		if (!svc->warned_scan)
+			md_ulog(LOG_ERR, "cannot list the outbox %s: %s (retrying every %u ms)",
+			        svc->cfg->outbox, strerror(errno), svc->cfg->scan_interval_ms);
+		svc->warned_scan = true;
+		svc->metrics_dirty = true;
+		return;
+	}
+	svc->warned_scan = false;
+	for (struct md_ticket *k = svc->tickets; k; k = k->next)
+		k->seen = false;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		char id[MD_UPLOAD_ID_MAX];
+		struct md_ticket *k;
+
+		if (len <= 5 || len - 5 >= sizeof(id) || strcmp(e->d_name + len - 5, ".json") != 0)
+			continue;
+		memcpy(id, e->d_name, len - 5);
+		id[len - 5] = '\0';
+		if (!md_upload_id_valid(id))
+			continue; /* hidden and temporary files among them */
+		for (k = svc->tickets; k && strcmp(k->id, id) != 0; k = k->next)
+			;
+		if (k) {
+			k->seen = true;
+			continue;
+		}
+		if (svc->n_tickets >= MD_UPLOAD_QUEUE_MAX)
+			continue; /* picked up once the queue shrinks */
+		load_ticket(svc, dirfd(d), e->d_name, id);
+	}
+	closedir(d);
+	/* a ticket someone else removed (an operator, the store's cleanup) is forgotten */
+	for (struct md_ticket **p = &svc->tickets; *p;) {
+		struct md_ticket *k = *p;
+		bool busy = false;
+
+		for (size_t i = 0; i < MD_UPLOAD_SERVERS_MAX; i++)
+			busy |= k->busy[i];
+		if (k->seen || busy) {
+			p = &k->next;
+			continue;
+		}
+		md_ulog(LOG_INFO, "%s: its ticket was removed from the outbox; forgotten", k->id);
+		*p = k->next;
+		svc->n_tickets--;
+		ticket_free(k);
+		svc->metrics_dirty = true;
+	}
+}
+
+static void on_scan(evutil_socket_t fd, short what, void *arg)
+{
+	struct md_service *svc = arg;
+
+	scan(svc);
+	pump(svc);
+}
+
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct md_service *svc = arg;
+
+	md_ulog(LOG_INFO, "stopping (signal %d)", (int)fd);
+	event_base_loopbreak(svc->base);
+}
+
+/* ---- the service ---- */
+
+int md_service_init(struct md_service *svc, struct md_upload_config *cfg)
+{
+	struct timeval scan_tv = {.tv_sec = cfg->scan_interval_ms / 1000,
+	                          .tv_usec = (cfg->scan_interval_ms % 1000) * 1000};
+	int r;
+
+	svc->cfg = cfg;
+	svc->start_s = (int64_t)time(NULL);
+	svc->base = event_base_new();
+	if (!svc->base)
+		return -ENOMEM;
+	svc->dns = evdns_base_new(svc->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	if (!svc->dns)
+		md_ulog(LOG_WARNING, "no DNS resolver configuration; host names resolve blocking");
+	if (mkdir(cfg->state_dir, 0755) < 0 && errno != EEXIST) {
+		r = -errno;
+		md_ulog(LOG_ERR, "cannot create the state dir %s: %s", cfg->state_dir,
+		        strerror(-r));
+		return r;
+	}
+	if (access(cfg->state_dir, W_OK | X_OK) < 0) {
+		r = -errno;
+		md_ulog(LOG_ERR, "cannot write in the state dir %s: %s", cfg->state_dir,
+		        strerror(-r));
+		return r;
+	}
+	svc->servers = calloc(cfg->n_servers + 1, sizeof(*svc->servers));
+	if (!svc->servers)
+		return -ENOMEM;
+	svc->n_servers = cfg->n_servers;
+	for (size_t i = 0; i < cfg->n_servers; i++) {
+		struct md_server *s = &svc->servers[i];
+		char err[256];
+
+		s->svc = svc;
+		s->cfg = &cfg->servers[i];
+		s->index = i;
+		if (s->cfg->tls &&
+		    (r = md_http_tls_new(s->cfg->ca_file, &s->ssl, err, sizeof(err))) < 0) {
+			md_ulog(LOG_ERR, "server %s: %s", s->cfg->name, err);
+			return r;
+		}
+	}
+	svc->scan_timer = event_new(svc->base, -1, EV_PERSIST, on_scan, svc);
+	svc->pump_timer = evtimer_new(svc->base, on_pump, svc);
+	svc->metrics_timer = evtimer_new(svc->base, on_metrics, svc);
+	svc->sig_term = evsignal_new(svc->base, SIGTERM, on_stop, svc);
+	svc->sig_int = evsignal_new(svc->base, SIGINT, on_stop, svc);
+	svc->sig_hup = evsignal_new(svc->base, SIGHUP, on_scan, svc);
+	if (!svc->scan_timer || !svc->pump_timer || !svc->metrics_timer || !svc->sig_term ||
+	    !svc->sig_int || !svc->sig_hup || evtimer_add(svc->scan_timer, &scan_tv) < 0 ||
+	    evsignal_add(svc->sig_term, NULL) < 0 || evsignal_add(svc->sig_int, NULL) < 0 ||
+	    evsignal_add(svc->sig_hup, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int md_service_run(struct md_service *svc)
+{
+	int r;
+
+	md_ulog(LOG_INFO, "watching %s, state in %s, %zu server%s, consent %s", svc->cfg->outbox,
+	        svc->cfg->state_dir, svc->n_servers, svc->n_servers == 1 ? "" : "s",
+	        svc->cfg->consent ? "given" : "not given: nothing is uploaded");
+	scan(svc);
+	svc->metrics_dirty = true;
+	on_metrics(-1, 0, svc);
+	pump(svc);
+	r = event_base_dispatch(svc->base) < 0 ? -EIO : 0;
+	/* requests in flight are dropped: their dumps stay pending and go out after a restart */
+	for (size_t i = 0; i < svc->n_servers; i++) {
+		struct md_server *s = &svc->servers[i];
+
+		if (s->http) {
+			md_http_cancel(s->http);
+			s->http = NULL;
+			s->ticket->busy[i] = false;
+			s->ticket = NULL;
+			md_upload_body_done(&s->body);
+		}
+	}
+	on_metrics(-1, 0, svc);
+	return r;
+}
+
+void md_service_done(struct md_service *svc)
+{
+	while (svc->tickets) {
+		struct md_ticket *k = svc->tickets;
+
+		svc->tickets = k->next;
+		ticket_free(k);
+	}
+	for (size_t i = 0; svc->servers && i < svc->n_servers; i++)
+		if (svc->servers[i].ssl)
+			SSL_CTX_free(svc->servers[i].ssl);
+	free(svc->servers);
+	if (svc->scan_timer)
+		event_free(svc->scan_timer);
+	if (svc->pump_timer)
+		event_free(svc->pump_timer);
+	if (svc->metrics_timer)
+		event_free(svc->metrics_timer);
+	if (svc->sig_term)
+		event_free(svc->sig_term);
+	if (svc->sig_int)
+		event_free(svc->sig_int);
+	if (svc->sig_hup)
+		event_free(svc->sig_hup);
+	if (svc->dns)
+		evdns_base_free(svc->dns, 0);
+	if (svc->base)
+		event_base_free(svc->base);
+}
