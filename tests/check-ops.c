@@ -903,6 +903,47 @@ START_TEST(store_without_daemon_needs_dump_dir)
 }
 END_TEST
 
+START_TEST(compressed_dumps_are_listed_and_read)
+{
+	/* a dump stored compressed (<id>.dmp.zst), as store compression leaves it */
+	char *dmp = find_file(P_SEGV, "dmp"), *id = dump_id(P_SEGV), zst[600], size[32];
+	const char *zstd_argv[] = {"zstd", "-q", "--rm", dmp, NULL};
+	struct it_result r;
+	char *rows[MAX_ROWS][7];
+	struct stat st;
+	int n, k;
+
+	ck_assert_int_eq(it_run(zstd_argv, NULL, MDCTL_TIMEOUT_MS, &r), 0);
+	ck_assert_msg(r.exited && r.code == 0, "zstd: %s %s", it_result_status(&r), r.err);
+	it_result_done(&r);
+	snprintf(zst, sizeof(zst), "%s.zst", dmp);
+	ck_assert_int_eq(stat(zst, &st), 0);
+	ck_assert_int_ne(access(dmp, F_OK), 0);
+
+	r = MDCTL("list", "--dump-dir", D.dumps);
+	n = table(r.out, rows);
+	k = row_of(rows, n, P_SEGV);
+	ck_assert_int_gt(k, 0);
+	snprintf(size, sizeof(size), "%lld", (long long)st.st_size);
+	ck_assert_str_eq(rows[k][5], size);
+	it_result_done(&r);
+
+	r = MDCTL("info", id, "--dump-dir", D.dumps, "--raw-stack");
+	ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, ".dmp.zst"));
+	ck_assert_ptr_nonnull(strstr(r.out, "crash-app + 0x"));
+	ck_assert_ptr_nonnull(strstr(r.out, "Modules ("));
+	it_result_done(&r);
+
+	r = MDCTL("rm", "--dump-dir", D.dumps, id);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_int_ne(access(zst, F_OK), 0);
+	it_result_done(&r);
+	free(dmp);
+	free(id);
+}
+END_TEST
+
 START_TEST(help_and_usage_exit_codes)
 {
 	static const char *const cmds[] = {"list", "info", "rm"};
@@ -944,6 +985,7 @@ static Suite *ops_suite(void)
 	tcase_add_test(store, info_ids_prefixes_and_upload_state);
 	tcase_add_test(store, rm_removes_one_dump_and_never_escapes_the_store);
 	tcase_add_test(store, store_without_daemon_needs_dump_dir);
+	tcase_add_test(store, compressed_dumps_are_listed_and_read);
 	tcase_add_test(store, help_and_usage_exit_codes);
 	suite_add_tcase(s, store);
 	return s;
