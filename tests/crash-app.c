@@ -59,6 +59,19 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* In a sanitizer build, AddressSanitizer would take SIGSEGV, SIGBUS, SIGFPE and SIGILL itself,
+ * report them and exit 1, so the shim's handler would pass each crash on to ASan instead of
+ * the default action, and the app would not die by its own signal. This app exists to crash
+ * through the shim: ASan leaves those signals alone here (ASAN_OPTIONS can still override). */
+const char *__asan_default_options(void);
+__attribute__((used)) const char *__asan_default_options(void)
+{
+	return "handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0";
+}
+
+/* The crashes are undefined behaviour on purpose: UBSan must not stop them before they fault. */
+#define CRASHES_ON_PURPOSE __attribute__((noinline, no_sanitize("undefined")))
+
 static pid_t get_tid(void)
 {
 	return (pid_t)syscall(SYS_gettid);
@@ -94,7 +107,7 @@ static void ready(void)
 	fflush(stdout);
 }
 
-__attribute__((noinline)) static void crash_segv(void)
+CRASHES_ON_PURPOSE static void crash_segv(void)
 {
 	volatile int *p = NULL;
 
@@ -106,7 +119,7 @@ __attribute__((noinline)) static void crash_abort(void)
 	abort();
 }
 
-__attribute__((noinline)) static int crash_fpe(void)
+CRASHES_ON_PURPOSE static int crash_fpe(void)
 {
 	volatile int a = 1, b = 0;
 
@@ -129,14 +142,14 @@ __attribute__((noinline)) static int crash_recurse(int depth)
 	return crash_recurse(depth + 1) + pad[RECURSE_FRAME_BYTES - 1];
 }
 
-__attribute__((noinline)) static void crash_in_thread(void)
+CRASHES_ON_PURPOSE static void crash_in_thread(void)
 {
 	volatile int *p = NULL;
 
 	*p = 7;
 }
 
-__attribute__((noinline)) static void crash_double(void)
+CRASHES_ON_PURPOSE static void crash_double(void)
 {
 	volatile int *p = NULL;
 
