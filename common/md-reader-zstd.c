@@ -14,6 +14,9 @@
 #include "md-reader.h"
 #include "md-zstd.h"
 
+#define MD_READER_ZSTD_MAX (8ull << 30) /* bytes a compressed dump may expand to: 4 GiB of
+					    * RVA space and Memory64List data */
+
 int md_reader_open_path(const char *path, struct md_reader_error *err, struct md_reader **ret)
 {
 	const char *tmpdir = getenv("TMPDIR");
@@ -51,14 +54,16 @@ int md_reader_open_path(const char *path, struct md_reader_error *err, struct md
 		return r;
 	}
 	lseek(fd, 0, SEEK_SET);
-	r = md_zstd_decompress_fd(fd, out);
+	r = md_zstd_decompress_fd(fd, out, MD_READER_ZSTD_MAX);
 	close(fd);
 	close(out);
 	if (r < 0) {
 		unlink(tmp);
 		if (err)
 			snprintf(err->message, sizeof(err->message), "cannot decompress: %s",
-				 r == -EBADMSG ? "corrupt zstd data" : strerror(-r));
+				 r == -EBADMSG ? "corrupt zstd data"
+				 : r == -EFBIG ? "it expands past the size limit"
+					       : strerror(-r));
 		return r;
 	}
 	r = md_reader_open_file(tmp, err, ret);

@@ -105,8 +105,9 @@ out:
 	return r;
 }
 
-int md_zstd_decompress_fd(int in_fd, int out_fd)
+int md_zstd_decompress_fd(int in_fd, int out_fd, uint64_t max_out)
 {
+	uint64_t written = 0;
 	size_t in_size = ZSTD_DStreamInSize(), out_size = ZSTD_DStreamOutSize();
 	uint8_t *in = malloc(in_size), *out = malloc(out_size);
 	ZSTD_DCtx *dctx = ZSTD_createDCtx();
@@ -138,6 +139,11 @@ int md_zstd_decompress_fd(int in_fd, int out_fd)
 				r = -EBADMSG;
 				goto out;
 			}
+			written += ob.pos;
+			if (max_out && written > max_out) {
+				r = -EFBIG; /* a decompression bomb, or a dump past our limits */
+				goto out;
+			}
 			r = write_all(out_fd, out, ob.pos);
 			if (r < 0)
 				goto out;
@@ -162,7 +168,7 @@ int md_zstd_compress_fd(int in_fd, int out_fd, uint64_t *ret_out_bytes)
 	return -EOPNOTSUPP;
 }
 
-int md_zstd_decompress_fd(int in_fd, int out_fd)
+int md_zstd_decompress_fd(int in_fd, int out_fd, uint64_t max_out)
 {
 	return -EOPNOTSUPP;
 }

@@ -15,8 +15,9 @@
 /* Compresses everything in in_fd (from offset 0) into out_fd at its current offset. */
 int md_zstd_compress_fd(int in_fd, int out_fd, uint64_t *ret_out_bytes);
 
-/* Decompresses a zstd file into out_fd. Returns 0 or -errno (-EBADMSG: not zstd data). */
-int md_zstd_decompress_fd(int in_fd, int out_fd);
+/* Decompresses a zstd file into out_fd, at most max_out bytes (0: no limit). Returns 0 or
+ * -errno (-EBADMSG: not zstd data; -EFBIG: it expands past max_out). */
+int md_zstd_decompress_fd(int in_fd, int out_fd, uint64_t max_out);
 
 /* Whether the first bytes are zstd's frame magic. */
 bool md_zstd_is_compressed(const void *head, size_t len);

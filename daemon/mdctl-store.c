@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "md-zstd.h"
 #include "mdctl-store.h"
 #include "mdctl.h"
 
@@ -334,18 +335,19 @@ char *mdctl_find_program(const char *name)
 	return found;
 }
 
-/* Expands a .zst dump with `zstd -dc` into a new temporary file; returns its path. */
+/* Expands a .zst dump into a new temporary file (which the caller removes); returns its path.
+ * The file stays, so tools that want a plain file (minidump_stackwalk) can read it too. */
 static int unzstd(const char *src, struct md_reader_error *err, char **ret_tmp)
 {
 	const char *tmpdir = getenv("TMPDIR");
-	char *zstd = mdctl_find_program("zstd"), *tmp = NULL;
-	int fd = -1, st, r;
-	pid_t pid;
+	char *tmp = NULL;
+	int in = -1, fd = -1, r;
 
-	if (!zstd) {
-		snprintf(err->message, sizeof(err->message),
-			 "%s is compressed and the zstd tool is not in PATH", src);
-		return -ENOENT;
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		r = -errno;
+		snprintf(err->message, sizeof(err->message), "%s: %s", src, strerror(errno));
+		return r;
 	}
 	if (asprintf(&tmp, "%s/mdctl-XXXXXX.dmp", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0) {
 		tmp = NULL;
@@ -361,37 +363,27 @@ static int unzstd(const char *src, struct md_reader_error *err, char **ret_tmp)
 		tmp = NULL;
 		goto out;
 	}
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (pid == 0) {
-		struct rlimit lim = {MDCTL_STORE_UNZSTD_MAX, MDCTL_STORE_UNZSTD_MAX};
-
-		setrlimit(RLIMIT_FSIZE, &lim);
-		dup2(fd, 1);
-		execl(zstd, "zstd", "-dcq", "--", src, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		snprintf(err->message, sizeof(err->message), "zstd cannot expand %s", src);
-		r = -EBADMSG;
+	r = md_zstd_decompress_fd(in, fd, MDCTL_STORE_UNZSTD_MAX);
+	if (r < 0) {
+		snprintf(err->message, sizeof(err->message), "cannot expand %s: %s", src,
+			 r == -EBADMSG ? "corrupt zstd data"
+			 : r == -EFBIG ? "it expands past the size limit"
+			 : r == -EOPNOTSUPP ? "this mdctl was built without zstd"
+					    : strerror(-r));
 		goto out;
 	}
 	*ret_tmp = tmp;
 	tmp = NULL;
 	r = 0;
 out:
+	if (in >= 0)
+		close(in);
 	if (fd >= 0)
 		close(fd);
 	if (tmp) {
 		unlink(tmp);
 		free(tmp);
 	}
-	free(zstd);
 	return r;
 }
 

@@ -184,6 +184,10 @@ int main(int argc, char **argv)
 	md_log_init(cfg.foreground);
 	raise_fd_limit();
 
+	/* a missing dump folder (its parent must exist) is made, private to root */
+	if (mkdir(cfg.dump_dir, 0700) == 0)
+		md_log(LOG_NOTICE, "created the dump folder %s", cfg.dump_dir);
+	errno = 0;
 	/* the dump folder must exist and be a folder; relative paths are made absolute */
 	if (!realpath(cfg.dump_dir, dump_dir) || stat(dump_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		md_log(LOG_ERR, "dump folder %s: %s", cfg.dump_dir,
