@@ -16,14 +16,21 @@
 extern "C" {
 #endif
 
-#if defined(MD_CLIENT_BUILDING) && defined(__GNUC__)
+#if defined(MD_CLIENT_BUILDING) && defined(_WIN32)
+#define MD_CLIENT_EXPORT __declspec(dllexport)
+#elif defined(MD_CLIENT_BUILDING) && defined(__GNUC__)
 #define MD_CLIENT_EXPORT __attribute__((visibility("default")))
 #else
 #define MD_CLIENT_EXPORT
 #endif
 
-/* Where the daemon listens unless the options or $MINIDUMPD_SOCKET say otherwise. */
+/* Where the daemon listens unless the options or $MINIDUMPD_SOCKET say otherwise: a Unix
+ * socket, or on Windows a named pipe. */
+#ifdef _WIN32
+#define MD_CLIENT_DEFAULT_SOCKET "\\\\.\\pipe\\minidumpd"
+#else
 #define MD_CLIENT_DEFAULT_SOCKET "/run/minidumpd/minidumpd.sock"
+#endif
 /* ms the crash handler and md_client_dump_now() wait for the daemon, unless the options or
  * $MINIDUMPD_TIMEOUT_MS say otherwise. */
 #define MD_CLIENT_DEFAULT_TIMEOUT_MS 5000

@@ -16,6 +16,7 @@ struct md_output {
 	int dirfd;
 	int fd;
 	char tmp_name[MD_OUTPUT_NAME_MAX];
+	char *dir; /* Windows: the folder's path (there is no folder fd); unused on POSIX */
 };
 
 /* Opens dir (an O_DIRECTORY fd is kept) and creates a fresh temporary file in it, mode 0600.

@@ -123,6 +123,11 @@ void md_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2,
 /* md-listen.c: the listening socket, created or inherited from systemd/launchd. */
 int md_listen_inherited(int *ret_fd);
 int md_listen_create(const char *path, unsigned mode, int64_t gid, int *ret_fd);
+/* Makes server listen on what md_listen_* returned (POSIX: opens the socket fd in it;
+ * Windows: binds the named pipe; platform/windows/md-listen-windows.c). */
+int md_listen_attach(uv_pipe_t *server, int listen_fd);
+/* The identity of the peer of an accepted connection, from the OS. */
+int md_listen_peer(uv_pipe_t *conn, struct md_peer *ret_peer);
 
 /* md-server.c */
 int md_server_start(struct md_daemon *d, int listen_fd);

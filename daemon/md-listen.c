@@ -93,3 +93,17 @@ fail:
 	close(fd);
 	return r;
 }
+
+int md_listen_attach(uv_pipe_t *server, int listen_fd)
+{
+	return uv_pipe_open(server, listen_fd);
+}
+
+int md_listen_peer(uv_pipe_t *conn, struct md_peer *ret_peer)
+{
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)conn, &fd) != 0)
+		return -EBADF;
+	return md_platform_peer_credentials(fd, ret_peer);
+}

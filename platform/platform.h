@@ -76,3 +76,24 @@ int md_platform_client_context(uint32_t kind, const void *data, size_t len,
 /* The executable of pid: its path, and an identity of the file itself (device and inode
  * folded), so a rebuilt binary at the same path counts as another program. */
 int md_platform_process_exe(uint32_t pid, char *buf, size_t size, uint64_t *ret_file_id);
+
+/* ---- Added for Windows: mdctl's connection to the daemon, a Unix socket on POSIX
+ * (platform/posix/posix-conn.c) and a named pipe on Windows (platform/windows/win-conn.c), so
+ * that daemon/ needs no socket calls. ---- */
+
+struct md_platform_conn;
+
+/* Connects to the daemon's endpoint (a socket path, or a pipe name such as
+ * \\.\pipe\minidumpd). -ENOENT/-ECONNREFUSED: nobody listens; -EAGAIN: the daemon is busy. */
+int md_platform_conn_open(const char *endpoint, struct md_platform_conn **ret_conn);
+
+/* Sends all len bytes, waiting at most timeout_ms. Returns 0 or -errno. */
+int md_platform_conn_send(struct md_platform_conn *c, const void *buf, size_t len,
+			  int timeout_ms);
+
+/* Receives up to len bytes, waiting at most timeout_ms for some to arrive. Returns the count
+ * (> 0), -ECONNRESET when the peer closed the connection, -ETIMEDOUT, or another -errno. */
+int md_platform_conn_recv(struct md_platform_conn *c, void *buf, size_t len, int timeout_ms);
+
+/* Closes the connection. Accepts NULL. */
+void md_platform_conn_close(struct md_platform_conn *c);

@@ -15,8 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Where the daemon listens unless told otherwise ($MINIDUMPD_SOCKET overrides it for clients). */
+/* Where the daemon listens unless told otherwise ($MINIDUMPD_SOCKET overrides it for clients).
+ * The Windows build sets its named pipe, \\.\pipe\minidumpd, from platform/windows/meson.build. */
+#ifndef MD_PROTO_SOCKET_DEFAULT
 #define MD_PROTO_SOCKET_DEFAULT "/run/minidumpd/minidumpd.sock"
+#endif
 
 #define MD_PROTO_MAGIC       0x3150444Du /* "MDP1" on disk */
 #define MD_PROTO_VERSION     1u

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Safe creation of dump files: temporary name, 0600, O_EXCL|O_NOFOLLOW, fsync, then an
- * atomic link (no replace) or rename (replace) to the final name. POSIX calls only.
+ * Safe creation of dump files on POSIX (common/md-output.h): temporary name, 0600,
+ * O_EXCL|O_NOFOLLOW, fsync, then an atomic link (no replace) or rename (replace) to the final
+ * name. POSIX calls only; platform/windows/md-output-windows.c is the Windows counterpart.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +34,7 @@ int md_output_open(struct md_output *o, const char *dir)
 		snprintf(o->tmp_name, sizeof(o->tmp_name), ".md-%d-%08lx.tmp", (int)getpid(),
 			 salt & 0xFFFFFFFFul);
 		o->fd = openat(o->dirfd, o->tmp_name,
-			       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			       O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (o->fd >= 0)
 			return 0;
 		if (errno != EEXIST)

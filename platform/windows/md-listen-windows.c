@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * minidumpd's endpoint on Windows (daemon/md-daemon.h): a named pipe, \\.\pipe\minidumpd by
+ * default, served by libuv, which keeps several instances of it waiting for clients. There is
+ * no socket activation. Wine does not enforce FILE_FLAG_FIRST_PIPE_INSTANCE, so a running
+ * daemon is detected by looking for an instance before binding. A client's identity is its
+ * process id from GetNamedPipeClientProcessId, and its token's user RID stands in for a uid.
+ */
+#include "md-daemon.h" /* first: uv.h brings winsock2.h, which must precede windows.h */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "win-internal.h"
+
+#define PIPE_PREFIX "\\\\.\\pipe\\"
+
+static char pipe_name[MD_WIN_PATH_MAX];
+
+int md_listen_inherited(int *ret_fd)
+{
+	return 0; /* no socket activation on Windows */
+}
+
+int md_listen_create(const char *path, unsigned mode, int64_t gid, int *ret_fd)
+{
+	wchar_t name[MD_WIN_PATH_MAX];
+	int r;
+
+	if (strncmp(path, PIPE_PREFIX, strlen(PIPE_PREFIX)) != 0 || !path[strlen(PIPE_PREFIX)])
+		return -EINVAL; /* only a pipe name: \\.\pipe\NAME */
+	if (strlen(path) >= sizeof(pipe_name))
+		return -ENAMETOOLONG;
+	r = md_win_utf16(path, name, sizeof(name) / sizeof(name[0]));
+	if (r < 0)
+		return r;
+	/* an existing instance, free or busy, means another server owns the name */
+	if (WaitNamedPipeW(name, 1) || GetLastError() == ERROR_SEM_TIMEOUT)
+		return -EADDRINUSE;
+	strcpy(pipe_name, path);
+	*ret_fd = 0; /* a token: md_listen_attach binds the name kept above */
+	return 0;
+}
+
+int md_listen_attach(uv_pipe_t *server, int listen_fd)
+{
+	if (!pipe_name[0])
+		return UV_EINVAL;
+	return uv_pipe_bind(server, pipe_name);
+}
+
+int md_listen_peer(uv_pipe_t *conn, struct md_peer *ret_peer)
+{
+	uv_os_fd_t h;
+	ULONG pid = 0;
+	int r;
+
+	if (uv_fileno((uv_handle_t *)conn, &h) != 0)
+		return -EBADF;
+	if (!GetNamedPipeClientProcessId(h, &pid) || pid == 0)
+		return md_win_last_error();
+	memset(ret_peer, 0, sizeof(*ret_peer));
+	ret_peer->pid = (uint32_t)pid;
+	r = md_platform_process_owner(ret_peer->pid, &ret_peer->uid, &ret_peer->gid);
+	return r < 0 ? r : 0;
+}

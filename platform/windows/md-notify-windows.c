@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * minidumpd's readiness notification on Windows (daemon/md-daemon.h): there is no sd_notify
+ * there, and the daemon does not run as a Windows service yet (which would report through
+ * SetServiceStatus), so nothing is sent.
+ */
+#include "md-daemon.h"
+
+int md_notify(const char *fmt, ...)
+{
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared declarations of the Windows backend: the private snapshot that wraps the public
+ * md_snapshot (the process handle and the threads we suspended), and the helpers each win-*.c
+ * file offers the others. Whoever suspends a thread records it here, and
+ * md_win_resume_all() resumes every one of them on every path.
+ */
+#pragma once
+
+#include <windows.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "md-snapshot.h"
+
+#define MD_WIN_PATH_MAX 4096 /* bytes of a UTF-8 path we keep (UTF-16 paths are at most 32767) */
+
+/* One thread we suspended. */
+struct md_win_thread {
+	DWORD tid;
+	HANDLE handle; /* THREAD_SUSPEND_RESUME | THREAD_GET_CONTEXT | THREAD_QUERY_LIMITED_INFORMATION */
+	bool suspended;
+};
+
+/* The backend's snapshot; the public part comes first so the two convert freely. */
+struct md_win_snapshot {
+	struct md_snapshot pub;
+	DWORD pid;
+	HANDLE process; /* PROCESS_QUERY_INFORMATION | PROCESS_VM_READ | SYNCHRONIZE */
+	struct md_win_thread *threads;
+	size_t n_threads, cap_threads;
+	LARGE_INTEGER stop_time; /* QueryPerformanceCounter when the first thread was suspended */
+	bool stopped;
+	uint64_t stopped_us;
+	struct md_crash_info *crash_copy;
+};
+
+static inline struct md_win_snapshot *md_win_snapshot_from_pub(struct md_snapshot *s)
+{
+	return (struct md_win_snapshot *)s;
+}
+
+/* win-error.c: a Win32 error code as a negative errno of the project's error space. */
+int md_win_error(DWORD error);
+/* The same for GetLastError(). */
+int md_win_last_error(void);
+
+/* UTF-16 to UTF-8, always NUL-terminated; returns 0 or -ENAMETOOLONG/-EILSEQ. */
+int md_win_utf8(const wchar_t *in, char *out, size_t size);
+/* UTF-8 to UTF-16, always NUL-terminated; returns 0 or -ENAMETOOLONG/-EILSEQ. */
+int md_win_utf16(const char *in, wchar_t *out, size_t count);
+
+/* win-memory.c */
+int md_win_read_ranges(struct md_snapshot *s, struct md_mem_range *ranges, size_t n);
+/* Committed regions from VirtualQueryEx, as mappings sorted by address. */
+int md_win_read_regions(struct md_win_snapshot *ws);
+void md_win_regions_free(struct md_mapping *mappings, size_t n);
+
+/* win-modules.c: modules from a toolhelp snapshot, the main executable first, each with its
+ * CodeView (RSDS) record from the PE debug directory. Problems go to diag. */
+int md_win_read_modules(struct md_win_snapshot *ws);
+void md_win_modules_free(struct md_module_info *modules, size_t n);
+
+/* win-system.c */
+int md_win_read_system_info(struct md_system *ret);
+int md_win_read_process_info(HANDLE process, DWORD pid, struct md_process_info *ret,
+			     struct md_diag *diag);
+/* The RID of the user SID of the process's token (our stand-in for a uid). */
+int md_win_process_user_rid(HANDLE process, uint32_t *ret_rid);

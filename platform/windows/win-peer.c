@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the broker learns about processes on Windows, always from the OS: a process's owner
+ * (the RID of its token's user SID standing in for a uid, the primary group's RID for a gid),
+ * whether a thread belongs to it, its executable, and the registers a client sent (the
+ * Windows CONTEXT, whose AMD64 layout is the minidump's). A named pipe's peer is found by the
+ * daemon's listen code with GetNamedPipeClientProcessId; there is no pidfd on Windows.
+ */
+#include <windows.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "md-proto.h"
+#include "platform.h"
+#include "win-internal.h"
+
+#define TOKEN_GROUP_MAX 256u /* bytes of a TOKEN_PRIMARY_GROUP with its SID */
+
+int md_platform_peer_credentials(int fd, struct md_peer *ret_peer)
+{
+	return -ENOTSUP; /* a named pipe is not an fd: see md_listen_peer in md-listen-windows.c */
+}
+
+int md_platform_pin_process(uint32_t pid)
+{
+	return -ENOSYS;
+}
+
+static int primary_group_rid(HANDLE process, uint32_t *ret_rid)
+{
+	union {
+		TOKEN_PRIMARY_GROUP g;
+		uint8_t bytes[TOKEN_GROUP_MAX];
+	} u;
+	HANDLE token;
+	DWORD len = 0;
+	PUCHAR count;
+	int r = 0;
+
+	if (!OpenProcessToken(process, TOKEN_QUERY, &token))
+		return md_win_last_error();
+	if (!GetTokenInformation(token, TokenPrimaryGroup, &u, sizeof(u), &len)) {
+		r = md_win_last_error();
+	} else {
+		count = GetSidSubAuthorityCount(u.g.PrimaryGroup);
+		if (count && *count)
+			*ret_rid = (uint32_t)*GetSidSubAuthority(u.g.PrimaryGroup, *count - 1u);
+		else
+			r = -EINVAL;
+	}
+	CloseHandle(token);
+	return r;
+}
+
+int md_platform_process_owner(uint32_t pid, uint32_t *ret_uid, uint32_t *ret_gid)
+{
+	HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+	int r;
+
+	if (!h)
+		return md_win_last_error();
+	r = md_win_process_user_rid(h, ret_uid);
+	if (r >= 0 && primary_group_rid(h, ret_gid) < 0)
+		*ret_gid = UINT32_MAX;
+	CloseHandle(h);
+	return r;
+}
+
+int md_platform_process_groups(uint32_t pid, uint32_t *gids, size_t max)
+{
+	return 0; /* group membership is not mapped to gids on Windows */
+}
+
+int md_platform_thread_of(uint32_t pid, uint32_t tid)
+{
+	HANDLE h = OpenThread(THREAD_QUERY_LIMITED_INFORMATION, FALSE, tid);
+	DWORD owner;
+
+	if (!h)
+		return GetLastError() == ERROR_INVALID_PARAMETER ? 0 : md_win_last_error();
+	owner = GetProcessIdOfThread(h);
+	CloseHandle(h);
+	return owner == pid ? 1 : 0;
+}
+
+int md_platform_client_context(uint32_t kind, const void *data, size_t len,
+			       struct md_context *ret_ctx)
+{
+	if (kind != MD_CTX_WIN_AMD64)
+		return -EPROTONOSUPPORT;
+	if (len != sizeof(md_context_amd64))
+		return -EBADMSG;
+	memset(ret_ctx, 0, sizeof(*ret_ctx));
+	ret_ctx->size = sizeof(md_context_amd64);
+	memcpy(&ret_ctx->u.amd64, data, len);
+	if ((ret_ctx->u.amd64.context_flags & MD_CONTEXT_CPU_MASK) != MD_CONTEXT_AMD64)
+		return -EBADMSG;
+	return 0;
+}
+
+int md_platform_process_exe(uint32_t pid, char *buf, size_t size, uint64_t *ret_file_id)
+{
+	HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid), f;
+	wchar_t exe[MD_WIN_PATH_MAX / 2];
+	DWORD len = (DWORD)(sizeof(exe) / sizeof(exe[0]));
+	BY_HANDLE_FILE_INFORMATION info;
+	int r;
+
+	if (!h)
+		return md_win_last_error();
+	if (!QueryFullProcessImageNameW(h, 0, exe, &len)) {
+		r = md_win_last_error();
+		CloseHandle(h);
+		return r;
+	}
+	CloseHandle(h);
+	r = md_win_utf8(exe, buf, size);
+	if (r < 0)
+		return r;
+	/* the file's identity: volume serial number and file index, and its last write time */
+	f = CreateFileW(exe, 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+			OPEN_EXISTING, 0, NULL);
+	if (f == INVALID_HANDLE_VALUE)
+		return md_win_last_error();
+	if (!GetFileInformationByHandle(f, &info)) {
+		r = md_win_last_error();
+		CloseHandle(f);
+		return r;
+	}
+	CloseHandle(f);
+	*ret_file_id = ((uint64_t)info.dwVolumeSerialNumber << 40) ^
+		       (((uint64_t)info.nFileIndexHigh << 32) | info.nFileIndexLow) ^
+		       ((uint64_t)info.ftLastWriteTime.dwLowDateTime << 20);
+	return 0;
+}

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Windows implementation of the snapshot half of platform/platform.h: opens the target,
+ * suspends every one of its threads (re-reading a toolhelp thread snapshot until no new thread
+ * appears), reads each thread's CONTEXT (whose AMD64 layout is the minidump's), its name, the
+ * process and system info (win-system.c), the committed memory regions (win-memory.c) and the
+ * modules with their CodeView records (win-modules.c). The shared section writers in common/
+ * then write the dump; dbghelp's MiniDumpWriteDump is not used. Every path out of
+ * md_platform_snapshot_new that fails resumes the target first; a snapshot that succeeded
+ * keeps it suspended until md_platform_snapshot_resume or md_platform_snapshot_free.
+ */
+#include <windows.h>
+
+#include <tlhelp32.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform.h"
+#include "win-internal.h"
+
+#define SUSPEND_PASSES_MAX 16 /* thread list re-reads before we give up on a thread storm */
+#define THREADS_INITIAL    64 /* first capacity of the thread array */
+
+_Static_assert(sizeof(CONTEXT) == sizeof(md_context_amd64),
+	       "the Windows CONTEXT is the minidump's AMD64 context");
+
+static int win_read_blob(struct md_snapshot *s, enum md_blob blob, md_sink_fn sink, void *ctx)
+{
+	return -ENOENT; /* the raw Linux files have no Windows counterpart */
+}
+
+static const struct md_snapshot_ops win_ops = {
+	.read_ranges = md_win_read_ranges,
+	.read_blob = win_read_blob,
+};
+
+static bool cancelled(const struct md_platform_options *opts)
+{
+	return opts && opts->cancel && *opts->cancel;
+}
+
+static bool have_thread(const struct md_win_snapshot *ws, DWORD tid)
+{
+	for (size_t i = 0; i < ws->n_threads; i++)
+		if (ws->threads[i].tid == tid)
+			return true;
+	return false;
+}
+
+/* Opens and suspends tid, recording it. A thread that exited meanwhile is skipped. */
+static int suspend_one(struct md_win_snapshot *ws, DWORD tid)
+{
+	struct md_win_thread *t;
+	HANDLE h;
+
+	if (ws->n_threads == ws->cap_threads) {
+		size_t cap = ws->cap_threads ? ws->cap_threads * 2 : THREADS_INITIAL;
+		struct md_win_thread *n = realloc(ws->threads, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		ws->threads = n;
+		ws->cap_threads = cap;
+	}
+	h = OpenThread(THREAD_SUSPEND_RESUME | THREAD_GET_CONTEXT |
+			       THREAD_QUERY_LIMITED_INFORMATION,
+		       FALSE, tid);
+	if (!h) {
+		int r = md_win_last_error();
+
+		if (r == -ESRCH)
+			return 0; /* it exited between the list and the open */
+		md_diag_add(&ws->pub.diag, MD_DIAG_THREAD, tid, r, "cannot open thread: error %lu",
+			    (unsigned long)GetLastError());
+		return r;
+	}
+	if (SuspendThread(h) == (DWORD)-1) {
+		int r = md_win_last_error();
+
+		CloseHandle(h);
+		md_diag_add(&ws->pub.diag, MD_DIAG_THREAD, tid, r,
+			    "cannot suspend thread: error %lu", (unsigned long)GetLastError());
+		return r == -ESRCH ? 0 : r;
+	}
+	if (!ws->stopped) {
+		QueryPerformanceCounter(&ws->stop_time);
+		ws->stopped = true;
+	}
+	t = &ws->threads[ws->n_threads++];
+	t->tid = tid;
+	t->handle = h;
+	t->suspended = true;
+	return 0;
+}
+
+/* Suspends every thread of the process until a full pass over the system's thread list finds
+ * none we have not suspended yet. */
+static int suspend_all(struct md_win_snapshot *ws, const struct md_platform_options *opts)
+{
+	for (int pass = 0; pass < SUSPEND_PASSES_MAX; pass++) {
+		THREADENTRY32 te = {.dwSize = sizeof(te)};
+		bool found_new = false;
+		HANDLE snap;
+		int r = 0;
+
+		if (cancelled(opts))
+			return -ECANCELED;
+		snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+		if (snap == INVALID_HANDLE_VALUE)
+			return md_win_last_error();
+		for (BOOL ok = Thread32First(snap, &te); ok && r >= 0; ok = Thread32Next(snap, &te)) {
+			if (te.th32OwnerProcessID != ws->pid || have_thread(ws, te.th32ThreadID))
+				continue;
+			found_new = true;
+			r = suspend_one(ws, te.th32ThreadID);
+		}
+		CloseHandle(snap);
+		if (r < 0)
+			return r;
+		if (!found_new)
+			return ws->n_threads ? 0 : -ESRCH;
+	}
+	md_diag_add(&ws->pub.diag, MD_DIAG_PROCESS, ws->pid, -EAGAIN,
+		    "threads kept appearing after %d passes; later ones are missing",
+		    SUSPEND_PASSES_MAX);
+	return ws->n_threads ? 0 : -ESRCH;
+}
+
+static uint64_t resume_all(struct md_win_snapshot *ws)
+{
+	LARGE_INTEGER now, freq;
+
+	for (size_t i = 0; i < ws->n_threads; i++) {
+		struct md_win_thread *t = &ws->threads[i];
+
+		if (t->suspended)
+			ResumeThread(t->handle);
+		t->suspended = false;
+	}
+	if (!ws->stopped)
+		return 0;
+	ws->stopped = false;
+	QueryPerformanceCounter(&now);
+	QueryPerformanceFrequency(&freq);
+	return (uint64_t)((now.QuadPart - ws->stop_time.QuadPart) * 1000000 / freq.QuadPart);
+}
+
+typedef HRESULT(WINAPI *get_thread_description_fn)(HANDLE, PWSTR *);
+
+/* GetThreadDescription exists from Windows 10 1607 on: looked up, not imported. */
+static get_thread_description_fn thread_description_fn(void)
+{
+	HMODULE k = GetModuleHandleW(L"kernelbase.dll");
+	FARPROC f = k ? GetProcAddress(k, "GetThreadDescription") : NULL;
+
+	if (!f) {
+		k = GetModuleHandleW(L"kernel32.dll");
+		f = k ? GetProcAddress(k, "GetThreadDescription") : NULL;
+	}
+	return (get_thread_description_fn)(void (*)(void))f;
+}
+
+static int read_threads(struct md_win_snapshot *ws)
+{
+	struct md_snapshot *s = &ws->pub;
+	get_thread_description_fn describe = thread_description_fn();
+	CONTEXT *ctx = _aligned_malloc(sizeof(CONTEXT), 16);
+	size_t gone = 0;
+
+	if (!ctx)
+		return -ENOMEM;
+	s->threads = calloc(ws->n_threads, sizeof(*s->threads));
+	if (!s->threads) {
+		_aligned_free(ctx);
+		return -ENOMEM;
+	}
+	s->n_threads = ws->n_threads;
+	for (size_t i = 0; i < ws->n_threads; i++) {
+		struct md_thread_info *t = &s->threads[i];
+		PWSTR name = NULL;
+
+		t->tid = ws->threads[i].tid;
+		memset(ctx, 0, sizeof(*ctx));
+		ctx->ContextFlags = CONTEXT_ALL;
+		if (!GetThreadContext(ws->threads[i].handle, ctx)) {
+			t->error = md_win_last_error();
+			t->context.size = 0;
+			md_diag_add(&s->diag, MD_DIAG_THREAD, t->tid, t->error,
+				    "cannot read registers: error %lu",
+				    (unsigned long)GetLastError());
+			if (t->error == -ESRCH)
+				gone++;
+		} else {
+			t->context.size = sizeof(md_context_amd64);
+			memcpy(&t->context.u.amd64, ctx, sizeof(md_context_amd64));
+			t->sp = ctx->Rsp;
+			t->pc = ctx->Rip;
+		}
+		if (describe && SUCCEEDED(describe(ws->threads[i].handle, &name)) && name) {
+			md_win_utf8(name, t->name, sizeof(t->name));
+			LocalFree(name);
+		}
+	}
+	_aligned_free(ctx);
+	if (gone == ws->n_threads) {
+		s->target_gone = true;
+		return -ESRCH;
+	}
+	return 0;
+}
+
+static bool process_alive(HANDLE process)
+{
+	DWORD code;
+
+	return GetExitCodeProcess(process, &code) && code == STILL_ACTIVE &&
+	       WaitForSingleObject(process, 0) == WAIT_TIMEOUT;
+}
+
+int md_platform_snapshot_new(uint32_t pid, const struct md_platform_options *opts,
+			     struct md_snapshot **ret_snapshot)
+{
+	struct md_win_snapshot *ws;
+	struct md_snapshot *s;
+	int r;
+
+	if (!ret_snapshot)
+		return -EINVAL;
+	if (pid == 0)
+		return -ESRCH;
+	if (pid == GetCurrentProcessId())
+		return -EPERM; /* suspending our own threads would stop us too */
+	ws = calloc(1, sizeof(*ws));
+	if (!ws)
+		return -ENOMEM;
+	s = &ws->pub;
+	s->ops = &win_ops;
+	ws->pid = pid;
+	s->requesting_tid = 0;
+	if (opts && opts->crash) {
+		const struct md_crash_info *c = opts->crash;
+
+		ws->crash_copy = malloc(sizeof(*ws->crash_copy));
+		if (!ws->crash_copy) {
+			r = -ENOMEM;
+			goto out;
+		}
+		/*
+		 * The protocol's crash fields carry a Windows exception this way (docs/windows.md):
+		 * signo is the exception code, si_code ExceptionInformation[0] and fault_addr
+		 * ExceptionInformation[1] for an access violation or in-page error, else the
+		 * exception address. The record gets the address of the faulting instruction.
+		 */
+		*ws->crash_copy = *c;
+		ws->crash_copy->flags = 0;
+		ws->crash_copy->number_parameters = 0;
+		memset(ws->crash_copy->parameters, 0, sizeof(ws->crash_copy->parameters));
+		if (c->code == EXCEPTION_ACCESS_VIOLATION || c->code == EXCEPTION_IN_PAGE_ERROR) {
+			ws->crash_copy->number_parameters = 2;
+			ws->crash_copy->parameters[0] = c->flags;
+			ws->crash_copy->parameters[1] = c->address;
+			if (c->context.size == sizeof(md_context_amd64))
+				ws->crash_copy->address = c->context.u.amd64.rip;
+		}
+		s->crash = ws->crash_copy;
+		s->requesting_tid = c->tid;
+	}
+
+	ws->process = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ | SYNCHRONIZE, FALSE,
+				  pid);
+	if (!ws->process) {
+		r = md_win_last_error();
+		goto out;
+	}
+	if (!process_alive(ws->process)) {
+		r = -ESRCH;
+		goto out;
+	}
+	r = suspend_all(ws, opts);
+	if (r < 0)
+		goto out;
+	if (!s->requesting_tid)
+		s->requesting_tid = ws->threads[0].tid; /* the oldest thread: normally the main one */
+	r = read_threads(ws);
+	if (r < 0)
+		goto out;
+	if (cancelled(opts)) {
+		r = -ECANCELED;
+		goto out;
+	}
+	r = md_win_read_process_info(ws->process, ws->pid, &s->process, &s->diag);
+	if (r < 0)
+		goto out;
+	r = md_win_read_system_info(&s->system);
+	if (r < 0)
+		goto out;
+	r = md_win_read_regions(ws);
+	if (r < 0)
+		goto out;
+	if (cancelled(opts)) {
+		r = -ECANCELED;
+		goto out;
+	}
+	r = md_win_read_modules(ws);
+	if (r < 0)
+		goto out;
+	if (!process_alive(ws->process)) {
+		s->target_gone = true;
+		r = -ESRCH;
+		goto out;
+	}
+	if (cancelled(opts)) {
+		r = -ECANCELED;
+		goto out;
+	}
+	*ret_snapshot = s;
+	return 0;
+out:
+	md_platform_snapshot_free(s);
+	return r;
+}
+
+uint64_t md_platform_snapshot_resume(struct md_snapshot *s)
+{
+	struct md_win_snapshot *ws;
+
+	if (!s)
+		return 0;
+	ws = md_win_snapshot_from_pub(s);
+	if (ws->stopped)
+		ws->stopped_us = resume_all(ws);
+	return ws->stopped_us;
+}
+
+void md_platform_snapshot_free(struct md_snapshot *s)
+{
+	struct md_win_snapshot *ws;
+
+	if (!s)
+		return;
+	ws = md_win_snapshot_from_pub(s);
+	md_platform_snapshot_resume(s);
+	for (size_t i = 0; i < ws->n_threads; i++)
+		CloseHandle(ws->threads[i].handle);
+	free(ws->threads);
+	if (ws->process)
+		CloseHandle(ws->process);
+	md_win_modules_free(s->modules, s->n_modules);
+	md_win_regions_free(s->mappings, s->n_mappings);
+	free(s->threads);
+	free(ws->crash_copy);
+	md_diag_done(&s->diag);
+	free(ws);
+}
+
+void md_platform_explain_permission(uint32_t pid, char *buf, size_t size)
+{
+	HANDLE h;
+
+	if (!size)
+		return;
+	h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+	if (!h) {
+		if (GetLastError() == ERROR_INVALID_PARAMETER)
+			snprintf(buf, size, "Process %u does not exist.", pid);
+		else
+			snprintf(buf, size,
+				 "Process %u cannot even be queried: it may be a protected process "
+				 "or belong to another session; run as Administrator.",
+				 pid);
+		return;
+	}
+	CloseHandle(h);
+	snprintf(buf, size,
+		 "Reading process %u needs PROCESS_VM_READ and suspending its threads "
+		 "THREAD_SUSPEND_RESUME: run as the process's user, as Administrator, or with "
+		 "SeDebugPrivilege enabled.",
+		 pid);
+}
