@@ -101,6 +101,9 @@ int md_linux_read_process_info(pid_t pid, struct md_process_info *ret, struct md
 int md_linux_read_system_info(struct md_system *ret, struct md_diag *diag);
 /* Reads /proc/<pid>/task/<tid>/comm without its newline; task_dir_fd is /proc/<pid>/task. */
 int md_linux_read_thread_name(int task_dir_fd, pid_t tid, char *buf, size_t size);
+
+/* The text after "key:" at the start of a line of a status-style procfs file, or NULL. */
+const char *md_linux_status_field(const char *text, const char *key);
 int md_linux_read_blob(struct md_snapshot *s, enum md_blob blob, md_sink_fn sink, void *ctx);
 /* Calls fn for each "key : value" line of /proc/cpuinfo (both trimmed). */
 int md_linux_cpuinfo_foreach(int (*fn)(void *ctx, const char *key, const char *value), void *ctx);

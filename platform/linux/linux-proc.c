@@ -76,7 +76,7 @@ out:
 }
 
 /* Finds "key:" at the start of a line of a status-style file and returns what follows. */
-static const char *find_field(const char *text, const char *key)
+const char *md_linux_status_field(const char *text, const char *key)
 {
 	size_t klen = strlen(key);
 	const char *p = text;
@@ -196,7 +196,7 @@ int md_linux_read_process_info(pid_t pid, struct md_process_info *ret, struct md
 	r = md_linux_read_text_file(path, MD_LINUX_STATUS_MAX, &text, &len);
 	if (r < 0)
 		return r == -ENOENT ? -ESRCH : r;
-	uid = find_field(text, "Uid");
+	uid = md_linux_status_field(text, "Uid");
 	if (uid)
 		ret->uid = (uint32_t)strtoul(uid, NULL, 10); /* the real uid comes first */
 	free(text);

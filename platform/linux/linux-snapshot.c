@@ -36,22 +36,6 @@ static bool cancelled(const struct md_platform_options *opts)
 	return opts && opts->cancel && *opts->cancel;
 }
 
-/* Returns the text after "key:" in a status-style file, or NULL. */
-static const char *status_field(const char *text, const char *key)
-{
-	size_t klen = strlen(key);
-	const char *p = text;
-
-	while (p && *p) {
-		if (!strncmp(p, key, klen) && p[klen] == ':')
-			return p + klen + 1;
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return NULL;
-}
-
 /*
  * Guards against pid reuse: the pidfd must name the pid we attached to, and that process must
  * still exist (while it does, its pid cannot be given to another process).
@@ -67,7 +51,7 @@ static int check_pidfd(int pidfd, pid_t pid)
 	r = md_linux_read_text_file(path, MD_LINUX_SMALL_FILE_MAX, &text, &len);
 	if (r < 0)
 		return r == -ENOENT ? -EBADF : r;
-	f = status_field(text, "Pid");
+	f = md_linux_status_field(text, "Pid");
 	if (f && strtol(f, NULL, 10) != pid)
 		r = -ESRCH; /* -1 once the process has exited, another pid if it is another */
 	free(text);
@@ -263,7 +247,7 @@ static bool have_cap_sys_ptrace(void)
 
 	if (md_linux_read_text_file("/proc/self/status", MD_LINUX_SMALL_FILE_MAX, &text, &len) < 0)
 		return false;
-	f = status_field(text, "CapEff");
+	f = md_linux_status_field(text, "CapEff");
 	if (f)
 		caps = strtoull(f, NULL, 16);
 	free(text);
@@ -291,10 +275,10 @@ void md_platform_explain_permission(uint32_t pid, char *buf, size_t size)
 		         pid);
 		return;
 	}
-	f = status_field(text, "Uid");
+	f = md_linux_status_field(text, "Uid");
 	if (f)
 		target_uid = strtol(f, NULL, 10);
-	f = status_field(text, "TracerPid");
+	f = md_linux_status_field(text, "TracerPid");
 	if (f)
 		tracer = strtol(f, NULL, 10);
 	free(text);
