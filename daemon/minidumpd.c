@@ -249,5 +249,7 @@ int main(int argc, char **argv)
 	md_log(LOG_NOTICE, "stopped: %llu dumps written, %llu failed",
 	       (unsigned long long)d.counters.dumps_ok, (unsigned long long)d.counters.dumps_failed);
 	uv_loop_close(d.loop);
+	free(d.loops);
+	md_config_done(&cfg);
 	return 0;
 }
