@@ -123,7 +123,8 @@ int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_s
 		st.bytes += list[n].bytes;
 		n++;
 	}
-	qsort(list, n, sizeof(*list), by_age);
+	if (n > 1) /* list is NULL when the folder holds no dump */
+		qsort(list, n, sizeof(*list), by_age);
 	st.dumps = n;
 	st.free_bytes = free_space(dfd);
 	/* oldest first, while any limit is exceeded */
