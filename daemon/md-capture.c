@@ -26,6 +26,7 @@
 /* Names tried for one dump: the name has the second it was taken, so this many dumps of one
  * thread fit in a second (a small process is dumped in a few ms, by several workers). */
 #define NAME_ATTEMPTS 10000
+#define EXE_PATH_MAX 4096 /* bytes of an executable's path, as in md_process_info.exe */
 
 double md_now_ms(void)
 {
@@ -45,13 +46,17 @@ static const char *kind_name(enum md_job_kind k)
 	return "unknown";
 }
 
-/* A file name part made only of [A-Za-z0-9._-], from an executable's basename. */
+/* A file name part made only of [A-Za-z0-9._-], from an executable's basename (split at the
+ * OS's path separators). */
 static void safe_name(const char *exe, char *out, size_t size)
 {
+	char dir[EXE_PATH_MAX], file[MD_OUTPUT_NAME_MAX];
 	const char *base = strrchr(exe, '/');
 	size_t n = 0;
 
 	base = base ? base + 1 : exe;
+	if (md_output_split_path(exe, dir, sizeof(dir), file, sizeof(file)) == 0)
+		base = file;
 	if (!*base)
 		base = "process";
 	for (; *base && n + 1 < size && n < 64; base++) {
@@ -76,8 +81,7 @@ static int write_file(const char *dir, const char *name, const char *text, int64
 	r = md_output_open(&o, dir);
 	if (r < 0)
 		return r;
-	if (gid >= 0 && (fchown(o.fd, (uid_t)-1, (gid_t)gid) < 0 || fchmod(o.fd, 0640) < 0)) {
-		r = -errno;
+	if (gid >= 0 && (r = md_platform_set_file_group(o.fd, gid)) < 0) {
 		md_output_abort(&o);
 		return r;
 	}
@@ -174,8 +178,8 @@ void md_capture_run(struct md_job *job)
 	}
 	if (cfg->dump_gid >= 0) {
 		/* readable by the configured group (for example the uploader's) */
-		if (fchown(out.fd, (uid_t)-1, (gid_t)cfg->dump_gid) < 0 || fchmod(out.fd, 0640) < 0) {
-			r = -errno;
+		r = md_platform_set_file_group(out.fd, cfg->dump_gid);
+		if (r < 0) {
 			fail(job, r, "cannot give the dump to group %lld: %s",
 			     (long long)cfg->dump_gid, strerror(-r));
 			goto out;
@@ -195,9 +199,8 @@ void md_capture_run(struct md_job *job)
 		uint64_t zbytes = 0;
 
 		r = md_output_open(&z, cfg->dump_dir);
-		if (r >= 0 && cfg->dump_gid >= 0 &&
-		    (fchown(z.fd, (uid_t)-1, (gid_t)cfg->dump_gid) < 0 || fchmod(z.fd, 0640) < 0))
-			r = -errno;
+		if (r >= 0 && cfg->dump_gid >= 0)
+			r = md_platform_set_file_group(z.fd, cfg->dump_gid);
 		if (r >= 0)
 			r = md_zstd_compress_fd(out.fd, z.fd, &zbytes);
 		if (r < 0) {

@@ -5,8 +5,6 @@
  * file, line and column where it stands. Users and groups may be given by name or number.
  */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,14 +13,16 @@
 #include <jansson.h>
 
 #include "md-config.h"
+#include "md-proto.h"
 #include "md-zstd.h"
+#include "platform.h"
 
 #define UINT_MAX_CFG 0xFFFFFFFFull
 
 void md_config_defaults(struct md_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->socket_path = "/run/minidumpd/minidumpd.sock";
+	cfg->socket_path = MD_PROTO_SOCKET_DEFAULT; /* a named pipe's name on Windows */
 	cfg->socket_mode = 0666;
 	cfg->socket_gid = -1;
 	cfg->dump_dir = "/var/lib/minidumpd/dumps";
@@ -129,24 +129,17 @@ static int parse_object(struct parse *p, json_t *obj, const struct key *keys, co
 
 static int resolve_group(const char *name, int64_t *ret)
 {
-	struct group gr, *res = NULL;
-	char buf[4096];
+	uint32_t gid;
 
-	if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) != 0 || !res)
+	if (md_platform_group_by_name(name, &gid) < 0)
 		return -ENOENT;
-	*ret = gr.gr_gid;
+	*ret = gid;
 	return 0;
 }
 
 static int resolve_user(const char *name, uint32_t *ret)
 {
-	struct passwd pw, *res = NULL;
-	char buf[4096];
-
-	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || !res)
-		return -ENOENT;
-	*ret = pw.pw_uid;
-	return 0;
+	return md_platform_user_by_name(name, ret) < 0 ? -ENOENT : 0;
 }
 
 static int parse_value(struct parse *p, const struct key *k, json_t *v, const char *at)
@@ -187,7 +180,7 @@ static int parse_value(struct parse *p, const struct key *k, json_t *v, const ch
 			return fail_at(p, at, k->name, "\"%s\" must be a string%s", k->name,
 				       k->nullable ? " or null" : "");
 		s = json_string_value(v);
-		if (s[0] != '/')
+		if (!md_platform_path_is_absolute(s))
 			return fail_at(p, at, k->name, "\"%s\" must be an absolute path", k->name);
 		*(const char **)k->dst = md_config_strdup(p->cfg, s);
 		return *(const char **)k->dst ? 0 : -ENOMEM;
@@ -355,6 +348,11 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 		r = fail_at(&p, NULL, "max_concurrent_dumps", "\"max_concurrent_dumps\" must be at least 1");
 	if (r == 0 && cfg->dump_budget_ms == 0)
 		r = fail_at(&p, NULL, "dump_timeout_ms", "\"dump_timeout_ms\" must be at least 1");
+	if (r == 0 && cfg->dump_gid >= 0 &&
+	    md_platform_set_file_group(-1, cfg->dump_gid) == -EOPNOTSUPP)
+		r = fail_at(&p, NULL, "dump_group",
+			    "\"dump_group\": files have no group on this system; dumps stay readable by "
+			    "the daemon's account only");
 	if (r == 0 && cfg->store_compress && !md_zstd_available())
 		r = fail_at(&p, NULL, "compress",
 			    "\"compress\": this build of minidumpd has no zstd support");

@@ -4,23 +4,24 @@
  * the filesystem), removing the oldest dumps and their reports first. It only ever removes
  * complete dumps (`<id>.dmp` with its `<id>.json`): temporary files of dumps in flight are
  * hidden names it does not touch, except ones abandoned for over an hour by a daemon that died.
- * One pass at a time, whichever thread asks.
+ * One pass at a time, whichever thread asks. Files are named by path under the folder (the same
+ * code runs on Windows) and looked at with lstat: a symbolic link is never followed.
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "md-store.h"
+#include "platform.h"
 
 #define STALE_TMP_S 3600 /* a temporary file this old belongs to no dump in flight */
+#define PATH_BYTES (4096 + 320) /* bytes of a folder's path, a slash and a name in it */
 
 struct entry {
 	char id[256];
@@ -40,25 +41,42 @@ static int by_age(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-static uint64_t free_space(int dirfd)
+static uint64_t free_space(const char *dir)
 {
-	struct statvfs sv;
+	uint64_t bytes;
 
-	if (fstatvfs(dirfd, &sv) < 0)
-		return UINT64_MAX;
-	return (uint64_t)sv.f_bavail * sv.f_frsize;
+	return md_platform_free_space(dir, &bytes) < 0 ? UINT64_MAX : bytes;
 }
 
-static void remove_dump(int dirfd, const char *id)
+/* lstat of dir/name: 0 or -1 (a name too long for a path is not there). */
+static int stat_in(const char *dir, const char *name, struct stat *sb)
+{
+	char path[PATH_BYTES];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return -1;
+	return lstat(path, sb);
+}
+
+/* Removes dir/name if it is there (a symbolic link itself, never what it points to). */
+static void unlink_in(const char *dir, const char *name)
+{
+	char path[PATH_BYTES];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) < sizeof(path))
+		unlink(path);
+}
+
+static void remove_dump(const char *dir, const char *id)
 {
 	char name[300];
 
 	snprintf(name, sizeof(name), "%s.dmp", id);
-	unlinkat(dirfd, name, 0);
+	unlink_in(dir, name);
 	snprintf(name, sizeof(name), "%s.dmp.zst", id);
-	unlinkat(dirfd, name, 0);
+	unlink_in(dir, name);
 	snprintf(name, sizeof(name), "%s.json", id);
-	unlinkat(dirfd, name, 0);
+	unlink_in(dir, name);
 }
 
 int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_store_stats *ret)
@@ -69,7 +87,7 @@ int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_s
 	time_t now = time(NULL);
 	struct dirent *de;
 	DIR *dir;
-	int dfd, r = 0;
+	int r = 0;
 
 	pthread_mutex_lock(&lock);
 	dir = opendir(cfg->dump_dir);
@@ -77,7 +95,6 @@ int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_s
 		r = -errno;
 		goto out;
 	}
-	dfd = dirfd(dir);
 	while ((de = readdir(dir)) && n < MD_STORE_SCAN_MAX) {
 		size_t len = strlen(de->d_name), ext;
 		struct stat sb, rb;
@@ -86,9 +103,9 @@ int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_s
 		if (de->d_name[0] == '.') {
 			/* an abandoned temporary file from a daemon that died mid-dump */
 			if (strncmp(de->d_name, ".md-", 4) == 0 &&
-			    fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    S_ISREG(sb.st_mode) && now - sb.st_mtime > STALE_TMP_S)
-				unlinkat(dfd, de->d_name, 0);
+			    stat_in(cfg->dump_dir, de->d_name, &sb) == 0 && S_ISREG(sb.st_mode) &&
+			    now - sb.st_mtime > STALE_TMP_S)
+				unlink_in(cfg->dump_dir, de->d_name);
 			continue;
 		}
 		if (len > 8 && strcmp(de->d_name + len - 8, ".dmp.zst") == 0)
@@ -99,7 +116,7 @@ int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_s
 			continue;
 		if (len >= sizeof(list->id) + ext)
 			continue;
-		if (fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode))
+		if (stat_in(cfg->dump_dir, de->d_name, &sb) < 0 || !S_ISREG(sb.st_mode))
 			continue;
 		if (n == cap) {
 			struct entry *grown;
@@ -118,7 +135,7 @@ int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_s
 		list[n].bytes = (uint64_t)sb.st_size;
 		list[n].mtime = sb.st_mtime;
 		snprintf(report, sizeof(report), "%s.json", list[n].id);
-		if (fstatat(dfd, report, &rb, AT_SYMLINK_NOFOLLOW) == 0)
+		if (stat_in(cfg->dump_dir, report, &rb) == 0)
 			list[n].bytes += (uint64_t)rb.st_size;
 		st.bytes += list[n].bytes;
 		n++;
@@ -126,7 +143,7 @@ int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_s
 	if (n > 1) /* list is NULL when the folder holds no dump */
 		qsort(list, n, sizeof(*list), by_age);
 	st.dumps = n;
-	st.free_bytes = free_space(dfd);
+	st.free_bytes = free_space(cfg->dump_dir);
 	/* oldest first, while any limit is exceeded */
 	for (first = 0; first < n; first++) {
 		const struct entry *e = &list[first];
@@ -139,13 +156,13 @@ int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_s
 			break;
 		if (keep_id && strcmp(e->id, keep_id) == 0)
 			continue;
-		remove_dump(dfd, e->id);
+		remove_dump(cfg->dump_dir, e->id);
 		st.dumps--;
 		st.bytes -= e->bytes;
 		st.removed++;
 		st.removed_bytes += e->bytes;
 		if (too_full)
-			st.free_bytes = free_space(dfd);
+			st.free_bytes = free_space(cfg->dump_dir);
 	}
 	closedir(dir);
 	st.removed_total = last.removed_total + st.removed;

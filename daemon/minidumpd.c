@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -25,14 +24,12 @@
  * soft limit of 1024 would run out before the connection limit does. */
 static void raise_fd_limit(void)
 {
-	struct rlimit rl;
+	uint64_t limit;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= FDS_NEEDED)
+	if (md_platform_raise_fd_limit(FDS_NEEDED, &limit) < 0 || limit >= FDS_NEEDED)
 		return;
-	rl.rlim_cur = rl.rlim_max < FDS_NEEDED ? rl.rlim_max : FDS_NEEDED;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < FDS_NEEDED)
-		md_log(LOG_WARNING, "open files limited to %llu; %d connections need %d",
-		       (unsigned long long)rl.rlim_cur, MD_DAEMON_MAX_CONNECTIONS, FDS_NEEDED);
+	md_log(LOG_WARNING, "open files limited to %llu; %d connections need %d",
+	       (unsigned long long)limit, MD_DAEMON_MAX_CONNECTIONS, FDS_NEEDED);
 }
 
 static void usage(FILE *f)

@@ -97,3 +97,32 @@ int md_platform_conn_recv(struct md_platform_conn *c, void *buf, size_t len, int
 
 /* Closes the connection. Accepts NULL. */
 void md_platform_conn_close(struct md_platform_conn *c);
+
+/* ---- Added for minidumpd on Windows: the OS-specific pieces of the daemon's store,
+ * configuration and start-up, so that daemon/ makes no POSIX-only calls. POSIX versions in
+ * platform/posix/posix-daemon.c, Windows ones in platform/windows/win-daemon.c. ---- */
+
+/* Gives the open file fd to group gid and makes it readable by that group (mode 0640 on
+ * POSIX). Returns 0 or -errno; -EOPNOTSUPP, whatever fd is, where files have no owning group
+ * (Windows), so a caller may ask with fd -1 whether this OS can do it at all. */
+int md_platform_set_file_group(int fd, int64_t gid);
+
+/* The uid of the user called name (Windows: the RID of the account's SID, the same stand-in
+ * for a uid as md_platform_process_owner's). -ENOENT when there is no such user. */
+int md_platform_user_by_name(const char *name, uint32_t *ret_uid);
+
+/* The gid of the group called name (Windows: the RID of the group's SID). -ENOENT when there
+ * is no such group. */
+int md_platform_group_by_name(const char *name, uint32_t *ret_gid);
+
+/* Bytes that an unprivileged user may still write on the filesystem holding path. */
+int md_platform_free_space(const char *path, uint64_t *ret_bytes);
+
+/* Raises this process's soft limit on open files towards want, never past the hard limit, and
+ * stores the limit now in effect (UINT64_MAX where the OS has no such limit). Returns 0, or
+ * -errno when the limit cannot even be read. */
+int md_platform_raise_fd_limit(uint64_t want, uint64_t *ret_limit);
+
+/* Whether path is absolute on this OS: "/..." on POSIX; "C:\...", "C:/..." or "\\..." on
+ * Windows. */
+bool md_platform_path_is_absolute(const char *path);

@@ -128,6 +128,17 @@ char *md_compat_realpath(const char *path, char *resolved)
 	return resolved;
 }
 
+int md_compat_lstat(const char *path, struct stat *st)
+{
+	DWORD attrs = GetFileAttributesA(path);
+
+	if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
+		memset(st, 0, sizeof(*st));
+		return 0;
+	}
+	return stat(path, st);
+}
+
 int md_compat_fcntl(int fd, int cmd, int arg)
 {
 	errno = ENOSYS;
@@ -151,6 +162,7 @@ const char *md_compat_strerror(int err)
 	case EPROTO: return "Protocol error";
 	case EMSGSIZE: return "Message too long";
 	case ENOTSUP: return "Operation not supported";
+	case EOPNOTSUPP: return "Operation not supported";
 	case ENOBUFS: return "No buffer space available";
 	case EADDRINUSE: return "Address already in use";
 	case EALREADY: return "Operation already in progress";

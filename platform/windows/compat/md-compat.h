@@ -94,6 +94,12 @@ int md_compat_nanosleep(const struct timespec *req, struct timespec *rem);
 char *md_compat_realpath(const char *path, char *resolved);
 #define realpath md_compat_realpath
 
+/* lstat(): stat() of anything but a reparse point (an NTFS symbolic link or junction), which
+ * is reported as neither a file nor a folder (st_mode without a type) so that code that only
+ * acts on regular files never follows one. */
+int md_compat_lstat(const char *path, struct stat *st);
+#define lstat md_compat_lstat
+
 /* mkdir() takes no mode on Windows; folders get their parent's ACL. */
 #define mkdir(path, mode) _mkdir(path)
 
