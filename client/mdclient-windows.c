@@ -57,6 +57,10 @@ static SRWLOCK lock = SRWLOCK_INIT;
 static uint8_t crash_msg[MD_PROTO_MAX_MESSAGE];
 static uint8_t crash_reply[MD_PROTO_MAX_MESSAGE];
 static char scratch_key[MD_PROTO_KEY_MAX + 1], scratch_value[MD_PROTO_VALUE_MAX + 1];
+/* The HELLO that names us, built by md_client_init and sent first on every connection (the
+ * crash report's and md_client_dump_now's), so that the daemon's reports carry our name. */
+static uint8_t hello_msg[MD_PROTO_MAX_MESSAGE / 8];
+static int hello_len;
 
 static int win_errno(DWORD e)
 {
@@ -284,7 +288,9 @@ static void report_crash(void)
 		return;
 	if (connect_pipe(st.pipe, &h) < 0)
 		return; /* no daemon: the process ends at once */
-	if (send_all(h, st.io_event, crash_msg, (size_t)n, deadline) == 0)
+	if ((hello_len <= 0 ||
+	     send_all(h, st.io_event, hello_msg, (size_t)hello_len, deadline) == 0) &&
+	    send_all(h, st.io_event, crash_msg, (size_t)n, deadline) == 0)
 		recv_reply(h, st.io_event, crash_reply, sizeof(crash_reply), deadline, &reply);
 	CloseHandle(h);
 }
@@ -343,27 +349,34 @@ static void process_name(char *buf, size_t size)
 		buf[0] = '\0';
 }
 
-/* Sends a HELLO on a connection of its own, so that the daemon logs us; then closes it. */
-static void hello(const struct settings *s)
+/* Builds hello_msg; called with the lock held exclusively. */
+static void build_hello(void)
 {
-	uint8_t buf[MD_PROTO_MAX_MESSAGE / 8];
 	char name[MD_PROTO_NAME_MAX + 1];
 	struct md_proto_enc e;
-	HANDLE h, ev;
 	int n;
 
-	if (connect_pipe(s->pipe, &h) < 0)
-		return; /* not running yet: the filter connects at crash time */
-	ev = CreateEventW(NULL, TRUE, FALSE, NULL);
 	process_name(name, sizeof(name));
-	md_proto_begin(&e, buf, sizeof(buf), MD_MSG_HELLO);
+	md_proto_begin(&e, hello_msg, sizeof(hello_msg), MD_MSG_HELLO);
 	md_proto_put_u32(&e, MD_TAG_VERSION, MD_PROTO_VERSION);
 	md_proto_put_u32(&e, MD_TAG_PID, GetCurrentProcessId());
 	if (name[0])
 		md_proto_put_str(&e, MD_TAG_NAME, name);
 	n = md_proto_finish(&e);
-	if (ev && n > 0)
-		send_all(h, ev, buf, (size_t)n, GetTickCount64() + (ULONGLONG)s->timeout_ms);
+	hello_len = n > 0 ? n : 0;
+}
+
+/* Sends a HELLO on a connection of its own, so that the daemon logs us; then closes it. */
+static void hello(const struct settings *s)
+{
+	HANDLE h, ev;
+
+	if (hello_len <= 0 || connect_pipe(s->pipe, &h) < 0)
+		return; /* not running yet: the filter connects at crash time */
+	ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+	if (ev)
+		send_all(h, ev, hello_msg, (size_t)hello_len,
+			 GetTickCount64() + (ULONGLONG)s->timeout_ms);
 	if (ev)
 		CloseHandle(ev);
 	CloseHandle(h);
@@ -412,6 +425,7 @@ int md_client_init(const struct md_client_options *opts)
 	st.flags = s.flags;
 	st.crashing = 0;
 	st.stopping = 0;
+	build_hello();
 	if (!(s.flags & MD_CLIENT_NO_CONNECT))
 		hello(&s);
 	if (!(s.flags & MD_CLIENT_NO_HANDLERS)) {
@@ -506,7 +520,7 @@ int md_client_dump_now_report(char *ret_report, size_t report_size)
 	ULONGLONG deadline;
 	uint8_t *msg = NULL, *buf = NULL;
 	HANDLE h = NULL, ev = NULL;
-	int n, r;
+	int n, r, hello_n;
 
 	if (!ret_report && report_size)
 		return -EINVAL;
@@ -532,6 +546,9 @@ int md_client_dump_now_report(char *ret_report, size_t report_size)
 	md_proto_put_u32(&e, MD_TAG_TID, GetCurrentThreadId());
 	AcquireSRWLockShared(&lock);
 	put_annotations(&e);
+	hello_n = st.initialized ? hello_len : 0;
+	if (hello_n > 0)
+		memcpy(buf, hello_msg, (size_t)hello_n); /* buf holds the reply only later */
 	ReleaseSRWLockShared(&lock);
 	n = md_proto_finish(&e);
 	if (n < 0) {
@@ -544,6 +561,9 @@ int md_client_dump_now_report(char *ret_report, size_t report_size)
 		h = NULL;
 		goto out;
 	}
+	r = hello_n > 0 ? send_all(h, ev, buf, (size_t)hello_n, deadline) : 0;
+	if (r < 0)
+		goto out;
 	r = send_all(h, ev, msg, (size_t)n, deadline);
 	if (r < 0)
 		goto out;
@@ -559,9 +579,8 @@ int md_client_dump_now_report(char *ret_report, size_t report_size)
 		goto out;
 	}
 	if (report_size) {
-		size_t len = reply.text_len && reply.text_len - 1 < report_size - 1
-				     ? reply.text_len - 1
-				     : report_size - 1;
+		/* text_len counts the text without its NUL */
+		size_t len = reply.text_len < report_size - 1 ? reply.text_len : report_size - 1;
 
 		memcpy(ret_report, reply.text, len);
 		ret_report[len] = '\0';
