@@ -271,7 +271,8 @@ int mdctl_store_load(const struct mdctl_store *s, struct mdctl_entry **ret_entri
 	}
 	if (errno && !de)
 		r = -errno;
-	qsort(entries, count, sizeof(*entries), entry_cmp);
+	if (count > 1) /* entries is NULL when the store is empty */
+		qsort(entries, count, sizeof(*entries), entry_cmp);
 out:
 	closedir(dir);
 	if (r < 0) {

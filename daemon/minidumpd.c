@@ -144,11 +144,13 @@ int main(int argc, char **argv)
 			   sizeof(err));
 	if (r < 0 && (config_path || r != -ENOENT)) {
 		fprintf(stderr, "minidumpd: %s\n", err);
+		md_config_done(&cfg);
 		return 1;
 	}
 	r = md_config_load_policy(&cfg, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "minidumpd: %s\n", err);
+		md_config_done(&cfg);
 		return 1;
 	}
 	if (check_only) {
@@ -173,6 +175,7 @@ int main(int argc, char **argv)
 		if (stat(cfg.upload_outbox, &st) < 0 || !S_ISDIR(st.st_mode)) {
 			fprintf(stderr, "minidumpd: upload outbox %s: %s\n", cfg.upload_outbox,
 				errno ? strerror(errno) : "not a folder");
+			md_config_done(&cfg);
 			return 1;
 		}
 		if (st.st_gid != 0)
@@ -189,6 +192,7 @@ int main(int argc, char **argv)
 	if (!realpath(cfg.dump_dir, dump_dir) || stat(dump_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		md_log(LOG_ERR, "dump folder %s: %s", cfg.dump_dir,
 		       errno ? strerror(errno) : "not a folder");
+		md_config_done(&cfg);
 		return 1;
 	}
 	cfg.dump_dir = dump_dir;
@@ -196,6 +200,7 @@ int main(int argc, char **argv)
 	r = md_listen_inherited(&fd);
 	if (r < 0) {
 		md_log(LOG_ERR, "inherited socket unusable: %s", strerror(-r));
+		md_config_done(&cfg);
 		return 1;
 	}
 	inherited = r == 1;
@@ -213,6 +218,7 @@ int main(int argc, char **argv)
 		r = md_listen_create(cfg.socket_path, cfg.socket_mode, cfg.socket_gid, &fd);
 		if (r < 0) {
 			md_log(LOG_ERR, "cannot listen on %s: %s", cfg.socket_path, strerror(-r));
+			md_config_done(&cfg);
 			return 1;
 		}
 	}
@@ -223,12 +229,14 @@ int main(int argc, char **argv)
 	d.loops = calloc(1, sizeof(*d.loops));
 	if (!d.loops) {
 		md_log(LOG_ERR, "out of memory");
+		md_config_done(&cfg);
 		return 1;
 	}
 	md_loop_init(d.loops, cfg.loop_max_crashes, cfg.loop_window_s);
 	r = md_server_start(&d, fd);
 	if (r < 0) {
 		md_log(LOG_ERR, "cannot serve the socket: %s", uv_strerror(r));
+		md_config_done(&cfg);
 		return 1;
 	}
 	uv_signal_init(d.loop, &d.sigterm);

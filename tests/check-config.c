@@ -249,7 +249,7 @@ START_TEST(policy_file_grants_and_restricts)
 	start_with_config(body);
 	start_nobody_target(&mine);
 	ck_assert_int_eq(mdctl_as_nobody(mine.pid), 4);
-	ck_assert_ptr_nonnull(strstr(it_read_file(D.log, NULL), "refused: uid 65534"));
+	ck_assert(log_has("refused: uid 65534"));
 	kill_proc(&mine);
 	it_target_kill(&root_target);
 	unlink(pol);
@@ -277,9 +277,9 @@ START_TEST(crash_loop_limits_dumps_and_releases_apps_at_once)
 	}
 	/* the first two are dumped, the rest are counted */
 	ck_assert_int_eq(count_files(D.dumps, ".dmp"), 2);
-	ck_assert_ptr_nonnull(find_dump(pids[0], "dmp"));
-	ck_assert_ptr_nonnull(find_dump(pids[1], "dmp"));
-	ck_assert_ptr_null(find_dump(pids[4], "dmp"));
+	ck_assert(has_dump(pids[0], "dmp"));
+	ck_assert(has_dump(pids[1], "dmp"));
+	ck_assert(!has_dump(pids[4], "dmp"));
 	{
 		char path[300];
 
@@ -328,11 +328,11 @@ START_TEST(store_keeps_at_most_max_dumps_newest_first)
 		usleep(1100 * 1000); /* file times have a resolution of a second on some filesystems */
 	}
 	ck_assert_int_eq(count_files(D.dumps, ".dmp"), 2);
-	ck_assert_ptr_null(find_dump(pids[0], "dmp"));
-	ck_assert_ptr_null(find_dump(pids[1], "json"));
-	ck_assert_ptr_nonnull(find_dump(pids[2], "dmp"));
-	ck_assert_ptr_nonnull(find_dump(pids[3], "dmp"));
-	ck_assert_ptr_nonnull(find_dump(pids[3], "json"));
+	ck_assert(!has_dump(pids[0], "dmp"));
+	ck_assert(!has_dump(pids[1], "json"));
+	ck_assert(has_dump(pids[2], "dmp"));
+	ck_assert(has_dump(pids[3], "dmp"));
+	ck_assert(has_dump(pids[3], "json"));
 }
 END_TEST
 
@@ -392,9 +392,9 @@ START_TEST(store_total_bytes_limit_removes_oldest)
 	}
 	ck_assert_uint_le(store_bytes(), limit);
 	ck_assert_int_lt(count_files(D.dumps, ".dmp"), 5);
-	ck_assert_ptr_null(find_dump(pids[0], "dmp"));
-	ck_assert_ptr_nonnull(find_dump(pids[4], "dmp"));
-	ck_assert_ptr_nonnull(find_dump(pids[3], "dmp"));
+	ck_assert(!has_dump(pids[0], "dmp"));
+	ck_assert(has_dump(pids[4], "dmp"));
+	ck_assert(has_dump(pids[3], "dmp"));
 }
 END_TEST
 
@@ -483,7 +483,13 @@ START_TEST(compressed_store_is_read_by_mdctl)
 	ck_assert_int_eq(run.res.sig, SIGSEGV);
 	ck_assert_int_eq(count_files(D.dumps, ".dmp.zst"), 1);
 	ck_assert_int_eq(count_files(D.dumps, ".dmp"), 0);
-	snprintf(pattern, sizeof(pattern), "%s", find_dump(run.pid, "json"));
+	{
+		char *report = find_dump(run.pid, "json");
+
+		ck_assert_ptr_nonnull(report);
+		snprintf(pattern, sizeof(pattern), "%s", report);
+		free(report);
+	}
 	j = load_json(pattern);
 	ck_assert(json_is_true(json_object_get(j, "compressed")));
 	path = strdup(json_string_value(json_object_get(j, "path")));

@@ -189,6 +189,12 @@ int main(void)
 }
 EOF
 flags=$(PKG_CONFIG_PATH=$dest$pcdir PKG_CONFIG_SYSROOT_DIR=$dest pkg-config --cflags --libs mdclient)
+# A sanitizer build installs an instrumented library; the app must carry the same runtime.
+sanitize=$(meson introspect --buildoptions "$build" |
+	python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "b_sanitize"))')
+if [[ $sanitize != none ]]; then
+	flags="-fsanitize=$sanitize -fno-sanitize=null $flags" # the NULL store must fault
+fi
 if [[ $flags == *"-I$dest"* && $flags == *"-L$dest"* ]] &&
 	out=$(cc -o "$tmp/app" "$tmp/app.c" $flags 2>&1); then
 	pass "app built with: cc app.c $flags"
@@ -208,7 +214,9 @@ if [[ -x $tmp/app ]]; then
 		sleep 0.05
 	done
 	# (in a group with stderr closed: the shell's own "Segmentation fault" line is expected)
-	{ MINIDUMPD_SOCKET=$tmp/run/md.sock LD_LIBRARY_PATH=$dest$libdir "$tmp/app"; } 2>/dev/null
+	# (under a sanitizer build, ASan must not take SIGSEGV itself: the shim would chain to it)
+	{ ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0 \
+		MINIDUMPD_SOCKET=$tmp/run/md.sock LD_LIBRARY_PATH=$dest$libdir "$tmp/app"; } 2>/dev/null
 	status=$?
 	listed=$("$dest${at[mdctl]}" list --dump-dir "$tmp/run/dumps" --json --exe app)
 	if ((status == 139)) && python3 -c '

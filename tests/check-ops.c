@@ -327,7 +327,12 @@ START_TEST(notify_and_activation_like_systemd)
 		      it_result_status(&run.res));
 	dump = find_file(run.pid, "dmp");
 	ck_assert_msg(dump != NULL, "no dump; log: %s", it_read_file(D.log, NULL));
-	ck_assert_ptr_nonnull(strstr(it_read_file(D.log, NULL), "(inherited)"));
+	{
+		char *log = it_read_file(D.log, NULL);
+
+		ck_assert_ptr_nonnull(strstr(log, "(inherited)"));
+		free(log);
+	}
 
 	/* SIGTERM: STOPPING=1, then exit 0 */
 	ck_assert_int_eq(kill(D.pid, SIGTERM), 0);
@@ -862,7 +867,12 @@ START_TEST(rm_removes_one_dump_and_never_escapes_the_store)
 	ck_assert_int_eq(stat(other, &st), 0);
 	snprintf(jsonl, sizeof(jsonl), "%s/reports.jsonl", D.dumps);
 	ck_assert_int_eq(stat(jsonl, &st), 0);
-	ck_assert_ptr_nonnull(strstr(it_read_file(jsonl, NULL), id)); /* history is kept */
+	{
+		char *history = it_read_file(jsonl, NULL);
+
+		ck_assert_ptr_nonnull(strstr(history, id)); /* history is kept */
+		free(history);
+	}
 
 	r = MDCTL("list", "--dump-dir", D.dumps, "--no-legend");
 	ck_assert_ptr_null(strstr(r.out, id));

@@ -984,6 +984,7 @@ START_TEST(minidumpd_crash_reaches_the_collector)
 		json_decref(info);
 		it_result_done(&res);
 	}
+	it_result_done(&run.res);
 	free(rpath);
 	json_decref(reqs);
 	json_decref(report);

@@ -249,3 +249,20 @@ json_t *load_json(const char *path)
 	return j;
 }
 
+
+bool has_dump(pid_t pid, const char *ext)
+{
+	char *path = find_dump(pid, ext);
+
+	free(path);
+	return path != NULL;
+}
+
+bool log_has(const char *text)
+{
+	char *log = it_read_file(D.log, NULL);
+	bool found = log && strstr(log, text);
+
+	free(log);
+	return found;
+}

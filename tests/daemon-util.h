@@ -64,3 +64,9 @@ struct walk stackwalk(const char *dump, const char *want_fn);
 bool dump_has_annotation(const char *dump, const char *key, const char *value);
 
 json_t *load_json(const char *path);
+
+/* Whether the daemon wrote a dump ("dmp") or report ("json") for pid. */
+bool has_dump(pid_t pid, const char *ext);
+
+/* Whether the daemon's log so far contains text. */
+bool log_has(const char *text);
