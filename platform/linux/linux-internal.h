@@ -33,6 +33,7 @@ struct md_linux_tracees {
 	pid_t pid;         /* the process */
 	bool parent_is_us; /* we are also its parent: its exit status is not ours to reap here */
 	bool stopped;      /* true while at least one thread is attached */
+	bool leader_unreaped; /* the group leader died traced and is still ours to reap */
 	uint64_t stop_ns;  /* CLOCK_MONOTONIC when the first thread was stopped, in ns */
 };
 

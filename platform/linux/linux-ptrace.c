@@ -26,7 +26,9 @@
 #define MD_LINUX_POLL_MIN_NS       10000      /* first sleep between wait polls: 10 us */
 #define MD_LINUX_POLL_MAX_NS       1000000    /* longest sleep between wait polls: 1 ms */
 #define MD_LINUX_ZOMBIE_CHECK_NS   5000000    /* look for an exited (zombie) thread after 5 ms */
-#define MD_LINUX_REAP_TIMEOUT_NS   1000000000 /* how long detach waits for dying threads: 1 s */
+#define MD_LINUX_REAP_TIMEOUT_NS   10000000000ull /* how long detach waits for dying threads:
+							   * 10 s (512 threads dying on a loaded machine
+							   * take well over one) */
 
 /* A growable list of thread ids. */
 struct tid_set {
@@ -270,6 +272,11 @@ static void wait_stopped(pid_t pid, struct md_linux_tracees *t, size_t first, st
 				if (!check_zombies || !is_dead_state(thread_state(pid, tr->tid)))
 					continue;
 				gone = true;
+				/* a traced zombie leader reports its exit to us only once every
+				 * other thread is gone: it must still be reaped at detach, or it
+				 * stays a zombie its parent cannot reap while we live */
+				if (tr->tid == pid)
+					t->leader_unreaped = true;
 			} else if (w < 0 || WIFEXITED(status) || WIFSIGNALED(status)) {
 				gone = true;
 			} else if (!WIFSTOPPED(status)) {
@@ -446,6 +453,8 @@ uint64_t md_linux_detach_all(struct md_linux_tracees *t)
 				t->t[n_dying++] = tr;
 		}
 		us = (md_linux_now_ns() - t->stop_ns) / 1000u;
+		if (t->leader_unreaped && !t->parent_is_us && tracees_reserve(t, n_dying + 1) == 0)
+			t->t[n_dying++] = (struct md_linux_tracee){.tid = t->pid};
 		if (n_dying)
 			reap_dying(t, t->t, n_dying);
 		if (!us)
