@@ -23,8 +23,6 @@
 #define NOBODY         "65534"
 #define LOOP_FAST_MS   1000 /* a rate-limited crash is released at once: well within this */
 
-static char conf_dir[256];
-
 static void write_text(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -37,23 +35,7 @@ static void write_text(const char *path, const char *text)
 /* Starts the daemon with a config file made of the given JSON body. */
 static void start_with_config(const char *json)
 {
-	char path[300];
-	const char *extra[] = {"--config", path, NULL};
-
-	snprintf(conf_dir, sizeof(conf_dir), "/tmp/check-config-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(conf_dir));
-	chmod(conf_dir, 0755);
-	snprintf(path, sizeof(path), "%s/minidumpd.json", conf_dir);
-	write_text(path, json);
-	daemon_start_args(-1, extra);
-}
-
-static void teardown(void)
-{
-	daemon_teardown();
-	if (conf_dir[0])
-		it_rmtree(conf_dir);
-	conf_dir[0] = '\0';
+	daemon_start_opts(&(struct daemon_opts){.config = json});
 }
 
 static int count_files(const char *dir, const char *suffix)
@@ -242,7 +224,6 @@ START_TEST(policy_file_grants_and_restricts)
 	ck_assert_int_eq(it_target_start(NULL, &root_target), 0);
 	ck_assert_int_eq(mdctl_as_nobody(root_target.pid), 0);
 	daemon_teardown();
-	it_rmtree(conf_dir);
 
 	/* a policy that does not include "own": nobody may not even dump its own process */
 	write_text(pol, "{\"rules\": [{\"users\": \"*\", \"may_dump\": {\"users\": [1234]}}]}");
@@ -377,7 +358,6 @@ START_TEST(store_total_bytes_limit_removes_oldest)
 	one = store_bytes();
 	ck_assert_uint_gt(one, 0);
 	daemon_teardown();
-	it_rmtree(conf_dir);
 	limit = one * 5 / 2;
 	snprintf(body, sizeof(body),
 		 "{\"store\": {\"max_total_bytes\": %llu}, \"crash_loop\": {\"max_crashes\": 0}}",
@@ -524,7 +504,7 @@ static Suite *config_suite(void)
 	tcase_add_test(files, check_config_names_file_line_and_column);
 	tcase_add_test(files, check_config_validates_the_policy);
 	suite_add_tcase(s, files);
-	tcase_add_checked_fixture(run, NULL, teardown);
+	tcase_add_checked_fixture(run, NULL, daemon_teardown);
 	tcase_set_timeout(run, 300);
 	tcase_add_test(run, default_policy_lets_users_dump_their_own_processes_only);
 	tcase_add_test(run, policy_file_grants_and_restricts);

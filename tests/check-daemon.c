@@ -366,7 +366,7 @@ END_TEST
 
 static void activated_setup(void)
 {
-	daemon_start_with(-2);
+	daemon_start_opts(&(struct daemon_opts){.activated = true});
 }
 
 START_TEST(socket_activation_is_served)

@@ -17,7 +17,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <grp.h>
 #include <jansson.h>
 #include <poll.h>
@@ -36,15 +35,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon-util.h"
 #include "integration-util.h"
 #include "md-proto.h"
 
-#define DAEMON_READY_MS     10000  /* ms minidumpd may take to accept connections */
 #define DAEMON_STOP_MS      60000  /* ms minidumpd may take to exit after SIGTERM */
 #define REPLY_MS            10000  /* ms to wait for a reply that must come */
-#define APP_TIMEOUT_MS      60000  /* ms a crashing app may take to die, its dump included */
+#define APP_LOADED_MS       60000  /* ms a crashing app may take to die here, its dump included */
 #define APP_PROMPT_MS       3000   /* ms an app may take to crash and die when all is well */
-#define TOOL_TIMEOUT_MS     120000 /* ms for mdctl inspect and Breakpad's tools */
 #define MESSAGE_DEADLINE_MS 5000   /* the daemon's per-message deadline (MD_DAEMON_MESSAGE_MS) */
 #define DEADLINE_SLACK_MS   2500   /* timer and scheduling slack on a loaded 2-core machine */
 #define RANDOM_ROUNDS       24     /* random-bytes messages */
@@ -64,23 +62,11 @@
 #define DISK_SIZE           "1m" /* the full disk: a tmpfs this big */
 #define DISK_FREE_BYTES     (48 * 1024) /* left free on it: less than one dump needs */
 #define NOBODY_ID           65534
-#define LOG_TAIL_BYTES      3000 /* bytes of the daemon log quoted in a failure message */
 /* The storm's 64 crashes of one executable are not a crash loop: the limiter is off there. */
 #define CONFIG_DEFAULT "{}\n"
 #define CONFIG_NO_LOOP "{\"crash_loop\": {\"max_crashes\": 0}}\n"
 
-struct daemon {
-	pid_t pid;
-	char *dir; /* temporary folder: socket, config, dumps/, daemon.log */
-	char sock[256];
-	char dumps[256];
-	char log[256];
-	char conf[256];
-	int listen_fd; /* >= 0: the harness owns the listening socket (socket activation) */
-	bool mounted;  /* something is mounted on dumps/ */
-};
-
-static struct daemon D = {.listen_fd = -1};
+static bool mounted; /* something is mounted on D.dumps */
 static bool sanitized; /* an ASan/UBSan build: RSS figures include the sanitizers' own memory */
 
 /* ---- figures ---- */
@@ -129,121 +115,12 @@ static int proc_fds(pid_t pid)
 
 /* ---- the daemon under test ---- */
 
-static bool can_connect(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", path);
-	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-static char *read_log(void)
-{
-	char *log = it_read_file(D.log, NULL);
-
-	return log ? log : strdup("");
-}
-
-/* The end of the daemon log, for failure messages (Check limits their size). */
-static const char *log_tail(void)
-{
-	static char tail[LOG_TAIL_BYTES + 1];
-	char *log = read_log();
-	size_t len = strlen(log);
-
-	snprintf(tail, sizeof(tail), "%s", len > LOG_TAIL_BYTES ? log + len - LOG_TAIL_BYTES : log);
-	free(log);
-	return tail;
-}
-
-/* Occurrences of s in the current daemon log. */
-static int log_count(const char *s)
-{
-	char *log = read_log(), *p = log;
-	int n = 0;
-
-	while ((p = strstr(p, s))) {
-		n++;
-		p += strlen(s);
-	}
-	free(log);
-	return n;
-}
-
-/* Starts minidumpd with its stderr in D.log; with D.listen_fd >= 0 it gets that socket the way
- * systemd passes one (fd 3, LISTEN_FDS=1, LISTEN_PID). */
-static void daemon_run(void)
-{
-	const char *exe = it_env("MINIDUMPD");
-	int readies = log_count(" ready"); /* the log is appended to across restarts */
-	int64_t deadline;
-
-	D.pid = fork();
-	ck_assert_int_ge(D.pid, 0);
-	if (D.pid == 0) {
-		int log = open(D.log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		char pidbuf[16];
-
-		dup2(log, 2);
-		dup2(open("/dev/null", O_RDWR), 0);
-		dup2(2, 1);
-		if (D.listen_fd >= 0) {
-			dup2(D.listen_fd, 3);
-			snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
-			setenv("LISTEN_PID", pidbuf, 1);
-			setenv("LISTEN_FDS", "1", 1);
-		}
-		execl(exe, exe, "--foreground", "--config", D.conf, "--dump-dir", D.dumps,
-		      "--socket", D.listen_fd >= 0 ? "/nonexistent/ignored.sock" : D.sock,
-		      (char *)NULL);
-		_exit(127);
-	}
-	deadline = it_now_ms() + DAEMON_READY_MS;
-	/* with an inherited socket, connecting proves nothing: the kernel queues us anyway */
-	while (!(D.listen_fd >= 0 ? log_count(" ready") > readies : can_connect(D.sock))) {
-		int st;
-
-		ck_assert_msg(waitpid(D.pid, &st, WNOHANG) == 0, "minidumpd exited at start: %s",
-		              log_tail());
-		ck_assert_msg(it_now_ms() < deadline, "minidumpd not ready");
-		usleep(5000);
-	}
-}
-
 /* A fresh folder, a config file (config: defaults only, whatever /etc has) and a daemon. */
 static void daemon_setup_with(bool activated, const char *config)
 {
-	FILE *f;
-
-	D.dir = it_tempdir(0755);
-	ck_assert_ptr_nonnull(D.dir);
-	snprintf(D.sock, sizeof(D.sock), "%s/md.sock", D.dir);
-	snprintf(D.dumps, sizeof(D.dumps), "%s/dumps", D.dir);
-	snprintf(D.log, sizeof(D.log), "%s/daemon.log", D.dir);
-	snprintf(D.conf, sizeof(D.conf), "%s/minidumpd.json", D.dir);
-	ck_assert_int_eq(mkdir(D.dumps, 0700), 0);
-	f = fopen(D.conf, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(config, f);
-	fclose(f);
-	D.listen_fd = -1;
-	if (activated) {
-		struct sockaddr_un sa = {.sun_family = AF_UNIX};
-
-		D.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", D.sock);
-		ck_assert_int_eq(bind(D.listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-		ck_assert_int_eq(chmod(D.sock, 0666), 0);
-		ck_assert_int_eq(listen(D.listen_fd, 64), 0);
-	}
 	sanitized = getenv("MD_SANITIZED") && strcmp(getenv("MD_SANITIZED"), "1") == 0;
 	signal(SIGPIPE, SIG_IGN);
-	daemon_run();
+	daemon_start_opts(&(struct daemon_opts){.config = config, .activated = activated});
 }
 
 static void daemon_setup(void)
@@ -264,47 +141,31 @@ static void activated_setup(void)
 /* SIGTERM, then the exit status; the daemon must exit 0 (no leak report, no crash). */
 static void daemon_stop_clean(void)
 {
-	int64_t deadline = it_now_ms() + DAEMON_STOP_MS;
 	int st = 0;
-	pid_t r;
 
 	if (D.pid <= 0)
 		return;
-	kill(D.pid, SIGCONT);
-	kill(D.pid, SIGTERM);
-	while ((r = waitpid(D.pid, &st, WNOHANG)) == 0 && it_now_ms() < deadline)
-		usleep(10000);
-	if (r == 0) {
-		kill(D.pid, SIGKILL);
-		waitpid(D.pid, &st, 0);
-	}
-	D.pid = 0;
-	ck_assert_msg(r != 0, "minidumpd did not exit within %d ms of SIGTERM", DAEMON_STOP_MS);
+	ck_assert_msg(daemon_stop_within(DAEMON_STOP_MS, &st) == 0,
+	              "minidumpd did not exit within %d ms of SIGTERM", DAEMON_STOP_MS);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	              "minidumpd ended with status 0x%x (a sanitizer report?); log:\n%s", st,
 	              log_tail());
 }
 
-static void daemon_teardown(void)
+static void hardening_teardown(void)
 {
 	char *log;
 
-	if (D.mounted) {
+	if (mounted) {
 		umount2(D.dumps, MNT_DETACH);
-		D.mounted = false;
+		mounted = false;
 	}
 	daemon_stop_clean();
-	log = read_log();
+	log = log_read();
 	ck_assert_msg(!strstr(log, "Sanitizer") && !strstr(log, "runtime error"),
 	              "sanitizer report in the daemon log:\n%s", log);
 	free(log);
-	if (D.listen_fd >= 0)
-		close(D.listen_fd);
-	D.listen_fd = -1;
-	if (D.dir && !getenv("IT_KEEP"))
-		it_rmtree(D.dir);
-	free(D.dir);
-	D.dir = NULL;
+	daemon_teardown();
 }
 
 /* ---- raw protocol ---- */
@@ -506,51 +367,22 @@ static int settle(int max)
 
 /* ---- apps and dumps ---- */
 
-struct app_run {
-	struct it_result res;
-	pid_t pid;
-};
-
 /* Runs crash-app MODE against the daemon, with one extra variable (may be NULL). */
-static struct app_run run_app(const char *mode, const char *extra_env)
+static struct app_run crash_app(const char *mode, const char *extra_env)
 {
-	const char *exe = it_env("CRASH_APP");
-	char sockenv[300];
-	const char *argv[] = {exe, mode, "--annotate", "suite=hardening", NULL};
-	const char *env[] = {sockenv, extra_env, NULL};
-	struct it_proc p;
-	struct app_run run;
-
-	snprintf(sockenv, sizeof(sockenv), "MINIDUMPD_SOCKET=%s", D.sock);
-	ck_assert_int_eq(it_spawn(argv, env, &p), 0);
-	run.pid = p.pid;
-	ck_assert_int_eq(it_wait(&p, APP_TIMEOUT_MS, &run.res), 0);
-	return run;
-}
-
-/* The one file dumps/<anything>.<pid>.<...>.<ext>, or NULL. */
-static char *find_file(pid_t pid, const char *ext)
-{
-	char pattern[512];
-	glob_t g;
-	char *path = NULL;
-
-	snprintf(pattern, sizeof(pattern), "%s/*.%d.*.%s", D.dumps, (int)pid, ext);
-	if (glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc == 1)
-		path = strdup(g.gl_pathv[0]);
-	globfree(&g);
-	return path;
+	return run_app_opts(mode, "suite=hardening",
+	                    &(struct app_opts){.extra_env = extra_env, .timeout_ms = APP_LOADED_MS});
 }
 
 /* A crash-app crash is dumped, promptly, and the app dies by its own signal. */
 static void assert_crash_served(const char *what)
 {
-	struct app_run run = run_app("segv", NULL);
+	struct app_run run = crash_app("segv", NULL);
 	char *dump;
 
 	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "%s: app ended with %s", what,
 	              it_result_status(&run.res));
-	dump = find_file(run.pid, "dmp");
+	dump = find_dump_any(run.pid, "dmp");
 	ck_assert_msg(dump != NULL, "%s: no dump for pid %d; log:\n%s", what, (int)run.pid,
 	              log_tail());
 	free(dump);
@@ -611,62 +443,6 @@ static int assert_dump_dir_clean(void)
 	}
 	closedir(d);
 	return dumps;
-}
-
-struct walk {
-	char reason[128];
-	int crash_thread;
-	int threads;
-	char frame0[128];
-};
-
-/* minidump_stackwalk -m with symbols from dump_syms (cached in symroot). */
-static struct walk stackwalk(const char *dump, const char *symroot)
-{
-	char *tool = it_tool("minidump_stackwalk");
-	const char *argv[] = {tool, "-m", dump, symroot, NULL};
-	struct it_result res;
-	struct walk w;
-	char *line, *save = NULL;
-	int last_thread = -1;
-
-	memset(&w, 0, sizeof(w));
-	w.crash_thread = -1;
-	ck_assert_int_ge(it_make_symbols(dump, symroot), 0);
-	ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &res), 0);
-	ck_assert_msg(res.exited && res.code == 0, "minidump_stackwalk %s: %s", dump,
-	              it_result_status(&res));
-	for (line = strtok_r(res.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char f[5][128];
-		int n = 0;
-		char *p = line, *bar;
-
-		memset(f, 0, sizeof(f));
-		while (n < 5) {
-			bar = strchr(p, '|');
-			snprintf(f[n++], sizeof(f[0]), "%.*s",
-			         bar ? (int)(bar - p) : (int)strlen(p), p);
-			if (!bar)
-				break;
-			p = bar + 1;
-		}
-		if (strcmp(f[0], "Crash") == 0) {
-			snprintf(w.reason, sizeof(w.reason), "%s", f[1]);
-			w.crash_thread = atoi(f[3]);
-		} else if (n >= 4 && f[0][0] >= '0' && f[0][0] <= '9' && f[1][0] >= '0' &&
-		           f[1][0] <= '9') {
-			int t = atoi(f[0]);
-
-			if (t != last_thread)
-				w.threads++;
-			last_thread = t;
-			if (t == w.crash_thread && atoi(f[1]) == 0)
-				snprintf(w.frame0, sizeof(w.frame0), "%s", f[3]);
-		}
-	}
-	it_result_done(&res);
-	free(tool);
-	return w;
 }
 
 /* Waits until pid has path open (its crash-app is blocked on the FIFO). */
@@ -931,14 +707,14 @@ START_TEST(slow_peer_times_out_without_delaying_others)
 	}
 	close(report[1]);
 	usleep(1500 * 1000); /* the dribble is under way */
-	run = run_app("segv", NULL);
+	run = crash_app("segv", NULL);
 	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "app: %s",
 	              it_result_status(&run.res));
 	ck_assert_msg(run.res.duration < APP_PROMPT_MS,
 	              "a crash took %lld ms while a slow peer was connected",
 	              (long long)run.res.duration);
 	{
-		char *dump = find_file(run.pid, "dmp");
+		char *dump = find_dump_any(run.pid, "dmp");
 
 		ck_assert_ptr_nonnull(dump);
 		free(dump);
@@ -1085,7 +861,7 @@ START_TEST(peer_that_disconnects_mid_request_loses_nothing)
 	ck_assert_int_eq(read_full(sync[0], msg, 1, REPLY_MS), 0);
 	close(sync[0]);
 	deadline = it_now_ms() + REPLY_MS;
-	while (!(dump = find_file(child, "json")) && it_now_ms() < deadline)
+	while (!(dump = find_dump_any(child, "json")) && it_now_ms() < deadline)
 		usleep(10000);
 	ck_assert_msg(dump != NULL, "no dump of a client that hung up; log:\n%s", log_tail());
 	free(dump);
@@ -1100,7 +876,7 @@ START_TEST(peer_that_disconnects_mid_request_loses_nothing)
 	send_all(fd, msg, (size_t)n);
 	close(fd);
 	deadline = it_now_ms() + REPLY_MS;
-	while (!(dump = find_file(t.pid, "json")) && it_now_ms() < deadline)
+	while (!(dump = find_dump_any(t.pid, "json")) && it_now_ms() < deadline)
 		usleep(10000);
 	ck_assert_msg(dump != NULL, "no dump for a requester that hung up; log:\n%s", log_tail());
 	free(dump);
@@ -1174,7 +950,7 @@ START_TEST(claimed_identity_is_not_believed)
 	ck_assert_int_eq(
 	    json_integer_value(json_object_get(json_object_get(j, "crash"), "thread_id")), liar);
 	json_decref(j);
-	victim = find_file(t.pid, "dmp");
+	victim = find_dump_any(t.pid, "dmp");
 	ck_assert_msg(victim == NULL, "the named process was dumped: %s", victim);
 	ck_assert_int_eq(it_stopped_task(t.pid, NULL), 0);
 	ck_assert_int_eq(it_target_ping(&t, 5000), 6);
@@ -1349,16 +1125,16 @@ START_TEST(unwritable_dump_folder)
 	/* read-only for root too: a read-only bind mount (mode bits would not stop root) */
 	ck_assert_msg(mount(D.dumps, D.dumps, NULL, MS_BIND, NULL) == 0, "bind mount: %s",
 	              strerror(errno));
-	D.mounted = true;
+	mounted = true;
 	ck_assert_msg(mount(NULL, D.dumps, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) == 0,
 	              "read-only remount: %s", strerror(errno));
 
 	/* a crash: the app still dies by its signal, promptly; the log says why there is no dump */
-	run = run_app("segv", NULL);
+	run = crash_app("segv", NULL);
 	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "app: %s",
 	              it_result_status(&run.res));
 	ck_assert_int_lt(run.res.duration, APP_PROMPT_MS);
-	ck_assert_ptr_null(find_file(run.pid, "dmp"));
+	ck_assert_ptr_null(find_dump_any(run.pid, "dmp"));
 	ck_assert_int_ge(log_count("Read-only file system"), 1);
 	it_result_done(&run.res);
 
@@ -1373,7 +1149,7 @@ START_TEST(unwritable_dump_folder)
 
 	/* writable again: dumps again */
 	ck_assert_int_eq(umount2(D.dumps, 0), 0);
-	D.mounted = false;
+	mounted = false;
 	assert_crash_served("after the folder is writable again");
 	ck_assert_int_eq(assert_dump_dir_clean(), 1);
 	figures("dump-dir-unwritable", "requests 3, time %lld ms, rss %ld KiB",
@@ -1392,7 +1168,7 @@ START_TEST(full_disk)
 
 	ck_assert_msg(mount("tmpfs", D.dumps, "tmpfs", 0, "size=" DISK_SIZE ",mode=0700") == 0,
 	              "tmpfs: %s", strerror(errno));
-	D.mounted = true;
+	mounted = true;
 	/* fill it up to DISK_FREE_BYTES: not room enough for a dump of 21 threads */
 	ck_assert_int_eq(statvfs(D.dumps, &before), 0);
 	fill = (long long)before.f_bavail * (long long)before.f_bsize - DISK_FREE_BYTES;
@@ -1403,7 +1179,7 @@ START_TEST(full_disk)
 	close(fd);
 	ck_assert_int_eq(statvfs(D.dumps, &before), 0);
 
-	run = run_app("thread-segv", NULL);
+	run = crash_app("thread-segv", NULL);
 	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "app: %s",
 	              it_result_status(&run.res));
 	ck_assert_int_lt(run.res.duration, APP_PROMPT_MS);
@@ -1452,14 +1228,14 @@ START_TEST(crash_storm)
 	for (int i = 0; i < STORM_APPS; i++)
 		ck_assert_int_eq(it_spawn(argv, env, &p[i]), 0);
 	for (int i = 0; i < STORM_APPS; i++)
-		ck_assert_msg(has_open(p[i].pid, fifo, APP_TIMEOUT_MS), "app %d not ready", i);
+		ck_assert_msg(has_open(p[i].pid, fifo, APP_LOADED_MS), "app %d not ready", i);
 	go = it_now_ms();
 	close(hold); /* end of file for all 64 at once: they crash together */
 
 	for (int i = 0; i < STORM_APPS; i++) {
 		struct it_result r;
 
-		ck_assert_int_eq(it_wait(&p[i], APP_TIMEOUT_MS, &r), 0);
+		ck_assert_int_eq(it_wait(&p[i], APP_LOADED_MS, &r), 0);
 		ck_assert_msg(!r.exited && !r.timed_out && r.sig == SIGSEGV, "app %d ended with %s",
 		              i, it_result_status(&r));
 		if (r.end_ms > last)
@@ -1470,12 +1246,13 @@ START_TEST(crash_storm)
 
 	/* 64 complete dumps, each as Breakpad sees it: the crashing thread and all 21 */
 	for (int i = 0; i < STORM_APPS; i++) {
-		char *dump = find_file(p[i].pid, "dmp"), *report = find_file(p[i].pid, "json");
+		char *dump = find_dump_any(p[i].pid, "dmp");
+		char *report = find_dump_any(p[i].pid, "json");
 		struct walk w;
 		json_t *j;
 
 		ck_assert_msg(dump && report, "no dump for app %d (pid %d)", i, (int)p[i].pid);
-		w = stackwalk(dump, symroot);
+		w = stackwalk(dump, NULL); /* its symbols go to symroot */
 		ck_assert_msg(strncmp(w.reason, "SIGSEGV", 7) == 0, "app %d: reason %s", i,
 		              w.reason);
 		ck_assert_str_eq(w.frame0, "crash_in_thread");
@@ -1523,7 +1300,7 @@ START_TEST(crash_during_a_restart_is_captured)
 	ck_assert_int_ge(hold, 0);
 	/* the app registers with the first daemon */
 	ck_assert_int_eq(it_spawn(argv, env, &p), 0);
-	ck_assert(has_open(p.pid, fifo, APP_TIMEOUT_MS));
+	ck_assert(has_open(p.pid, fifo, APP_LOADED_MS));
 	{
 		int64_t deadline = it_now_ms() + REPLY_MS;
 
@@ -1538,11 +1315,11 @@ START_TEST(crash_during_a_restart_is_captured)
 	close(hold); /* the crash happens while no daemon runs */
 	usleep(300 * 1000);
 	ck_assert_int_eq(waitpid(p.pid, NULL, WNOHANG), 0); /* it waits for a reply */
-	daemon_run();
+	daemon_spawn(NULL); /* in the same folder, with the same socket */
 
-	ck_assert_int_eq(it_wait(&p, APP_TIMEOUT_MS, &r), 0);
+	ck_assert_int_eq(it_wait(&p, APP_LOADED_MS, &r), 0);
 	ck_assert_msg(!r.exited && r.sig == SIGSEGV, "app: %s", it_result_status(&r));
-	dump = find_file(p.pid, "dmp");
+	dump = find_dump_any(p.pid, "dmp");
 	ck_assert_msg(dump != NULL, "crash during the restart lost; log:\n%s", log_tail());
 	ck_assert(dump_is_valid(dump));
 	free(dump);
@@ -1635,7 +1412,7 @@ static Suite *hardening_suite(void)
 	TCase *load = tcase_create("load");
 	TCase *restart = tcase_create("restart");
 
-	tcase_add_checked_fixture(input, daemon_setup, daemon_teardown);
+	tcase_add_checked_fixture(input, daemon_setup, hardening_teardown);
 	tcase_set_timeout(input, 300);
 	tcase_add_test(input, random_bytes_get_an_error);
 	tcase_add_test(input, truncated_frames_get_an_error);
@@ -1648,7 +1425,7 @@ static Suite *hardening_suite(void)
 	tcase_add_test(input, claimed_identity_is_not_believed);
 	suite_add_tcase(s, input);
 
-	tcase_add_checked_fixture(faults, daemon_setup, daemon_teardown);
+	tcase_add_checked_fixture(faults, daemon_setup, hardening_teardown);
 	tcase_set_timeout(faults, 300);
 	tcase_add_test(faults, target_killed_during_its_dump);
 	tcase_add_test(faults, threads_exiting_during_the_dump);
@@ -1656,17 +1433,17 @@ static Suite *hardening_suite(void)
 	tcase_add_test(faults, full_disk);
 	suite_add_tcase(s, faults);
 
-	tcase_add_checked_fixture(storm, storm_setup, daemon_teardown);
+	tcase_add_checked_fixture(storm, storm_setup, hardening_teardown);
 	tcase_set_timeout(storm, 600);
 	tcase_add_test(storm, crash_storm);
 	suite_add_tcase(s, storm);
 
-	tcase_add_checked_fixture(load, daemon_setup, daemon_teardown);
+	tcase_add_checked_fixture(load, daemon_setup, hardening_teardown);
 	tcase_set_timeout(load, 600);
 	tcase_add_test(load, no_leaks_after_1000_requests);
 	suite_add_tcase(s, load);
 
-	tcase_add_checked_fixture(restart, activated_setup, daemon_teardown);
+	tcase_add_checked_fixture(restart, activated_setup, hardening_teardown);
 	tcase_set_timeout(restart, 120);
 	tcase_add_test(restart, crash_during_a_restart_is_captured);
 	suite_add_tcase(s, restart);

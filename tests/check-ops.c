@@ -14,8 +14,6 @@
 #include <check.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <glob.h>
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,65 +26,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "daemon-util.h"
 #include "integration-util.h"
 
-#define APP_TIMEOUT_MS    30000  /* ms a crashing app may take to die (a dump included) */
-#define DAEMON_READY_MS   10000  /* ms minidumpd may take to be ready */
 #define DAEMON_STOP_MS    10000  /* ms minidumpd may take to stop after SIGTERM */
 #define MDCTL_TIMEOUT_MS  120000 /* ms for one mdctl command (info runs minidump_stackwalk) */
 #define NOTIFY_MAX        4096   /* bytes of one notification datagram */
 #define NOBODY_ID         65534
 
-struct daemon {
-	pid_t pid;
-	char *dir; /* temporary folder: socket, dumps/, daemon.log */
-	char sock[256];
-	char dumps[256];
-	char log[256];
-	int notify_fd; /* our end of NOTIFY_SOCKET, or -1 */
-	char notify_addr[128];
-};
-
-static struct daemon D = {.notify_fd = -1};
+/* Our end of NOTIFY_SOCKET, or -1, and its address ("@name": abstract). */
+static int notify_fd = -1;
+static char notify_addr[128];
 
 /* ---- the daemon ---- */
-
-static bool can_connect(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", path);
-	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-static void dirs_new(void)
-{
-	D.dir = it_tempdir(0755);
-	ck_assert_ptr_nonnull(D.dir);
-	snprintf(D.sock, sizeof(D.sock), "%s/md.sock", D.dir);
-	snprintf(D.dumps, sizeof(D.dumps), "%s/dumps", D.dir);
-	snprintf(D.log, sizeof(D.log), "%s/daemon.log", D.dir);
-	ck_assert_int_eq(mkdir(D.dumps, 0700), 0);
-}
-
-/* The listening socket, made as systemd makes it for minidumpd.socket. */
-static int listen_socket(void)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	ck_assert_int_ge(fd, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", D.sock);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(chmod(D.sock, 0666), 0);
-	ck_assert_int_eq(listen(fd, 64), 0);
-	return fd;
-}
 
 /* The notify socket: a datagram socket with SO_PASSCRED, at a path or (abstract) "@name". */
 static void notify_socket(bool abstract)
@@ -95,106 +47,28 @@ static void notify_socket(bool abstract)
 	socklen_t len;
 	int one = 1;
 
-	D.notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ge(D.notify_fd, 0);
-	ck_assert_int_eq(setsockopt(D.notify_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)), 0);
+	notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(notify_fd, 0);
+	ck_assert_int_eq(setsockopt(notify_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)), 0);
 	if (abstract) {
-		snprintf(D.notify_addr, sizeof(D.notify_addr), "@minidumpd-test-%d-%lld",
+		snprintf(notify_addr, sizeof(notify_addr), "@minidumpd-test-%d-%lld",
 			 (int)getpid(), (long long)it_now_ms());
-		memcpy(sa.sun_path + 1, D.notify_addr + 1, strlen(D.notify_addr) - 1);
-		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(D.notify_addr));
+		memcpy(sa.sun_path + 1, notify_addr + 1, strlen(notify_addr) - 1);
+		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(notify_addr));
 	} else {
-		snprintf(D.notify_addr, sizeof(D.notify_addr), "%.100s/notify", D.dir);
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", D.notify_addr);
+		snprintf(notify_addr, sizeof(notify_addr), "%.100s/notify", D.dir);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", notify_addr);
 		len = sizeof(sa);
 	}
-	ck_assert_int_eq(bind(D.notify_fd, (struct sockaddr *)&sa, len), 0);
+	ck_assert_int_eq(bind(notify_fd, (struct sockaddr *)&sa, len), 0);
 }
 
-/* Starts minidumpd (behind the wrapper argv prefix, if any) with its stderr in D.log.
- * listen_fd >= 0 is passed as socket activation; with D.notify_fd the daemon gets
- * NOTIFY_SOCKET. Returns once it is ready (a connect works), unless wait is false. */
-static void daemon_start_full(const char *const *wrapper, int listen_fd, bool wait)
+static void teardown(void)
 {
-	const char *exe = it_env("MINIDUMPD");
-	int64_t deadline;
-
-	D.pid = fork();
-	ck_assert_int_ge(D.pid, 0);
-	if (D.pid == 0) {
-		const char *argv[32];
-		int log = open(D.log, O_WRONLY | O_CREAT | O_TRUNC, 0600), n = 0;
-		char pidbuf[16];
-
-		dup2(log, 2);
-		dup2(open("/dev/null", O_RDWR), 0);
-		dup2(2, 1);
-		for (; wrapper && wrapper[n]; n++)
-			argv[n] = wrapper[n];
-		argv[n++] = exe;
-		argv[n++] = "--foreground";
-		argv[n++] = "--dump-dir";
-		argv[n++] = D.dumps;
-		argv[n++] = "--socket";
-		argv[n++] = listen_fd >= 0 ? "/nonexistent/ignored.sock" : D.sock;
-		argv[n] = NULL;
-		if (D.notify_fd >= 0)
-			setenv("NOTIFY_SOCKET", D.notify_addr, 1);
-		if (listen_fd >= 0) {
-			/* as systemd does it: fd 3, LISTEN_FDS=1, LISTEN_PID = the daemon itself
-			 * (a wrapper execs the daemon in the same process) */
-			dup2(listen_fd, 3);
-			snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
-			setenv("LISTEN_PID", pidbuf, 1);
-			setenv("LISTEN_FDS", "1", 1);
-		}
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	if (listen_fd >= 0)
-		close(listen_fd);
-	if (!wait)
-		return;
-	deadline = it_now_ms() + DAEMON_READY_MS;
-	while (!can_connect(D.sock)) {
-		int st;
-
-		ck_assert_msg(waitpid(D.pid, &st, WNOHANG) == 0, "minidumpd exited at start: %s",
-			      it_read_file(D.log, NULL));
-		ck_assert_msg(it_now_ms() < deadline, "minidumpd not ready");
-		usleep(5000);
-	}
-}
-
-static void daemon_start(void)
-{
-	dirs_new();
-	daemon_start_full(NULL, -1, true);
-}
-
-static int daemon_stop(void)
-{
-	int st = 0;
-
-	if (D.pid > 0) {
-		kill(D.pid, SIGCONT);
-		kill(D.pid, SIGTERM);
-		waitpid(D.pid, &st, 0);
-		D.pid = 0;
-	}
-	return st;
-}
-
-static void daemon_teardown(void)
-{
-	daemon_stop();
-	if (D.notify_fd >= 0)
-		close(D.notify_fd);
-	D.notify_fd = -1;
-	if (D.dir && !getenv("IT_KEEP"))
-		it_rmtree(D.dir);
-	free(D.dir);
-	D.dir = NULL;
+	daemon_teardown();
+	if (notify_fd >= 0)
+		close(notify_fd);
+	notify_fd = -1;
 }
 
 /* Waits for one notification; returns its text (static) and the sender's pid, or NULL. */
@@ -205,14 +79,14 @@ static const char *notify_recv(int timeout_ms, pid_t *ret_pid)
 	struct iovec iov = {.iov_base = buf, .iov_len = NOTIFY_MAX};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
 			    .msg_controllen = sizeof(control)};
-	struct pollfd p = {.fd = D.notify_fd, .events = POLLIN};
+	struct pollfd p = {.fd = notify_fd, .events = POLLIN};
 	struct cmsghdr *c;
 	ssize_t n;
 
 	*ret_pid = 0;
 	if (poll(&p, 1, timeout_ms) != 1)
 		return NULL;
-	n = recvmsg(D.notify_fd, &mh, 0);
+	n = recvmsg(notify_fd, &mh, 0);
 	if (n < 0)
 		return NULL;
 	buf[n] = '\0';
@@ -238,57 +112,12 @@ static bool has_line(const char *msg, const char *line)
 	return false;
 }
 
-/* ---- apps ---- */
-
-struct app_run {
-	struct it_result res;
-	pid_t pid;
-};
-
-/* Runs crash-app MODE against the daemon's socket, behind the wrapper argv prefix if any. */
-static struct app_run run_app(const char *const *wrapper, const char *mode, const char *annotation)
-{
-	const char *exe = it_env("CRASH_APP");
-	char sockenv[300];
-	const char *argv[32], *env[] = {sockenv, NULL};
-	struct it_proc p;
-	struct app_run run;
-	int n = 0;
-
-	for (; wrapper && wrapper[n]; n++)
-		argv[n] = wrapper[n];
-	argv[n++] = exe;
-	argv[n++] = mode;
-	if (annotation) {
-		argv[n++] = "--annotate";
-		argv[n++] = annotation;
-	}
-	argv[n] = NULL;
-	snprintf(sockenv, sizeof(sockenv), "MINIDUMPD_SOCKET=%s", D.sock);
-	ck_assert_int_eq(it_spawn(argv, env, &p), 0);
-	run.pid = p.pid;
-	ck_assert_int_eq(it_wait(&p, APP_TIMEOUT_MS, &run.res), 0);
-	return run;
-}
-
-/* The file of pid's dump with extension ext ("dmp", "json"), or NULL. */
-static char *find_file(pid_t pid, const char *ext)
-{
-	char pattern[512];
-	glob_t g;
-	char *path = NULL;
-
-	snprintf(pattern, sizeof(pattern), "%s/crash-app.%d.*.%s", D.dumps, (int)pid, ext);
-	if (glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc == 1)
-		path = strdup(g.gl_pathv[0]);
-	globfree(&g);
-	return path;
-}
+/* ---- dumps ---- */
 
 /* The id of pid's dump (the report's file name without .json). */
 static char *dump_id(pid_t pid)
 {
-	char *report = find_file(pid, "json"), *slash, *id;
+	char *report = find_dump(pid, "json"), *slash, *id;
 
 	ck_assert_msg(report != NULL, "no report for pid %d; log: %s", (int)pid,
 		      it_read_file(D.log, NULL));
@@ -303,15 +132,19 @@ static char *dump_id(pid_t pid)
 START_TEST(notify_and_activation_like_systemd)
 {
 	bool abstract = _i == 1;
+	char notify_env[200];
+	const char *env[] = {notify_env, NULL};
 	const char *msg;
 	struct app_run run;
 	pid_t sender;
 	char *dump;
 	int st;
 
-	dirs_new();
+	daemon_dirs_new(NULL);
 	notify_socket(abstract);
-	daemon_start_full(NULL, listen_socket(), false);
+	snprintf(notify_env, sizeof(notify_env), "NOTIFY_SOCKET=%s", notify_addr);
+	daemon_listen();
+	daemon_spawn(&(struct daemon_opts){.env = env, .no_wait = true});
 
 	/* READY=1, from the daemon's own pid (what NotifyAccess=main checks) */
 	msg = notify_recv(DAEMON_READY_MS, &sender);
@@ -322,10 +155,10 @@ START_TEST(notify_and_activation_like_systemd)
 	ck_assert_int_eq(sender, D.pid);
 	/* the daemon serves the socket it inherited: a crash through it is dumped */
 	ck_assert_msg(can_connect(D.sock), "READY=1 sent before the socket is served");
-	run = run_app(NULL, "segv", "via=activation");
+	run = run_app("segv", "via=activation", NULL, NULL);
 	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "app: %s",
 		      it_result_status(&run.res));
-	dump = find_file(run.pid, "dmp");
+	dump = find_dump(run.pid, "dmp");
 	ck_assert_msg(dump != NULL, "no dump; log: %s", it_read_file(D.log, NULL));
 	{
 		char *log = it_read_file(D.log, NULL);
@@ -353,15 +186,9 @@ START_TEST(no_notify_socket_no_notification)
 	const char *msg;
 	pid_t sender;
 
-	dirs_new();
+	daemon_dirs_new(NULL);
 	notify_socket(false);
-	{
-		int fd = D.notify_fd;
-
-		D.notify_fd = -1; /* not passed */
-		daemon_start_full(NULL, -1, true);
-		D.notify_fd = fd;
-	}
+	daemon_spawn(NULL); /* NOTIFY_SOCKET not passed */
 	msg = notify_recv(500, &sender);
 	ck_assert_msg(msg == NULL, "unexpected notification '%s'", msg);
 	ck_assert_int_eq(WEXITSTATUS(daemon_stop()), 0);
@@ -410,13 +237,12 @@ START_TEST(unit_capabilities_suffice_for_another_users_crash)
 	char *dump, *report;
 
 	ck_assert_msg(geteuid() == 0, "this test needs root");
-	dirs_new();
-	daemon_start_full(daemon_wrap, -1, true);
-	run = run_app(app_wrap, "segv", "who=nobody");
+	daemon_start_opts(&(struct daemon_opts){.wrapper = daemon_wrap});
+	run = run_app_opts("segv", "who=nobody", &(struct app_opts){.wrapper = app_wrap});
 	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "app: %s; %s",
 		      it_result_status(&run.res), run.res.err);
-	dump = find_file(run.pid, "dmp");
-	report = find_file(run.pid, "json");
+	dump = find_dump(run.pid, "dmp");
+	report = find_dump(run.pid, "json");
 	if (_i == 0) {
 		json_t *j;
 
@@ -451,15 +277,15 @@ static void store_setup(void)
 	struct app_run run;
 
 	daemon_start();
-	run = run_app(NULL, "segv", "test.key=ops-segv");
+	run = run_app("segv", "test.key=ops-segv", NULL, NULL);
 	ck_assert_int_eq(run.res.sig, SIGSEGV);
 	P_SEGV = run.pid;
 	it_result_done(&run.res);
-	run = run_app(NULL, "abort", NULL);
+	run = run_app_opts("abort", NULL, NULL);
 	ck_assert_int_eq(run.res.sig, SIGABRT);
 	P_ABORT = run.pid;
 	it_result_done(&run.res);
-	run = run_app(NULL, "dump-now", NULL);
+	run = run_app_opts("dump-now", NULL, NULL);
 	ck_assert_msg(run.res.exited && run.res.code == 0, "dump-now: %s",
 		      it_result_status(&run.res));
 	P_NOW = run.pid;
@@ -532,7 +358,7 @@ START_TEST(list_shows_every_dump_through_the_daemon)
 	ck_assert_str_eq(rows[0][6], "ID");
 	for (size_t i = 0; i < 3; i++) {
 		int k = row_of(rows, n, want[i].pid);
-		char uid[16], *dmp = find_file(want[i].pid, "dmp"), *id = dump_id(want[i].pid),
+		char uid[16], *dmp = find_dump(want[i].pid, "dmp"), *id = dump_id(want[i].pid),
 			      size[32];
 		struct stat st;
 
@@ -610,7 +436,7 @@ START_TEST(list_filters_and_json)
 	ck_assert_int_eq(json_array_size(j), 3);
 	{
 		json_t *e = json_array_get(j, 0);
-		char *id = dump_id(P_SEGV), *dmp = find_file(P_SEGV, "dmp");
+		char *id = dump_id(P_SEGV), *dmp = find_dump(P_SEGV, "dmp");
 
 		ck_assert_str_eq(json_string_value(json_object_get(e, "id")), id);
 		ck_assert_int_eq(json_integer_value(json_object_get(e, "pid")), P_SEGV);
@@ -694,7 +520,7 @@ static void symbol_range(const char *bin, const char *fn, uint64_t *ret_start, u
 
 START_TEST(info_with_stackwalk_names_the_crashing_function)
 {
-	char *id = dump_id(P_SEGV), *dmp = find_file(P_SEGV, "dmp"), symroot[512], walker[600],
+	char *id = dump_id(P_SEGV), *dmp = find_dump(P_SEGV, "dmp"), symroot[512], walker[600],
 	     build_id[128];
 	char *tool = it_tool("minidump_stackwalk");
 	const char *env[] = {walker, NULL};
@@ -835,8 +661,8 @@ END_TEST
 
 START_TEST(rm_removes_one_dump_and_never_escapes_the_store)
 {
-	char *id = dump_id(P_SEGV), *dmp = find_file(P_SEGV, "dmp"), *json = find_file(P_SEGV, "json");
-	char outside[512], jsonl[512], *other = find_file(P_ABORT, "dmp");
+	char *id = dump_id(P_SEGV), *dmp = find_dump(P_SEGV, "dmp"), *json = find_dump(P_SEGV, "json");
+	char outside[512], jsonl[512], *other = find_dump(P_ABORT, "dmp");
 	struct it_result r;
 	struct stat st;
 	FILE *f;
@@ -916,7 +742,7 @@ END_TEST
 START_TEST(compressed_dumps_are_listed_and_read)
 {
 	/* a dump stored compressed (<id>.dmp.zst), as store compression leaves it */
-	char *dmp = find_file(P_SEGV, "dmp"), *id = dump_id(P_SEGV), zst[600], size[32];
+	char *dmp = find_dump(P_SEGV, "dmp"), *id = dump_id(P_SEGV), zst[600], size[32];
 	const char *zstd_argv[] = {"zstd", "-q", "--rm", dmp, NULL};
 	struct it_result r;
 	char *rows[MAX_ROWS][7];
@@ -978,7 +804,7 @@ static Suite *ops_suite(void)
 	TCase *svc = tcase_create("service");
 	TCase *store = tcase_create("store");
 
-	tcase_add_checked_fixture(svc, NULL, daemon_teardown);
+	tcase_add_checked_fixture(svc, NULL, teardown);
 	tcase_set_timeout(svc, 120);
 	tcase_add_loop_test(svc, notify_and_activation_like_systemd, 0, 2);
 	tcase_add_test(svc, no_notify_socket_no_notification);

@@ -936,19 +936,16 @@ END_TEST
 /* End to end: minidumpd with uploads enabled drops the ticket; mdupload delivers the dump. */
 START_TEST(minidumpd_crash_reaches_the_collector)
 {
-	char dcfg[600], text[1024], id[256];
-	const char *args[] = {"--config", dcfg, NULL};
+	char text[1024], id[256];
 	struct md_upload_state st;
 	struct app_run run;
 	json_t *report, *reqs;
 	char *rpath;
 
 	server_start(0);
-	snprintf(dcfg, sizeof(dcfg), "%s/minidumpd.json", E.root);
 	snprintf(text, sizeof(text), "{\"upload\": {\"enabled\": true, \"outbox\": \"%s\"}}",
 	         E.outbox);
-	write_file(dcfg, text, strlen(text));
-	daemon_start_args(-1, args);
+	daemon_start_opts(&(struct daemon_opts){.config = text});
 	uploader_start(one_server_config(NULL));
 	run = run_app("segv", "version=3.1.4", NULL, NULL);
 	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "crash-app: %s",

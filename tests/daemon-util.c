@@ -21,11 +21,11 @@
 
 #include "daemon-util.h"
 
-struct daemon D;
+struct daemon D = {.listen_fd = -1};
 
 /* ---- the daemon under test ---- */
 
-static bool can_connect(const char *path)
+bool can_connect(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -38,95 +38,152 @@ static bool can_connect(const char *path)
 	return ok;
 }
 
-/* Starts minidumpd with its stderr in D.log. listen_fd >= 0: passed as socket activation. */
-void daemon_start_with(int listen_fd)
+void daemon_dirs_new(const char *config)
 {
-	daemon_start_args(listen_fd, NULL);
-}
-
-void daemon_start_args(int listen_fd, const char *const *extra)
-{
-	const char *exe = it_env("MINIDUMPD");
-	int64_t deadline;
-
 	D.dir = it_tempdir(0755);
 	ck_assert_ptr_nonnull(D.dir);
 	snprintf(D.sock, sizeof(D.sock), "%s/md.sock", D.dir);
 	snprintf(D.dumps, sizeof(D.dumps), "%s/dumps", D.dir);
 	snprintf(D.log, sizeof(D.log), "%s/daemon.log", D.dir);
 	ck_assert_int_eq(mkdir(D.dumps, 0700), 0);
-	if (listen_fd == -2) {
-		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	D.conf[0] = '\0';
+	if (config) {
+		FILE *f;
 
-		listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", D.sock);
-		ck_assert_int_eq(bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-		ck_assert_int_eq(chmod(D.sock, 0666), 0);
-		ck_assert_int_eq(listen(listen_fd, 64), 0);
+		snprintf(D.conf, sizeof(D.conf), "%s/minidumpd.json", D.dir);
+		f = fopen(D.conf, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs(config, f);
+		ck_assert_int_eq(fclose(f), 0);
 	}
+}
+
+void daemon_listen(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	D.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(D.listen_fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", D.sock);
+	ck_assert_int_eq(bind(D.listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(chmod(D.sock, 0666), 0);
+	ck_assert_int_eq(listen(D.listen_fd, 64), 0);
+}
+
+void daemon_spawn(const struct daemon_opts *o)
+{
+	static const struct daemon_opts plain;
+	const char *exe = it_env("MINIDUMPD");
+	int readies = log_count(" ready"); /* the log is appended to across restarts */
+	int64_t deadline;
+
+	if (!o)
+		o = &plain;
 	D.pid = fork();
 	ck_assert_int_ge(D.pid, 0);
 	if (D.pid == 0) {
-		int log = open(D.log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		const char *argv[64];
+		int log = open(D.log, O_WRONLY | O_CREAT | O_APPEND, 0600), n = 0;
 		char pidbuf[16];
 
 		dup2(log, 2);
 		dup2(open("/dev/null", O_RDWR), 0);
 		dup2(2, 1);
-		if (listen_fd >= 0) {
-			/* as systemd does it: fd 3, LISTEN_FDS=1, LISTEN_PID = the daemon itself */
-			dup2(listen_fd, 3);
+		for (size_t i = 0; o->wrapper && o->wrapper[i] && n < 16; i++)
+			argv[n++] = o->wrapper[i];
+		argv[n++] = exe;
+		argv[n++] = "--foreground";
+		if (D.conf[0]) {
+			argv[n++] = "--config";
+			argv[n++] = D.conf;
+		}
+		argv[n++] = "--dump-dir";
+		argv[n++] = D.dumps;
+		argv[n++] = "--socket";
+		argv[n++] = D.listen_fd >= 0 ? "/nonexistent/ignored.sock" : D.sock;
+		for (size_t i = 0; o->extra && o->extra[i] && n < 63; i++)
+			argv[n++] = o->extra[i];
+		argv[n] = NULL;
+		for (size_t i = 0; o->env && o->env[i]; i++)
+			putenv((char *)o->env[i]);
+		if (D.listen_fd >= 0) {
+			/* as systemd does it: fd 3, LISTEN_FDS=1, LISTEN_PID = the daemon itself
+			 * (a wrapper execs the daemon in the same process) */
+			dup2(D.listen_fd, 3);
 			snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
 			setenv("LISTEN_PID", pidbuf, 1);
 			setenv("LISTEN_FDS", "1", 1);
 		}
-		{
-			const char *argv[32] = {exe, "--foreground", "--dump-dir", D.dumps,
-						"--socket",
-						listen_fd >= 0 ? "/nonexistent/ignored.sock" : D.sock};
-			size_t n = 6;
-
-			for (size_t i = 0; extra && extra[i] && n < 31; i++)
-				argv[n++] = extra[i];
-			argv[n] = NULL;
-			execv(exe, (char *const *)argv);
-		}
+		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	if (listen_fd >= 0)
-		close(listen_fd);
+	if (o->no_wait)
+		return;
 	deadline = it_now_ms() + DAEMON_READY_MS;
-	while (!can_connect(D.sock)) {
+	/* with an inherited socket, connecting proves nothing: the kernel queues us anyway */
+	while (!(D.listen_fd >= 0 ? log_count(" ready") > readies : can_connect(D.sock))) {
 		int st;
 
 		ck_assert_msg(waitpid(D.pid, &st, WNOHANG) == 0, "minidumpd exited at start: %s",
-			      it_read_file(D.log, NULL));
+			      log_tail());
 		ck_assert_msg(it_now_ms() < deadline, "minidumpd not ready");
 		usleep(5000);
 	}
 }
 
+void daemon_start_opts(const struct daemon_opts *o)
+{
+	daemon_dirs_new(o ? o->config : NULL);
+	if (o && o->activated)
+		daemon_listen();
+	daemon_spawn(o);
+}
+
 void daemon_start(void)
 {
-	daemon_start_with(-1);
+	daemon_start_opts(NULL);
+}
+
+int daemon_stop_within(int timeout_ms, int *ret_status)
+{
+	int64_t deadline = it_now_ms() + timeout_ms;
+	int st = 0;
+	pid_t r = 1;
+
+	if (D.pid > 0) {
+		kill(D.pid, SIGCONT);
+		kill(D.pid, SIGTERM);
+		if (timeout_ms < 0)
+			waitpid(D.pid, &st, 0);
+		else
+			while ((r = waitpid(D.pid, &st, WNOHANG)) == 0 && it_now_ms() < deadline)
+				usleep(10000);
+		if (r == 0) {
+			kill(D.pid, SIGKILL);
+			waitpid(D.pid, &st, 0);
+		}
+		D.pid = 0;
+	}
+	if (r == 0)
+		return -ETIMEDOUT;
+	*ret_status = st;
+	return 0;
 }
 
 int daemon_stop(void)
 {
 	int st = 0;
 
-	if (D.pid > 0) {
-		kill(D.pid, SIGCONT);
-		kill(D.pid, SIGTERM);
-		waitpid(D.pid, &st, 0);
-		D.pid = 0;
-	}
+	daemon_stop_within(-1, &st);
 	return st;
 }
 
 void daemon_teardown(void)
 {
 	daemon_stop();
+	if (D.listen_fd >= 0)
+		close(D.listen_fd);
+	D.listen_fd = -1;
 	if (D.dir && !getenv("IT_KEEP"))
 		it_rmtree(D.dir);
 	free(D.dir);
@@ -135,41 +192,65 @@ void daemon_teardown(void)
 
 /* ---- apps ---- */
 
-
-
-/* Runs crash-app MODE with the daemon's socket (or sock), plus extra env. */
-struct app_run run_app(const char *mode, const char *annotation, const char *sock,
-			      const char *extra_env)
+struct app_run run_app_opts(const char *mode, const char *annotation, const struct app_opts *o)
 {
+	static const struct app_opts plain;
 	const char *exe = it_env("CRASH_APP");
 	char sockenv[300];
-	const char *argv[] = {exe, mode, "--annotate", annotation, NULL};
-	const char *env[] = {sockenv, extra_env, NULL};
+	const char *argv[32], *env[3] = {sockenv};
 	struct it_proc p;
 	struct app_run run;
+	int n = 0;
 
-	snprintf(sockenv, sizeof(sockenv), "MINIDUMPD_SOCKET=%s", sock ? sock : D.sock);
+	if (!o)
+		o = &plain;
+	for (size_t i = 0; o->wrapper && o->wrapper[i] && n < 16; i++)
+		argv[n++] = o->wrapper[i];
+	argv[n++] = exe;
+	argv[n++] = mode;
+	if (annotation) {
+		argv[n++] = "--annotate";
+		argv[n++] = annotation;
+	}
+	argv[n] = NULL;
+	env[1] = o->extra_env;
+	snprintf(sockenv, sizeof(sockenv), "MINIDUMPD_SOCKET=%s", o->sock ? o->sock : D.sock);
 	ck_assert_int_eq(it_spawn(argv, env, &p), 0);
 	run.pid = p.pid;
-	ck_assert_int_eq(it_wait(&p, APP_TIMEOUT_MS, &run.res), 0);
+	ck_assert_int_eq(it_wait(&p, o->timeout_ms ? o->timeout_ms : APP_TIMEOUT_MS, &run.res), 0);
 	return run;
 }
 
-/* The dump (and with report, its JSON report) the daemon wrote for pid. */
-char *find_dump(pid_t pid, const char *ext)
+struct app_run run_app(const char *mode, const char *annotation, const char *sock,
+		       const char *extra_env)
+{
+	return run_app_opts(mode, annotation,
+			    &(struct app_opts){.sock = sock, .extra_env = extra_env});
+}
+
+/* The one file dumps/<exe>.<pid>.<...>.<ext> (exe a glob pattern), or NULL. */
+static char *find_file(const char *exe, pid_t pid, const char *ext)
 {
 	char pattern[512];
 	glob_t g;
 	char *path = NULL;
 
-	snprintf(pattern, sizeof(pattern), "%s/crash-app.%d.*.%s", D.dumps, (int)pid, ext);
+	snprintf(pattern, sizeof(pattern), "%s/%s.%d.*.%s", D.dumps, exe, (int)pid, ext);
 	if (glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc == 1)
 		path = strdup(g.gl_pathv[0]);
 	globfree(&g);
 	return path;
 }
 
+char *find_dump(pid_t pid, const char *ext)
+{
+	return find_file("crash-app", pid, ext);
+}
 
+char *find_dump_any(pid_t pid, const char *ext)
+{
+	return find_file("*", pid, ext);
+}
 
 /* minidump_stackwalk -m with symbols from dump_syms. */
 struct walk stackwalk(const char *dump, const char *want_fn)
@@ -249,13 +330,43 @@ json_t *load_json(const char *path)
 	return j;
 }
 
-
 bool has_dump(pid_t pid, const char *ext)
 {
 	char *path = find_dump(pid, ext);
 
 	free(path);
 	return path != NULL;
+}
+
+char *log_read(void)
+{
+	char *log = it_read_file(D.log, NULL);
+
+	return log ? log : strdup("");
+}
+
+const char *log_tail(void)
+{
+	static char tail[LOG_TAIL_BYTES + 1];
+	char *log = log_read();
+	size_t len = strlen(log);
+
+	snprintf(tail, sizeof(tail), "%s", len > LOG_TAIL_BYTES ? log + len - LOG_TAIL_BYTES : log);
+	free(log);
+	return tail;
+}
+
+int log_count(const char *text)
+{
+	char *log = log_read(), *p = log;
+	int n = 0;
+
+	while ((p = strstr(p, text))) {
+		n++;
+		p += strlen(text);
+	}
+	free(log);
+	return n;
 }
 
 bool log_has(const char *text)

@@ -14,16 +14,37 @@
 #define APP_TIMEOUT_MS    30000  /* ms a crashing app may take to die (a dump included) */
 #define TOOL_TIMEOUT_MS   120000 /* ms for Breakpad's tools */
 #define DAEMON_READY_MS   10000  /* ms minidumpd may take to accept connections */
+#define LOG_TAIL_BYTES    3000   /* bytes of the daemon log quoted in a failure message */
 
 struct daemon {
 	pid_t pid;
-	char *dir;  /* temporary folder: socket, dumps/, daemon.log */
+	char *dir;  /* temporary folder: socket, config, dumps/, daemon.log */
 	char sock[256];
 	char dumps[256];
 	char log[256];
+	char conf[256]; /* the config file passed with --config, or "" for none */
+	int listen_fd;  /* >= 0: the harness owns the listening socket (socket activation) */
 };
 
 extern struct daemon D;
+
+/* How to start the daemon; a zeroed struct (or NULL) is the plain daemon on D.sock. */
+struct daemon_opts {
+	const char *config;         /* text of a config file passed with --config, or NULL */
+	bool activated;             /* the harness makes D.sock and passes it as systemd would */
+	const char *const *wrapper; /* argv prefix the daemon runs behind (setpriv ...), or NULL */
+	const char *const *extra;   /* more arguments (NULL-ended), or NULL */
+	const char *const *env;     /* more KEY=VALUE variables (NULL-ended), or NULL */
+	bool no_wait;               /* return once it is started, not once it is ready */
+};
+
+/* How to run crash-app; a zeroed struct (or NULL) runs it plainly against D.sock. */
+struct app_opts {
+	const char *const *wrapper; /* argv prefix the app runs behind (setpriv ...), or NULL */
+	const char *sock;           /* MINIDUMPD_SOCKET, or NULL for D.sock */
+	const char *extra_env;      /* one more KEY=VALUE, or NULL */
+	int timeout_ms;             /* how long it may take to die, or 0 for APP_TIMEOUT_MS */
+};
 
 struct app_run {
 	struct it_result res;
@@ -39,15 +60,32 @@ struct walk {
 	bool in_stack;         /* the wanted function is somewhere in the crashing thread */
 };
 
-/* Starts minidumpd with its stderr in D.log; listen_fd -1: it creates D.sock; -2: the test
- * creates D.sock and passes it by socket activation. extra: more arguments (NULL-ended). */
-void daemon_start_with(int listen_fd);
-void daemon_start_args(int listen_fd, const char *const *extra);
+/* Whether a connection to the Unix socket at path is accepted. */
+bool can_connect(const char *path);
+
+/* A fresh D.dir with dumps/ in it, and D.conf holding config when it is not NULL. */
+void daemon_dirs_new(const char *config);
+/* Makes D.sock as systemd makes it for minidumpd.socket and keeps it as D.listen_fd. */
+void daemon_listen(void);
+/* Starts minidumpd in D.dir, its stderr appended to D.log; with D.listen_fd >= 0 it gets that
+ * socket by socket activation (fd 3, LISTEN_FDS, LISTEN_PID), with D.conf it gets --config.
+ * Unless o->no_wait, returns once it is ready: once D.sock accepts a connection or, with an
+ * inherited socket (where the kernel queues a connect anyway), once the log says " ready"
+ * again. Also restarts a stopped daemon in the same folder. */
+void daemon_spawn(const struct daemon_opts *o);
+/* daemon_dirs_new(), daemon_listen() when o->activated, daemon_spawn(). */
+void daemon_start_opts(const struct daemon_opts *o);
 void daemon_start(void);
-/* SIGTERM (after SIGCONT), then waits; returns the wait status. */
+/* SIGCONT, SIGTERM, then waits; returns the wait status (0 with no daemon). */
 int daemon_stop(void);
+/* The same, but SIGKILLs and reaps a daemon still there after timeout_ms. Returns 0 with its wait
+ * status in ret_status, or -ETIMEDOUT when it had to be killed. */
+int daemon_stop_within(int timeout_ms, int *ret_status);
+/* Stops the daemon, closes D.listen_fd and removes D.dir (unless IT_KEEP). */
 void daemon_teardown(void);
 
+/* Runs crash-app MODE (with --annotate annotation unless NULL) as o says, and waits for it. */
+struct app_run run_app_opts(const char *mode, const char *annotation, const struct app_opts *o);
 /* Runs crash-app MODE --annotate annotation with the daemon's socket (or sock) and one extra
  * KEY=VALUE (or NULL) in its environment, and waits for it. */
 struct app_run run_app(const char *mode, const char *annotation, const char *sock,
@@ -55,9 +93,11 @@ struct app_run run_app(const char *mode, const char *annotation, const char *soc
 
 /* The crash-app dump ("dmp") or report ("json") the daemon wrote for pid, or NULL. */
 char *find_dump(pid_t pid, const char *ext);
+/* The same for a process of any executable. */
+char *find_dump_any(pid_t pid, const char *ext);
 
-/* minidumpd_stackwalk -m with symbols from dump_syms; want_fn: looked for in the crashing
- * thread's stack. */
+/* minidump_stackwalk -m with symbols from dump_syms (kept in D.dir/symbols); want_fn: looked
+ * for in the crashing thread's stack. */
 struct walk stackwalk(const char *dump, const char *want_fn);
 
 /* Breakpad's minidump_dump shows CrashpadInfo annotation key = value. */
@@ -68,5 +108,11 @@ json_t *load_json(const char *path);
 /* Whether the daemon wrote a dump ("dmp") or report ("json") for pid. */
 bool has_dump(pid_t pid, const char *ext);
 
+/* The daemon's log so far (owned; "" when there is none). */
+char *log_read(void);
+/* Its last LOG_TAIL_BYTES, for failure messages (Check limits their size); static buffer. */
+const char *log_tail(void);
+/* Occurrences of text in the daemon's log so far. */
+int log_count(const char *text);
 /* Whether the daemon's log so far contains text. */
 bool log_has(const char *text);
