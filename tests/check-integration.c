@@ -800,23 +800,5 @@ static Suite *integration_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	char *root;
-	int failed, r;
-
-	/* Check ends a failing test with _exit(), past the atexit cleanup, so the parent owns one
-	 * root folder for all tests and sweeps it (and any target left in it) at the end. */
-	r = it_suite_root_new(&root);
-	if (r < 0) {
-		fprintf(stderr, "integration: cannot make a temporary folder: %s\n", strerror(-r));
-		return EXIT_FAILURE;
-	}
-	setenv("IT_ROOT", root, 1);
-	sr = srunner_create(integration_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	it_suite_root_done(root, getenv("TARGET_THREADS") ? getenv("TARGET_THREADS") : "");
-	free(root);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return it_suite_main(integration_suite(), "integration", "TARGET_THREADS");
 }

@@ -829,22 +829,5 @@ static Suite *ops_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	char *root;
-	int failed, r;
-
-	/* one root folder for all tests, swept at the end (a failing test _exits past cleanup) */
-	r = it_suite_root_new(&root);
-	if (r < 0) {
-		fprintf(stderr, "ops: cannot make a temporary folder: %s\n", strerror(-r));
-		return EXIT_FAILURE;
-	}
-	setenv("IT_ROOT", root, 1);
-	sr = srunner_create(ops_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	it_suite_root_done(root, getenv("CRASH_APP") ? getenv("CRASH_APP") : "");
-	free(root);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return it_suite_main(ops_suite(), "ops", "CRASH_APP");
 }

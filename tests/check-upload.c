@@ -1024,17 +1024,5 @@ static Suite *upload_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(upload_suite());
-	char *root = NULL;
-	int failed;
-
-	if (it_suite_root_new(&root) == 0)
-		setenv("IT_ROOT", root, 1);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (root)
-		it_suite_root_done(root, getenv("TARGET_THREADS"));
-	free(root);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return it_suite_main(upload_suite(), "upload", "TARGET_THREADS");
 }

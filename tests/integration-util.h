@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <check.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -88,6 +89,12 @@ int it_suite_root_new(char **ret_root);
 /* After all tests: kills any target a failed test left behind (recorded in the root, and only
  * while its /proc/PID/exe is still target_bin), then removes the root unless IT_KEEP=1. */
 void it_suite_root_done(const char *root, const char *target_bin);
+
+/* The whole main() of a suite whose tests make folders and targets: runs every test of s with
+ * a root folder exported as IT_ROOT, then it_suite_root_done() with the binary named by the
+ * environment variable target_env. name prefixes the error when no root can be made. Returns
+ * EXIT_SUCCESS when every test passed, else EXIT_FAILURE. */
+int it_suite_main(Suite *s, const char *name, const char *target_env);
 
 /* Makes a fresh folder inside $IT_ROOT (else $TMPDIR or /tmp) with the given mode; returns it
  * (owned). */
