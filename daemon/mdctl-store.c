@@ -218,8 +218,8 @@ int mdctl_store_load(const struct mdctl_store *s, struct mdctl_entry **ret_entri
 		size_t len = strlen(de->d_name);
 		struct mdctl_entry *e;
 		json_error_t jerr;
-		struct stat st;
-		char *text;
+		struct stat st = {0}; /* set by read_at(); initialized for gcc's flow analysis */
+		char *text = NULL;
 		int rr;
 
 		/* "<id>.json" only: not reports.jsonl, not hidden temporary files */
@@ -432,28 +432,11 @@ out:
 
 json_t *mdctl_upload_state(const char *dir, const char *id)
 {
-	char name[MDCTL_STORE_ID_MAX + 8];
-	char *text;
-	json_t *j;
-	int dirfd;
+	struct md_upload_state st;
 
-	if (!mdctl_store_id_valid(id))
+	if (!mdctl_store_id_valid(id) || md_upload_state_read(dir, id, &st) < 0)
 		return NULL;
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return NULL;
-	snprintf(name, sizeof(name), "%s.json", id);
-	j = NULL;
-	if (read_at(dirfd, name, MDCTL_STORE_REPORT_MAX, &text, NULL) == 0) {
-		j = json_loads(text, 0, NULL);
-		free(text);
-		if (!json_is_object(j)) {
-			json_decref(j);
-			j = NULL;
-		}
-	}
-	close(dirfd);
-	return j;
+	return md_upload_state_to_json(&st);
 }
 
 int mdctl_parse_time(const char *s, bool utc, time_t now, time_t *ret_time)

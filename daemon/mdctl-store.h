@@ -19,9 +19,10 @@
 #include <jansson.h>
 
 #include "md-reader.h"
+#include "upload-state.h"
 
 #define MDCTL_STORE_DIR_DEFAULT     "/var/lib/minidumpd/dumps"
-#define MDCTL_UPLOAD_STATE_DEFAULT  "/var/lib/mdupload/state"
+#define MDCTL_UPLOAD_STATE_DEFAULT  MD_UPLOAD_STATE_DIR_DEFAULT /* the uploader's own default */
 #define MDCTL_STORE_ID_MAX          200              /* bytes of an id, NUL excluded */
 #define MDCTL_STORE_REPORT_MAX      (1024u * 1024u)  /* bytes of one report file read */
 #define MDCTL_STORE_ENTRIES_MAX     1000000          /* reports one listing holds */

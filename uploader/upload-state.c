@@ -157,7 +157,9 @@ int md_upload_state_read(const char *state_dir, const char *id, struct md_upload
 		return -EINVAL;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s.json", state_dir, id) >= sizeof(path))
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO planted in the state folder must not hang the reader (it is
+	 * refused below as not a regular file) */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0) {
@@ -289,17 +291,10 @@ static json_t *str_or_null(const char *s)
 	return s[0] ? json_string(s) : json_null();
 }
 
-int md_upload_state_write(const char *state_dir, const struct md_upload_state *s)
+json_t *md_upload_state_to_json(const struct md_upload_state *s)
 {
-	char name[MD_UPLOAD_ID_MAX + 8];
-	json_t *root = NULL, *servers;
-	char *text = NULL;
-	int r = -ENOMEM;
+	json_t *servers = json_array();
 
-	if (!md_upload_id_valid(s->id) || s->n_servers > MD_UPLOAD_SERVERS_MAX)
-		return -EINVAL;
-	snprintf(name, sizeof(name), "%s.json", s->id);
-	servers = json_array();
 	for (size_t i = 0; servers && i < s->n_servers; i++) {
 		const struct md_upload_server_state *ss = &s->servers[i];
 
@@ -310,10 +305,23 @@ int md_upload_state_write(const char *state_dir, const struct md_upload_state *s
 		                                str_or_null(ss->reason), "attempts",
 		                                (json_int_t)ss->attempts, "time", ss->time));
 	}
-	root = json_pack("{s:s, s:s, s:o, s:o, s:I, s:s, s:o?}", "id", s->id, "state",
-	                 md_upload_status_to_string(s->state), "server_id",
-	                 str_or_null(s->server_id), "reason", str_or_null(s->reason), "attempts",
-	                 (json_int_t)s->attempts, "time", s->time, "servers", servers);
+	return json_pack("{s:s, s:s, s:o, s:o, s:I, s:s, s:o?}", "id", s->id, "state",
+	                 md_upload_status_to_string(s->state), "server_id", str_or_null(s->server_id),
+	                 "reason", str_or_null(s->reason), "attempts", (json_int_t)s->attempts,
+	                 "time", s->time, "servers", servers);
+}
+
+int md_upload_state_write(const char *state_dir, const struct md_upload_state *s)
+{
+	char name[MD_UPLOAD_ID_MAX + 8];
+	json_t *root = NULL;
+	char *text = NULL;
+	int r = -ENOMEM;
+
+	if (!md_upload_id_valid(s->id) || s->n_servers > MD_UPLOAD_SERVERS_MAX)
+		return -EINVAL;
+	snprintf(name, sizeof(name), "%s.json", s->id);
+	root = md_upload_state_to_json(s);
 	if (!root)
 		goto out;
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -4,10 +4,12 @@
  * `<id>` (pending, uploaded with the server's report id, failed or skipped with a reason), per
  * server and summed up. mdupload writes them; mdctl reads them to show the upload state beside
  * the daemon's report, which the unprivileged uploader cannot modify. This is library code
- * (`libmdupstate`): it never logs and never aborts; it allocates nothing the caller must free.
+ * (`libmdupstate`): it never logs and never aborts; it allocates nothing the caller must free
+ * but md_upload_state_to_json()'s object.
  */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -74,6 +76,11 @@ int md_upload_state_read(const char *state_dir, const char *id, struct md_upload
  * first server's report id, reason the first reason of a server that did not take it (prefixed
  * with the server's name when there are several), attempts the sum, time the latest. */
 void md_upload_state_summarize(struct md_upload_state *s);
+
+/* s as the JSON object of its state file (what md_upload_state_write() writes and mdctl
+ * shows): id, state, server_id and reason (null when ""), attempts, time, servers. Owned by
+ * the caller; NULL when out of memory. */
+json_t *md_upload_state_to_json(const struct md_upload_state *s);
 
 /* Writes s as `<state_dir>/<id>.json` (mode 0644), atomically and durably: a temporary file,
  * fsync, rename, fsync of the folder. When it returns 0 the state survives a power cut.
