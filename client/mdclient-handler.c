@@ -22,7 +22,6 @@
 
 #define WAIT_SLICE_NS         10000000 /* ns between checks of another crash report */
 #define WAIT_GRACE_MS         1000     /* ms a second crashing thread waits beyond the timeout */
-#define ANNOTATION_COPY_TRIES 4        /* copies of a slot being changed, then sent */
 
 const int md_shim_signals[MD_SHIM_N_SIGNALS] = {
     SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS,
@@ -49,52 +48,6 @@ static pid_t get_tid(void)
 }
 
 /*
- * Async-signal-safe. Copies a string out of an annotation slot that a writer may be changing,
- * one relaxed atomic byte at a time, never reading past the slot: the copy ends at the first
- * NUL or at size - 1 bytes.
- */
-static void copy_slot(char *dst, const char *src, size_t size)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < size; i++) {
-		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
-		if (!dst[i])
-			return;
-	}
-	dst[i] = 0;
-}
-
-/*
- * Async-signal-safe. Appends every annotation set to e, copying each pair through the
- * caller's scratch buffers (MD_PROTO_KEY_MAX + 1 and MD_PROTO_VALUE_MAX + 1 bytes) first, so
- * that the encoder measures a string that cannot change under it. A copy that raced with a
- * writer (the slot's seq moved) is retried a few times and then sent as it is; it cannot
- * wait for the writer, which may be the crashed thread. A slot caught half rewritten with an
- * empty key is left out: the daemon would reject the whole message.
- */
-void md_shim_put_annotations(struct md_proto_enc *e, char *key_scratch_buf, char *value_scratch_buf)
-{
-	for (unsigned i = 0; i < MD_PROTO_ANNOTATIONS_MAX; i++) {
-		const struct md_shim_annotation *a = &md_shim_state.annotations[i];
-
-		if (!__atomic_load_n(&a->used, __ATOMIC_ACQUIRE))
-			continue;
-		for (unsigned try = 0; try < ANNOTATION_COPY_TRIES; try++) {
-			unsigned before = __atomic_load_n(&a->seq, __ATOMIC_ACQUIRE);
-
-			copy_slot(key_scratch_buf, a->key, sizeof(a->key));
-			copy_slot(value_scratch_buf, a->value, sizeof(a->value));
-			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-			if (!(before & 1u) && __atomic_load_n(&a->seq, __ATOMIC_RELAXED) == before)
-				break;
-		}
-		if (key_scratch_buf[0])
-			md_proto_put_annotation(e, key_scratch_buf, value_scratch_buf);
-	}
-}
-
-/*
  * Async-signal-safe. Builds the CRASH message in crash_buf. Returns its size or a negative
  * errno from the encoder.
  */
@@ -117,7 +70,7 @@ static int encode_crash(int sig, const siginfo_t *si, const void *uc, pid_t tid)
 		md_proto_put_u32(&e, MD_TAG_CONTEXT_KIND, kind);
 		md_proto_put_bytes(&e, MD_TAG_CONTEXT, context_buf, ctx_len);
 	}
-	md_shim_put_annotations(&e, key_scratch, value_scratch);
+	md_shim_annotations_put(md_shim_state.annotations, &e, key_scratch, value_scratch);
 	return md_proto_finish(&e);
 }
 

@@ -16,20 +16,11 @@
 #include <sys/un.h>
 
 #include "md-proto.h"
+#include "mdclient-annotations.h"
 
 /* The signals the shim handles, in the order of md_shim_state.old_actions. */
 #define MD_SHIM_N_SIGNALS 7
 extern const int md_shim_signals[MD_SHIM_N_SIGNALS];
-
-/* One annotation slot. Both arrays keep a NUL in their last byte at all times, so a reader
- * that races with a writer sees a (possibly torn) string that ends inside the slot. seq is
- * odd while a writer changes the slot, so the crash handler can retry a torn copy. */
-struct md_shim_annotation {
-	int used;     /* 1 when the slot holds a pair; read with __atomic_load_n */
-	unsigned seq; /* bumped before and after each change; read with __atomic_load_n */
-	char key[MD_PROTO_KEY_MAX + 1];
-	char value[MD_PROTO_VALUE_MAX + 1];
-};
 
 struct md_shim_state {
 	bool initialized;
@@ -71,4 +62,3 @@ uint32_t md_shim_context_fill(const void *ucontext, uint8_t *buf, size_t size, s
 /* mdclient-handler.c. */
 int md_shim_handlers_install(void);
 void md_shim_handlers_remove(void);
-void md_shim_put_annotations(struct md_proto_enc *e, char *key_scratch, char *value_scratch);

@@ -18,21 +18,13 @@
 #include <string.h>
 
 #include "md-proto.h"
+#include "mdclient-annotations.h"
 #include "mdclient.h"
 
 #define PIPE_NAME_MAX      256u   /* UTF-16 units of a pipe name */
 #define STACK_GUARANTEE    (64u * 1024u) /* bytes kept for the filter after a stack overflow */
 #define REPORTER_STACK     (256u * 1024u) /* bytes of the reporter thread's stack */
 #define CRASH_WAIT_SLACK_MS 1000u /* extra time a second crashing thread waits */
-#define ANNOTATION_TRIES   4      /* copies of a slot tried while a writer changes it */
-
-/* One annotation slot; seq is odd while a writer changes it (see md_client_annotate). */
-struct annotation {
-	LONG used;
-	LONG seq;
-	char key[MD_PROTO_KEY_MAX + 1];
-	char value[MD_PROTO_VALUE_MAX + 1];
-};
 
 static struct {
 	bool initialized;
@@ -48,7 +40,7 @@ static struct {
 	volatile LONG stopping;  /* md_client_shutdown(): the reporter exits */
 	EXCEPTION_POINTERS *crash_ep;
 	DWORD crash_tid;
-	struct annotation annotations[MD_PROTO_ANNOTATIONS_MAX];
+	struct md_shim_annotation annotations[MD_PROTO_ANNOTATIONS_MAX];
 } st;
 
 static SRWLOCK lock = SRWLOCK_INIT;
@@ -225,35 +217,6 @@ static int recv_reply(HANDLE h, HANDLE ev, uint8_t *buf, size_t size, ULONGLONG 
 	}
 }
 
-/* Copies every annotation into e, each slot retried while a writer changes it. */
-static void put_annotations(struct md_proto_enc *e)
-{
-	for (unsigned i = 0; i < MD_PROTO_ANNOTATIONS_MAX; i++) {
-		struct annotation *a = &st.annotations[i];
-
-		for (int tries = 0; tries < ANNOTATION_TRIES; tries++) {
-			LONG seq = __atomic_load_n(&a->seq, __ATOMIC_ACQUIRE);
-
-			if (!__atomic_load_n(&a->used, __ATOMIC_ACQUIRE))
-				break;
-			for (size_t k = 0; k < sizeof(scratch_key); k++)
-				scratch_key[k] = __atomic_load_n(&a->key[k], __ATOMIC_RELAXED);
-			for (size_t k = 0; k < sizeof(scratch_value); k++)
-				scratch_value[k] = __atomic_load_n(&a->value[k], __ATOMIC_RELAXED);
-			scratch_key[sizeof(scratch_key) - 1] = '\0';
-			scratch_value[sizeof(scratch_value) - 1] = '\0';
-			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-			if ((seq & 1) == 0 && seq == __atomic_load_n(&a->seq, __ATOMIC_RELAXED)) {
-				if (scratch_key[0])
-					md_proto_put_annotation(e, scratch_key, scratch_value);
-				break;
-			}
-			if (tries == ANNOTATION_TRIES - 1 && scratch_key[0])
-				md_proto_put_annotation(e, scratch_key, scratch_value);
-		}
-	}
-}
-
 /* ---- the crash path ---- */
 
 /* Builds and sends the CRASH message for st.crash_ep and waits for the reply. Runs on the
@@ -282,7 +245,7 @@ static void report_crash(void)
 	md_proto_put_u64(&e, MD_TAG_FAULT_ADDR, fault);
 	md_proto_put_u32(&e, MD_TAG_CONTEXT_KIND, MD_CTX_WIN_AMD64);
 	md_proto_put_bytes(&e, MD_TAG_CONTEXT, st.crash_ep->ContextRecord, sizeof(CONTEXT));
-	put_annotations(&e);
+	md_shim_annotations_put(st.annotations, &e, scratch_key, scratch_value);
 	n = md_proto_finish(&e);
 	if (n < 0)
 		return;
@@ -457,57 +420,10 @@ out:
 
 int md_client_annotate(const char *key, const char *value)
 {
-	struct annotation *slot = NULL, *free_slot = NULL;
-	size_t klen, vlen = 0;
-	int r = 0;
+	int r;
 
-	if (!key || !*key)
-		return -EINVAL;
-	klen = strlen(key);
-	if (klen > MD_PROTO_KEY_MAX)
-		return -E2BIG;
-	if (value) {
-		vlen = strlen(value);
-		if (vlen > MD_PROTO_VALUE_MAX)
-			return -E2BIG;
-	}
 	AcquireSRWLockExclusive(&lock);
-	for (unsigned i = 0; i < MD_PROTO_ANNOTATIONS_MAX; i++) {
-		struct annotation *a = &st.annotations[i];
-
-		if (!a->used) {
-			if (!free_slot)
-				free_slot = a;
-		} else if (strcmp(a->key, key) == 0) {
-			slot = a;
-			break;
-		}
-	}
-	if (!value) {
-		if (!slot)
-			r = -ENOENT;
-		else
-			__atomic_store_n(&slot->used, 0, __ATOMIC_RELEASE);
-		goto out;
-	}
-	if (!slot) {
-		if (!free_slot) {
-			r = -ENOSPC;
-			goto out;
-		}
-		slot = free_slot;
-	}
-	/* byte by byte, seq odd meanwhile: the reporter may be reading without the lock */
-	__atomic_store_n(&slot->seq, slot->seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	if (slot == free_slot)
-		for (size_t i = 0; i <= klen; i++)
-			__atomic_store_n(&slot->key[i], key[i], __ATOMIC_RELAXED);
-	for (size_t i = 0; i <= vlen; i++)
-		__atomic_store_n(&slot->value[i], value[i], __ATOMIC_RELAXED);
-	__atomic_store_n(&slot->seq, slot->seq + 1, __ATOMIC_RELEASE);
-	__atomic_store_n(&slot->used, 1, __ATOMIC_RELEASE);
-out:
+	r = md_shim_annotation_set(st.annotations, key, value);
 	ReleaseSRWLockExclusive(&lock);
 	return r;
 }
@@ -545,7 +461,7 @@ int md_client_dump_now_report(char *ret_report, size_t report_size)
 	md_proto_begin(&e, msg, MD_PROTO_MAX_MESSAGE, MD_MSG_DUMP_NOW);
 	md_proto_put_u32(&e, MD_TAG_TID, GetCurrentThreadId());
 	AcquireSRWLockShared(&lock);
-	put_annotations(&e);
+	md_shim_annotations_put(st.annotations, &e, scratch_key, scratch_value);
 	hello_n = st.initialized ? hello_len : 0;
 	if (hello_n > 0)
 		memcpy(buf, hello_msg, (size_t)hello_n); /* buf holds the reply only later */

@@ -163,7 +163,7 @@ static int connect_and_hello(const struct settings *s)
 	md_proto_put_u32(&e, MD_TAG_VERSION, MD_PROTO_VERSION);
 	md_proto_put_u32(&e, MD_TAG_PID, (uint32_t)getpid());
 	md_proto_put_str(&e, MD_TAG_NAME, name);
-	md_shim_put_annotations(&e, key, value);
+	md_shim_annotations_put(md_shim_state.annotations, &e, key, value);
 	len = md_proto_finish(&e);
 	if (len < 0) {
 		r = len;
@@ -350,59 +350,10 @@ out:
 
 int md_client_annotate(const char *key, const char *value)
 {
-	struct md_shim_annotation *slot = NULL, *free_slot = NULL;
-	size_t klen, vlen = 0;
-	int r = 0;
-
-	if (!key || !*key)
-		return -EINVAL;
-	klen = strlen(key);
-	if (klen > MD_PROTO_KEY_MAX)
-		return -E2BIG;
-	if (value) {
-		vlen = strlen(value);
-		if (vlen > MD_PROTO_VALUE_MAX)
-			return -E2BIG;
-	}
+	int r;
 
 	md_shim_lock();
-	for (unsigned i = 0; i < MD_PROTO_ANNOTATIONS_MAX; i++) {
-		struct md_shim_annotation *a = &md_shim_state.annotations[i];
-
-		if (!a->used) {
-			if (!free_slot)
-				free_slot = a;
-		} else if (strcmp(a->key, key) == 0) {
-			slot = a;
-			break;
-		}
-	}
-	if (!value) {
-		if (!slot)
-			r = -ENOENT;
-		else
-			__atomic_store_n(&slot->used, 0, __ATOMIC_RELEASE);
-		goto out;
-	}
-	if (!slot) {
-		if (!free_slot) {
-			r = -ENOSPC;
-			goto out;
-		}
-		slot = free_slot;
-	}
-	/* Byte by byte with atomic stores, because the crash handler may be reading the slot
-	 * without a lock; seq is odd meanwhile, and the last byte of each array stays NUL. */
-	__atomic_store_n(&slot->seq, slot->seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	if (slot == free_slot)
-		for (size_t i = 0; i <= klen; i++)
-			__atomic_store_n(&slot->key[i], key[i], __ATOMIC_RELAXED);
-	for (size_t i = 0; i <= vlen; i++)
-		__atomic_store_n(&slot->value[i], value[i], __ATOMIC_RELAXED);
-	__atomic_store_n(&slot->seq, slot->seq + 1, __ATOMIC_RELEASE);
-	__atomic_store_n(&slot->used, 1, __ATOMIC_RELEASE);
-out:
+	r = md_shim_annotation_set(md_shim_state.annotations, key, value);
 	md_shim_unlock();
 	return r;
 }
@@ -439,7 +390,7 @@ int md_client_dump_now_report(char *ret_report, size_t report_size)
 	md_proto_begin(&e, buf, MD_PROTO_MAX_MESSAGE, MD_MSG_DUMP_NOW);
 	md_proto_put_u32(&e, MD_TAG_TID, (uint32_t)syscall(SYS_gettid));
 	md_shim_lock();
-	md_shim_put_annotations(&e, key, value);
+	md_shim_annotations_put(md_shim_state.annotations, &e, key, value);
 	md_shim_unlock();
 	len = md_proto_finish(&e);
 	if (len < 0) {
