@@ -135,21 +135,7 @@ static bool is_linux(const struct inspect *in)
 /* The exception code as Breakpad names it on Linux ("SIGSEGV", "DUMP_REQUESTED"), or NULL. */
 static const char *code_name(const struct inspect *in, uint32_t code)
 {
-	static const char *const signals[] = {
-	    NULL,       "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",  "SIGTRAP",   "SIGABRT",
-	    "SIGBUS",   "SIGFPE",  "SIGKILL",   "SIGUSR1", "SIGSEGV", "SIGUSR2",   "SIGPIPE",
-	    "SIGALRM",  "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP",   "SIGTSTP",
-	    "SIGTTIN",  "SIGTTOU", "SIGURG",    "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF",
-	    "SIGWINCH", "SIGIO",   "SIGPWR",    "SIGSYS",
-	};
-
-	if (!is_linux(in))
-		return NULL;
-	if (code == MD_EXCEPTION_CODE_LIN_DUMP_REQUESTED)
-		return "DUMP_REQUESTED";
-	if (code < sizeof(signals) / sizeof(signals[0]))
-		return signals[code];
-	return NULL;
+	return is_linux(in) ? md_linux_signal_to_string(code) : NULL;
 }
 
 static const char *stream_name(uint32_t type)
