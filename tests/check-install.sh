@@ -65,6 +65,10 @@ declare -A want=(
 	[minidumpd.8]=/minidumpd.8
 	[mdctl.1]=/mdctl.1
 	[libmdclient.3]=/libmdclient.3
+	[mdupload]=/uploader/mdupload
+	[mdupload.service]=/mdupload.service
+	[sysusers.d/mdupload.conf]=/mdupload-sysusers.conf
+	[mdupload plist]=/org.minidumpd.mdupload.plist
 )
 declare -A at
 for name in "${!want[@]}"; do
