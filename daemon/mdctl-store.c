@@ -198,6 +198,8 @@ static int entry_cmp(const void *a, const void *b)
 
 	if (x->time != y->time)
 		return x->time < y->time ? -1 : 1;
+	if (x->written_ns != y->written_ns)
+		return x->written_ns < y->written_ns ? -1 : 1;
 	return strcmp(x->id, y->id);
 }
 
@@ -266,6 +268,8 @@ int mdctl_store_load(const struct mdctl_store *s, struct mdctl_entry **ret_entri
 		e->time = report_time(e->report);
 		if (e->time == (time_t)-1)
 			e->time = st.st_mtime;
+		/* reports carry whole seconds; the file's own time orders a second's dumps */
+		e->written_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 		find_dump(dfd, e);
 		count++;
 	}

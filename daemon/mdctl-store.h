@@ -40,6 +40,7 @@ struct mdctl_entry {
 	char id[MDCTL_STORE_ID_MAX + 1];
 	json_t *report;   /* the parsed report (owned) */
 	time_t time;      /* from the report's "time", else the report file's mtime */
+	int64_t written_ns; /* the report file's mtime in ns: orders dumps within a second */
 	char dump_name[MDCTL_STORE_ID_MAX + 16]; /* "<id>.dmp" or "<id>.dmp.zst"; "" if none */
 	uint64_t dump_bytes; /* size of that file on disk */
 };
