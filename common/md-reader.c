@@ -736,6 +736,32 @@ static int list_header(struct md_reader *r, uint32_t type, size_t entry_size, ui
 	return 0;
 }
 
+/*
+ * The start every list view shares: the stream's header (list_header), its entries mapped
+ * (rd_map, *ret_tofree to free when done), and the view allocated as view_size bytes followed
+ * by count items of item_size. On failure nothing is left to free.
+ */
+static int open_list(struct md_reader *r, uint32_t type, size_t entry_size, uint32_t max,
+                     bool allow_pad, size_t view_size, size_t item_size, struct list_info *ret_li,
+                     const uint8_t **ret_bytes, void **ret_tofree, void **ret_view)
+{
+	int ret;
+
+	ret = list_header(r, type, entry_size, max, allow_pad, ret_li);
+	if (ret < 0)
+		return ret;
+	ret = rd_map(r, ret_li->entries_rva, (size_t)ret_li->count * entry_size, ret_bytes,
+	             ret_tofree);
+	if (ret < 0)
+		return ret;
+	ret = rd_alloc(r, view_size + (size_t)ret_li->count * item_size, ret_view);
+	if (ret < 0) {
+		free(*ret_tofree);
+		*ret_tofree = NULL;
+	}
+	return ret;
+}
+
 /* ---- SystemInfo ---- */
 
 static int parse_system_info(struct md_reader *r, const struct md_reader_system_info **ret_info)
@@ -834,17 +860,11 @@ static int parse_threads(struct md_reader *r, const struct md_reader_thread_list
 	struct list_info li;
 	int ret;
 
-	ret = list_header(r, MD_STREAM_THREAD_LIST, sizeof(md_thread), MD_READER_THREADS_MAX, true,
-	                  &li);
+	ret = open_list(r, MD_STREAM_THREAD_LIST, sizeof(md_thread), MD_READER_THREADS_MAX, true,
+	                sizeof(*list), sizeof(list->threads[0]), &li, &bytes, &tofree,
+	                (void **)&list);
 	if (ret < 0)
 		return ret;
-	ret = rd_map(r, li.entries_rva, (size_t)li.count * sizeof(md_thread), &bytes, &tofree);
-	if (ret < 0)
-		return ret;
-	ret = rd_alloc(r, sizeof(*list) + (size_t)li.count * sizeof(list->threads[0]),
-	               (void **)&list);
-	if (ret < 0)
-		goto out;
 	list->count = li.count;
 	list->threads = (struct md_reader_thread *)(list + 1);
 	for (uint32_t i = 0; i < li.count; i++) {
@@ -909,17 +929,11 @@ static int parse_thread_names(struct md_reader *r, const struct md_reader_thread
 	struct list_info li;
 	int ret;
 
-	ret = list_header(r, MD_STREAM_THREAD_NAMES, sizeof(md_thread_name),
-	                  MD_READER_THREAD_NAMES_MAX, false, &li);
+	ret = open_list(r, MD_STREAM_THREAD_NAMES, sizeof(md_thread_name),
+	                MD_READER_THREAD_NAMES_MAX, false, sizeof(*names), sizeof(names->names[0]),
+	                &li, &bytes, &tofree, (void **)&names);
 	if (ret < 0)
 		return ret;
-	ret = rd_map(r, li.entries_rva, (size_t)li.count * sizeof(md_thread_name), &bytes, &tofree);
-	if (ret < 0)
-		return ret;
-	ret = rd_alloc(r, sizeof(*names) + (size_t)li.count * sizeof(names->names[0]),
-	               (void **)&names);
-	if (ret < 0)
-		goto out;
 	names->count = li.count;
 	names->names = (struct md_reader_thread_name *)(names + 1);
 	for (uint32_t i = 0; i < li.count; i++) {
@@ -1053,17 +1067,11 @@ static int parse_modules(struct md_reader *r, const struct md_reader_module_list
 	struct list_info li;
 	int ret;
 
-	ret = list_header(r, MD_STREAM_MODULE_LIST, sizeof(md_module), MD_READER_MODULES_MAX, true,
-	                  &li);
+	ret = open_list(r, MD_STREAM_MODULE_LIST, sizeof(md_module), MD_READER_MODULES_MAX, true,
+	                sizeof(*list), sizeof(list->modules[0]), &li, &bytes, &tofree,
+	                (void **)&list);
 	if (ret < 0)
 		return ret;
-	ret = rd_map(r, li.entries_rva, (size_t)li.count * sizeof(md_module), &bytes, &tofree);
-	if (ret < 0)
-		return ret;
-	ret = rd_alloc(r, sizeof(*list) + (size_t)li.count * sizeof(list->modules[0]),
-	               (void **)&list);
-	if (ret < 0)
-		goto out;
 	list->count = li.count;
 	list->modules = (struct md_reader_module *)(list + 1);
 	for (uint32_t i = 0; i < li.count; i++) {
@@ -1108,18 +1116,11 @@ static int parse_memory_list(struct md_reader *r, const struct md_reader_memory_
 	struct list_info li;
 	int ret;
 
-	ret = list_header(r, MD_STREAM_MEMORY_LIST, sizeof(md_memory_descriptor),
-	                  MD_READER_RANGES_MAX, true, &li);
+	ret = open_list(r, MD_STREAM_MEMORY_LIST, sizeof(md_memory_descriptor),
+	                MD_READER_RANGES_MAX, true, sizeof(*list), sizeof(list->ranges[0]), &li,
+	                &bytes, &tofree, (void **)&list);
 	if (ret < 0)
 		return ret;
-	ret = rd_map(r, li.entries_rva, (size_t)li.count * sizeof(md_memory_descriptor), &bytes,
-	             &tofree);
-	if (ret < 0)
-		return ret;
-	ret =
-	    rd_alloc(r, sizeof(*list) + (size_t)li.count * sizeof(list->ranges[0]), (void **)&list);
-	if (ret < 0)
-		goto out;
 	list->count = li.count;
 	list->ranges = (struct md_reader_memory_range *)(list + 1);
 	for (uint32_t i = 0; i < li.count; i++) {
