@@ -19,6 +19,7 @@
 
 #include "md-proto.h"
 #include "mdclient-annotations.h"
+#include "mdclient-settings.h"
 #include "mdclient.h"
 
 #define PIPE_NAME_MAX      256u   /* UTF-16 units of a pipe name */
@@ -70,26 +71,6 @@ static int win_errno(DWORD e)
 	}
 }
 
-/* Parses a timeout in ms: decimal digits only, 1 to MD_CLIENT_MAX_TIMEOUT_MS. */
-static int parse_timeout(const char *s, int *ret_ms)
-{
-	long v = 0;
-
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (*s - '0');
-		if (v > MD_CLIENT_MAX_TIMEOUT_MS)
-			return -EINVAL;
-	}
-	if (v < 1)
-		return -EINVAL;
-	*ret_ms = (int)v;
-	return 0;
-}
-
 struct settings {
 	wchar_t pipe[PIPE_NAME_MAX];
 	int timeout_ms;
@@ -100,17 +81,14 @@ static int read_settings(const struct md_client_options *opts, struct settings *
 {
 	const char *name = opts ? opts->socket_path : NULL;
 	const char *v;
+	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (opts) {
-		for (size_t i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
-			if (opts->reserved[i])
-				return -EINVAL;
-		if (opts->timeout_ms < 0 || opts->timeout_ms > MD_CLIENT_MAX_TIMEOUT_MS)
-			return -EINVAL;
-		ret->timeout_ms = opts->timeout_ms;
+	r = md_shim_check_options(opts);
+	if (r < 0)
+		return r;
+	if (opts)
 		ret->flags = opts->flags;
-	}
 	if (!name) {
 		v = getenv("MINIDUMPD_SOCKET");
 		name = v && *v ? v : MD_CLIENT_DEFAULT_SOCKET;
@@ -118,17 +96,10 @@ static int read_settings(const struct md_client_options *opts, struct settings *
 	if (!MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, name, -1, ret->pipe,
 				 PIPE_NAME_MAX))
 		return GetLastError() == ERROR_INSUFFICIENT_BUFFER ? -ENAMETOOLONG : -EINVAL;
-	if (ret->timeout_ms == 0) {
-		v = getenv("MINIDUMPD_TIMEOUT_MS");
-		if (v && *v) {
-			int r = parse_timeout(v, &ret->timeout_ms);
-
-			if (r < 0)
-				return r;
-		} else {
-			ret->timeout_ms = MD_CLIENT_DEFAULT_TIMEOUT_MS;
-		}
-	}
+	r = md_shim_timeout(opts ? opts->timeout_ms : 0, getenv("MINIDUMPD_TIMEOUT_MS"),
+			    &ret->timeout_ms);
+	if (r < 0)
+		return r;
 	return 0;
 }
 

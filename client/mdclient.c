@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "mdclient-internal.h"
+#include "mdclient-settings.h"
 #include "mdclient.h"
 
 #define ALTSTACK_BYTES (64u * 1024u) /* usable bytes of an alternate stack, at least */
@@ -48,26 +49,6 @@ struct settings {
 	unsigned int flags;
 };
 
-/* Parses a timeout in ms: decimal digits only, 1 to MD_CLIENT_MAX_TIMEOUT_MS. */
-static int parse_timeout(const char *s, int *ret_ms)
-{
-	long v = 0;
-
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (*s - '0');
-		if (v > MD_CLIENT_MAX_TIMEOUT_MS)
-			return -EINVAL;
-	}
-	if (v < 1)
-		return -EINVAL;
-	*ret_ms = (int)v;
-	return 0;
-}
-
 /* secure_getenv, so that a set-uid program does not let its caller pick the daemon. An empty
  * value counts as unset. */
 static const char *env(const char *name)
@@ -82,31 +63,22 @@ static int read_settings(const struct md_client_options *opts, struct settings *
 	const unsigned int known =
 	    MD_CLIENT_NO_HANDLERS | MD_CLIENT_NO_ALTSTACK | MD_CLIENT_NO_CONNECT;
 	struct settings s;
-	const char *path, *t;
+	const char *path;
 	size_t len;
 	int r;
 
 	memset(&s, 0, sizeof(s));
+	r = md_shim_check_options(opts);
+	if (r < 0)
+		return r;
 	if (opts) {
-		for (size_t i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
-			if (opts->reserved[i])
-				return -EINVAL;
 		if (opts->flags & ~known)
 			return -EINVAL;
-		if (opts->timeout_ms < 0 || opts->timeout_ms > MD_CLIENT_MAX_TIMEOUT_MS)
-			return -EINVAL;
 		s.flags = opts->flags;
-		s.timeout_ms = opts->timeout_ms;
 	}
-	if (!s.timeout_ms) {
-		t = env("MINIDUMPD_TIMEOUT_MS");
-		s.timeout_ms = MD_CLIENT_DEFAULT_TIMEOUT_MS;
-		if (t) {
-			r = parse_timeout(t, &s.timeout_ms);
-			if (r < 0)
-				return r;
-		}
-	}
+	r = md_shim_timeout(opts ? opts->timeout_ms : 0, env("MINIDUMPD_TIMEOUT_MS"), &s.timeout_ms);
+	if (r < 0)
+		return r;
 
 	path = opts && opts->socket_path ? opts->socket_path : env("MINIDUMPD_SOCKET");
 	if (!path)
