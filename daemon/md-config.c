@@ -15,7 +15,8 @@
 #include "md-config.h"
 #include "md-proto.h"
 #include "md-zstd.h"
-#include "platform.h"
+#include "md-os.h"
+#include "md-peer.h"
 
 #define UINT_MAX_CFG 0xFFFFFFFFull
 

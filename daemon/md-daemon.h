@@ -15,7 +15,9 @@
 #include "md-crashloop.h"
 #include "md-proto.h"
 #include "md-snapshot.h"
-#include "platform.h"
+#include "md-backend.h"
+#include "md-os.h"
+#include "md-peer.h"
 
 #define MD_DAEMON_SOCKET_DEFAULT   MD_PROTO_SOCKET_DEFAULT
 #define MD_DAEMON_DUMP_DIR_DEFAULT "/var/lib/minidumpd/dumps"

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "md-store.h"
-#include "platform.h"
+#include "md-os.h"
 
 #define STALE_TMP_S 3600 /* a temporary file this old belongs to no dump in flight */
 #define PATH_BYTES (4096 + 320) /* bytes of a folder's path, a slash and a name in it */

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "mdctl.h"
-#include "platform.h"
+#include "md-os.h"
 
 const char *mdctl_socket_path(const char *opt)
 {

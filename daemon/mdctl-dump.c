@@ -19,7 +19,7 @@
 #include "md-output.h"
 #include "md-report.h"
 #include "mdctl.h"
-#include "platform.h"
+#include "md-backend.h"
 
 #define STALL_MAX_MS 60000 /* upper bound of the MDCTL_TEST_STALL_MS fault-injection pause */
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "platform.h"
+#include "md-peer.h"
 
 int md_platform_peer_credentials(int fd, struct md_peer *ret_peer)
 {

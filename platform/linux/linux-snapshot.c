@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The Linux implementation of platform/platform.h: stops every thread (linux-ptrace.c), reads
+ * The Linux implementation of platform/md-backend.h: stops every thread (linux-ptrace.c), reads
  * registers (the arch file), thread names, process and system info (linux-proc.c), mappings
  * (linux-maps.c) and modules (linux-modules.c) into an md_snapshot, and offers the target's
  * memory and raw procfs files through the snapshot's operations. Every path out of
@@ -21,7 +21,7 @@
 
 #include "linux-arch.h"
 #include "linux-internal.h"
-#include "platform.h"
+#include "md-backend.h"
 
 #define MD_LINUX_CAP_SYS_PTRACE 19          /* bit of CAP_SYS_PTRACE in CapEff */
 #define MD_LINUX_SMALL_FILE_MAX (64 * 1024) /* bytes read of a status-style procfs file */

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "md-proto.h"
-#include "platform.h"
+#include "md-backend.h"
 
 /* gregs[] indices (the kernel's REG_* order in <sys/ucontext.h>) */
 enum {

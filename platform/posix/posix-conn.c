@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mdctl's connection to the daemon on POSIX (platform/platform.h): a Unix stream socket,
+ * mdctl's connection to the daemon on POSIX (platform/md-os.h): a Unix stream socket,
  * blocking sends with MSG_NOSIGNAL and receives bounded by poll().
  */
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "platform.h"
+#include "md-os.h"
 
 struct md_platform_conn {
 	int fd;

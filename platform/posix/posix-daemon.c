@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The daemon's OS services on POSIX (platform/platform.h): a file's group, users and groups by
+ * The daemon's OS services on POSIX (platform/md-os.h, platform/md-peer.h): a file's group, users and groups by
  * name from the system's databases, free space from statvfs, and the open-files limit.
  */
 #include <errno.h>
@@ -11,7 +11,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "platform.h"
+#include "md-os.h"
+#include "md-peer.h"
 
 #define NAME_LOOKUP_BUF 4096 /* bytes of scratch space for one getpwnam_r/getgrnam_r entry */
 #define GROUP_FILE_MODE 0640 /* a file its group may read */

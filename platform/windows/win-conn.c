@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mdctl's connection to the daemon on Windows (platform/platform.h): the client end of the
+ * mdctl's connection to the daemon on Windows (platform/md-os.h): the client end of the
  * daemon's named pipe, opened for overlapped I/O so that every send and receive is bounded by
  * a timeout (an overlapped operation that runs out of time is cancelled and waited for).
  */
@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "platform.h"
+#include "md-os.h"
 #include "win-internal.h"
 
 #define PIPE_BUSY_WAIT_MS 2000 /* how long to wait for a free instance of a busy pipe */

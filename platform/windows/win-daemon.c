@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The daemon's OS services on Windows (platform/platform.h). Files have no owning group here
+ * The daemon's OS services on Windows (platform/md-os.h). Files have no owning group here
  * (dumps are protected by their DACL, md-output-windows.c), so giving one to a group is not
  * supported. Users and groups are found by name with LookupAccountName, and their RID stands
  * in for a uid or gid, as for processes (win-peer.c). Free space is GetDiskFreeSpaceEx's
@@ -12,7 +12,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "platform.h"
+#include "md-os.h"
+#include "md-peer.h"
 #include "win-internal.h"
 
 #define ACCOUNT_SID_MAX    SECURITY_MAX_SID_SIZE /* bytes of the SID of one account */

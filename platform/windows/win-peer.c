@@ -12,7 +12,8 @@
 #include <string.h>
 
 #include "md-proto.h"
-#include "platform.h"
+#include "md-backend.h"
+#include "md-peer.h"
 #include "win-internal.h"
 
 #define TOKEN_GROUP_MAX 256u /* bytes of a TOKEN_PRIMARY_GROUP with its SID */

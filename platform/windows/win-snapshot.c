@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The Windows implementation of the snapshot half of platform/platform.h: opens the target,
+ * The Windows implementation of the snapshot backend, platform/md-backend.h: opens the target,
  * suspends every one of its threads (re-reading a toolhelp thread snapshot until no new thread
  * appears), reads each thread's CONTEXT (whose AMD64 layout is the minidump's), its name, the
  * process and system info (win-system.c), the committed memory regions (win-memory.c) and the
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "platform.h"
+#include "md-backend.h"
 #include "win-internal.h"
 
 #define SUSPEND_PASSES_MAX 16 /* thread list re-reads before we give up on a thread storm */
