@@ -184,10 +184,8 @@ int mdctl_dump_main(int argc, char **argv)
 		default: usage(stderr); return MDCTL_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		usage(stderr);
+	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
 		return MDCTL_EXIT_USAGE;
-	}
 	errno = 0;
 	pid = strtoul(argv[optind], &end, 10);
 	if (errno || *end || pid == 0 || pid > INT_MAX) {

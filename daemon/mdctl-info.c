@@ -518,10 +518,8 @@ int mdctl_info_main(int argc, char **argv)
 		default: usage(stderr); return MDCTL_EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "mdctl info: give exactly one ID (see mdctl info --help)\n");
+	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
 		return MDCTL_EXIT_USAGE;
-	}
 	query = argv[optind];
 	mdctl_store_locate(&so, &store);
 	r = mdctl_store_load(&store, &entries, &count);

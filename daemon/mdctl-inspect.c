@@ -430,11 +430,8 @@ int mdctl_inspect_main(int argc, char **argv)
 			return MDCTL_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "mdctl inspect: expected exactly one FILE\n");
-		usage(stderr);
+	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
 		return MDCTL_EXIT_USAGE;
-	}
 	in.path = argv[optind];
 
 	ret = md_reader_open_path(in.path, &err, &in.r);

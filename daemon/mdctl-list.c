@@ -347,10 +347,8 @@ int mdctl_list_main(int argc, char **argv)
 		default: usage(stderr); return MDCTL_EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "mdctl list: unexpected argument '%s'\n", argv[optind]);
+	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
 		return MDCTL_EXIT_USAGE;
-	}
 	/* times are parsed after all options, so that --utc applies wherever it is */
 	for (int i = 0; i < 2; i++) {
 		const char *arg = i ? until : since;

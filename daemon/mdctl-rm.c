@@ -74,10 +74,8 @@ int mdctl_rm_main(int argc, char **argv)
 		default: usage(stderr); return MDCTL_EXIT_USAGE;
 		}
 	}
-	if (optind == argc) {
-		fprintf(stderr, "mdctl rm: give at least one ID (see mdctl rm --help)\n");
+	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
 		return MDCTL_EXIT_USAGE;
-	}
 	/* every argument is checked before anything is removed */
 	for (int i = optind; i < argc; i++) {
 		if (!mdctl_store_id_valid(argv[i])) {

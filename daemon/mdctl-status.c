@@ -40,6 +40,8 @@ int mdctl_status_main(int argc, char **argv)
 		default: return MDCTL_EXIT_USAGE;
 		}
 	}
+	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
+		return MDCTL_EXIT_USAGE;
 	socket_path = mdctl_socket_path(socket_path);
 	md_proto_begin(&e, msg, sizeof(msg), MD_MSG_STATUS_REQUEST);
 	n = md_proto_finish(&e);

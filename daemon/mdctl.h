@@ -26,6 +26,11 @@ enum {
 
 #define MDCTL_DAEMON_TIMEOUT_MS 60000 /* how long mdctl waits for the daemon's answer */
 
+/* Checks the number of arguments left after a verb's options (argv[optind...]) against the
+ * verb table in mdctl.c; argv[0] is the verb. Prints what is wrong and returns
+ * MDCTL_EXIT_USAGE, else MDCTL_EXIT_OK. Each verb calls it once its options are parsed. */
+int mdctl_verb_args(int argc, char **argv);
+
 int mdctl_dump_main(int argc, char **argv);
 int mdctl_status_main(int argc, char **argv);
 

@@ -798,6 +798,45 @@ START_TEST(help_and_usage_exit_codes)
 }
 END_TEST
 
+/* The verb table: the help names every verb, and an unknown verb or a wrong number of
+ * arguments is a usage error (2) that says what is wrong, before anything is done. */
+START_TEST(verb_table_help_and_argument_counts)
+{
+	static const char *const verbs[] = {"dump", "status", "inspect", "list",
+					    "info", "rm",     "help",    "version"};
+	static const struct {
+		const char *argv[4];
+		const char *says;
+	} bad[] = {
+		{{"no-such-verb"}, "unknown command 'no-such-verb'"},
+		{{"info"}, "mdctl info: takes 1 argument"},
+		{{"info", "a", "b"}, "mdctl info: takes 1 argument"},
+		{{"inspect"}, "mdctl inspect: takes 1 argument"},
+		{{"dump", "1", "2"}, "mdctl dump: takes 1 argument"},
+		{{"rm"}, "mdctl rm: takes at least 1 argument"},
+		{{"list", "extra"}, "mdctl list: takes no arguments"},
+		{{"status", "extra"}, "mdctl status: takes no arguments"},
+		{{"version", "extra"}, "mdctl version: takes no arguments"},
+	};
+	struct it_result r = MDCTL("--help");
+
+	ck_assert_int_eq(r.code, 0);
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		char line[32];
+
+		snprintf(line, sizeof(line), "\n  %s ", verbs[i]);
+		ck_assert_msg(strstr(r.out, line), "--help lacks %s:\n%s", verbs[i], r.out);
+	}
+	it_result_done(&r);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = mdctl(NULL, bad[i].argv);
+		ck_assert_msg(r.code == 2, "%s: %s", bad[i].argv[0], it_result_status(&r));
+		ck_assert_msg(strstr(r.err, bad[i].says), "%s: stderr: %s", bad[i].argv[0], r.err);
+		it_result_done(&r);
+	}
+}
+END_TEST
+
 static Suite *ops_suite(void)
 {
 	Suite *s = suite_create("ops");
@@ -823,6 +862,7 @@ static Suite *ops_suite(void)
 	tcase_add_test(store, store_without_daemon_needs_dump_dir);
 	tcase_add_test(store, compressed_dumps_are_listed_and_read);
 	tcase_add_test(store, help_and_usage_exit_codes);
+	tcase_add_test(store, verb_table_help_and_argument_counts);
 	suite_add_tcase(s, store);
 	return s;
 }
