@@ -18,12 +18,12 @@
 
 #include "md-dump.h"
 #include "md-reader.h"
+#include "md-text.h"
 
 #define DIR_ENTRY_SIZE    sizeof(md_directory) /* 12 bytes per directory entry */
 #define CV_PDB70_MIN      (4u + 16u + 4u + 1u) /* signature, GUID, age, at least a NUL */
 #define CRASHPAD_INFO_MIN 52u                  /* version 1 without reserved/address_mask */
 #define MISC_INFO_V5_SIZE 1364u                /* bytes of MINIDUMP_MISC_INFO_5 */
-#define UTF8_REPLACEMENT  "\xEF\xBF\xBD"       /* U+FFFD */
 
 /* The views, for remembering failures. */
 enum view_id {
@@ -70,18 +70,8 @@ struct md_reader {
 	char error[MD_READER_ERROR_MAX];
 
 	struct view_failure failed[V_COUNT];
-	/* Views that parsed, NULL until then. */
-	struct md_reader_system_info *system_info;
-	struct md_reader_thread_list *threads;
-	struct md_reader_thread_names *thread_names;
-	struct name_key *name_keys; /* thread_names->count entries */
-	struct md_reader_module_list *modules;
-	struct md_reader_memory_list *memory;
-	struct md_reader_memory_info_list *memory_info;
-	struct md_reader_exception *exception;
-	struct md_reader_misc_info *misc_info;
-	md_breakpad_info *breakpad_info;
-	struct md_reader_crashpad_info *crashpad_info;
+	const void *views[V_COUNT]; /* views that parsed, NULL until then */
+	struct name_key *name_keys; /* ThreadNames' count entries, once it parsed */
 };
 
 /* ---- Errors ---- */
@@ -473,106 +463,6 @@ int md_reader_stream_data(struct md_reader *r, uint32_t type, char **ret_data, s
 
 /* ---- Strings ---- */
 
-static size_t put_utf8(char *out, uint32_t cp)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xC0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xE0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
-/* Converts n UTF-16LE units into out, which holds at least 3*n+1 bytes (no unit or surrogate
- * pair needs more than 3 bytes per unit). */
-static void utf16_to_utf8(const uint8_t *in, size_t n, char *out)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		uint32_t u = (uint32_t)in[2 * i] | ((uint32_t)in[2 * i + 1] << 8);
-
-		if (u >= 0xD800 && u <= 0xDBFF && i + 1 < n) {
-			uint32_t lo = (uint32_t)in[2 * i + 2] | ((uint32_t)in[2 * i + 3] << 8);
-
-			if (lo >= 0xDC00 && lo <= 0xDFFF) {
-				u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-				i++;
-			}
-		}
-		if (u == 0 || (u >= 0xD800 && u <= 0xDFFF))
-			u = 0xFFFD;
-		o += put_utf8(out + o, u);
-	}
-	out[o] = '\0';
-}
-
-/* Copies n bytes of UTF-8 into out (at least 3*n+1 bytes), replacing each byte that does not
- * start a valid, shortest-form sequence, and every NUL, with U+FFFD. */
-static void sanitize_utf8(const uint8_t *in, size_t n, char *out)
-{
-	size_t o = 0, i = 0;
-
-	while (i < n) {
-		uint8_t c = in[i];
-		size_t len = 0;
-		uint32_t cp = 0, min = 0;
-
-		if (c >= 0x01 && c < 0x80) {
-			out[o++] = (char)c;
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF) {
-			len = 2;
-			cp = c & 0x1F;
-			min = 0x80;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			len = 3;
-			cp = c & 0x0F;
-			min = 0x800;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			len = 4;
-			cp = c & 0x07;
-			min = 0x10000;
-		}
-		if (len > 0 && len <= n - i) {
-			size_t k;
-
-			for (k = 1; k < len; k++) {
-				if ((in[i + k] & 0xC0) != 0x80)
-					break;
-				cp = (cp << 6) | (in[i + k] & 0x3Fu);
-			}
-			if (k == len && cp >= min && cp <= 0x10FFFF &&
-			    !(cp >= 0xD800 && cp <= 0xDFFF)) {
-				memcpy(out + o, in + i, len);
-				o += len;
-				i += len;
-				continue;
-			}
-		}
-		memcpy(out + o, UTF8_REPLACEMENT, 3);
-		o += 3;
-		i++;
-	}
-	out[o] = '\0';
-}
-
 /* Reads the MDString at rva into reader-owned memory (owned) or malloc'd memory. */
 static int read_string(struct md_reader *r, uint64_t rva, bool utf16, bool owned, char **ret)
 {
@@ -616,9 +506,9 @@ static int read_string(struct md_reader *r, uint64_t rva, bool utf16, bool owned
 		}
 	}
 	if (utf16)
-		utf16_to_utf8(bytes, len / 2, out);
+		md_text_utf16le_to_utf8(bytes, len / 2, out);
 	else
-		sanitize_utf8(bytes, len, out);
+		md_text_sanitize_utf8(bytes, len, out);
 	*ret = out;
 	ret_err = 0;
 out:
@@ -764,7 +654,7 @@ static int open_list(struct md_reader *r, uint32_t type, size_t entry_size, uint
 
 /* ---- SystemInfo ---- */
 
-static int parse_system_info(struct md_reader *r, const struct md_reader_system_info **ret_info)
+static int parse_system_info(struct md_reader *r, const void **ret_info)
 {
 	struct rd_block *mark = r->blocks;
 	struct md_reader_system_info *info;
@@ -814,7 +704,6 @@ static int parse_system_info(struct md_reader *r, const struct md_reader_system_
 	           info->arch == MD_CPU_ARCHITECTURE_ARM64_OLD) {
 		info->arm_cpuid = raw.cpu.arm_cpu_info.cpuid;
 	}
-	r->system_info = info;
 	*ret_info = info;
 	ret = 0;
 out:
@@ -851,7 +740,7 @@ static int check_cpu(struct md_reader *r, enum md_reader_cpu cpu)
 	return 0;
 }
 
-static int parse_threads(struct md_reader *r, const struct md_reader_thread_list **ret_list)
+static int parse_threads(struct md_reader *r, const void **ret_list)
 {
 	struct rd_block *mark = r->blocks;
 	struct md_reader_thread_list *list;
@@ -898,7 +787,6 @@ static int parse_threads(struct md_reader *r, const struct md_reader_thread_list
 		t->sp = ctx.sp;
 		t->fp = ctx.fp;
 	}
-	r->threads = list;
 	*ret_list = list;
 	ret = 0;
 out:
@@ -919,7 +807,7 @@ static int cmp_name_key(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-static int parse_thread_names(struct md_reader *r, const struct md_reader_thread_names **ret_names)
+static int parse_thread_names(struct md_reader *r, const void **ret_names)
 {
 	struct name_key *keys;
 	struct rd_block *mark = r->blocks;
@@ -956,7 +844,6 @@ static int parse_thread_names(struct md_reader *r, const struct md_reader_thread
 	}
 	qsort(keys, li.count, sizeof(*keys), cmp_name_key);
 	r->name_keys = keys;
-	r->thread_names = names;
 	*ret_names = names;
 	ret = 0;
 out:
@@ -1046,7 +933,7 @@ static int parse_cv_record(struct md_reader *r, struct md_reader_module *m)
 		ret = rd_alloc(r, 3 * name_len + 1, (void **)&m->pdb_name);
 		if (ret < 0)
 			goto out;
-		sanitize_utf8(bytes + 24, name_len, m->pdb_name);
+		md_text_sanitize_utf8(bytes + 24, name_len, m->pdb_name);
 		snprintf(m->code_id, sizeof(m->code_id), "%08X%x", m->time_date_stamp, m->size);
 		md_module_debug_id(m->build_id, 16, m->pdb_age, m->debug_id, sizeof(m->debug_id));
 	} else {
@@ -1058,7 +945,7 @@ out:
 	return ret;
 }
 
-static int parse_modules(struct md_reader *r, const struct md_reader_module_list **ret_list)
+static int parse_modules(struct md_reader *r, const void **ret_list)
 {
 	struct rd_block *mark = r->blocks;
 	struct md_reader_module_list *list;
@@ -1095,7 +982,6 @@ static int parse_modules(struct md_reader *r, const struct md_reader_module_list
 			goto out;
 		}
 	}
-	r->modules = list;
 	*ret_list = list;
 	ret = 0;
 out:
@@ -1107,7 +993,7 @@ out:
 
 /* ---- MemoryList ---- */
 
-static int parse_memory_list(struct md_reader *r, const struct md_reader_memory_list **ret_list)
+static int parse_memory_list(struct md_reader *r, const void **ret_list)
 {
 	struct rd_block *mark = r->blocks;
 	struct md_reader_memory_list *list;
@@ -1139,7 +1025,6 @@ static int parse_memory_list(struct md_reader *r, const struct md_reader_memory_
 			}
 		}
 	}
-	r->memory = list;
 	*ret_list = list;
 	ret = 0;
 out:
@@ -1169,8 +1054,7 @@ int md_reader_read_memory(struct md_reader *r, uint64_t addr, void *buf, size_t 
 
 /* ---- MemoryInfoList ---- */
 
-static int parse_memory_info(struct md_reader *r,
-                             const struct md_reader_memory_info_list **ret_list)
+static int parse_memory_info(struct md_reader *r, const void **ret_list)
 {
 	struct rd_block *mark = r->blocks;
 	struct md_reader_memory_info_list *list;
@@ -1219,14 +1103,13 @@ static int parse_memory_info(struct md_reader *r,
 		rd_release(r, mark);
 		return ret;
 	}
-	r->memory_info = list;
 	*ret_list = list;
 	return 0;
 }
 
 /* ---- Exception ---- */
 
-static int parse_exception(struct md_reader *r, const struct md_reader_exception **ret_exception)
+static int parse_exception(struct md_reader *r, const void **ret_exception)
 {
 	struct md_reader_exception *e;
 	struct md_reader_context ctx;
@@ -1262,14 +1145,13 @@ static int parse_exception(struct md_reader *r, const struct md_reader_exception
 	e->n_parameters = raw.exception_record.number_parameters;
 	memcpy(e->parameters, raw.exception_record.exception_information, sizeof(e->parameters));
 	e->context = raw.thread_context;
-	r->exception = e;
 	*ret_exception = e;
 	return 0;
 }
 
 /* ---- MiscInfo ---- */
 
-static int parse_misc_info(struct md_reader *r, const struct md_reader_misc_info **ret_info)
+static int parse_misc_info(struct md_reader *r, const void **ret_info)
 {
 	static const uint32_t sizes[] = {24, 44, 232, 832, MISC_INFO_V5_SIZE};
 	struct md_reader_misc_info *info;
@@ -1309,14 +1191,13 @@ static int parse_misc_info(struct md_reader *r, const struct md_reader_misc_info
 		info->user_time = raw.process_user_time;
 		info->kernel_time = raw.process_kernel_time;
 	}
-	r->misc_info = info;
 	*ret_info = info;
 	return 0;
 }
 
 /* ---- BreakpadInfo ---- */
 
-static int parse_breakpad_info(struct md_reader *r, const md_breakpad_info **ret_info)
+static int parse_breakpad_info(struct md_reader *r, const void **ret_info)
 {
 	struct rd_block *mark = r->blocks;
 	md_breakpad_info *info;
@@ -1337,14 +1218,13 @@ static int parse_breakpad_info(struct md_reader *r, const md_breakpad_info **ret
 		rd_release(r, mark);
 		return ret;
 	}
-	r->breakpad_info = info;
 	*ret_info = info;
 	return 0;
 }
 
 /* ---- CrashpadInfo ---- */
 
-static int parse_crashpad_info(struct md_reader *r, const struct md_reader_crashpad_info **ret_info)
+static int parse_crashpad_info(struct md_reader *r, const void **ret_info)
 {
 	struct rd_block *mark = r->blocks;
 	struct md_reader_crashpad_info *info;
@@ -1425,7 +1305,6 @@ static int parse_crashpad_info(struct md_reader *r, const struct md_reader_crash
 			goto out;
 		}
 	}
-	r->crashpad_info = info;
 	*ret_info = info;
 	ret = 0;
 out:
@@ -1437,185 +1316,57 @@ out:
 
 /* ---- Cached entry points ---- */
 
-int md_reader_system_info(struct md_reader *r, const struct md_reader_system_info **ret_info)
+typedef int (*view_parse_fn)(struct md_reader *r, const void **ret_view);
+
+/* Each view is parsed once, on first use; its result or its failure is kept. */
+static const view_parse_fn view_parsers[V_COUNT] = {
+    [V_SYSTEM_INFO] = parse_system_info,     [V_THREADS] = parse_threads,
+    [V_THREAD_NAMES] = parse_thread_names,   [V_MODULES] = parse_modules,
+    [V_MEMORY_LIST] = parse_memory_list,     [V_MEMORY_INFO] = parse_memory_info,
+    [V_EXCEPTION] = parse_exception,         [V_MISC_INFO] = parse_misc_info,
+    [V_BREAKPAD_INFO] = parse_breakpad_info, [V_CRASHPAD_INFO] = parse_crashpad_info,
+};
+
+static int view_get(struct md_reader *r, enum view_id id, const void **ret_view)
 {
-	const struct md_reader_system_info *view = NULL;
+	const void *view = NULL;
 	int ret;
 
-	if (r->system_info) {
-		*ret_info = r->system_info;
+	if (r->views[id]) {
+		*ret_view = r->views[id];
 		return 0;
 	}
-	if (r->failed[V_SYSTEM_INFO].ret < 0)
-		return replay(r, V_SYSTEM_INFO);
-	ret = parse_system_info(r, &view);
+	if (r->failed[id].ret < 0)
+		return replay(r, id);
+	ret = view_parsers[id](r, &view);
 	if (ret < 0)
-		return remember(r, V_SYSTEM_INFO, ret);
-	*ret_info = view;
+		return remember(r, id, ret);
+	r->views[id] = view;
+	*ret_view = view;
 	return 0;
 }
 
-int md_reader_threads(struct md_reader *r, const struct md_reader_thread_list **ret_list)
-{
-	const struct md_reader_thread_list *view = NULL;
-	int ret;
-
-	if (r->threads) {
-		*ret_list = r->threads;
-		return 0;
+/* The public accessors, typed: one line each over view_get(). */
+#define VIEW_ACCESSOR(name, id, type)                                                              \
+	int md_reader_##name(struct md_reader *r, const type **ret_view)                           \
+	{                                                                                          \
+		const void *view = NULL;                                                           \
+		int ret = view_get(r, id, &view);                                                  \
+                                                                                                   \
+		if (ret >= 0)                                                                      \
+			*ret_view = view;                                                          \
+		return ret;                                                                        \
 	}
-	if (r->failed[V_THREADS].ret < 0)
-		return replay(r, V_THREADS);
-	ret = parse_threads(r, &view);
-	if (ret < 0)
-		return remember(r, V_THREADS, ret);
-	*ret_list = view;
-	return 0;
-}
-
-int md_reader_thread_names(struct md_reader *r, const struct md_reader_thread_names **ret_names)
-{
-	const struct md_reader_thread_names *view = NULL;
-	int ret;
-
-	if (r->thread_names) {
-		*ret_names = r->thread_names;
-		return 0;
-	}
-	if (r->failed[V_THREAD_NAMES].ret < 0)
-		return replay(r, V_THREAD_NAMES);
-	ret = parse_thread_names(r, &view);
-	if (ret < 0)
-		return remember(r, V_THREAD_NAMES, ret);
-	*ret_names = view;
-	return 0;
-}
-
-int md_reader_modules(struct md_reader *r, const struct md_reader_module_list **ret_list)
-{
-	const struct md_reader_module_list *view = NULL;
-	int ret;
-
-	if (r->modules) {
-		*ret_list = r->modules;
-		return 0;
-	}
-	if (r->failed[V_MODULES].ret < 0)
-		return replay(r, V_MODULES);
-	ret = parse_modules(r, &view);
-	if (ret < 0)
-		return remember(r, V_MODULES, ret);
-	*ret_list = view;
-	return 0;
-}
-
-int md_reader_memory_list(struct md_reader *r, const struct md_reader_memory_list **ret_list)
-{
-	const struct md_reader_memory_list *view = NULL;
-	int ret;
-
-	if (r->memory) {
-		*ret_list = r->memory;
-		return 0;
-	}
-	if (r->failed[V_MEMORY_LIST].ret < 0)
-		return replay(r, V_MEMORY_LIST);
-	ret = parse_memory_list(r, &view);
-	if (ret < 0)
-		return remember(r, V_MEMORY_LIST, ret);
-	*ret_list = view;
-	return 0;
-}
-
-int md_reader_memory_info(struct md_reader *r, const struct md_reader_memory_info_list **ret_list)
-{
-	const struct md_reader_memory_info_list *view = NULL;
-	int ret;
-
-	if (r->memory_info) {
-		*ret_list = r->memory_info;
-		return 0;
-	}
-	if (r->failed[V_MEMORY_INFO].ret < 0)
-		return replay(r, V_MEMORY_INFO);
-	ret = parse_memory_info(r, &view);
-	if (ret < 0)
-		return remember(r, V_MEMORY_INFO, ret);
-	*ret_list = view;
-	return 0;
-}
-
-int md_reader_exception(struct md_reader *r, const struct md_reader_exception **ret_exception)
-{
-	const struct md_reader_exception *view = NULL;
-	int ret;
-
-	if (r->exception) {
-		*ret_exception = r->exception;
-		return 0;
-	}
-	if (r->failed[V_EXCEPTION].ret < 0)
-		return replay(r, V_EXCEPTION);
-	ret = parse_exception(r, &view);
-	if (ret < 0)
-		return remember(r, V_EXCEPTION, ret);
-	*ret_exception = view;
-	return 0;
-}
-
-int md_reader_misc_info(struct md_reader *r, const struct md_reader_misc_info **ret_info)
-{
-	const struct md_reader_misc_info *view = NULL;
-	int ret;
-
-	if (r->misc_info) {
-		*ret_info = r->misc_info;
-		return 0;
-	}
-	if (r->failed[V_MISC_INFO].ret < 0)
-		return replay(r, V_MISC_INFO);
-	ret = parse_misc_info(r, &view);
-	if (ret < 0)
-		return remember(r, V_MISC_INFO, ret);
-	*ret_info = view;
-	return 0;
-}
-
-int md_reader_breakpad_info(struct md_reader *r, const md_breakpad_info **ret_info)
-{
-	const md_breakpad_info *view = NULL;
-	int ret;
-
-	if (r->breakpad_info) {
-		*ret_info = r->breakpad_info;
-		return 0;
-	}
-	if (r->failed[V_BREAKPAD_INFO].ret < 0)
-		return replay(r, V_BREAKPAD_INFO);
-	ret = parse_breakpad_info(r, &view);
-	if (ret < 0)
-		return remember(r, V_BREAKPAD_INFO, ret);
-	*ret_info = view;
-	return 0;
-}
-
-int md_reader_crashpad_info(struct md_reader *r, const struct md_reader_crashpad_info **ret_info)
-{
-	const struct md_reader_crashpad_info *view = NULL;
-	int ret;
-
-	if (r->crashpad_info) {
-		*ret_info = r->crashpad_info;
-		return 0;
-	}
-	if (r->failed[V_CRASHPAD_INFO].ret < 0)
-		return replay(r, V_CRASHPAD_INFO);
-	ret = parse_crashpad_info(r, &view);
-	if (ret < 0)
-		return remember(r, V_CRASHPAD_INFO, ret);
-	*ret_info = view;
-	return 0;
-}
+VIEW_ACCESSOR(system_info, V_SYSTEM_INFO, struct md_reader_system_info)
+VIEW_ACCESSOR(threads, V_THREADS, struct md_reader_thread_list)
+VIEW_ACCESSOR(thread_names, V_THREAD_NAMES, struct md_reader_thread_names)
+VIEW_ACCESSOR(modules, V_MODULES, struct md_reader_module_list)
+VIEW_ACCESSOR(memory_list, V_MEMORY_LIST, struct md_reader_memory_list)
+VIEW_ACCESSOR(memory_info, V_MEMORY_INFO, struct md_reader_memory_info_list)
+VIEW_ACCESSOR(exception, V_EXCEPTION, struct md_reader_exception)
+VIEW_ACCESSOR(misc_info, V_MISC_INFO, struct md_reader_misc_info)
+VIEW_ACCESSOR(breakpad_info, V_BREAKPAD_INFO, md_breakpad_info)
+VIEW_ACCESSOR(crashpad_info, V_CRASHPAD_INFO, struct md_reader_crashpad_info)
 
 /* ---- Process id ---- */
 
@@ -1633,32 +1384,11 @@ int md_reader_pid(struct md_reader *r, uint32_t *ret_pid)
 	ret = md_reader_stream_data(r, MD_STREAM_LINUX_PROC_STATUS, &status, &size);
 	if (ret < 0)
 		return fail(r, -ENOENT, "neither MiscInfo nor LinuxProcStatus gives a pid");
-	ret = fail(r, -ENOENT, "LinuxProcStatus has no Pid: line");
-	for (const char *line = status; line && *line;) {
-		const char *nl = strchr(line, '\n');
-
-		if (strncmp(line, "Pid:", 4) == 0) {
-			const char *p = line + 4;
-			uint64_t v = 0;
-			bool digits = false;
-
-			while (*p == ' ' || *p == '\t')
-				p++;
-			while (*p >= '0' && *p <= '9' && v <= UINT32_MAX) {
-				v = v * 10 + (uint64_t)(*p - '0');
-				digits = true;
-				p++;
-			}
-			if (digits && v <= UINT32_MAX && (*p == '\n' || *p == '\0')) {
-				*ret_pid = (uint32_t)v;
-				ret = 0;
-			}
-			break;
-		}
-		line = nl ? nl + 1 : NULL;
-	}
+	/* the stream is /proc/<pid>/status as read at the dump */
+	ret = md_text_proc_status_u32(status, "Pid", ret_pid);
 	free(status);
-	if (ret == 0)
-		r->error[0] = '\0';
-	return ret;
+	if (ret < 0)
+		return fail(r, -ENOENT, "LinuxProcStatus has no Pid: line");
+	r->error[0] = '\0';
+	return 0;
 }

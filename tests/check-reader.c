@@ -18,6 +18,7 @@
 
 #include "md-format.h"
 #include "md-reader.h"
+#include "md-text.h"
 
 /* ---- A test-local minidump builder ---- */
 
@@ -1094,6 +1095,43 @@ START_TEST(read_bounds)
 }
 END_TEST
 
+/* /proc/<pid>/status fields as the LinuxProcStatus stream holds them: one line per field,
+ * "Key:<blanks>value"; only the first line of a key counts and a prefix of a key is not it. */
+START_TEST(proc_status_fields)
+{
+	static const struct {
+		const char *text, *key;
+		int ret;
+		uint32_t value;
+	} cases[] = {
+		{"Name:\tcat\nPid:\t42\nPPid:\t1\n", "Pid", 0, 42},
+		{"Name:\tcat\nPid:\t42\nPPid:\t1\n", "PPid", 0, 1},
+		{"Pid:  \t 7", "Pid", 0, 7},                       /* no final newline */
+		{"Tgid:\t5\nPid:\t6\n", "Pid", 0, 6},             /* Tgid is not Pid */
+		{"Pidx:\t5\nPid:\t6\n", "Pid", 0, 6},             /* nor is Pidx */
+		{"Pid:\t4294967295\n", "Pid", 0, UINT32_MAX},
+		{"Pid:\t4294967296\n", "Pid", -EBADMSG, 0},       /* over 32 bits */
+		{"Pid:\t99999999999999999999999\n", "Pid", -EBADMSG, 0},
+		{"Pid:\t12 \n", "Pid", -EBADMSG, 0},              /* trailing blank */
+		{"Pid:\t-1\n", "Pid", -EBADMSG, 0},
+		{"Pid:\n", "Pid", -EBADMSG, 0},
+		{"Pid:\tx\nPid:\t3\n", "Pid", -EBADMSG, 0},       /* the first line decides */
+		{"Name:\tPid: 3\n", "Pid", -ENOENT, 0},           /* not at the start of a line */
+		{"", "Pid", -ENOENT, 0},
+		{"\n\n\n", "Pid", -ENOENT, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t v = 0xdeadbeef;
+		int r = md_text_proc_status_u32(cases[i].text, cases[i].key, &v);
+
+		ck_assert_msg(r == cases[i].ret, "case %zu: %d, expected %d", i, r, cases[i].ret);
+		ck_assert_msg(v == (r == 0 ? cases[i].value : 0xdeadbeef), "case %zu: value %u", i,
+			      v);
+	}
+}
+END_TEST
+
 START_TEST(pid_from_proc_status)
 {
 	struct ref *ref = malloc(sizeof(*ref));
@@ -1340,6 +1378,7 @@ static Suite *reader_suite(void)
 	tcase_add_test(tc, bad_memory_info);
 	tcase_add_test(tc, read_bounds);
 	tcase_add_test(tc, pid_from_proc_status);
+	tcase_add_test(tc, proc_status_fields);
 	tcase_add_test(tc, truncation_at_every_offset);
 	tcase_add_test(tc, random_bit_flips);
 	tcase_add_test(tc, file_and_buffer_agree);
