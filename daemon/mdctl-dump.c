@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "md-dump.h"
 #include "md-output.h"
 #include "md-report.h"
@@ -59,7 +60,9 @@ static void usage(FILE *f)
 	      f);
 }
 
-/* Tests stop here to act on a target that is known to be stopped (see tests/). */
+/* Tests stop here to act on a target that is known to be stopped (see tests/). Only in a
+ * build configured with -Dtest_hooks=true (tests/run does it); never in a default build. */
+#if MD_TEST_HOOKS
 static void test_stall(void)
 {
 	const char *v = getenv("MDCTL_TEST_STALL_MS");
@@ -75,6 +78,11 @@ static void test_stall(void)
 		nanosleep(&ts, NULL);
 	}
 }
+#else
+static void test_stall(void)
+{
+}
+#endif
 
 static void default_name(const struct md_snapshot *s, char *out, size_t size)
 {
