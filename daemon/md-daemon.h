@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <jansson.h>
 #include <uv.h>
 
 #include "md-config.h"
@@ -86,7 +87,29 @@ struct md_conn {
 	struct md_conn *prev, *next;
 };
 
+/* Events counted by kind, for tests and operators: in the status reply ("events") and the
+ * metrics file (minidumpd_events_total{event=...}); names in md_event_to_string(). Each is
+ * counted where the daemon logs it. */
+enum md_event {
+	MD_EVENT_BAD_HEADER,       /* a header that is not our protocol */
+	MD_EVENT_BAD_VERSION,      /* a header with a protocol version we do not speak */
+	MD_EVENT_OVERSIZED,        /* a header announcing a message over the size limit */
+	MD_EVENT_UNKNOWN_TYPE,     /* a header with a message type that does not exist */
+	MD_EVENT_MALFORMED,        /* a whole message whose fields do not decode */
+	MD_EVENT_DAEMON_ONLY_TYPE, /* a message type only the daemon sends */
+	MD_EVENT_TRUNCATED,        /* connection closed in the middle of a message */
+	MD_EVENT_TIMED_OUT,        /* message not completed within MD_DAEMON_MESSAGE_MS */
+	MD_EVENT_FOREIGN_PID,      /* a peer claimed another pid (ignored) */
+	MD_EVENT_FOREIGN_THREAD,   /* a peer named a thread not its own (its own pid used) */
+	MD_EVENT_REGISTERED,       /* a client's hello */
+	MD_EVENT_PARTIAL,          /* a dump kept though the target exited during it */
+	MD_EVENT_FAILED_READ_ONLY, /* a dump failed: EROFS */
+	MD_EVENT_FAILED_NO_SPACE,  /* a dump failed: ENOSPC or EDQUOT */
+	MD_EVENT_COUNT,
+};
+
 struct md_counters {
+	uint64_t events[MD_EVENT_COUNT];
 	uint64_t connections;
 	uint64_t refused;
 	uint64_t requests;
@@ -112,6 +135,7 @@ struct md_daemon {
 	struct md_job *queue_head, *queue_tail;
 	unsigned queued;
 	double started_ms;
+	bool socket_inherited; /* from systemd/launchd, not created by us */
 	struct md_counters counters;
 	struct md_loop_table *loops; /* crash-loop limiting */
 	uv_timer_t store_timer;      /* periodic store limits and metrics */
@@ -144,6 +168,13 @@ double md_now_ms(void);
 
 /* md-metrics.c: writes cfg->metrics_file (if set). Returns 0 or -errno. */
 int md_metrics_write(struct md_daemon *d);
+const char *md_event_to_string(enum md_event e);
+/* The event of a header md_proto_header() refused with r (-errno). */
+enum md_event md_event_of_header_error(int r);
+/* The events as a JSON object {name: count}, or NULL without memory. */
+json_t *md_events_to_json(const struct md_counters *k);
+/* The event of a failed dump's job->error, or MD_EVENT_COUNT when it has none. */
+enum md_event md_event_of_dump_error(int error);
 
 /* md-notify.c: sd_notify's protocol to $NOTIFY_SOCKET ("READY=1\nSTATUS=..."); 1 sent, 0 none. */
 int md_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -225,6 +225,7 @@ static void after_work_cb(uv_work_t *req, int status)
 		d->counters.bytes_written += (uint64_t)json_integer_value(json_object_get(j, "bytes"));
 		d->counters.duration_ms_sum += json_real_value(json_object_get(j, "duration_ms"));
 		d->counters.suspended_ms_sum += json_real_value(json_object_get(j, "suspended_ms"));
+		d->counters.events[MD_EVENT_PARTIAL] += json_is_true(json_object_get(j, "partial"));
 		md_log(LOG_NOTICE, "%s dump of pid %u (%s) saved: %s, %lld bytes, stopped %.1f ms, took %.1f ms%s%s",
 		       job->kind == MD_JOB_CRASH ? "crash" : job->kind == MD_JOB_DUMP_NOW ? "live" : "requested",
 		       job->pid, job->process_name, json_string_value(json_object_get(j, "path")),
@@ -240,6 +241,8 @@ static void after_work_cb(uv_work_t *req, int status)
 			send_text(c, MD_MSG_RESULT, job->report);
 	} else {
 		d->counters.dumps_failed++;
+		if (md_event_of_dump_error(job->error) != MD_EVENT_COUNT)
+			d->counters.events[md_event_of_dump_error(job->error)]++;
 		md_log(LOG_ERR, "dump of pid %u failed: %s", job->pid, job->message);
 		write_metrics(d);
 		if (c)
@@ -342,6 +345,7 @@ static void submit(struct md_conn *c, struct md_job *job)
 	struct md_daemon *d = c->d;
 
 	if (d->queued >= MD_DAEMON_MAX_QUEUED) {
+		d->counters.refused++;
 		md_log(LOG_WARNING, "pid %u: refused, %u requests already waiting", c->peer.pid,
 		       d->queued);
 		send_error(c, -EBUSY, "too many dumps waiting; try again later", false);
@@ -375,6 +379,7 @@ static void handle_hello(struct md_conn *c, const struct md_proto_msg *m)
 	if (MD_PROTO_HAS(m, MD_TAG_PID) && m->pid != c->peer.pid)
 		md_log(LOG_WARNING, "pid %u (uid %u) says it is pid %u; ignored", c->peer.pid,
 		       c->peer.uid, m->pid);
+	c->d->counters.events[MD_EVENT_REGISTERED]++;
 	md_log(LOG_INFO, "client registered: pid %u uid %u name '%s', %zu annotations",
 	       c->peer.pid, c->peer.uid, c->name, c->n_annotations);
 }
@@ -458,11 +463,14 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 	struct md_job *job;
 
 	/* always the peer itself, whatever the message claims */
-	if (MD_PROTO_HAS(m, MD_TAG_PID) && m->pid != c->peer.pid)
+	if (MD_PROTO_HAS(m, MD_TAG_PID) && m->pid != c->peer.pid) {
+		c->d->counters.events[MD_EVENT_FOREIGN_PID]++;
 		md_log(LOG_WARNING, "pid %u (uid %u) claims to be pid %u in a %s message; dumping pid %u",
 		       c->peer.pid, c->peer.uid, m->pid, md_proto_type_to_string(m->type),
 		       c->peer.pid);
+	}
 	if (md_platform_thread_of(c->peer.pid, tid) != 1) {
+		c->d->counters.events[MD_EVENT_FOREIGN_THREAD]++;
 		md_log(LOG_WARNING, "pid %u names thread %u, which is not one of its own; using %u",
 		       c->peer.pid, tid, c->peer.pid);
 		tid = c->peer.pid;
@@ -533,6 +541,7 @@ static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 			      owner_gid)) {
 		if (pidfd >= 0)
 			close(pidfd);
+		c->d->counters.refused++;
 		md_log(LOG_WARNING, "refused: uid %u (pid %u) asked for a dump of pid %u owned by uid %u",
 		       c->peer.uid, c->peer.pid, m->pid, owner);
 		snprintf(why, sizeof(why),
@@ -573,6 +582,14 @@ static void handle_status(struct md_conn *c)
 			      (json_int_t)d->counters.bytes_written, "in_flight",
 			      (json_int_t)d->running, "queued", (json_int_t)d->queued, "dump_dir",
 			      d->cfg->dump_dir);
+
+	if (j &&
+	    (json_object_set_new(j, "refused", json_integer((json_int_t)d->counters.refused)) < 0 ||
+	     json_object_set_new(j, "socket_inherited", json_boolean(d->socket_inherited)) < 0 ||
+	     json_object_set_new(j, "events", md_events_to_json(&d->counters)) < 0)) {
+		json_decref(j);
+		j = NULL;
+	}
 	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
 	json_decref(j);
@@ -596,6 +613,7 @@ static void handle_message(struct md_conn *c, const uint8_t *buf, size_t len)
 		char text[160];
 
 		c->d->counters.bad_messages++;
+		c->d->counters.events[MD_EVENT_MALFORMED]++;
 		snprintf(text, sizeof(text), "malformed message: %s", why ? why : strerror(-r));
 		md_log(LOG_WARNING, "pid %u (uid %u): %s", c->peer.pid, c->peer.uid, text);
 		send_error(c, r, text, true);
@@ -620,6 +638,7 @@ static void handle_message(struct md_conn *c, const uint8_t *buf, size_t len)
 	}
 	if (m.type != MD_MSG_CRASH && m.type != MD_MSG_DUMP_NOW && m.type != MD_MSG_DUMP_REQUEST) {
 		c->d->counters.bad_messages++;
+		c->d->counters.events[MD_EVENT_DAEMON_ONLY_TYPE]++;
 		md_log(LOG_WARNING, "pid %u sent a %s message, which only the daemon sends",
 		       c->peer.pid, md_proto_type_to_string(m.type));
 		send_error(c, -EBADMSG, "unexpected message type", true);
@@ -642,6 +661,7 @@ static void on_message_deadline(uv_timer_t *t)
 	struct md_conn *c = t->data;
 
 	c->d->counters.bad_messages++;
+	c->d->counters.events[MD_EVENT_TIMED_OUT]++;
 	md_log(LOG_WARNING, "pid %u (uid %u): message not completed within %d ms; disconnected",
 	       c->peer.pid, c->peer.uid, MD_DAEMON_MESSAGE_MS);
 	send_error(c, -ETIMEDOUT, "message not completed in time", true);
@@ -670,6 +690,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 			char text[128];
 
 			c->d->counters.bad_messages++;
+			c->d->counters.events[MD_EVENT_TRUNCATED]++;
 			snprintf(text, sizeof(text),
 				 "connection closed in the middle of a message (%zu bytes received)",
 				 c->len);
@@ -697,6 +718,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 			char text[128];
 
 			c->d->counters.bad_messages++;
+			c->d->counters.events[md_event_of_header_error(r)]++;
 			snprintf(text, sizeof(text), "bad message header: %s",
 				 r == -EBADMSG	      ? "not the minidumpd protocol"
 				 : r == -EPROTONOSUPPORT ? "unsupported protocol version"

@@ -226,6 +226,7 @@ int main(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.loop = uv_default_loop();
 	d.cfg = &cfg;
+	d.socket_inherited = inherited;
 	d.loops = calloc(1, sizeof(*d.loops));
 	if (!d.loops) {
 		md_log(LOG_ERR, "out of memory");

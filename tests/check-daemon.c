@@ -295,7 +295,7 @@ START_TEST(garbage_gets_an_error_and_the_daemon_keeps_serving)
 		ck_assert(has_dump(run.pid, "dmp"));
 		it_result_done(&run.res);
 	}
-	ck_assert(log_has("bad message header"));
+	ck_assert_int_eq(status_event_count("bad_header"), 1);
 }
 END_TEST
 
@@ -324,7 +324,7 @@ START_TEST(claimed_identity_is_ignored)
 							    "thread_id")),
 			 getpid());
 	json_decref(j);
-	ck_assert(log_has("claims to be pid 1"));
+	ck_assert_int_eq(status_event_count("foreign_pid"), 1);
 }
 END_TEST
 
@@ -375,7 +375,7 @@ START_TEST(socket_activation_is_served)
 
 	ck_assert_int_eq(run.res.sig, SIGSEGV);
 	ck_assert(has_dump(run.pid, "dmp"));
-	ck_assert(log_has("(inherited)"));
+	ck_assert(status_flag("socket_inherited"));
 	it_result_done(&run.res);
 }
 END_TEST

@@ -377,3 +377,49 @@ bool log_has(const char *text)
 	free(log);
 	return found;
 }
+
+json_t *status_json(void)
+{
+	const char *argv[] = {it_env("MDCTL"), "status", "--json", "--socket", D.sock, NULL};
+	struct it_result r;
+	json_t *j;
+
+	ck_assert_int_eq(it_run(argv, NULL, 30000, &r), 0);
+	ck_assert_msg(r.exited && r.code == 0, "mdctl status: %s: %s", it_result_status(&r),
+		      r.err);
+	j = json_loads(r.out, 0, NULL);
+	ck_assert_msg(j != NULL, "mdctl status --json: not JSON: %s", r.out);
+	it_result_done(&r);
+	return j;
+}
+
+long long status_event_count(const char *name)
+{
+	json_t *j = status_json();
+	json_t *v = json_object_get(json_object_get(j, "events"), name);
+	long long n = json_integer_value(v);
+
+	ck_assert_msg(json_is_integer(v), "mdctl status --json has no event %s", name);
+	json_decref(j);
+	return n;
+}
+
+bool status_flag(const char *key)
+{
+	json_t *j = status_json();
+	bool v = json_is_true(json_object_get(j, key));
+
+	json_decref(j);
+	return v;
+}
+
+long long status_count(const char *key)
+{
+	json_t *j = status_json();
+	json_t *v = json_object_get(j, key);
+	long long n = json_integer_value(v);
+
+	ck_assert_msg(json_is_integer(v), "mdctl status --json has no %s", key);
+	json_decref(j);
+	return n;
+}

@@ -116,3 +116,12 @@ const char *log_tail(void);
 int log_count(const char *text);
 /* Whether the daemon's log so far contains text. */
 bool log_has(const char *text);
+
+/* The daemon's counters as `mdctl status --json --socket D.sock` shows them (MDCTL from the
+ * environment); the test fails when mdctl does. Caller frees. */
+json_t *status_json(void);
+/* One counter of its "events" object (md_event_to_string() names them), or a top-level
+ * boolean. */
+long long status_event_count(const char *name);
+long long status_count(const char *key); /* a top-level counter: refused, dumps_ok... */
+bool status_flag(const char *key);
