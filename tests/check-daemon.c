@@ -406,13 +406,7 @@ static Suite *daemon_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(daemon_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+const struct check_suite check_suite = {
+	.name = "daemon",
+	.suite = daemon_suite,
+};

@@ -804,7 +804,10 @@ static Suite *integration_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_suite_main(integration_suite(), "integration", "TARGET_THREADS");
-}
+const struct check_suite check_suite = {
+	.name = "integration",
+	.suite = integration_suite,
+	.setup = it_suite_setup,
+	.teardown = it_suite_teardown,
+	.target_env = "TARGET_THREADS",
+};

@@ -862,7 +862,10 @@ static Suite *ops_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_suite_main(ops_suite(), "ops", "CRASH_APP");
-}
+const struct check_suite check_suite = {
+	.name = "ops",
+	.suite = ops_suite,
+	.setup = it_suite_setup,
+	.teardown = it_suite_teardown,
+	.target_env = "CRASH_APP",
+};

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check-main.h"
 #include "md-proto.h"
 
 static uint8_t buf[MD_PROTO_MAX_MESSAGE];
@@ -258,13 +259,7 @@ static Suite *proto_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(proto_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+const struct check_suite check_suite = {
+	.name = "proto",
+	.suite = proto_suite,
+};

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check-main.h"
 #include "md-format.h"
 #include "md-reader.h"
 #include "md-text.h"
@@ -1420,16 +1421,16 @@ static int write_corpus(const char *dir)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* reader --write-corpus DIR writes the fuzzing seeds instead of running the tests. */
+static int reader_args(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
 	if (argc == 3 && strcmp(argv[1], "--write-corpus") == 0)
 		return write_corpus(argv[2]);
-	sr = srunner_create(reader_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return -1;
 }
+
+const struct check_suite check_suite = {
+	.name = "reader",
+	.suite = reader_suite,
+	.args = reader_args,
+};

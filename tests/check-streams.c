@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check-main.h"
 #include "fake-snapshot.h"
 #include "md-dump.h"
 
@@ -717,13 +718,7 @@ static Suite *streams_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(streams_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+const struct check_suite check_suite = {
+	.name = "streams",
+	.suite = streams_suite,
+};

@@ -1022,7 +1022,10 @@ static Suite *upload_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_suite_main(upload_suite(), "upload", "TARGET_THREADS");
-}
+const struct check_suite check_suite = {
+	.name = "upload",
+	.suite = upload_suite,
+	.setup = it_suite_setup,
+	.teardown = it_suite_teardown,
+	.target_env = "TARGET_THREADS",
+};

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check-main.h"
 #include "md-output.h"
 #include "md-writer.h"
 
@@ -345,13 +346,7 @@ static Suite *writer_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(writer_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+const struct check_suite check_suite = {
+	.name = "writer",
+	.suite = writer_suite,
+};

@@ -313,28 +313,29 @@ void it_suite_root_done(const char *root, const char *target_bin)
 		it_rmtree(root);
 }
 
-int it_suite_main(Suite *s, const char *name, const char *target_env)
-{
-	const char *target = getenv(target_env);
-	SRunner *sr;
-	char *root;
-	int failed, r;
+static char *suite_root; /* it_suite_setup()'s, exported as IT_ROOT */
 
+int it_suite_setup(const struct check_suite *cs)
+{
 	/* Check ends a failing test with _exit(), past the atexit cleanup, so the parent owns one
 	 * root folder for all tests and sweeps it (and any target left in it) at the end. */
-	r = it_suite_root_new(&root);
-	if (r < 0) {
-		fprintf(stderr, "%s: cannot make a temporary folder: %s\n", name, strerror(-r));
-		return EXIT_FAILURE;
-	}
-	setenv("IT_ROOT", root, 1);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	it_suite_root_done(root, target ? target : "");
-	free(root);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	int r = it_suite_root_new(&suite_root);
+
+	if (r < 0)
+		return r;
+	setenv("IT_ROOT", suite_root, 1);
+	return 0;
+}
+
+void it_suite_teardown(const struct check_suite *cs)
+{
+	const char *target = cs->target_env ? getenv(cs->target_env) : NULL;
+
+	if (!suite_root)
+		return;
+	it_suite_root_done(suite_root, target ? target : "");
+	free(suite_root);
+	suite_root = NULL;
 }
 
 /* Waits until the main thread of pid sleeps (State S). Returns 0 or -ETIMEDOUT. */

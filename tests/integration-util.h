@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "check-main.h"
+
 #define IT_TARGET_READY_MS 30000                 /* ms a target may take to print "ready PID" */
 #define IT_OUTPUT_MAX      (64u * 1024u * 1024u) /* bytes of stdout or stderr kept per command */
 
@@ -90,11 +92,11 @@ int it_suite_root_new(char **ret_root);
  * while its /proc/PID/exe is still target_bin), then removes the root unless IT_KEEP=1. */
 void it_suite_root_done(const char *root, const char *target_bin);
 
-/* The whole main() of a suite whose tests make folders and targets: runs every test of s with
- * a root folder exported as IT_ROOT, then it_suite_root_done() with the binary named by the
- * environment variable target_env. name prefixes the error when no root can be made. Returns
- * EXIT_SUCCESS when every test passed, else EXIT_FAILURE. */
-int it_suite_main(Suite *s, const char *name, const char *target_env);
+/* The suite-wide fixture (struct check_suite's setup and teardown) of a suite whose tests make
+ * folders and targets: a root folder exported as IT_ROOT, then it_suite_root_done() with the
+ * binary named by the environment variable cs->target_env. Setup returns 0 or -errno. */
+int it_suite_setup(const struct check_suite *cs);
+void it_suite_teardown(const struct check_suite *cs);
 
 /* Makes a fresh folder inside $IT_ROOT (else $TMPDIR or /tmp) with the given mode; returns it
  * (owned). */

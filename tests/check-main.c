@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main() of every Check suite: runs check_suite (defined by the suite's file) with Check's
+ * normal output, so that tests/run can count "Checks: N, Failures: N, Errors: N", inside the
+ * suite's optional suite-wide fixture. Exits 0 when every test passed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check-main.h"
+
+int main(int argc, char **argv)
+{
+	const struct check_suite *cs = &check_suite;
+	SRunner *sr;
+	int failed, r;
+
+	if (cs->args) {
+		r = cs->args(argc, argv);
+		if (r >= 0)
+			return r;
+	}
+	if (cs->setup) {
+		r = cs->setup(cs);
+		if (r < 0) {
+			fprintf(stderr, "%s: suite setup failed: %s\n", cs->name, strerror(-r));
+			return EXIT_FAILURE;
+		}
+	}
+	sr = srunner_create(cs->suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (cs->teardown)
+		cs->teardown(cs);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
