@@ -482,3 +482,14 @@ void md_upload_config_free(struct md_upload_config *c)
 	free(c->metrics_file);
 	free(c);
 }
+
+int64_t md_upload_backoff_ms(const struct md_upload_config *cfg, unsigned attempt, uint32_t rnd)
+{
+	uint64_t d = cfg->retry_initial_ms;
+
+	for (unsigned i = 1; i < attempt && d < cfg->retry_max_ms; i++)
+		d *= 2;
+	if (d > cfg->retry_max_ms)
+		d = cfg->retry_max_ms;
+	return (int64_t)(d / 2 + (d - d / 2) * (uint64_t)rnd / UINT32_MAX);
+}

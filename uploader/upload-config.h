@@ -67,6 +67,12 @@ int md_upload_config_load(const char *path, struct md_upload_config **ret_config
 
 void md_upload_config_free(struct md_upload_config *c);
 
+/* The wait in ms before retry number attempt (1 = the first) after a failure: exponential
+ * backoff with "equal jitter", half of retry_initial_ms * 2^(attempt-1) (capped at
+ * retry_max_ms) for sure and the other half scaled by rnd (0..UINT32_MAX), so that retries of
+ * many dumps spread out instead of arriving together. Pure: the caller draws rnd. */
+int64_t md_upload_backoff_ms(const struct md_upload_config *cfg, unsigned attempt, uint32_t rnd);
+
 /* Parses an http:// or https:// URL into host, port and path (owned). Returns 0 or -EINVAL. */
 int md_upload_url_parse(const char *url, bool *ret_tls, char **ret_host, int *ret_port,
                         char **ret_path);

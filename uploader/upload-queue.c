@@ -34,18 +34,10 @@ static void pump(struct md_service *svc);
 
 /* ---- backoff ---- */
 
-/* Exponential backoff with "equal jitter": half of initial * 2^(n-1) (capped at max) for sure,
- * the other half random, so retries of many dumps spread out instead of arriving together. */
+/* md_upload_backoff_ms() with a random jitter. */
 static int64_t backoff_ms(const struct md_upload_config *cfg, unsigned n)
 {
-	uint64_t d = cfg->retry_initial_ms;
-	uint32_t rnd = arc4random();
-
-	for (unsigned i = 1; i < n && d < cfg->retry_max_ms; i++)
-		d *= 2;
-	if (d > cfg->retry_max_ms)
-		d = cfg->retry_max_ms;
-	return (int64_t)(d / 2 + (d - d / 2) * (uint64_t)rnd / UINT32_MAX);
+	return md_upload_backoff_ms(cfg, n, arc4random());
 }
 
 /* ---- state ---- */
