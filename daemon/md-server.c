@@ -474,8 +474,7 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 		send_error(c, -ENOMEM, "out of memory", false);
 		return;
 	}
-	if (c->pidfd >= 0)
-		job->pidfd = fcntl(c->pidfd, F_DUPFD_CLOEXEC, 0);
+	job->pidfd = c->pidfd >= 0 ? fcntl(c->pidfd, F_DUPFD_CLOEXEC, 0) : c->pidfd;
 	if (crashed) {
 		job->has_crash = true;
 		job->crash.tid = tid;
@@ -551,7 +550,6 @@ static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 	}
 	job->process_name[0] = '\0';
 	job->pidfd = pidfd;
-	job->expect_owner = true;
 	job->owner_uid = owner;
 	md_log(LOG_INFO, "uid %u (pid %u) requested a dump of pid %u", c->peer.uid, c->peer.pid,
 	       m->pid);
@@ -588,6 +586,7 @@ static void handle_message(struct md_conn *c, const uint8_t *buf, size_t len)
 {
 	struct md_proto_msg m;
 	const char *why = NULL;
+	char why_buf[200];
 	int r;
 
 	c->d->counters.requests++;
@@ -627,6 +626,11 @@ static void handle_message(struct md_conn *c, const uint8_t *buf, size_t len)
 	}
 	if (c->job) {
 		send_error(c, -EBUSY, "a request is already in progress on this connection", false);
+		return;
+	}
+	if (md_access_peer_pinned(c->pidfd, c->peer.pid, why_buf, sizeof(why_buf)) < 0) {
+		md_log(LOG_WARNING, "uid %u: %s", c->peer.uid, why_buf);
+		send_error(c, -ESRCH, why_buf, true);
 		return;
 	}
 	if (m.type == MD_MSG_DUMP_REQUEST)
@@ -786,7 +790,7 @@ static void on_connection(uv_stream_t *server, int status)
 			   true);
 		return;
 	}
-	c->pidfd = md_platform_pin_process(c->peer.pid);
+	c->pidfd = md_listen_pin_peer(&c->pipe, &c->peer); /* < 0: gone, served no dump */
 	r = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 	if (r < 0)
 		conn_close(c);
