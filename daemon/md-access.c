@@ -4,9 +4,9 @@
  * what the kernel says then, not only when the request was allowed: the process that
  * connected must still be the one pinned at accept, and the target must still be dumpable by
  * the requester (the expected uid, and gid for its own dumps, as real, effective and saved
- * ids; no capabilities the requester lacked unless it is root's; the kernel's dumpable flag). Root may dump anything; its report then says the target was not
- * dumpable. Runs on the loop thread and on workers; never logs (its callers do) and keeps no
- * state.
+ * ids; no capabilities the requester lacked unless it is root's; the kernel's dumpable flag). Root
+ * may dump anything; its report then says the target was not dumpable. Runs on the loop thread and
+ * on workers; never logs (its callers do) and keeps no state.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,15 +23,15 @@ int md_access_peer_pinned(int pidfd, uint32_t pid, char *why, size_t size)
 	r = pidfd < 0 ? -ESRCH : md_platform_pinned(pidfd, pid);
 	if (r < 0)
 		snprintf(why, size,
-			 "process %u, which connected, has exited (or was gone before its "
-			 "connection was accepted): nothing is dumped for this connection",
-			 pid);
+		         "process %u, which connected, has exited (or was gone before its "
+		         "connection was accepted): nothing is dumped for this connection",
+		         pid);
 	return r;
 }
 
 /* Why a process with credentials t is not dumpable by job's requester, or NULL. */
 static const char *not_dumpable(const struct md_job *job, const struct md_process_creds *t,
-				char *buf, size_t size)
+                                char *buf, size_t size)
 {
 	const struct md_peer *rq = &job->requester;
 	/* whose process it must be: the peer's own, or the owner a request was allowed for */
@@ -54,7 +54,7 @@ static const char *not_dumpable(const struct md_job *job, const struct md_proces
 	/* root's processes hold capabilities by being root's: the owner check covers them */
 	if (t->uid[1] != 0 && (t->cap_prm | t->cap_eff) & ~rq->caps) {
 		snprintf(buf, size, "it holds capabilities the requester did not (CapPrm %llx)",
-			 (unsigned long long)t->cap_prm);
+		         (unsigned long long)t->cap_prm);
 		return buf;
 	}
 	return NULL;
@@ -75,7 +75,7 @@ int md_access_check(struct md_job *job)
 		return 0;
 	if (r < 0) {
 		snprintf(job->message, sizeof(job->message), "process %u: %s", job->pid,
-			 r == -ESRCH ? "it has exited" : strerror(-r));
+		         r == -ESRCH ? "it has exited" : strerror(-r));
 		goto fail;
 	}
 	why = not_dumpable(job, &t, buf, sizeof(buf));
@@ -84,13 +84,13 @@ int md_access_check(struct md_job *job)
 	if (job->requester.uid == 0) {
 		job->not_dumpable = true;
 		snprintf(job->message, sizeof(job->message),
-			 "process %u is not dumpable by its own user: %s; dumped for root", job->pid,
-			 why);
+		         "process %u is not dumpable by its own user: %s; dumped for root",
+		         job->pid, why);
 		return 0;
 	}
 	r = -EPERM;
 	snprintf(job->message, sizeof(job->message), "uid %u may not dump process %u now: %s",
-		 job->requester.uid, job->pid, why);
+	         job->requester.uid, job->pid, why);
 fail:
 	job->error = r;
 	return r;
