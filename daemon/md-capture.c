@@ -107,7 +107,7 @@ static json_t *annotations_json(const struct md_job *job)
 	json_t *o = json_object();
 
 	for (size_t i = 0; o && i < job->n_annotations; i++)
-		json_object_set_new(o, job->keys[i], json_string(job->values[i]));
+		md_report_set_text(o, job->keys[i], job->values[i]);
 	return o;
 }
 
@@ -245,7 +245,7 @@ void md_capture_run(struct md_job *job)
 		json_object_set_new(report, "kind", json_string(kind_name(job->kind)));
 		json_object_set_new(report, "time", json_string(iso));
 		json_object_set_new(report, "report", json_string(rpath));
-		json_object_set_new(report, "process_name", json_string(job->process_name));
+		json_object_set_new(report, "process_name", md_report_text(job->process_name));
 		json_object_set_new(report, "requested_by",
 				    json_pack("{s:I, s:I}", "pid", (json_int_t)job->requester.pid,
 					      "uid", (json_int_t)job->requester.uid));

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "md-daemon.h"
+#include "md-report.h"
 #include "md-store.h"
 
 #define REPORT_LOG "reports.jsonl" /* one JSON line per capture, in the dump dir */
@@ -402,14 +403,14 @@ static bool rate_limited(struct md_conn *c, const struct md_proto_msg *m, uint32
 	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	ann = json_object();
 	for (size_t i = 0; i < c->n_annotations; i++)
-		json_object_set_new(ann, c->keys[i], json_string(c->values[i]));
+		md_report_set_text(ann, c->keys[i], c->values[i]);
 	for (size_t i = 0; i < m->n_annotations; i++)
-		json_object_set_new(ann, m->annotations[i].key, json_string(m->annotations[i].value));
-	report = json_pack("{s:s, s:b, s:I, s:I, s:s, s:s, s:s, s:o, s:{s:I, s:I, s:I, s:s?}, "
+		md_report_set_text(ann, m->annotations[i].key, m->annotations[i].value);
+	report = json_pack("{s:s, s:b, s:I, s:I, s:o, s:o, s:s, s:o, s:{s:I, s:I, s:I, s:s?}, "
 			   "s:I, s:I, s:I, s:I, s:o}",
 			   "kind", "crash", "rate_limited", 1, "pid", (json_int_t)c->peer.pid,
-			   "uid", (json_int_t)c->peer.uid, "executable", exe, "process_name",
-			   c->name, "time", iso, "signal",
+			   "uid", (json_int_t)c->peer.uid, "executable", md_report_text(exe),
+			   "process_name", md_report_text(c->name), "time", iso, "signal",
 			   md_linux_signal_to_string(m->signo)
 				   ? json_string(md_linux_signal_to_string(m->signo))
 				   : json_null(),

@@ -975,8 +975,8 @@ END_TEST
 
 /* ---- identity at the time of the dump (issue 15, holes 1 and 2) ---- */
 
-/* Sends a hello naming the process name on fd. */
-static void send_hello(int fd, const char *name)
+/* Sends a hello naming the process name on fd, with the annotation key=value unless NULL. */
+static void send_hello_annotated(int fd, const char *name, const char *key, const char *value)
 {
 	uint8_t msg[512];
 	struct md_proto_enc e;
@@ -985,9 +985,16 @@ static void send_hello(int fd, const char *name)
 	md_proto_begin(&e, msg, sizeof(msg), MD_MSG_HELLO);
 	md_proto_put_u32(&e, MD_TAG_VERSION, MD_PROTO_VERSION);
 	md_proto_put_str(&e, MD_TAG_NAME, name);
+	if (key)
+		md_proto_put_annotation(&e, key, value);
 	n = md_proto_finish(&e);
 	ck_assert_int_gt(n, 0);
 	send_all(fd, msg, (size_t)n);
+}
+
+static void send_hello(int fd, const char *name)
+{
+	send_hello_annotated(fd, name, NULL, NULL);
 }
 
 /* Sends a dump-now on fd and returns the reply: 0 for a RESULT, the errno of an ERROR, or a
@@ -1271,6 +1278,100 @@ START_TEST(peer_gone_before_accept_gets_no_dump_of_the_pid)
 	close(go[1]);
 	close(result[0]);
 	assert_serving();
+}
+END_TEST
+
+
+/* ---- client text in logs and listings (issue 15, hole 4) ---- */
+
+/* What mdctl prints for args (NULL-ended), as root; owned, exits 0. */
+static char *mdctl_out(const char *const *args)
+{
+	const char *argv[16] = {it_env("MDCTL")};
+	struct it_result res;
+	char *out;
+	int n = 1;
+
+	for (; args[n - 1] && n < 15; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &res), 0);
+	ck_assert_msg(res.exited && res.code == 0, "mdctl %s: %s %s", args[0],
+	              it_result_status(&res), res.err);
+	out = strdup(res.out ? res.out : "");
+	it_result_done(&res);
+	return out;
+}
+
+/* Neither an escape character nor a line that starts with the forged text. */
+static void assert_no_forgery(const char *what, const char *text)
+{
+	ck_assert_msg(!strchr(text, '\x1b'), "%s holds an ESC byte:\n%s", what, text);
+	ck_assert_msg(strncmp(text, "FAKE LOG LINE", 13) != 0 && !strstr(text, "\nFAKE LOG LINE"),
+	              "%s has a forged line:\n%s", what, text);
+}
+
+START_TEST(client_text_cannot_forge_log_lines_or_drive_terminals)
+{
+	static const char name[] = "evil\nFAKE LOG LINE uid 0 did it\x1b[2J\xff";
+	static const char key[] = "note\x1b]0;owned\x07", value[] = "v\nFAKE LOG LINE two\xfe";
+	int result[2], r, st;
+	char *log, *report, *out;
+	pid_t child;
+	json_t *j, *ann;
+
+	ck_assert_int_eq(pipe(result), 0);
+	child = fork_as_nobody();
+	if (child == 0) {
+		int fd = connect_daemon();
+
+		if (fd < 0)
+			_exit(121);
+		send_hello_annotated(fd, name, key, value);
+		r = dump_now_on(fd);
+		if (write(result[1], &r, sizeof(r)) != (ssize_t)sizeof(r))
+			_exit(1);
+		_exit(0);
+	}
+	close(result[1]);
+	ck_assert_int_eq(read_full(result[0], &r, sizeof(r), REPLY_MS * 4), 0);
+	ck_assert_int_eq(waitpid(child, &st, 0), child);
+	close(result[0]);
+	ck_assert_msg(r == 0, "dump-now: %d; log:\n%s", r, log_tail());
+
+	/* the daemon logged the name, escaped, on its own line */
+	log = log_read();
+	assert_no_forgery("the daemon log", log);
+	ck_assert_msg(strstr(log, "evil\\nFAKE LOG LINE uid 0 did it\\x1b[2J\\xff"),
+	              "the name is not in the log as escaped text:\n%s", log);
+	free(log);
+
+	/* the report keeps the text (JSON escapes controls itself), invalid UTF-8 escaped */
+	report = find_dump_any(child, "json");
+	ck_assert_ptr_nonnull(report);
+	j = load_json(report);
+	ck_assert_msg(json_is_string(json_object_get(j, "process_name")), "no process_name");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "process_name")),
+	                 "evil\nFAKE LOG LINE uid 0 did it\x1b[2J\\xff");
+	ann = json_object_get(j, "annotations");
+	ck_assert_str_eq(json_string_value(json_object_get(ann, key)), "v\nFAKE LOG LINE two\\xfe");
+
+	/* what mdctl shows of it */
+	out = mdctl_out((const char *const[]){"list", "--dump-dir", D.dumps, NULL});
+	assert_no_forgery("mdctl list", out);
+	free(out);
+	out = mdctl_out((const char *const[]){"info", json_string_value(json_object_get(j, "id")),
+	                                      "--dump-dir", D.dumps, NULL});
+	ck_assert_msg(strstr(out, "evil\\nFAKE LOG LINE"), "mdctl info does not show the name:\n%s",
+	              out);
+	assert_no_forgery("mdctl info", out);
+	free(out);
+	out = mdctl_out((const char *const[]){"inspect", json_string_value(json_object_get(j, "path")),
+	                                      NULL});
+	assert_no_forgery("mdctl inspect", out);
+	free(out);
+	json_decref(j);
+	free(report);
 }
 END_TEST
 
@@ -1737,6 +1838,7 @@ static Suite *hardening_suite(void)
 	tcase_add_test(identity, dump_now_after_a_setuid_exec_is_refused);
 	tcase_add_test(identity, dump_now_of_a_process_made_non_dumpable_is_refused);
 	tcase_add_test(identity, peer_gone_before_accept_gets_no_dump_of_the_pid);
+	tcase_add_test(identity, client_text_cannot_forge_log_lines_or_drive_terminals);
 	suite_add_tcase(s, identity);
 
 	tcase_add_checked_fixture(faults, daemon_setup, hardening_teardown);
