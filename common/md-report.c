@@ -76,8 +76,8 @@ json_t *md_report_dump(const struct md_snapshot *s, const struct md_dump_result 
 	return json_pack("{s:s?, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:b, s:o, s:o*, "
 			 "s:o*, s:I}",
 			 "path", path, "pid", (json_int_t)s->process.pid, "uid",
-			 (json_int_t)s->process.uid, "executable", md_report_text(s->process.exe), "bytes",
-			 (json_int_t)res->bytes, "threads", (json_int_t)res->threads, "modules",
+			 (json_int_t)s->process.uid, "executable", md_report_text(s->process.exe),
+			 "bytes", (json_int_t)res->bytes, "threads", (json_int_t)res->threads, "modules",
 			 (json_int_t)res->modules, "memory_ranges", (json_int_t)res->memory_ranges,
 			 "memory_bytes", (json_int_t)res->memory_bytes, "duration_ms",
 			 times ? times->duration_ms : 0.0, "suspended_ms",

@@ -1189,8 +1189,9 @@ START_TEST(dump_now_of_a_process_made_non_dumpable_is_refused)
 	close(result[0]);
 	ck_assert_msg(got[0] == 0, "dump-now of a dumpable process of nobody's: %d; log:\n%s",
 	              got[0], log_tail());
-	ck_assert_msg(got[1] == -EPERM, "dump-now after PR_SET_DUMPABLE 0: %d, want -EPERM; log:\n%s",
-	              got[1], log_tail());
+	ck_assert_msg(got[1] == -EPERM,
+	              "dump-now after PR_SET_DUMPABLE 0: %d, want -EPERM; log:\n%s", got[1],
+	              log_tail());
 	ck_assert_int_ge(log_count("it is not dumpable"), 1);
 	ck_assert_int_eq(assert_dump_dir_clean(), 1);
 }
@@ -1366,8 +1367,8 @@ START_TEST(client_text_cannot_forge_log_lines_or_drive_terminals)
 	              out);
 	assert_no_forgery("mdctl info", out);
 	free(out);
-	out = mdctl_out((const char *const[]){"inspect", json_string_value(json_object_get(j, "path")),
-	                                      NULL});
+	out = mdctl_out(
+	    (const char *const[]){"inspect", json_string_value(json_object_get(j, "path")), NULL});
 	assert_no_forgery("mdctl inspect", out);
 	free(out);
 	json_decref(j);
