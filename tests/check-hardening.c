@@ -1376,6 +1376,51 @@ START_TEST(client_text_cannot_forge_log_lines_or_drive_terminals)
 }
 END_TEST
 
+
+START_TEST(executable_name_in_invalid_utf8_still_gets_its_report)
+{
+	char exe[512], sockenv[300], *bytes, *report, *out;
+	const char *argv[] = {exe, "dump-now", NULL};
+	const char *env[] = {sockenv, NULL};
+	struct it_proc p;
+	struct it_result res;
+	size_t len;
+	json_t *j;
+	int fd;
+
+	/* a program file whose name is not UTF-8 and holds an escape sequence */
+	snprintf(exe, sizeof(exe), "%s/app-\x1b[31m-\xff-name", D.dir);
+	bytes = it_read_file(it_env("CRASH_APP"), &len);
+	ck_assert_ptr_nonnull(bytes);
+	fd = open(exe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, bytes, len), (ssize_t)len);
+	close(fd);
+	free(bytes);
+	snprintf(sockenv, sizeof(sockenv), "MINIDUMPD_SOCKET=%s", D.sock);
+	ck_assert_int_eq(it_spawn(argv, env, &p), 0);
+	ck_assert_int_eq(it_wait(&p, APP_LOADED_MS, &res), 0);
+	ck_assert_msg(res.exited && res.code == 0 && strstr(res.out, "dump-now: 0"),
+	              "dump-now of a program with such a name: %s %s; log:\n%s",
+	              it_result_status(&res), res.out, log_tail());
+	it_result_done(&res);
+
+	/* the report is there, with the name as JSON can hold it */
+	report = find_dump_any(p.pid, "json");
+	ck_assert_msg(report != NULL, "no report; log:\n%s", log_tail());
+	j = load_json(report);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(j, "executable")),
+	                             "/app-\x1b[31m-\\xff-name"));
+	json_decref(j);
+	free(report);
+	out = mdctl_out((const char *const[]){"list", "--dump-dir", D.dumps, NULL});
+	ck_assert_msg(strstr(out, "app-\\x1b[31m-\\\\xff-name"), "mdctl list:\n%s", out);
+	assert_no_forgery("mdctl list", out);
+	free(out);
+	assert_no_forgery("the daemon log", log_tail());
+}
+END_TEST
+
 /* ---- faults ---- */
 
 /* The TracerPid line of /proc/PID/status, or -1. */
@@ -1840,6 +1885,7 @@ static Suite *hardening_suite(void)
 	tcase_add_test(identity, dump_now_of_a_process_made_non_dumpable_is_refused);
 	tcase_add_test(identity, peer_gone_before_accept_gets_no_dump_of_the_pid);
 	tcase_add_test(identity, client_text_cannot_forge_log_lines_or_drive_terminals);
+	tcase_add_test(identity, executable_name_in_invalid_utf8_still_gets_its_report);
 	suite_add_tcase(s, identity);
 
 	tcase_add_checked_fixture(faults, daemon_setup, hardening_teardown);
