@@ -3,9 +3,41 @@
  * Builds the JSON report of a dump from the snapshot it came from and the writer's result.
  * It reads only; it never touches the target or the file.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "md-escape.h"
 #include "md-report.h"
+
+json_t *md_report_text(const char *text)
+{
+	size_t len = strlen(text ? text : "");
+	json_t *j = json_stringn(text ? text : "", len);
+	char *safe;
+
+	if (j)
+		return j; /* valid UTF-8, kept as it is */
+	safe = malloc(MD_ESCAPE_SIZE(len));
+	if (!safe)
+		return NULL;
+	j = json_string(md_escape(text, len, safe, MD_ESCAPE_SIZE(len), MD_ESCAPE_KEEP_CONTROLS));
+	free(safe);
+	return j;
+}
+
+int md_report_set_text(json_t *obj, const char *key, const char *value)
+{
+	json_t *k = md_report_text(key);
+	int r;
+
+	if (!k)
+		return -ENOMEM;
+	r = json_object_set_new(obj, json_string_value(k), md_report_text(value));
+	json_decref(k);
+	return r < 0 ? -ENOMEM : 0;
+}
 
 static json_t *hex(uint64_t v)
 {
@@ -41,11 +73,11 @@ json_t *md_report_dump(const struct md_snapshot *s, const struct md_dump_result 
 					   "status", md_stream_status_to_string(sr->status),
 					   "bytes", (json_int_t)sr->bytes));
 	}
-	return json_pack("{s:s?, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:b, s:o, s:o*, "
+	return json_pack("{s:s?, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:b, s:o, s:o*, "
 			 "s:o*, s:I}",
 			 "path", path, "pid", (json_int_t)s->process.pid, "uid",
-			 (json_int_t)s->process.uid, "executable", s->process.exe, "bytes",
-			 (json_int_t)res->bytes, "threads", (json_int_t)res->threads, "modules",
+			 (json_int_t)s->process.uid, "executable", md_report_text(s->process.exe),
+			 "bytes", (json_int_t)res->bytes, "threads", (json_int_t)res->threads, "modules",
 			 (json_int_t)res->modules, "memory_ranges", (json_int_t)res->memory_ranges,
 			 "memory_bytes", (json_int_t)res->memory_bytes, "duration_ms",
 			 times ? times->duration_ms : 0.0, "suspended_ms",

@@ -21,10 +21,11 @@ json_t *md_diag_to_json(const struct md_diag *d)
 	for (size_t i = 0; a && i < d->count; i++) {
 		const struct md_diag_entry *e = &d->entries[i];
 
-		json_array_append_new(a, json_pack("{s:s, s:I, s:i, s:s, s:s}", "kind",
+		json_array_append_new(a, json_pack("{s:s, s:I, s:i, s:s, s:o}", "kind",
 						   md_diag_kind_to_string(e->kind), "id",
 						   (json_int_t)e->id, "errno", -e->error, "error",
-						   strerror(-e->error), "message", e->message));
+						   strerror(-e->error), "message",
+						   md_report_text(e->message)));
 	}
 	return a;
 }

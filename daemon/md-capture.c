@@ -107,7 +107,7 @@ static json_t *annotations_json(const struct md_job *job)
 	json_t *o = json_object();
 
 	for (size_t i = 0; o && i < job->n_annotations; i++)
-		json_object_set_new(o, job->keys[i], json_string(job->values[i]));
+		md_report_set_text(o, job->keys[i], job->values[i]);
 	return o;
 }
 
@@ -152,6 +152,8 @@ void md_capture_run(struct md_job *job)
 	time_t now;
 	int r;
 
+	if (md_access_check(job) < 0) /* before attaching: nothing stopped that may not be */
+		goto out;
 	r = md_output_open(&out, cfg->dump_dir);
 	if (r < 0) {
 		fail(job, r, "cannot create a file in %s: %s", cfg->dump_dir, strerror(-r));
@@ -163,19 +165,8 @@ void md_capture_run(struct md_job *job)
 		     r == -ECANCELED ? "time budget exceeded" : strerror(-r));
 		goto out;
 	}
-	if (job->expect_owner) {
-		uint32_t uid, gid;
-
-		/* it may have exec'd a setuid program since the request was allowed */
-		r = md_platform_process_owner(job->pid, &uid, &gid);
-		if (r < 0 || uid != job->owner_uid) {
-			md_platform_snapshot_free(s);
-			s = NULL;
-			fail(job, -EPERM, "process %u changed owner (uid %u, now %u) before its dump",
-			     job->pid, job->owner_uid, r < 0 ? 0 : uid);
-			goto out;
-		}
-	}
+	if (md_access_check(job) < 0) /* again once stopped: now it cannot change (exec, setuid) */
+		goto out;
 	if (cfg->dump_gid >= 0) {
 		/* readable by the configured group (for example the uploader's) */
 		r = md_platform_set_file_group(out.fd, cfg->dump_gid);
@@ -254,12 +245,13 @@ void md_capture_run(struct md_job *job)
 		json_object_set_new(report, "kind", json_string(kind_name(job->kind)));
 		json_object_set_new(report, "time", json_string(iso));
 		json_object_set_new(report, "report", json_string(rpath));
-		json_object_set_new(report, "process_name", json_string(job->process_name));
+		json_object_set_new(report, "process_name", md_report_text(job->process_name));
 		json_object_set_new(report, "requested_by",
 				    json_pack("{s:I, s:I}", "pid", (json_int_t)job->requester.pid,
 					      "uid", (json_int_t)job->requester.uid));
 		json_object_set_new(report, "queued_ms", json_real(t0 - job->queued_ms));
 		json_object_set_new(report, "budget_cut", json_boolean(res.budget_cut));
+		json_object_set_new(report, "dumpable", json_boolean(!job->not_dumpable));
 		json_object_set_new(report, "annotations", annotations_json(job));
 		crash = json_object_get(report, "crash");
 		if (job->has_crash && json_is_object(crash)) {

@@ -51,8 +51,8 @@ struct md_job {
 	uint32_t pid;
 	int pidfd;
 	struct md_peer requester;
-	bool expect_owner; /* the target must still belong to owner_uid once it is stopped */
-	uint32_t owner_uid;
+	uint32_t owner_uid; /* MD_JOB_REQUEST: the owner the policy allowed; it must stay so */
+	bool not_dumpable;  /* root had a dump of a process not dumpable by its own user */
 	char process_name[MD_PROTO_NAME_MAX + 1];
 	struct md_crash_info crash;
 	bool has_crash;
@@ -154,6 +154,18 @@ int md_listen_create(const char *path, unsigned mode, int64_t gid, int *ret_fd);
 int md_listen_attach(uv_pipe_t *server, int listen_fd);
 /* The identity of the peer of an accepted connection, from the OS. */
 int md_listen_peer(uv_pipe_t *conn, struct md_peer *ret_peer);
+/* Pins that peer (md_platform_pin_peer): returns a pidfd, -ENOSYS where the OS has none, or
+ * another -errno when the peer cannot be pinned (it has exited: serve it nothing). */
+int md_listen_pin_peer(uv_pipe_t *conn, struct md_peer *peer);
+
+/* md-access.c: checks at the time of the dump (docs/security.md). */
+/* 0 while pidfd (a connection's, from md_listen_pin_peer) still pins the peer pid; else
+ * -ESRCH with the reason for the peer in why: such a connection gets nothing dumped. */
+int md_access_peer_pinned(int pidfd, uint32_t pid, char *why, size_t size);
+/* Whether job's requester may have job's target as it is now (call before attaching and again
+ * once it is stopped): 0, with job->not_dumpable set when root gets a target not dumpable by
+ * its user; or -EPERM/-ESRCH/-errno with job->error and job->message set. */
+int md_access_check(struct md_job *job);
 
 /* md-server.c */
 int md_server_start(struct md_daemon *d, int listen_fd);

@@ -107,3 +107,12 @@ int md_listen_peer(uv_pipe_t *conn, struct md_peer *ret_peer)
 		return -EBADF;
 	return md_platform_peer_credentials(fd, ret_peer);
 }
+
+int md_listen_pin_peer(uv_pipe_t *conn, struct md_peer *peer)
+{
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)conn, &fd) != 0)
+		return -EBADF;
+	return md_platform_pin_peer(fd, peer);
+}

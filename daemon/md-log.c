@@ -2,7 +2,9 @@
 /*
  * minidumpd's log: one line per event, to stderr in the foreground and to syslog otherwise.
  * Lines are bounded (MD_DAEMON_LOG_LINE) and written with one call, so concurrent jobs never
- * interleave within a line.
+ * interleave within a line. Every line is escaped whole (md_escape): names, annotations and
+ * paths a client or target supplied cannot start a line of their own (a forged entry under
+ * systemd's journal) or reach a terminal as escape sequences.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "md-daemon.h"
+#include "md-escape.h"
 
 static bool to_stderr = true;
 
@@ -24,15 +27,16 @@ void md_log_init(bool foreground)
 
 void md_log(int priority, const char *fmt, ...)
 {
-	char line[MD_DAEMON_LOG_LINE];
+	char raw[MD_DAEMON_LOG_LINE], line[MD_DAEMON_LOG_LINE];
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	n = vsnprintf(raw, sizeof(raw) - 1, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
+	md_escape(raw, strnlen(raw, sizeof(raw)), line, sizeof(line), 0);
 	if (!to_stderr) {
 		syslog(priority, "%s", line);
 		return;

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "md-daemon.h"
+#include "md-report.h"
 #include "md-store.h"
 
 #define REPORT_LOG "reports.jsonl" /* one JSON line per capture, in the dump dir */
@@ -407,14 +408,14 @@ static bool rate_limited(struct md_conn *c, const struct md_proto_msg *m, uint32
 	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	ann = json_object();
 	for (size_t i = 0; i < c->n_annotations; i++)
-		json_object_set_new(ann, c->keys[i], json_string(c->values[i]));
+		md_report_set_text(ann, c->keys[i], c->values[i]);
 	for (size_t i = 0; i < m->n_annotations; i++)
-		json_object_set_new(ann, m->annotations[i].key, json_string(m->annotations[i].value));
-	report = json_pack("{s:s, s:b, s:I, s:I, s:s, s:s, s:s, s:o, s:{s:I, s:I, s:I, s:s?}, "
+		md_report_set_text(ann, m->annotations[i].key, m->annotations[i].value);
+	report = json_pack("{s:s, s:b, s:I, s:I, s:o, s:o, s:s, s:o, s:{s:I, s:I, s:I, s:s?}, "
 			   "s:I, s:I, s:I, s:I, s:o}",
 			   "kind", "crash", "rate_limited", 1, "pid", (json_int_t)c->peer.pid,
-			   "uid", (json_int_t)c->peer.uid, "executable", exe, "process_name",
-			   c->name, "time", iso, "signal",
+			   "uid", (json_int_t)c->peer.uid, "executable", md_report_text(exe),
+			   "process_name", md_report_text(c->name), "time", iso, "signal",
 			   md_linux_signal_to_string(m->signo)
 				   ? json_string(md_linux_signal_to_string(m->signo))
 				   : json_null(),
@@ -482,8 +483,7 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 		send_error(c, -ENOMEM, "out of memory", false);
 		return;
 	}
-	if (c->pidfd >= 0)
-		job->pidfd = fcntl(c->pidfd, F_DUPFD_CLOEXEC, 0);
+	job->pidfd = c->pidfd >= 0 ? fcntl(c->pidfd, F_DUPFD_CLOEXEC, 0) : c->pidfd;
 	if (crashed) {
 		job->has_crash = true;
 		job->crash.tid = tid;
@@ -560,7 +560,6 @@ static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 	}
 	job->process_name[0] = '\0';
 	job->pidfd = pidfd;
-	job->expect_owner = true;
 	job->owner_uid = owner;
 	md_log(LOG_INFO, "uid %u (pid %u) requested a dump of pid %u", c->peer.uid, c->peer.pid,
 	       m->pid);
@@ -605,6 +604,7 @@ static void handle_message(struct md_conn *c, const uint8_t *buf, size_t len)
 {
 	struct md_proto_msg m;
 	const char *why = NULL;
+	char why_buf[200];
 	int r;
 
 	c->d->counters.requests++;
@@ -646,6 +646,11 @@ static void handle_message(struct md_conn *c, const uint8_t *buf, size_t len)
 	}
 	if (c->job) {
 		send_error(c, -EBUSY, "a request is already in progress on this connection", false);
+		return;
+	}
+	if (md_access_peer_pinned(c->pidfd, c->peer.pid, why_buf, sizeof(why_buf)) < 0) {
+		md_log(LOG_WARNING, "uid %u: %s", c->peer.uid, why_buf);
+		send_error(c, -ESRCH, why_buf, true);
 		return;
 	}
 	if (m.type == MD_MSG_DUMP_REQUEST)
@@ -808,7 +813,7 @@ static void on_connection(uv_stream_t *server, int status)
 			   true);
 		return;
 	}
-	c->pidfd = md_platform_pin_process(c->peer.pid);
+	c->pidfd = md_listen_pin_peer(&c->pipe, &c->peer); /* < 0: gone, served no dump */
 	r = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 	if (r < 0)
 		conn_close(c);

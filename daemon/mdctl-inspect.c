@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "md-escape.h"
 #include "md-format.h"
 #include "md-reader.h"
 #include "mdctl.h"
@@ -148,14 +149,21 @@ static const char *stream_name(uint32_t type)
 /* ---- Text output ---- */
 
 /* Prints a string from the file with control characters (terminal escapes) replaced. */
+/* Writes text from the dump escaped (md_escape); with keep_newlines (our own pretty-printed
+ * JSON), line by line. */
 static void put_safe(const char *s, bool keep_newlines)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (*s) {
+		size_t len = keep_newlines ? strcspn(s, "\n") : strlen(s);
+		char *out = malloc(MD_ESCAPE_SIZE(len));
 
-		if ((c < 0x20 && !(keep_newlines && (c == '\n' || c == '\t'))) || c == 0x7F)
-			c = '?';
-		putchar(c);
+		fputs(out ? md_escape(s, len, out, MD_ESCAPE_SIZE(len), 0) : "?", stdout);
+		free(out);
+		s += len;
+		if (*s == '\n') {
+			putchar('\n');
+			s++;
+		}
 	}
 }
 

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "md-escape.h"
 #include "md-zstd.h"
 #include "mdctl-store.h"
 #include "mdctl.h"
@@ -509,8 +510,14 @@ int mdctl_parse_time(const char *s, bool utc, time_t now, time_t *ret_time)
 
 void mdctl_put_safe(FILE *f, const char *s)
 {
-	for (; s && *s; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+	size_t len = s ? strlen(s) : 0;
+	char *out = malloc(MD_ESCAPE_SIZE(len));
+
+	if (out)
+		fputs(md_escape(s, len, out, MD_ESCAPE_SIZE(len), 0), f);
+	else
+		fputs("?", f); /* out of memory: nothing unescaped reaches the terminal */
+	free(out);
 }
 
 int mdctl_run_capture(const char *const *argv, int timeout_ms, size_t max, char **ret_out)

@@ -95,8 +95,8 @@ json_t *mdctl_upload_state(const char *dir, const char *id);
  * as "30s", "15m", "2h", "7d" (that long before now). Returns 0 or -EINVAL. */
 int mdctl_parse_time(const char *s, bool utc, time_t now, time_t *ret_time);
 
-/* Writes s with control characters shown as '?': text from a report or dump is untrusted
- * and must not drive the terminal. */
+/* Writes s escaped by md_escape (control characters and invalid UTF-8 as \n, \xHH): text
+ * from a report or dump is untrusted and must not drive the terminal or fake a line. */
 void mdctl_put_safe(FILE *f, const char *s);
 
 /* The first executable name in $PATH, as a path (owned), or NULL. */

@@ -484,7 +484,7 @@ START_TEST(list_survives_junk_and_shows_records_without_dumps)
 			k = i;
 	ck_assert_int_gt(k, 0);
 	ck_assert_str_eq(rows[k][5], "-");
-	ck_assert_str_eq(rows[k][4], "/opt/x?[31mred");
+	ck_assert_str_eq(rows[k][4], "/opt/x\\x1b[31mred");
 	it_result_done(&r);
 }
 END_TEST

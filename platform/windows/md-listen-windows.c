@@ -65,3 +65,8 @@ int md_listen_peer(uv_pipe_t *conn, struct md_peer *ret_peer)
 	r = md_platform_process_owner(ret_peer->pid, &ret_peer->uid, &ret_peer->gid);
 	return r < 0 ? r : 0;
 }
+
+int md_listen_pin_peer(uv_pipe_t *conn, struct md_peer *peer)
+{
+	return -ENOSYS; /* no pidfd on Windows: the peer is opened by pid when it is dumped */
+}

@@ -28,6 +28,21 @@ int md_platform_pin_process(uint32_t pid)
 	return -ENOSYS;
 }
 
+int md_platform_pin_peer(int fd, struct md_peer *peer)
+{
+	return -ENOSYS;
+}
+
+int md_platform_pinned(int pidfd, uint32_t pid)
+{
+	return -ENOSYS;
+}
+
+int md_platform_process_creds(uint32_t pid, int pidfd, struct md_process_creds *ret_creds)
+{
+	return -ENOSYS; /* no set-uid or dumpable flag: tokens are checked by OpenProcess */
+}
+
 static int primary_group_rid(HANDLE process, uint32_t *ret_rid)
 {
 	union {
