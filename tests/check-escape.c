@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check-main.h"
 #include "md-escape.h"
 
 static const struct escape_case {
@@ -103,13 +104,7 @@ static Suite *escape_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(escape_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+const struct check_suite check_suite = {
+	.name = "escape",
+	.suite = escape_suite,
+};
