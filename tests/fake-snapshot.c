@@ -83,12 +83,27 @@ static const struct md_snapshot_ops fake_ops = {
 	.read_blob = fake_read_blob,
 };
 
+/* The fake knows its process and system from the start (as a core file's header would tell
+ * them at once): no process or system step. */
 static int fake_open(struct md_snapshot *s, uint32_t pid, const struct md_backend_options *o)
 {
 	struct fake *f = (struct fake *)s;
 
 	f->o = *(const struct fake_options *)o->source;
 	s->requesting_tid = pid;
+	s->system.processor_architecture = MD_CPU_ARCHITECTURE_AMD64;
+	s->system.processor_level = 6;
+	s->system.processor_revision = 0x5504;
+	s->system.number_of_processors = 2;
+	s->system.platform_id = MD_OS_LINUX;
+	snprintf(s->system.os_version, sizeof(s->system.os_version), "Linux 6.1.0 #1 SMP x86_64");
+	memcpy(s->system.cpu_vendor, "GenuineIntel", 13);
+	s->process.pid = FAKE_PID;
+	s->process.uid = 1000;
+	s->process.start_time = 1700000000;
+	s->process.user_time = 3;
+	s->process.kernel_time = 1;
+	snprintf(s->process.exe, sizeof(s->process.exe), "/usr/bin/fake");
 	return 0;
 }
 
@@ -119,29 +134,6 @@ static int fake_threads(struct md_snapshot *s)
 		t->context.u.amd64.rax = 0x1111 * (i + 1);
 	}
 	s->n_threads = o->n_threads;
-	return 0;
-}
-
-static int fake_process(struct md_snapshot *s)
-{
-	s->process.pid = FAKE_PID;
-	s->process.uid = 1000;
-	s->process.start_time = 1700000000;
-	s->process.user_time = 3;
-	s->process.kernel_time = 1;
-	snprintf(s->process.exe, sizeof(s->process.exe), "/usr/bin/fake");
-	return 0;
-}
-
-static int fake_system(struct md_snapshot *s)
-{
-	s->system.processor_architecture = MD_CPU_ARCHITECTURE_AMD64;
-	s->system.processor_level = 6;
-	s->system.processor_revision = 0x5504;
-	s->system.number_of_processors = 2;
-	s->system.platform_id = MD_OS_LINUX;
-	snprintf(s->system.os_version, sizeof(s->system.os_version), "Linux 6.1.0 #1 SMP x86_64");
-	memcpy(s->system.cpu_vendor, "GenuineIntel", 13);
 	return 0;
 }
 
@@ -205,8 +197,6 @@ const struct md_backend_ops fake_backend = {
     .snapshot_ops = &fake_ops,
     .open = fake_open,
     .threads = fake_threads,
-    .process = fake_process,
-    .system = fake_system,
     .mappings = fake_mappings,
     .modules = fake_modules,
     .free = fake_free,
