@@ -37,7 +37,6 @@ struct md_backend_options {
  * lesser gaps in s->diag instead of failing.
  */
 struct md_backend_ops {
-	const char *name;     /* for diagnostics: "linux-ptrace", "windows", "fake" */
 	size_t snapshot_size; /* bytes the builder allocates, zeroed, for one snapshot */
 	const struct md_snapshot_ops *snapshot_ops; /* memory and blob reads, for the writers */
 	/* Takes hold of pid (opens handles) without stopping it. s->crash is already set when

@@ -89,7 +89,6 @@ static void rec_free(struct md_snapshot *s)
 }
 
 static const struct md_backend_ops rec_backend = {
-    .name = "recording",
     .snapshot_size = sizeof(struct rec_snapshot),
     .open = rec_open,
     .stop = rec_stop,

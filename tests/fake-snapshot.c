@@ -192,7 +192,6 @@ static void fake_free(struct md_snapshot *s)
 }
 
 const struct md_backend_ops fake_backend = {
-    .name = "fake",
     .snapshot_size = sizeof(struct fake),
     .snapshot_ops = &fake_ops,
     .open = fake_open,

@@ -194,7 +194,6 @@ static void linux_free(struct md_snapshot *s)
 
 /* The target died meanwhile if a memory read said so (s->target_gone): no alive step. */
 const struct md_backend_ops md_platform_live_backend = {
-    .name = "linux-ptrace",
     .snapshot_size = sizeof(struct md_linux_snapshot),
     .snapshot_ops = &linux_ops,
     .open = linux_open,

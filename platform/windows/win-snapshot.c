@@ -322,7 +322,6 @@ static void win_free(struct md_snapshot *s)
 }
 
 const struct md_backend_ops md_platform_live_backend = {
-    .name = "windows",
     .snapshot_size = sizeof(struct md_win_snapshot),
     .snapshot_ops = &win_ops,
     .open = win_open,
