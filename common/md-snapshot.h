@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The platform-neutral picture of a stopped process that the section writers read from.
- * A backend (platform/<os>/, or the fake snapshot in the tests) fills the plain data fields
+ * A backend (a table of steps run by the snapshot builder, md-snapshot-build.h: the live
+ * process of platform/<os>/, or the fake process of the tests) fills the plain data fields
  * and supplies the few operations that must reach into the live target (memory, raw text
  * files). Writers never see a pid, a ptrace call or a Win32 handle. Nothing here may block
  * on the target for longer than one memory read, and nothing here logs.
@@ -134,6 +135,7 @@ struct md_mem_range {
 typedef int (*md_sink_fn)(void *ctx, const void *data, size_t len);
 
 struct md_snapshot;
+struct md_backend_ops;
 
 struct md_snapshot_ops {
 	/* Reads every range it can, as many ranges per system call as the OS allows. Returns 0
@@ -158,6 +160,11 @@ struct md_snapshot {
 	uint32_t requesting_tid;           /* thread the dump is about (crash tid, else main) */
 	bool target_gone;                  /* set by the backend when the target died meanwhile */
 	struct md_diag diag;               /* what the backend could not capture, and why */
+	/* Kept by the snapshot builder (md-snapshot-build.c); NULL backend for a hand-made one. */
+	const struct md_backend_ops *backend;
+	struct md_crash_info crash_copy; /* crash points here when the client sent one */
+	bool resumed;                    /* the backend's resume has run */
+	uint64_t stopped_us;             /* what it returned */
 };
 
 /* Reads one range; returns bytes read (>= 0, may be short) or -errno. */

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One capture, run on libuv's thread pool so a slow dump never stalls the event loop: stop
- * the target, write the dump into the dump dir under a temporary name, resume the target,
- * give the file its final name and write the JSON report beside it. The whole attach, read and
- * detach happens on this one worker thread (ptrace ties a tracee to the thread that attached).
- * It never logs: it leaves the outcome in the job for the loop thread to log and send.
+ * One capture job, run on libuv's thread pool so a slow dump never stalls the event loop: the
+ * capture itself is common/md-capture.c (stop the target, write the dump under a temporary
+ * name, resume, give it its final name); this file adds what is the daemon's own: the job's
+ * options, the file group, the owner check, the JSON report beside the dump, the upload ticket
+ * and the store's limits. The whole attach, read and detach happens on this one worker thread
+ * (ptrace ties a tracee to the thread that attached). It never logs: it leaves the outcome in
+ * the job for the loop thread to log and send.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -16,25 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "md-capture.h"
 #include "md-daemon.h"
-#include "md-dump.h"
 #include "md-output.h"
 #include "md-report.h"
 #include "md-store.h"
-#include "md-zstd.h"
-
-/* Names tried for one dump: the name has the second it was taken, so this many dumps of one
- * thread fit in a second (a small process is dumped in a few ms, by several workers). */
-#define NAME_ATTEMPTS 10000
-#define EXE_PATH_MAX 4096 /* bytes of an executable's path, as in md_process_info.exe */
-
-double md_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static const char *kind_name(enum md_job_kind k)
 {
@@ -44,31 +32,6 @@ static const char *kind_name(enum md_job_kind k)
 	case MD_JOB_REQUEST: return "request";
 	}
 	return "unknown";
-}
-
-/* A file name part made only of [A-Za-z0-9._-], from an executable's basename (split at the
- * OS's path separators). */
-static void safe_name(const char *exe, char *out, size_t size)
-{
-	char dir[EXE_PATH_MAX], file[MD_OUTPUT_NAME_MAX];
-	const char *base = strrchr(exe, '/');
-	size_t n = 0;
-
-	base = base ? base + 1 : exe;
-	if (md_output_split_path(exe, dir, sizeof(dir), file, sizeof(file)) == 0)
-		base = file;
-	if (!*base)
-		base = "process";
-	for (; *base && n + 1 < size && n < 64; base++) {
-		char c = *base;
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  c == '.' || c == '_' || c == '-';
-
-		out[n++] = ok ? c : '_';
-	}
-	if (n > 0 && out[0] == '.')
-		out[0] = '_'; /* never a hidden file */
-	out[n] = '\0';
 }
 
 /* Writes text as dir/name, 0600 (0640 with group gid), through a temporary file. */
@@ -124,184 +87,197 @@ static void fail(struct md_job *job, int error, const char *fmt, ...)
 	va_end(ap);
 }
 
-void md_capture_run(struct md_job *job)
+/* Readable by the configured group (for example the uploader's): each file, before it is
+ * written. */
+static int give_to_group(void *ctx, int fd)
+{
+	struct md_job *job = ctx;
+
+	if (job->d->cfg->dump_gid < 0)
+		return 0;
+	return md_platform_set_file_group(fd, job->d->cfg->dump_gid);
+}
+
+/* Once the target is stopped it can no longer change (exec a setuid program, change its
+ * credentials): check again that the requester may dump it (md-access.c). */
+static int check_access(void *ctx, const struct md_snapshot *s)
+{
+	return md_access_check(ctx);
+}
+
+/* Step 1: the dump itself, into the dump folder under its default name. */
+static int capture(struct md_job *job, struct md_capture_result *res)
 {
 	const struct md_config *cfg = job->d->cfg;
-	struct md_platform_options po = {
-		.cancel = &job->cancel,
-		.crash = job->has_crash ? &job->crash : NULL,
-		.pidfd = job->pidfd,
+	const struct md_capture_options o = {
+	    .backend = &md_platform_live_backend,
+	    .pid = job->pid,
+	    .snapshot =
+	        {
+	            .cancel = &job->cancel,
+	            .deadline_ms = md_now_ms() + (double)cfg->dump_budget_ms,
+	            .crash = job->has_crash ? &job->crash : NULL,
+	            .pidfd = job->pidfd,
+	        },
+	    .dump =
+	        {
+	            .cancel = &job->cancel,
+	            .max_bytes = cfg->dump_max_bytes,
+	            .annotation_keys = (const char *const *)job->keys,
+	            .annotation_values = (const char *const *)job->values,
+	            .n_annotations = job->n_annotations,
+	        },
+	    .dir = cfg->dump_dir,
+	    .compress = cfg->store_compress,
+	    .exe_hint = job->process_name,
+	    .prepare_file = give_to_group,
+	    .stopped = check_access,
+	    .ctx = job,
 	};
-	struct md_dump_options dopts = {
-		.cancel = &job->cancel,
-		.max_bytes = cfg->dump_max_bytes,
-		.annotation_keys = (const char *const *)job->keys,
-		.annotation_values = (const char *const *)job->values,
-		.n_annotations = job->n_annotations,
-	};
-	struct md_output out = {.dirfd = -1, .fd = -1};
-	struct md_snapshot *s = NULL;
-	struct md_dump_result res;
-	char base[80], stamp[32], name[MD_OUTPUT_NAME_MAX], report_name[MD_OUTPUT_NAME_MAX];
-	char path[4096 + MD_OUTPUT_NAME_MAX];
-	double t0 = md_now_ms(), suspended_ms;
-	uint64_t stored_bytes = 0;
-	size_t id_len;
-	json_t *report = NULL;
-	struct tm tm;
-	time_t now;
 	int r;
 
-	if (md_access_check(job) < 0) /* before attaching: nothing stopped that may not be */
-		goto out;
-	r = md_output_open(&out, cfg->dump_dir);
-	if (r < 0) {
+	r = md_capture_dump(&o, res);
+	switch (r < 0 ? res->step : MD_CAPTURE_STEP_DONE) {
+	case MD_CAPTURE_STEP_OPEN:
+	case MD_CAPTURE_STEP_NAME:
 		fail(job, r, "cannot create a file in %s: %s", cfg->dump_dir, strerror(-r));
-		goto out;
-	}
-	r = md_platform_snapshot_new(job->pid, &po, &s);
-	if (r < 0) {
+		break;
+	case MD_CAPTURE_STEP_PREPARE:
+		fail(job, r, "cannot give the dump to group %lld: %s", (long long)cfg->dump_gid,
+		     strerror(-r));
+		break;
+	case MD_CAPTURE_STEP_SNAPSHOT:
 		fail(job, r, "cannot stop process %u: %s", job->pid,
 		     r == -ECANCELED ? "time budget exceeded" : strerror(-r));
-		goto out;
-	}
-	if (md_access_check(job) < 0) /* again once stopped: now it cannot change (exec, setuid) */
-		goto out;
-	if (cfg->dump_gid >= 0) {
-		/* readable by the configured group (for example the uploader's) */
-		r = md_platform_set_file_group(out.fd, cfg->dump_gid);
-		if (r < 0) {
-			fail(job, r, "cannot give the dump to group %lld: %s",
-			     (long long)cfg->dump_gid, strerror(-r));
-			goto out;
-		}
-	}
-	r = md_dump_write(s, out.fd, &dopts, &res);
-	suspended_ms = (double)md_platform_snapshot_resume(s) / 1000.0;
-	if (r < 0) {
+		break;
+	case MD_CAPTURE_STEP_STOPPED:
+		break; /* md_access_check said why */
+	case MD_CAPTURE_STEP_WRITE:
 		fail(job, r, "cannot write the dump of process %u: %s", job->pid,
 		     r == -ECANCELED ? "time budget exceeded" : strerror(-r));
-		goto out;
-	}
-
-	if (cfg->store_compress) {
-		/* at rest compressed: the plain file is replaced by its zstd stream */
-		struct md_output z = {.dirfd = -1, .fd = -1};
-		uint64_t zbytes = 0;
-
-		r = md_output_open(&z, cfg->dump_dir);
-		if (r >= 0 && cfg->dump_gid >= 0)
-			r = md_platform_set_file_group(z.fd, cfg->dump_gid);
-		if (r >= 0)
-			r = md_zstd_compress_fd(out.fd, z.fd, &zbytes);
-		if (r < 0) {
-			md_output_abort(&z);
-			fail(job, r, "cannot compress the dump: %s", strerror(-r));
-			goto out;
-		}
-		md_output_abort(&out);
-		out = z;
-		stored_bytes = zbytes;
-	}
-
-	/* a unique, descriptive name: executable, pid, time, thread */
-	safe_name(s->process.exe[0] ? s->process.exe : job->process_name, base, sizeof(base));
-	now = time(NULL);
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	for (int attempt = 0;; attempt++) {
-		snprintf(name, sizeof(name), "%s.%u.%s.%u%s%.0d.dmp%s", base, job->pid, stamp,
-			 job->has_crash ? job->crash.tid : s->requesting_tid, attempt ? "-" : "",
-			 attempt, cfg->store_compress ? ".zst" : "");
-		r = md_output_commit(&out, name, false);
-		if (r != -EEXIST || attempt >= NAME_ATTEMPTS)
-			break;
-	}
-	if (r < 0) {
+		break;
+	case MD_CAPTURE_STEP_COMPRESS:
+		fail(job, r, "cannot compress the dump: %s", strerror(-r));
+		break;
+	case MD_CAPTURE_STEP_COMMIT:
 		fail(job, r, "cannot save the dump in %s: %s", cfg->dump_dir, strerror(-r));
-		goto out;
+		break;
+	case MD_CAPTURE_STEP_DONE:
+		break;
 	}
-	snprintf(path, sizeof(path), "%s/%s", cfg->dump_dir, name);
-	id_len = strlen(name) - (cfg->store_compress ? 8 : 4); /* without .dmp or .dmp.zst */
-	snprintf(report_name, sizeof(report_name), "%.*s.json", (int)id_len, name);
+	return r;
+}
 
-	{
-		struct md_report_times times = {.duration_ms = md_now_ms() - t0,
-						.suspended_ms = suspended_ms};
-		char iso[32], rpath[sizeof(path)];
-		json_t *crash;
+/* Step 2: the report, as JSON text in job->report. */
+static int build_report(struct md_job *job, const struct md_capture_result *res, size_t id_len,
+                        const char *report_path)
+{
+	const struct md_config *cfg = job->d->cfg;
+	const struct md_snapshot *s = res->snapshot;
+	struct md_report_times times = {.duration_ms = res->duration_ms,
+	                                .suspended_ms = res->suspended_ms};
+	json_t *report, *crash;
+	const char *sig = job->has_crash ? md_linux_signal_to_string(job->crash.code) : NULL;
+	char iso[32];
+	struct tm tm;
 
-		strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		snprintf(rpath, sizeof(rpath), "%s/%s", cfg->dump_dir, report_name);
-		report = md_report_dump(s, &res, path, &times);
-		if (!report) {
-			fail(job, -ENOMEM, "out of memory building the report");
-			goto out;
-		}
-		json_object_set_new(report, "id", json_stringn(name, id_len));
-		json_object_set_new(report, "compressed", json_boolean(cfg->store_compress));
-		json_object_set_new(report, "bytes_on_disk",
-				    json_integer((json_int_t)(stored_bytes ? stored_bytes : res.bytes)));
-		json_object_set_new(report, "kind", json_string(kind_name(job->kind)));
-		json_object_set_new(report, "time", json_string(iso));
-		json_object_set_new(report, "report", json_string(rpath));
-		json_object_set_new(report, "process_name", md_report_text(job->process_name));
-		json_object_set_new(report, "requested_by",
-				    json_pack("{s:I, s:I}", "pid", (json_int_t)job->requester.pid,
-					      "uid", (json_int_t)job->requester.uid));
-		json_object_set_new(report, "queued_ms", json_real(t0 - job->queued_ms));
-		json_object_set_new(report, "budget_cut", json_boolean(res.budget_cut));
-		json_object_set_new(report, "dumpable", json_boolean(!job->not_dumpable));
-		json_object_set_new(report, "annotations", annotations_json(job));
-		crash = json_object_get(report, "crash");
-		if (job->has_crash && json_is_object(crash)) {
-			const char *sig = md_linux_signal_to_string(job->crash.code);
-
-			json_object_set_new(crash, "signal", sig ? json_string(sig) : json_null());
-			json_object_set_new(crash, "si_code", json_integer((int32_t)job->crash.flags));
-		}
-		json_object_set_new(report, "signal",
-				    job->has_crash && md_linux_signal_to_string(job->crash.code)
-					    ? json_string(md_linux_signal_to_string(job->crash.code))
-					    : json_null());
+	gmtime_r(&res->time, &tm);
+	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	report = md_report_dump(s, &res->dump, res->path, &times);
+	if (!report) {
+		fail(job, -ENOMEM, "out of memory building the report");
+		return -ENOMEM;
 	}
+	json_object_set_new(report, "id", json_stringn(res->name, id_len));
+	json_object_set_new(report, "compressed", json_boolean(cfg->store_compress));
+	json_object_set_new(report, "bytes_on_disk", json_integer((json_int_t)res->bytes_on_disk));
+	json_object_set_new(report, "kind", json_string(kind_name(job->kind)));
+	json_object_set_new(report, "time", json_string(iso));
+	json_object_set_new(report, "report", json_string(report_path));
+	json_object_set_new(report, "process_name", md_report_text(job->process_name));
+	json_object_set_new(report, "requested_by",
+	                    json_pack("{s:I, s:I}", "pid", (json_int_t)job->requester.pid, "uid",
+	                              (json_int_t)job->requester.uid));
+	json_object_set_new(report, "queued_ms", json_real(res->started_ms - job->queued_ms));
+	json_object_set_new(report, "budget_cut", json_boolean(res->dump.budget_cut));
+	json_object_set_new(report, "dumpable", json_boolean(!job->not_dumpable));
+	json_object_set_new(report, "annotations", annotations_json(job));
+	crash = json_object_get(report, "crash");
+	if (job->has_crash && json_is_object(crash)) {
+		json_object_set_new(crash, "signal", sig ? json_string(sig) : json_null());
+		json_object_set_new(crash, "si_code", json_integer((int32_t)job->crash.flags));
+	}
+	json_object_set_new(report, "signal", sig ? json_string(sig) : json_null());
 	job->report = json_dumps(report, JSON_COMPACT);
+	json_decref(report);
 	if (!job->report) {
 		fail(job, -ENOMEM, "out of memory building the report");
-		goto out;
+		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* Step 3: the report beside the dump, and the uploader's ticket: the report, renamed into the
+ * outbox when complete. */
+static int save_report(struct md_job *job, const struct md_capture_result *res,
+                       const char *report_name)
+{
+	const struct md_config *cfg = job->d->cfg;
+	int r;
+
 	r = write_file(cfg->dump_dir, report_name, job->report, cfg->dump_gid);
 	if (r < 0) {
-		fail(job, r, "dump saved as %s but its report could not be written: %s", path,
+		fail(job, r, "dump saved as %s but its report could not be written: %s", res->path,
 		     strerror(-r));
-		goto out;
+		return r;
 	}
-	if (s->target_gone)
+	if (res->snapshot->target_gone)
 		snprintf(job->message, sizeof(job->message), "process %u exited during the dump",
 			 job->pid);
 	if (cfg->upload_enabled) {
-		/* the uploader's ticket: the report, renamed into the outbox when complete */
 		r = write_file(cfg->upload_outbox, report_name, job->report, cfg->dump_gid);
 		if (r < 0)
 			snprintf(job->message, sizeof(job->message),
 				 "not queued for upload: cannot write to %s: %s", cfg->upload_outbox,
 				 strerror(-r));
 	}
-	{
-		/* keep the store within its limits, never removing the dump just written */
-		struct md_store_stats st;
-		char id[MD_OUTPUT_NAME_MAX];
+	return 0;
+}
 
-		snprintf(id, sizeof(id), "%.*s", (int)id_len, name);
-		if (md_store_prune(cfg, id, &st) == 0 && st.removed && !job->message[0])
-			snprintf(job->message, sizeof(job->message),
-				 "%llu older dumps removed to stay within the store's limits",
-				 (unsigned long long)st.removed);
-	}
+/* Step 4: keep the store within its limits, never removing the dump just written. */
+static void prune(struct md_job *job, const char *id)
+{
+	struct md_store_stats st;
+
+	if (md_store_prune(job->d->cfg, id, &st) == 0 && st.removed && !job->message[0])
+		snprintf(job->message, sizeof(job->message),
+		         "%llu older dumps removed to stay within the store's limits",
+		         (unsigned long long)st.removed);
+}
+
+void md_capture_run(struct md_job *job)
+{
+	const struct md_config *cfg = job->d->cfg;
+	struct md_capture_result res;
+	char id[MD_OUTPUT_NAME_MAX], report_name[MD_OUTPUT_NAME_MAX];
+	char report_path[MD_CAPTURE_PATH_MAX];
+	size_t id_len;
+
+	if (md_access_check(job) < 0) /* before attaching: nothing stopped that may not be */
+		return;
+	if (capture(job, &res) < 0)
+		goto out;
+	id_len = strlen(res.name) - (cfg->store_compress ? 8 : 4); /* without .dmp or .dmp.zst */
+	snprintf(id, sizeof(id), "%.*s", (int)id_len, res.name);
+	snprintf(report_name, sizeof(report_name), "%.*s.json", (int)id_len, res.name);
+	snprintf(report_path, sizeof(report_path), "%s/%s", cfg->dump_dir, report_name);
+	if (build_report(job, &res, id_len, report_path) < 0)
+		goto out;
+	if (save_report(job, &res, report_name) < 0)
+		goto out;
+	prune(job, id);
 out:
-	json_decref(report);
-	md_platform_snapshot_free(s);
-	md_output_abort(&out);
+	md_capture_result_done(&res);
 }
 
 void md_job_free(struct md_job *job)

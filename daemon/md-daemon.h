@@ -176,8 +176,6 @@ void md_server_job_done(struct md_job *job);
 void md_capture_run(struct md_job *job);
 void md_job_free(struct md_job *job);
 
-double md_now_ms(void);
-
 /* md-metrics.c: writes cfg->metrics_file (if set). Returns 0 or -errno. */
 int md_metrics_write(struct md_daemon *d);
 const char *md_event_to_string(enum md_event e);

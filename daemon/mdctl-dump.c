@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `mdctl dump PID`: capture a live process. With --direct, mdctl itself stops the target
- * through the platform backend and writes the dump; through the daemon comes later. Whatever
+ * `mdctl dump PID`: capture a live process, through the daemon or, with --direct, from this
+ * process through the same capture pipeline the daemon runs (common/md-capture.c). Whatever
  * happens (errors, the target dying, SIGINT or SIGTERM), the target is resumed before mdctl
  * exits, and no file is left under a final name unless it is complete.
  */
@@ -16,11 +16,10 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "md-dump.h"
-#include "md-output.h"
+#include "md-backend.h"
+#include "md-capture.h"
 #include "md-report.h"
 #include "mdctl.h"
-#include "md-backend.h"
 
 #define STALL_MAX_MS 60000 /* upper bound of the MDCTL_TEST_STALL_MS fault-injection pause */
 
@@ -29,14 +28,6 @@ static volatile sig_atomic_t cancel_signal;
 static void on_signal(int sig)
 {
 	cancel_signal = sig;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static void usage(FILE *f)
@@ -53,63 +44,183 @@ static void usage(FILE *f)
 	      "                     /run/minidumpd/minidumpd.sock)\n"
 	      "      --direct       capture from this process with ptrace, without the daemon\n"
 	      "  -o, --output FILE  with --direct: where to write\n"
-	      "                     (default: EXE-PID-YYYYmmdd-HHMMSS.dmp here)\n"
+	      "                     (default: EXE.PID.YYYYmmddTHHMMSSZ.TID.dmp here)\n"
 	      "      --force        with --direct: replace FILE if it exists\n"
 	      "      --json         print one JSON object describing the dump\n"
 	      "  -h, --help         this text\n",
 	      f);
 }
 
-/* Tests stop here to act on a target that is known to be stopped (see tests/). Only in a
- * build configured with -Dtest_hooks=true (tests/run does it); never in a default build. */
+/* Tests stop here to act on a target that is known to be stopped (see tests/): the capture's
+ * stopped hook. Only in a build configured with -Dtest_hooks=true (tests/run does it); never
+ * in a default build. */
 #if MD_TEST_HOOKS
-static void test_stall(void)
+static int test_stall(void *ctx, const struct md_snapshot *s)
 {
 	const char *v = getenv("MDCTL_TEST_STALL_MS");
 	double until;
 
 	if (!v || !*v)
-		return;
-	until = now_ms() + (double)(strtol(v, NULL, 10) > STALL_MAX_MS ? STALL_MAX_MS
-									: strtol(v, NULL, 10));
-	while (!cancel_signal && now_ms() < until) {
+		return 0;
+	until = md_now_ms() +
+	        (double)(strtol(v, NULL, 10) > STALL_MAX_MS ? STALL_MAX_MS : strtol(v, NULL, 10));
+	while (!cancel_signal && md_now_ms() < until) {
 		struct timespec ts = {0, 10 * 1000 * 1000};
 
 		nanosleep(&ts, NULL);
 	}
+	return 0;
 }
+#define TEST_STALL test_stall
 #else
-static void test_stall(void)
-{
-}
+#define TEST_STALL NULL
 #endif
 
-static void default_name(const struct md_snapshot *s, char *out, size_t size)
+static void print_summary(const struct md_capture_result *res)
 {
-	const char *exe = strrchr(s->process.exe, '/');
-	char stamp[32];
-	time_t t = time(NULL);
-	struct tm tm;
+	const struct md_dump_result *d = &res->dump;
+	const struct md_snapshot *s = res->snapshot;
 
-	exe = exe ? exe + 1 : (s->process.exe[0] ? s->process.exe : "process");
-	localtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	snprintf(out, size, "%.160s-%u-%s.dmp", exe, s->process.pid, stamp);
-}
-
-static void print_summary(const char *path, const struct md_dump_result *res,
-			  const struct md_snapshot *s, double duration_ms, double suspended_ms)
-{
-	printf("%s: %.1f KiB, %u threads, %u modules, %u memory ranges (%.1f KiB)\n", path,
-	       (double)res->bytes / 1024.0, res->threads, res->modules, res->memory_ranges,
-	       (double)res->memory_bytes / 1024.0);
-	printf("target %u stopped for %.2f ms; dump took %.2f ms\n", s->process.pid, suspended_ms,
-	       duration_ms);
+	printf("%s: %.1f KiB, %u threads, %u modules, %u memory ranges (%.1f KiB)\n", res->path,
+	       (double)d->bytes / 1024.0, d->threads, d->modules, d->memory_ranges,
+	       (double)d->memory_bytes / 1024.0);
+	printf("target %u stopped for %.2f ms; dump took %.2f ms\n", s->process.pid,
+	       res->suspended_ms, res->duration_ms);
 	if (s->diag.count)
 		printf("%zu problem(s) recorded in the dump; see 'mdctl inspect %s'\n",
-		       s->diag.count + s->diag.dropped, path);
+		       s->diag.count + s->diag.dropped, res->path);
 	if (s->target_gone)
 		printf("warning: the target exited during the dump; the dump is partial\n");
+}
+
+/* Says why a direct capture failed, by the step that failed; returns mdctl's exit code. */
+static int explain_failure(const struct md_capture_result *res, int r, uint32_t pid,
+                           const char *dir, const char *output)
+{
+	switch (res->step) {
+	case MD_CAPTURE_STEP_OPEN:
+	case MD_CAPTURE_STEP_PREPARE:
+		fprintf(stderr, "mdctl: cannot create a file in %s: %s\n", dir, strerror(-r));
+		return MDCTL_EXIT_OUTPUT;
+	case MD_CAPTURE_STEP_NAME:
+		fprintf(stderr, "mdctl: %s exists; use --force to replace it\n", output);
+		return MDCTL_EXIT_OUTPUT;
+	case MD_CAPTURE_STEP_SNAPSHOT:
+		if (r == -ESRCH) {
+			fprintf(stderr, "mdctl: no process %u\n", pid);
+			return MDCTL_EXIT_NO_PROCESS;
+		}
+		if (r == -EPERM || r == -EACCES) {
+			char why[512];
+
+			md_platform_explain_permission(pid, why, sizeof(why));
+			fprintf(stderr, "mdctl: not allowed to dump process %u: %s\n", pid, why);
+			return MDCTL_EXIT_PERMISSION;
+		}
+		if (r == -ECANCELED) {
+			fprintf(stderr, "mdctl: interrupted; process %u was resumed\n", pid);
+			return MDCTL_EXIT_INTERRUPTED;
+		}
+		fprintf(stderr, "mdctl: cannot stop process %u: %s\n", pid, strerror(-r));
+		return MDCTL_EXIT_FAILURE;
+	case MD_CAPTURE_STEP_STOPPED:
+	case MD_CAPTURE_STEP_WRITE:
+	case MD_CAPTURE_STEP_COMPRESS:
+		if (r == -ECANCELED) {
+			fprintf(stderr,
+			        "mdctl: interrupted; process %u was resumed, no dump kept\n", pid);
+			return MDCTL_EXIT_INTERRUPTED;
+		}
+		fprintf(stderr, "mdctl: cannot write the dump of process %u: %s\n", pid,
+		        strerror(-r));
+		return (r == -ENOSPC || r == -EFBIG || r == -EDQUOT || r == -EIO)
+		           ? MDCTL_EXIT_OUTPUT
+		           : MDCTL_EXIT_FAILURE;
+	case MD_CAPTURE_STEP_COMMIT:
+		fprintf(stderr, "mdctl: cannot save the dump as %s: %s\n",
+		        output ? output : res->name, strerror(-r));
+		return MDCTL_EXIT_OUTPUT;
+	case MD_CAPTURE_STEP_DONE:
+		break;
+	}
+	return MDCTL_EXIT_FAILURE;
+}
+
+/* Prints the JSON report of a capture on one line of stdout. */
+static int print_report(const struct md_capture_result *res)
+{
+	struct md_report_times times = {.duration_ms = res->duration_ms,
+	                                .suspended_ms = res->suspended_ms};
+	json_t *j = md_report_dump(res->snapshot, &res->dump, res->path, &times);
+
+	if (!j || json_dumpf(j, stdout, JSON_COMPACT) < 0) {
+		json_decref(j);
+		fprintf(stderr, "mdctl: out of memory writing the report\n");
+		return -ENOMEM;
+	}
+	json_decref(j);
+	fputc('\n', stdout);
+	return 0;
+}
+
+/* `--direct`: the capture from this process, into output (or a default name here). */
+static int dump_direct(uint32_t pid, const char *output, bool force, bool as_json)
+{
+	char dir[PATH_MAX], name[MD_OUTPUT_NAME_MAX];
+	struct md_capture_options o = {
+	    .backend = &md_platform_live_backend,
+	    .pid = pid,
+	    .snapshot = {.cancel = &cancel_signal, .pidfd = -1},
+	    .dump = {.cancel = &cancel_signal},
+	    .dir = dir,
+	    .replace = force,
+	    .stopped = TEST_STALL,
+	};
+	struct md_capture_result res;
+	struct sigaction sa;
+	int r, ret;
+
+	if (output) {
+		r = md_output_split_path(output, dir, sizeof(dir), name, sizeof(name));
+		if (r < 0) {
+			fprintf(stderr, "mdctl: %s: not a usable file name: %s\n", output,
+			        strerror(-r));
+			return MDCTL_EXIT_OUTPUT;
+		}
+		o.name = name;
+	} else {
+		strcpy(dir, ".");
+	}
+
+	/* SIGINT/SIGTERM/SIGHUP cancel the dump; the target is resumed before we exit. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	r = md_capture_dump(&o, &res);
+	if (r < 0) {
+		ret = explain_failure(&res, r, pid, dir, output);
+		if (cancel_signal && ret == MDCTL_EXIT_INTERRUPTED)
+			ret = 128 + cancel_signal;
+		return ret;
+	}
+	ret = MDCTL_EXIT_OK;
+	if (as_json) {
+		if (print_report(&res) < 0)
+			ret = MDCTL_EXIT_FAILURE;
+	} else {
+		print_summary(&res);
+	}
+	if (ret == MDCTL_EXIT_OK && res.snapshot->target_gone) {
+		fprintf(stderr, "mdctl: process %u exited during the dump; %s is partial\n", pid,
+		        res.path);
+		ret = MDCTL_EXIT_TARGET_EXITED;
+	}
+	md_capture_result_done(&res);
+	return ret;
 }
 
 static int dump_via_daemon(uint32_t pid, const char *socket_path, bool as_json)
@@ -167,18 +278,10 @@ int mdctl_dump_main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *output = NULL, *socket_path = NULL;
-	bool direct = false, force = false, as_json = false, have_output = false;
-	char dir[PATH_MAX], name[MD_OUTPUT_NAME_MAX], path[PATH_MAX + MD_OUTPUT_NAME_MAX];
-	struct md_output out = {.dirfd = -1, .fd = -1};
-	struct md_snapshot *s = NULL;
-	struct md_platform_options popts = {.cancel = &cancel_signal, .pidfd = -1};
-	struct md_dump_options dopts = {.cancel = &cancel_signal};
-	struct md_dump_result res;
-	struct sigaction sa;
-	double t0, suspended_ms = 0;
+	bool direct = false, force = false, as_json = false;
 	unsigned long pid;
 	char *end;
-	int c, r, ret = MDCTL_EXIT_FAILURE;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
@@ -200,123 +303,12 @@ int mdctl_dump_main(int argc, char **argv)
 		fprintf(stderr, "mdctl: '%s' is not a process id\n", argv[optind]);
 		return MDCTL_EXIT_USAGE;
 	}
-	if (!direct) {
-		if (output || force) {
-			fprintf(stderr, "mdctl: the daemon keeps dumps in its own folder; use --direct "
-					"to choose the file\n");
-			return MDCTL_EXIT_USAGE;
-		}
-		return dump_via_daemon((uint32_t)pid, mdctl_socket_path(socket_path), as_json);
+	if (direct)
+		return dump_direct((uint32_t)pid, output, force, as_json);
+	if (output || force) {
+		fprintf(stderr, "mdctl: the daemon keeps dumps in its own folder; use --direct to "
+		                "choose the file\n");
+		return MDCTL_EXIT_USAGE;
 	}
-
-	/* The output is settled before the target is touched, so a bad path stops nothing. */
-	if (output) {
-		r = md_output_split_path(output, dir, sizeof(dir), name, sizeof(name));
-		if (r < 0) {
-			fprintf(stderr, "mdctl: %s: not a usable file name: %s\n", output, strerror(-r));
-			return MDCTL_EXIT_OUTPUT;
-		}
-		have_output = true;
-	} else {
-		strcpy(dir, ".");
-	}
-	r = md_output_open(&out, dir);
-	if (r < 0) {
-		fprintf(stderr, "mdctl: cannot create a file in %s: %s\n", dir, strerror(-r));
-		return MDCTL_EXIT_OUTPUT;
-	}
-	if (have_output && md_output_check(&out, name, force) == -EEXIST) {
-		fprintf(stderr, "mdctl: %s exists; use --force to replace it\n", output);
-		ret = MDCTL_EXIT_OUTPUT;
-		goto out;
-	}
-
-	/* SIGINT/SIGTERM/SIGHUP cancel the dump; the target is resumed before we exit. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-
-	t0 = now_ms();
-	r = md_platform_snapshot_new((uint32_t)pid, &popts, &s);
-	if (r < 0) {
-		if (r == -ESRCH) {
-			fprintf(stderr, "mdctl: no process %lu\n", pid);
-			ret = MDCTL_EXIT_NO_PROCESS;
-		} else if (r == -EPERM || r == -EACCES) {
-			char why[512];
-
-			md_platform_explain_permission((uint32_t)pid, why, sizeof(why));
-			fprintf(stderr, "mdctl: not allowed to dump process %lu: %s\n", pid, why);
-			ret = MDCTL_EXIT_PERMISSION;
-		} else if (r == -ECANCELED) {
-			fprintf(stderr, "mdctl: interrupted; process %lu was resumed\n", pid);
-			ret = MDCTL_EXIT_INTERRUPTED;
-		} else {
-			fprintf(stderr, "mdctl: cannot stop process %lu: %s\n", pid, strerror(-r));
-		}
-		goto out;
-	}
-	test_stall();
-	r = cancel_signal ? -ECANCELED : md_dump_write(s, out.fd, &dopts, &res);
-	suspended_ms = (double)md_platform_snapshot_resume(s) / 1000.0;
-	if (r == -ECANCELED) {
-		fprintf(stderr, "mdctl: interrupted; process %lu was resumed, no dump kept\n", pid);
-		ret = MDCTL_EXIT_INTERRUPTED;
-		goto out;
-	}
-	if (r < 0) {
-		fprintf(stderr, "mdctl: cannot write the dump of process %lu: %s\n", pid,
-			strerror(-r));
-		ret = (r == -ENOSPC || r == -EFBIG || r == -EDQUOT || r == -EIO)
-			      ? MDCTL_EXIT_OUTPUT
-			      : MDCTL_EXIT_FAILURE;
-		goto out;
-	}
-	if (!have_output)
-		default_name(s, name, sizeof(name));
-	r = md_output_commit(&out, name, force);
-	if (r < 0) {
-		fprintf(stderr, "mdctl: cannot save the dump as %s: %s\n", name, strerror(-r));
-		ret = MDCTL_EXIT_OUTPUT;
-		goto out;
-	}
-	if (strcmp(dir, ".") == 0)
-		snprintf(path, sizeof(path), "%s", name);
-	else
-		snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") ? dir : "", name);
-
-	{
-		struct md_report_times times = {.duration_ms = now_ms() - t0,
-						.suspended_ms = suspended_ms};
-
-		if (as_json) {
-			json_t *j = md_report_dump(s, &res, path, &times);
-
-			if (!j || json_dumpf(j, stdout, JSON_COMPACT) < 0) {
-				json_decref(j);
-				fprintf(stderr, "mdctl: out of memory writing the report\n");
-				goto out;
-			}
-			json_decref(j);
-			fputc('\n', stdout);
-		} else {
-			print_summary(path, &res, s, times.duration_ms, suspended_ms);
-		}
-	}
-	if (s->target_gone) {
-		fprintf(stderr, "mdctl: process %lu exited during the dump; %s is partial\n", pid,
-			path);
-		ret = MDCTL_EXIT_TARGET_EXITED;
-	} else {
-		ret = MDCTL_EXIT_OK;
-	}
-out:
-	md_platform_snapshot_free(s);
-	md_output_abort(&out);
-	if (cancel_signal && ret == MDCTL_EXIT_INTERRUPTED)
-		ret = 128 + cancel_signal;
-	return ret;
+	return dump_via_daemon((uint32_t)pid, mdctl_socket_path(socket_path), as_json);
 }

@@ -1,42 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The snapshot backend: one implementation per OS under platform/<os>/, built by meson for the
- * host. A backend stops the target, fills an md_snapshot (common/md-snapshot.h) and resumes the
- * target on every path. It never logs.
+ * The snapshot backend of this OS: one implementation per OS under platform/<os>/, built by
+ * meson for the host. It is a table of steps (common/md-snapshot-build.h) that the snapshot
+ * builder runs: md_snapshot_build(&md_platform_live_backend, pid, &opts, &s) stops the target
+ * and fills an md_snapshot; md_snapshot_resume() and md_snapshot_free() resume it. It never
+ * logs.
  */
 #pragma once
 
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "md-snapshot.h"
+#include "md-snapshot-build.h"
 
-struct md_platform_options {
-	/* Polled between steps; when it becomes non-zero the backend stops what it is doing,
-	 * resumes the target and returns -ECANCELED. May be NULL. */
-	volatile sig_atomic_t *cancel;
-	/* Crash details sent by the client, copied into the snapshot; NULL for a live dump. */
-	const struct md_crash_info *crash;
-	/* For a broker: an fd that pins the target's identity (Linux pidfd); -1 if none. */
-	int pidfd;
-};
-
-/*
- * Stops every thread of pid and captures threads, registers, mappings, modules, system and
- * process info. On success the target stays stopped until md_platform_snapshot_resume() or
- * md_platform_snapshot_free(). Errors: -ESRCH no such process; -EPERM/-EACCES not allowed to
- * trace it; -ECANCELED cancelled; others -errno. The target is never left stopped on error.
- */
-int md_platform_snapshot_new(uint32_t pid, const struct md_platform_options *opts,
-			     struct md_snapshot **ret_snapshot);
-
-/* Resumes every thread still stopped. Safe to call twice. Returns how long the target was
- * stopped, in microseconds. */
-uint64_t md_platform_snapshot_resume(struct md_snapshot *s);
-
-/* Resumes the target if needed and frees everything. Accepts NULL. */
-void md_platform_snapshot_free(struct md_snapshot *s);
+/* A live process of this OS, stopped while it is read (Linux: ptrace; Windows: the threads
+ * suspended). Errors of md_snapshot_build through it: -ESRCH no such process; -EPERM/-EACCES
+ * not allowed to trace it (see md_platform_explain_permission). */
+extern const struct md_backend_ops md_platform_live_backend;
 
 /* A sentence for the user about why pid cannot be traced, naming what is needed (root,
  * CAP_SYS_PTRACE, the ptrace_scope setting). Writes at most size bytes. */

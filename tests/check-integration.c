@@ -543,6 +543,46 @@ START_TEST(test_existing_output)
 }
 END_TEST
 
+/* 2b. Without -o the dump is named as the daemon names it, the executable's name made safe: a
+ * program called ".odd name;x" gives neither a hidden file nor a blank or a ';' in the name. */
+START_TEST(test_default_name)
+{
+	char *dir = tempdir(0700);
+	char *exe = path_in(dir, ".odd name;x");
+	char *cmd, pidbuf[16], prefix[64];
+	const char *argv[] = {it_env("MDCTL"), "dump", pidbuf, "--direct", "--json", NULL};
+	const char *path;
+	struct it_target t;
+	struct it_result res;
+	struct stat st;
+	json_t *j;
+	size_t len;
+
+	ck_assert(asprintf(&cmd, "cp '%s' '%s'", it_env("TARGET_THREADS"), exe) > 0);
+	ck_assert_int_eq(system(own(cmd)), 0);
+	ck_assert_int_eq(setenv("TARGET_THREADS", exe, 1), 0);
+	t = start_target(NULL);
+	ck_assert_int_eq(chdir(dir), 0);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)t.pid);
+	ck_assert_int_eq(it_run(argv, NULL, MDCTL_TIMEOUT_MS, &res), 0);
+	assert_exit(&res, 0, "mdctl dump --direct without -o");
+	j = parse_json(&res, "mdctl dump --direct without -o");
+	path = json_string_value(json_object_get(j, "path"));
+	snprintf(prefix, sizeof(prefix), "_odd_name_x.%d.", (int)t.pid);
+	len = path ? strlen(path) : 0;
+	ck_assert_msg(path && strncmp(path, prefix, strlen(prefix)) == 0 && len > 4 &&
+	                  strcmp(path + len - 4, ".dmp") == 0 && !strpbrk(path, " ;/"),
+	              "the default name is [%s], want %s...dmp", path ? path : "(none)", prefix);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_msg((st.st_mode & 07777) == 0600, "the dump has mode %04o",
+	              (unsigned)(st.st_mode & 07777));
+	ck_assert_int_eq(it_dir_count(dir), 2); /* the program and its dump, nothing hidden */
+	json_decref(j);
+	it_result_done(&res);
+	assert_target_healthy(&t, DEFAULT_WORKERS, "after the dump");
+}
+END_TEST
+
 /* 3. A pid with no process behind it. */
 START_TEST(test_no_such_process)
 {
@@ -781,6 +821,7 @@ static Suite *integration_suite(void)
 
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_existing_output);
+	tcase_add_test(tc, test_default_name);
 	tcase_add_test(tc, test_no_such_process);
 	tcase_add_test(tc, test_unprivileged);
 	suite_add_tcase(s, tc);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of the streaming file writer (common/md-writer.c) and the safe output file
- * (common/md-output.c): layout, alignment, patching flushed data, UTF-16 strings, the 32-bit
+ * (common/md-output.h): layout, alignment, patching flushed data, UTF-16 strings, the 32-bit
  * RVA limit, sticky write errors. Files are read back byte by byte, not through our reader.
+ * The same program runs the capture tests of check-capture.c, which share its folder fixture.
  */
 #include <check.h>
 #include <errno.h>
@@ -43,13 +44,13 @@ static uint8_t *slurp(int fd, size_t *ret_len)
 	return p;
 }
 
-static void setup(void)
+static void tmpdir_setup(void)
 {
 	strcpy(tmpdir, "/tmp/check-writer-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
-static void teardown(void)
+static void tmpdir_teardown(void)
 {
 	char cmd[128];
 
@@ -332,7 +333,7 @@ static Suite *writer_suite(void)
 	Suite *s = suite_create("writer");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
 	tcase_add_test(tc, header_and_directory_layout);
 	tcase_add_test(tc, blocks_are_8_aligned_and_put_is_contiguous);
 	tcase_add_test(tc, write_at_patches_flushed_and_buffered_bytes);

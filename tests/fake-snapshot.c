@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The fake snapshot behind the stream writers' unit tests (see fake-snapshot.h).
+ * The fake snapshot behind the stream writers' unit tests (see fake-snapshot.h): a third
+ * backend beside the live ones of platform/<os>/, built by the same snapshot builder. It has
+ * nothing to stop or resume, as a core file would not.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +10,7 @@
 #include <string.h>
 
 #include "fake-snapshot.h"
+#include "md-snapshot-build.h"
 
 struct fake {
 	struct md_snapshot s;
@@ -80,17 +83,14 @@ static const struct md_snapshot_ops fake_ops = {
 	.read_blob = fake_read_blob,
 };
 
-struct md_snapshot *fake_snapshot_new(const struct fake_options *o)
+/* The fake knows its process and system from the start (as a core file's header would tell
+ * them at once): no process or system step. */
+static int fake_open(struct md_snapshot *s, uint32_t pid, const struct md_backend_options *o)
 {
-	struct fake *f = calloc(1, sizeof(*f));
-	struct md_snapshot *s;
-	size_t nm = 0;
+	struct fake *f = (struct fake *)s;
 
-	if (!f)
-		return NULL;
-	f->o = *o;
-	s = &f->s;
-	s->ops = &fake_ops;
+	f->o = *(const struct fake_options *)o->source;
+	s->requesting_tid = pid;
 	s->system.processor_architecture = MD_CPU_ARCHITECTURE_AMD64;
 	s->system.processor_level = 6;
 	s->system.processor_revision = 0x5504;
@@ -98,35 +98,27 @@ struct md_snapshot *fake_snapshot_new(const struct fake_options *o)
 	s->system.platform_id = MD_OS_LINUX;
 	snprintf(s->system.os_version, sizeof(s->system.os_version), "Linux 6.1.0 #1 SMP x86_64");
 	memcpy(s->system.cpu_vendor, "GenuineIntel", 13);
-	s->process.pid = 4242;
+	s->process.pid = FAKE_PID;
 	s->process.uid = 1000;
 	s->process.start_time = 1700000000;
 	s->process.user_time = 3;
 	s->process.kernel_time = 1;
 	snprintf(s->process.exe, sizeof(s->process.exe), "/usr/bin/fake");
-	s->requesting_tid = 4242;
+	return 0;
+}
+
+static int fake_threads(struct md_snapshot *s)
+{
+	const struct fake_options *o = &((struct fake *)s)->o;
 
 	s->threads = calloc(o->n_threads ? o->n_threads : 1, sizeof(*s->threads));
-	s->mappings = calloc(o->n_threads + 3, sizeof(*s->mappings));
-	s->modules = calloc(2, sizeof(*s->modules));
-	if (!s->threads || !s->mappings || !s->modules) {
-		fake_snapshot_free(s);
-		return NULL;
-	}
-	s->mappings[nm++] = (struct md_mapping){FAKE_EXE_BASE, FAKE_EXE_BASE + FAKE_EXE_SIZE, 0,
-						1, MD_PROT_READ | MD_PROT_EXEC, "/usr/bin/fake"};
-	s->mappings[nm++] = (struct md_mapping){FAKE_LIB_BASE, FAKE_LIB_BASE + FAKE_LIB_SIZE, 0,
-						2, MD_PROT_READ | MD_PROT_EXEC,
-						"/usr/lib/libfake.so.1"};
+	if (!s->threads)
+		return -ENOMEM;
 	for (size_t i = 0; i < o->n_threads; i++) {
 		struct md_thread_info *t = &s->threads[i];
 		uint64_t base = FAKE_STACK_BASE + i * FAKE_STACK_STEP;
-		uint32_t prot = MD_PROT_READ | MD_PROT_WRITE;
 
-		if (o->unreadable_stacks && i == 1)
-			prot = 0;
-		s->mappings[nm++] = (struct md_mapping){base, base + FAKE_STACK_SIZE, 0, 0, prot, ""};
-		t->tid = (uint32_t)(4242 + i);
+		t->tid = (uint32_t)(FAKE_PID + i);
 		snprintf(t->name, sizeof(t->name), "fake-%zu", i);
 		if (o->no_context_thread && i == 2) {
 			t->error = -ESRCH;
@@ -135,14 +127,48 @@ struct md_snapshot *fake_snapshot_new(const struct fake_options *o)
 		t->sp = base + FAKE_SP_OFFSET;
 		t->pc = FAKE_PC + i;
 		t->context.size = sizeof(md_context_amd64);
-		t->context.u.amd64.context_flags = MD_CONTEXT_AMD64_FULL | MD_CONTEXT_AMD64_SEGMENTS;
+		t->context.u.amd64.context_flags =
+		    MD_CONTEXT_AMD64_FULL | MD_CONTEXT_AMD64_SEGMENTS;
 		t->context.u.amd64.rsp = t->sp;
 		t->context.u.amd64.rip = t->pc;
 		t->context.u.amd64.rax = 0x1111 * (i + 1);
 	}
 	s->n_threads = o->n_threads;
-	s->n_mappings = nm;
+	return 0;
+}
 
+/* The executable, a library, and one stack per thread. */
+static int fake_mappings(struct md_snapshot *s)
+{
+	const struct fake_options *o = &((struct fake *)s)->o;
+	size_t nm = 0;
+
+	s->mappings = calloc(o->n_threads + 3, sizeof(*s->mappings));
+	if (!s->mappings)
+		return -ENOMEM;
+	s->mappings[nm++] = (struct md_mapping){FAKE_EXE_BASE, FAKE_EXE_BASE + FAKE_EXE_SIZE, 0,
+						1, MD_PROT_READ | MD_PROT_EXEC, "/usr/bin/fake"};
+	s->mappings[nm++] = (struct md_mapping){FAKE_LIB_BASE, FAKE_LIB_BASE + FAKE_LIB_SIZE, 0,
+						2, MD_PROT_READ | MD_PROT_EXEC,
+						"/usr/lib/libfake.so.1"};
+	for (size_t i = 0; i < o->n_threads; i++) {
+		uint64_t base = FAKE_STACK_BASE + i * FAKE_STACK_STEP;
+		uint32_t prot = MD_PROT_READ | MD_PROT_WRITE;
+
+		if (o->unreadable_stacks && i == 1)
+			prot = 0;
+		s->mappings[nm++] =
+		    (struct md_mapping){base, base + FAKE_STACK_SIZE, 0, 0, prot, ""};
+	}
+	s->n_mappings = nm;
+	return 0;
+}
+
+static int fake_modules(struct md_snapshot *s)
+{
+	s->modules = calloc(2, sizeof(*s->modules));
+	if (!s->modules)
+		return -ENOMEM;
 	s->modules[0] = (struct md_module_info){.base = FAKE_EXE_BASE,
 						.size = FAKE_EXE_SIZE,
 						.path = "/usr/bin/fake",
@@ -155,16 +181,35 @@ struct md_snapshot *fake_snapshot_new(const struct fake_options *o)
 						.path = "/usr/lib/libfake.so.1",
 						.id_kind = MD_MODULE_ID_NONE};
 	s->n_modules = 2;
-	return s;
+	return 0;
+}
+
+static void fake_free(struct md_snapshot *s)
+{
+	free(s->threads);
+	free(s->mappings);
+	free(s->modules);
+}
+
+const struct md_backend_ops fake_backend = {
+    .snapshot_size = sizeof(struct fake),
+    .snapshot_ops = &fake_ops,
+    .open = fake_open,
+    .threads = fake_threads,
+    .mappings = fake_mappings,
+    .modules = fake_modules,
+    .free = fake_free,
+};
+
+struct md_snapshot *fake_snapshot_new(const struct fake_options *o)
+{
+	const struct md_backend_options bo = {.pidfd = -1, .source = o};
+	struct md_snapshot *s;
+
+	return md_snapshot_build(&fake_backend, FAKE_PID, &bo, &s) < 0 ? NULL : s;
 }
 
 void fake_snapshot_free(struct md_snapshot *s)
 {
-	if (!s)
-		return;
-	free(s->threads);
-	free(s->mappings);
-	free(s->modules);
-	md_diag_done(&s->diag);
-	free(s);
+	md_snapshot_free(s);
 }

@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include "md-snapshot.h"
+#include "md-snapshot-build.h"
 
 /* byte stored at addr in the fake target */
 static inline uint8_t fake_byte(uint64_t addr)
@@ -21,9 +21,15 @@ struct fake_options {
 	bool vanish;            /* reads fail with ESRCH as if the target died */
 };
 
-/* Builds a snapshot; free it with fake_snapshot_free(). */
+/* The fake as a backend: md_snapshot_build(&fake_backend, FAKE_PID, opts, &s) with
+ * opts->source pointing at a struct fake_options. */
+extern const struct md_backend_ops fake_backend;
+
+/* Builds a snapshot through fake_backend; free it with fake_snapshot_free(). */
 struct md_snapshot *fake_snapshot_new(const struct fake_options *o);
 void fake_snapshot_free(struct md_snapshot *s);
+
+#define FAKE_PID 4242 /* the process's pid, its first thread's tid and the requesting tid */
 
 /* Addresses the fake uses. */
 #define FAKE_EXE_BASE   0x555555554000ull

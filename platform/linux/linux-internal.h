@@ -50,10 +50,8 @@ struct md_linux_snapshot {
 	struct md_snapshot pub;
 	pid_t pid;
 	struct md_linux_tracees tracees;
-	uint64_t stopped_us; /* result of the first resume, returned again by later calls */
-	int mem_fd;          /* /proc/<pid>/mem, opened on first need; -1 if not open */
-	int mem_method;      /* enum md_linux_mem_method: the reader that worked last */
-	struct md_crash_info *crash_copy;
+	int mem_fd;     /* /proc/<pid>/mem, opened on first need; -1 if not open */
+	int mem_method; /* enum md_linux_mem_method: the reader that worked last */
 };
 
 static inline struct md_linux_snapshot *md_linux_snapshot_from_pub(struct md_snapshot *s)

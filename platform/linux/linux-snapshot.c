@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The Linux implementation of platform/md-backend.h: stops every thread (linux-ptrace.c), reads
- * registers (the arch file), thread names, process and system info (linux-proc.c), mappings
- * (linux-maps.c) and modules (linux-modules.c) into an md_snapshot, and offers the target's
- * memory and raw procfs files through the snapshot's operations. Every path out of
- * md_platform_snapshot_new that fails resumes the target first; a snapshot that succeeded
- * keeps it stopped until md_platform_snapshot_resume or md_platform_snapshot_free.
+ * The Linux live-process backend of platform/md-backend.h: the steps the snapshot builder
+ * (common/md-snapshot-build.c) runs. Stopping every thread is linux-ptrace.c, registers the
+ * arch file, thread names, process and system info linux-proc.c, mappings linux-maps.c and
+ * modules linux-modules.c; the target's memory and raw procfs files are offered through the
+ * snapshot's operations. The builder resumes the target (linux_resume) on every path.
  */
 #include "config.h"
 
@@ -30,11 +29,6 @@ static const struct md_snapshot_ops linux_ops = {
     .read_ranges = md_linux_read_ranges,
     .read_blob = md_linux_read_blob,
 };
-
-static bool cancelled(const struct md_platform_options *opts)
-{
-	return opts && opts->cancel && *opts->cancel;
-}
 
 /*
  * Guards against pid reuse: the pidfd must name the pid we attached to, and that process must
@@ -129,113 +123,89 @@ static int read_threads(struct md_linux_snapshot *ls)
 	return 0;
 }
 
-int md_platform_snapshot_new(uint32_t pid, const struct md_platform_options *opts,
-                             struct md_snapshot **ret_snapshot)
+static int linux_open(struct md_snapshot *s, uint32_t pid, const struct md_backend_options *o)
 {
-	struct md_linux_snapshot *ls;
-	struct md_snapshot *s;
-	int r;
+	struct md_linux_snapshot *ls = md_linux_snapshot_from_pub(s);
 
-	if (!ret_snapshot)
-		return -EINVAL;
+	ls->mem_fd = -1; /* before anything can fail: linux_free closes it */
 	if (pid == 0 || pid > INT_MAX)
 		return -ESRCH;
-	ls = calloc(1, sizeof(*ls));
-	if (!ls)
-		return -ENOMEM;
-	s = &ls->pub;
-	s->ops = &linux_ops;
 	ls->pid = (pid_t)pid;
-	ls->mem_fd = -1;
 	ls->mem_method = MD_LINUX_MEM_VM_READV;
-	s->requesting_tid = pid;
-	if (opts && opts->crash) {
-		ls->crash_copy = malloc(sizeof(*ls->crash_copy));
-		if (!ls->crash_copy) {
-			r = -ENOMEM;
-			goto out;
-		}
-		*ls->crash_copy = *opts->crash;
-		s->crash = ls->crash_copy;
-		s->requesting_tid = opts->crash->tid;
-	}
-
-	r = md_linux_attach_all(ls->pid, opts ? opts->cancel : NULL, &s->diag, &ls->tracees);
-	if (r < 0)
-		goto out;
-	if (opts && opts->pidfd >= 0) {
-		r = check_pidfd(opts->pidfd, ls->pid);
-		if (r < 0)
-			goto out;
-	}
-
-	r = read_threads(ls);
-	if (r < 0)
-		goto out;
-	if (cancelled(opts)) {
-		r = -ECANCELED;
-		goto out;
-	}
-	r = md_linux_read_process_info(ls->pid, &s->process, &s->diag);
-	if (r < 0)
-		goto out;
-	r = md_linux_read_system_info(&s->system, &s->diag);
-	if (r < 0)
-		goto out;
-	r = md_linux_read_maps(ls->pid, &s->mappings, &s->n_mappings);
-	if (r < 0)
-		goto out;
-	if (cancelled(opts)) {
-		r = -ECANCELED;
-		goto out;
-	}
-	r = md_linux_read_modules(ls);
-	if (r < 0)
-		goto out;
-	if (s->target_gone) {
-		r = -ESRCH;
-		goto out;
-	}
-	if (cancelled(opts)) {
-		r = -ECANCELED;
-		goto out;
-	}
-	*ret_snapshot = s;
+	if (!s->crash)
+		s->requesting_tid = pid;
 	return 0;
-out:
-	md_platform_snapshot_free(s);
-	return r;
 }
 
-uint64_t md_platform_snapshot_resume(struct md_snapshot *s)
+static int linux_stop(struct md_snapshot *s, const struct md_backend_options *o)
 {
-	struct md_linux_snapshot *ls;
+	struct md_linux_snapshot *ls = md_linux_snapshot_from_pub(s);
+	int r;
 
-	if (!s)
-		return 0;
-	ls = md_linux_snapshot_from_pub(s);
-	if (ls->tracees.stopped)
-		ls->stopped_us = md_linux_detach_all(&ls->tracees);
-	return ls->stopped_us;
+	r = md_linux_attach_all(ls->pid, o->cancel, &s->diag, &ls->tracees);
+	if (r < 0 || o->pidfd < 0)
+		return r;
+	return check_pidfd(o->pidfd, ls->pid);
 }
 
-void md_platform_snapshot_free(struct md_snapshot *s)
+static int linux_threads(struct md_snapshot *s)
 {
-	struct md_linux_snapshot *ls;
+	return read_threads(md_linux_snapshot_from_pub(s));
+}
 
-	if (!s)
-		return;
-	ls = md_linux_snapshot_from_pub(s);
-	md_platform_snapshot_resume(s);
+static int linux_process(struct md_snapshot *s)
+{
+	return md_linux_read_process_info(md_linux_snapshot_from_pub(s)->pid, &s->process,
+	                                  &s->diag);
+}
+
+static int linux_system(struct md_snapshot *s)
+{
+	return md_linux_read_system_info(&s->system, &s->diag);
+}
+
+static int linux_mappings(struct md_snapshot *s)
+{
+	return md_linux_read_maps(md_linux_snapshot_from_pub(s)->pid, &s->mappings, &s->n_mappings);
+}
+
+static int linux_modules(struct md_snapshot *s)
+{
+	return md_linux_read_modules(md_linux_snapshot_from_pub(s));
+}
+
+static uint64_t linux_resume(struct md_snapshot *s)
+{
+	struct md_linux_snapshot *ls = md_linux_snapshot_from_pub(s);
+
+	return ls->tracees.stopped ? md_linux_detach_all(&ls->tracees) : 0;
+}
+
+static void linux_free(struct md_snapshot *s)
+{
+	struct md_linux_snapshot *ls = md_linux_snapshot_from_pub(s);
+
 	if (ls->mem_fd >= 0)
 		close(ls->mem_fd);
 	md_linux_modules_free(s->modules, s->n_modules);
 	md_linux_mappings_free(s->mappings, s->n_mappings);
 	free(s->threads);
-	free(ls->crash_copy);
-	md_diag_done(&s->diag);
-	free(ls);
 }
+
+/* The target died meanwhile if a memory read said so (s->target_gone): no alive step. */
+const struct md_backend_ops md_platform_live_backend = {
+    .snapshot_size = sizeof(struct md_linux_snapshot),
+    .snapshot_ops = &linux_ops,
+    .open = linux_open,
+    .stop = linux_stop,
+    .threads = linux_threads,
+    .process = linux_process,
+    .system = linux_system,
+    .mappings = linux_mappings,
+    .modules = linux_modules,
+    .resume = linux_resume,
+    .free = linux_free,
+};
 
 /* Whether this process holds CAP_SYS_PTRACE, from CapEff in /proc/self/status. */
 static bool have_cap_sys_ptrace(void)

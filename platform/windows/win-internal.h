@@ -2,8 +2,8 @@
 /*
  * Shared declarations of the Windows backend: the private snapshot that wraps the public
  * md_snapshot (the process handle and the threads we suspended), and the helpers each win-*.c
- * file offers the others. Whoever suspends a thread records it here, and
- * md_win_resume_all() resumes every one of them on every path.
+ * file offers the others. Whoever suspends a thread records it here, and the backend's resume
+ * step (win-snapshot.c) resumes every one of them; the snapshot builder runs it on every path.
  */
 #pragma once
 
@@ -33,8 +33,6 @@ struct md_win_snapshot {
 	size_t n_threads, cap_threads;
 	LARGE_INTEGER stop_time; /* QueryPerformanceCounter when the first thread was suspended */
 	bool stopped;
-	uint64_t stopped_us;
-	struct md_crash_info *crash_copy;
 };
 
 static inline struct md_win_snapshot *md_win_snapshot_from_pub(struct md_snapshot *s)

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The Windows implementation of the snapshot backend, platform/md-backend.h: opens the target,
- * suspends every one of its threads (re-reading a toolhelp thread snapshot until no new thread
- * appears), reads each thread's CONTEXT (whose AMD64 layout is the minidump's), its name, the
- * process and system info (win-system.c), the committed memory regions (win-memory.c) and the
- * modules with their CodeView records (win-modules.c). The shared section writers in common/
- * then write the dump; dbghelp's MiniDumpWriteDump is not used. Every path out of
- * md_platform_snapshot_new that fails resumes the target first; a snapshot that succeeded
- * keeps it suspended until md_platform_snapshot_resume or md_platform_snapshot_free.
+ * The Windows live-process backend of platform/md-backend.h: the steps the snapshot builder
+ * (common/md-snapshot-build.c) runs. It opens the target, suspends every one of its threads
+ * (re-reading a toolhelp thread snapshot until no new thread appears), reads each thread's
+ * CONTEXT (whose AMD64 layout is the minidump's) and its name, the process and system info
+ * (win-system.c), the committed memory regions (win-memory.c) and the modules with their
+ * CodeView records (win-modules.c). The shared section writers in common/ then write the dump;
+ * dbghelp's MiniDumpWriteDump is not used. The builder resumes the target (win_resume) on every
+ * path.
  */
 #include <windows.h>
 
@@ -36,11 +36,6 @@ static const struct md_snapshot_ops win_ops = {
 	.read_ranges = md_win_read_ranges,
 	.read_blob = win_read_blob,
 };
-
-static bool cancelled(const struct md_platform_options *opts)
-{
-	return opts && opts->cancel && *opts->cancel;
-}
 
 static bool have_thread(const struct md_win_snapshot *ws, DWORD tid)
 {
@@ -98,7 +93,7 @@ static int suspend_one(struct md_win_snapshot *ws, DWORD tid)
 
 /* Suspends every thread of the process until a full pass over the system's thread list finds
  * none we have not suspended yet. */
-static int suspend_all(struct md_win_snapshot *ws, const struct md_platform_options *opts)
+static int suspend_all(struct md_win_snapshot *ws, const struct md_backend_options *o)
 {
 	for (int pass = 0; pass < SUSPEND_PASSES_MAX; pass++) {
 		THREADENTRY32 te = {.dwSize = sizeof(te)};
@@ -106,7 +101,7 @@ static int suspend_all(struct md_win_snapshot *ws, const struct md_platform_opti
 		HANDLE snap;
 		int r = 0;
 
-		if (cancelled(opts))
+		if (o->cancel && *o->cancel)
 			return -ECANCELED;
 		snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
 		if (snap == INVALID_HANDLE_VALUE)
@@ -220,129 +215,102 @@ static bool process_alive(HANDLE process)
 	       WaitForSingleObject(process, 0) == WAIT_TIMEOUT;
 }
 
-int md_platform_snapshot_new(uint32_t pid, const struct md_platform_options *opts,
-			     struct md_snapshot **ret_snapshot)
+/*
+ * The protocol's crash fields carry a Windows exception this way (docs/windows.md): signo is
+ * the exception code, si_code ExceptionInformation[0] and fault_addr ExceptionInformation[1]
+ * for an access violation or in-page error, else the exception address. The record gets the
+ * address of the faulting instruction.
+ */
+static void crash_to_exception(struct md_crash_info *c)
 {
-	struct md_win_snapshot *ws;
-	struct md_snapshot *s;
-	int r;
+	uint32_t access = c->flags;
+	uint64_t address = c->address;
 
-	if (!ret_snapshot)
-		return -EINVAL;
+	c->flags = 0;
+	c->number_parameters = 0;
+	memset(c->parameters, 0, sizeof(c->parameters));
+	if (c->code == EXCEPTION_ACCESS_VIOLATION || c->code == EXCEPTION_IN_PAGE_ERROR) {
+		c->number_parameters = 2;
+		c->parameters[0] = access;
+		c->parameters[1] = address;
+		if (c->context.size == sizeof(md_context_amd64))
+			c->address = c->context.u.amd64.rip;
+	}
+}
+
+static int win_open(struct md_snapshot *s, uint32_t pid, const struct md_backend_options *o)
+{
+	struct md_win_snapshot *ws = md_win_snapshot_from_pub(s);
+
 	if (pid == 0)
 		return -ESRCH;
 	if (pid == GetCurrentProcessId())
 		return -EPERM; /* suspending our own threads would stop us too */
-	ws = calloc(1, sizeof(*ws));
-	if (!ws)
-		return -ENOMEM;
-	s = &ws->pub;
-	s->ops = &win_ops;
 	ws->pid = pid;
-	s->requesting_tid = 0;
-	if (opts && opts->crash) {
-		const struct md_crash_info *c = opts->crash;
-
-		ws->crash_copy = malloc(sizeof(*ws->crash_copy));
-		if (!ws->crash_copy) {
-			r = -ENOMEM;
-			goto out;
-		}
-		/*
-		 * The protocol's crash fields carry a Windows exception this way (docs/windows.md):
-		 * signo is the exception code, si_code ExceptionInformation[0] and fault_addr
-		 * ExceptionInformation[1] for an access violation or in-page error, else the
-		 * exception address. The record gets the address of the faulting instruction.
-		 */
-		*ws->crash_copy = *c;
-		ws->crash_copy->flags = 0;
-		ws->crash_copy->number_parameters = 0;
-		memset(ws->crash_copy->parameters, 0, sizeof(ws->crash_copy->parameters));
-		if (c->code == EXCEPTION_ACCESS_VIOLATION || c->code == EXCEPTION_IN_PAGE_ERROR) {
-			ws->crash_copy->number_parameters = 2;
-			ws->crash_copy->parameters[0] = c->flags;
-			ws->crash_copy->parameters[1] = c->address;
-			if (c->context.size == sizeof(md_context_amd64))
-				ws->crash_copy->address = c->context.u.amd64.rip;
-		}
-		s->crash = ws->crash_copy;
-		s->requesting_tid = c->tid;
-	}
-
+	if (s->crash)
+		crash_to_exception(&s->crash_copy);
 	ws->process = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ | SYNCHRONIZE, FALSE,
 				  pid);
-	if (!ws->process) {
-		r = md_win_last_error();
-		goto out;
-	}
-	if (!process_alive(ws->process)) {
-		r = -ESRCH;
-		goto out;
-	}
-	r = suspend_all(ws, opts);
+	if (!ws->process)
+		return md_win_last_error();
+	return process_alive(ws->process) ? 0 : -ESRCH;
+}
+
+static int win_stop(struct md_snapshot *s, const struct md_backend_options *o)
+{
+	struct md_win_snapshot *ws = md_win_snapshot_from_pub(s);
+	int r;
+
+	r = suspend_all(ws, o);
 	if (r < 0)
-		goto out;
+		return r;
+	/* the oldest thread: normally the main one */
 	if (!s->requesting_tid)
-		s->requesting_tid = ws->threads[0].tid; /* the oldest thread: normally the main one */
-	r = read_threads(ws);
-	if (r < 0)
-		goto out;
-	if (cancelled(opts)) {
-		r = -ECANCELED;
-		goto out;
-	}
-	r = md_win_read_process_info(ws->process, ws->pid, &s->process, &s->diag);
-	if (r < 0)
-		goto out;
-	r = md_win_read_system_info(&s->system);
-	if (r < 0)
-		goto out;
-	r = md_win_read_regions(ws);
-	if (r < 0)
-		goto out;
-	if (cancelled(opts)) {
-		r = -ECANCELED;
-		goto out;
-	}
-	r = md_win_read_modules(ws);
-	if (r < 0)
-		goto out;
-	if (!process_alive(ws->process)) {
-		s->target_gone = true;
-		r = -ESRCH;
-		goto out;
-	}
-	if (cancelled(opts)) {
-		r = -ECANCELED;
-		goto out;
-	}
-	*ret_snapshot = s;
+		s->requesting_tid = ws->threads[0].tid;
 	return 0;
-out:
-	md_platform_snapshot_free(s);
-	return r;
 }
 
-uint64_t md_platform_snapshot_resume(struct md_snapshot *s)
+static int win_threads(struct md_snapshot *s)
 {
-	struct md_win_snapshot *ws;
-
-	if (!s)
-		return 0;
-	ws = md_win_snapshot_from_pub(s);
-	if (ws->stopped)
-		ws->stopped_us = resume_all(ws);
-	return ws->stopped_us;
+	return read_threads(md_win_snapshot_from_pub(s));
 }
 
-void md_platform_snapshot_free(struct md_snapshot *s)
+static int win_process(struct md_snapshot *s)
 {
-	struct md_win_snapshot *ws;
+	struct md_win_snapshot *ws = md_win_snapshot_from_pub(s);
 
-	if (!s)
-		return;
-	ws = md_win_snapshot_from_pub(s);
-	md_platform_snapshot_resume(s);
+	return md_win_read_process_info(ws->process, ws->pid, &s->process, &s->diag);
+}
+
+static int win_system(struct md_snapshot *s)
+{
+	return md_win_read_system_info(&s->system);
+}
+
+static int win_mappings(struct md_snapshot *s)
+{
+	return md_win_read_regions(md_win_snapshot_from_pub(s));
+}
+
+static int win_modules(struct md_snapshot *s)
+{
+	return md_win_read_modules(md_win_snapshot_from_pub(s));
+}
+
+static int win_alive(struct md_snapshot *s)
+{
+	return process_alive(md_win_snapshot_from_pub(s)->process) ? 0 : -ESRCH;
+}
+
+static uint64_t win_resume(struct md_snapshot *s)
+{
+	return resume_all(md_win_snapshot_from_pub(s));
+}
+
+static void win_free(struct md_snapshot *s)
+{
+	struct md_win_snapshot *ws = md_win_snapshot_from_pub(s);
+
 	for (size_t i = 0; i < ws->n_threads; i++)
 		CloseHandle(ws->threads[i].handle);
 	free(ws->threads);
@@ -351,10 +319,22 @@ void md_platform_snapshot_free(struct md_snapshot *s)
 	md_win_modules_free(s->modules, s->n_modules);
 	md_win_regions_free(s->mappings, s->n_mappings);
 	free(s->threads);
-	free(ws->crash_copy);
-	md_diag_done(&s->diag);
-	free(ws);
 }
+
+const struct md_backend_ops md_platform_live_backend = {
+    .snapshot_size = sizeof(struct md_win_snapshot),
+    .snapshot_ops = &win_ops,
+    .open = win_open,
+    .stop = win_stop,
+    .threads = win_threads,
+    .process = win_process,
+    .system = win_system,
+    .mappings = win_mappings,
+    .modules = win_modules,
+    .alive = win_alive,
+    .resume = win_resume,
+    .free = win_free,
+};
 
 void md_platform_explain_permission(uint32_t pid, char *buf, size_t size)
 {
