@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "md-os.h"
 #include "md-report.h"
 #include "md-streams.h"
 
@@ -24,7 +25,7 @@ json_t *md_diag_to_json(const struct md_diag *d)
 		json_array_append_new(a, json_pack("{s:s, s:I, s:i, s:s, s:s}", "kind",
 						   md_diag_kind_to_string(e->kind), "id",
 						   (json_int_t)e->id, "errno", -e->error, "error",
-						   strerror(-e->error), "message", e->message));
+						   md_os_strerror(-e->error), "message", e->message));
 	}
 	return a;
 }

@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "md-daemon.h"
 #include "md-dump.h"
+#include "md-os.h"
 #include "md-output.h"
 #include "md-report.h"
 #include "md-store.h"
@@ -27,14 +27,6 @@
  * thread fit in a second (a small process is dumped in a few ms, by several workers). */
 #define NAME_ATTEMPTS 10000
 #define EXE_PATH_MAX 4096 /* bytes of an executable's path, as in md_process_info.exe */
-
-double md_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static const char *kind_name(enum md_job_kind k)
 {
@@ -75,7 +67,6 @@ static void safe_name(const char *exe, char *out, size_t size)
 static int write_file(const char *dir, const char *name, const char *text, int64_t gid)
 {
 	struct md_output o;
-	size_t len = strlen(text), off = 0;
 	int r;
 
 	r = md_output_open(&o, dir);
@@ -85,17 +76,10 @@ static int write_file(const char *dir, const char *name, const char *text, int64
 		md_output_abort(&o);
 		return r;
 	}
-	while (off < len) {
-		ssize_t n = write(o.fd, text + off, len - off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			md_output_abort(&o);
-			return r;
-		}
-		off += (size_t)n;
+	r = md_os_write_full(o.fd, text, strlen(text));
+	if (r < 0) {
+		md_output_abort(&o);
+		return r;
 	}
 	r = md_output_commit(&o, name, false);
 	md_output_abort(&o);
@@ -154,13 +138,13 @@ void md_capture_run(struct md_job *job)
 
 	r = md_output_open(&out, cfg->dump_dir);
 	if (r < 0) {
-		fail(job, r, "cannot create a file in %s: %s", cfg->dump_dir, strerror(-r));
+		fail(job, r, "cannot create a file in %s: %s", cfg->dump_dir, md_os_strerror(-r));
 		goto out;
 	}
 	r = md_platform_snapshot_new(job->pid, &po, &s);
 	if (r < 0) {
 		fail(job, r, "cannot stop process %u: %s", job->pid,
-		     r == -ECANCELED ? "time budget exceeded" : strerror(-r));
+		     r == -ECANCELED ? "time budget exceeded" : md_os_strerror(-r));
 		goto out;
 	}
 	if (job->expect_owner) {
@@ -181,7 +165,7 @@ void md_capture_run(struct md_job *job)
 		r = md_platform_set_file_group(out.fd, cfg->dump_gid);
 		if (r < 0) {
 			fail(job, r, "cannot give the dump to group %lld: %s",
-			     (long long)cfg->dump_gid, strerror(-r));
+			     (long long)cfg->dump_gid, md_os_strerror(-r));
 			goto out;
 		}
 	}
@@ -189,7 +173,7 @@ void md_capture_run(struct md_job *job)
 	suspended_ms = (double)md_platform_snapshot_resume(s) / 1000.0;
 	if (r < 0) {
 		fail(job, r, "cannot write the dump of process %u: %s", job->pid,
-		     r == -ECANCELED ? "time budget exceeded" : strerror(-r));
+		     r == -ECANCELED ? "time budget exceeded" : md_os_strerror(-r));
 		goto out;
 	}
 
@@ -205,7 +189,7 @@ void md_capture_run(struct md_job *job)
 			r = md_zstd_compress_fd(out.fd, z.fd, &zbytes);
 		if (r < 0) {
 			md_output_abort(&z);
-			fail(job, r, "cannot compress the dump: %s", strerror(-r));
+			fail(job, r, "cannot compress the dump: %s", md_os_strerror(-r));
 			goto out;
 		}
 		md_output_abort(&out);
@@ -227,7 +211,7 @@ void md_capture_run(struct md_job *job)
 			break;
 	}
 	if (r < 0) {
-		fail(job, r, "cannot save the dump in %s: %s", cfg->dump_dir, strerror(-r));
+		fail(job, r, "cannot save the dump in %s: %s", cfg->dump_dir, md_os_strerror(-r));
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/%s", cfg->dump_dir, name);
@@ -281,7 +265,7 @@ void md_capture_run(struct md_job *job)
 	r = write_file(cfg->dump_dir, report_name, job->report, cfg->dump_gid);
 	if (r < 0) {
 		fail(job, r, "dump saved as %s but its report could not be written: %s", path,
-		     strerror(-r));
+		     md_os_strerror(-r));
 		goto out;
 	}
 	if (s->target_gone)
@@ -293,7 +277,7 @@ void md_capture_run(struct md_job *job)
 		if (r < 0)
 			snprintf(job->message, sizeof(job->message),
 				 "not queued for upload: cannot write to %s: %s", cfg->upload_outbox,
-				 strerror(-r));
+				 md_os_strerror(-r));
 	}
 	{
 		/* keep the store within its limits, never removing the dump just written */

@@ -335,7 +335,7 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 
 	r = read_file(path, &text);
 	if (r < 0) {
-		snprintf(err, err_size, "%s: %s", path, strerror(-r));
+		snprintf(err, err_size, "%s: %s", path, md_os_strerror(-r));
 		return r;
 	}
 	p.text = text;
@@ -483,7 +483,7 @@ int md_config_load_policy(struct md_config *cfg, char *err, size_t err_size)
 		return 0;
 	e = read_file(cfg->policy_path, &text);
 	if (e < 0) {
-		snprintf(err, err_size, "%s: %s", cfg->policy_path, strerror(-e));
+		snprintf(err, err_size, "%s: %s", cfg->policy_path, md_os_strerror(-e));
 		return e;
 	}
 	p.text = text;

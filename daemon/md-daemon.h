@@ -6,7 +6,6 @@
  */
 #pragma once
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -118,15 +117,29 @@ struct md_daemon {
 	bool store_busy;             /* a periodic pass is on the thread pool */
 };
 
-/* md-log.c */
+/* md-log.c. Priorities are syslog's (RFC 5424 severities), named here so that no OS header
+ * is needed to log. */
+enum md_log_priority {
+	MD_LOG_ERR = 3,
+	MD_LOG_WARNING = 4,
+	MD_LOG_NOTICE = 5,
+	MD_LOG_INFO = 6,
+	MD_LOG_DEBUG = 7,
+};
 void md_log_init(bool foreground);
 void md_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* md-listen.c: the listening socket, created or inherited from systemd/launchd. */
+/* md-syslog-posix.c (syslog), md-syslog-windows.c (the Application event log, source
+ * "minidumpd"): the system log the daemon writes to when not in the foreground. */
+void md_syslog_open(void);
+void md_syslog(int priority, const char *line);
+
+/* md-listen-posix.c (a Unix socket, created or inherited from systemd/launchd),
+ * md-listen-windows.c (a named pipe). */
 int md_listen_inherited(int *ret_fd);
 int md_listen_create(const char *path, unsigned mode, int64_t gid, int *ret_fd);
 /* Makes server listen on what md_listen_* returned (POSIX: opens the socket fd in it;
- * Windows: binds the named pipe; platform/windows/md-listen-windows.c). */
+ * Windows: binds the named pipe). */
 int md_listen_attach(uv_pipe_t *server, int listen_fd);
 /* The identity of the peer of an accepted connection, from the OS. */
 int md_listen_peer(uv_pipe_t *conn, struct md_peer *ret_peer);
@@ -140,10 +153,15 @@ void md_server_job_done(struct md_job *job);
 void md_capture_run(struct md_job *job);
 void md_job_free(struct md_job *job);
 
-double md_now_ms(void);
+/* The monotonic clock in milliseconds (md_os_now_ns). */
+static inline double md_now_ms(void)
+{
+	return (double)md_os_now_ns() / 1e6;
+}
 
 /* md-metrics.c: writes cfg->metrics_file (if set). Returns 0 or -errno. */
 int md_metrics_write(struct md_daemon *d);
 
-/* md-notify.c: sd_notify's protocol to $NOTIFY_SOCKET ("READY=1\nSTATUS=..."); 1 sent, 0 none. */
+/* md-notify-posix.c: sd_notify's protocol to $NOTIFY_SOCKET ("READY=1\nSTATUS=..."); 1 sent,
+ * 0 none. md-notify-windows.c: nothing to notify yet. */
 int md_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

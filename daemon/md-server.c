@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 
 #include "config.h"
 #include "md-daemon.h"
+#include "md-os.h"
 #include "md-store.h"
 
 #define REPORT_LOG "reports.jsonl" /* one JSON line per capture, in the dump dir */
@@ -50,7 +50,7 @@ static void send_msg(struct md_conn *c, const struct md_proto_enc *e, int n, boo
 	if (c->closing)
 		return;
 	if (n < 0) {
-		md_log(LOG_ERR, "pid %u: cannot encode a reply: %s", c->peer.pid, strerror(-n));
+		md_log(MD_LOG_ERR, "pid %u: cannot encode a reply: %s", c->peer.pid, md_os_strerror(-n));
 		conn_close(c);
 		return;
 	}
@@ -178,9 +178,9 @@ static void append_report_log(struct md_daemon *d, const char *report)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", d->cfg->dump_dir, REPORT_LOG);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = md_os_open_write(path, MD_OS_APPEND, 0600);
 	if (fd < 0) {
-		md_log(LOG_WARNING, "cannot open %s: %s", path, strerror(errno));
+		md_log(MD_LOG_WARNING, "cannot open %s: %s", path, md_os_strerror(-fd));
 		return;
 	}
 	/* one write per line keeps lines whole */
@@ -192,8 +192,8 @@ static void append_report_log(struct md_daemon *d, const char *report)
 			memcpy(line, report, len);
 			line[len] = '\n';
 			if (write(fd, line, len + 1) != (ssize_t)(len + 1))
-				md_log(LOG_WARNING, "cannot append to %s: %s", path,
-				       strerror(errno));
+				md_log(MD_LOG_WARNING, "cannot append to %s: %s", path,
+				       md_os_strerror(errno));
 			free(line);
 		}
 	}
@@ -205,8 +205,8 @@ static void write_metrics(struct md_daemon *d)
 	int r = md_metrics_write(d);
 
 	if (r < 0)
-		md_log(LOG_WARNING, "cannot write metrics to %s: %s", d->cfg->metrics_file,
-		       strerror(-r));
+		md_log(MD_LOG_WARNING, "cannot write metrics to %s: %s", d->cfg->metrics_file,
+		       md_os_strerror(-r));
 }
 
 static void after_work_cb(uv_work_t *req, int status)
@@ -225,7 +225,7 @@ static void after_work_cb(uv_work_t *req, int status)
 		d->counters.bytes_written += (uint64_t)json_integer_value(json_object_get(j, "bytes"));
 		d->counters.duration_ms_sum += json_real_value(json_object_get(j, "duration_ms"));
 		d->counters.suspended_ms_sum += json_real_value(json_object_get(j, "suspended_ms"));
-		md_log(LOG_NOTICE, "%s dump of pid %u (%s) saved: %s, %lld bytes, stopped %.1f ms, took %.1f ms%s%s",
+		md_log(MD_LOG_NOTICE, "%s dump of pid %u (%s) saved: %s, %lld bytes, stopped %.1f ms, took %.1f ms%s%s",
 		       job->kind == MD_JOB_CRASH ? "crash" : job->kind == MD_JOB_DUMP_NOW ? "live" : "requested",
 		       job->pid, job->process_name, json_string_value(json_object_get(j, "path")),
 		       (long long)json_integer_value(json_object_get(j, "bytes")),
@@ -240,7 +240,7 @@ static void after_work_cb(uv_work_t *req, int status)
 			send_text(c, MD_MSG_RESULT, job->report);
 	} else {
 		d->counters.dumps_failed++;
-		md_log(LOG_ERR, "dump of pid %u failed: %s", job->pid, job->message);
+		md_log(MD_LOG_ERR, "dump of pid %u failed: %s", job->pid, job->message);
 		write_metrics(d);
 		if (c)
 			send_error(c, job->error ? job->error : -EIO, job->message, false);
@@ -342,7 +342,7 @@ static void submit(struct md_conn *c, struct md_job *job)
 	struct md_daemon *d = c->d;
 
 	if (d->queued >= MD_DAEMON_MAX_QUEUED) {
-		md_log(LOG_WARNING, "pid %u: refused, %u requests already waiting", c->peer.pid,
+		md_log(MD_LOG_WARNING, "pid %u: refused, %u requests already waiting", c->peer.pid,
 		       d->queued);
 		send_error(c, -EBUSY, "too many dumps waiting; try again later", false);
 		uv_close((uv_handle_t *)&job->budget, on_job_timer_closed);
@@ -373,9 +373,9 @@ static void handle_hello(struct md_conn *c, const struct md_proto_msg *m)
 		c->n_annotations++;
 	}
 	if (MD_PROTO_HAS(m, MD_TAG_PID) && m->pid != c->peer.pid)
-		md_log(LOG_WARNING, "pid %u (uid %u) says it is pid %u; ignored", c->peer.pid,
+		md_log(MD_LOG_WARNING, "pid %u (uid %u) says it is pid %u; ignored", c->peer.pid,
 		       c->peer.uid, m->pid);
-	md_log(LOG_INFO, "client registered: pid %u uid %u name '%s', %zu annotations",
+	md_log(MD_LOG_INFO, "client registered: pid %u uid %u name '%s', %zu annotations",
 	       c->peer.pid, c->peer.uid, c->name, c->n_annotations);
 }
 
@@ -443,7 +443,7 @@ static bool rate_limited(struct md_conn *c, const struct md_proto_msg *m, uint32
 		send_text(c, MD_MSG_RESULT, text);
 	else
 		send_error(c, -EBUSY, "crash loop: not dumped", false);
-	md_log(LOG_NOTICE,
+	md_log(MD_LOG_NOTICE,
 	       "pid %u (%s) crashed (signal %u), not dumped: %u crashes within %u s (%llu suppressed in a row)",
 	       c->peer.pid, exe, m->signo, d->cfg->loop_max_crashes, d->cfg->loop_window_s,
 	       (unsigned long long)e->suppressed);
@@ -459,11 +459,11 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 
 	/* always the peer itself, whatever the message claims */
 	if (MD_PROTO_HAS(m, MD_TAG_PID) && m->pid != c->peer.pid)
-		md_log(LOG_WARNING, "pid %u (uid %u) claims to be pid %u in a %s message; dumping pid %u",
+		md_log(MD_LOG_WARNING, "pid %u (uid %u) claims to be pid %u in a %s message; dumping pid %u",
 		       c->peer.pid, c->peer.uid, m->pid, md_proto_type_to_string(m->type),
 		       c->peer.pid);
 	if (md_platform_thread_of(c->peer.pid, tid) != 1) {
-		md_log(LOG_WARNING, "pid %u names thread %u, which is not one of its own; using %u",
+		md_log(MD_LOG_WARNING, "pid %u names thread %u, which is not one of its own; using %u",
 		       c->peer.pid, tid, c->peer.pid);
 		tid = c->peer.pid;
 	}
@@ -475,7 +475,7 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 		return;
 	}
 	if (c->pidfd >= 0)
-		job->pidfd = fcntl(c->pidfd, F_DUPFD_CLOEXEC, 0);
+		job->pidfd = md_os_dup(c->pidfd);
 	if (crashed) {
 		job->has_crash = true;
 		job->crash.tid = tid;
@@ -487,12 +487,12 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 							   m->context_len, &job->crash.context);
 
 			if (r < 0) {
-				md_log(LOG_WARNING, "pid %u: unusable register context (kind %u, %u bytes): %s; using the thread's own",
-				       c->peer.pid, m->context_kind, m->context_len, strerror(-r));
+				md_log(MD_LOG_WARNING, "pid %u: unusable register context (kind %u, %u bytes): %s; using the thread's own",
+				       c->peer.pid, m->context_kind, m->context_len, md_os_strerror(-r));
 				job->crash.context.size = 0;
 			}
 		}
-		md_log(LOG_NOTICE, "pid %u (uid %u, '%s') crashed: signal %u code %d at 0x%llx, thread %u",
+		md_log(MD_LOG_NOTICE, "pid %u (uid %u, '%s') crashed: signal %u code %d at 0x%llx, thread %u",
 		       c->peer.pid, c->peer.uid, c->name, m->signo, m->si_code,
 		       (unsigned long long)m->fault_addr, tid);
 	}
@@ -533,7 +533,7 @@ static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 			      owner_gid)) {
 		if (pidfd >= 0)
 			close(pidfd);
-		md_log(LOG_WARNING, "refused: uid %u (pid %u) asked for a dump of pid %u owned by uid %u",
+		md_log(MD_LOG_WARNING, "refused: uid %u (pid %u) asked for a dump of pid %u owned by uid %u",
 		       c->peer.uid, c->peer.pid, m->pid, owner);
 		snprintf(why, sizeof(why),
 			 "uid %u may not dump process %u (owned by uid %u): the policy%s%s does not allow it",
@@ -553,7 +553,7 @@ static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 	job->pidfd = pidfd;
 	job->expect_owner = true;
 	job->owner_uid = owner;
-	md_log(LOG_INFO, "uid %u (pid %u) requested a dump of pid %u", c->peer.uid, c->peer.pid,
+	md_log(MD_LOG_INFO, "uid %u (pid %u) requested a dump of pid %u", c->peer.uid, c->peer.pid,
 	       m->pid);
 	submit(c, job);
 }
@@ -596,8 +596,8 @@ static void handle_message(struct md_conn *c, const uint8_t *buf, size_t len)
 		char text[160];
 
 		c->d->counters.bad_messages++;
-		snprintf(text, sizeof(text), "malformed message: %s", why ? why : strerror(-r));
-		md_log(LOG_WARNING, "pid %u (uid %u): %s", c->peer.pid, c->peer.uid, text);
+		snprintf(text, sizeof(text), "malformed message: %s", why ? why : md_os_strerror(-r));
+		md_log(MD_LOG_WARNING, "pid %u (uid %u): %s", c->peer.pid, c->peer.uid, text);
 		send_error(c, r, text, true);
 		return;
 	}
@@ -620,7 +620,7 @@ static void handle_message(struct md_conn *c, const uint8_t *buf, size_t len)
 	}
 	if (m.type != MD_MSG_CRASH && m.type != MD_MSG_DUMP_NOW && m.type != MD_MSG_DUMP_REQUEST) {
 		c->d->counters.bad_messages++;
-		md_log(LOG_WARNING, "pid %u sent a %s message, which only the daemon sends",
+		md_log(MD_LOG_WARNING, "pid %u sent a %s message, which only the daemon sends",
 		       c->peer.pid, md_proto_type_to_string(m.type));
 		send_error(c, -EBADMSG, "unexpected message type", true);
 		return;
@@ -642,7 +642,7 @@ static void on_message_deadline(uv_timer_t *t)
 	struct md_conn *c = t->data;
 
 	c->d->counters.bad_messages++;
-	md_log(LOG_WARNING, "pid %u (uid %u): message not completed within %d ms; disconnected",
+	md_log(MD_LOG_WARNING, "pid %u (uid %u): message not completed within %d ms; disconnected",
 	       c->peer.pid, c->peer.uid, MD_DAEMON_MESSAGE_MS);
 	send_error(c, -ETIMEDOUT, "message not completed in time", true);
 }
@@ -673,12 +673,12 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 			snprintf(text, sizeof(text),
 				 "connection closed in the middle of a message (%zu bytes received)",
 				 c->len);
-			md_log(LOG_WARNING, "pid %u (uid %u): %s", c->peer.pid, c->peer.uid, text);
+			md_log(MD_LOG_WARNING, "pid %u (uid %u): %s", c->peer.pid, c->peer.uid, text);
 			send_error(c, -EBADMSG, text, true);
 			return;
 		}
 		if (nread != UV_EOF)
-			md_log(LOG_INFO, "pid %u: connection error: %s", c->peer.pid,
+			md_log(MD_LOG_INFO, "pid %u: connection error: %s", c->peer.pid,
 			       uv_strerror((int)nread));
 		conn_close(c);
 		return;
@@ -702,7 +702,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 				 : r == -EPROTONOSUPPORT ? "unsupported protocol version"
 				 : r == -EMSGSIZE	      ? "message over the size limit"
 							      : "unknown message type");
-			md_log(LOG_WARNING, "pid %u (uid %u): %s", c->peer.pid, c->peer.uid, text);
+			md_log(MD_LOG_WARNING, "pid %u (uid %u): %s", c->peer.pid, c->peer.uid, text);
 			send_error(c, r, text, true);
 			return;
 		}
@@ -733,7 +733,7 @@ static void on_connection(uv_stream_t *server, int status)
 	int r;
 
 	if (status < 0) {
-		md_log(LOG_ERR, "accept failed: %s", uv_strerror(status));
+		md_log(MD_LOG_ERR, "accept failed: %s", uv_strerror(status));
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -759,7 +759,7 @@ static void on_connection(uv_stream_t *server, int status)
 	if (md_listen_peer(&c->pipe, &c->peer) == 0)
 		c->has_peer = true;
 	if (!c->has_peer) {
-		md_log(LOG_WARNING, "connection without kernel credentials refused");
+		md_log(MD_LOG_WARNING, "connection without kernel credentials refused");
 		send_error(c, -EPERM, "peer credentials unavailable", true);
 		return;
 	}
@@ -771,7 +771,7 @@ static void on_connection(uv_stream_t *server, int status)
 			same += o->has_peer && o->peer.uid == c->peer.uid;
 		if (same > MD_DAEMON_MAX_CONNECTIONS_PER_UID) {
 			d->counters.refused++;
-			md_log(LOG_WARNING, "pid %u (uid %u) refused: too many connections from uid %u",
+			md_log(MD_LOG_WARNING, "pid %u (uid %u) refused: too many connections from uid %u",
 			       c->peer.pid, c->peer.uid, c->peer.uid);
 			send_error(c, -EBUSY, "too many connections from this user", true);
 			return;
@@ -779,9 +779,9 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	if (d->n_conns > MD_DAEMON_MAX_CONNECTIONS || d->stopping) {
 		d->counters.refused++;
-		md_log(LOG_WARNING, "pid %u (uid %u) refused: %s", c->peer.pid, c->peer.uid,
+		md_log(MD_LOG_WARNING, "pid %u (uid %u) refused: %s", c->peer.pid, c->peer.uid,
 		       d->stopping ? "shutting down" : "too many connections");
-		send_error(c, d->stopping ? -ESHUTDOWN : -EBUSY,
+		send_error(c, d->stopping ? -ECANCELED : -EBUSY,
 			   d->stopping ? "minidumpd is shutting down" : "too many connections",
 			   true);
 		return;
@@ -798,7 +798,7 @@ static void store_work(uv_work_t *req)
 	struct md_store_stats st;
 
 	if (md_store_prune(d->cfg, NULL, &st) == 0 && st.removed)
-		md_log(LOG_NOTICE, "store: removed %llu old dumps (%llu bytes) to stay within limits",
+		md_log(MD_LOG_NOTICE, "store: removed %llu old dumps (%llu bytes) to stay within limits",
 		       (unsigned long long)st.removed, (unsigned long long)st.removed_bytes);
 }
 
@@ -856,7 +856,7 @@ void md_server_stop(struct md_daemon *d)
 	if (!d->stopping) {
 		d->stopping = true;
 		uv_close((uv_handle_t *)&d->server, NULL);
-		md_log(LOG_NOTICE, "stopping: %u dumps in flight, %u queued", d->running, d->queued);
+		md_log(MD_LOG_NOTICE, "stopping: %u dumps in flight, %u queued", d->running, d->queued);
 	}
 	if (d->running > 0 || d->queued > 0)
 		return; /* after_work_cb calls us again when the last one is done */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "md-dump.h"
+#include "md-os.h"
 #include "md-output.h"
 #include "md-report.h"
 #include "mdctl.h"
@@ -32,10 +33,7 @@ static void on_signal(int sig)
 
 static double now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	return (double)md_os_now_ns() / 1e6;
 }
 
 static void usage(FILE *f)
@@ -69,11 +67,8 @@ static void test_stall(void)
 		return;
 	until = now_ms() + (double)(strtol(v, NULL, 10) > STALL_MAX_MS ? STALL_MAX_MS
 									: strtol(v, NULL, 10));
-	while (!cancel_signal && now_ms() < until) {
-		struct timespec ts = {0, 10 * 1000 * 1000};
-
-		nanosleep(&ts, NULL);
-	}
+	while (!cancel_signal && now_ms() < until)
+		md_os_sleep_ms(10);
 }
 
 static void default_name(const struct md_snapshot *s, char *out, size_t size)
@@ -120,7 +115,7 @@ static int dump_via_daemon(uint32_t pid, const char *socket_path, bool as_json)
 	if (r < 0) {
 		fprintf(stderr, "mdctl: cannot reach minidumpd at %s: %s (is it running? --direct "
 				"dumps without it)\n",
-			socket_path, strerror(-r));
+			socket_path, md_os_strerror(-r));
 		return MDCTL_EXIT_FAILURE;
 	}
 	if (m.type == MD_MSG_ERROR) {
@@ -166,7 +161,6 @@ int mdctl_dump_main(int argc, char **argv)
 	struct md_platform_options popts = {.cancel = &cancel_signal, .pidfd = -1};
 	struct md_dump_options dopts = {.cancel = &cancel_signal};
 	struct md_dump_result res;
-	struct sigaction sa;
 	double t0, suspended_ms = 0;
 	unsigned long pid;
 	char *end;
@@ -207,7 +201,7 @@ int mdctl_dump_main(int argc, char **argv)
 	if (output) {
 		r = md_output_split_path(output, dir, sizeof(dir), name, sizeof(name));
 		if (r < 0) {
-			fprintf(stderr, "mdctl: %s: not a usable file name: %s\n", output, strerror(-r));
+			fprintf(stderr, "mdctl: %s: not a usable file name: %s\n", output, md_os_strerror(-r));
 			return MDCTL_EXIT_OUTPUT;
 		}
 		have_output = true;
@@ -216,7 +210,7 @@ int mdctl_dump_main(int argc, char **argv)
 	}
 	r = md_output_open(&out, dir);
 	if (r < 0) {
-		fprintf(stderr, "mdctl: cannot create a file in %s: %s\n", dir, strerror(-r));
+		fprintf(stderr, "mdctl: cannot create a file in %s: %s\n", dir, md_os_strerror(-r));
 		return MDCTL_EXIT_OUTPUT;
 	}
 	if (have_output && md_output_check(&out, name, force) == -EEXIST) {
@@ -226,12 +220,7 @@ int mdctl_dump_main(int argc, char **argv)
 	}
 
 	/* SIGINT/SIGTERM/SIGHUP cancel the dump; the target is resumed before we exit. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	md_os_on_interrupt(on_signal);
 
 	t0 = now_ms();
 	r = md_platform_snapshot_new((uint32_t)pid, &popts, &s);
@@ -249,7 +238,7 @@ int mdctl_dump_main(int argc, char **argv)
 			fprintf(stderr, "mdctl: interrupted; process %lu was resumed\n", pid);
 			ret = MDCTL_EXIT_INTERRUPTED;
 		} else {
-			fprintf(stderr, "mdctl: cannot stop process %lu: %s\n", pid, strerror(-r));
+			fprintf(stderr, "mdctl: cannot stop process %lu: %s\n", pid, md_os_strerror(-r));
 		}
 		goto out;
 	}
@@ -263,8 +252,8 @@ int mdctl_dump_main(int argc, char **argv)
 	}
 	if (r < 0) {
 		fprintf(stderr, "mdctl: cannot write the dump of process %lu: %s\n", pid,
-			strerror(-r));
-		ret = (r == -ENOSPC || r == -EFBIG || r == -EDQUOT || r == -EIO)
+			md_os_strerror(-r));
+		ret = (md_os_error_is_out_of_space(r) || r == -EIO)
 			      ? MDCTL_EXIT_OUTPUT
 			      : MDCTL_EXIT_FAILURE;
 		goto out;
@@ -273,7 +262,7 @@ int mdctl_dump_main(int argc, char **argv)
 		default_name(s, name, sizeof(name));
 	r = md_output_commit(&out, name, force);
 	if (r < 0) {
-		fprintf(stderr, "mdctl: cannot save the dump as %s: %s\n", name, strerror(-r));
+		fprintf(stderr, "mdctl: cannot save the dump as %s: %s\n", name, md_os_strerror(-r));
 		ret = MDCTL_EXIT_OUTPUT;
 		goto out;
 	}
