@@ -148,15 +148,17 @@ void md_capture_run(struct md_job *job)
 		goto out;
 	}
 	if (job->expect_owner) {
-		uint32_t uid, gid;
+		struct md_principal user, group;
+		char was[MD_PRINCIPAL_STRING_MAX], is[MD_PRINCIPAL_STRING_MAX];
 
 		/* it may have exec'd a setuid program since the request was allowed */
-		r = md_platform_process_owner(job->pid, &uid, &gid);
-		if (r < 0 || uid != job->owner_uid) {
+		r = md_platform_process_owner(job->pid, &user, &group);
+		if (r < 0 || !md_principal_equal(&user, &job->owner)) {
 			md_platform_snapshot_free(s);
 			s = NULL;
-			fail(job, -EPERM, "process %u changed owner (uid %u, now %u) before its dump",
-			     job->pid, job->owner_uid, r < 0 ? 0 : uid);
+			fail(job, -EPERM, "process %u changed owner (uid %s, now %s) before its dump",
+			     job->pid, md_principal_to_string(&job->owner, was, sizeof(was)),
+			     r < 0 ? "gone" : md_principal_to_string(&user, is, sizeof(is)));
 			goto out;
 		}
 	}
@@ -241,7 +243,7 @@ void md_capture_run(struct md_job *job)
 		json_object_set_new(report, "process_name", json_string(job->process_name));
 		json_object_set_new(report, "requested_by",
 				    json_pack("{s:I, s:I}", "pid", (json_int_t)job->requester.pid,
-					      "uid", (json_int_t)job->requester.uid));
+					      "uid", (json_int_t)job->requester.user.id));
 		json_object_set_new(report, "queued_ms", json_real(t0 - job->queued_ms));
 		json_object_set_new(report, "budget_cut", json_boolean(res.budget_cut));
 		json_object_set_new(report, "annotations", annotations_json(job));

@@ -49,8 +49,8 @@ struct md_job {
 	uint32_t pid;
 	int pidfd;
 	struct md_peer requester;
-	bool expect_owner; /* the target must still belong to owner_uid once it is stopped */
-	uint32_t owner_uid;
+	bool expect_owner; /* the target must still belong to owner once it is stopped */
+	struct md_principal owner;
 	char process_name[MD_PROTO_NAME_MAX + 1];
 	struct md_crash_info crash;
 	bool has_crash;
@@ -71,6 +71,7 @@ struct md_conn {
 	uv_timer_t timer;
 	struct md_daemon *d;
 	struct md_peer peer;
+	char who[MD_PRINCIPAL_STRING_MAX]; /* the peer's user as logs show it */
 	int pidfd;
 	bool has_peer;
 	bool closing;

@@ -4,7 +4,7 @@
  * default, served by libuv, which keeps several instances of it waiting for clients. There is
  * no socket activation. Wine does not enforce FILE_FLAG_FIRST_PIPE_INSTANCE, so a running
  * daemon is detected by looking for an instance before binding. A client's identity is its
- * process id from GetNamedPipeClientProcessId, and its token's user RID stands in for a uid.
+ * process id from GetNamedPipeClientProcessId, and its user and group are its token's SIDs.
  */
 #include "md-daemon.h" /* first: uv.h brings winsock2.h, which must precede windows.h */
 
@@ -61,6 +61,6 @@ int md_listen_peer(uv_pipe_t *conn, struct md_peer *ret_peer)
 		return -ENOTCONN; /* the client went away */
 	memset(ret_peer, 0, sizeof(*ret_peer));
 	ret_peer->pid = (uint32_t)pid;
-	r = md_platform_process_owner(ret_peer->pid, &ret_peer->uid, &ret_peer->gid);
+	r = md_platform_process_owner(ret_peer->pid, &ret_peer->user, &ret_peer->group);
 	return r < 0 ? r : 0;
 }

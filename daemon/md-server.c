@@ -373,10 +373,10 @@ static void handle_hello(struct md_conn *c, const struct md_proto_msg *m)
 		c->n_annotations++;
 	}
 	if (MD_PROTO_HAS(m, MD_TAG_PID) && m->pid != c->peer.pid)
-		md_log(MD_LOG_WARNING, "pid %u (uid %u) says it is pid %u; ignored", c->peer.pid,
-		       c->peer.uid, m->pid);
-	md_log(MD_LOG_INFO, "client registered: pid %u uid %u name '%s', %zu annotations",
-	       c->peer.pid, c->peer.uid, c->name, c->n_annotations);
+		md_log(MD_LOG_WARNING, "pid %u (uid %s) says it is pid %u; ignored", c->peer.pid,
+		       c->who, m->pid);
+	md_log(MD_LOG_INFO, "client registered: pid %u uid %s name '%s', %zu annotations",
+	       c->peer.pid, c->who, c->name, c->n_annotations);
 }
 
 /* A program in a crash loop: count and summarize this crash instead of dumping it, and
@@ -408,7 +408,7 @@ static bool rate_limited(struct md_conn *c, const struct md_proto_msg *m, uint32
 	report = json_pack("{s:s, s:b, s:I, s:I, s:s, s:s, s:s, s:o, s:{s:I, s:I, s:I, s:s?}, "
 			   "s:I, s:I, s:I, s:I, s:o}",
 			   "kind", "crash", "rate_limited", 1, "pid", (json_int_t)c->peer.pid,
-			   "uid", (json_int_t)c->peer.uid, "executable", exe, "process_name",
+			   "uid", (json_int_t)c->peer.user.id, "executable", exe, "process_name",
 			   c->name, "time", iso, "signal",
 			   md_linux_signal_to_string(m->signo)
 				   ? json_string(md_linux_signal_to_string(m->signo))
@@ -459,8 +459,8 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 
 	/* always the peer itself, whatever the message claims */
 	if (MD_PROTO_HAS(m, MD_TAG_PID) && m->pid != c->peer.pid)
-		md_log(MD_LOG_WARNING, "pid %u (uid %u) claims to be pid %u in a %s message; dumping pid %u",
-		       c->peer.pid, c->peer.uid, m->pid, md_proto_type_to_string(m->type),
+		md_log(MD_LOG_WARNING, "pid %u (uid %s) claims to be pid %u in a %s message; dumping pid %u",
+		       c->peer.pid, c->who, m->pid, md_proto_type_to_string(m->type),
 		       c->peer.pid);
 	if (md_platform_thread_of(c->peer.pid, tid) != 1) {
 		md_log(MD_LOG_WARNING, "pid %u names thread %u, which is not one of its own; using %u",
@@ -492,8 +492,8 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 				job->crash.context.size = 0;
 			}
 		}
-		md_log(MD_LOG_NOTICE, "pid %u (uid %u, '%s') crashed: signal %u code %d at 0x%llx, thread %u",
-		       c->peer.pid, c->peer.uid, c->name, m->signo, m->si_code,
+		md_log(MD_LOG_NOTICE, "pid %u (uid %s, '%s') crashed: signal %u code %d at 0x%llx, thread %u",
+		       c->peer.pid, c->who, c->name, m->signo, m->si_code,
 		       (unsigned long long)m->fault_addr, tid);
 	}
 	submit(c, job);
@@ -501,9 +501,10 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 
 static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 {
-	uint32_t owner, owner_gid, groups[MD_DAEMON_GROUPS_MAX + 1];
+	struct md_principal owner, owner_group, groups[MD_DAEMON_GROUPS_MAX + 1];
+	char owner_text[MD_PRINCIPAL_STRING_MAX];
 	struct md_job *job;
-	char why[200];
+	char why[200 + 2 * MD_PRINCIPAL_STRING_MAX];
 	int pidfd, n_groups, r;
 
 	if (m->pid == 0 || m->pid == (uint32_t)getpid()) {
@@ -517,7 +518,7 @@ static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 		send_error(c, pidfd == -ESRCH ? -ESRCH : pidfd, why, false);
 		return;
 	}
-	r = md_platform_process_owner(m->pid, &owner, &owner_gid);
+	r = md_platform_process_owner(m->pid, &owner, &owner_group);
 	if (r < 0) {
 		if (pidfd >= 0)
 			close(pidfd);
@@ -526,18 +527,19 @@ static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 		return;
 	}
 	/* the requester's groups: primary from SO_PEERCRED, supplementary from the OS */
-	groups[0] = c->peer.gid;
+	groups[0] = c->peer.group;
 	n_groups = md_platform_process_groups(c->peer.pid, groups + 1, MD_DAEMON_GROUPS_MAX);
 	n_groups = n_groups < 0 ? 1 : n_groups + 1;
-	if (!md_policy_allows(&c->d->cfg->policy, c->peer.uid, groups, (size_t)n_groups, owner,
-			      owner_gid)) {
+	md_principal_to_string(&owner, owner_text, sizeof(owner_text));
+	if (!md_policy_allows(&c->d->cfg->policy, &c->peer.user, groups, (size_t)n_groups, &owner,
+			      &owner_group)) {
 		if (pidfd >= 0)
 			close(pidfd);
-		md_log(MD_LOG_WARNING, "refused: uid %u (pid %u) asked for a dump of pid %u owned by uid %u",
-		       c->peer.uid, c->peer.pid, m->pid, owner);
+		md_log(MD_LOG_WARNING, "refused: uid %s (pid %u) asked for a dump of pid %u owned by uid %s",
+		       c->who, c->peer.pid, m->pid, owner_text);
 		snprintf(why, sizeof(why),
-			 "uid %u may not dump process %u (owned by uid %u): the policy%s%s does not allow it",
-			 c->peer.uid, m->pid, owner, c->d->cfg->policy_path ? " in " : "",
+			 "uid %s may not dump process %u (owned by uid %s): the policy%s%s does not allow it",
+			 c->who, m->pid, owner_text, c->d->cfg->policy_path ? " in " : "",
 			 c->d->cfg->policy_path ? c->d->cfg->policy_path : "");
 		send_error(c, -EPERM, why, false);
 		return;
@@ -552,8 +554,8 @@ static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 	job->process_name[0] = '\0';
 	job->pidfd = pidfd;
 	job->expect_owner = true;
-	job->owner_uid = owner;
-	md_log(MD_LOG_INFO, "uid %u (pid %u) requested a dump of pid %u", c->peer.uid, c->peer.pid,
+	job->owner = owner;
+	md_log(MD_LOG_INFO, "uid %s (pid %u) requested a dump of pid %u", c->who, c->peer.pid,
 	       m->pid);
 	submit(c, job);
 }
@@ -597,7 +599,7 @@ static void handle_message(struct md_conn *c, const uint8_t *buf, size_t len)
 
 		c->d->counters.bad_messages++;
 		snprintf(text, sizeof(text), "malformed message: %s", why ? why : md_os_strerror(-r));
-		md_log(MD_LOG_WARNING, "pid %u (uid %u): %s", c->peer.pid, c->peer.uid, text);
+		md_log(MD_LOG_WARNING, "pid %u (uid %s): %s", c->peer.pid, c->who, text);
 		send_error(c, r, text, true);
 		return;
 	}
@@ -642,8 +644,8 @@ static void on_message_deadline(uv_timer_t *t)
 	struct md_conn *c = t->data;
 
 	c->d->counters.bad_messages++;
-	md_log(MD_LOG_WARNING, "pid %u (uid %u): message not completed within %d ms; disconnected",
-	       c->peer.pid, c->peer.uid, MD_DAEMON_MESSAGE_MS);
+	md_log(MD_LOG_WARNING, "pid %u (uid %s): message not completed within %d ms; disconnected",
+	       c->peer.pid, c->who, MD_DAEMON_MESSAGE_MS);
 	send_error(c, -ETIMEDOUT, "message not completed in time", true);
 }
 
@@ -673,7 +675,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 			snprintf(text, sizeof(text),
 				 "connection closed in the middle of a message (%zu bytes received)",
 				 c->len);
-			md_log(MD_LOG_WARNING, "pid %u (uid %u): %s", c->peer.pid, c->peer.uid, text);
+			md_log(MD_LOG_WARNING, "pid %u (uid %s): %s", c->peer.pid, c->who, text);
 			send_error(c, -EBADMSG, text, true);
 			return;
 		}
@@ -702,7 +704,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 				 : r == -EPROTONOSUPPORT ? "unsupported protocol version"
 				 : r == -EMSGSIZE	      ? "message over the size limit"
 							      : "unknown message type");
-			md_log(MD_LOG_WARNING, "pid %u (uid %u): %s", c->peer.pid, c->peer.uid, text);
+			md_log(MD_LOG_WARNING, "pid %u (uid %s): %s", c->peer.pid, c->who, text);
 			send_error(c, r, text, true);
 			return;
 		}
@@ -756,30 +758,32 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	d->counters.connections++;
-	if (md_listen_peer(&c->pipe, &c->peer) == 0)
+	if (md_listen_peer(&c->pipe, &c->peer) == 0) {
 		c->has_peer = true;
+		md_principal_to_string(&c->peer.user, c->who, sizeof(c->who));
+	}
 	if (!c->has_peer) {
 		md_log(MD_LOG_WARNING, "connection without kernel credentials refused");
 		send_error(c, -EPERM, "peer credentials unavailable", true);
 		return;
 	}
-	if (c->peer.uid != 0 && !d->stopping) {
+	if (!md_principal_is_root(&c->peer.user) && !d->stopping) {
 		/* one user's idle connections may not lock out everyone else */
 		unsigned same = 0;
 
 		for (struct md_conn *o = d->conns; o; o = o->next)
-			same += o->has_peer && o->peer.uid == c->peer.uid;
+			same += o->has_peer && md_principal_equal(&o->peer.user, &c->peer.user);
 		if (same > MD_DAEMON_MAX_CONNECTIONS_PER_UID) {
 			d->counters.refused++;
-			md_log(MD_LOG_WARNING, "pid %u (uid %u) refused: too many connections from uid %u",
-			       c->peer.pid, c->peer.uid, c->peer.uid);
+			md_log(MD_LOG_WARNING, "pid %u (uid %s) refused: too many connections from uid %s",
+			       c->peer.pid, c->who, c->who);
 			send_error(c, -EBUSY, "too many connections from this user", true);
 			return;
 		}
 	}
 	if (d->n_conns > MD_DAEMON_MAX_CONNECTIONS || d->stopping) {
 		d->counters.refused++;
-		md_log(MD_LOG_WARNING, "pid %u (uid %u) refused: %s", c->peer.pid, c->peer.uid,
+		md_log(MD_LOG_WARNING, "pid %u (uid %s) refused: %s", c->peer.pid, c->who,
 		       d->stopping ? "shutting down" : "too many connections");
 		send_error(c, d->stopping ? -ECANCELED : -EBUSY,
 			   d->stopping ? "minidumpd is shutting down" : "too many connections",

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The OS layer the programs use: the connection to the daemon's endpoint (a Unix socket on
- * POSIX, a named pipe on Windows) and the few file-system and process-limit calls the daemon's
- * store and configuration need. One implementation per OS family: platform/posix/,
- * platform/windows/.
+ * The OS layer every library and program uses (libmdos, below common/): files, time, signals,
+ * the connection to the daemon's endpoint (a Unix socket on POSIX, a named pipe on Windows)
+ * and the few file-system and process-limit calls the daemon's store and configuration need.
+ * Each function is named for what it guarantees, and keeps that guarantee on every OS; no
+ * POSIX name is redefined anywhere. One implementation per OS family: platform/posix/os.c and
+ * platform/windows/os.c (with posix-*.c, win-*.c), and platform/os-io.c on top of either.
+ * Nothing here logs; errors are -errno.
  */
 #pragma once
 

@@ -2,8 +2,9 @@
 /*
  * Shared declarations of the Windows OS layer (libmdos: os.c, win-error.c, win-conn.c,
  * win-daemon.c, win-principal.c, md-output-windows.c), which the backend uses too: Win32
- * errors as -errno, UTF-8 <-> UTF-16 paths, and the private security descriptor that stands in
- * for POSIX modes 0600 and 0700. Nothing here knows the snapshot or any program.
+ * errors as -errno, UTF-8 <-> UTF-16 paths, the private security descriptor that stands in
+ * for POSIX modes 0600 and 0700, and principals from SIDs. Nothing here knows the snapshot or
+ * any program.
  */
 #pragma once
 
@@ -29,3 +30,7 @@ int md_win_utf16(const char *in, wchar_t *out, size_t count);
  * user this process runs as, SYSTEM and the Administrators group only; for a folder, the same
  * entries are inherited by what is created in it. Free with LocalFree. */
 int md_win_private_descriptor(bool folder, PSECURITY_DESCRIPTOR *ret_sd);
+
+struct md_principal;
+/* win-principal.c: a principal (md-principal.h) holding a copy of sid. */
+int md_win_principal_from_sid(PSID sid, struct md_principal *ret);
