@@ -51,7 +51,8 @@ int md_reader_open_path(const char *path, struct md_reader_error *err, struct md
 		close(fd);
 		if (err)
 			snprintf(err->message, sizeof(err->message),
-				 "cannot make a temporary file to decompress into: %s", md_os_strerror(-r));
+			         "cannot make a temporary file to decompress into: %s",
+			         md_os_strerror(-r));
 		return r;
 	}
 	lseek(fd, 0, SEEK_SET);
@@ -62,9 +63,9 @@ int md_reader_open_path(const char *path, struct md_reader_error *err, struct md
 		unlink(tmp);
 		if (err)
 			snprintf(err->message, sizeof(err->message), "cannot decompress: %s",
-				 r == -EBADMSG ? "corrupt zstd data"
-				 : r == -EFBIG ? "it expands past the size limit"
-					       : md_os_strerror(-r));
+			         r == -EBADMSG ? "corrupt zstd data"
+			         : r == -EFBIG ? "it expands past the size limit"
+			                       : md_os_strerror(-r));
 		return r;
 	}
 	r = md_reader_open_file(tmp, err, ret);

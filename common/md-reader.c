@@ -206,10 +206,10 @@ int md_reader_read(struct md_reader *r, uint64_t rva, void *buf, size_t size)
 	n = md_os_pread_full(r->fd, buf, size, rva);
 	if (n < 0)
 		return fail(r, (int)n, "read at rva 0x%llx: %s", (unsigned long long)rva,
-			    md_os_strerror((int)n));
+		            md_os_strerror((int)n));
 	if ((size_t)n < size)
 		return fail(r, -EBADMSG, "file shrank while reading at rva 0x%llx",
-			    (unsigned long long)(rva + (uint64_t)n));
+		            (unsigned long long)(rva + (uint64_t)n));
 	return 0;
 }
 

@@ -22,10 +22,11 @@ json_t *md_diag_to_json(const struct md_diag *d)
 	for (size_t i = 0; a && i < d->count; i++) {
 		const struct md_diag_entry *e = &d->entries[i];
 
-		json_array_append_new(a, json_pack("{s:s, s:I, s:i, s:s, s:s}", "kind",
-						   md_diag_kind_to_string(e->kind), "id",
-						   (json_int_t)e->id, "errno", -e->error, "error",
-						   md_os_strerror(-e->error), "message", e->message));
+		json_array_append_new(a,
+		                      json_pack("{s:s, s:I, s:i, s:s, s:s}", "kind",
+		                                md_diag_kind_to_string(e->kind), "id",
+		                                (json_int_t)e->id, "errno", -e->error, "error",
+		                                md_os_strerror(-e->error), "message", e->message));
 	}
 	return a;
 }

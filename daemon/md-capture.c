@@ -156,8 +156,9 @@ void md_capture_run(struct md_job *job)
 		if (r < 0 || !md_principal_equal(&user, &job->owner)) {
 			md_platform_snapshot_free(s);
 			s = NULL;
-			fail(job, -EPERM, "process %u changed owner (uid %s, now %s) before its dump",
-			     job->pid, md_principal_to_string(&job->owner, was, sizeof(was)),
+			fail(job, -EPERM,
+			     "process %u changed owner (uid %s, now %s) before its dump", job->pid,
+			     md_principal_to_string(&job->owner, was, sizeof(was)),
 			     r < 0 ? "gone" : md_principal_to_string(&user, is, sizeof(is)));
 			goto out;
 		}
@@ -242,8 +243,8 @@ void md_capture_run(struct md_job *job)
 		json_object_set_new(report, "report", json_string(rpath));
 		json_object_set_new(report, "process_name", json_string(job->process_name));
 		json_object_set_new(report, "requested_by",
-				    json_pack("{s:I, s:I}", "pid", (json_int_t)job->requester.pid,
-					      "uid", (json_int_t)job->requester.user.id));
+		                    json_pack("{s:I, s:I}", "pid", (json_int_t)job->requester.pid,
+		                              "uid", (json_int_t)job->requester.user.id));
 		json_object_set_new(report, "queued_ms", json_real(t0 - job->queued_ms));
 		json_object_set_new(report, "budget_cut", json_boolean(res.budget_cut));
 		json_object_set_new(report, "annotations", annotations_json(job));
@@ -278,8 +279,8 @@ void md_capture_run(struct md_job *job)
 		r = write_file(cfg->upload_outbox, report_name, job->report, cfg->dump_gid);
 		if (r < 0)
 			snprintf(job->message, sizeof(job->message),
-				 "not queued for upload: cannot write to %s: %s", cfg->upload_outbox,
-				 md_os_strerror(-r));
+			         "not queued for upload: cannot write to %s: %s",
+			         cfg->upload_outbox, md_os_strerror(-r));
 	}
 	{
 		/* keep the store within its limits, never removing the dump just written */

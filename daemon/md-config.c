@@ -364,7 +364,7 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 
 /* A list of users (or groups): names or numbers; "*" (users only) means everyone. */
 static int parse_ids(struct parse *p, struct md_policy *pol, json_t *v, const char *key,
-		     bool groups, struct md_id_list *out, bool *everyone, const char *at)
+                     bool groups, struct md_id_list *out, bool *everyone, const char *at)
 {
 	size_t i;
 	json_t *e;
@@ -384,7 +384,7 @@ static int parse_ids(struct parse *p, struct md_policy *pol, json_t *v, const ch
 				       MD_POLICY_IDS_MAX);
 		if (pol->n_principals >= MD_POLICY_PRINCIPALS_MAX)
 			return fail_at(p, at, key, "the policy names more than %d users and groups",
-				       MD_POLICY_PRINCIPALS_MAX);
+			               MD_POLICY_PRINCIPALS_MAX);
 		who = &pol->principals[pol->n_principals];
 		if (json_is_integer(e)) {
 			if (json_integer_value(e) < 0 ||
@@ -393,11 +393,11 @@ static int parse_ids(struct parse *p, struct md_policy *pol, json_t *v, const ch
 			*who = md_principal_from_id((uint32_t)json_integer_value(e));
 		} else if (json_is_string(e)) {
 			int r = groups ? md_principal_group_by_name(json_string_value(e), who)
-				       : md_principal_user_by_name(json_string_value(e), who);
+			               : md_principal_user_by_name(json_string_value(e), who);
 
 			if (r < 0)
 				return fail_at(p, at, key, "\"%s\": no %s \"%s\"", key,
-					       groups ? "group" : "user", json_string_value(e));
+				               groups ? "group" : "user", json_string_value(e));
 		} else {
 			return fail_at(p, at, key, "\"%s\" entries must be names or ids", key);
 		}
@@ -407,7 +407,7 @@ static int parse_ids(struct parse *p, struct md_policy *pol, json_t *v, const ch
 }
 
 static int parse_rule(struct parse *p, struct md_policy *pol, json_t *r,
-		      struct md_policy_rule *rule, const char *from)
+                      struct md_policy_rule *rule, const char *from)
 {
 	const char *name;
 	json_t *v;
@@ -441,10 +441,10 @@ static int parse_rule(struct parse *p, struct md_policy *pol, json_t *r,
 
 					if (strcmp(k2, "users") == 0)
 						e = parse_ids(p, pol, v2, k2, false,
-							      &rule->target_uids, NULL, at2);
+						              &rule->target_uids, NULL, at2);
 					else if (strcmp(k2, "groups") == 0)
 						e = parse_ids(p, pol, v2, k2, true,
-							      &rule->target_gids, NULL, at2);
+						              &rule->target_gids, NULL, at2);
 					else
 						e = fail_at(p, at, k2, "unknown key \"%s\" in may_dump",
 							    k2);
@@ -528,7 +528,7 @@ out:
 }
 
 static bool in_list(const struct md_policy *p, const struct md_id_list *l,
-		    const struct md_principal *who)
+                    const struct md_principal *who)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (md_principal_equal(&p->principals[l->at[i]], who))
@@ -537,9 +537,9 @@ static bool in_list(const struct md_policy *p, const struct md_id_list *l,
 }
 
 bool md_policy_allows(const struct md_policy *p, const struct md_principal *user,
-		      const struct md_principal *groups, size_t n_groups,
-		      const struct md_principal *target_user,
-		      const struct md_principal *target_group)
+                      const struct md_principal *groups, size_t n_groups,
+                      const struct md_principal *target_user,
+                      const struct md_principal *target_group)
 {
 	if (md_principal_is_root(user))
 		return true; /* root can ptrace anything anyway */
@@ -556,7 +556,7 @@ bool md_policy_allows(const struct md_policy *p, const struct md_principal *user
 		if (r->scope == MD_POLICY_OWN && md_principal_equal(target_user, user))
 			return true;
 		if (r->scope == MD_POLICY_LIST && (in_list(p, &r->target_uids, target_user) ||
-						   in_list(p, &r->target_gids, target_group)))
+		                                   in_list(p, &r->target_gids, target_group)))
 			return true;
 	}
 	return false;

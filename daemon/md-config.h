@@ -23,7 +23,7 @@ enum md_policy_scope {
 	MD_POLICY_LIST /* processes owned by the listed uids or gids */
 };
 
-#define MD_POLICY_IDS_MAX        64   /* users or groups per list */
+#define MD_POLICY_IDS_MAX        64 /* users or groups per list */
 #define MD_POLICY_RULES_MAX      64
 #define MD_POLICY_PRINCIPALS_MAX 1024 /* users and groups named in one policy, all lists */
 
@@ -96,9 +96,9 @@ int md_config_load_policy(struct md_config *cfg, char *err, size_t err_size);
 /* May a requester (user, and its primary and supplementary groups) have a dump of a process
  * owned by target_user/target_group? root (md_principal_is_root) always may. */
 bool md_policy_allows(const struct md_policy *p, const struct md_principal *user,
-		      const struct md_principal *groups, size_t n_groups,
-		      const struct md_principal *target_user,
-		      const struct md_principal *target_group);
+                      const struct md_principal *groups, size_t n_groups,
+                      const struct md_principal *target_user,
+                      const struct md_principal *target_group);
 
 /* Keeps a copy of s in cfg (freed by md_config_done). */
 const char *md_config_strdup(struct md_config *cfg, const char *s);

@@ -16,7 +16,7 @@
 
 #include "md-daemon.h"
 
-#define LISTEN_FDS_START 3  /* the first inherited fd, per the activation protocol */
+#define LISTEN_FDS_START 3   /* the first inherited fd, per the activation protocol */
 #define LISTEN_BACKLOG   256 /* pending connections the kernel holds for us */
 
 int md_listen_inherited(int *ret_fd)

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PIPE_PREFIX "\\\\.\\pipe\\"
+#define PIPE_PREFIX   "\\\\.\\pipe\\"
 #define PIPE_NAME_MAX 256 /* bytes of a pipe name, NUL included (Windows: 256 UTF-16 units) */
 
 static char pipe_name[PIPE_NAME_MAX];

@@ -49,9 +49,9 @@ void md_log(int priority, const char *fmt, ...)
 
 		gmtime_r(&now_s, &tm);
 		len = snprintf(out, sizeof(out), "%02d:%02d:%02d.%03ld minidumpd[%d] %s: %s\n",
-			       tm.tm_hour, tm.tm_min, tm.tm_sec,
-			       (long)(now_ns % 1000000000 / 1000000), (int)getpid(),
-			       level[priority & 7], line);
+		               tm.tm_hour, tm.tm_min, tm.tm_sec,
+		               (long)(now_ns % 1000000000 / 1000000), (int)getpid(),
+		               level[priority & 7], line);
 		if (len > (int)sizeof(out))
 			len = (int)sizeof(out);
 		md_os_write_full(STDERR_FILENO, out, (size_t)len);

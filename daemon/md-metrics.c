@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The daemon's metrics in the Prometheus text format, written atomically (a temporary file in
- * the same folder, then md_os_replace_file) for node_exporter's textfile collector, so no privileged
- * component listens on a network port. Called on the event loop thread.
+ * the same folder, then md_os_replace_file) for node_exporter's textfile collector, so no
+ * privileged component listens on a network port. Called on the event loop thread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -95,7 +95,8 @@ int md_metrics_write(struct md_daemon *d)
 	r = fflush(f) != 0 ? -errno : md_os_fsync(fd);
 	fclose(f);
 	if (r >= 0)
-		r = md_os_replace_file(tmp, path); /* the textfile collector never sees half a file */
+		r = md_os_replace_file(tmp,
+		                       path); /* the textfile collector never sees half a file */
 	if (r < 0)
 		unlink(tmp);
 	return r;

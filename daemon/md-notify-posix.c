@@ -75,7 +75,7 @@ int md_notify(const char *fmt, ...)
 	}
 	do
 		sent = sendto(fd, msg, (size_t)n, MSG_NOSIGNAL, (struct sockaddr *)&sa,
-			      (socklen_t)len);
+		              (socklen_t)len);
 	while (sent < 0 && errno == EINTR);
 	r = sent < 0 ? -errno : 1;
 	close(fd);

@@ -50,7 +50,8 @@ static void send_msg(struct md_conn *c, const struct md_proto_enc *e, int n, boo
 	if (c->closing)
 		return;
 	if (n < 0) {
-		md_log(MD_LOG_ERR, "pid %u: cannot encode a reply: %s", c->peer.pid, md_os_strerror(-n));
+		md_log(MD_LOG_ERR, "pid %u: cannot encode a reply: %s", c->peer.pid,
+		       md_os_strerror(-n));
 		conn_close(c);
 		return;
 	}
@@ -225,8 +226,12 @@ static void after_work_cb(uv_work_t *req, int status)
 		d->counters.bytes_written += (uint64_t)json_integer_value(json_object_get(j, "bytes"));
 		d->counters.duration_ms_sum += json_real_value(json_object_get(j, "duration_ms"));
 		d->counters.suspended_ms_sum += json_real_value(json_object_get(j, "suspended_ms"));
-		md_log(MD_LOG_NOTICE, "%s dump of pid %u (%s) saved: %s, %lld bytes, stopped %.1f ms, took %.1f ms%s%s",
-		       job->kind == MD_JOB_CRASH ? "crash" : job->kind == MD_JOB_DUMP_NOW ? "live" : "requested",
+		md_log(MD_LOG_NOTICE,
+		       "%s dump of pid %u (%s) saved: %s, %lld bytes, stopped %.1f ms, took %.1f "
+		       "ms%s%s",
+		       job->kind == MD_JOB_CRASH      ? "crash"
+		       : job->kind == MD_JOB_DUMP_NOW ? "live"
+		                                      : "requested",
 		       job->pid, job->process_name, json_string_value(json_object_get(j, "path")),
 		       (long long)json_integer_value(json_object_get(j, "bytes")),
 		       json_real_value(json_object_get(j, "suspended_ms")),
@@ -405,21 +410,19 @@ static bool rate_limited(struct md_conn *c, const struct md_proto_msg *m, uint32
 		json_object_set_new(ann, c->keys[i], json_string(c->values[i]));
 	for (size_t i = 0; i < m->n_annotations; i++)
 		json_object_set_new(ann, m->annotations[i].key, json_string(m->annotations[i].value));
-	report = json_pack("{s:s, s:b, s:I, s:I, s:s, s:s, s:s, s:o, s:{s:I, s:I, s:I, s:s?}, "
-			   "s:I, s:I, s:I, s:I, s:o}",
-			   "kind", "crash", "rate_limited", 1, "pid", (json_int_t)c->peer.pid,
-			   "uid", (json_int_t)c->peer.user.id, "executable", exe, "process_name",
-			   c->name, "time", iso, "signal",
-			   md_linux_signal_to_string(m->signo)
-				   ? json_string(md_linux_signal_to_string(m->signo))
-				   : json_null(),
-			   "crash", "thread_id", (json_int_t)tid, "code", (json_int_t)m->signo,
-			   "flags", (json_int_t)m->si_code, "signal",
-			   md_linux_signal_to_string(m->signo), "suppressed",
-			   (json_int_t)e->suppressed, "suppressed_total",
-			   (json_int_t)e->suppressed_total, "max_crashes",
-			   (json_int_t)d->cfg->loop_max_crashes, "window_s",
-			   (json_int_t)d->cfg->loop_window_s, "annotations", ann);
+	report = json_pack(
+	    "{s:s, s:b, s:I, s:I, s:s, s:s, s:s, s:o, s:{s:I, s:I, s:I, s:s?}, "
+	    "s:I, s:I, s:I, s:I, s:o}",
+	    "kind", "crash", "rate_limited", 1, "pid", (json_int_t)c->peer.pid, "uid",
+	    (json_int_t)c->peer.user.id, "executable", exe, "process_name", c->name, "time", iso,
+	    "signal",
+	    md_linux_signal_to_string(m->signo) ? json_string(md_linux_signal_to_string(m->signo))
+	                                        : json_null(),
+	    "crash", "thread_id", (json_int_t)tid, "code", (json_int_t)m->signo, "flags",
+	    (json_int_t)m->si_code, "signal", md_linux_signal_to_string(m->signo), "suppressed",
+	    (json_int_t)e->suppressed, "suppressed_total", (json_int_t)e->suppressed_total,
+	    "max_crashes", (json_int_t)d->cfg->loop_max_crashes, "window_s",
+	    (json_int_t)d->cfg->loop_window_s, "annotations", ann);
 	text = report ? json_dumps(report, JSON_COMPACT) : NULL;
 	if (text) {
 		append_report_log(d, text);
@@ -444,7 +447,8 @@ static bool rate_limited(struct md_conn *c, const struct md_proto_msg *m, uint32
 	else
 		send_error(c, -EBUSY, "crash loop: not dumped", false);
 	md_log(MD_LOG_NOTICE,
-	       "pid %u (%s) crashed (signal %u), not dumped: %u crashes within %u s (%llu suppressed in a row)",
+	       "pid %u (%s) crashed (signal %u), not dumped: %u crashes within %u s (%llu "
+	       "suppressed in a row)",
 	       c->peer.pid, exe, m->signo, d->cfg->loop_max_crashes, d->cfg->loop_window_s,
 	       (unsigned long long)e->suppressed);
 	free(text);
@@ -459,12 +463,13 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 
 	/* always the peer itself, whatever the message claims */
 	if (MD_PROTO_HAS(m, MD_TAG_PID) && m->pid != c->peer.pid)
-		md_log(MD_LOG_WARNING, "pid %u (uid %s) claims to be pid %u in a %s message; dumping pid %u",
-		       c->peer.pid, c->who, m->pid, md_proto_type_to_string(m->type),
-		       c->peer.pid);
+		md_log(MD_LOG_WARNING,
+		       "pid %u (uid %s) claims to be pid %u in a %s message; dumping pid %u",
+		       c->peer.pid, c->who, m->pid, md_proto_type_to_string(m->type), c->peer.pid);
 	if (md_platform_thread_of(c->peer.pid, tid) != 1) {
-		md_log(MD_LOG_WARNING, "pid %u names thread %u, which is not one of its own; using %u",
-		       c->peer.pid, tid, c->peer.pid);
+		md_log(MD_LOG_WARNING,
+		       "pid %u names thread %u, which is not one of its own; using %u", c->peer.pid,
+		       tid, c->peer.pid);
 		tid = c->peer.pid;
 	}
 	if (crashed && rate_limited(c, m, tid))
@@ -487,12 +492,16 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 							   m->context_len, &job->crash.context);
 
 			if (r < 0) {
-				md_log(MD_LOG_WARNING, "pid %u: unusable register context (kind %u, %u bytes): %s; using the thread's own",
-				       c->peer.pid, m->context_kind, m->context_len, md_os_strerror(-r));
+				md_log(MD_LOG_WARNING,
+				       "pid %u: unusable register context (kind %u, %u bytes): %s; "
+				       "using the thread's own",
+				       c->peer.pid, m->context_kind, m->context_len,
+				       md_os_strerror(-r));
 				job->crash.context.size = 0;
 			}
 		}
-		md_log(MD_LOG_NOTICE, "pid %u (uid %s, '%s') crashed: signal %u code %d at 0x%llx, thread %u",
+		md_log(MD_LOG_NOTICE,
+		       "pid %u (uid %s, '%s') crashed: signal %u code %d at 0x%llx, thread %u",
 		       c->peer.pid, c->who, c->name, m->signo, m->si_code,
 		       (unsigned long long)m->fault_addr, tid);
 	}
@@ -532,15 +541,17 @@ static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 	n_groups = n_groups < 0 ? 1 : n_groups + 1;
 	md_principal_to_string(&owner, owner_text, sizeof(owner_text));
 	if (!md_policy_allows(&c->d->cfg->policy, &c->peer.user, groups, (size_t)n_groups, &owner,
-			      &owner_group)) {
+	                      &owner_group)) {
 		if (pidfd >= 0)
 			close(pidfd);
-		md_log(MD_LOG_WARNING, "refused: uid %s (pid %u) asked for a dump of pid %u owned by uid %s",
+		md_log(MD_LOG_WARNING,
+		       "refused: uid %s (pid %u) asked for a dump of pid %u owned by uid %s",
 		       c->who, c->peer.pid, m->pid, owner_text);
 		snprintf(why, sizeof(why),
-			 "uid %s may not dump process %u (owned by uid %s): the policy%s%s does not allow it",
-			 c->who, m->pid, owner_text, c->d->cfg->policy_path ? " in " : "",
-			 c->d->cfg->policy_path ? c->d->cfg->policy_path : "");
+		         "uid %s may not dump process %u (owned by uid %s): the policy%s%s does "
+		         "not allow it",
+		         c->who, m->pid, owner_text, c->d->cfg->policy_path ? " in " : "",
+		         c->d->cfg->policy_path ? c->d->cfg->policy_path : "");
 		send_error(c, -EPERM, why, false);
 		return;
 	}
@@ -598,7 +609,8 @@ static void handle_message(struct md_conn *c, const uint8_t *buf, size_t len)
 		char text[160];
 
 		c->d->counters.bad_messages++;
-		snprintf(text, sizeof(text), "malformed message: %s", why ? why : md_os_strerror(-r));
+		snprintf(text, sizeof(text), "malformed message: %s",
+		         why ? why : md_os_strerror(-r));
 		md_log(MD_LOG_WARNING, "pid %u (uid %s): %s", c->peer.pid, c->who, text);
 		send_error(c, r, text, true);
 		return;
@@ -775,7 +787,8 @@ static void on_connection(uv_stream_t *server, int status)
 			same += o->has_peer && md_principal_equal(&o->peer.user, &c->peer.user);
 		if (same > MD_DAEMON_MAX_CONNECTIONS_PER_UID) {
 			d->counters.refused++;
-			md_log(MD_LOG_WARNING, "pid %u (uid %s) refused: too many connections from uid %s",
+			md_log(MD_LOG_WARNING,
+			       "pid %u (uid %s) refused: too many connections from uid %s",
 			       c->peer.pid, c->who, c->who);
 			send_error(c, -EBUSY, "too many connections from this user", true);
 			return;
@@ -786,8 +799,8 @@ static void on_connection(uv_stream_t *server, int status)
 		md_log(MD_LOG_WARNING, "pid %u (uid %s) refused: %s", c->peer.pid, c->who,
 		       d->stopping ? "shutting down" : "too many connections");
 		send_error(c, d->stopping ? -ECANCELED : -EBUSY,
-			   d->stopping ? "minidumpd is shutting down" : "too many connections",
-			   true);
+		           d->stopping ? "minidumpd is shutting down" : "too many connections",
+		           true);
 		return;
 	}
 	c->pidfd = md_platform_pin_process(c->peer.pid);
@@ -802,7 +815,8 @@ static void store_work(uv_work_t *req)
 	struct md_store_stats st;
 
 	if (md_store_prune(d->cfg, NULL, &st) == 0 && st.removed)
-		md_log(MD_LOG_NOTICE, "store: removed %llu old dumps (%llu bytes) to stay within limits",
+		md_log(MD_LOG_NOTICE,
+		       "store: removed %llu old dumps (%llu bytes) to stay within limits",
 		       (unsigned long long)st.removed, (unsigned long long)st.removed_bytes);
 }
 
@@ -860,7 +874,8 @@ void md_server_stop(struct md_daemon *d)
 	if (!d->stopping) {
 		d->stopping = true;
 		uv_close((uv_handle_t *)&d->server, NULL);
-		md_log(MD_LOG_NOTICE, "stopping: %u dumps in flight, %u queued", d->running, d->queued);
+		md_log(MD_LOG_NOTICE, "stopping: %u dumps in flight, %u queued", d->running,
+		       d->queued);
 	}
 	if (d->running > 0 || d->queued > 0)
 		return; /* after_work_cb calls us again when the last one is done */

@@ -20,8 +20,8 @@ void md_syslog(int priority, const char *line)
 {
 	const char *strings[1] = {line};
 	WORD type = priority <= MD_LOG_ERR       ? EVENTLOG_ERROR_TYPE
-		    : priority == MD_LOG_WARNING ? EVENTLOG_WARNING_TYPE
-						 : EVENTLOG_INFORMATION_TYPE;
+	            : priority == MD_LOG_WARNING ? EVENTLOG_WARNING_TYPE
+	                                         : EVENTLOG_INFORMATION_TYPE;
 
 	md_syslog_open();
 	if (event_source)

@@ -113,9 +113,10 @@ static int dump_via_daemon(uint32_t pid, const char *socket_path, bool as_json)
 	r = mdctl_request(socket_path, msg, (size_t)n, MDCTL_DAEMON_TIMEOUT_MS, reply,
 			  sizeof(reply), &m);
 	if (r < 0) {
-		fprintf(stderr, "mdctl: cannot reach minidumpd at %s: %s (is it running? --direct "
-				"dumps without it)\n",
-			socket_path, md_os_strerror(-r));
+		fprintf(stderr,
+		        "mdctl: cannot reach minidumpd at %s: %s (is it running? --direct "
+		        "dumps without it)\n",
+		        socket_path, md_os_strerror(-r));
 		return MDCTL_EXIT_FAILURE;
 	}
 	if (m.type == MD_MSG_ERROR) {
@@ -201,7 +202,8 @@ int mdctl_dump_main(int argc, char **argv)
 	if (output) {
 		r = md_output_split_path(output, dir, sizeof(dir), name, sizeof(name));
 		if (r < 0) {
-			fprintf(stderr, "mdctl: %s: not a usable file name: %s\n", output, md_os_strerror(-r));
+			fprintf(stderr, "mdctl: %s: not a usable file name: %s\n", output,
+			        md_os_strerror(-r));
 			return MDCTL_EXIT_OUTPUT;
 		}
 		have_output = true;
@@ -238,7 +240,8 @@ int mdctl_dump_main(int argc, char **argv)
 			fprintf(stderr, "mdctl: interrupted; process %lu was resumed\n", pid);
 			ret = MDCTL_EXIT_INTERRUPTED;
 		} else {
-			fprintf(stderr, "mdctl: cannot stop process %lu: %s\n", pid, md_os_strerror(-r));
+			fprintf(stderr, "mdctl: cannot stop process %lu: %s\n", pid,
+			        md_os_strerror(-r));
 		}
 		goto out;
 	}
@@ -252,17 +255,17 @@ int mdctl_dump_main(int argc, char **argv)
 	}
 	if (r < 0) {
 		fprintf(stderr, "mdctl: cannot write the dump of process %lu: %s\n", pid,
-			md_os_strerror(-r));
-		ret = (md_os_error_is_out_of_space(r) || r == -EIO)
-			      ? MDCTL_EXIT_OUTPUT
-			      : MDCTL_EXIT_FAILURE;
+		        md_os_strerror(-r));
+		ret = (md_os_error_is_out_of_space(r) || r == -EIO) ? MDCTL_EXIT_OUTPUT
+		                                                    : MDCTL_EXIT_FAILURE;
 		goto out;
 	}
 	if (!have_output)
 		default_name(s, name, sizeof(name));
 	r = md_output_commit(&out, name, force);
 	if (r < 0) {
-		fprintf(stderr, "mdctl: cannot save the dump as %s: %s\n", name, md_os_strerror(-r));
+		fprintf(stderr, "mdctl: cannot save the dump as %s: %s\n", name,
+		        md_os_strerror(-r));
 		ret = MDCTL_EXIT_OUTPUT;
 		goto out;
 	}

@@ -458,7 +458,8 @@ int mdctl_inspect_main(int argc, char **argv)
 		print_text(&in);
 	}
 	if (fflush(stdout) != 0 && status == MDCTL_EXIT_OK) {
-		fprintf(stderr, "mdctl: %s: cannot write output: %s\n", in.path, md_os_strerror(errno));
+		fprintf(stderr, "mdctl: %s: cannot write output: %s\n", in.path,
+		        md_os_strerror(errno));
 		status = MDCTL_EXIT_FAILURE;
 	}
 	for (size_t i = 0; i < in.n_errors; i++)

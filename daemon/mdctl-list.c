@@ -369,7 +369,7 @@ int mdctl_list_main(int argc, char **argv)
 	r = mdctl_store_load(&store, &entries, &count);
 	if (r < 0) {
 		fprintf(stderr, "mdctl list: cannot read the store %s (%s): %s\n", store.dir,
-			store.source, md_os_strerror(-r));
+		        store.source, md_os_strerror(-r));
 		return r == -EACCES || r == -EPERM ? MDCTL_EXIT_PERMISSION : MDCTL_EXIT_FAILURE;
 	}
 	rows = calloc(count ? count : 1, sizeof(*rows));

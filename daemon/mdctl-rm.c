@@ -92,7 +92,7 @@ int mdctl_rm_main(int argc, char **argv)
 	dirfd = open(store.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
 		fprintf(stderr, "mdctl rm: cannot open the store %s (%s): %s\n", store.dir,
-			store.source, md_os_strerror(errno));
+		        store.source, md_os_strerror(errno));
 		return errno == EACCES || errno == EPERM ? MDCTL_EXIT_PERMISSION
 							 : MDCTL_EXIT_FAILURE;
 	}

@@ -249,7 +249,7 @@ int mdctl_store_load(const struct mdctl_store *s, struct mdctl_entry **ret_entri
 		if (rr < 0) {
 			if (rr != -ENOENT) /* removed while we read the folder */
 				fprintf(stderr, "mdctl: skipping %s/%s: %s\n", s->dir, de->d_name,
-					md_os_strerror(-rr));
+				        md_os_strerror(-rr));
 			continue;
 		}
 		e->report = json_loads(text, 0, &jerr);
@@ -358,7 +358,7 @@ static int unzstd(const char *src, struct md_reader_error *err, char **ret_tmp)
 	if (fd < 0) {
 		r = -errno;
 		snprintf(err->message, sizeof(err->message), "cannot create %s: %s", tmp,
-			 md_os_strerror(errno));
+		         md_os_strerror(errno));
 		free(tmp);
 		tmp = NULL;
 		goto out;
@@ -366,10 +366,10 @@ static int unzstd(const char *src, struct md_reader_error *err, char **ret_tmp)
 	r = md_zstd_decompress_fd(in, fd, MDCTL_STORE_UNZSTD_MAX);
 	if (r < 0) {
 		snprintf(err->message, sizeof(err->message), "cannot expand %s: %s", src,
-			 r == -EBADMSG ? "corrupt zstd data"
-			 : r == -EFBIG ? "it expands past the size limit"
-			 : r == -EOPNOTSUPP ? "this mdctl was built without zstd"
-					    : md_os_strerror(-r));
+		         r == -EBADMSG      ? "corrupt zstd data"
+		         : r == -EFBIG      ? "it expands past the size limit"
+		         : r == -EOPNOTSUPP ? "this mdctl was built without zstd"
+		                            : md_os_strerror(-r));
 		goto out;
 	}
 	*ret_tmp = tmp;

@@ -174,7 +174,7 @@ int main(int argc, char **argv)
 		/* the uploader must read the dumps: they go to the outbox's group */
 		if (stat(cfg.upload_outbox, &st) < 0 || !S_ISDIR(st.st_mode)) {
 			fprintf(stderr, "minidumpd: upload outbox %s: %s\n", cfg.upload_outbox,
-				errno ? md_os_strerror(errno) : "not a folder");
+			        errno ? md_os_strerror(errno) : "not a folder");
 			md_config_done(&cfg);
 			return 1;
 		}
@@ -191,8 +191,8 @@ int main(int argc, char **argv)
 	r = md_os_realpath(cfg.dump_dir, &real_dir);
 	if (r >= 0) {
 		r = snprintf(dump_dir, sizeof(dump_dir), "%s", real_dir) >= (int)sizeof(dump_dir)
-			    ? -ENAMETOOLONG
-			    : 0;
+		        ? -ENAMETOOLONG
+		        : 0;
 		free(real_dir);
 	}
 	if (r >= 0 && (stat(dump_dir, &st) < 0 || !S_ISDIR(st.st_mode)))
@@ -214,7 +214,8 @@ int main(int argc, char **argv)
 	if (!inherited) {
 		r = md_listen_create(cfg.socket_path, cfg.socket_mode, cfg.socket_gid, &fd);
 		if (r < 0) {
-			md_log(MD_LOG_ERR, "cannot listen on %s: %s", cfg.socket_path, md_os_strerror(-r));
+			md_log(MD_LOG_ERR, "cannot listen on %s: %s", cfg.socket_path,
+			       md_os_strerror(-r));
 			md_config_done(&cfg);
 			return 1;
 		}
@@ -249,7 +250,8 @@ int main(int argc, char **argv)
 	md_notify("READY=1\nSTATUS=ready: dumps in %s, %u at a time", cfg.dump_dir, cfg.max_dumps);
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	md_log(MD_LOG_NOTICE, "stopped: %llu dumps written, %llu failed",
-	       (unsigned long long)d.counters.dumps_ok, (unsigned long long)d.counters.dumps_failed);
+	       (unsigned long long)d.counters.dumps_ok,
+	       (unsigned long long)d.counters.dumps_failed);
 	uv_loop_close(d.loop);
 	free(d.loops);
 	md_config_done(&cfg);

@@ -120,7 +120,7 @@ struct md_os_stat {
 	int64_t mtime_s; /* last modification, seconds since 1970 (UTC) */
 	bool is_file;    /* a regular file */
 	bool is_dir;
-	bool is_link;    /* a symbolic link (Windows: any reparse point), never followed */
+	bool is_link; /* a symbolic link (Windows: any reparse point), never followed */
 };
 
 /* Looks at path itself, not at what a symbolic link there points to (POSIX lstat; Windows:

@@ -27,7 +27,7 @@ int md_platform_pin_process(uint32_t pid);
 /* The effective user and primary group of pid, from the OS (Windows: its token's user and
  * primary group). */
 int md_platform_process_owner(uint32_t pid, struct md_principal *ret_user,
-			      struct md_principal *ret_group);
+                              struct md_principal *ret_group);
 
 /* The supplementary groups of pid, from the OS. Returns how many were stored (at most max) or
  * -errno (Windows: 0, token groups are not looked at yet). */

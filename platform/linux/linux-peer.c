@@ -47,7 +47,7 @@ int md_platform_pin_process(uint32_t pid)
 }
 
 int md_platform_process_owner(uint32_t pid, struct md_principal *ret_user,
-			      struct md_principal *ret_group)
+                              struct md_principal *ret_group)
 {
 	char path[32];
 	struct stat st;

@@ -29,7 +29,7 @@ int md_output_open(struct md_output *o, const char *dir)
 		return -errno;
 	for (int i = 0; i < TMP_TRIES; i++) {
 		unsigned long salt = (unsigned long)now_ns ^ ((unsigned long)getpid() << 16) ^
-				     (unsigned long)i * 2654435761u;
+		                     (unsigned long)i * 2654435761u;
 
 		snprintf(o->tmp_name, sizeof(o->tmp_name), ".md-%d-%08lx.tmp", (int)getpid(),
 			 salt & 0xFFFFFFFFul);

@@ -65,8 +65,8 @@ int64_t md_os_read_full(int fd, void *buf, size_t len)
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t n = read(fd, (char *)buf + got, len - got > IO_CHUNK_MAX ? IO_CHUNK_MAX
-										  : len - got);
+		ssize_t n = read(fd, (char *)buf + got,
+		                 len - got > IO_CHUNK_MAX ? IO_CHUNK_MAX : len - got);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -85,7 +85,7 @@ int md_os_write_full(int fd, const void *buf, size_t len)
 
 	while (done < len) {
 		ssize_t n = write(fd, (const char *)buf + done,
-				  len - done > IO_CHUNK_MAX ? IO_CHUNK_MAX : len - done);
+		                  len - done > IO_CHUNK_MAX ? IO_CHUNK_MAX : len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -23,9 +23,9 @@
 #include "md-os.h"
 #include "win-os.h"
 
-#define IO_CHUNK_MAX   0x40000000u /* bytes per ReadFile or WriteFile call */
-#define SDDL_MAX       320u        /* UTF-16 units of the security descriptor string */
-#define TOKEN_USER_MAX 256u        /* bytes of a TOKEN_USER with its SID */
+#define IO_CHUNK_MAX   0x40000000u          /* bytes per ReadFile or WriteFile call */
+#define SDDL_MAX       320u                 /* UTF-16 units of the security descriptor string */
+#define TOKEN_USER_MAX 256u                 /* bytes of a TOKEN_USER with its SID */
 #define FILETIME_1970  116444736000000000ll /* 100 ns ticks from 1601 to 1970 */
 
 int md_win_private_descriptor(bool folder, PSECURITY_DESCRIPTOR *ret_sd)
@@ -51,10 +51,10 @@ int md_win_private_descriptor(bool folder, PSECURITY_DESCRIPTOR *ret_sd)
 	/* P: protected, nothing inherited from the parent; FA: full access; SY: SYSTEM;
 	 * BA: the Administrators group */
 	swprintf(sddl, SDDL_MAX, L"D:P(A;%ls;FA;;;%ls)(A;%ls;FA;;;SY)(A;%ls;FA;;;BA)", inherit, sid,
-		 inherit, inherit);
+	         inherit, inherit);
 	LocalFree(sid);
 	if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, ret_sd,
-								  NULL))
+	                                                          NULL))
 		return md_win_last_error();
 	return 0;
 }
@@ -85,7 +85,7 @@ int md_os_open_read(const char *path)
 	if (r < 0)
 		return r;
 	h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-			NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+	                NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
 	if (h == INVALID_HANDLE_VALUE)
 		return md_win_last_error();
 	return handle_to_fd(h, _O_RDONLY);
@@ -109,8 +109,9 @@ int md_os_open_write(const char *path, enum md_os_write_mode how, unsigned mode)
 		sa.lpSecurityDescriptor = sd;
 	}
 	/* OPEN_REPARSE_POINT: a symbolic link at path is opened itself, then refused below */
-	h = CreateFileW(w, GENERIC_WRITE | FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_DELETE,
-			&sa, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+	h = CreateFileW(w, GENERIC_WRITE | FILE_READ_ATTRIBUTES,
+	                FILE_SHARE_READ | FILE_SHARE_DELETE, &sa, OPEN_ALWAYS,
+	                FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
 	if (sd)
 		LocalFree(sd);
 	if (h == INVALID_HANDLE_VALUE)
@@ -266,7 +267,7 @@ int md_os_stat_nofollow(const char *path, struct md_os_stat *ret_stat)
 	if (!GetFileAttributesExW(w, GetFileExInfoStandard, &a))
 		return md_win_last_error();
 	t = (int64_t)(((uint64_t)a.ftLastWriteTime.dwHighDateTime << 32) |
-		      a.ftLastWriteTime.dwLowDateTime);
+	              a.ftLastWriteTime.dwLowDateTime);
 	ret_stat->size = ((uint64_t)a.nFileSizeHigh << 32) | a.nFileSizeLow;
 	ret_stat->mtime_s = (t - FILETIME_1970) / 10000000;
 	ret_stat->is_link = (a.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0;
@@ -314,46 +315,46 @@ static const struct {
 	int err;
 	const char *text;
 } posix_errors[] = {
-	{EADDRINUSE, "Address already in use"},
-	{EADDRNOTAVAIL, "Cannot assign requested address"},
-	{EAFNOSUPPORT, "Address family not supported by protocol"},
-	{EALREADY, "Operation already in progress"},
-	{EBADMSG, "Bad message"},
-	{ECANCELED, "Operation canceled"},
-	{ECONNABORTED, "Software caused connection abort"},
-	{ECONNREFUSED, "Connection refused"},
-	{ECONNRESET, "Connection reset by peer"},
-	{EDESTADDRREQ, "Destination address required"},
-	{EHOSTUNREACH, "No route to host"},
-	{EIDRM, "Identifier removed"},
-	{EINPROGRESS, "Operation now in progress"},
-	{EISCONN, "Transport endpoint is already connected"},
-	{ELOOP, "Too many levels of symbolic links"},
-	{EMSGSIZE, "Message too long"},
-	{ENETDOWN, "Network is down"},
-	{ENETRESET, "Network dropped connection on reset"},
-	{ENETUNREACH, "Network is unreachable"},
-	{ENOBUFS, "No buffer space available"},
-	{ENODATA, "No data available"},
-	{ENOLINK, "Link has been severed"},
-	{ENOMSG, "No message of desired type"},
-	{ENOPROTOOPT, "Protocol not available"},
-	{ENOSR, "Out of streams resources"},
-	{ENOSTR, "Device not a stream"},
-	{ENOTCONN, "Transport endpoint is not connected"},
-	{ENOTRECOVERABLE, "State not recoverable"},
-	{ENOTSOCK, "Socket operation on non-socket"},
-	{ENOTSUP, "Operation not supported"},
-	{EOPNOTSUPP, "Operation not supported"},
-	{EOVERFLOW, "Value too large for defined data type"},
-	{EOWNERDEAD, "Owner died"},
-	{EPROTO, "Protocol error"},
-	{EPROTONOSUPPORT, "Protocol not supported"},
-	{EPROTOTYPE, "Protocol wrong type for socket"},
-	{ETIME, "Timer expired"},
-	{ETIMEDOUT, "Connection timed out"},
-	{ETXTBSY, "Text file busy"},
-	{EWOULDBLOCK, "Resource temporarily unavailable"},
+    {EADDRINUSE, "Address already in use"},
+    {EADDRNOTAVAIL, "Cannot assign requested address"},
+    {EAFNOSUPPORT, "Address family not supported by protocol"},
+    {EALREADY, "Operation already in progress"},
+    {EBADMSG, "Bad message"},
+    {ECANCELED, "Operation canceled"},
+    {ECONNABORTED, "Software caused connection abort"},
+    {ECONNREFUSED, "Connection refused"},
+    {ECONNRESET, "Connection reset by peer"},
+    {EDESTADDRREQ, "Destination address required"},
+    {EHOSTUNREACH, "No route to host"},
+    {EIDRM, "Identifier removed"},
+    {EINPROGRESS, "Operation now in progress"},
+    {EISCONN, "Transport endpoint is already connected"},
+    {ELOOP, "Too many levels of symbolic links"},
+    {EMSGSIZE, "Message too long"},
+    {ENETDOWN, "Network is down"},
+    {ENETRESET, "Network dropped connection on reset"},
+    {ENETUNREACH, "Network is unreachable"},
+    {ENOBUFS, "No buffer space available"},
+    {ENODATA, "No data available"},
+    {ENOLINK, "Link has been severed"},
+    {ENOMSG, "No message of desired type"},
+    {ENOPROTOOPT, "Protocol not available"},
+    {ENOSR, "Out of streams resources"},
+    {ENOSTR, "Device not a stream"},
+    {ENOTCONN, "Transport endpoint is not connected"},
+    {ENOTRECOVERABLE, "State not recoverable"},
+    {ENOTSOCK, "Socket operation on non-socket"},
+    {ENOTSUP, "Operation not supported"},
+    {EOPNOTSUPP, "Operation not supported"},
+    {EOVERFLOW, "Value too large for defined data type"},
+    {EOWNERDEAD, "Owner died"},
+    {EPROTO, "Protocol error"},
+    {EPROTONOSUPPORT, "Protocol not supported"},
+    {EPROTOTYPE, "Protocol wrong type for socket"},
+    {ETIME, "Timer expired"},
+    {ETIMEDOUT, "Connection timed out"},
+    {ETXTBSY, "Text file busy"},
+    {EWOULDBLOCK, "Resource temporarily unavailable"},
 };
 
 const char *md_os_strerror(int err)

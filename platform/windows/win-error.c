@@ -53,11 +53,16 @@ int md_win_error(DWORD error)
 	case ERROR_SHARING_VIOLATION:
 	case ERROR_LOCK_VIOLATION:
 		return -EBUSY;
-	case ERROR_DIR_NOT_EMPTY: return -ENOTEMPTY;
-	case ERROR_NOT_SAME_DEVICE: return -EXDEV;
-	case ERROR_DIRECTORY: return -ENOTDIR;
-	case ERROR_CANT_RESOLVE_FILENAME: return -ELOOP;
-	case ERROR_WRITE_PROTECT: return -EROFS;
+	case ERROR_DIR_NOT_EMPTY:
+		return -ENOTEMPTY;
+	case ERROR_NOT_SAME_DEVICE:
+		return -EXDEV;
+	case ERROR_DIRECTORY:
+		return -ENOTDIR;
+	case ERROR_CANT_RESOLVE_FILENAME:
+		return -ELOOP;
+	case ERROR_WRITE_PROTECT:
+		return -EROFS;
 	default: return -EIO;
 	}
 }

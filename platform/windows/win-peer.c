@@ -30,7 +30,7 @@ int md_platform_pin_process(uint32_t pid)
 
 /* The user and primary group SIDs of the process's token. */
 static int token_principals(HANDLE process, struct md_principal *ret_user,
-			    struct md_principal *ret_group)
+                            struct md_principal *ret_group)
 {
 	union {
 		TOKEN_USER u;
@@ -59,7 +59,7 @@ out:
 }
 
 int md_platform_process_owner(uint32_t pid, struct md_principal *ret_user,
-			      struct md_principal *ret_group)
+                              struct md_principal *ret_group)
 {
 	HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
 	int r;

@@ -53,7 +53,7 @@ bool md_principal_is_root(const struct md_principal *p)
 
 /* The account called name (or written as a SID string), if it is of one of the kinds given. */
 static int account(const char *name, SID_NAME_USE kind, SID_NAME_USE kind2, SID_NAME_USE kind3,
-		   struct md_principal *ret)
+                   struct md_principal *ret)
 {
 	union {
 		SID sid;

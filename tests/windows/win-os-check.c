@@ -121,7 +121,7 @@ static int check_replace(const char *dir)
 static BOOL is_others(PSID sid)
 {
 	static const WELL_KNOWN_SID_TYPE others[] = {WinWorldSid, WinBuiltinUsersSid,
-						     WinAuthenticatedUserSid};
+	                                             WinAuthenticatedUserSid};
 
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
 		if (IsWellKnownSid(sid, others[i]))
@@ -144,7 +144,7 @@ static int check_private_dir(const char *dir)
 	if (md_os_make_private_dir(path) != -EEXIST)
 		return fail("a second md_os_make_private_dir says -EEXIST", 0);
 	e = GetNamedSecurityInfoA(path, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL,
-				  &dacl, NULL, &sd);
+	                          &dacl, NULL, &sd);
 	if (e != ERROR_SUCCESS)
 		return fail("GetNamedSecurityInfo", -EIO);
 	if (!dacl)
