@@ -247,26 +247,9 @@ static int parse_object(struct parse *p, json_t *obj, const struct key *keys, co
 
 static int read_file(const char *path, char **ret)
 {
-	FILE *f = fopen(path, "re");
-	char *buf;
-	size_t n;
+	size_t len;
 
-	if (!f)
-		return -errno;
-	buf = malloc(MD_CONFIG_MAX_BYTES + 1);
-	if (!buf) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	n = fread(buf, 1, MD_CONFIG_MAX_BYTES + 1, f);
-	fclose(f);
-	if (n > MD_CONFIG_MAX_BYTES) {
-		free(buf);
-		return -EFBIG;
-	}
-	buf[n] = '\0';
-	*ret = buf;
-	return 0;
+	return md_os_read_file(path, MD_CONFIG_MAX_BYTES, ret, &len);
 }
 
 /* Parses text as JSON; jansson reports syntax errors with their line and column. */
