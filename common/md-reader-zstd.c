@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "md-os.h"
 #include "md-reader.h"
 #include "md-zstd.h"
 
@@ -24,11 +25,11 @@ int md_reader_open_path(const char *path, struct md_reader_error *err, struct md
 	int fd, out, r;
 	ssize_t n;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = md_os_open_read(path);
 	if (fd < 0) {
-		r = -errno;
+		r = fd;
 		if (err)
-			snprintf(err->message, sizeof(err->message), "%s", strerror(-r));
+			snprintf(err->message, sizeof(err->message), "%s", md_os_strerror(-r));
 		return r;
 	}
 	n = read(fd, head, sizeof(head));
@@ -50,7 +51,8 @@ int md_reader_open_path(const char *path, struct md_reader_error *err, struct md
 		close(fd);
 		if (err)
 			snprintf(err->message, sizeof(err->message),
-				 "cannot make a temporary file to decompress into: %s", strerror(-r));
+			         "cannot make a temporary file to decompress into: %s",
+			         md_os_strerror(-r));
 		return r;
 	}
 	lseek(fd, 0, SEEK_SET);
@@ -61,9 +63,9 @@ int md_reader_open_path(const char *path, struct md_reader_error *err, struct md
 		unlink(tmp);
 		if (err)
 			snprintf(err->message, sizeof(err->message), "cannot decompress: %s",
-				 r == -EBADMSG ? "corrupt zstd data"
-				 : r == -EFBIG ? "it expands past the size limit"
-					       : strerror(-r));
+			         r == -EBADMSG ? "corrupt zstd data"
+			         : r == -EFBIG ? "it expands past the size limit"
+			                       : md_os_strerror(-r));
 		return r;
 	}
 	r = md_reader_open_file(tmp, err, ret);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "md-dump.h"
+#include "md-os.h"
 #include "md-reader.h"
 #include "md-text.h"
 
@@ -181,8 +182,7 @@ static int check_range(struct md_reader *r, uint64_t rva, uint64_t size, const c
 
 int md_reader_read(struct md_reader *r, uint64_t rva, void *buf, size_t size)
 {
-	uint8_t *p = buf;
-	size_t done = 0;
+	int64_t n;
 	int ret;
 
 	ret = check_range(r, rva, size, "read");
@@ -193,19 +193,13 @@ int md_reader_read(struct md_reader *r, uint64_t rva, void *buf, size_t size)
 			memcpy(buf, r->data + rva, size);
 		return 0;
 	}
-	while (done < size) {
-		ssize_t n = pread(r->fd, p + done, size - done, (off_t)(rva + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return fail(r, -errno, "read at rva 0x%llx: %s",
-			            (unsigned long long)(rva + done), strerror(errno));
-		if (n == 0)
-			return fail(r, -EBADMSG, "file shrank while reading at rva 0x%llx",
-			            (unsigned long long)(rva + done));
-		done += (size_t)n;
-	}
+	n = md_os_pread_full(r->fd, buf, size, rva);
+	if (n < 0)
+		return fail(r, (int)n, "read at rva 0x%llx: %s", (unsigned long long)rva,
+		            md_os_strerror((int)n));
+	if ((size_t)n < size)
+		return fail(r, -EBADMSG, "file shrank while reading at rva 0x%llx",
+		            (unsigned long long)(rva + (uint64_t)n));
 	return 0;
 }
 
@@ -357,16 +351,16 @@ int md_reader_open_file(const char *path, struct md_reader_error *err,
 	char msg[MD_READER_ERROR_MAX];
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = md_os_open_read(path);
 	if (fd < 0) {
-		ret = -errno;
-		snprintf(msg, sizeof(msg), "cannot open: %s", strerror(errno));
+		ret = fd;
+		snprintf(msg, sizeof(msg), "cannot open: %s", md_os_strerror(fd));
 		set_err(err, msg);
 		return ret;
 	}
 	if (fstat(fd, &st) < 0) {
 		ret = -errno;
-		snprintf(msg, sizeof(msg), "cannot stat: %s", strerror(errno));
+		snprintf(msg, sizeof(msg), "cannot stat: %s", md_os_strerror(errno));
 		set_err(err, msg);
 		close(fd);
 		return ret;

@@ -10,14 +10,12 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "md-os.h"
 #include "md-snapshot-build.h"
 
 double md_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	return (double)md_os_now_ns() / 1e6;
 }
 
 static bool stop_early(const struct md_backend_options *o)

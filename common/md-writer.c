@@ -10,29 +10,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "md-os.h"
 #include "md-writer.h"
 
 #define PAD_MAX 8u
 
 static int write_full(int fd, const void *data, size_t size, uint64_t offset)
 {
-	const uint8_t *p = data;
-
-	while (size > 0) {
-		ssize_t n = pwrite(fd, p, size, (off_t)offset);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		size -= (size_t)n;
-		offset += (uint64_t)n;
-	}
-	return 0;
+	return md_os_pwrite_full(fd, data, size, offset);
 }
 
 static int flush(struct md_writer *w)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "md-os.h"
 #include "md-zstd.h"
 
 #define ZSTD_MAGIC 0xFD2FB528u /* a zstd frame starts with these bytes, little-endian */
@@ -32,24 +33,6 @@ bool md_zstd_available(void)
 	return true;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, b, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int md_zstd_compress_fd(int in_fd, int out_fd, uint64_t *ret_out_bytes)
 {
 	size_t in_size = ZSTD_CStreamInSize(), out_size = ZSTD_CStreamOutSize();
@@ -65,15 +48,13 @@ int md_zstd_compress_fd(int in_fd, int out_fd, uint64_t *ret_out_bytes)
 	ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, MD_ZSTD_LEVEL);
 	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
 	for (;;) {
-		ssize_t n = pread(in_fd, in, in_size, (off_t)off);
+		int64_t n = md_os_pread(in_fd, in, in_size, off);
 		ZSTD_EndDirective mode;
 		ZSTD_inBuffer ib;
 		bool done = false;
 
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
+			r = (int)n;
 			goto out;
 		}
 		off += (uint64_t)n;
@@ -87,7 +68,7 @@ int md_zstd_compress_fd(int in_fd, int out_fd, uint64_t *ret_out_bytes)
 				r = -EIO;
 				goto out;
 			}
-			r = write_all(out_fd, out, ob.pos);
+			r = md_os_write_full(out_fd, out, ob.pos);
 			if (r < 0)
 				goto out;
 			total += ob.pos;
@@ -119,13 +100,11 @@ int md_zstd_decompress_fd(int in_fd, int out_fd, uint64_t max_out)
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = read(in_fd, in, in_size);
+		int64_t n = md_os_read_full(in_fd, in, in_size);
 		ZSTD_inBuffer ib;
 
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
+			r = (int)n;
 			goto out;
 		}
 		if (n == 0)
@@ -144,7 +123,7 @@ int md_zstd_decompress_fd(int in_fd, int out_fd, uint64_t max_out)
 				r = -EFBIG; /* a decompression bomb, or a dump past our limits */
 				goto out;
 			}
-			r = write_all(out_fd, out, ob.pos);
+			r = md_os_write_full(out_fd, out, ob.pos);
 			if (r < 0)
 				goto out;
 		}

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "md-os.h"
 #include "md-report.h"
 #include "md-streams.h"
 
@@ -22,10 +23,10 @@ json_t *md_diag_to_json(const struct md_diag *d)
 		const struct md_diag_entry *e = &d->entries[i];
 
 		json_array_append_new(a, json_pack("{s:s, s:I, s:i, s:s, s:o}", "kind",
-						   md_diag_kind_to_string(e->kind), "id",
-						   (json_int_t)e->id, "errno", -e->error, "error",
-						   strerror(-e->error), "message",
-						   md_report_text(e->message)));
+		                                   md_diag_kind_to_string(e->kind), "id",
+		                                   (json_int_t)e->id, "errno", -e->error, "error",
+		                                   md_os_strerror(-e->error), "message",
+		                                   md_report_text(e->message)));
 	}
 	return a;
 }

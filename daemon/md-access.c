@@ -35,7 +35,7 @@ static const char *not_dumpable(const struct md_job *job, const struct md_proces
 {
 	const struct md_peer *rq = &job->requester;
 	/* whose process it must be: the peer's own, or the owner a request was allowed for */
-	uint32_t uid = job->kind == MD_JOB_REQUEST ? job->owner_uid : rq->uid;
+	uint32_t uid = job->kind == MD_JOB_REQUEST ? job->owner.id : rq->user.id;
 
 	if (!t->dumpable)
 		return "it is not dumpable (it ran a set-uid, set-gid or file-capability program, "
@@ -47,8 +47,8 @@ static const char *not_dumpable(const struct md_job *job, const struct md_proces
 		snprintf(buf, size, "it runs as uid %u, not uid %u", t->uid[1], uid);
 		return buf;
 	}
-	if (job->kind != MD_JOB_REQUEST && t->gid[1] != rq->gid) {
-		snprintf(buf, size, "it runs as gid %u, not gid %u", t->gid[1], rq->gid);
+	if (job->kind != MD_JOB_REQUEST && t->gid[1] != rq->group.id) {
+		snprintf(buf, size, "it runs as gid %u, not gid %u", t->gid[1], rq->group.id);
 		return buf;
 	}
 	/* root's processes hold capabilities by being root's: the owner check covers them */
@@ -75,13 +75,13 @@ int md_access_check(struct md_job *job)
 		return 0;
 	if (r < 0) {
 		snprintf(job->message, sizeof(job->message), "process %u: %s", job->pid,
-		         r == -ESRCH ? "it has exited" : strerror(-r));
+		         r == -ESRCH ? "it has exited" : md_os_strerror(-r));
 		goto fail;
 	}
 	why = not_dumpable(job, &t, buf, sizeof(buf));
 	if (!why)
 		return 0;
-	if (job->requester.uid == 0) {
+	if (md_principal_is_root(&job->requester.user)) {
 		job->not_dumpable = true;
 		snprintf(job->message, sizeof(job->message),
 		         "process %u is not dumpable by its own user: %s; dumped for root",
@@ -90,7 +90,7 @@ int md_access_check(struct md_job *job)
 	}
 	r = -EPERM;
 	snprintf(job->message, sizeof(job->message), "uid %u may not dump process %u now: %s",
-	         job->requester.uid, job->pid, why);
+	         job->requester.user.id, job->pid, why);
 fail:
 	job->error = r;
 	return r;

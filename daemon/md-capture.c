@@ -14,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "md-capture.h"
 #include "md-daemon.h"
+#include "md-os.h"
 #include "md-output.h"
 #include "md-report.h"
 #include "md-store.h"
@@ -38,7 +38,6 @@ static const char *kind_name(enum md_job_kind k)
 static int write_file(const char *dir, const char *name, const char *text, int64_t gid)
 {
 	struct md_output o;
-	size_t len = strlen(text), off = 0;
 	int r;
 
 	r = md_output_open(&o, dir);
@@ -48,17 +47,10 @@ static int write_file(const char *dir, const char *name, const char *text, int64
 		md_output_abort(&o);
 		return r;
 	}
-	while (off < len) {
-		ssize_t n = write(o.fd, text + off, len - off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			md_output_abort(&o);
-			return r;
-		}
-		off += (size_t)n;
+	r = md_os_write_full(o.fd, text, strlen(text));
+	if (r < 0) {
+		md_output_abort(&o);
+		return r;
 	}
 	r = md_output_commit(&o, name, false);
 	md_output_abort(&o);
@@ -140,27 +132,27 @@ static int capture(struct md_job *job, struct md_capture_result *res)
 	switch (r < 0 ? res->step : MD_CAPTURE_STEP_DONE) {
 	case MD_CAPTURE_STEP_OPEN:
 	case MD_CAPTURE_STEP_NAME:
-		fail(job, r, "cannot create a file in %s: %s", cfg->dump_dir, strerror(-r));
+		fail(job, r, "cannot create a file in %s: %s", cfg->dump_dir, md_os_strerror(-r));
 		break;
 	case MD_CAPTURE_STEP_PREPARE:
 		fail(job, r, "cannot give the dump to group %lld: %s", (long long)cfg->dump_gid,
-		     strerror(-r));
+		     md_os_strerror(-r));
 		break;
 	case MD_CAPTURE_STEP_SNAPSHOT:
 		fail(job, r, "cannot stop process %u: %s", job->pid,
-		     r == -ECANCELED ? "time budget exceeded" : strerror(-r));
+		     r == -ECANCELED ? "time budget exceeded" : md_os_strerror(-r));
 		break;
 	case MD_CAPTURE_STEP_STOPPED:
 		break; /* md_access_check said why */
 	case MD_CAPTURE_STEP_WRITE:
 		fail(job, r, "cannot write the dump of process %u: %s", job->pid,
-		     r == -ECANCELED ? "time budget exceeded" : strerror(-r));
+		     r == -ECANCELED ? "time budget exceeded" : md_os_strerror(-r));
 		break;
 	case MD_CAPTURE_STEP_COMPRESS:
-		fail(job, r, "cannot compress the dump: %s", strerror(-r));
+		fail(job, r, "cannot compress the dump: %s", md_os_strerror(-r));
 		break;
 	case MD_CAPTURE_STEP_COMMIT:
-		fail(job, r, "cannot save the dump in %s: %s", cfg->dump_dir, strerror(-r));
+		fail(job, r, "cannot save the dump in %s: %s", cfg->dump_dir, md_os_strerror(-r));
 		break;
 	case MD_CAPTURE_STEP_DONE:
 		break;
@@ -197,7 +189,7 @@ static int build_report(struct md_job *job, const struct md_capture_result *res,
 	json_object_set_new(report, "process_name", md_report_text(job->process_name));
 	json_object_set_new(report, "requested_by",
 	                    json_pack("{s:I, s:I}", "pid", (json_int_t)job->requester.pid, "uid",
-	                              (json_int_t)job->requester.uid));
+	                              (json_int_t)job->requester.user.id));
 	json_object_set_new(report, "queued_ms", json_real(res->started_ms - job->queued_ms));
 	json_object_set_new(report, "budget_cut", json_boolean(res->dump.budget_cut));
 	json_object_set_new(report, "dumpable", json_boolean(!job->not_dumpable));
@@ -228,7 +220,7 @@ static int save_report(struct md_job *job, const struct md_capture_result *res,
 	r = write_file(cfg->dump_dir, report_name, job->report, cfg->dump_gid);
 	if (r < 0) {
 		fail(job, r, "dump saved as %s but its report could not be written: %s", res->path,
-		     strerror(-r));
+		     md_os_strerror(-r));
 		return r;
 	}
 	if (res->snapshot->target_gone)
@@ -238,8 +230,8 @@ static int save_report(struct md_job *job, const struct md_capture_result *res,
 		r = write_file(cfg->upload_outbox, report_name, job->report, cfg->dump_gid);
 		if (r < 0)
 			snprintf(job->message, sizeof(job->message),
-				 "not queued for upload: cannot write to %s: %s", cfg->upload_outbox,
-				 strerror(-r));
+			         "not queued for upload: cannot write to %s: %s",
+			         cfg->upload_outbox, md_os_strerror(-r));
 	}
 	return 0;
 }

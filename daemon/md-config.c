@@ -128,19 +128,15 @@ struct key {
 static int parse_object(struct parse *p, json_t *obj, const struct key *keys, const char *from,
 			const char *where);
 
+/* A file's group (socket_group, dump_group): a gid, which only POSIX has. */
 static int resolve_group(const char *name, int64_t *ret)
 {
-	uint32_t gid;
+	struct md_principal g;
 
-	if (md_platform_group_by_name(name, &gid) < 0)
+	if (md_principal_group_by_name(name, &g) < 0)
 		return -ENOENT;
-	*ret = gid;
+	*ret = g.id;
 	return 0;
-}
-
-static int resolve_user(const char *name, uint32_t *ret)
-{
-	return md_platform_user_by_name(name, ret) < 0 ? -ENOENT : 0;
 }
 
 static int parse_value(struct parse *p, const struct key *k, json_t *v, const char *at)
@@ -251,26 +247,9 @@ static int parse_object(struct parse *p, json_t *obj, const struct key *keys, co
 
 static int read_file(const char *path, char **ret)
 {
-	FILE *f = fopen(path, "re");
-	char *buf;
-	size_t n;
+	size_t len;
 
-	if (!f)
-		return -errno;
-	buf = malloc(MD_CONFIG_MAX_BYTES + 1);
-	if (!buf) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	n = fread(buf, 1, MD_CONFIG_MAX_BYTES + 1, f);
-	fclose(f);
-	if (n > MD_CONFIG_MAX_BYTES) {
-		free(buf);
-		return -EFBIG;
-	}
-	buf[n] = '\0';
-	*ret = buf;
-	return 0;
+	return md_os_read_file(path, MD_CONFIG_MAX_BYTES, ret, &len);
 }
 
 /* Parses text as JSON; jansson reports syntax errors with their line and column. */
@@ -335,7 +314,7 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 
 	r = read_file(path, &text);
 	if (r < 0) {
-		snprintf(err, err_size, "%s: %s", path, strerror(-r));
+		snprintf(err, err_size, "%s: %s", path, md_os_strerror(-r));
 		return r;
 	}
 	p.text = text;
@@ -367,8 +346,8 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 /* ---- policy ---- */
 
 /* A list of users (or groups): names or numbers; "*" (users only) means everyone. */
-static int parse_ids(struct parse *p, json_t *v, const char *key, bool groups,
-		     struct md_id_list *out, bool *everyone, const char *at)
+static int parse_ids(struct parse *p, struct md_policy *pol, json_t *v, const char *key,
+                     bool groups, struct md_id_list *out, bool *everyone, const char *at)
 {
 	size_t i;
 	json_t *e;
@@ -381,35 +360,37 @@ static int parse_ids(struct parse *p, json_t *v, const char *key, bool groups,
 		return fail_at(p, at, key, "\"%s\" must be a list of %s names or ids%s", key,
 			       groups ? "group" : "user", everyone ? ", or \"*\"" : "");
 	json_array_foreach(v, i, e) {
-		uint32_t id;
+		struct md_principal *who;
 
 		if (out->n >= MD_POLICY_IDS_MAX)
 			return fail_at(p, at, key, "\"%s\" lists more than %d entries", key,
 				       MD_POLICY_IDS_MAX);
+		if (pol->n_principals >= MD_POLICY_PRINCIPALS_MAX)
+			return fail_at(p, at, key, "the policy names more than %d users and groups",
+			               MD_POLICY_PRINCIPALS_MAX);
+		who = &pol->principals[pol->n_principals];
 		if (json_is_integer(e)) {
 			if (json_integer_value(e) < 0 ||
 			    (uint64_t)json_integer_value(e) >= UINT_MAX_CFG)
 				return fail_at(p, at, key, "\"%s\": bad id", key);
-			id = (uint32_t)json_integer_value(e);
+			*who = md_principal_from_id((uint32_t)json_integer_value(e));
 		} else if (json_is_string(e)) {
-			int64_t gid;
-			int r = groups ? resolve_group(json_string_value(e), &gid)
-				       : resolve_user(json_string_value(e), &id);
+			int r = groups ? md_principal_group_by_name(json_string_value(e), who)
+			               : md_principal_user_by_name(json_string_value(e), who);
 
 			if (r < 0)
 				return fail_at(p, at, key, "\"%s\": no %s \"%s\"", key,
-					       groups ? "group" : "user", json_string_value(e));
-			if (groups)
-				id = (uint32_t)gid;
+				               groups ? "group" : "user", json_string_value(e));
 		} else {
 			return fail_at(p, at, key, "\"%s\" entries must be names or ids", key);
 		}
-		out->id[out->n++] = id;
+		out->at[out->n++] = (uint16_t)pol->n_principals++;
 	}
 	return 0;
 }
 
-static int parse_rule(struct parse *p, json_t *r, struct md_policy_rule *rule, const char *from)
+static int parse_rule(struct parse *p, struct md_policy *pol, json_t *r,
+                      struct md_policy_rule *rule, const char *from)
 {
 	const char *name;
 	json_t *v;
@@ -422,10 +403,10 @@ static int parse_rule(struct parse *p, json_t *r, struct md_policy_rule *rule, c
 		const char *at = locate(p, from, name, &line, &col);
 
 		if (strcmp(name, "users") == 0) {
-			e = parse_ids(p, v, name, false, &rule->uids, &rule->everyone, at);
+			e = parse_ids(p, pol, v, name, false, &rule->uids, &rule->everyone, at);
 			has_who = true;
 		} else if (strcmp(name, "groups") == 0) {
-			e = parse_ids(p, v, name, true, &rule->gids, NULL, at);
+			e = parse_ids(p, pol, v, name, true, &rule->gids, NULL, at);
 			has_who = true;
 		} else if (strcmp(name, "may_dump") == 0) {
 			has_scope = true;
@@ -442,11 +423,11 @@ static int parse_rule(struct parse *p, json_t *r, struct md_policy_rule *rule, c
 					const char *at2 = locate(p, at, k2, &line, &col);
 
 					if (strcmp(k2, "users") == 0)
-						e = parse_ids(p, v2, k2, false, &rule->target_uids,
-							      NULL, at2);
+						e = parse_ids(p, pol, v2, k2, false,
+						              &rule->target_uids, NULL, at2);
 					else if (strcmp(k2, "groups") == 0)
-						e = parse_ids(p, v2, k2, true, &rule->target_gids,
-							      NULL, at2);
+						e = parse_ids(p, pol, v2, k2, true,
+						              &rule->target_gids, NULL, at2);
 					else
 						e = fail_at(p, at, k2, "unknown key \"%s\" in may_dump",
 							    k2);
@@ -483,7 +464,7 @@ int md_config_load_policy(struct md_config *cfg, char *err, size_t err_size)
 		return 0;
 	e = read_file(cfg->policy_path, &text);
 	if (e < 0) {
-		snprintf(err, err_size, "%s: %s", cfg->policy_path, strerror(-e));
+		snprintf(err, err_size, "%s: %s", cfg->policy_path, md_os_strerror(-e));
 		return e;
 	}
 	p.text = text;
@@ -515,7 +496,7 @@ int md_config_load_policy(struct md_config *cfg, char *err, size_t err_size)
 			/* each rule's keys are looked for after the previous rule's opening */
 			const char *brace = from ? strchr(from + 1, '{') : NULL;
 
-			e = parse_rule(&p, r, &pol.rules[pol.n_rules], brace ? brace : from);
+			e = parse_rule(&p, &pol, r, &pol.rules[pol.n_rules], brace ? brace : from);
 			if (e < 0)
 				goto out;
 			pol.n_rules++;
@@ -529,33 +510,36 @@ out:
 	return e;
 }
 
-static bool in_list(const struct md_id_list *l, uint32_t id)
+static bool in_list(const struct md_policy *p, const struct md_id_list *l,
+                    const struct md_principal *who)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (l->id[i] == id)
+		if (md_principal_equal(&p->principals[l->at[i]], who))
 			return true;
 	return false;
 }
 
-bool md_policy_allows(const struct md_policy *p, uint32_t uid, const uint32_t *gids, size_t n_gids,
-		      uint32_t target_uid, uint32_t target_gid)
+bool md_policy_allows(const struct md_policy *p, const struct md_principal *user,
+                      const struct md_principal *groups, size_t n_groups,
+                      const struct md_principal *target_user,
+                      const struct md_principal *target_group)
 {
-	if (uid == 0)
+	if (md_principal_is_root(user))
 		return true; /* root can ptrace anything anyway */
 	for (size_t i = 0; i < p->n_rules; i++) {
 		const struct md_policy_rule *r = &p->rules[i];
-		bool applies = r->everyone || in_list(&r->uids, uid);
+		bool applies = r->everyone || in_list(p, &r->uids, user);
 
-		for (size_t g = 0; !applies && g < n_gids; g++)
-			applies = in_list(&r->gids, gids[g]);
+		for (size_t g = 0; !applies && g < n_groups; g++)
+			applies = in_list(p, &r->gids, &groups[g]);
 		if (!applies)
 			continue;
 		if (r->scope == MD_POLICY_ANY)
 			return true;
-		if (r->scope == MD_POLICY_OWN && target_uid == uid)
+		if (r->scope == MD_POLICY_OWN && md_principal_equal(target_user, user))
 			return true;
-		if (r->scope == MD_POLICY_LIST &&
-		    (in_list(&r->target_uids, target_uid) || in_list(&r->target_gids, target_gid)))
+		if (r->scope == MD_POLICY_LIST && (in_list(p, &r->target_uids, target_user) ||
+		                                   in_list(p, &r->target_gids, target_group)))
 			return true;
 	}
 	return false;

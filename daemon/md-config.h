@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "md-principal.h"
+
 #define MD_CONFIG_FILE_DEFAULT "/etc/minidumpd/minidumpd.json"
 #define MD_CONFIG_ERROR_MAX    512 /* bytes of one error message */
 #define MD_CONFIG_MAX_BYTES    (1024u * 1024u) /* largest config or policy file we read */
@@ -21,12 +23,14 @@ enum md_policy_scope {
 	MD_POLICY_LIST /* processes owned by the listed uids or gids */
 };
 
-#define MD_POLICY_IDS_MAX   64 /* uids or gids per list */
-#define MD_POLICY_RULES_MAX 64
+#define MD_POLICY_IDS_MAX        64 /* users or groups per list */
+#define MD_POLICY_RULES_MAX      64
+#define MD_POLICY_PRINCIPALS_MAX 1024 /* users and groups named in one policy, all lists */
 
+/* Users or groups, as indexes into their policy's principals. */
 struct md_id_list {
 	size_t n;
-	uint32_t id[MD_POLICY_IDS_MAX];
+	uint16_t at[MD_POLICY_IDS_MAX];
 };
 
 struct md_policy_rule {
@@ -41,6 +45,8 @@ struct md_policy_rule {
 struct md_policy {
 	size_t n_rules;
 	struct md_policy_rule rules[MD_POLICY_RULES_MAX];
+	size_t n_principals;
+	struct md_principal principals[MD_POLICY_PRINCIPALS_MAX]; /* what the lists name */
 };
 
 struct md_config {
@@ -87,10 +93,12 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
  * default policy applies (root: any process; everyone else: their own). */
 int md_config_load_policy(struct md_config *cfg, char *err, size_t err_size);
 
-/* Does requester (uid, gid and supplementary groups) may have a dump of a process owned by
- * target_uid/target_gid? root always may. */
-bool md_policy_allows(const struct md_policy *p, uint32_t uid, const uint32_t *gids, size_t n_gids,
-		      uint32_t target_uid, uint32_t target_gid);
+/* May a requester (user, and its primary and supplementary groups) have a dump of a process
+ * owned by target_user/target_group? root (md_principal_is_root) always may. */
+bool md_policy_allows(const struct md_policy *p, const struct md_principal *user,
+                      const struct md_principal *groups, size_t n_groups,
+                      const struct md_principal *target_user,
+                      const struct md_principal *target_group);
 
 /* Keeps a copy of s in cfg (freed by md_config_done). */
 const char *md_config_strdup(struct md_config *cfg, const char *s);

@@ -6,7 +6,6 @@
  */
 #pragma once
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -51,8 +50,8 @@ struct md_job {
 	uint32_t pid;
 	int pidfd;
 	struct md_peer requester;
-	uint32_t owner_uid; /* MD_JOB_REQUEST: the owner the policy allowed; it must stay so */
-	bool not_dumpable;  /* root had a dump of a process not dumpable by its own user */
+	struct md_principal owner; /* MD_JOB_REQUEST: the owner the policy allowed; it must stay so */
+	bool not_dumpable;          /* root had a dump of a process not dumpable by its own user */
 	char process_name[MD_PROTO_NAME_MAX + 1];
 	struct md_crash_info crash;
 	bool has_crash;
@@ -73,6 +72,7 @@ struct md_conn {
 	uv_timer_t timer;
 	struct md_daemon *d;
 	struct md_peer peer;
+	char who[MD_PRINCIPAL_STRING_MAX]; /* the peer's user as logs show it */
 	int pidfd;
 	bool has_peer;
 	bool closing;
@@ -142,15 +142,29 @@ struct md_daemon {
 	bool store_busy;             /* a periodic pass is on the thread pool */
 };
 
-/* md-log.c */
+/* md-log.c. Priorities are syslog's (RFC 5424 severities), named here so that no OS header
+ * is needed to log. */
+enum md_log_priority {
+	MD_LOG_ERR = 3,
+	MD_LOG_WARNING = 4,
+	MD_LOG_NOTICE = 5,
+	MD_LOG_INFO = 6,
+	MD_LOG_DEBUG = 7,
+};
 void md_log_init(bool foreground);
 void md_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* md-listen.c: the listening socket, created or inherited from systemd/launchd. */
+/* md-syslog-posix.c (syslog), md-syslog-windows.c (the Application event log, source
+ * "minidumpd"): the system log the daemon writes to when not in the foreground. */
+void md_syslog_open(void);
+void md_syslog(int priority, const char *line);
+
+/* md-listen-posix.c (a Unix socket, created or inherited from systemd/launchd),
+ * md-listen-windows.c (a named pipe). */
 int md_listen_inherited(int *ret_fd);
 int md_listen_create(const char *path, unsigned mode, int64_t gid, int *ret_fd);
 /* Makes server listen on what md_listen_* returned (POSIX: opens the socket fd in it;
- * Windows: binds the named pipe; platform/windows/md-listen-windows.c). */
+ * Windows: binds the named pipe). */
 int md_listen_attach(uv_pipe_t *server, int listen_fd);
 /* The identity of the peer of an accepted connection, from the OS. */
 int md_listen_peer(uv_pipe_t *conn, struct md_peer *ret_peer);
@@ -186,5 +200,6 @@ json_t *md_events_to_json(const struct md_counters *k);
 /* The event of a failed dump's job->error, or MD_EVENT_COUNT when it has none. */
 enum md_event md_event_of_dump_error(int error);
 
-/* md-notify.c: sd_notify's protocol to $NOTIFY_SOCKET ("READY=1\nSTATUS=..."); 1 sent, 0 none. */
+/* md-notify-posix.c: sd_notify's protocol to $NOTIFY_SOCKET ("READY=1\nSTATUS=..."); 1 sent,
+ * 0 none. md-notify-windows.c: nothing to notify yet. */
 int md_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

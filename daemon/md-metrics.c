@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The daemon's metrics in the Prometheus text format, written atomically (a temporary file in
- * the same folder, then rename) for node_exporter's textfile collector, so no privileged
- * component listens on a network port. Called on the event loop thread.
+ * the same folder, then md_os_replace_file) for node_exporter's textfile collector, so no
+ * privileged component listens on a network port. Called on the event loop thread.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "md-daemon.h"
+#include "md-os.h"
 #include "md-store.h"
 
 static const char *const event_names[MD_EVENT_COUNT] = {
@@ -86,15 +86,15 @@ int md_metrics_write(struct md_daemon *d)
 	struct md_store_stats st;
 	char tmp[4096 + 16];
 	FILE *f;
-	int fd;
+	int fd, r;
 
 	if (!path)
 		return 0;
 	md_store_last(&st);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	fd = md_os_open_write(tmp, MD_OS_TRUNCATE, 0644);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	f = fdopen(fd, "w");
 	if (!f) {
 		close(fd);
@@ -164,19 +164,12 @@ int md_metrics_write(struct md_daemon *d)
 	for (size_t i = 0; i < MD_EVENT_COUNT; i++)
 		fprintf(f, "minidumpd_events_total{event=\"%s\"} %llu\n", event_names[i],
 		        (unsigned long long)k->events[i]);
-	if (fflush(f) != 0 || fsync(fd) < 0) {
-		int r = -errno;
-
-		fclose(f);
-		unlink(tmp);
-		return r;
-	}
+	r = fflush(f) != 0 ? -errno : md_os_fsync(fd);
 	fclose(f);
-	if (rename(tmp, path) < 0) {
-		int r = -errno;
-
+	if (r >= 0)
+		r = md_os_replace_file(tmp,
+		                       path); /* the textfile collector never sees half a file */
+	if (r < 0)
 		unlink(tmp);
-		return r;
-	}
-	return 0;
+	return r;
 }

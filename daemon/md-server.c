@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "config.h"
 #include "md-daemon.h"
 #include "md-report.h"
+#include "md-os.h"
 #include "md-store.h"
 
 #define REPORT_LOG "reports.jsonl" /* one JSON line per capture, in the dump dir */
@@ -51,7 +51,8 @@ static void send_msg(struct md_conn *c, const struct md_proto_enc *e, int n, boo
 	if (c->closing)
 		return;
 	if (n < 0) {
-		md_log(LOG_ERR, "pid %u: cannot encode a reply: %s", c->peer.pid, strerror(-n));
+		md_log(MD_LOG_ERR, "pid %u: cannot encode a reply: %s", c->peer.pid,
+		       md_os_strerror(-n));
 		conn_close(c);
 		return;
 	}
@@ -179,9 +180,9 @@ static void append_report_log(struct md_daemon *d, const char *report)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", d->cfg->dump_dir, REPORT_LOG);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = md_os_open_write(path, MD_OS_APPEND, 0600);
 	if (fd < 0) {
-		md_log(LOG_WARNING, "cannot open %s: %s", path, strerror(errno));
+		md_log(MD_LOG_WARNING, "cannot open %s: %s", path, md_os_strerror(-fd));
 		return;
 	}
 	/* one write per line keeps lines whole */
@@ -193,8 +194,8 @@ static void append_report_log(struct md_daemon *d, const char *report)
 			memcpy(line, report, len);
 			line[len] = '\n';
 			if (write(fd, line, len + 1) != (ssize_t)(len + 1))
-				md_log(LOG_WARNING, "cannot append to %s: %s", path,
-				       strerror(errno));
+				md_log(MD_LOG_WARNING, "cannot append to %s: %s", path,
+				       md_os_strerror(errno));
 			free(line);
 		}
 	}
@@ -206,8 +207,8 @@ static void write_metrics(struct md_daemon *d)
 	int r = md_metrics_write(d);
 
 	if (r < 0)
-		md_log(LOG_WARNING, "cannot write metrics to %s: %s", d->cfg->metrics_file,
-		       strerror(-r));
+		md_log(MD_LOG_WARNING, "cannot write metrics to %s: %s", d->cfg->metrics_file,
+		       md_os_strerror(-r));
 }
 
 static void after_work_cb(uv_work_t *req, int status)
@@ -227,8 +228,12 @@ static void after_work_cb(uv_work_t *req, int status)
 		d->counters.duration_ms_sum += json_real_value(json_object_get(j, "duration_ms"));
 		d->counters.suspended_ms_sum += json_real_value(json_object_get(j, "suspended_ms"));
 		d->counters.events[MD_EVENT_PARTIAL] += json_is_true(json_object_get(j, "partial"));
-		md_log(LOG_NOTICE, "%s dump of pid %u (%s) saved: %s, %lld bytes, stopped %.1f ms, took %.1f ms%s%s",
-		       job->kind == MD_JOB_CRASH ? "crash" : job->kind == MD_JOB_DUMP_NOW ? "live" : "requested",
+		md_log(MD_LOG_NOTICE,
+		       "%s dump of pid %u (%s) saved: %s, %lld bytes, stopped %.1f ms, took %.1f "
+		       "ms%s%s",
+		       job->kind == MD_JOB_CRASH      ? "crash"
+		       : job->kind == MD_JOB_DUMP_NOW ? "live"
+		                                      : "requested",
 		       job->pid, job->process_name, json_string_value(json_object_get(j, "path")),
 		       (long long)json_integer_value(json_object_get(j, "bytes")),
 		       json_real_value(json_object_get(j, "suspended_ms")),
@@ -244,7 +249,7 @@ static void after_work_cb(uv_work_t *req, int status)
 		d->counters.dumps_failed++;
 		if (md_event_of_dump_error(job->error) != MD_EVENT_COUNT)
 			d->counters.events[md_event_of_dump_error(job->error)]++;
-		md_log(LOG_ERR, "dump of pid %u failed: %s", job->pid, job->message);
+		md_log(MD_LOG_ERR, "dump of pid %u failed: %s", job->pid, job->message);
 		write_metrics(d);
 		if (c)
 			send_error(c, job->error ? job->error : -EIO, job->message, false);
@@ -347,7 +352,7 @@ static void submit(struct md_conn *c, struct md_job *job)
 
 	if (d->queued >= MD_DAEMON_MAX_QUEUED) {
 		d->counters.refused++;
-		md_log(LOG_WARNING, "pid %u: refused, %u requests already waiting", c->peer.pid,
+		md_log(MD_LOG_WARNING, "pid %u: refused, %u requests already waiting", c->peer.pid,
 		       d->queued);
 		send_error(c, -EBUSY, "too many dumps waiting; try again later", false);
 		uv_close((uv_handle_t *)&job->budget, on_job_timer_closed);
@@ -378,11 +383,11 @@ static void handle_hello(struct md_conn *c, const struct md_proto_msg *m)
 		c->n_annotations++;
 	}
 	if (MD_PROTO_HAS(m, MD_TAG_PID) && m->pid != c->peer.pid)
-		md_log(LOG_WARNING, "pid %u (uid %u) says it is pid %u; ignored", c->peer.pid,
-		       c->peer.uid, m->pid);
+		md_log(MD_LOG_WARNING, "pid %u (uid %s) says it is pid %u; ignored", c->peer.pid,
+		       c->who, m->pid);
 	c->d->counters.events[MD_EVENT_REGISTERED]++;
-	md_log(LOG_INFO, "client registered: pid %u uid %u name '%s', %zu annotations",
-	       c->peer.pid, c->peer.uid, c->name, c->n_annotations);
+	md_log(MD_LOG_INFO, "client registered: pid %u uid %s name '%s', %zu annotations",
+	       c->peer.pid, c->who, c->name, c->n_annotations);
 }
 
 /* A program in a crash loop: count and summarize this crash instead of dumping it, and
@@ -414,7 +419,7 @@ static bool rate_limited(struct md_conn *c, const struct md_proto_msg *m, uint32
 	report = json_pack("{s:s, s:b, s:I, s:I, s:o, s:o, s:s, s:o, s:{s:I, s:I, s:I, s:s?}, "
 			   "s:I, s:I, s:I, s:I, s:o}",
 			   "kind", "crash", "rate_limited", 1, "pid", (json_int_t)c->peer.pid,
-			   "uid", (json_int_t)c->peer.uid, "executable", md_report_text(exe),
+			   "uid", (json_int_t)c->peer.user.id, "executable", md_report_text(exe),
 			   "process_name", md_report_text(c->name), "time", iso, "signal",
 			   md_linux_signal_to_string(m->signo)
 				   ? json_string(md_linux_signal_to_string(m->signo))
@@ -449,8 +454,9 @@ static bool rate_limited(struct md_conn *c, const struct md_proto_msg *m, uint32
 		send_text(c, MD_MSG_RESULT, text);
 	else
 		send_error(c, -EBUSY, "crash loop: not dumped", false);
-	md_log(LOG_NOTICE,
-	       "pid %u (%s) crashed (signal %u), not dumped: %u crashes within %u s (%llu suppressed in a row)",
+	md_log(MD_LOG_NOTICE,
+	       "pid %u (%s) crashed (signal %u), not dumped: %u crashes within %u s (%llu "
+	       "suppressed in a row)",
 	       c->peer.pid, exe, m->signo, d->cfg->loop_max_crashes, d->cfg->loop_window_s,
 	       (unsigned long long)e->suppressed);
 	free(text);
@@ -466,14 +472,15 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 	/* always the peer itself, whatever the message claims */
 	if (MD_PROTO_HAS(m, MD_TAG_PID) && m->pid != c->peer.pid) {
 		c->d->counters.events[MD_EVENT_FOREIGN_PID]++;
-		md_log(LOG_WARNING, "pid %u (uid %u) claims to be pid %u in a %s message; dumping pid %u",
-		       c->peer.pid, c->peer.uid, m->pid, md_proto_type_to_string(m->type),
-		       c->peer.pid);
+		md_log(MD_LOG_WARNING,
+		       "pid %u (uid %s) claims to be pid %u in a %s message; dumping pid %u",
+		       c->peer.pid, c->who, m->pid, md_proto_type_to_string(m->type), c->peer.pid);
 	}
 	if (md_platform_thread_of(c->peer.pid, tid) != 1) {
 		c->d->counters.events[MD_EVENT_FOREIGN_THREAD]++;
-		md_log(LOG_WARNING, "pid %u names thread %u, which is not one of its own; using %u",
-		       c->peer.pid, tid, c->peer.pid);
+		md_log(MD_LOG_WARNING,
+		       "pid %u names thread %u, which is not one of its own; using %u", c->peer.pid,
+		       tid, c->peer.pid);
 		tid = c->peer.pid;
 	}
 	if (crashed && rate_limited(c, m, tid))
@@ -483,7 +490,7 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 		send_error(c, -ENOMEM, "out of memory", false);
 		return;
 	}
-	job->pidfd = c->pidfd >= 0 ? fcntl(c->pidfd, F_DUPFD_CLOEXEC, 0) : c->pidfd;
+	job->pidfd = c->pidfd >= 0 ? md_os_dup(c->pidfd) : c->pidfd;
 	if (crashed) {
 		job->has_crash = true;
 		job->crash.tid = tid;
@@ -495,13 +502,17 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 							   m->context_len, &job->crash.context);
 
 			if (r < 0) {
-				md_log(LOG_WARNING, "pid %u: unusable register context (kind %u, %u bytes): %s; using the thread's own",
-				       c->peer.pid, m->context_kind, m->context_len, strerror(-r));
+				md_log(MD_LOG_WARNING,
+				       "pid %u: unusable register context (kind %u, %u bytes): %s; "
+				       "using the thread's own",
+				       c->peer.pid, m->context_kind, m->context_len,
+				       md_os_strerror(-r));
 				job->crash.context.size = 0;
 			}
 		}
-		md_log(LOG_NOTICE, "pid %u (uid %u, '%s') crashed: signal %u code %d at 0x%llx, thread %u",
-		       c->peer.pid, c->peer.uid, c->name, m->signo, m->si_code,
+		md_log(MD_LOG_NOTICE,
+		       "pid %u (uid %s, '%s') crashed: signal %u code %d at 0x%llx, thread %u",
+		       c->peer.pid, c->who, c->name, m->signo, m->si_code,
 		       (unsigned long long)m->fault_addr, tid);
 	}
 	submit(c, job);
@@ -509,9 +520,10 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 
 static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 {
-	uint32_t owner, owner_gid, groups[MD_DAEMON_GROUPS_MAX + 1];
+	struct md_principal owner, owner_group, groups[MD_DAEMON_GROUPS_MAX + 1];
+	char owner_text[MD_PRINCIPAL_STRING_MAX];
 	struct md_job *job;
-	char why[200];
+	char why[200 + 2 * MD_PRINCIPAL_STRING_MAX];
 	int pidfd, n_groups, r;
 
 	if (m->pid == 0 || m->pid == (uint32_t)getpid()) {
@@ -525,7 +537,7 @@ static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 		send_error(c, pidfd == -ESRCH ? -ESRCH : pidfd, why, false);
 		return;
 	}
-	r = md_platform_process_owner(m->pid, &owner, &owner_gid);
+	r = md_platform_process_owner(m->pid, &owner, &owner_group);
 	if (r < 0) {
 		if (pidfd >= 0)
 			close(pidfd);
@@ -534,20 +546,23 @@ static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 		return;
 	}
 	/* the requester's groups: primary from SO_PEERCRED, supplementary from the OS */
-	groups[0] = c->peer.gid;
+	groups[0] = c->peer.group;
 	n_groups = md_platform_process_groups(c->peer.pid, groups + 1, MD_DAEMON_GROUPS_MAX);
 	n_groups = n_groups < 0 ? 1 : n_groups + 1;
-	if (!md_policy_allows(&c->d->cfg->policy, c->peer.uid, groups, (size_t)n_groups, owner,
-			      owner_gid)) {
+	md_principal_to_string(&owner, owner_text, sizeof(owner_text));
+	if (!md_policy_allows(&c->d->cfg->policy, &c->peer.user, groups, (size_t)n_groups, &owner,
+	                      &owner_group)) {
 		if (pidfd >= 0)
 			close(pidfd);
 		c->d->counters.refused++;
-		md_log(LOG_WARNING, "refused: uid %u (pid %u) asked for a dump of pid %u owned by uid %u",
-		       c->peer.uid, c->peer.pid, m->pid, owner);
+		md_log(MD_LOG_WARNING,
+		       "refused: uid %s (pid %u) asked for a dump of pid %u owned by uid %s",
+		       c->who, c->peer.pid, m->pid, owner_text);
 		snprintf(why, sizeof(why),
-			 "uid %u may not dump process %u (owned by uid %u): the policy%s%s does not allow it",
-			 c->peer.uid, m->pid, owner, c->d->cfg->policy_path ? " in " : "",
-			 c->d->cfg->policy_path ? c->d->cfg->policy_path : "");
+		         "uid %s may not dump process %u (owned by uid %s): the policy%s%s does "
+		         "not allow it",
+		         c->who, m->pid, owner_text, c->d->cfg->policy_path ? " in " : "",
+		         c->d->cfg->policy_path ? c->d->cfg->policy_path : "");
 		send_error(c, -EPERM, why, false);
 		return;
 	}
@@ -560,8 +575,8 @@ static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 	}
 	job->process_name[0] = '\0';
 	job->pidfd = pidfd;
-	job->owner_uid = owner;
-	md_log(LOG_INFO, "uid %u (pid %u) requested a dump of pid %u", c->peer.uid, c->peer.pid,
+	job->owner = owner;
+	md_log(MD_LOG_INFO, "uid %s (pid %u) requested a dump of pid %u", c->who, c->peer.pid,
 	       m->pid);
 	submit(c, job);
 }
@@ -614,8 +629,9 @@ static void handle_message(struct md_conn *c, const uint8_t *buf, size_t len)
 
 		c->d->counters.bad_messages++;
 		c->d->counters.events[MD_EVENT_MALFORMED]++;
-		snprintf(text, sizeof(text), "malformed message: %s", why ? why : strerror(-r));
-		md_log(LOG_WARNING, "pid %u (uid %u): %s", c->peer.pid, c->peer.uid, text);
+		snprintf(text, sizeof(text), "malformed message: %s",
+		         why ? why : md_os_strerror(-r));
+		md_log(MD_LOG_WARNING, "pid %u (uid %s): %s", c->peer.pid, c->who, text);
 		send_error(c, r, text, true);
 		return;
 	}
@@ -639,7 +655,7 @@ static void handle_message(struct md_conn *c, const uint8_t *buf, size_t len)
 	if (m.type != MD_MSG_CRASH && m.type != MD_MSG_DUMP_NOW && m.type != MD_MSG_DUMP_REQUEST) {
 		c->d->counters.bad_messages++;
 		c->d->counters.events[MD_EVENT_DAEMON_ONLY_TYPE]++;
-		md_log(LOG_WARNING, "pid %u sent a %s message, which only the daemon sends",
+		md_log(MD_LOG_WARNING, "pid %u sent a %s message, which only the daemon sends",
 		       c->peer.pid, md_proto_type_to_string(m.type));
 		send_error(c, -EBADMSG, "unexpected message type", true);
 		return;
@@ -649,7 +665,7 @@ static void handle_message(struct md_conn *c, const uint8_t *buf, size_t len)
 		return;
 	}
 	if (md_access_peer_pinned(c->pidfd, c->peer.pid, why_buf, sizeof(why_buf)) < 0) {
-		md_log(LOG_WARNING, "uid %u: %s", c->peer.uid, why_buf);
+		md_log(MD_LOG_WARNING, "uid %s: %s", c->who, why_buf);
 		send_error(c, -ESRCH, why_buf, true);
 		return;
 	}
@@ -667,8 +683,8 @@ static void on_message_deadline(uv_timer_t *t)
 
 	c->d->counters.bad_messages++;
 	c->d->counters.events[MD_EVENT_TIMED_OUT]++;
-	md_log(LOG_WARNING, "pid %u (uid %u): message not completed within %d ms; disconnected",
-	       c->peer.pid, c->peer.uid, MD_DAEMON_MESSAGE_MS);
+	md_log(MD_LOG_WARNING, "pid %u (uid %s): message not completed within %d ms; disconnected",
+	       c->peer.pid, c->who, MD_DAEMON_MESSAGE_MS);
 	send_error(c, -ETIMEDOUT, "message not completed in time", true);
 }
 
@@ -699,12 +715,12 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 			snprintf(text, sizeof(text),
 				 "connection closed in the middle of a message (%zu bytes received)",
 				 c->len);
-			md_log(LOG_WARNING, "pid %u (uid %u): %s", c->peer.pid, c->peer.uid, text);
+			md_log(MD_LOG_WARNING, "pid %u (uid %s): %s", c->peer.pid, c->who, text);
 			send_error(c, -EBADMSG, text, true);
 			return;
 		}
 		if (nread != UV_EOF)
-			md_log(LOG_INFO, "pid %u: connection error: %s", c->peer.pid,
+			md_log(MD_LOG_INFO, "pid %u: connection error: %s", c->peer.pid,
 			       uv_strerror((int)nread));
 		conn_close(c);
 		return;
@@ -729,7 +745,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 				 : r == -EPROTONOSUPPORT ? "unsupported protocol version"
 				 : r == -EMSGSIZE	      ? "message over the size limit"
 							      : "unknown message type");
-			md_log(LOG_WARNING, "pid %u (uid %u): %s", c->peer.pid, c->peer.uid, text);
+			md_log(MD_LOG_WARNING, "pid %u (uid %s): %s", c->peer.pid, c->who, text);
 			send_error(c, r, text, true);
 			return;
 		}
@@ -760,7 +776,7 @@ static void on_connection(uv_stream_t *server, int status)
 	int r;
 
 	if (status < 0) {
-		md_log(LOG_ERR, "accept failed: %s", uv_strerror(status));
+		md_log(MD_LOG_ERR, "accept failed: %s", uv_strerror(status));
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -783,34 +799,37 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	d->counters.connections++;
-	if (md_listen_peer(&c->pipe, &c->peer) == 0)
+	if (md_listen_peer(&c->pipe, &c->peer) == 0) {
 		c->has_peer = true;
+		md_principal_to_string(&c->peer.user, c->who, sizeof(c->who));
+	}
 	if (!c->has_peer) {
-		md_log(LOG_WARNING, "connection without kernel credentials refused");
+		md_log(MD_LOG_WARNING, "connection without kernel credentials refused");
 		send_error(c, -EPERM, "peer credentials unavailable", true);
 		return;
 	}
-	if (c->peer.uid != 0 && !d->stopping) {
+	if (!md_principal_is_root(&c->peer.user) && !d->stopping) {
 		/* one user's idle connections may not lock out everyone else */
 		unsigned same = 0;
 
 		for (struct md_conn *o = d->conns; o; o = o->next)
-			same += o->has_peer && o->peer.uid == c->peer.uid;
+			same += o->has_peer && md_principal_equal(&o->peer.user, &c->peer.user);
 		if (same > MD_DAEMON_MAX_CONNECTIONS_PER_UID) {
 			d->counters.refused++;
-			md_log(LOG_WARNING, "pid %u (uid %u) refused: too many connections from uid %u",
-			       c->peer.pid, c->peer.uid, c->peer.uid);
+			md_log(MD_LOG_WARNING,
+			       "pid %u (uid %s) refused: too many connections from uid %s",
+			       c->peer.pid, c->who, c->who);
 			send_error(c, -EBUSY, "too many connections from this user", true);
 			return;
 		}
 	}
 	if (d->n_conns > MD_DAEMON_MAX_CONNECTIONS || d->stopping) {
 		d->counters.refused++;
-		md_log(LOG_WARNING, "pid %u (uid %u) refused: %s", c->peer.pid, c->peer.uid,
+		md_log(MD_LOG_WARNING, "pid %u (uid %s) refused: %s", c->peer.pid, c->who,
 		       d->stopping ? "shutting down" : "too many connections");
-		send_error(c, d->stopping ? -ESHUTDOWN : -EBUSY,
-			   d->stopping ? "minidumpd is shutting down" : "too many connections",
-			   true);
+		send_error(c, d->stopping ? -ECANCELED : -EBUSY,
+		           d->stopping ? "minidumpd is shutting down" : "too many connections",
+		           true);
 		return;
 	}
 	c->pidfd = md_listen_pin_peer(&c->pipe, &c->peer); /* < 0: gone, served no dump */
@@ -825,7 +844,8 @@ static void store_work(uv_work_t *req)
 	struct md_store_stats st;
 
 	if (md_store_prune(d->cfg, NULL, &st) == 0 && st.removed)
-		md_log(LOG_NOTICE, "store: removed %llu old dumps (%llu bytes) to stay within limits",
+		md_log(MD_LOG_NOTICE,
+		       "store: removed %llu old dumps (%llu bytes) to stay within limits",
 		       (unsigned long long)st.removed, (unsigned long long)st.removed_bytes);
 }
 
@@ -883,7 +903,8 @@ void md_server_stop(struct md_daemon *d)
 	if (!d->stopping) {
 		d->stopping = true;
 		uv_close((uv_handle_t *)&d->server, NULL);
-		md_log(LOG_NOTICE, "stopping: %u dumps in flight, %u queued", d->running, d->queued);
+		md_log(MD_LOG_NOTICE, "stopping: %u dumps in flight, %u queued", d->running,
+		       d->queued);
 	}
 	if (d->running > 0 || d->queued > 0)
 		return; /* after_work_cb calls us again when the last one is done */

@@ -5,7 +5,8 @@
  * complete dumps (`<id>.dmp` with its `<id>.json`): temporary files of dumps in flight are
  * hidden names it does not touch, except ones abandoned for over an hour by a daemon that died.
  * One pass at a time, whichever thread asks. Files are named by path under the folder (the same
- * code runs on Windows) and looked at with lstat: a symbolic link is never followed.
+ * code runs on Windows) and looked at with md_os_stat_nofollow: a symbolic link is never
+ * followed.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -48,14 +49,15 @@ static uint64_t free_space(const char *dir)
 	return md_platform_free_space(dir, &bytes) < 0 ? UINT64_MAX : bytes;
 }
 
-/* lstat of dir/name: 0 or -1 (a name too long for a path is not there). */
-static int stat_in(const char *dir, const char *name, struct stat *sb)
+/* dir/name itself, never what a symbolic link there points to: 0 or -errno (a name too long
+ * for a path is not there). */
+static int stat_in(const char *dir, const char *name, struct md_os_stat *sb)
 {
 	char path[PATH_BYTES];
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
-		return -1;
-	return lstat(path, sb);
+		return -ENOENT;
+	return md_os_stat_nofollow(path, sb);
 }
 
 /* Removes dir/name if it is there (a symbolic link itself, never what it points to). */
@@ -97,14 +99,14 @@ int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_s
 	}
 	while ((de = readdir(dir)) && n < MD_STORE_SCAN_MAX) {
 		size_t len = strlen(de->d_name), ext;
-		struct stat sb, rb;
+		struct md_os_stat sb, rb;
 		char report[300];
 
 		if (de->d_name[0] == '.') {
 			/* an abandoned temporary file from a daemon that died mid-dump */
 			if (strncmp(de->d_name, ".md-", 4) == 0 &&
-			    stat_in(cfg->dump_dir, de->d_name, &sb) == 0 && S_ISREG(sb.st_mode) &&
-			    now - sb.st_mtime > STALE_TMP_S)
+			    stat_in(cfg->dump_dir, de->d_name, &sb) == 0 && sb.is_file &&
+			    now - sb.mtime_s > STALE_TMP_S)
 				unlink_in(cfg->dump_dir, de->d_name);
 			continue;
 		}
@@ -116,7 +118,7 @@ int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_s
 			continue;
 		if (len >= sizeof(list->id) + ext)
 			continue;
-		if (stat_in(cfg->dump_dir, de->d_name, &sb) < 0 || !S_ISREG(sb.st_mode))
+		if (stat_in(cfg->dump_dir, de->d_name, &sb) < 0 || !sb.is_file)
 			continue;
 		if (n == cap) {
 			struct entry *grown;
@@ -132,11 +134,11 @@ int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_s
 		}
 		memcpy(list[n].id, de->d_name, len - ext);
 		list[n].id[len - ext] = '\0';
-		list[n].bytes = (uint64_t)sb.st_size;
-		list[n].mtime = sb.st_mtime;
+		list[n].bytes = sb.size;
+		list[n].mtime = (time_t)sb.mtime_s;
 		snprintf(report, sizeof(report), "%s.json", list[n].id);
 		if (stat_in(cfg->dump_dir, report, &rb) == 0)
-			list[n].bytes += (uint64_t)rb.st_size;
+			list[n].bytes += rb.size;
 		st.bytes += list[n].bytes;
 		n++;
 	}

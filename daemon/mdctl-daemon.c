@@ -23,14 +23,10 @@ const char *mdctl_socket_path(const char *opt)
 }
 
 /* Milliseconds left until start + deadline_ms; 0 when the time is up. */
-static int time_left(int deadline_ms, const struct timespec *start)
+static int time_left(int deadline_ms, int64_t start_ns)
 {
-	struct timespec now;
-	long left;
+	int64_t left = deadline_ms - (md_os_now_ns() - start_ns) / 1000000;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	left = deadline_ms - ((now.tv_sec - start->tv_sec) * 1000 +
-			      (now.tv_nsec - start->tv_nsec) / 1000000);
 	return left > 0 ? (int)left : 0;
 }
 
@@ -38,7 +34,7 @@ int mdctl_request(const char *socket_path, const void *msg, size_t len, int time
 		  uint8_t *reply, size_t reply_size, struct md_proto_msg *ret_reply)
 {
 	struct md_platform_conn *conn;
-	struct timespec start;
+	int64_t start;
 	size_t got = 0, want = MD_PROTO_HEADER_SIZE;
 	bool have_header = false;
 	int r;
@@ -47,12 +43,12 @@ int mdctl_request(const char *socket_path, const void *msg, size_t len, int time
 	r = md_platform_conn_open(socket_path, &conn);
 	if (r < 0)
 		return r;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	start = md_os_now_ns();
 	r = md_platform_conn_send(conn, msg, len, timeout_ms);
 	if (r < 0)
 		goto out;
 	while (got < want) {
-		int left = time_left(timeout_ms, &start);
+		int left = time_left(timeout_ms, start);
 
 		if (left == 0) {
 			r = -ETIMEDOUT;

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "md-backend.h"
 #include "md-capture.h"
+#include "md-os.h"
 #include "md-report.h"
 #include "mdctl.h"
 
@@ -64,11 +65,8 @@ static int test_stall(void *ctx, const struct md_snapshot *s)
 		return 0;
 	until = md_now_ms() +
 	        (double)(strtol(v, NULL, 10) > STALL_MAX_MS ? STALL_MAX_MS : strtol(v, NULL, 10));
-	while (!cancel_signal && md_now_ms() < until) {
-		struct timespec ts = {0, 10 * 1000 * 1000};
-
-		nanosleep(&ts, NULL);
-	}
+	while (!cancel_signal && md_now_ms() < until)
+		md_os_sleep_ms(10);
 	return 0;
 }
 #define TEST_STALL test_stall
@@ -100,7 +98,7 @@ static int explain_failure(const struct md_capture_result *res, int r, uint32_t 
 	switch (res->step) {
 	case MD_CAPTURE_STEP_OPEN:
 	case MD_CAPTURE_STEP_PREPARE:
-		fprintf(stderr, "mdctl: cannot create a file in %s: %s\n", dir, strerror(-r));
+		fprintf(stderr, "mdctl: cannot create a file in %s: %s\n", dir, md_os_strerror(-r));
 		return MDCTL_EXIT_OUTPUT;
 	case MD_CAPTURE_STEP_NAME:
 		fprintf(stderr, "mdctl: %s exists; use --force to replace it\n", output);
@@ -121,7 +119,7 @@ static int explain_failure(const struct md_capture_result *res, int r, uint32_t 
 			fprintf(stderr, "mdctl: interrupted; process %u was resumed\n", pid);
 			return MDCTL_EXIT_INTERRUPTED;
 		}
-		fprintf(stderr, "mdctl: cannot stop process %u: %s\n", pid, strerror(-r));
+		fprintf(stderr, "mdctl: cannot stop process %u: %s\n", pid, md_os_strerror(-r));
 		return MDCTL_EXIT_FAILURE;
 	case MD_CAPTURE_STEP_STOPPED:
 	case MD_CAPTURE_STEP_WRITE:
@@ -132,13 +130,13 @@ static int explain_failure(const struct md_capture_result *res, int r, uint32_t 
 			return MDCTL_EXIT_INTERRUPTED;
 		}
 		fprintf(stderr, "mdctl: cannot write the dump of process %u: %s\n", pid,
-		        strerror(-r));
-		return (r == -ENOSPC || r == -EFBIG || r == -EDQUOT || r == -EIO)
+		        md_os_strerror(-r));
+		return (md_os_error_is_out_of_space(r) || r == -EFBIG || r == -EIO)
 		           ? MDCTL_EXIT_OUTPUT
 		           : MDCTL_EXIT_FAILURE;
 	case MD_CAPTURE_STEP_COMMIT:
 		fprintf(stderr, "mdctl: cannot save the dump as %s: %s\n",
-		        output ? output : res->name, strerror(-r));
+		        output ? output : res->name, md_os_strerror(-r));
 		return MDCTL_EXIT_OUTPUT;
 	case MD_CAPTURE_STEP_DONE:
 		break;
@@ -177,14 +175,13 @@ static int dump_direct(uint32_t pid, const char *output, bool force, bool as_jso
 	    .stopped = TEST_STALL,
 	};
 	struct md_capture_result res;
-	struct sigaction sa;
 	int r, ret;
 
 	if (output) {
 		r = md_output_split_path(output, dir, sizeof(dir), name, sizeof(name));
 		if (r < 0) {
 			fprintf(stderr, "mdctl: %s: not a usable file name: %s\n", output,
-			        strerror(-r));
+			        md_os_strerror(-r));
 			return MDCTL_EXIT_OUTPUT;
 		}
 		o.name = name;
@@ -193,12 +190,7 @@ static int dump_direct(uint32_t pid, const char *output, bool force, bool as_jso
 	}
 
 	/* SIGINT/SIGTERM/SIGHUP cancel the dump; the target is resumed before we exit. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	md_os_on_interrupt(on_signal);
 
 	r = md_capture_dump(&o, &res);
 	if (r < 0) {
@@ -237,9 +229,10 @@ static int dump_via_daemon(uint32_t pid, const char *socket_path, bool as_json)
 	r = mdctl_request(socket_path, msg, (size_t)n, MDCTL_DAEMON_TIMEOUT_MS, reply,
 			  sizeof(reply), &m);
 	if (r < 0) {
-		fprintf(stderr, "mdctl: cannot reach minidumpd at %s: %s (is it running? --direct "
-				"dumps without it)\n",
-			socket_path, strerror(-r));
+		fprintf(stderr,
+		        "mdctl: cannot reach minidumpd at %s: %s (is it running? --direct "
+		        "dumps without it)\n",
+		        socket_path, md_os_strerror(-r));
 		return MDCTL_EXIT_FAILURE;
 	}
 	if (m.type == MD_MSG_ERROR) {

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "md-os.h"
 #include "mdctl-store.h"
 #include "mdctl.h"
 
@@ -242,7 +243,7 @@ static void load_stack(struct info *in, bool raw, const char *symbols)
 	r = stackwalk(in, tool, symbols);
 	if (r < 0) {
 		snprintf(in->stack_note, sizeof(in->stack_note), "%s failed: %s", tool,
-			 r == -EPROTO ? "it exited with an error" : strerror(-r));
+		         r == -EPROTO ? "it exited with an error" : md_os_strerror(-r));
 		json_array_clear(in->frames);
 		raw_stack(in);
 	} else {
@@ -525,7 +526,7 @@ int mdctl_info_main(int argc, char **argv)
 	r = mdctl_store_load(&store, &entries, &count);
 	if (r < 0) {
 		fprintf(stderr, "mdctl info: cannot read the store %s (%s): %s\n", store.dir,
-			store.source, strerror(-r));
+		        store.source, md_os_strerror(-r));
 		return r == -EACCES || r == -EPERM ? MDCTL_EXIT_PERMISSION : MDCTL_EXIT_FAILURE;
 	}
 	idx = mdctl_store_find(entries, count, query);

@@ -18,6 +18,7 @@
 
 #include "md-escape.h"
 #include "md-format.h"
+#include "md-os.h"
 #include "md-reader.h"
 #include "mdctl.h"
 
@@ -462,7 +463,8 @@ int mdctl_inspect_main(int argc, char **argv)
 		print_text(&in);
 	}
 	if (fflush(stdout) != 0 && status == MDCTL_EXIT_OK) {
-		fprintf(stderr, "mdctl: %s: cannot write output: %s\n", in.path, strerror(errno));
+		fprintf(stderr, "mdctl: %s: cannot write output: %s\n", in.path,
+		        md_os_strerror(errno));
 		status = MDCTL_EXIT_FAILURE;
 	}
 	for (size_t i = 0; i < in.n_errors; i++)

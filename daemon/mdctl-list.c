@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "md-os.h"
 #include "mdctl-store.h"
 #include "mdctl.h"
 
@@ -366,7 +367,7 @@ int mdctl_list_main(int argc, char **argv)
 	r = mdctl_store_load(&store, &entries, &count);
 	if (r < 0) {
 		fprintf(stderr, "mdctl list: cannot read the store %s (%s): %s\n", store.dir,
-			store.source, strerror(-r));
+		        store.source, md_os_strerror(-r));
 		return r == -EACCES || r == -EPERM ? MDCTL_EXIT_PERMISSION : MDCTL_EXIT_FAILURE;
 	}
 	rows = calloc(count ? count : 1, sizeof(*rows));

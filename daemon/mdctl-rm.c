@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "md-os.h"
 #include "mdctl-store.h"
 #include "mdctl.h"
 
@@ -89,7 +90,7 @@ int mdctl_rm_main(int argc, char **argv)
 	dirfd = open(store.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
 		fprintf(stderr, "mdctl rm: cannot open the store %s (%s): %s\n", store.dir,
-			store.source, strerror(errno));
+		        store.source, md_os_strerror(errno));
 		return errno == EACCES || errno == EPERM ? MDCTL_EXIT_PERMISSION
 							 : MDCTL_EXIT_FAILURE;
 	}
@@ -101,7 +102,7 @@ int mdctl_rm_main(int argc, char **argv)
 			if (ret == MDCTL_EXIT_OK)
 				ret = MDCTL_EXIT_NO_DUMP;
 		} else if (r < 0) {
-			fprintf(stderr, "mdctl rm: %s: %s\n", argv[i], strerror(-r));
+			fprintf(stderr, "mdctl rm: %s: %s\n", argv[i], md_os_strerror(-r));
 			if (r == -EACCES || r == -EPERM) {
 				if (ret == MDCTL_EXIT_OK || ret == MDCTL_EXIT_NO_DUMP)
 					ret = MDCTL_EXIT_PERMISSION;

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "md-os.h"
 #include "mdctl.h"
 
 int mdctl_status_main(int argc, char **argv)
@@ -48,7 +49,7 @@ int mdctl_status_main(int argc, char **argv)
 	r = mdctl_request(socket_path, msg, (size_t)n, 10000, reply, sizeof(reply), &m);
 	if (r < 0) {
 		fprintf(stderr, "mdctl: cannot reach minidumpd at %s: %s\n", socket_path,
-			strerror(-r));
+		        md_os_strerror(-r));
 		return MDCTL_EXIT_FAILURE;
 	}
 	if (m.type != MD_MSG_STATUS) {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "md-escape.h"
+#include "md-os.h"
 #include "md-zstd.h"
 #include "mdctl-store.h"
 #include "mdctl.h"
@@ -115,6 +116,7 @@ static int read_at(int dirfd, const char *name, size_t max, char **ret_data, str
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0;
+	int64_t n;
 	int fd, r;
 
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
@@ -137,19 +139,12 @@ static int read_at(int dirfd, const char *name, size_t max, char **ret_data, str
 		r = -ENOMEM;
 		goto out;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break; /* the file shrank: take what is there */
-		got += (size_t)n;
+	n = md_os_read_full(fd, buf, (size_t)st.st_size); /* short if the file shrank */
+	if (n < 0) {
+		r = (int)n;
+		goto out;
 	}
+	got = (size_t)n;
 	buf[got] = '\0';
 	*ret_data = buf;
 	buf = NULL;
@@ -255,7 +250,7 @@ int mdctl_store_load(const struct mdctl_store *s, struct mdctl_entry **ret_entri
 		if (rr < 0) {
 			if (rr != -ENOENT) /* removed while we read the folder */
 				fprintf(stderr, "mdctl: skipping %s/%s: %s\n", s->dir, de->d_name,
-					strerror(-rr));
+				        md_os_strerror(-rr));
 			continue;
 		}
 		e->report = json_loads(text, 0, &jerr);
@@ -352,7 +347,7 @@ static int unzstd(const char *src, struct md_reader_error *err, char **ret_tmp)
 	in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0) {
 		r = -errno;
-		snprintf(err->message, sizeof(err->message), "%s: %s", src, strerror(errno));
+		snprintf(err->message, sizeof(err->message), "%s: %s", src, md_os_strerror(errno));
 		return r;
 	}
 	if (asprintf(&tmp, "%s/mdctl-XXXXXX.dmp", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0) {
@@ -364,7 +359,7 @@ static int unzstd(const char *src, struct md_reader_error *err, char **ret_tmp)
 	if (fd < 0) {
 		r = -errno;
 		snprintf(err->message, sizeof(err->message), "cannot create %s: %s", tmp,
-			 strerror(errno));
+		         md_os_strerror(errno));
 		free(tmp);
 		tmp = NULL;
 		goto out;
@@ -372,10 +367,10 @@ static int unzstd(const char *src, struct md_reader_error *err, char **ret_tmp)
 	r = md_zstd_decompress_fd(in, fd, MDCTL_STORE_UNZSTD_MAX);
 	if (r < 0) {
 		snprintf(err->message, sizeof(err->message), "cannot expand %s: %s", src,
-			 r == -EBADMSG ? "corrupt zstd data"
-			 : r == -EFBIG ? "it expands past the size limit"
-			 : r == -EOPNOTSUPP ? "this mdctl was built without zstd"
-					    : strerror(-r));
+		         r == -EBADMSG      ? "corrupt zstd data"
+		         : r == -EFBIG      ? "it expands past the size limit"
+		         : r == -EOPNOTSUPP ? "this mdctl was built without zstd"
+		                            : md_os_strerror(-r));
 		goto out;
 	}
 	*ret_tmp = tmp;
@@ -421,7 +416,7 @@ int mdctl_store_open_dump(const struct mdctl_store *s, const struct mdctl_entry 
 	}
 	r = md_reader_open_file(path, err, ret_reader);
 	if (r < 0 && err->message[0] == '\0')
-		snprintf(err->message, sizeof(err->message), "%s: %s", path, strerror(-r));
+		snprintf(err->message, sizeof(err->message), "%s: %s", path, md_os_strerror(-r));
 out:
 	if (r < 0) {
 		if (tmp)
@@ -522,7 +517,7 @@ void mdctl_put_safe(FILE *f, const char *s)
 
 int mdctl_run_capture(const char *const *argv, int timeout_ms, size_t max, char **ret_out)
 {
-	struct timespec start, now;
+	int64_t start;
 	char *out = NULL;
 	size_t len = 0, cap = 0;
 	int pipefd[2], st, r = 0;
@@ -547,15 +542,13 @@ int mdctl_run_capture(const char *const *argv, int timeout_ms, size_t max, char 
 		_exit(127);
 	}
 	close(pipefd[1]);
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	start = md_os_now_ns();
 	for (;;) {
 		struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
-		long left;
+		int64_t left;
 		ssize_t n;
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = timeout_ms - ((now.tv_sec - start.tv_sec) * 1000 +
-				     (now.tv_nsec - start.tv_nsec) / 1000000);
+		left = timeout_ms - (md_os_now_ns() - start) / 1000000;
 		if (left <= 0) {
 			r = -ETIMEDOUT;
 			break;

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "md-daemon.h"
+#include "md-os.h"
 
 /* descriptors we may need: a socket and a pidfd per connection, plus dumps and logs */
 #define FDS_NEEDED (2 * MD_DAEMON_MAX_CONNECTIONS + 256)
@@ -28,7 +28,7 @@ static void raise_fd_limit(void)
 
 	if (md_platform_raise_fd_limit(FDS_NEEDED, &limit) < 0 || limit >= FDS_NEEDED)
 		return;
-	md_log(LOG_WARNING, "open files limited to %llu; %d connections need %d",
+	md_log(MD_LOG_WARNING, "open files limited to %llu; %d connections need %d",
 	       (unsigned long long)limit, MD_DAEMON_MAX_CONNECTIONS, FDS_NEEDED);
 }
 
@@ -57,7 +57,7 @@ static void usage(FILE *f)
 
 static void on_signal(uv_signal_t *h, int signum)
 {
-	md_log(LOG_NOTICE, "received %s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	md_log(MD_LOG_NOTICE, "received %s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	md_notify("STOPPING=1\nSTATUS=stopping: finishing the dumps in flight");
 	md_server_stop(h->data);
 }
@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 	struct md_config cfg;
 	char err[MD_CONFIG_ERROR_MAX];
 	struct md_daemon d;
-	char dump_dir[PATH_MAX];
+	char dump_dir[PATH_MAX], *real_dir;
 	struct stat st;
 	bool inherited;
 	int c, fd = -1, r;
@@ -174,7 +174,7 @@ int main(int argc, char **argv)
 		/* the uploader must read the dumps: they go to the outbox's group */
 		if (stat(cfg.upload_outbox, &st) < 0 || !S_ISDIR(st.st_mode)) {
 			fprintf(stderr, "minidumpd: upload outbox %s: %s\n", cfg.upload_outbox,
-				errno ? strerror(errno) : "not a folder");
+			        errno ? md_os_strerror(errno) : "not a folder");
 			md_config_done(&cfg);
 			return 1;
 		}
@@ -185,13 +185,20 @@ int main(int argc, char **argv)
 	raise_fd_limit();
 
 	/* a missing dump folder (its parent must exist) is made, private to root */
-	if (mkdir(cfg.dump_dir, 0700) == 0)
-		md_log(LOG_NOTICE, "created the dump folder %s", cfg.dump_dir);
-	errno = 0;
+	if (md_os_make_private_dir(cfg.dump_dir) == 0)
+		md_log(MD_LOG_NOTICE, "created the dump folder %s", cfg.dump_dir);
 	/* the dump folder must exist and be a folder; relative paths are made absolute */
-	if (!realpath(cfg.dump_dir, dump_dir) || stat(dump_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		md_log(LOG_ERR, "dump folder %s: %s", cfg.dump_dir,
-		       errno ? strerror(errno) : "not a folder");
+	r = md_os_realpath(cfg.dump_dir, &real_dir);
+	if (r >= 0) {
+		r = snprintf(dump_dir, sizeof(dump_dir), "%s", real_dir) >= (int)sizeof(dump_dir)
+		        ? -ENAMETOOLONG
+		        : 0;
+		free(real_dir);
+	}
+	if (r >= 0 && (stat(dump_dir, &st) < 0 || !S_ISDIR(st.st_mode)))
+		r = errno ? -errno : -ENOTDIR;
+	if (r < 0) {
+		md_log(MD_LOG_ERR, "dump folder %s: %s", cfg.dump_dir, md_os_strerror(-r));
 		md_config_done(&cfg);
 		return 1;
 	}
@@ -199,25 +206,16 @@ int main(int argc, char **argv)
 
 	r = md_listen_inherited(&fd);
 	if (r < 0) {
-		md_log(LOG_ERR, "inherited socket unusable: %s", strerror(-r));
+		md_log(MD_LOG_ERR, "inherited socket unusable: %s", md_os_strerror(-r));
 		md_config_done(&cfg);
 		return 1;
 	}
 	inherited = r == 1;
 	if (!inherited) {
-		char parent[PATH_MAX], *slash;
-
-		/* /run/minidumpd may not exist yet when we are not started by systemd */
-		snprintf(parent, sizeof(parent), "%s", cfg.socket_path);
-		slash = strrchr(parent, '/');
-		if (slash && slash != parent) {
-			*slash = '\0';
-			if (mkdir(parent, 0755) < 0 && errno != EEXIST)
-				md_log(LOG_WARNING, "cannot create %s: %s", parent, strerror(errno));
-		}
 		r = md_listen_create(cfg.socket_path, cfg.socket_mode, cfg.socket_gid, &fd);
 		if (r < 0) {
-			md_log(LOG_ERR, "cannot listen on %s: %s", cfg.socket_path, strerror(-r));
+			md_log(MD_LOG_ERR, "cannot listen on %s: %s", cfg.socket_path,
+			       md_os_strerror(-r));
 			md_config_done(&cfg);
 			return 1;
 		}
@@ -229,14 +227,14 @@ int main(int argc, char **argv)
 	d.socket_inherited = inherited;
 	d.loops = calloc(1, sizeof(*d.loops));
 	if (!d.loops) {
-		md_log(LOG_ERR, "out of memory");
+		md_log(MD_LOG_ERR, "out of memory");
 		md_config_done(&cfg);
 		return 1;
 	}
 	md_loop_init(d.loops, cfg.loop_max_crashes, cfg.loop_window_s);
 	r = md_server_start(&d, fd);
 	if (r < 0) {
-		md_log(LOG_ERR, "cannot serve the socket: %s", uv_strerror(r));
+		md_log(MD_LOG_ERR, "cannot serve the socket: %s", uv_strerror(r));
 		md_config_done(&cfg);
 		return 1;
 	}
@@ -245,15 +243,16 @@ int main(int argc, char **argv)
 	d.sigterm.data = d.sigint.data = &d;
 	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&d.sigint, on_signal, SIGINT);
-	signal(SIGPIPE, SIG_IGN);
+	md_os_ignore_sigpipe();
 
-	md_log(LOG_NOTICE, "minidumpd %s ready: socket %s, dumps in %s, %u at a time",
+	md_log(MD_LOG_NOTICE, "minidumpd %s ready: socket %s, dumps in %s, %u at a time",
 	       MD_VERSION_STRING, inherited ? "(inherited)" : cfg.socket_path, cfg.dump_dir,
 	       cfg.max_dumps);
 	md_notify("READY=1\nSTATUS=ready: dumps in %s, %u at a time", cfg.dump_dir, cfg.max_dumps);
 	uv_run(d.loop, UV_RUN_DEFAULT);
-	md_log(LOG_NOTICE, "stopped: %llu dumps written, %llu failed",
-	       (unsigned long long)d.counters.dumps_ok, (unsigned long long)d.counters.dumps_failed);
+	md_log(MD_LOG_NOTICE, "stopped: %llu dumps written, %llu failed",
+	       (unsigned long long)d.counters.dumps_ok,
+	       (unsigned long long)d.counters.dumps_failed);
 	uv_loop_close(d.loop);
 	free(d.loops);
 	md_config_done(&cfg);

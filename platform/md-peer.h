@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Peers and principals: what the broker knows about the processes that talk to it and about
- * users and groups, all from the OS, never from a message.
+ * Peers: what the broker knows about the processes that talk to it and about the processes it
+ * is asked to dump, all from the OS, never from a message. Their users and groups are
+ * principals (md-principal.h). Implemented by the backend (platform/linux, platform/windows).
  */
 #pragma once
 
@@ -9,10 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "md-principal.h"
+
 struct md_peer {
 	uint32_t pid;
-	uint32_t uid;
-	uint32_t gid;
+	struct md_principal user;  /* its effective user */
+	struct md_principal group; /* its primary group */
 	uint64_t caps; /* permitted capabilities when it was pinned (bit n: capability n; Linux) */
 };
 
@@ -52,25 +55,18 @@ int md_platform_pinned(int pidfd, uint32_t pid);
  * has no such notion. */
 int md_platform_process_creds(uint32_t pid, int pidfd, struct md_process_creds *ret_creds);
 
-/* The effective uid and gid of pid, from the OS. */
-int md_platform_process_owner(uint32_t pid, uint32_t *ret_uid, uint32_t *ret_gid);
+/* The effective user and primary group of pid, from the OS (Windows: its token's user and
+ * primary group). */
+int md_platform_process_owner(uint32_t pid, struct md_principal *ret_user,
+                              struct md_principal *ret_group);
 
 /* The supplementary groups of pid, from the OS. Returns how many were stored (at most max) or
- * -errno. */
-int md_platform_process_groups(uint32_t pid, uint32_t *gids, size_t max);
+ * -errno (Windows: 0, token groups are not looked at yet). */
+int md_platform_process_groups(uint32_t pid, struct md_principal *groups, size_t max);
 
 /* Returns 1 if tid is a thread of pid, 0 if not, -errno on error. */
 int md_platform_thread_of(uint32_t pid, uint32_t tid);
 
-
 /* The executable of pid: its path, and an identity of the file itself (device and inode
  * folded), so a rebuilt binary at the same path counts as another program. */
 int md_platform_process_exe(uint32_t pid, char *buf, size_t size, uint64_t *ret_file_id);
-
-/* The uid of the user called name (Windows: the RID of the account's SID, the same stand-in
- * for a uid as md_platform_process_owner's). -ENOENT when there is no such user. */
-int md_platform_user_by_name(const char *name, uint32_t *ret_uid);
-
-/* The gid of the group called name (Windows: the RID of the group's SID). -ENOENT when there
- * is no such group. */
-int md_platform_group_by_name(const char *name, uint32_t *ret_gid);

@@ -26,35 +26,65 @@
 
 /* ---- policy ---- */
 
+/* A rule written with numbers: the lists as uids and gids (up to 4 each, 0-terminated lists
+ * are not used: n says how many). make_policy turns the rules into an md_policy, whose lists
+ * point into its pool of principals. */
+struct ids {
+	size_t n;
+	uint32_t id[4];
+};
 #define IDS(...)                                                                                   \
 	{                                                                                          \
 		.n = N(((uint32_t[]){__VA_ARGS__})), .id = { __VA_ARGS__ }                         \
 	}
+struct rule_spec {
+	struct ids uids, gids;
+	bool everyone;
+	enum md_policy_scope scope;
+	struct ids target_uids, target_gids;
+};
+
+static void to_list(struct md_policy *p, const struct ids *ids, struct md_id_list *ret)
+{
+	ret->n = ids->n;
+	for (size_t i = 0; i < ids->n; i++) {
+		p->principals[p->n_principals] = md_principal_from_id(ids->id[i]);
+		ret->at[i] = (uint16_t)p->n_principals++;
+	}
+}
+
+static void make_policy(const struct rule_spec *rules, size_t n, struct md_policy *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->n_rules = n;
+	for (size_t i = 0; i < n; i++) {
+		struct md_policy_rule *r = &ret->rules[i];
+
+		r->everyone = rules[i].everyone;
+		r->scope = rules[i].scope;
+		to_list(ret, &rules[i].uids, &r->uids);
+		to_list(ret, &rules[i].gids, &r->gids);
+		to_list(ret, &rules[i].target_uids, &r->target_uids);
+		to_list(ret, &rules[i].target_gids, &r->target_gids);
+	}
+}
 
 /* "users": [1000] may dump their own; group 10 may dump anything; user 1001 may dump what
  * uid 2000 or gid 50 owns; everyone else nothing. */
-static const struct md_policy policy = {
-    .n_rules = 3,
-    .rules =
-        {
-            {.uids = IDS(1000), .scope = MD_POLICY_OWN},
-            {.gids = IDS(10), .scope = MD_POLICY_ANY},
-            {.uids = IDS(1001),
-             .scope = MD_POLICY_LIST,
-             .target_uids = IDS(2000),
-             .target_gids = IDS(50)},
-        },
+static const struct rule_spec rules_main[] = {
+    {.uids = IDS(1000), .scope = MD_POLICY_OWN},
+    {.gids = IDS(10), .scope = MD_POLICY_ANY},
+    {.uids = IDS(1001),
+     .scope = MD_POLICY_LIST,
+     .target_uids = IDS(2000),
+     .target_gids = IDS(50)},
 };
 /* "users": "*", "may_dump": "own", then a rule for 1000 that a first rule does not shadow. */
-static const struct md_policy policy_own = {
-    .n_rules = 2,
-    .rules =
-        {
-            {.everyone = true, .scope = MD_POLICY_OWN},
-            {.uids = IDS(1000), .scope = MD_POLICY_LIST, .target_uids = IDS(3000)},
-        },
+static const struct rule_spec rules_own[] = {
+    {.everyone = true, .scope = MD_POLICY_OWN},
+    {.uids = IDS(1000), .scope = MD_POLICY_LIST, .target_uids = IDS(3000)},
 };
-static const struct md_policy policy_empty = {.n_rules = 0};
+static struct md_policy policy, policy_own, policy_empty;
 
 START_TEST(policy_decides_who_may_dump_whom)
 {
@@ -91,10 +121,19 @@ START_TEST(policy_decides_who_may_dump_whom)
 	    {&policy_own, 1000, {1000}, 1, 3001, 3000, false},
 	};
 
+	make_policy(rules_main, N(rules_main), &policy);
+	make_policy(rules_own, N(rules_own), &policy_own);
+	make_policy(NULL, 0, &policy_empty);
 	for (size_t i = 0; i < N(cases); i++) {
-		bool got =
-		    md_policy_allows(cases[i].p, cases[i].uid, cases[i].gids, cases[i].n_gids,
-		                     cases[i].target_uid, cases[i].target_gid);
+		struct md_principal user = md_principal_from_id(cases[i].uid);
+		struct md_principal groups[3];
+		struct md_principal tu = md_principal_from_id(cases[i].target_uid);
+		struct md_principal tg = md_principal_from_id(cases[i].target_gid);
+		bool got;
+
+		for (size_t g = 0; g < cases[i].n_gids; g++)
+			groups[g] = md_principal_from_id(cases[i].gids[g]);
+		got = md_policy_allows(cases[i].p, &user, groups, cases[i].n_gids, &tu, &tg);
 
 		ck_assert_msg(got == cases[i].allowed, "case %zu: uid %u -> uid %u gid %u: %s", i,
 		              cases[i].uid, cases[i].target_uid, cases[i].target_gid,

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "md-os.h"
 #include "upload-http.h"
 
 struct md_http {
@@ -33,15 +34,12 @@ struct md_http {
 	unsigned timeout_ms;
 	enum evhttp_request_error req_error;
 	bool have_error;
-	struct timespec start;
+	int64_t start_ns;
 };
 
-static double elapsed_ms(const struct timespec *t0)
+static double elapsed_ms(int64_t start_ns)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+	return (double)(md_os_now_ns() - start_ns) / 1e6;
 }
 
 int md_http_tls_new(const char *ca_file, SSL_CTX **ret_ctx, char *err, size_t err_size)
@@ -117,7 +115,7 @@ static void on_done(struct evhttp_request *req, void *arg)
 	int code = req ? evhttp_request_get_response_code(req) : 0;
 
 	event_del(h->timer);
-	res.duration_ms = elapsed_ms(&h->start);
+	res.duration_ms = elapsed_ms(h->start_ns);
 	if (code <= 0) {
 		unsigned long tls_err = h->bev ? bufferevent_get_openssl_error(h->bev) : 0;
 
@@ -173,7 +171,7 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 	struct md_http *h = arg;
 	struct md_http_result res = {.error = -ETIMEDOUT, .retry_after_s = -1};
 
-	res.duration_ms = elapsed_ms(&h->start);
+	res.duration_ms = elapsed_ms(h->start_ns);
 	snprintf(res.error_text, sizeof(res.error_text), "no complete response within %u ms",
 	         h->timeout_ms);
 	evhttp_connection_free(h->conn); /* drops the request without calling back */
@@ -206,7 +204,7 @@ int md_http_post(struct event_base *base, struct evdns_base *dns, SSL_CTX *ssl_c
 	h->done = done;
 	h->userdata = userdata;
 	h->timeout_ms = srv->timeout_ms;
-	clock_gettime(CLOCK_MONOTONIC, &h->start);
+	h->start_ns = md_os_now_ns();
 	if (srv->tls) {
 		SSL *ssl;
 

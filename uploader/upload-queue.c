@@ -19,14 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "md-os.h"
 #include "mdupload.h"
 
 int64_t md_mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return md_os_now_ns() / 1000000;
 }
 
 static void schedule(struct md_service *svc);
@@ -270,20 +268,11 @@ static void final_decision(struct md_service *svc, struct md_server *s, struct m
 
 static int read_all(int fd, void *buf, size_t len)
 {
-	size_t off = 0;
+	int64_t n = md_os_pread_full(fd, buf, len, 0);
 
-	while (off < len) {
-		ssize_t n = pread(fd, (char *)buf + off, len - off, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO; /* shrank while read: the store is removing it */
-		off += (size_t)n;
-	}
-	return 0;
+	if (n < 0)
+		return (int)n;
+	return (size_t)n == len ? 0 : -EIO; /* shrank while read: the store is removing it */
 }
 
 /* Starts one request, or decides without one (skipped, failed, local failure). */

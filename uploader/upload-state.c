@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "md-os.h"
 #include "upload-state.h"
 
 #define TMP_TRIES 100 /* attempts at a fresh temporary name before giving up */
@@ -244,7 +245,6 @@ int md_upload_write_atomic(const char *dir, const char *name, const void *data, 
 {
 	char tmp[64];
 	int dirfd, fd = -1, r = -EEXIST;
-	size_t off = 0;
 
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
@@ -260,17 +260,9 @@ int md_upload_write_atomic(const char *dir, const char *name, const void *data, 
 	}
 	if (fd < 0)
 		goto out;
-	while (off < len) {
-		ssize_t n = write(fd, (const char *)data + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto fail;
-		}
-		off += (size_t)n;
-	}
+	r = md_os_write_full(fd, data, len);
+	if (r < 0)
+		goto fail;
 	if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || renameat(dirfd, tmp, dirfd, name) < 0) {
 		r = -errno;
 		goto fail;

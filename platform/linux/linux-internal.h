@@ -109,4 +109,3 @@ int md_linux_cpuinfo_foreach(int (*fn)(void *ctx, const char *key, const char *v
 /* Reads a small text file whole (procfs reports size 0, so it reads until EOF) into a
  * NUL-terminated heap buffer. */
 int md_linux_read_text_file(const char *path, size_t limit, char **ret_text, size_t *ret_len);
-uint64_t md_linux_now_ns(void);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "linux-internal.h"
+#include "md-os.h"
 
 #define MD_LINUX_IOV_BATCH 1024 /* ranges per process_vm_readv call (the kernel's UIO_MAXIOV) */
 
@@ -96,19 +97,17 @@ static void read_proc_mem(int fd, struct md_mem_range *ranges, size_t n)
 		struct md_mem_range *r = &ranges[i];
 
 		while (r->got < r->len) {
-			ssize_t got;
+			int64_t got;
 
 			if (r->addr + r->got > (uint64_t)INT64_MAX) {
 				r->err = -EFAULT;
 				break;
 			}
-			got = pread(fd, (char *)r->buf + r->got, r->len - r->got,
-			            (off_t)(r->addr + r->got));
-			if (got < 0 && errno == EINTR)
-				continue;
+			got = md_os_pread(fd, (char *)r->buf + r->got, r->len - r->got,
+			                  r->addr + r->got);
 			if (got <= 0) {
 				/* 0 means the address space is gone (the process is exiting). */
-				r->err = got < 0 ? -errno : -EIO;
+				r->err = got < 0 ? (int)got : -EIO;
 				break;
 			}
 			r->got += (size_t)got;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "linux-internal.h"
+#include "md-os.h"
 
 #define MD_LINUX_MODULE_MIN_SIZE 4096        /* bytes; smaller mappings are not modules */
 #define MD_LINUX_PAGE_SIZE       4096        /* bytes; the smallest page, for rounding vaddrs */
@@ -188,22 +189,14 @@ out:
 	free(ph);
 }
 
+/* All len bytes at off: 0, -EIO when the file ends first, or -errno. */
 static int pread_all(int fd, void *buf, size_t len, uint64_t off)
 {
-	size_t got = 0;
+	int64_t n = md_os_pread_full(fd, buf, len, off);
 
-	while (got < len) {
-		ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		got += (size_t)n;
-	}
-	return 0;
+	if (n < 0)
+		return (int)n;
+	return (size_t)n == len ? 0 : -EIO;
 }
 
 /* Reads a region of the file into a new buffer of at most limit bytes. */

@@ -33,8 +33,8 @@ int md_platform_peer_credentials(int fd, struct md_peer *ret_peer)
 	if (len != sizeof(cred) || cred.pid <= 0)
 		return -EPROTO; /* the peer is in another pid namespace, or not a process */
 	ret_peer->pid = (uint32_t)cred.pid;
-	ret_peer->uid = cred.uid;
-	ret_peer->gid = cred.gid;
+	ret_peer->user = md_principal_from_id(cred.uid);
+	ret_peer->group = md_principal_from_id(cred.gid);
 	return 0;
 }
 
@@ -151,8 +151,8 @@ int md_platform_pin_peer(int fd, struct md_peer *peer)
 		if (pidfd < 0)
 			return pidfd;
 		r = md_platform_process_creds(peer->pid, pidfd, &c);
-		if (r >= 0 && (c.uid[0] != peer->uid || c.uid[1] != peer->uid ||
-			       c.gid[1] != peer->gid))
+		if (r >= 0 && (c.uid[0] != peer->user.id || c.uid[1] != peer->user.id ||
+			       c.gid[1] != peer->group.id))
 			r = -ESRCH; /* the peer's pid, now another user's process */
 	} else {
 		/* the peer itself, even if it has exited (then its pidfd names no pid) */
@@ -166,7 +166,8 @@ int md_platform_pin_peer(int fd, struct md_peer *peer)
 	return pidfd;
 }
 
-int md_platform_process_owner(uint32_t pid, uint32_t *ret_uid, uint32_t *ret_gid)
+int md_platform_process_owner(uint32_t pid, struct md_principal *ret_user,
+                              struct md_principal *ret_group)
 {
 	char path[32];
 	struct stat st;
@@ -176,12 +177,12 @@ int md_platform_process_owner(uint32_t pid, uint32_t *ret_uid, uint32_t *ret_gid
 	snprintf(path, sizeof(path), "/proc/%u", pid);
 	if (stat(path, &st) < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	*ret_uid = st.st_uid;
-	*ret_gid = st.st_gid;
+	*ret_user = md_principal_from_id(st.st_uid);
+	*ret_group = md_principal_from_id(st.st_gid);
 	return 0;
 }
 
-int md_platform_process_groups(uint32_t pid, uint32_t *gids, size_t max)
+int md_platform_process_groups(uint32_t pid, struct md_principal *groups, size_t max)
 {
 	char path[32], line[4096];
 	size_t n = 0;
@@ -202,7 +203,7 @@ int md_platform_process_groups(uint32_t pid, uint32_t *gids, size_t max)
 
 			if (end == p)
 				break;
-			gids[n++] = (uint32_t)g;
+			groups[n++] = md_principal_from_id((uint32_t)g);
 			p = end;
 		}
 		break;

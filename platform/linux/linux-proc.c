@@ -16,6 +16,7 @@
 
 #include "linux-arch.h"
 #include "linux-internal.h"
+#include "md-os.h"
 
 #define MD_LINUX_TEXT_MIN   4096        /* first buffer for a whole-file read, in bytes */
 #define MD_LINUX_STAT_MAX   4096        /* /proc/<pid>/stat is one line of < 1 KiB */
@@ -36,7 +37,8 @@ int md_linux_read_text_file(const char *path, size_t limit, char **ret_text, siz
 	if (fd < 0)
 		return -errno;
 	for (;;) {
-		ssize_t got;
+		int64_t got;
+		size_t want;
 
 		if (!buf || len + 1 >= cap) {
 			char *nb;
@@ -54,16 +56,15 @@ int md_linux_read_text_file(const char *path, size_t limit, char **ret_text, siz
 		}
 		if (len >= limit)
 			break; /* the rest is past what any caller of this needs */
-		got = read(fd, buf + len, cap - 1 - len);
-		if (got < 0 && errno == EINTR)
-			continue;
+		want = cap - 1 - len;
+		got = md_os_read_full(fd, buf + len, want);
 		if (got < 0) {
-			r = -errno;
+			r = (int)got;
 			goto out;
 		}
-		if (got == 0)
-			break;
 		len += (size_t)got;
+		if ((size_t)got < want)
+			break; /* end of file */
 	}
 	buf[len] = '\0';
 	*ret_text = buf;
@@ -277,7 +278,7 @@ int md_linux_read_system_info(struct md_system *ret, struct md_diag *diag)
 int md_linux_read_thread_name(int task_dir_fd, pid_t tid, char *buf, size_t size)
 {
 	char path[MD_LINUX_PATH_MAX];
-	ssize_t n;
+	int64_t n;
 	int fd;
 
 	buf[0] = '\0';
@@ -286,12 +287,10 @@ int md_linux_read_thread_name(int task_dir_fd, pid_t tid, char *buf, size_t size
 	fd = openat(task_dir_fd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	do
-		n = read(fd, buf, size - 1);
-	while (n < 0 && errno == EINTR);
+	n = md_os_read_full(fd, buf, size - 1);
 	close(fd);
 	if (n < 0)
-		return -errno;
+		return (int)n;
 	buf[n] = '\0';
 	if (n && buf[n - 1] == '\n')
 		buf[n - 1] = '\0';
@@ -307,12 +306,10 @@ static int stream_file(const char *path, md_sink_fn sink, void *ctx)
 	if (fd < 0)
 		return -errno;
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		int64_t n = md_os_read_full(fd, buf, sizeof(buf));
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
-			r = -errno;
+			r = (int)n;
 			break;
 		}
 		if (n == 0)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "linux-internal.h"
+#include "md-os.h"
 
 /* Rescans of /proc/<pid>/task; a target still spawning threads after this many is refused with
  * -EAGAIN (each round stops every thread it finds, so two rounds are the norm). */
@@ -36,14 +37,6 @@ struct tid_set {
 	size_t n;
 	size_t cap;
 };
-
-uint64_t md_linux_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void sleep_ns(uint64_t ns)
 {
@@ -227,7 +220,7 @@ static int scan_tasks(pid_t pid, const struct tid_set *seen, struct tid_set *fre
  */
 static void wait_stopped(pid_t pid, struct md_linux_tracees *t, size_t first, struct md_diag *diag)
 {
-	uint64_t start = md_linux_now_ns(), sleep = MD_LINUX_POLL_MIN_NS;
+	uint64_t start = (uint64_t)md_os_now_ns(), sleep = MD_LINUX_POLL_MIN_NS;
 	size_t pending = t->n - first, i, j;
 
 	for (i = first; i < t->n; i++)
@@ -257,7 +250,7 @@ static void wait_stopped(pid_t pid, struct md_linux_tracees *t, size_t first, st
 		pending--;
 	}
 	while (pending) {
-		bool check_zombies = md_linux_now_ns() - start > MD_LINUX_ZOMBIE_CHECK_NS;
+		bool check_zombies = (uint64_t)md_os_now_ns() - start > MD_LINUX_ZOMBIE_CHECK_NS;
 
 		for (i = first; i < t->n; i++) {
 			struct md_linux_tracee *tr = &t->t[i];
@@ -369,7 +362,7 @@ int md_linux_attach_all(pid_t pid, volatile sig_atomic_t *cancel, struct md_diag
 			}
 			if (!t.stopped) {
 				t.stopped = true;
-				t.stop_ns = md_linux_now_ns();
+				t.stop_ns = (uint64_t)md_os_now_ns();
 			}
 			t.t[t.n++] = (struct md_linux_tracee){.tid = tid};
 			/* ESRCH here means the thread is exiting; its exit is reaped below. */
@@ -406,7 +399,7 @@ out:
  * SIGKILL woke them from the ptrace stop), so that no traced zombie is left behind. */
 static void reap_dying(const struct md_linux_tracees *t, struct md_linux_tracee *dying, size_t n)
 {
-	uint64_t deadline = md_linux_now_ns() + MD_LINUX_REAP_TIMEOUT_NS;
+	uint64_t deadline = (uint64_t)md_os_now_ns() + MD_LINUX_REAP_TIMEOUT_NS;
 	uint64_t sleep = MD_LINUX_POLL_MIN_NS;
 	size_t left = n, i;
 
@@ -428,7 +421,7 @@ static void reap_dying(const struct md_linux_tracees *t, struct md_linux_tracee 
 			dying[i].tid = 0;
 			left--;
 		}
-		if (!left || md_linux_now_ns() > deadline)
+		if (!left || (uint64_t)md_os_now_ns() > deadline)
 			break;
 		sleep_ns(sleep);
 		if (sleep < MD_LINUX_POLL_MAX_NS)
@@ -452,7 +445,7 @@ uint64_t md_linux_detach_all(struct md_linux_tracees *t)
 			if (errno == ESRCH)
 				t->t[n_dying++] = tr;
 		}
-		us = (md_linux_now_ns() - t->stop_ns) / 1000u;
+		us = ((uint64_t)md_os_now_ns() - t->stop_ns) / 1000u;
 		if (t->leader_unreaped && !t->parent_is_us && tracees_reserve(t, n_dying + 1) == 0)
 			t->t[n_dying++] = (struct md_linux_tracee){.tid = t->pid};
 		if (n_dying)

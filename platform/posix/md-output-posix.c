@@ -13,23 +13,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "md-os.h"
 #include "md-output.h"
 
 #define TMP_TRIES 16 /* attempts at an unused temporary name */
 
 int md_output_open(struct md_output *o, const char *dir)
 {
-	struct timespec ts;
+	int64_t now_ns = md_os_realtime_ns();
 
 	o->fd = -1;
 	o->tmp_name[0] = '\0';
 	o->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (o->dirfd < 0)
 		return -errno;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	for (int i = 0; i < TMP_TRIES; i++) {
-		unsigned long salt = (unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 16) ^
-				     (unsigned long)i * 2654435761u;
+		unsigned long salt = (unsigned long)now_ns ^ ((unsigned long)getpid() << 16) ^
+		                     (unsigned long)i * 2654435761u;
 
 		snprintf(o->tmp_name, sizeof(o->tmp_name), ".md-%d-%08lx.tmp", (int)getpid(),
 			 salt & 0xFFFFFFFFul);
@@ -65,8 +65,9 @@ int md_output_commit(struct md_output *o, const char *name, bool replace)
 {
 	int r = 0;
 
-	if (fsync(o->fd) < 0)
-		return -errno;
+	r = md_os_fsync(o->fd);
+	if (r < 0)
+		return r;
 	if (replace) {
 		if (renameat(o->dirfd, o->tmp_name, o->dirfd, name) < 0)
 			return -errno;

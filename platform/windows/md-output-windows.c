@@ -2,13 +2,11 @@
 /*
  * Safe creation of dump files on Windows (common/md-output.h): a fresh temporary file
  * created with CREATE_NEW (never an existing file) in the destination folder, with a
- * protected DACL that grants access to our user and SYSTEM only (the counterpart of mode
- * 0600), flushed, closed, and then moved to its final name with MoveFileEx, which fails
- * rather than replacing an existing file unless asked.
+ * protected DACL that grants access to our user, SYSTEM and Administrators only (the
+ * counterpart of mode 0600, win-os.h), flushed, closed, and then moved to its final name with
+ * MoveFileEx, which fails rather than replacing an existing file unless asked.
  */
 #include <windows.h>
-
-#include <sddl.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,41 +17,10 @@
 #include <wchar.h>
 
 #include "md-output.h"
-#include "win-internal.h"
+#include "md-os.h"
+#include "win-os.h"
 
 #define TMP_TRIES 16 /* attempts at an unused temporary name */
-#define SDDL_MAX   256u /* UTF-16 units of the security descriptor string */
-#define TOKEN_USER_MAX 256u /* bytes of a TOKEN_USER with its SID */
-
-/* A protected DACL (P: nothing inherited from the folder) giving full access to the user we
- * run as and to SYSTEM (SY) only. */
-static int private_descriptor(PSECURITY_DESCRIPTOR *ret_sd)
-{
-	union {
-		TOKEN_USER tu;
-		uint8_t bytes[TOKEN_USER_MAX];
-	} u;
-	wchar_t sddl[SDDL_MAX], *sid = NULL;
-	HANDLE token;
-	DWORD len = 0;
-	int r = 0;
-
-	if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token))
-		return md_win_last_error();
-	if (!GetTokenInformation(token, TokenUser, &u, sizeof(u), &len) ||
-	    !ConvertSidToStringSidW(u.tu.User.Sid, &sid))
-		r = md_win_last_error();
-	CloseHandle(token);
-	if (r < 0)
-		return r;
-	swprintf(sddl, SDDL_MAX, L"D:P(A;;FA;;;%ls)(A;;FA;;;SY)", sid);
-	LocalFree(sid);
-	if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, ret_sd,
-								  NULL))
-		return md_win_last_error();
-	return 0;
-}
-
 static int join(const char *dir, const char *name, wchar_t *out, size_t count)
 {
 	char path[MD_WIN_PATH_MAX];
@@ -83,7 +50,7 @@ int md_output_open(struct md_output *o, const char *dir)
 	o->dir = strdup(dir);
 	if (!o->dir)
 		return -ENOMEM;
-	r = private_descriptor(&sd);
+	r = md_win_private_descriptor(false, &sd);
 	if (r < 0) {
 		free(o->dir);
 		o->dir = NULL;
@@ -155,8 +122,9 @@ int md_output_commit(struct md_output *o, const char *name, bool replace)
 	if (!o->dir || !o->tmp_name[0])
 		return -EBADF;
 	if (o->fd >= 0) {
-		if (_commit(o->fd) < 0)
-			return -errno;
+		r = md_os_fsync(o->fd);
+		if (r < 0)
+			return r;
 		close(o->fd);
 		o->fd = -1;
 	}

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "md-os.h"
-#include "win-internal.h"
+#include "win-os.h"
 
 #define PIPE_BUSY_WAIT_MS 2000 /* how long to wait for a free instance of a busy pipe */
 

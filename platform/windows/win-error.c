@@ -6,7 +6,7 @@
  */
 #include <errno.h>
 
-#include "win-internal.h"
+#include "win-os.h"
 
 int md_win_error(DWORD error)
 {
@@ -50,6 +50,19 @@ int md_win_error(DWORD error)
 		return -ENOSPC;
 	case ERROR_FILENAME_EXCED_RANGE: return -ENAMETOOLONG;
 	case ERROR_NO_MORE_FILES: return -ENOENT;
+	case ERROR_SHARING_VIOLATION:
+	case ERROR_LOCK_VIOLATION:
+		return -EBUSY;
+	case ERROR_DIR_NOT_EMPTY:
+		return -ENOTEMPTY;
+	case ERROR_NOT_SAME_DEVICE:
+		return -EXDEV;
+	case ERROR_DIRECTORY:
+		return -ENOTDIR;
+	case ERROR_CANT_RESOLVE_FILENAME:
+		return -ELOOP;
+	case ERROR_WRITE_PROTECT:
+		return -EROFS;
 	default: return -EIO;
 	}
 }

@@ -14,8 +14,7 @@
 #include <stdint.h>
 
 #include "md-snapshot.h"
-
-#define MD_WIN_PATH_MAX 4096 /* bytes of a UTF-8 path we keep (UTF-16 paths are at most 32767) */
+#include "win-os.h"
 
 /* One thread we suspended. */
 struct md_win_thread {
@@ -31,7 +30,7 @@ struct md_win_snapshot {
 	HANDLE process; /* PROCESS_QUERY_INFORMATION | PROCESS_VM_READ | SYNCHRONIZE */
 	struct md_win_thread *threads;
 	size_t n_threads, cap_threads;
-	LARGE_INTEGER stop_time; /* QueryPerformanceCounter when the first thread was suspended */
+	int64_t stop_ns; /* md_os_now_ns() when the first thread was suspended */
 	bool stopped;
 };
 
@@ -39,16 +38,6 @@ static inline struct md_win_snapshot *md_win_snapshot_from_pub(struct md_snapsho
 {
 	return (struct md_win_snapshot *)s;
 }
-
-/* win-error.c: a Win32 error code as a negative errno of the project's error space. */
-int md_win_error(DWORD error);
-/* The same for GetLastError(). */
-int md_win_last_error(void);
-
-/* UTF-16 to UTF-8, always NUL-terminated; returns 0 or -ENAMETOOLONG/-EILSEQ. */
-int md_win_utf8(const wchar_t *in, char *out, size_t size);
-/* UTF-8 to UTF-16, always NUL-terminated; returns 0 or -ENAMETOOLONG/-EILSEQ. */
-int md_win_utf16(const char *in, wchar_t *out, size_t count);
 
 /* win-memory.c */
 int md_win_read_ranges(struct md_snapshot *s, struct md_mem_range *ranges, size_t n);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the broker learns about processes on Windows, always from the OS: a process's owner
- * (the RID of its token's user SID standing in for a uid, the primary group's RID for a gid),
+ * (its token's user and primary group SIDs, as principals compared with EqualSid),
  * whether a thread belongs to it, its executable, and the registers a client sent (the
  * Windows CONTEXT, whose AMD64 layout is the minidump's). A named pipe's peer is found by the
  * daemon's listen code with GetNamedPipeClientProcessId; there is no pidfd on Windows.
@@ -16,7 +16,7 @@
 #include "md-peer.h"
 #include "win-internal.h"
 
-#define TOKEN_GROUP_MAX 256u /* bytes of a TOKEN_PRIMARY_GROUP with its SID */
+#define TOKEN_INFO_MAX 256u /* bytes of a TOKEN_USER or TOKEN_PRIMARY_GROUP with its SID */
 
 int md_platform_peer_credentials(int fd, struct md_peer *ret_peer)
 {
@@ -43,49 +43,52 @@ int md_platform_process_creds(uint32_t pid, int pidfd, struct md_process_creds *
 	return -ENOSYS; /* no set-uid or dumpable flag: tokens are checked by OpenProcess */
 }
 
-static int primary_group_rid(HANDLE process, uint32_t *ret_rid)
+/* The user and primary group SIDs of the process's token. */
+static int token_principals(HANDLE process, struct md_principal *ret_user,
+                            struct md_principal *ret_group)
 {
 	union {
+		TOKEN_USER u;
 		TOKEN_PRIMARY_GROUP g;
-		uint8_t bytes[TOKEN_GROUP_MAX];
+		uint8_t bytes[TOKEN_INFO_MAX];
 	} u;
 	HANDLE token;
 	DWORD len = 0;
-	PUCHAR count;
-	int r = 0;
+	int r;
 
 	if (!OpenProcessToken(process, TOKEN_QUERY, &token))
 		return md_win_last_error();
-	if (!GetTokenInformation(token, TokenPrimaryGroup, &u, sizeof(u), &len)) {
+	if (!GetTokenInformation(token, TokenUser, &u, sizeof(u), &len)) {
 		r = md_win_last_error();
-	} else {
-		count = GetSidSubAuthorityCount(u.g.PrimaryGroup);
-		if (count && *count)
-			*ret_rid = (uint32_t)*GetSidSubAuthority(u.g.PrimaryGroup, *count - 1u);
-		else
-			r = -EINVAL;
+		goto out;
 	}
+	r = md_win_principal_from_sid(u.u.User.Sid, ret_user);
+	if (r < 0)
+		goto out;
+	if (!GetTokenInformation(token, TokenPrimaryGroup, &u, sizeof(u), &len) ||
+	    md_win_principal_from_sid(u.g.PrimaryGroup, ret_group) < 0)
+		*ret_group = md_principal_from_id(UINT32_MAX); /* equal to no group's SID */
+out:
 	CloseHandle(token);
 	return r;
 }
 
-int md_platform_process_owner(uint32_t pid, uint32_t *ret_uid, uint32_t *ret_gid)
+int md_platform_process_owner(uint32_t pid, struct md_principal *ret_user,
+                              struct md_principal *ret_group)
 {
 	HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
 	int r;
 
 	if (!h)
 		return md_win_last_error();
-	r = md_win_process_user_rid(h, ret_uid);
-	if (r >= 0 && primary_group_rid(h, ret_gid) < 0)
-		*ret_gid = UINT32_MAX;
+	r = token_principals(h, ret_user, ret_group);
 	CloseHandle(h);
 	return r;
 }
 
-int md_platform_process_groups(uint32_t pid, uint32_t *gids, size_t max)
+int md_platform_process_groups(uint32_t pid, struct md_principal *groups, size_t max)
 {
-	return 0; /* group membership is not mapped to gids on Windows */
+	return 0; /* the token's other groups are not looked at yet */
 }
 
 int md_platform_thread_of(uint32_t pid, uint32_t tid)

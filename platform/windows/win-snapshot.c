@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "md-backend.h"
+#include "md-os.h"
 #include "win-internal.h"
 
 #define SUSPEND_PASSES_MAX 16 /* thread list re-reads before we give up on a thread storm */
@@ -81,7 +82,7 @@ static int suspend_one(struct md_win_snapshot *ws, DWORD tid)
 		return r == -ESRCH ? 0 : r;
 	}
 	if (!ws->stopped) {
-		QueryPerformanceCounter(&ws->stop_time);
+		ws->stop_ns = md_os_now_ns();
 		ws->stopped = true;
 	}
 	t = &ws->threads[ws->n_threads++];
@@ -126,8 +127,6 @@ static int suspend_all(struct md_win_snapshot *ws, const struct md_backend_optio
 
 static uint64_t resume_all(struct md_win_snapshot *ws)
 {
-	LARGE_INTEGER now, freq;
-
 	for (size_t i = 0; i < ws->n_threads; i++) {
 		struct md_win_thread *t = &ws->threads[i];
 
@@ -138,9 +137,7 @@ static uint64_t resume_all(struct md_win_snapshot *ws)
 	if (!ws->stopped)
 		return 0;
 	ws->stopped = false;
-	QueryPerformanceCounter(&now);
-	QueryPerformanceFrequency(&freq);
-	return (uint64_t)((now.QuadPart - ws->stop_time.QuadPart) * 1000000 / freq.QuadPart);
+	return (uint64_t)(md_os_now_ns() - ws->stop_ns) / 1000u;
 }
 
 typedef HRESULT(WINAPI *get_thread_description_fn)(HANDLE, PWSTR *);

@@ -16,10 +16,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "md-daemon.h"
+#include "md-os.h"
 
 #define NOTIFY_MESSAGE_MAX 1024 /* bytes of one notification, assignments included */
 
@@ -75,13 +75,13 @@ int md_notify(const char *fmt, ...)
 	}
 	do
 		sent = sendto(fd, msg, (size_t)n, MSG_NOSIGNAL, (struct sockaddr *)&sa,
-			      (socklen_t)len);
+		              (socklen_t)len);
 	while (sent < 0 && errno == EINTR);
 	r = sent < 0 ? -errno : 1;
 	close(fd);
 out:
 	if (r < 0)
-		md_log(LOG_WARNING, "cannot notify the service manager at %s: %s", path,
-		       strerror(-r));
+		md_log(MD_LOG_WARNING, "cannot notify the service manager at %s: %s", path,
+		       md_os_strerror(-r));
 	return r;
 }

@@ -16,7 +16,7 @@
 
 #include "md-daemon.h"
 
-#define LISTEN_FDS_START 3  /* the first inherited fd, per the activation protocol */
+#define LISTEN_FDS_START 3   /* the first inherited fd, per the activation protocol */
 #define LISTEN_BACKLOG   256 /* pending connections the kernel holds for us */
 
 int md_listen_inherited(int *ret_fd)
@@ -45,6 +45,20 @@ int md_listen_inherited(int *ret_fd)
 	return 1;
 }
 
+/* Makes the socket's folder (such as /run/minidumpd) when it is missing, as it is when systemd
+ * did not start us; any failure shows when the socket is bound there. */
+static void make_parent(const char *path)
+{
+	char parent[sizeof(((struct sockaddr_un *)0)->sun_path)], *slash;
+
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		mkdir(parent, 0755);
+	}
+}
+
 int md_listen_create(const char *path, unsigned mode, int64_t gid, int *ret_fd)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -53,6 +67,7 @@ int md_listen_create(const char *path, unsigned mode, int64_t gid, int *ret_fd)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
+	make_parent(path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
