@@ -121,6 +121,10 @@ struct md_daemon {
 /* md-log.c */
 void md_log_init(bool foreground);
 void md_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Logs a saved dump's line; in the journal with MESSAGE_ID and MINIDUMPD_* fields taken from
+ * report (the dump's JSON report text; NULL: the line alone). */
+void md_log_dump(const char *report, int priority, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* md-listen.c: the listening socket, created or inherited from systemd/launchd. */
 int md_listen_inherited(int *ret_fd);

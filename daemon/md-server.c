@@ -225,7 +225,7 @@ static void after_work_cb(uv_work_t *req, int status)
 		d->counters.bytes_written += (uint64_t)json_integer_value(json_object_get(j, "bytes"));
 		d->counters.duration_ms_sum += json_real_value(json_object_get(j, "duration_ms"));
 		d->counters.suspended_ms_sum += json_real_value(json_object_get(j, "suspended_ms"));
-		md_log(LOG_NOTICE, "%s dump of pid %u (%s) saved: %s, %lld bytes, stopped %.1f ms, took %.1f ms%s%s",
+		md_log_dump(job->report, LOG_NOTICE, "%s dump of pid %u (%s) saved: %s, %lld bytes, stopped %.1f ms, took %.1f ms%s%s",
 		       job->kind == MD_JOB_CRASH ? "crash" : job->kind == MD_JOB_DUMP_NOW ? "live" : "requested",
 		       job->pid, job->process_name, json_string_value(json_object_get(j, "path")),
 		       (long long)json_integer_value(json_object_get(j, "bytes")),
