@@ -153,6 +153,10 @@ enum md_log_priority {
 };
 void md_log_init(bool foreground);
 void md_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Logs a saved dump's line; in the journal with MESSAGE_ID and MINIDUMPD_* fields taken from
+ * report (the dump's JSON report text; NULL: the line alone). */
+void md_log_dump(const char *report, int priority, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* md-syslog-posix.c (syslog), md-syslog-windows.c (the Application event log, source
  * "minidumpd"): the system log the daemon writes to when not in the foreground. */

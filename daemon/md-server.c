@@ -228,7 +228,7 @@ static void after_work_cb(uv_work_t *req, int status)
 		d->counters.duration_ms_sum += json_real_value(json_object_get(j, "duration_ms"));
 		d->counters.suspended_ms_sum += json_real_value(json_object_get(j, "suspended_ms"));
 		d->counters.events[MD_EVENT_PARTIAL] += json_is_true(json_object_get(j, "partial"));
-		md_log(MD_LOG_NOTICE,
+		md_log_dump(job->report, MD_LOG_NOTICE,
 		       "%s dump of pid %u (%s) saved: %s, %lld bytes, stopped %.1f ms, took %.1f "
 		       "ms%s%s",
 		       job->kind == MD_JOB_CRASH      ? "crash"
