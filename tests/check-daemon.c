@@ -111,6 +111,34 @@ START_TEST(crash_is_dumped_and_app_dies_by_its_signal)
 }
 END_TEST
 
+/* Issue 15, item 7: after a stack overflow the fault's stack pointer lies below the stack's
+ * readable pages (an -O1 frame is allocated before it is touched), and the dump must still hold
+ * the stack above it, so that Breakpad, with dump_syms's CFI and no frame pointers, walks the
+ * recursion instead of stopping at frame 0. */
+#define OVERFLOW_FRAMES_MIN 4 /* frames of crash_recurse the walk must show */
+
+START_TEST(stack_overflow_keeps_the_recursion)
+{
+	struct app_run run;
+	struct walk w;
+	char *dump;
+
+	run =
+	    run_app_opts("stackoverflow", NULL, &(struct app_opts){.exe = it_env("CRASH_APP_O1")});
+	ck_assert_msg(!run.res.exited && !run.res.timed_out && run.res.sig == SIGSEGV,
+	              "app ended with %s, want SIGSEGV", it_result_status(&run.res));
+	dump = find_dump_any(run.pid, "dmp");
+	ck_assert_msg(dump, "no dump for pid %d; log: %s", (int)run.pid, log_tail());
+	w = stackwalk(dump, "crash_recurse");
+	ck_assert_str_eq(w.frame0, "crash_recurse");
+	ck_assert_msg(w.want_frames >= OVERFLOW_FRAMES_MIN,
+	              "stackwalk shows %d frames of crash_recurse, want at least %d", w.want_frames,
+	              OVERFLOW_FRAMES_MIN);
+	free(dump);
+	it_result_done(&run.res);
+}
+END_TEST
+
 START_TEST(no_daemon_app_still_dies_promptly)
 {
 	char sock[300];
@@ -390,6 +418,7 @@ static Suite *daemon_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, crash_is_dumped_and_app_dies_by_its_signal, 0,
 			    (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_test(tc, stack_overflow_keeps_the_recursion);
 	tcase_add_test(tc, no_daemon_app_still_dies_promptly);
 	tcase_add_test(tc, frozen_daemon_app_dies_at_its_timeout);
 	tcase_add_test(tc, dump_now_keeps_the_app_running);
