@@ -131,6 +131,8 @@ void md_capture_run(struct md_job *job)
 		.cancel = &job->cancel,
 		.crash = job->has_crash ? &job->crash : NULL,
 		.pidfd = job->pidfd,
+		/* stopping gets half the budget; the rest is for reading and writing */
+		.deadline_ns = (uint64_t)((md_now_ms() + cfg->dump_budget_ms / 2.0) * 1e6),
 	};
 	struct md_dump_options dopts = {
 		.cancel = &job->cancel,
@@ -160,7 +162,9 @@ void md_capture_run(struct md_job *job)
 	r = md_platform_snapshot_new(job->pid, &po, &s);
 	if (r < 0) {
 		fail(job, r, "cannot stop process %u: %s", job->pid,
-		     r == -ECANCELED ? "time budget exceeded" : strerror(-r));
+		     r == -ECANCELED   ? "time budget exceeded"
+		     : r == -ETIMEDOUT ? "no thread could be stopped (asleep in the kernel)"
+				       : strerror(-r));
 		goto out;
 	}
 	if (job->expect_owner) {

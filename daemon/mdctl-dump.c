@@ -248,6 +248,9 @@ int mdctl_dump_main(int argc, char **argv)
 		} else if (r == -ECANCELED) {
 			fprintf(stderr, "mdctl: interrupted; process %lu was resumed\n", pid);
 			ret = MDCTL_EXIT_INTERRUPTED;
+		} else if (r == -ETIMEDOUT) {
+			fprintf(stderr, "mdctl: cannot stop process %lu: no thread could be stopped "
+					"(asleep in the kernel, e.g. in vfork())\n", pid);
 		} else {
 			fprintf(stderr, "mdctl: cannot stop process %lu: %s\n", pid, strerror(-r));
 		}

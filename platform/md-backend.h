@@ -20,13 +20,21 @@ struct md_platform_options {
 	const struct md_crash_info *crash;
 	/* For a broker: an fd that pins the target's identity (Linux pidfd); -1 if none. */
 	int pidfd;
+	/* CLOCK_MONOTONIC time in ns by which every thread must be stopped; 0 for none. No wait
+	 * on the target lasts past it (Linux; the Windows backend suspends without waiting). A
+	 * thread not stopped by then, or asleep in the kernel past a short wait (in vfork() until
+	 * its child execs, in uninterruptible I/O), is left running and listed in the snapshot
+	 * without registers, the reason in its diag; if no thread can be stopped, the snapshot
+	 * fails with -ETIMEDOUT. */
+	uint64_t deadline_ns;
 };
 
 /*
  * Stops every thread of pid and captures threads, registers, mappings, modules, system and
  * process info. On success the target stays stopped until md_platform_snapshot_resume() or
  * md_platform_snapshot_free(). Errors: -ESRCH no such process; -EPERM/-EACCES not allowed to
- * trace it; -ECANCELED cancelled; others -errno. The target is never left stopped on error.
+ * trace it; -ECANCELED cancelled; -ETIMEDOUT no thread stopped by opts->deadline_ns; others
+ * -errno. The target is never left stopped on error.
  */
 int md_platform_snapshot_new(uint32_t pid, const struct md_platform_options *opts,
 			     struct md_snapshot **ret_snapshot);

@@ -106,8 +106,13 @@ static int read_threads(struct md_linux_snapshot *ls)
 	/* registers only from this thread: ptrace ties each tracee to the thread that attached */
 	for (i = 0; i < ls->tracees.n; i++) {
 		struct md_thread_info *t = &s->threads[i];
-		int r = md_linux_arch_read_context((pid_t)t->tid, &t->context, &t->sp, &t->pc);
+		int r;
 
+		if (ls->tracees.t[i].unstopped) {
+			t->error = -ETIMEDOUT; /* running: no registers (linux-ptrace.c said why) */
+			continue;
+		}
+		r = md_linux_arch_read_context((pid_t)t->tid, &t->context, &t->sp, &t->pc);
 		if (r < 0) {
 			t->error = r;
 			t->context.size = 0;
@@ -160,7 +165,8 @@ int md_platform_snapshot_new(uint32_t pid, const struct md_platform_options *opt
 		s->requesting_tid = opts->crash->tid;
 	}
 
-	r = md_linux_attach_all(ls->pid, opts ? opts->cancel : NULL, &s->diag, &ls->tracees);
+	r = md_linux_attach_all(ls->pid, opts ? opts->cancel : NULL, opts ? opts->deadline_ns : 0,
+	                        &s->diag, &ls->tracees);
 	if (r < 0)
 		goto out;
 	if (opts && opts->pidfd >= 0) {
