@@ -249,7 +249,12 @@ static unsigned alive_workers(unsigned n)
  * thread's stack from the moment a reader sees the line, then sleeps in poll() on stdin (when
  * stdin is a pipe or socket) until end of file or the deadline, answering "ping". Returns when
  * the process should exit. */
-__attribute__((noinline)) static void park_main(unsigned n, int64_t deadline_ms)
+#ifdef TARGET_AFTER_GAP
+/* target-threads-gap: park_main lives past a hole in the executable segments (tests/gap.ld) */
+__attribute__((section(".text.after_gap")))
+#endif
+__attribute__((noinline)) static void
+park_main(unsigned n, int64_t deadline_ms)
 {
 	struct stat st;
 	bool watch_stdin =
