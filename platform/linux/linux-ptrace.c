@@ -35,6 +35,7 @@
 #define MD_LINUX_POLL_MAX_NS       1000000    /* longest sleep between wait polls: 1 ms */
 #define MD_LINUX_ZOMBIE_CHECK_NS   5000000    /* look for an exited (zombie) thread after 5 ms */
 #define MD_LINUX_STAT_MAX          512        /* bytes of /proc/<pid>/task/<tid>/stat we read */
+#define MD_LINUX_STATUS_MAX        (64 * 1024) /* bytes of /proc/<pid>/task/<tid>/status */
 /* How long threads asleep in the kernel get to wake while the others are held stopped: 200 ms. */
 #define MD_LINUX_ASLEEP_WAIT_NS 200000000
 /* Past the deadline or a cancel, how long a thread we interrupted may still take to stop: 250 ms
@@ -143,6 +144,27 @@ static bool is_dead_state(char state)
 	return state == 'Z' || state == 'X' || state == 'x';
 }
 
+/* Whether a thread is dead or dying: a zombie, or SIGKILL pending (SigPnd, from
+ * /proc/<pid>/task/<tid>/status; a fatal signal is queued to every thread of the process). */
+static bool is_dying(pid_t pid, pid_t tid)
+{
+	char path[MD_LINUX_PATH_MAX], *text;
+	unsigned long long pending = 0;
+	const char *f;
+	size_t len;
+
+	if (is_dead_state(thread_state(pid, tid)))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	if (md_linux_read_text_file(path, MD_LINUX_STATUS_MAX, &text, &len) < 0)
+		return true; /* gone already */
+	f = md_linux_status_field(text, "SigPnd");
+	if (f)
+		pending = strtoull(f, NULL, 16);
+	free(text);
+	return pending >> (SIGKILL - 1) & 1;
+}
+
 /*
  * Collects a tracee's stop or exit without blocking. Returns its tid, 0 if it has nothing to
  * report yet, or -1 with errno. When the caller is also the target's parent, the group
@@ -242,8 +264,8 @@ static bool past(uint64_t deadline_ns)
 /*
  * Collects one tracee's stop or exit without blocking. Returns true once it is settled: stopped
  * (a signal it was stopped with is kept for detach), or gone (tid set to 0, recorded in diag).
- * With check_zombies, a tracee with nothing to report is looked up in procfs, since a thread
- * group leader that exits meanwhile is not reported while other threads live.
+ * With check_zombies, a group leader with nothing to report is looked up in procfs, since one
+ * that exits meanwhile is not reported while other threads live.
  */
 static bool collect(pid_t pid, struct md_linux_tracees *t, struct md_linux_tracee *tr,
                     bool check_zombies, struct md_diag *diag)
@@ -253,7 +275,9 @@ static bool collect(pid_t pid, struct md_linux_tracees *t, struct md_linux_trace
 	pid_t w = wait_tracee(t, tr->tid, &status);
 
 	if (w == 0) {
-		if (!check_zombies || !is_dead_state(thread_state(pid, tr->tid)))
+		/* only the leader: any other thread reports its exit, and one that turned zombie
+		 * since our wait is still ours to reap */
+		if (!check_zombies || tr->tid != pid || !is_dead_state(thread_state(pid, tr->tid)))
 			return false;
 		gone = true;
 		/* a traced zombie leader reports its exit to us only once every other thread is
@@ -518,13 +542,18 @@ uint64_t md_linux_detach_all(struct md_linux_tracees *t)
 			if (!tr.seized)
 				continue;
 			/* Seized but never seen to stop: detach works only if it has stopped since.
-			 * If not, the kernel gives us no way to let it go (see the top). */
+			 * One that is dying is reaped below, like any; one still asleep in the
+			 * kernel the kernel gives us no way to let go (see the top). */
 			if (tr.unstopped) {
-				if (wait_tracee(t, tr.tid, &status) > 0 && WIFSTOPPED(status))
+				pid_t w = wait_tracee(t, tr.tid, &status);
+
+				if (w > 0 && WIFSTOPPED(status))
 					ptrace(PTRACE_DETACH, tr.tid, NULL,
 					       (void *)(long)(((status >> 16) & 0xff) == 0
 					                          ? WSTOPSIG(status)
 					                          : 0));
+				else if (w == 0 && is_dying(t->pid, tr.tid))
+					t->t[n_dying++] = tr;
 				continue;
 			}
 			if (ptrace(PTRACE_DETACH, tr.tid, NULL, (void *)(long)tr.pending_sig) == 0)
