@@ -45,6 +45,14 @@
 							   * 10 s (512 threads dying on a loaded machine
 							   * take well over one) */
 
+/* Threads this OS thread seized that had not stopped when their dump let go of the target (they
+ * fell asleep in the kernel just after we looked at them). The kernel lets a tracer detach only
+ * a stopped tracee, and only from the thread that attached it, so each later attach and detach
+ * on this thread looks at them again and detaches those that have stopped since. */
+#define MD_LINUX_LEFTOVERS_MAX 64 /* threads remembered per OS thread; more are not retried */
+static __thread pid_t leftovers[MD_LINUX_LEFTOVERS_MAX];
+static __thread size_t n_leftovers;
+
 /* A growable list of thread ids. */
 struct tid_set {
 	pid_t *v;
@@ -361,6 +369,29 @@ static int wait_stopped(pid_t pid, struct md_linux_tracees *t, size_t first, uin
 	return r;
 }
 
+/* Detaches the leftovers that have stopped since and forgets those that have exited. */
+static void retry_leftovers(void)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < n_leftovers; i++) {
+		int status;
+		pid_t w;
+
+		do
+			w = waitpid(leftovers[i], &status, __WALL | WNOHANG);
+		while (w < 0 && errno == EINTR);
+		if (w == 0) {
+			leftovers[j++] = leftovers[i]; /* still asleep */
+			continue;
+		}
+		if (w > 0 && WIFSTOPPED(status))
+			ptrace(PTRACE_DETACH, leftovers[i], NULL,
+			       (void *)(long)(((status >> 16) & 0xff) == 0 ? WSTOPSIG(status) : 0));
+	}
+	n_leftovers = j;
+}
+
 /* Lists a thread that was never seized, because it stayed asleep in the kernel (state D) past
  * the deadline, as not stopped. */
 static void add_unstopped(struct md_linux_tracees *t, pid_t tid, struct md_diag *diag)
@@ -381,6 +412,7 @@ int md_linux_attach_all(pid_t pid, volatile sig_atomic_t *cancel, uint64_t deadl
 	size_t i, n_stopped = 0;
 	int r = 0;
 
+	retry_leftovers();
 	for (;;) {
 		size_t first = t.n, n_asleep = 0;
 		bool expired = past(deadline_ns) || past(asleep_until);
@@ -554,6 +586,8 @@ uint64_t md_linux_detach_all(struct md_linux_tracees *t)
 					                          : 0));
 				else if (w == 0 && is_dying(t->pid, tr.tid))
 					t->t[n_dying++] = tr;
+				else if (w == 0 && n_leftovers < MD_LINUX_LEFTOVERS_MAX)
+					leftovers[n_leftovers++] = tr.tid;
 				continue;
 			}
 			if (ptrace(PTRACE_DETACH, tr.tid, NULL, (void *)(long)tr.pending_sig) == 0)
@@ -571,6 +605,7 @@ uint64_t md_linux_detach_all(struct md_linux_tracees *t)
 		if (!us)
 			us = 1;
 	}
+	retry_leftovers();
 	free(t->t);
 	*t = (struct md_linux_tracees){0};
 	return us;
