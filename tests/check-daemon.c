@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -371,6 +373,50 @@ START_TEST(thread_stuck_in_vfork_does_not_hold_a_worker)
 }
 END_TEST
 
+/* The same with nothing that can be stopped: the process's one thread is in vfork(). The
+ * request fails within the budget, saying why, and leaves the process running. */
+START_TEST(process_stuck_in_vfork_is_refused_in_time)
+{
+	const char *mdctl = it_env("MDCTL");
+	char pid[16], sock[300];
+	struct it_result res;
+	int64_t t0, took;
+	pid_t child;
+
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		/* single-threaded; both die with the test (PR_SET_PDEATHSIG) */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (vfork() == 0) {
+			syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+			for (;;)
+				syscall(SYS_pause);
+		}
+		_exit(0);
+	}
+	ck_assert_int_eq(wait_asleep_task(child, STUCK_WAIT_MS), child);
+	snprintf(pid, sizeof(pid), "%d", (int)child);
+	snprintf(sock, sizeof(sock), "--socket=%s", D.sock);
+	{
+		const char *argv[] = {mdctl, "dump", pid, sock, NULL};
+
+		t0 = it_now_ms();
+		ck_assert_int_eq(it_run(argv, NULL, 4 * STUCK_BUDGET_MS, &res), 0);
+		took = it_now_ms() - t0;
+	}
+	ck_assert_msg(!res.timed_out && took <= STUCK_BUDGET_MS + STUCK_SLACK_MS,
+	              "the request took %lld ms (%s), budget %d ms", (long long)took,
+	              it_result_status(&res), STUCK_BUDGET_MS);
+	ck_assert_msg(res.exited && res.code != 0 && strstr(res.err, "no thread could be stopped"),
+	              "mdctl: %s %s", it_result_status(&res), res.err);
+	it_result_done(&res);
+	ck_assert_int_eq(it_task_state(child, child), 'D');
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+}
+END_TEST
+
 static void stuck_setup(void)
 {
 	char config[128];
@@ -542,6 +588,7 @@ static Suite *daemon_suite(void)
 	tcase_add_checked_fixture(stuck, stuck_setup, daemon_teardown);
 	tcase_set_timeout(stuck, 120);
 	tcase_add_test(stuck, thread_stuck_in_vfork_does_not_hold_a_worker);
+	tcase_add_test(stuck, process_stuck_in_vfork_is_refused_in_time);
 	suite_add_tcase(s, stuck);
 	return s;
 }
