@@ -495,7 +495,8 @@ int md_linux_attach_all(pid_t pid, volatile sig_atomic_t *cancel, uint64_t deadl
 			if (r < 0)
 				goto out;
 		}
-		qsort(seen.v, seen.n, sizeof(pid_t), cmp_pid);
+		if (seen.n)
+			qsort(seen.v, seen.n, sizeof(pid_t), cmp_pid);
 		if (n_asleep && !asleep_until)
 			asleep_until = md_linux_now_ns() + MD_LINUX_ASLEEP_WAIT_NS;
 		if (n_asleep == fresh.n) {
