@@ -20,6 +20,13 @@ struct md_backend_options {
 	volatile sig_atomic_t *cancel;
 	/* md_now_ms() after which the build gives up as if cancelled; 0 for no time budget. */
 	double deadline_ms;
+	/* md_now_ms() by which a stop step that waits for threads must be done; 0 for none. No
+	 * wait on the target lasts past it (Linux; the Windows backend suspends without waiting).
+	 * A thread not stopped by then, or asleep in the kernel past a short wait (in vfork()
+	 * until its child execs, in uninterruptible I/O), is left running and listed in the
+	 * snapshot without registers, the reason in its diag; if no thread can be stopped, the
+	 * stop step fails with -ETIMEDOUT. */
+	double stop_deadline_ms;
 	/* Crash details sent by the client, copied into the snapshot; NULL for a live dump. */
 	const struct md_crash_info *crash;
 	/* For a broker: an fd that pins the target's identity (Linux pidfd); -1 if none. */

@@ -2,8 +2,9 @@
 /*
  * ThreadList writer: one entry per thread whose registers were captured, each with its full
  * CPU context and the stack from the stack pointer (less the red zone) to the end of its
- * mapping, capped at stack_max. For the crashing thread the client's context replaces the
- * backend's, so the dump shows the fault and not the signal handler. Threads without a
+ * mapping, capped at stack_max; when the stack pointer has overflowed into the guard area, from
+ * the lowest readable byte of the stack above it. For the crashing thread the client's context
+ * replaces the backend's, so the dump shows the fault and not the signal handler. Threads without a
  * context are left out and reported.
  */
 #include <errno.h>
@@ -11,6 +12,11 @@
 #include <string.h>
 
 #include "md-streams.h"
+
+/* Bytes from an overflowed stack pointer up to its stack's lowest readable byte that we still
+ * recognise as an overflow: the kernel's guard gap below a main thread's stack (256 pages),
+ * plus the frame that overflowed; glibc's guard below a thread's stack is smaller. */
+#define MD_STACK_GUARD_GAP_MAX (2u * 1024u * 1024u)
 
 int md_context_sp_pc(const struct md_context *ctx, uint64_t *ret_sp, uint64_t *ret_pc)
 {
@@ -107,15 +113,59 @@ static uint64_t thread_sp(const struct md_snapshot *s, const struct md_thread_in
 	return sp;
 }
 
-/* The range of stack to keep for a thread whose stack pointer is sp, at most max bytes. */
+/*
+ * For a stack pointer in no readable memory: the stack it overflowed, or NULL. After a stack
+ * overflow the fault's sp lies in the guard area below the stack (an optimised frame is
+ * allocated before it is touched), and the frames that recursed are in the lowest readable pages
+ * above it. The stack is the first mapping above sp, past guard pages (PROT_NONE mappings) that
+ * end where the next mapping starts, if it is writable and not executable and starts at most
+ * MD_STACK_GUARD_GAP_MAX bytes above sp. An sp inside an unreadable mapping that does not end at
+ * such a stack (it is no guard) gets NULL, so another thread's stack is never taken for its own.
+ */
+static const struct md_mapping *overflowed_stack(const struct md_snapshot *s, uint64_t sp)
+{
+	size_t lo = 0, hi = s->n_mappings;
+	const struct md_mapping *m;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->mappings[mid].start <= sp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* mappings[lo - 1] holds sp, if any mapping does: it must be a guard ending at the next */
+	if (lo > 0 && s->mappings[lo - 1].end > sp &&
+	    (s->mappings[lo - 1].prot != 0 || lo == s->n_mappings ||
+	     s->mappings[lo - 1].end != s->mappings[lo].start))
+		return NULL;
+	while (lo + 1 < s->n_mappings && s->mappings[lo].prot == 0 &&
+	       s->mappings[lo].end == s->mappings[lo + 1].start)
+		lo++;
+	if (lo == s->n_mappings)
+		return NULL;
+	m = &s->mappings[lo];
+	if ((m->prot & (MD_PROT_READ | MD_PROT_WRITE)) != (MD_PROT_READ | MD_PROT_WRITE) ||
+	    (m->prot & MD_PROT_EXEC) || m->start - sp > MD_STACK_GUARD_GAP_MAX)
+		return NULL;
+	return m;
+}
+
+/* The range of stack to keep for a thread whose stack pointer is sp, at most max bytes: from sp
+ * (less the red zone), or from the bottom of the stack sp overflowed. */
 static int stack_range_max(struct md_dump_ctx *c, uint64_t sp, uint64_t max, uint64_t *ret_start,
 			   uint64_t *ret_len)
 {
 	const struct md_mapping *m = md_snapshot_find_mapping(c->s, sp);
 	uint64_t start, end;
 
-	if (!m || !(m->prot & MD_PROT_READ))
-		return -EFAULT;
+	if (!m || !(m->prot & MD_PROT_READ)) {
+		m = overflowed_stack(c->s, sp);
+		if (!m)
+			return -EFAULT;
+		sp = m->start;
+	}
 	start = sp - md_red_zone(c->s->system.processor_architecture);
 	start &= ~(uint64_t)15;
 	if (start < m->start || start > sp)
@@ -287,6 +337,12 @@ int md_stream_thread_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_
 				    t->tid, (unsigned long long)sp);
 			continue;
 		}
+		if (starts[n_stacks] > sp)
+			md_diag_add(
+			    &s->diag, MD_DIAG_THREAD, t->tid, -EFAULT,
+			    "thread %u: stack pointer 0x%llx is below its stack (overflow?); "
+			    "stack kept from 0x%llx",
+			    t->tid, (unsigned long long)sp, (unsigned long long)starts[n_stacks]);
 		which[n_stacks++] = i;
 	}
 

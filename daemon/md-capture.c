@@ -108,6 +108,8 @@ static int capture(struct md_job *job, struct md_capture_result *res)
 	        {
 	            .cancel = &job->cancel,
 	            .deadline_ms = md_now_ms() + (double)cfg->dump_budget_ms,
+	            /* stopping gets half the budget; the rest is for reading and writing */
+	            .stop_deadline_ms = md_now_ms() + (double)cfg->dump_budget_ms / 2.0,
 	            .crash = job->has_crash ? &job->crash : NULL,
 	            .pidfd = job->pidfd,
 	        },
@@ -140,7 +142,9 @@ static int capture(struct md_job *job, struct md_capture_result *res)
 		break;
 	case MD_CAPTURE_STEP_SNAPSHOT:
 		fail(job, r, "cannot stop process %u: %s", job->pid,
-		     r == -ECANCELED ? "time budget exceeded" : md_os_strerror(-r));
+		     r == -ECANCELED   ? "time budget exceeded"
+		     : r == -ETIMEDOUT ? "no thread could be stopped (asleep in the kernel)"
+		                       : md_os_strerror(-r));
 		break;
 	case MD_CAPTURE_STEP_STOPPED:
 		break; /* md_access_check said why */

@@ -119,6 +119,13 @@ static int explain_failure(const struct md_capture_result *res, int r, uint32_t 
 			fprintf(stderr, "mdctl: interrupted; process %u was resumed\n", pid);
 			return MDCTL_EXIT_INTERRUPTED;
 		}
+		if (r == -ETIMEDOUT) {
+			fprintf(stderr,
+			        "mdctl: cannot stop process %u: no thread could be stopped (asleep in "
+			        "the kernel, e.g. in vfork())\n",
+			        pid);
+			return MDCTL_EXIT_FAILURE;
+		}
 		fprintf(stderr, "mdctl: cannot stop process %u: %s\n", pid, md_os_strerror(-r));
 		return MDCTL_EXIT_FAILURE;
 	case MD_CAPTURE_STEP_STOPPED:

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -31,6 +33,7 @@
 #define FROZEN_TIMEOUT_MS 1000   /* MINIDUMPD_TIMEOUT_MS for the frozen-daemon test */
 #define FROZEN_SLACK_MS   1500   /* process start and exit on a loaded 2-core machine */
 #define NOBODY_ID         65534
+#define THREADS_DEFAULT_TARGET 6 /* worker threads of target-threads without --threads */
 
 /* ---- crashes, one per mode ---- */
 
@@ -107,6 +110,34 @@ START_TEST(crash_is_dumped_and_app_dies_by_its_signal)
 		      "annotation not in the dump");
 	free(dump);
 	free(report);
+	it_result_done(&run.res);
+}
+END_TEST
+
+/* Issue 15, item 7: after a stack overflow the fault's stack pointer lies below the stack's
+ * readable pages (an -O1 frame is allocated before it is touched), and the dump must still hold
+ * the stack above it, so that Breakpad, with dump_syms's CFI and no frame pointers, walks the
+ * recursion instead of stopping at frame 0. */
+#define OVERFLOW_FRAMES_MIN 4 /* frames of crash_recurse the walk must show */
+
+START_TEST(stack_overflow_keeps_the_recursion)
+{
+	struct app_run run;
+	struct walk w;
+	char *dump;
+
+	run =
+	    run_app_opts("stackoverflow", NULL, &(struct app_opts){.exe = it_env("CRASH_APP_O1")});
+	ck_assert_msg(!run.res.exited && !run.res.timed_out && run.res.sig == SIGSEGV,
+	              "app ended with %s, want SIGSEGV", it_result_status(&run.res));
+	dump = find_dump_any(run.pid, "dmp");
+	ck_assert_msg(dump, "no dump for pid %d; log: %s", (int)run.pid, log_tail());
+	w = stackwalk(dump, "crash_recurse");
+	ck_assert_str_eq(w.frame0, "crash_recurse");
+	ck_assert_msg(w.want_frames >= OVERFLOW_FRAMES_MIN,
+	              "stackwalk shows %d frames of crash_recurse, want at least %d", w.want_frames,
+	              OVERFLOW_FRAMES_MIN);
+	free(dump);
 	it_result_done(&run.res);
 }
 END_TEST
@@ -245,6 +276,155 @@ START_TEST(mdctl_dump_goes_through_the_daemon_and_is_authorized)
 	it_target_kill(&t);
 }
 END_TEST
+
+/* Issue 15, item 3: a thread asleep in vfork() (its child never execs) cannot be stopped. With a
+ * single dump worker and a short budget, a dump request for such a process must come back
+ * within the budget, leave no thread of it stopped, and leave the worker free for the next. */
+#define STUCK_BUDGET_MS 2000 /* dump_timeout_ms of the daemon in this test */
+#define STUCK_SLACK_MS  1500 /* process start, mdctl and a loaded 2-core machine */
+#define STUCK_WAIT_MS   5000 /* how long the target's vfork thread may take to fall asleep */
+
+/* The first task of pid in state D (asleep in the kernel), or 0 after timeout_ms. */
+static pid_t wait_asleep_task(pid_t pid, int timeout_ms)
+{
+	int64_t end = it_now_ms() + timeout_ms;
+
+	do {
+		pid_t *tids, found = 0;
+		int n = it_tasks(pid, &tids);
+
+		for (int i = 0; i < n && !found; i++)
+			if (it_task_state(pid, tids[i]) == 'D')
+				found = tids[i];
+		if (n >= 0)
+			free(tids);
+		if (found)
+			return found;
+		usleep(10000);
+	} while (it_now_ms() < end);
+	return 0;
+}
+
+START_TEST(thread_stuck_in_vfork_does_not_hold_a_worker)
+{
+	const char *mdctl = it_env("MDCTL");
+	static const char *const stuck_args[] = {"--vfork-stuck", NULL};
+	struct it_target stuck, plain;
+	char pid[16], sock[300], state = 0;
+	struct it_result res;
+	int64_t t0, took;
+	pid_t asleep;
+	json_t *j;
+
+	ck_assert_int_eq(it_target_start(stuck_args, &stuck), 0);
+	asleep = wait_asleep_task(stuck.pid, STUCK_WAIT_MS);
+	ck_assert_msg(asleep > 0, "no thread of the target fell asleep in vfork()");
+	snprintf(pid, sizeof(pid), "%d", (int)stuck.pid);
+	snprintf(sock, sizeof(sock), "--socket=%s", D.sock);
+	{
+		const char *argv[] = {mdctl, "dump", pid, sock, "--json", NULL};
+
+		t0 = it_now_ms();
+		ck_assert_int_eq(it_run(argv, NULL, 4 * STUCK_BUDGET_MS, &res), 0);
+		took = it_now_ms() - t0;
+	}
+	ck_assert_msg(!res.timed_out && took <= STUCK_BUDGET_MS + STUCK_SLACK_MS,
+	              "the request took %lld ms (%s), budget %d ms; log: %s", (long long)took,
+	              it_result_status(&res), STUCK_BUDGET_MS, log_tail());
+	/* the dump is written, partial: every thread but the one asleep, and the reason */
+	ck_assert_msg(res.exited && res.code == 0, "mdctl: %s %s", it_result_status(&res), res.err);
+	j = json_loads(res.out, 0, NULL);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_msg(json_is_true(json_object_get(j, "partial")), "not partial: %s", res.out);
+	{
+		char *errors = json_dumps(json_object_get(j, "errors"), 0);
+		uint32_t *tids;
+		int n = it_dump_tids(json_string_value(json_object_get(j, "path")), &tids);
+
+		ck_assert_msg(errors && strstr(errors, "vfork"), "no reason in the report: %s",
+		              errors ? errors : "(none)");
+		ck_assert_int_eq(n, THREADS_DEFAULT_TARGET + 1);
+		for (int i = 0; i < n; i++)
+			ck_assert_int_ne(tids[i], asleep);
+		free(tids);
+		free(errors);
+	}
+	json_decref(j);
+	it_result_done(&res);
+	/* nothing of the target is left stopped, and it still works */
+	ck_assert_msg(it_stopped_task(stuck.pid, &state) == 0, "a thread is left in state %c",
+	              state);
+	ck_assert_int_eq(it_task_state(stuck.pid, asleep), 'D');
+	ck_assert_int_eq(it_target_ping(&stuck, 5000), THREADS_DEFAULT_TARGET);
+
+	/* the one worker is free: the next request is served */
+	ck_assert_int_eq(it_target_start(NULL, &plain), 0);
+	snprintf(pid, sizeof(pid), "%d", (int)plain.pid);
+	{
+		const char *argv[] = {mdctl, "dump", pid, sock, NULL};
+
+		ck_assert_int_eq(it_run(argv, NULL, APP_TIMEOUT_MS, &res), 0);
+		ck_assert_msg(res.exited && res.code == 0, "second request: %s %s",
+		              it_result_status(&res), res.err);
+		it_result_done(&res);
+	}
+	it_target_kill(&plain);
+	it_target_kill(&stuck);
+}
+END_TEST
+
+/* The same with nothing that can be stopped: the process's one thread is in vfork(). The
+ * request fails within the budget, saying why, and leaves the process running. */
+START_TEST(process_stuck_in_vfork_is_refused_in_time)
+{
+	const char *mdctl = it_env("MDCTL");
+	char pid[16], sock[300];
+	struct it_result res;
+	int64_t t0, took;
+	pid_t child;
+
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		/* single-threaded; both die with the test (PR_SET_PDEATHSIG) */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (vfork() == 0) {
+			syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+			for (;;)
+				syscall(SYS_pause);
+		}
+		_exit(0);
+	}
+	ck_assert_int_eq(wait_asleep_task(child, STUCK_WAIT_MS), child);
+	snprintf(pid, sizeof(pid), "%d", (int)child);
+	snprintf(sock, sizeof(sock), "--socket=%s", D.sock);
+	{
+		const char *argv[] = {mdctl, "dump", pid, sock, NULL};
+
+		t0 = it_now_ms();
+		ck_assert_int_eq(it_run(argv, NULL, 4 * STUCK_BUDGET_MS, &res), 0);
+		took = it_now_ms() - t0;
+	}
+	ck_assert_msg(!res.timed_out && took <= STUCK_BUDGET_MS + STUCK_SLACK_MS,
+	              "the request took %lld ms (%s), budget %d ms", (long long)took,
+	              it_result_status(&res), STUCK_BUDGET_MS);
+	ck_assert_msg(res.exited && res.code != 0 && strstr(res.err, "no thread could be stopped"),
+	              "mdctl: %s %s", it_result_status(&res), res.err);
+	it_result_done(&res);
+	ck_assert_int_eq(it_task_state(child, child), 'D');
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+}
+END_TEST
+
+static void stuck_setup(void)
+{
+	char config[128];
+
+	snprintf(config, sizeof(config), "{\"dump_timeout_ms\": %d, \"max_concurrent_dumps\": 1}",
+	         STUCK_BUDGET_MS);
+	daemon_start_opts(&(struct daemon_opts){.config = config});
+}
 
 /* Sends raw bytes, returns the reply message (decoded into m) or -errno. */
 static int raw_exchange(const void *data, size_t len, uint8_t *reply, size_t size,
@@ -385,11 +565,13 @@ static Suite *daemon_suite(void)
 	Suite *s = suite_create("daemon");
 	TCase *tc = tcase_create("crashes");
 	TCase *act = tcase_create("activation");
+	TCase *stuck = tcase_create("stuck");
 
 	tcase_add_checked_fixture(tc, daemon_start, daemon_teardown);
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, crash_is_dumped_and_app_dies_by_its_signal, 0,
 			    (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_test(tc, stack_overflow_keeps_the_recursion);
 	tcase_add_test(tc, no_daemon_app_still_dies_promptly);
 	tcase_add_test(tc, frozen_daemon_app_dies_at_its_timeout);
 	tcase_add_test(tc, dump_now_keeps_the_app_running);
@@ -403,6 +585,11 @@ static Suite *daemon_suite(void)
 	tcase_set_timeout(act, 120);
 	tcase_add_test(act, socket_activation_is_served);
 	suite_add_tcase(s, act);
+	tcase_add_checked_fixture(stuck, stuck_setup, daemon_teardown);
+	tcase_set_timeout(stuck, 120);
+	tcase_add_test(stuck, thread_stuck_in_vfork_does_not_hold_a_worker);
+	tcase_add_test(stuck, process_stuck_in_vfork_is_refused_in_time);
+	suite_add_tcase(s, stuck);
 	return s;
 }
 

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <libgen.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -806,6 +807,179 @@ START_TEST(test_large_target)
 }
 END_TEST
 
+/* 9. Issue 15, item 6: every executable mapping of a file lies inside a module, even when the
+ * binary has holes between its executable segments or remaps its code elsewhere (node does
+ * both). Judged by our reader (mdctl inspect) and by Breakpad's minidump_dump. */
+#define NODE_READY_MS 30000 /* ms node may take to start */
+
+struct span {
+	uint64_t start, end;
+};
+
+/* The executable mappings of files in /proc/PID/maps (owned). */
+static size_t exec_file_mappings(pid_t pid, struct span **ret, char ***ret_paths)
+{
+	char path[64], *text, *line, *save = NULL;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	text = own(it_read_file(path, NULL));
+	ck_assert_ptr_nonnull(text);
+	*ret = own(calloc(strlen(text) / 32 + 1, sizeof(**ret)));
+	*ret_paths = own(calloc(strlen(text) / 32 + 1, sizeof(**ret_paths)));
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long a, b;
+		char perms[8];
+		int off = 0;
+
+		if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %n", &a, &b, perms, &off) < 3 || !off)
+			continue;
+		if (perms[2] != 'x' || line[off] != '/')
+			continue;
+		(*ret)[n] = (struct span){a, b};
+		(*ret_paths)[n] = line + off;
+		n++;
+	}
+	return n;
+}
+
+/* Whether any mapping of pid holds addr. */
+static bool mapped(pid_t pid, uint64_t addr)
+{
+	char path[64], *text, *line, *save = NULL;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	text = it_read_file(path, NULL);
+	ck_assert_ptr_nonnull(text);
+	for (line = strtok_r(text, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long a, b;
+
+		found = sscanf(line, "%llx-%llx", &a, &b) == 2 && a <= addr && addr < b;
+	}
+	free(text);
+	return found;
+}
+
+static bool covered(const struct span *mods, size_t n, struct span m)
+{
+	for (size_t i = 0; i < n; i++)
+		if (mods[i].start <= m.start && m.end <= mods[i].end)
+			return true;
+	return false;
+}
+
+/* Dumps pid with mdctl and checks both readers' module lists against its executable mappings. */
+static void assert_exec_mappings_in_modules(pid_t pid, const char *what)
+{
+	char *dir = tempdir(0700), *out = path_in(dir, "modules.dmp");
+	const char *inspect[] = {it_env("MDCTL"), "inspect", out, "--json", NULL};
+	const char *mdump[] = {tool_path("minidump_dump"), out, NULL};
+	struct span *maps, *mods;
+	char **paths, *line, *save = NULL;
+	size_t n_maps = exec_file_mappings(pid, &maps, &paths), n_mods = 0, i;
+	struct it_result res;
+	unsigned long long v;
+	json_t *j, *m;
+
+	ck_assert_msg(n_maps > 0, "%s: no executable file mappings", what);
+	mdctl_dump(pid, out, NULL, NULL, &res);
+	assert_exit(&res, 0, "mdctl dump");
+	it_result_done(&res);
+
+	/* our reader */
+	ck_assert_int_eq(it_run(inspect, NULL, TOOL_TIMEOUT_MS, &res), 0);
+	assert_exit(&res, 0, "mdctl inspect --json");
+	j = parse_json(&res, "mdctl inspect --json");
+	mods = own(calloc(json_array_size(json_object_get(j, "modules")) + 1, sizeof(*mods)));
+	json_array_foreach(json_object_get(j, "modules"), i, m)
+	{
+		const char *base = json_string_value(json_object_get(m, "base"));
+
+		ck_assert_ptr_nonnull(base);
+		v = strtoull(base, NULL, 16);
+		mods[n_mods++] = (struct span){v, v + (uint64_t)json_int_member(m, "size")};
+	}
+	json_decref(j);
+	it_result_done(&res);
+	for (i = 0; i < n_maps; i++)
+		ck_assert_msg(covered(mods, n_mods, maps[i]),
+		              "%s: executable mapping %llx-%llx %s is in no module (mdctl inspect)",
+		              what, (unsigned long long)maps[i].start,
+		              (unsigned long long)maps[i].end, paths[i]);
+
+	/* Breakpad's reader: base_of_image and size_of_image of each MDRawModule */
+	ck_assert_int_eq(it_run(mdump, NULL, TOOL_TIMEOUT_MS, &res), 0);
+	assert_exit(&res, 0, "minidump_dump");
+	n_mods = 0;
+	for (line = strtok_r(res.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, " base_of_image = %llx", &v) == 1)
+			mods[n_mods].start = v;
+		else if (sscanf(line, " size_of_image = %llx", &v) == 1)
+			mods[n_mods].end = mods[n_mods].start + v, n_mods++;
+	}
+	it_result_done(&res);
+	ck_assert_uint_gt(n_mods, 0);
+	for (i = 0; i < n_maps; i++)
+		ck_assert_msg(covered(mods, n_mods, maps[i]),
+		              "%s: executable mapping %llx-%llx %s is in no module (minidump_dump)",
+		              what, (unsigned long long)maps[i].start,
+		              (unsigned long long)maps[i].end, paths[i]);
+}
+
+START_TEST(test_modules_cover_segments_past_a_hole)
+{
+	static const char *const args[] = {"--exit-after-ms", "120000", NULL};
+	const char *gap_bin = it_env("TARGET_THREADS_GAP");
+	struct span *maps;
+	char **paths;
+	struct it_target t;
+	size_t n, i, holes = 0;
+
+	/* it_target_start runs $TARGET_THREADS: this test process is a fork of its own */
+	setenv("TARGET_THREADS", gap_bin, 1);
+	t = start_target(args);
+	/* the premise: two executable segments of the binary with an unmapped page between */
+	n = exec_file_mappings(t.pid, &maps, &paths);
+	for (i = 0; i + 1 < n; i++)
+		if (maps[i + 1].start > maps[i].end && !strcmp(paths[i], paths[i + 1]) &&
+		    !mapped(t.pid, maps[i].end))
+			holes++;
+	ck_assert_msg(holes > 0, "target-threads-gap has no hole between executable segments");
+	assert_exec_mappings_in_modules(t.pid, "target-threads-gap");
+	assert_target_healthy(&t, DEFAULT_WORKERS, "after the dump");
+}
+END_TEST
+
+START_TEST(test_modules_cover_node)
+{
+	const char *argv[] = {it_env("NODE"), "-e",
+	                      "console.log('ready'); setInterval(() => {}, 1000); "
+	                      "setTimeout(() => process.exit(0), 120000);",
+	                      NULL};
+	int64_t end = it_now_ms() + NODE_READY_MS;
+	char buf[64] = "";
+	size_t got = 0;
+	struct it_proc p;
+
+	ck_assert_int_eq(it_spawn(argv, NULL, &p), 0);
+	register_cleanup(p.pid, NULL);
+	while (!strstr(buf, "ready\n") && got + 1 < sizeof(buf) && it_now_ms() < end) {
+		struct pollfd pfd = {.fd = p.out_fd, .events = POLLIN};
+		ssize_t r;
+
+		if (poll(&pfd, 1, (int)(end - it_now_ms())) <= 0)
+			continue;
+		r = read(p.out_fd, buf + got, sizeof(buf) - 1 - got);
+		ck_assert_int_gt(r, 0);
+		got += (size_t)r;
+	}
+	ck_assert_msg(strstr(buf, "ready\n"), "node did not start: [%s]", buf);
+	assert_exec_mappings_in_modules(p.pid, "node");
+}
+END_TEST
+
 static Suite *integration_suite(void)
 {
 	Suite *s = suite_create("integration");
@@ -837,6 +1011,11 @@ static Suite *integration_suite(void)
 		fprintf(stderr, "integration: built without -Dtest_hooks=true (tests/run sets it): "
 				"test_target_exits, test_sigint and test_sigterm not run\n");
 	}
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("modules");
+	tcase_add_test(tc, test_modules_cover_segments_past_a_hole);
+	tcase_add_test(tc, test_modules_cover_node);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("large");

@@ -194,6 +194,32 @@ START_TEST(stack_is_capped)
 }
 END_TEST
 
+/* Issue 15, item 7: a stack pointer that overflowed below its stack (into the guard gap) keeps
+ * the stack from its lowest readable byte; one farther away than any guard keeps nothing. */
+START_TEST(overflowed_stack_is_kept_from_its_bottom)
+{
+	struct fake_options fo = {.n_threads = 2};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct dump d;
+	const uint8_t *p;
+	uint32_t size;
+	md_thread t[2];
+
+	s->threads[0].sp = s->threads[0].context.u.amd64.rsp = FAKE_STACK_BASE - 0x3000;
+	s->threads[1].sp = s->threads[1].context.u.amd64.rsp = FAKE_STACK_BASE - 0x1000000;
+	d = write_dump(s, NULL);
+	ck_assert_int_eq(d.r, 0);
+	p = stream(&d, MD_STREAM_THREAD_LIST, &size);
+	memcpy(t, p + 4, sizeof(t));
+	ck_assert_uint_eq(t[0].stack.start_of_memory_range, FAKE_STACK_BASE);
+	ck_assert_uint_eq(t[0].stack.memory.data_size, FAKE_STACK_SIZE);
+	check_pattern(&d, t[0].stack.start_of_memory_range, &t[0].stack.memory);
+	ck_assert_uint_eq(t[1].stack.memory.data_size, 0);
+	free(d.data);
+	fake_snapshot_free(s);
+}
+END_TEST
+
 START_TEST(problems_are_reported_not_fatal)
 {
 	struct fake_options fo = {.n_threads = 4, .unreadable_stacks = true,
@@ -699,6 +725,7 @@ static Suite *streams_suite(void)
 	tcase_add_test(tc, directory_has_one_slot_per_table_entry);
 	tcase_add_test(tc, thread_list_contexts_and_stacks);
 	tcase_add_test(tc, stack_is_capped);
+	tcase_add_test(tc, overflowed_stack_is_kept_from_its_bottom);
 	tcase_add_test(tc, problems_are_reported_not_fatal);
 	tcase_add_test(tc, memory_list_repeats_stacks_and_merges_ip_regions);
 	tcase_add_test(tc, module_list_names_and_build_ids);

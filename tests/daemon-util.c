@@ -195,7 +195,7 @@ void daemon_teardown(void)
 struct app_run run_app_opts(const char *mode, const char *annotation, const struct app_opts *o)
 {
 	static const struct app_opts plain;
-	const char *exe = it_env("CRASH_APP");
+	const char *exe;
 	char sockenv[300];
 	const char *argv[32], *env[3] = {sockenv};
 	struct it_proc p;
@@ -204,6 +204,7 @@ struct app_run run_app_opts(const char *mode, const char *annotation, const stru
 
 	if (!o)
 		o = &plain;
+	exe = o->exe ? o->exe : it_env("CRASH_APP");
 	for (size_t i = 0; o->wrapper && o->wrapper[i] && n < 16; i++)
 		argv[n++] = o->wrapper[i];
 	argv[n++] = exe;
@@ -296,8 +297,10 @@ struct walk stackwalk(const char *dump, const char *want_fn)
 			last_thread = t;
 			if (t == w.crash_thread && atoi(f[1]) == 0)
 				snprintf(w.frame0, sizeof(w.frame0), "%s", f[3]);
-			if (t == w.crash_thread && want_fn && strcmp(f[3], want_fn) == 0)
+			if (t == w.crash_thread && want_fn && strcmp(f[3], want_fn) == 0) {
 				w.in_stack = true;
+				w.want_frames++;
+			}
 		}
 	}
 	it_result_done(&res);

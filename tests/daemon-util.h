@@ -44,6 +44,7 @@ struct app_opts {
 	const char *sock;           /* MINIDUMPD_SOCKET, or NULL for D.sock */
 	const char *extra_env;      /* one more KEY=VALUE, or NULL */
 	int timeout_ms;             /* how long it may take to die, or 0 for APP_TIMEOUT_MS */
+	const char *exe;            /* the app to run, or NULL for $CRASH_APP */
 };
 
 struct app_run {
@@ -58,6 +59,7 @@ struct walk {
 	int threads;
 	char frame0[128];      /* function of frame 0 of the crashing thread */
 	bool in_stack;         /* the wanted function is somewhere in the crashing thread */
+	int want_frames;       /* frames of the crashing thread in the wanted function */
 };
 
 /* Whether a connection to the Unix socket at path is accepted. */

@@ -5,9 +5,10 @@
  * truth. Worker thread i is named after a Greek letter and parks in its own noinline function
  * park_<letter>(), blocked in a system call made from that function; the main thread parks in
  * park_main(). Options: --threads N, --heap-mb M, --churn (an extra thread that keeps creating
- * and joining short-lived threads), --exit-after-ms N. It prints "ready PID" once every thread
- * is asleep in the kernel, then waits until it is killed, its stdin (when a pipe or socket)
- * reaches end of file, or --exit-after-ms runs out. A line "ping" on stdin is answered with
+ * and joining short-lived threads), --vfork-stuck (an extra thread that vfork()s a child that
+ * never execs, so it sleeps in the kernel for good), --exit-after-ms N. It prints "ready PID" once
+ * every thread is asleep in the kernel, then waits until it is killed, its stdin (when a pipe or
+ * socket) reaches end of file, or --exit-after-ms runs out. A line "ping" on stdin is answered with
  * "pong N" (N = worker threads alive) so a test can see the process still works after a dump.
  * It must never touch anything outside itself: it is started and killed many times per run.
  */
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -145,6 +147,24 @@ static void *churn_child(void *arg)
 	return arg;
 }
 
+/* The --vfork-stuck thread: vfork()s a child that never execs or exits, so this thread sleeps in
+ * the kernel (state D) for good, where ptrace can neither stop it nor, once it is seized, let it
+ * go. The child dies with this thread (PR_SET_PDEATHSIG), so killing the target leaves nothing
+ * behind. */
+static void *vfork_main(void *arg)
+{
+	pthread_setname_np(pthread_self(), "vfork-stuck");
+	if (vfork() == 0) {
+		char c;
+
+		/* the child shares our memory until it execs: system calls only */
+		syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		for (;;)
+			syscall(SYS_read, block_pipe[0], &c, 1);
+	}
+	return arg;
+}
+
 /* Creates and joins short-lived threads for ever, so a dump keeps meeting threads that exit
  * between being listed and being read. */
 static void *churn_main(void *arg)
@@ -229,7 +249,12 @@ static unsigned alive_workers(unsigned n)
  * thread's stack from the moment a reader sees the line, then sleeps in poll() on stdin (when
  * stdin is a pipe or socket) until end of file or the deadline, answering "ping". Returns when
  * the process should exit. */
-__attribute__((noinline)) static void park_main(unsigned n, int64_t deadline_ms)
+#ifdef TARGET_AFTER_GAP
+/* target-threads-gap: park_main lives past a hole in the executable segments (tests/gap.ld) */
+__attribute__((section(".text.after_gap")))
+#endif
+__attribute__((noinline)) static void
+park_main(unsigned n, int64_t deadline_ms)
 {
 	struct stat st;
 	bool watch_stdin =
@@ -277,9 +302,9 @@ __attribute__((noinline)) static void park_main(unsigned n, int64_t deadline_ms)
 
 static void usage(void)
 {
-	fprintf(
-	    stderr,
-	    "usage: target-threads [--threads N] [--heap-mb M] [--churn] [--exit-after-ms N]\n");
+	fprintf(stderr,
+	        "usage: target-threads [--threads N] [--heap-mb M] [--churn] [--vfork-stuck] "
+	        "[--exit-after-ms N]\n");
 	exit(2);
 }
 
@@ -299,7 +324,7 @@ int main(int argc, char **argv)
 {
 	unsigned n = THREADS_DEFAULT;
 	long heap_mb = 0, exit_after_ms = -1;
-	bool churn = false;
+	bool churn = false, vfork_stuck = false;
 	pthread_attr_t attr;
 	int64_t deadline = -1;
 
@@ -310,6 +335,8 @@ int main(int argc, char **argv)
 			heap_mb = parse_num(argv[++i], HEAP_MB_MAX);
 		else if (strcmp(argv[i], "--churn") == 0)
 			churn = true;
+		else if (strcmp(argv[i], "--vfork-stuck") == 0)
+			vfork_stuck = true;
 		else if (strcmp(argv[i], "--exit-after-ms") == 0 && i + 1 < argc)
 			exit_after_ms = parse_num(argv[++i], LONG_MAX);
 		else
@@ -358,6 +385,15 @@ int main(int argc, char **argv)
 
 		if (pthread_create(&t, &attr, churn_main, NULL) != 0) {
 			fprintf(stderr, "target-threads: cannot start the churn thread\n");
+			return 1;
+		}
+		pthread_detach(t);
+	}
+	if (vfork_stuck) {
+		pthread_t t;
+
+		if (pthread_create(&t, &attr, vfork_main, NULL) != 0) {
+			fprintf(stderr, "target-threads: cannot start the vfork thread\n");
 			return 1;
 		}
 		pthread_detach(t);

@@ -23,6 +23,8 @@ struct md_linux_tracee {
 	int pending_sig; /* signal seen in a signal-delivery-stop, re-injected on detach; 0 if none
 	                  */
 	bool settled;    /* while attaching: its stop (or exit) has been collected */
+	bool seized;     /* under our ptrace (false: left alone, asleep in the kernel) */
+	bool unstopped;  /* not stopped by the deadline: no registers to read */
 };
 
 /* Every thread of the target that is currently stopped under ptrace by us. */
@@ -64,11 +66,15 @@ static inline struct md_linux_snapshot *md_linux_snapshot_from_pub(struct md_sna
 /*
  * Seizes and interrupts every thread of pid, re-reading /proc/<pid>/task until no new thread
  * appears, and waits for each to stop. Threads that exit meanwhile are dropped and recorded in
- * diag. Returns 0 with at least one thread stopped, -ESRCH if the process is gone, -EPERM if
- * the kernel refuses, -ECANCELED if *cancel became non-zero. On error nothing stays attached.
+ * diag. A thread asleep in the kernel is not seized until it wakes; one that does not wake soon,
+ * and whatever has not stopped by the deadline (CLOCK_MONOTONIC ns, 0 for none), is kept in
+ * the list marked unstopped (left running, reason in diag). Returns 0 with at least one thread
+ * stopped, -ESRCH if the process is gone, -EPERM if the kernel refuses, -ETIMEDOUT if no thread
+ * could be stopped by the deadline, -ECANCELED if *cancel became non-zero. On error nothing stays
+ * attached.
  */
-int md_linux_attach_all(pid_t pid, volatile sig_atomic_t *cancel, struct md_diag *diag,
-                        struct md_linux_tracees *tracees);
+int md_linux_attach_all(pid_t pid, volatile sig_atomic_t *cancel, uint64_t deadline_ns,
+                        struct md_diag *diag, struct md_linux_tracees *tracees);
 
 /* Detaches every attached thread (re-injecting pending signals). Returns microseconds since
  * the first stop, or 0 if nothing was attached. Frees nothing but the tracee array. */

@@ -1,12 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Turns the target's mappings into the module list the way Breakpad's Linux writer does, so
- * names and identifiers match what dump_syms writes: adjacent mappings of one file are merged,
- * linker padding is absorbed, the module holding AT_ENTRY goes first, the vDSO is called
- * linux-gate.so, and a shared library's basename becomes its DT_SONAME. Identifiers come from
- * the GNU build-id note, read from the ELF image in the target's memory and, failing that,
- * from the file (through /proc/<pid>/map_files first); without one, the first page of .text is
- * XOR-folded. Only headers, notes and the dynamic section are read, never a whole mapping.
+ * Turns the target's mappings into the module list, naming and identifying modules the way
+ * Breakpad's Linux writer does so they match what dump_syms writes: the module holding AT_ENTRY
+ * goes first, the vDSO is called linux-gate.so, and a shared library's basename becomes its
+ * DT_SONAME. A module's extent comes from its ELF program headers (every PT_LOAD, with the load
+ * bias), read in the target's memory at the image's start, so that segments with holes between
+ * them (node: a page between .plt and .text) all belong to it; without readable headers,
+ * adjacent mappings of one file are merged. An executable mapping of a file at an offset no
+ * module covers (code a program remapped, as V8 does with its builtins) becomes a module of its
+ * own with the file's name and identifier, based so that its addresses match the symbol file.
+ * Identifiers come from the GNU build-id note, read from the ELF image in the target's memory and,
+ * failing that, from the file (through /proc/<pid>/map_files first); without one, the first page of
+ * .text is XOR-folded. Only headers, notes and the dynamic section are read, never a whole mapping.
+ *
+ * Program headers are read from memory rather than from the file because memory is what the
+ * loader actually mapped for this process (the file may have been replaced or deleted since),
+ * and it is read anyway for the build id. Both are the target's to forge, so every count, offset
+ * and size is bounded and checked for overflow, and an extent never reaches over a mapping of
+ * another file.
  */
 #include <elf.h>
 #include <errno.h>
@@ -28,6 +39,7 @@
 #define MD_LINUX_TEXT_HASH_BYTES 4096        /* bytes of .text folded when there is no build id */
 #define MD_LINUX_TEXT_HASH_LEN   16          /* bytes of the folded identifier (a GUID) */
 #define MD_LINUX_VDSO_NAME       "linux-gate.so"
+#define MD_LINUX_IMAGE_SPAN_MAX  (1ull << 40) /* bytes from an image's first to last PT_LOAD */
 
 /* A run of mappings that may become one module. */
 struct candidate {
@@ -113,6 +125,70 @@ static void read_mem_string(struct md_snapshot *s, uint64_t addr, char *buf, siz
 	buf[got > 0 ? got : 0] = '\0';
 	if (got <= 0 || !memchr(buf, '\0', (size_t)got))
 		buf[0] = '\0'; /* unterminated within our limit: not a name we can use */
+}
+
+/* The image's PT_LOAD program headers, read in the target's memory at start (where its ELF
+ * header is); NULL if they cannot be read or make no sense. *ret_lo is the lowest PT_LOAD's
+ * page, *ret_span the bytes from there to the end of the highest, page-rounded. */
+static Elf64_Phdr *read_loads(struct md_snapshot *s, uint64_t start, size_t *ret_n,
+                              uint64_t *ret_lo, uint64_t *ret_span)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	Elf64_Phdr *ph = NULL;
+	Elf64_Ehdr eh;
+	size_t i, n;
+
+	if (mem_read(s, start, &eh, sizeof(eh)) < 0 || !ehdr_ok(&eh))
+		return NULL;
+	n = eh.e_phnum;
+	if (!n || n > MD_LINUX_ELF_PHNUM_MAX || eh.e_phoff > UINT64_MAX - start)
+		return NULL;
+	ph = calloc(n, sizeof(*ph));
+	if (!ph || mem_read(s, start + eh.e_phoff, ph, n * sizeof(*ph)) < 0)
+		goto bad;
+	for (i = 0; i < n; i++) {
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		if (ph[i].p_memsz > UINT64_MAX - MD_LINUX_PAGE_SIZE - ph[i].p_vaddr)
+			goto bad;
+		if (ph[i].p_vaddr < lo)
+			lo = ph[i].p_vaddr;
+		if (ph[i].p_vaddr + ph[i].p_memsz > hi)
+			hi = ph[i].p_vaddr + ph[i].p_memsz;
+	}
+	lo &= ~(uint64_t)(MD_LINUX_PAGE_SIZE - 1);
+	hi = (hi + MD_LINUX_PAGE_SIZE - 1) & ~(uint64_t)(MD_LINUX_PAGE_SIZE - 1);
+	if (lo == UINT64_MAX || hi <= lo || hi - lo > MD_LINUX_IMAGE_SPAN_MAX ||
+	    hi - lo > UINT64_MAX - start)
+		goto bad;
+	*ret_n = n;
+	*ret_lo = lo;
+	*ret_span = hi - lo;
+	return ph;
+bad:
+	free(ph);
+	return NULL;
+}
+
+/* Where file offset off of the image based at lo lies, relative to lo, from the PT_LOAD that
+ * maps it; -ENOENT if none does. */
+static int offset_to_rel(const Elf64_Phdr *ph, size_t n, uint64_t lo, uint64_t off,
+                         uint64_t *ret_rel)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t page_off = ph[i].p_offset & ~(uint64_t)(MD_LINUX_PAGE_SIZE - 1);
+		uint64_t page_vaddr = ph[i].p_vaddr & ~(uint64_t)(MD_LINUX_PAGE_SIZE - 1);
+
+		if (ph[i].p_type != PT_LOAD || off < page_off ||
+		    ph[i].p_filesz > UINT64_MAX - MD_LINUX_PAGE_SIZE ||
+		    off - page_off >= ph[i].p_filesz + (ph[i].p_offset - page_off))
+			continue;
+		if (page_vaddr < lo)
+			return -ENOENT;
+		*ret_rel = page_vaddr - lo + (off - page_off);
+		return 0;
+	}
+	return -ENOENT;
 }
 
 /* Build id and soname from the image mapped at c->start in the target. */
@@ -368,28 +444,17 @@ static char *module_name(const struct candidate *c, const char *soname)
 	return name;
 }
 
-/* Emits the candidate as a module if Breakpad would, and it is an ELF image. */
-static int emit(struct md_linux_snapshot *ls, const struct candidate *c,
-                struct md_module_info **mods, size_t *n, size_t *cap)
+/* Appends a module for c, identified from its image in memory (when c->start holds its ELF
+ * header) or else from its file. */
+static int add_module(struct md_linux_snapshot *ls, const struct candidate *c, bool elf_at_start,
+                      struct md_module_info **mods, size_t *n, size_t *cap)
 {
 	struct md_snapshot *s = &ls->pub;
 	struct elf_ident id = {0};
 	struct md_module_info *m;
 	Elf64_Ehdr eh;
 
-	if (!c->vdso && !is_path(c->path))
-		return 0;
-	if (c->offset != 0 && !c->exec)
-		return 0;
-	if (c->end - c->start < MD_LINUX_MODULE_MIN_SIZE)
-		return 0;
-	if (!strncmp(c->path, "/dev/", 5))
-		return 0; /* device memory: reading it may have side effects */
-	/* Fonts, locale archives and other data files are mapped too; only ELF is a module. */
-	if (mem_read(s, c->start, &eh, sizeof(eh)) < 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG))
-		return 0;
-
-	if (ehdr_ok(&eh))
+	if (elf_at_start && mem_read(s, c->start, &eh, sizeof(eh)) == 0 && ehdr_ok(&eh))
 		ident_from_memory(s, c, &eh, &id);
 	if (id.kind == MD_MODULE_ID_NONE || (!id.soname[0] && !id.dynamic_read)) {
 		int fd = open_module_file(ls->pid, c);
@@ -426,6 +491,162 @@ static int emit(struct md_linux_snapshot *ls, const struct candidate *c,
 	return 0;
 }
 
+/* Emits the candidate as a module if Breakpad would, and it is an ELF image. */
+static int emit(struct md_linux_snapshot *ls, const struct candidate *c,
+                struct md_module_info **mods, size_t *n, size_t *cap)
+{
+	struct md_snapshot *s = &ls->pub;
+	Elf64_Ehdr eh;
+
+	if (!c->vdso && !is_path(c->path))
+		return 0;
+	if (c->offset != 0 && !c->exec)
+		return 0;
+	if (c->end - c->start < MD_LINUX_MODULE_MIN_SIZE)
+		return 0;
+	if (!strncmp(c->path, "/dev/", 5))
+		return 0; /* device memory: reading it may have side effects */
+	/* Fonts, locale archives and other data files are mapped too; only ELF is a module. */
+	if (mem_read(s, c->start, &eh, sizeof(eh)) < 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG))
+		return 0;
+	return add_module(ls, c, true, mods, n, cap);
+}
+
+/* Whether mapping m holds something other than the candidate's file (anonymous memory, such as
+ * .bss or address space the loader reserved, does not). */
+static bool other_file(const struct md_mapping *m, const struct candidate *c)
+{
+	return m->path[0] && (strcmp(m->path, c->path) != 0 || m->inode != c->inode);
+}
+
+/*
+ * Sets the end of a candidate that starts at an ELF header to the end of its image, from its
+ * program headers, and moves *i past the mappings inside it. The image stops short of a mapping
+ * of another file. Leaves everything as it is when the headers cannot be read.
+ */
+static void extend_to_image(struct md_snapshot *s, struct candidate *c, size_t *i)
+{
+	uint64_t lo, span, end;
+	Elf64_Phdr *ph;
+	size_t n;
+
+	if (c->offset != 0 || (!c->vdso && !is_path(c->path)) || !strncmp(c->path, "/dev/", 5))
+		return;
+	ph = read_loads(s, c->start, &n, &lo, &span);
+	if (!ph)
+		return;
+	free(ph);
+	end = c->start + span;
+	for (; *i < s->n_mappings && s->mappings[*i].start < end; (*i)++) {
+		const struct md_mapping *m = &s->mappings[*i];
+
+		if (other_file(m, c)) {
+			end = m->start;
+			break;
+		}
+		c->exec |= (m->prot & MD_PROT_EXEC) != 0;
+	}
+	if (end > c->start)
+		c->end = end;
+}
+
+/* The module that holds addr, or NULL. */
+static const struct md_module_info *module_at(const struct md_module_info *mods, size_t n,
+                                              uint64_t addr)
+{
+	for (size_t k = 0; k < n; k++)
+		if (addr >= mods[k].base && addr - mods[k].base < mods[k].size)
+			return &mods[k];
+	return NULL;
+}
+
+static bool overlaps_module(const struct md_module_info *mods, size_t n, uint64_t start,
+                            uint64_t end)
+{
+	for (size_t k = 0; k < n; k++)
+		if (start < mods[k].base + mods[k].size && mods[k].base < end)
+			return true;
+	return false;
+}
+
+/*
+ * Gives every executable mapping of a file that no module covers a module: the module of the
+ * same file (same path and inode at its base) lends its name and identifier, and the base is
+ * put where the file's image would start, so that addresses minus base are the file's own
+ * (what the symbol file uses), unless that would overlap another module; then the mapping's
+ * start is the base. A file with no module of its own is identified from the file.
+ */
+static int cover_exec_mappings(struct md_linux_snapshot *ls, struct md_module_info **mods,
+                               size_t *n, size_t *cap)
+{
+	struct md_snapshot *s = &ls->pub;
+	size_t first_added = *n;
+	int r;
+
+	for (size_t i = 0; i < s->n_mappings; i++) {
+		const struct md_mapping *m = &s->mappings[i];
+		const struct md_module_info *owner = NULL;
+		struct md_module_info *last = *n > first_added ? &(*mods)[*n - 1] : NULL;
+		uint64_t base = m->start, lo, span, rel;
+		Elf64_Phdr *ph;
+		size_t k, nph;
+
+		if (!(m->prot & MD_PROT_EXEC) || !is_path(m->path) ||
+		    !strncmp(m->path, "/dev/", 5) || module_at(*mods, *n, m->start))
+			continue;
+		for (k = 0; k < first_added && !owner; k++) {
+			const struct md_mapping *b = md_snapshot_find_mapping(s, (*mods)[k].base);
+
+			if (b && b->inode == m->inode && !strcmp(b->path, m->path))
+				owner = &(*mods)[k];
+		}
+		if (!owner) {
+			struct candidate c = {.start = m->start,
+			                      .end = m->end,
+			                      .first_end = m->end,
+			                      .offset = m->offset,
+			                      .inode = m->inode,
+			                      .exec = true,
+			                      .path = m->path};
+
+			r = add_module(ls, &c, false, mods, n, cap);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		/* the previous piece of the same remapping: one module */
+		if (last && last->base + last->size == m->start &&
+		    !strcmp(last->path, owner->path) && last->id_len == owner->id_len &&
+		    !memcmp(last->id, owner->id, owner->id_len)) {
+			last->size = m->end - last->base;
+			continue;
+		}
+		ph = read_loads(s, owner->base, &nph, &lo, &span);
+		if (ph && offset_to_rel(ph, nph, lo, m->offset, &rel) == 0 && rel <= m->start &&
+		    !overlaps_module(*mods, *n, m->start - rel, m->end))
+			base = m->start - rel;
+		free(ph);
+		if (*n == *cap) {
+			size_t new_cap = *cap * 2, at = (size_t)(owner - *mods);
+			struct md_module_info *v = realloc(*mods, new_cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			*mods = v;
+			*cap = new_cap;
+			owner = &v[at];
+		}
+		(*mods)[*n] = *owner;
+		(*mods)[*n].base = base;
+		(*mods)[*n].size = m->end - base;
+		(*mods)[*n].path = strdup(owner->path);
+		if (!(*mods)[*n].path)
+			return -ENOMEM;
+		(*n)++;
+	}
+	return 0;
+}
+
 void md_linux_modules_free(struct md_module_info *modules, size_t n)
 {
 	size_t i;
@@ -440,16 +661,27 @@ int md_linux_read_modules(struct md_linux_snapshot *ls)
 	struct md_snapshot *s = &ls->pub;
 	struct md_module_info *mods = NULL;
 	size_t n = 0, cap = 0, i;
-	struct candidate cur = {0};
-	bool have = false;
 	int r = 0;
 
-	for (i = 0; i < s->n_mappings; i++) {
+	for (i = 0; i < s->n_mappings;) {
 		const struct md_mapping *m = &s->mappings[i];
-		bool exec = m->prot & MD_PROT_EXEC;
 		bool vdso = !strcmp(m->path, "[vdso]");
+		struct candidate cur = {
+		    .start = m->start,
+		    .end = m->end,
+		    .first_end = m->end,
+		    .offset = vdso ? 0 : m->offset,
+		    .inode = m->inode,
+		    .exec = (m->prot & MD_PROT_EXEC) != 0,
+		    .vdso = vdso,
+		    .path = m->path,
+		};
 
-		if (have && m->start == cur.end) {
+		for (i++; i < s->n_mappings && s->mappings[i].start == cur.end; i++) {
+			bool exec;
+
+			m = &s->mappings[i];
+			exec = m->prot & MD_PROT_EXEC;
 			/* One file mapped by the loader in pieces: same file, and either the same
 			 * +x flag or a non-executable piece followed by the executable one (lld).
 			 */
@@ -465,29 +697,17 @@ int md_linux_read_modules(struct md_linux_snapshot *ls)
 				cur.end = m->end;
 				continue;
 			}
+			break;
 		}
-		if (have) {
-			r = emit(ls, &cur, &mods, &n, &cap);
-			if (r < 0)
-				goto out;
-		}
-		cur = (struct candidate){
-		    .start = m->start,
-		    .end = m->end,
-		    .first_end = m->end,
-		    .offset = vdso ? 0 : m->offset,
-		    .inode = m->inode,
-		    .exec = exec,
-		    .vdso = vdso,
-		    .path = m->path,
-		};
-		have = true;
-	}
-	if (have) {
+		/* The image's own extent, holes between segments included. */
+		extend_to_image(s, &cur, &i);
 		r = emit(ls, &cur, &mods, &n, &cap);
 		if (r < 0)
 			goto out;
 	}
+	r = cover_exec_mappings(ls, &mods, &n, &cap);
+	if (r < 0)
+		goto out;
 
 	/* Breakpad's readers take the first module as the main executable. */
 	for (i = 0; i < n && s->process.at_entry; i++) {

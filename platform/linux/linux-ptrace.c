@@ -6,9 +6,17 @@
  * created meanwhile is caught by the next round). A signal that arrives while we stop a thread
  * is remembered and re-injected on detach, so the target loses nothing. Whatever this file
  * attaches it detaches on every path; it never kills, signals or leaves a thread stopped.
+ *
+ * Every wait on the target has a deadline (the caller's, inside its dump budget). A thread
+ * blocked in the kernel in uninterruptible sleep cannot be stopped (one in vfork() sleeps until
+ * its child execs or exits), and once seized it cannot be let go either: the kernel detaches
+ * only a stopped tracee. So such a thread is not seized: it is looked at again each round until
+ * it wakes, for MD_LINUX_ASLEEP_WAIT_NS at most (the other threads are stopped meanwhile) and
+ * never past the deadline, and then it is left running and listed as not stopped.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +35,24 @@
 #define MD_LINUX_POLL_MIN_NS       10000      /* first sleep between wait polls: 10 us */
 #define MD_LINUX_POLL_MAX_NS       1000000    /* longest sleep between wait polls: 1 ms */
 #define MD_LINUX_ZOMBIE_CHECK_NS   5000000    /* look for an exited (zombie) thread after 5 ms */
+#define MD_LINUX_STAT_MAX          512        /* bytes of /proc/<pid>/task/<tid>/stat we read */
+#define MD_LINUX_STATUS_MAX        (64 * 1024) /* bytes of /proc/<pid>/task/<tid>/status */
+/* How long threads asleep in the kernel get to wake while the others are held stopped: 200 ms. */
+#define MD_LINUX_ASLEEP_WAIT_NS 200000000
+/* Past the deadline or a cancel, how long a thread we interrupted may still take to stop: 250 ms
+ * (a busy 2-core machine may not run it sooner). */
+#define MD_LINUX_STOP_GRACE_NS 250000000
 #define MD_LINUX_REAP_TIMEOUT_NS   10000000000ull /* how long detach waits for dying threads:
 							   * 10 s (512 threads dying on a loaded machine
 							   * take well over one) */
+
+/* Threads this OS thread seized that had not stopped when their dump let go of the target (they
+ * fell asleep in the kernel just after we looked at them). The kernel lets a tracer detach only
+ * a stopped tracee, and only from the thread that attached it, so each later attach and detach
+ * on this thread looks at them again and detaches those that have stopped since. */
+#define MD_LINUX_LEFTOVERS_MAX 64 /* threads remembered per OS thread; more are not retried */
+static __thread pid_t leftovers[MD_LINUX_LEFTOVERS_MAX];
+static __thread size_t n_leftovers;
 
 /* A growable list of thread ids. */
 struct tid_set {
@@ -94,17 +117,19 @@ static int tracees_reserve(struct md_linux_tracees *t, size_t want)
 /* The one-letter state of a thread from /proc/<pid>/task/<tid>/stat, or 0 if unreadable. */
 static char thread_state(pid_t pid, pid_t tid)
 {
-	char path[MD_LINUX_PATH_MAX], buf[512];
+	char path[MD_LINUX_PATH_MAX], buf[MD_LINUX_STAT_MAX];
 	const char *p;
 	ssize_t len;
-	FILE *f;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return 0;
-	len = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
+	do
+		len = read(fd, buf, sizeof(buf) - 1);
+	while (len < 0 && errno == EINTR);
+	close(fd);
 	if (len <= 0)
 		return 0;
 	buf[len] = '\0';
@@ -118,6 +143,27 @@ static char thread_state(pid_t pid, pid_t tid)
 static bool is_dead_state(char state)
 {
 	return state == 'Z' || state == 'X' || state == 'x';
+}
+
+/* Whether a thread is dead or dying: a zombie, or SIGKILL pending (SigPnd, from
+ * /proc/<pid>/task/<tid>/status; a fatal signal is queued to every thread of the process). */
+static bool is_dying(pid_t pid, pid_t tid)
+{
+	char path[MD_LINUX_PATH_MAX], *text;
+	unsigned long long pending = 0;
+	const char *f;
+	size_t len;
+
+	if (is_dead_state(thread_state(pid, tid)))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	if (md_linux_read_text_file(path, MD_LINUX_STATUS_MAX, &text, &len) < 0)
+		return true; /* gone already */
+	f = md_linux_status_field(text, "SigPnd");
+	if (f)
+		pending = strtoull(f, NULL, 16);
+	free(text);
+	return pending >> (SIGKILL - 1) & 1;
 }
 
 /*
@@ -211,107 +257,158 @@ static int scan_tasks(pid_t pid, const struct tid_set *seen, struct tid_set *fre
 	return r;
 }
 
-/*
- * Waits until every tracee from index first on has stopped, dropping those that exit. Polls
- * with WNOHANG so that a thread group leader that exits meanwhile (whose exit the kernel does
- * not report while other threads live) cannot block us: it is recognised as a zombie instead.
- * A thread that is stuck (uninterruptible sleep) is waited for as long as it takes, because a
- * seized thread that has not stopped yet cannot be detached.
- */
-static void wait_stopped(pid_t pid, struct md_linux_tracees *t, size_t first, struct md_diag *diag)
+static bool past(uint64_t deadline_ns)
 {
-	uint64_t start = (uint64_t)md_os_now_ns(), sleep = MD_LINUX_POLL_MIN_NS;
-	size_t pending = t->n - first, i, j;
+	return deadline_ns && (uint64_t)md_os_now_ns() >= deadline_ns;
+}
+
+/*
+ * Collects one tracee's stop or exit without blocking. Returns true once it is settled: stopped
+ * (a signal it was stopped with is kept for detach), or gone (tid set to 0, recorded in diag).
+ * With check_zombies, a group leader with nothing to report is looked up in procfs, since one
+ * that exits meanwhile is not reported while other threads live.
+ */
+static bool collect(pid_t pid, struct md_linux_tracees *t, struct md_linux_tracee *tr,
+                    bool check_zombies, struct md_diag *diag)
+{
+	bool gone = false;
+	int status;
+	pid_t w = wait_tracee(t, tr->tid, &status);
+
+	if (w == 0) {
+		/* only the leader: any other thread reports its exit, and one that turned zombie
+		 * since our wait is still ours to reap */
+		if (!check_zombies || tr->tid != pid || !is_dead_state(thread_state(pid, tr->tid)))
+			return false;
+		gone = true;
+		/* a traced zombie leader reports its exit to us only once every other thread is
+		 * gone: it must still be reaped at detach, or it stays a zombie its parent cannot
+		 * reap while we live */
+		if (tr->tid == pid)
+			t->leader_unreaped = true;
+	} else if (w < 0 || WIFEXITED(status) || WIFSIGNALED(status)) {
+		gone = true;
+	} else if (!WIFSTOPPED(status)) {
+		return false;
+	} else if (((status >> 16) & 0xff) == 0) {
+		/* A plain stop is a signal-delivery-stop: the signal would be lost unless we pass
+		 * it to PTRACE_DETACH. PTRACE_EVENT_STOP (our interrupt, or a group-stop) has
+		 * nothing to give back. */
+		tr->pending_sig = WSTOPSIG(status);
+	}
+	if (gone) {
+		md_diag_add(diag, MD_DIAG_THREAD, (uint64_t)tr->tid, -ESRCH,
+		            "thread exited while being stopped");
+		tr->tid = 0; /* dropped: there is nothing left to detach */
+	}
+	tr->settled = true;
+	return true;
+}
+
+/*
+ * Waits until every tracee from index first on has stopped, dropping those that exit, until
+ * deadline_ns (0: none) or *cancel. The tracees are taken in turn, each polled with WNOHANG
+ * and short sleeps until it settles: they all stop at once after their interrupts, so by the
+ * time one has been collected the next ones have long stopped and cost one call each, and no
+ * wait blocks past the deadline. A thread still not stopped at the end (it went to sleep in the
+ * kernel between our look at it and the interrupt) is marked unstopped: it is listed without
+ * registers, and detach gets one more try at it. Returns 0, or -ECANCELED.
+ */
+static int wait_stopped(pid_t pid, struct md_linux_tracees *t, size_t first, uint64_t deadline_ns,
+                        volatile sig_atomic_t *cancel, struct md_diag *diag)
+{
+	uint64_t start = (uint64_t)md_os_now_ns(), give_up = 0;
+	size_t i, j;
+	int r = 0;
 
 	for (i = first; i < t->n; i++)
-		t->t[i].settled = false;
-	/* Threads other than the group leader always report to their tracer, with a stop or an
-	 * exit, so a blocking wait on each is both safe and cheapest: no polling passes over
-	 * hundreds of threads, no sleeping past a stop. Only the leader, which can linger as a
-	 * zombie without reporting, is polled below. */
-	for (i = first; i < t->n; i++) {
+		t->t[i].settled = !t->t[i].seized; /* one left alone has nothing to report */
+	for (i = first; i < t->n && !(give_up && past(give_up)); i++) {
 		struct md_linux_tracee *tr = &t->t[i];
-		int status;
-		pid_t w;
+		uint64_t sleep = MD_LINUX_POLL_MIN_NS;
 
-		if (tr->tid == pid)
-			continue;
-		do
-			w = waitpid(tr->tid, &status, __WALL);
-		while (w < 0 && errno == EINTR);
-		if (w < 0 || WIFEXITED(status) || WIFSIGNALED(status)) {
-			md_diag_add(diag, MD_DIAG_THREAD, (uint64_t)tr->tid, -ESRCH,
-			            "thread exited while being stopped");
-			tr->tid = 0;
-		} else if (WIFSTOPPED(status) && ((status >> 16) & 0xff) == 0) {
-			tr->pending_sig = WSTOPSIG(status);
+		while (!tr->settled &&
+		       !collect(pid, t, tr, (uint64_t)md_os_now_ns() - start > MD_LINUX_ZOMBIE_CHECK_NS,
+		                diag)) {
+			/* Every thread here was running or asleep interruptibly when interrupted,
+			 * so it stops within moments: a deadline or a cancel still gives it a
+			 * grace, since one left seized without a stop could not be let go. */
+			if (cancel && *cancel)
+				r = -ECANCELED;
+			if (!give_up && (r < 0 || past(deadline_ns)))
+				give_up = (uint64_t)md_os_now_ns() + MD_LINUX_STOP_GRACE_NS;
+			if (give_up && past(give_up))
+				break;
+			sleep_ns(sleep);
+			if (sleep < MD_LINUX_POLL_MAX_NS)
+				sleep *= 2;
 		}
-		tr->settled = true;
-		pending--;
 	}
-	while (pending) {
-		bool check_zombies = (uint64_t)md_os_now_ns() - start > MD_LINUX_ZOMBIE_CHECK_NS;
+	/* given up: one last look at each thread left, then it is not stopped */
+	for (i = first; give_up && i < t->n; i++) {
+		struct md_linux_tracee *tr = &t->t[i];
 
-		for (i = first; i < t->n; i++) {
-			struct md_linux_tracee *tr = &t->t[i];
-			bool gone = false;
-			int status;
-			pid_t w;
-
-			if (tr->settled)
-				continue;
-			w = wait_tracee(t, tr->tid, &status);
-			if (w == 0) {
-				if (!check_zombies || !is_dead_state(thread_state(pid, tr->tid)))
-					continue;
-				gone = true;
-				/* a traced zombie leader reports its exit to us only once every
-				 * other thread is gone: it must still be reaped at detach, or it
-				 * stays a zombie its parent cannot reap while we live */
-				if (tr->tid == pid)
-					t->leader_unreaped = true;
-			} else if (w < 0 || WIFEXITED(status) || WIFSIGNALED(status)) {
-				gone = true;
-			} else if (!WIFSTOPPED(status)) {
-				continue;
-			} else if (((status >> 16) & 0xff) == 0) {
-				/* A plain stop is a signal-delivery-stop: the signal would be lost
-				 * unless we pass it to PTRACE_DETACH. PTRACE_EVENT_STOP (our
-				 * interrupt, or a group-stop) has nothing to give back. */
-				tr->pending_sig = WSTOPSIG(status);
-			}
-			if (gone) {
-				md_diag_add(diag, MD_DIAG_THREAD, (uint64_t)tr->tid, -ESRCH,
-				            "thread exited while being stopped");
-				tr->tid = 0; /* dropped: there is nothing left to detach */
-			}
-			tr->settled = true;
-			pending--;
-		}
-		if (!pending)
-			break;
-		sleep_ns(sleep);
-		if (sleep < MD_LINUX_POLL_MAX_NS)
-			sleep *= 2;
+		if (tr->settled || collect(pid, t, tr, true, diag))
+			continue;
+		tr->unstopped = true;
+		md_diag_add(diag, MD_DIAG_THREAD, (uint64_t)tr->tid, -ETIMEDOUT,
+		            "did not stop in time (asleep in the kernel): no registers");
 	}
 
 	for (i = j = first; i < t->n; i++)
 		if (t->t[i].tid > 0)
 			t->t[j++] = t->t[i];
 	t->n = j;
+	return r;
 }
 
-int md_linux_attach_all(pid_t pid, volatile sig_atomic_t *cancel, struct md_diag *diag,
-                        struct md_linux_tracees *tracees)
+/* Detaches the leftovers that have stopped since and forgets those that have exited. */
+static void retry_leftovers(void)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < n_leftovers; i++) {
+		int status;
+		pid_t w;
+
+		do
+			w = waitpid(leftovers[i], &status, __WALL | WNOHANG);
+		while (w < 0 && errno == EINTR);
+		if (w == 0) {
+			leftovers[j++] = leftovers[i]; /* still asleep */
+			continue;
+		}
+		if (w > 0 && WIFSTOPPED(status))
+			ptrace(PTRACE_DETACH, leftovers[i], NULL,
+			       (void *)(long)(((status >> 16) & 0xff) == 0 ? WSTOPSIG(status) : 0));
+	}
+	n_leftovers = j;
+}
+
+/* Lists a thread that was never seized, because it stayed asleep in the kernel (state D) past
+ * the deadline, as not stopped. */
+static void add_unstopped(struct md_linux_tracees *t, pid_t tid, struct md_diag *diag)
+{
+	md_diag_add(diag, MD_DIAG_THREAD, (uint64_t)tid, -ETIMEDOUT,
+	            "not stopped in time, asleep in the kernel (vfork() until the child execs, "
+	            "or I/O): left running, no registers");
+	t->t[t->n++] = (struct md_linux_tracee){.tid = tid, .unstopped = true};
+}
+
+int md_linux_attach_all(pid_t pid, volatile sig_atomic_t *cancel, uint64_t deadline_ns,
+                        struct md_diag *diag, struct md_linux_tracees *tracees)
 {
 	struct tid_set seen = {0}, fresh = {0};
 	struct md_linux_tracees t = {.pid = pid, .parent_is_us = parent_of(pid) == getpid()};
-	unsigned round;
+	uint64_t sleep = MD_LINUX_POLL_MIN_NS, asleep_until = 0;
+	unsigned round = 0;
+	size_t i, n_stopped = 0;
 	int r = 0;
-	size_t i;
 
-	for (round = 0;; round++) {
-		size_t first = t.n;
+	retry_leftovers();
+	for (;;) {
+		size_t first = t.n, n_asleep = 0;
+		bool expired = past(deadline_ns) || past(asleep_until);
 
 		if (cancel && *cancel) {
 			r = -ECANCELED;
@@ -334,6 +431,17 @@ int md_linux_attach_all(pid_t pid, volatile sig_atomic_t *cancel, struct md_diag
 		for (i = 0; i < fresh.n; i++) {
 			pid_t tid = fresh.v[i];
 
+			/* Asleep in the kernel: seized, it could be neither stopped nor let go.
+			 * Looked at again next time round; past the deadline, left running. */
+			if (thread_state(pid, tid) == 'D') {
+				if (expired) {
+					add_unstopped(&t, tid, diag);
+				} else {
+					fresh.v[i] = fresh.v[n_asleep];
+					fresh.v[n_asleep++] = tid;
+				}
+				continue;
+			}
 			if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) < 0) {
 				int e = errno;
 
@@ -352,7 +460,7 @@ int md_linux_attach_all(pid_t pid, volatile sig_atomic_t *cancel, struct md_diag
 				/* Permission is per process: once one of its threads is ours, EPERM
 				 * on another means that thread is already in do_exit (not yet a
 				 * zombie), which the kernel refuses to attach to. */
-				if (e == EPERM && t.n > 0) {
+				if (e == EPERM && t.stopped) {
 					md_diag_add(diag, MD_DIAG_THREAD, (uint64_t)tid, -ESRCH,
 					            "thread was exiting and could not be stopped");
 					continue;
@@ -364,24 +472,42 @@ int md_linux_attach_all(pid_t pid, volatile sig_atomic_t *cancel, struct md_diag
 				t.stopped = true;
 				t.stop_ns = (uint64_t)md_os_now_ns();
 			}
-			t.t[t.n++] = (struct md_linux_tracee){.tid = tid};
+			t.t[t.n++] = (struct md_linux_tracee){.tid = tid, .seized = true};
 			/* ESRCH here means the thread is exiting; its exit is reaped below. */
 			ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
 		}
-		wait_stopped(pid, &t, first, diag);
+		if (wait_stopped(pid, &t, first, deadline_ns, cancel, diag) < 0 && r == 0)
+			r = -ECANCELED;
 		if (r < 0)
 			goto out;
 
-		for (i = 0; i < fresh.n; i++) {
+		/* Threads asleep in the kernel (moved to the front of fresh) are not seen yet, so
+		 * the next scan offers them again; the rest are. */
+		for (i = n_asleep; i < fresh.n; i++) {
 			r = tid_set_push(&seen, fresh.v[i]);
 			if (r < 0)
 				goto out;
 		}
-		qsort(seen.v, seen.n, sizeof(pid_t), cmp_pid);
+		if (seen.n)
+			qsort(seen.v, seen.n, sizeof(pid_t), cmp_pid);
+		if (n_asleep && !asleep_until)
+			asleep_until = (uint64_t)md_os_now_ns() + MD_LINUX_ASLEEP_WAIT_NS;
+		if (n_asleep == fresh.n) {
+			/* nothing but sleepers: wait a little for them, without using up a round */
+			sleep_ns(sleep);
+			if (sleep < MD_LINUX_POLL_MAX_NS)
+				sleep *= 2;
+		} else {
+			sleep = MD_LINUX_POLL_MIN_NS;
+			round++;
+		}
 	}
-	if (!t.n) {
-		/* Every thread vanished: the process is gone. */
-		r = -ESRCH;
+	for (i = 0; i < t.n; i++)
+		if (!t.t[i].unstopped)
+			n_stopped++;
+	if (!n_stopped) {
+		/* Every thread vanished (the process is gone), or none could be stopped. */
+		r = t.n ? -ETIMEDOUT : -ESRCH;
 		goto out;
 	}
 	qsort(t.t, t.n, sizeof(*t.t), cmp_tracee);
@@ -437,7 +563,27 @@ uint64_t md_linux_detach_all(struct md_linux_tracees *t)
 	if (t->stopped) {
 		for (i = 0; i < t->n; i++) {
 			struct md_linux_tracee tr = t->t[i];
+			int status;
 
+			if (!tr.seized)
+				continue;
+			/* Seized but never seen to stop: detach works only if it has stopped since.
+			 * One that is dying is reaped below, like any; one still asleep in the
+			 * kernel the kernel gives us no way to let go (see the top). */
+			if (tr.unstopped) {
+				pid_t w = wait_tracee(t, tr.tid, &status);
+
+				if (w > 0 && WIFSTOPPED(status))
+					ptrace(PTRACE_DETACH, tr.tid, NULL,
+					       (void *)(long)(((status >> 16) & 0xff) == 0
+					                          ? WSTOPSIG(status)
+					                          : 0));
+				else if (w == 0 && is_dying(t->pid, tr.tid))
+					t->t[n_dying++] = tr;
+				else if (w == 0 && n_leftovers < MD_LINUX_LEFTOVERS_MAX)
+					leftovers[n_leftovers++] = tr.tid;
+				continue;
+			}
 			if (ptrace(PTRACE_DETACH, tr.tid, NULL, (void *)(long)tr.pending_sig) == 0)
 				continue;
 			/* ESRCH: no longer in a ptrace-stop, which only a SIGKILL causes. Keep it
@@ -453,6 +599,7 @@ uint64_t md_linux_detach_all(struct md_linux_tracees *t)
 		if (!us)
 			us = 1;
 	}
+	retry_leftovers();
 	free(t->t);
 	*t = (struct md_linux_tracees){0};
 	return us;

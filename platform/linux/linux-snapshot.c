@@ -100,8 +100,13 @@ static int read_threads(struct md_linux_snapshot *ls)
 	/* registers only from this thread: ptrace ties each tracee to the thread that attached */
 	for (i = 0; i < ls->tracees.n; i++) {
 		struct md_thread_info *t = &s->threads[i];
-		int r = md_linux_arch_read_context((pid_t)t->tid, &t->context, &t->sp, &t->pc);
+		int r;
 
+		if (ls->tracees.t[i].unstopped) {
+			t->error = -ETIMEDOUT; /* running: no registers (linux-ptrace.c said why) */
+			continue;
+		}
+		r = md_linux_arch_read_context((pid_t)t->tid, &t->context, &t->sp, &t->pc);
 		if (r < 0) {
 			t->error = r;
 			t->context.size = 0;
@@ -142,7 +147,9 @@ static int linux_stop(struct md_snapshot *s, const struct md_backend_options *o)
 	struct md_linux_snapshot *ls = md_linux_snapshot_from_pub(s);
 	int r;
 
-	r = md_linux_attach_all(ls->pid, o->cancel, &s->diag, &ls->tracees);
+	r = md_linux_attach_all(ls->pid, o->cancel,
+	                        o->stop_deadline_ms > 0 ? (uint64_t)(o->stop_deadline_ms * 1e6) : 0,
+	                        &s->diag, &ls->tracees);
 	if (r < 0 || o->pidfd < 0)
 		return r;
 	return check_pidfd(o->pidfd, ls->pid);
