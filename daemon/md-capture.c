@@ -19,6 +19,7 @@
 #include "md-daemon.h"
 #include "md-dump.h"
 #include "md-output.h"
+#include "md-prune.h"
 #include "md-report.h"
 #include "md-store.h"
 #include "md-zstd.h"
@@ -26,7 +27,6 @@
 /* Names tried for one dump: the name has the second it was taken, so this many dumps of one
  * thread fit in a second (a small process is dumped in a few ms, by several workers). */
 #define NAME_ATTEMPTS 10000
-#define EXE_PATH_MAX 4096 /* bytes of an executable's path, as in md_process_info.exe */
 
 double md_now_ms(void)
 {
@@ -36,39 +36,14 @@ double md_now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static const char *kind_name(enum md_job_kind k)
+static enum md_report_kind report_kind(enum md_job_kind k)
 {
 	switch (k) {
-	case MD_JOB_CRASH: return "crash";
-	case MD_JOB_DUMP_NOW: return "dump-now";
-	case MD_JOB_REQUEST: return "request";
+	case MD_JOB_CRASH: return MD_REPORT_KIND_CRASH;
+	case MD_JOB_DUMP_NOW: return MD_REPORT_KIND_DUMP_NOW;
+	case MD_JOB_REQUEST: return MD_REPORT_KIND_REQUEST;
 	}
-	return "unknown";
-}
-
-/* A file name part made only of [A-Za-z0-9._-], from an executable's basename (split at the
- * OS's path separators). */
-static void safe_name(const char *exe, char *out, size_t size)
-{
-	char dir[EXE_PATH_MAX], file[MD_OUTPUT_NAME_MAX];
-	const char *base = strrchr(exe, '/');
-	size_t n = 0;
-
-	base = base ? base + 1 : exe;
-	if (md_output_split_path(exe, dir, sizeof(dir), file, sizeof(file)) == 0)
-		base = file;
-	if (!*base)
-		base = "process";
-	for (; *base && n + 1 < size && n < 64; base++) {
-		char c = *base;
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  c == '.' || c == '_' || c == '-';
-
-		out[n++] = ok ? c : '_';
-	}
-	if (n > 0 && out[0] == '.')
-		out[0] = '_'; /* never a hidden file */
-	out[n] = '\0';
+	return MD_REPORT_KIND_NONE;
 }
 
 /* Writes text as dir/name, 0600 (0640 with group gid), through a temporary file. */
@@ -102,13 +77,38 @@ static int write_file(const char *dir, const char *name, const char *text, int64
 	return r;
 }
 
-static json_t *annotations_json(const struct md_job *job)
+/* The report of a saved dump: the dump's figures, then the daemon's and the store's. */
+static int build_report(struct md_job *job, const struct md_snapshot *s,
+			const struct md_dump_result *res, const char *id, const char *path,
+			const char *report_path, const struct md_report_times *times,
+			uint64_t stored_bytes, time_t when, double queued_ms)
 {
-	json_t *o = json_object();
+	const struct md_config *cfg = job->d->cfg;
+	struct md_report *r = &job->report;
+	const char *sig = job->has_crash ? md_linux_signal_to_string(job->crash.code) : NULL;
+	struct tm tm;
+	int e = 0;
 
-	for (size_t i = 0; o && i < job->n_annotations; i++)
-		json_object_set_new(o, job->keys[i], json_string(job->values[i]));
-	return o;
+	e |= md_report_from_snapshot(r, s, res, path, times);
+	e |= md_report_set(&r->id, id);
+	e |= md_report_set(&r->report_path, report_path);
+	e |= md_report_set(&r->process_name, job->process_name);
+	for (size_t i = 0; i < job->n_annotations; i++)
+		e |= md_report_annotate(r, job->keys[i], job->values[i]);
+	if (e)
+		return -ENOMEM;
+	r->compressed = cfg->store_compress;
+	r->bytes_on_disk = stored_bytes ? stored_bytes : res->bytes;
+	r->kind = report_kind(job->kind);
+	gmtime_r(&when, &tm);
+	strftime(r->time, sizeof(r->time), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	r->requested_by_pid = job->requester.pid;
+	r->requested_by_uid = job->requester.uid;
+	r->queued_ms = queued_ms;
+	snprintf(r->signal, sizeof(r->signal), "%s", sig ? sig : "");
+	if (job->has_crash && r->has_crash)
+		r->crash.si_code = (int32_t)job->crash.flags;
+	return 0;
 }
 
 static void fail(struct md_job *job, int error, const char *fmt, ...)
@@ -142,13 +142,10 @@ void md_capture_run(struct md_job *job)
 	struct md_output out = {.dirfd = -1, .fd = -1};
 	struct md_snapshot *s = NULL;
 	struct md_dump_result res;
-	char base[80], stamp[32], name[MD_OUTPUT_NAME_MAX], report_name[MD_OUTPUT_NAME_MAX];
-	char path[4096 + MD_OUTPUT_NAME_MAX];
+	char id[MD_STORE_ID_MAX + 1], name[MD_STORE_NAME_MAX], report_name[MD_STORE_NAME_MAX];
+	char path[4096 + MD_STORE_NAME_MAX], rpath[sizeof(path)], *text = NULL;
 	double t0 = md_now_ms(), suspended_ms;
 	uint64_t stored_bytes = 0;
-	size_t id_len;
-	json_t *report = NULL;
-	struct tm tm;
 	time_t now;
 	int r;
 
@@ -214,14 +211,11 @@ void md_capture_run(struct md_job *job)
 	}
 
 	/* a unique, descriptive name: executable, pid, time, thread */
-	safe_name(s->process.exe[0] ? s->process.exe : job->process_name, base, sizeof(base));
 	now = time(NULL);
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	for (int attempt = 0;; attempt++) {
-		snprintf(name, sizeof(name), "%s.%u.%s.%u%s%.0d.dmp%s", base, job->pid, stamp,
-			 job->has_crash ? job->crash.tid : s->requesting_tid, attempt ? "-" : "",
-			 attempt, cfg->store_compress ? ".zst" : "");
+	for (unsigned attempt = 0;; attempt++) {
+		md_store_make_id(s->process.exe[0] ? s->process.exe : job->process_name, job->pid,
+				 now, job->has_crash ? job->crash.tid : s->requesting_tid, attempt, id);
+		md_store_name(id, cfg->store_compress ? MD_STORE_DUMP_ZSTD : MD_STORE_DUMP, name);
 		r = md_output_commit(&out, name, false);
 		if (r != -EEXIST || attempt >= NAME_ATTEMPTS)
 			break;
@@ -230,55 +224,23 @@ void md_capture_run(struct md_job *job)
 		fail(job, r, "cannot save the dump in %s: %s", cfg->dump_dir, strerror(-r));
 		goto out;
 	}
+	md_store_name(id, MD_STORE_REPORT, report_name);
 	snprintf(path, sizeof(path), "%s/%s", cfg->dump_dir, name);
-	id_len = strlen(name) - (cfg->store_compress ? 8 : 4); /* without .dmp or .dmp.zst */
-	snprintf(report_name, sizeof(report_name), "%.*s.json", (int)id_len, name);
-
+	snprintf(rpath, sizeof(rpath), "%s/%s", cfg->dump_dir, report_name);
 	{
 		struct md_report_times times = {.duration_ms = md_now_ms() - t0,
 						.suspended_ms = suspended_ms};
-		char iso[32], rpath[sizeof(path)];
-		json_t *crash;
 
-		strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		snprintf(rpath, sizeof(rpath), "%s/%s", cfg->dump_dir, report_name);
-		report = md_report_dump(s, &res, path, &times);
-		if (!report) {
+		if (build_report(job, s, &res, id, path, rpath, &times, stored_bytes, now,
+				 t0 - job->queued_ms) < 0 ||
+		    !(text = md_report_to_text(&job->report))) {
+			md_report_done(&job->report);
 			fail(job, -ENOMEM, "out of memory building the report");
 			goto out;
 		}
-		json_object_set_new(report, "id", json_stringn(name, id_len));
-		json_object_set_new(report, "compressed", json_boolean(cfg->store_compress));
-		json_object_set_new(report, "bytes_on_disk",
-				    json_integer((json_int_t)(stored_bytes ? stored_bytes : res.bytes)));
-		json_object_set_new(report, "kind", json_string(kind_name(job->kind)));
-		json_object_set_new(report, "time", json_string(iso));
-		json_object_set_new(report, "report", json_string(rpath));
-		json_object_set_new(report, "process_name", json_string(job->process_name));
-		json_object_set_new(report, "requested_by",
-				    json_pack("{s:I, s:I}", "pid", (json_int_t)job->requester.pid,
-					      "uid", (json_int_t)job->requester.uid));
-		json_object_set_new(report, "queued_ms", json_real(t0 - job->queued_ms));
-		json_object_set_new(report, "budget_cut", json_boolean(res.budget_cut));
-		json_object_set_new(report, "annotations", annotations_json(job));
-		crash = json_object_get(report, "crash");
-		if (job->has_crash && json_is_object(crash)) {
-			const char *sig = md_linux_signal_to_string(job->crash.code);
-
-			json_object_set_new(crash, "signal", sig ? json_string(sig) : json_null());
-			json_object_set_new(crash, "si_code", json_integer((int32_t)job->crash.flags));
-		}
-		json_object_set_new(report, "signal",
-				    job->has_crash && md_linux_signal_to_string(job->crash.code)
-					    ? json_string(md_linux_signal_to_string(job->crash.code))
-					    : json_null());
+		job->has_report = true;
 	}
-	job->report = json_dumps(report, JSON_COMPACT);
-	if (!job->report) {
-		fail(job, -ENOMEM, "out of memory building the report");
-		goto out;
-	}
-	r = write_file(cfg->dump_dir, report_name, job->report, cfg->dump_gid);
+	r = write_file(cfg->dump_dir, report_name, text, cfg->dump_gid);
 	if (r < 0) {
 		fail(job, r, "dump saved as %s but its report could not be written: %s", path,
 		     strerror(-r));
@@ -289,7 +251,7 @@ void md_capture_run(struct md_job *job)
 			 job->pid);
 	if (cfg->upload_enabled) {
 		/* the uploader's ticket: the report, renamed into the outbox when complete */
-		r = write_file(cfg->upload_outbox, report_name, job->report, cfg->dump_gid);
+		r = write_file(cfg->upload_outbox, report_name, text, cfg->dump_gid);
 		if (r < 0)
 			snprintf(job->message, sizeof(job->message),
 				 "not queued for upload: cannot write to %s: %s", cfg->upload_outbox,
@@ -298,16 +260,14 @@ void md_capture_run(struct md_job *job)
 	{
 		/* keep the store within its limits, never removing the dump just written */
 		struct md_store_stats st;
-		char id[MD_OUTPUT_NAME_MAX];
 
-		snprintf(id, sizeof(id), "%.*s", (int)id_len, name);
 		if (md_store_prune(cfg, id, &st) == 0 && st.removed && !job->message[0])
 			snprintf(job->message, sizeof(job->message),
 				 "%llu older dumps removed to stay within the store's limits",
 				 (unsigned long long)st.removed);
 	}
 out:
-	json_decref(report);
+	free(text);
 	md_platform_snapshot_free(s);
 	md_output_abort(&out);
 }
@@ -322,6 +282,6 @@ void md_job_free(struct md_job *job)
 	}
 	if (job->pidfd >= 0)
 		close(job->pidfd);
-	free(job->report);
+	md_report_done(&job->report);
 	free(job);
 }

@@ -265,7 +265,8 @@ START_TEST(crash_loop_limits_dumps_and_releases_apps_at_once)
 		char path[300];
 
 		snprintf(path, sizeof(path), "%s/reports.jsonl", D.dumps);
-		log = it_read_file(path, NULL);
+		/* the journal is written after the apps are released: give it a moment */
+		log = it_wait_file(path, "\"rate_limited\":true", 3, 10000);
 		ck_assert_ptr_nonnull(log);
 		for (char *p = log; (p = strstr(p, "\"rate_limited\":true")); p++)
 			rate_limited++;
@@ -284,8 +285,10 @@ START_TEST(crash_loop_limits_dumps_and_releases_apps_at_once)
 		closedir(d);
 	}
 	{
-		json_t *j = load_json(summary_glob);
+		json_t *j;
 
+		free(it_wait_file(summary_glob, "\"suppressed_total\":3", 1, 10000));
+		j = load_json(summary_glob);
 		ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")), pids[4]);
 		ck_assert_int_eq(json_integer_value(json_object_get(j, "suppressed_total")), 3);
 		json_decref(j);
@@ -425,9 +428,9 @@ START_TEST(metrics_file_and_upload_ticket)
 	start_with_config(body);
 	run = run_app("segv", "upload=yes", NULL, NULL);
 	ck_assert_int_eq(run.res.sig, SIGSEGV);
-	text = it_read_file(metrics, NULL);
+	/* written after the app was released */
+	text = it_wait_file(metrics, "minidumpd_dumps_total{result=\"ok\"} 1\n", 1, 10000);
 	ck_assert_ptr_nonnull(text);
-	ck_assert_ptr_nonnull(strstr(text, "minidumpd_dumps_total{result=\"ok\"} 1\n"));
 	ck_assert_ptr_nonnull(strstr(text, "minidumpd_dumps_by_kind_total{kind=\"crash\"} 1\n"));
 	ck_assert_ptr_nonnull(strstr(text, "# TYPE minidumpd_dump_bytes_total counter"));
 	free(text);

@@ -18,7 +18,7 @@
 #include "upload-config.h"
 #include "upload-form.h"
 #include "upload-http.h"
-#include "upload-state.h"
+#include "md-upload-state.h"
 
 #define MD_UPLOAD_TICKET_MAX     (1024 * 1024) /* bytes of a ticket (a report) read */
 #define MD_UPLOAD_QUEUE_MAX      100000        /* tickets held in memory at once */
@@ -39,7 +39,8 @@ enum md_outcome {
 struct md_ticket {
 	struct md_ticket *next;
 	char id[MD_UPLOAD_ID_MAX];
-	json_t *report;    /* the ticket's content; NULL for a ticket that cannot be read */
+	bool has_report;   /* false for a ticket that cannot be read */
+	struct md_report report; /* the ticket's content */
 	bool invalid;      /* unusable ticket: left in place, reported, not retried this run */
 	bool seen;         /* listed by the latest outbox scan */
 	int64_t queued_ms; /* monotonic time it was found */

@@ -97,7 +97,7 @@ static void ticket_free(struct md_ticket *k)
 {
 	if (!k)
 		return;
-	json_decref(k->report);
+	md_report_done(&k->report);
 	free(k);
 }
 
@@ -298,7 +298,7 @@ static int read_all(int fd, void *buf, size_t len)
 static void start_upload(struct md_service *svc, struct md_server *s, struct md_ticket *k)
 {
 	const struct md_upload_server *c = s->cfg;
-	const char *path = json_string_value(json_object_get(k->report, "path"));
+	const char *path = k->report.path;
 	uint64_t limit = c->max_bytes ? c->max_bytes : MD_UPLOAD_BODY_HARD_MAX;
 	char reason[MD_UPLOAD_REASON_MAX];
 	unsigned char *dump = NULL;
@@ -307,7 +307,7 @@ static void start_upload(struct md_service *svc, struct md_server *s, struct md_
 
 	if (!path || !path[0]) {
 		final_decision(svc, s, k, MD_UPLOAD_FAILED,
-		               json_is_true(json_object_get(k->report, "rate_limited"))
+		               k->report.rate_limited
 		                   ? "no dump was written (crash loop limit)"
 		                   : "the ticket names no dump file");
 		return;
@@ -346,7 +346,7 @@ static void start_upload(struct md_service *svc, struct md_server *s, struct md_
 	}
 	close(fd);
 	fd = -1;
-	r = md_upload_form_build(c, k->report, dump, (size_t)st.st_size, &s->body);
+	r = md_upload_form_build(c, &k->report, dump, (size_t)st.st_size, &s->body);
 	free(dump);
 	dump = NULL;
 	if (r == -EFBIG || (r >= 0 && s->body.len > limit)) {
@@ -538,11 +538,12 @@ static void merge_state(struct md_service *svc, struct md_ticket *k, bool *ret_c
 		md_upload_time_now(st->time);
 }
 
-static int read_ticket(int dirfd, const char *name, json_t **ret_report, int64_t *ret_mtime,
-                       char *err, size_t err_size)
+static int read_ticket(int dirfd, const char *name, struct md_report *ret_report,
+                       int64_t *ret_mtime, char *err, size_t err_size)
 {
 	struct stat st;
 	char *text = NULL;
+	json_t *j = NULL;
 	json_error_t je;
 	int fd, r;
 
@@ -570,14 +571,15 @@ static int read_ticket(int dirfd, const char *name, json_t **ret_report, int64_t
 		snprintf(err, err_size, "cannot read the ticket: %s", strerror(-r));
 		goto out;
 	}
-	*ret_report = json_loadb(text, (size_t)st.st_size, JSON_REJECT_DUPLICATES, &je);
-	if (!*ret_report || !json_is_object(*ret_report)) {
+	j = json_loadb(text, (size_t)st.st_size, JSON_REJECT_DUPLICATES, &je);
+	if (!j || !json_is_object(j)) {
 		snprintf(err, err_size, "the ticket is not a JSON object (line %d: %s)", je.line,
-		         *ret_report ? "not an object" : je.text);
-		json_decref(*ret_report);
-		*ret_report = NULL;
+		         j ? "not an object" : je.text);
 		r = -EINVAL;
+	} else if ((r = md_report_from_json(j, ret_report)) < 0) {
+		snprintf(err, err_size, "cannot read the ticket's report: %s", strerror(-r));
 	}
+	json_decref(j);
 out:
 	free(text);
 	close(fd);
@@ -599,7 +601,8 @@ static void load_ticket(struct md_service *svc, int dirfd, const char *name, con
 	k->queued_ms = md_mono_ms();
 	k->seen = true;
 	if (read_ticket(dirfd, name, &k->report, &k->mtime_s, err, sizeof(err)) >= 0) {
-		rid = json_string_value(json_object_get(k->report, "id"));
+		k->has_report = true;
+		rid = k->report.id;
 		if (!rid || strcmp(rid, id) != 0)
 			snprintf(err, sizeof(err),
 			         "the ticket's report has id \"%s\", not its name",
@@ -676,7 +679,7 @@ static void scan(struct md_service *svc)
 			continue;
 		memcpy(id, e->d_name, len - 5);
 		id[len - 5] = '\0';
-		if (!md_upload_id_valid(id))
+		if (!md_store_id_valid(id))
 			continue; /* hidden and temporary files among them */
 		for (k = svc->tickets; k && strcmp(k->id, id) != 0; k = k->next)
 			;

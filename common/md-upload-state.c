@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "upload-state.h"
+#include "md-upload-state.h"
 
 #define TMP_TRIES 100 /* attempts at a fresh temporary name before giving up */
 
@@ -41,22 +41,6 @@ int md_upload_status_from_string(const char *s, enum md_upload_status *ret_statu
 		}
 	}
 	return -EINVAL;
-}
-
-bool md_upload_id_valid(const char *id)
-{
-	size_t n = 0;
-
-	if (!id || !id[0] || id[0] == '.')
-		return false;
-	for (; id[n]; n++) {
-		char c = id[n];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return n < MD_UPLOAD_ID_MAX;
 }
 
 void md_upload_time_now(char buf[MD_UPLOAD_TIME_MAX])
@@ -153,7 +137,7 @@ int md_upload_state_read(const char *state_dir, const char *id, struct md_upload
 	ssize_t n;
 	int fd = -1, r;
 
-	if (!state_dir || !md_upload_id_valid(id))
+	if (!state_dir || !md_store_id_valid(id))
 		return -EINVAL;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s.json", state_dir, id) >= sizeof(path))
 		return -ENAMETOOLONG;
@@ -318,7 +302,7 @@ int md_upload_state_write(const char *state_dir, const struct md_upload_state *s
 	char *text = NULL;
 	int r = -ENOMEM;
 
-	if (!md_upload_id_valid(s->id) || s->n_servers > MD_UPLOAD_SERVERS_MAX)
+	if (!md_store_id_valid(s->id) || s->n_servers > MD_UPLOAD_SERVERS_MAX)
 		return -EINVAL;
 	snprintf(name, sizeof(name), "%s.json", s->id);
 	root = md_upload_state_to_json(s);
