@@ -102,6 +102,18 @@ int64_t md_mono_ms(void);
 /* Creates the service on an event loop; returns 0 or -errno (logged). */
 int md_service_init(struct md_service *svc, struct md_upload_config *cfg);
 
+/* upload-queue.c: what the outbox scan needs of the queue. */
+void md_queue_set_server_state(struct md_ticket *k, size_t i, enum md_upload_status st,
+                               const char *server_id, const char *reason);
+int md_queue_save_state(struct md_service *svc, struct md_ticket *k);
+bool md_queue_all_final(const struct md_ticket *k);
+void md_queue_finish_ticket(struct md_service *svc, struct md_ticket *k);
+void md_queue_ticket_free(struct md_ticket *k);
+/* Reads exactly len bytes; -EIO when the file is shorter. */
+int md_queue_read_all(int fd, void *buf, size_t len);
+/* upload-outbox.c: lists the outbox, queues new tickets and forgets removed ones. */
+void md_outbox_scan(struct md_service *svc);
+
 /* Runs until SIGTERM or SIGINT; in-flight requests are then dropped (their dumps stay
  * pending). Returns 0 or -errno. */
 int md_service_run(struct md_service *svc);
