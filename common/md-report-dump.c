@@ -11,8 +11,8 @@
 #include "md-report.h"
 
 int md_report_from_snapshot(struct md_report *r, const struct md_snapshot *s,
-			    const struct md_dump_result *res, const char *path,
-			    const struct md_report_times *times)
+                            const struct md_dump_result *res, const char *path,
+                            const struct md_report_times *times)
 {
 	const struct md_crash_info *c = s->crash;
 
@@ -37,7 +37,7 @@ int md_report_from_snapshot(struct md_report *r, const struct md_snapshot *s,
 		r->crash.si_code = (int32_t)c->flags;
 		r->crash.address = c->address;
 		md_report_copy_name(r->crash.signal, sizeof(r->crash.signal),
-			  md_linux_signal_to_string(c->code));
+		                    md_linux_signal_to_string(c->code));
 	}
 	r->errors_dropped = s->diag.dropped;
 	if (md_report_set(&r->executable, s->process.exe) < 0 || md_report_set(&r->path, path) < 0)
@@ -52,7 +52,7 @@ int md_report_from_snapshot(struct md_report *r, const struct md_snapshot *s,
 		md_report_copy_name(st->name, sizeof(st->name), res->streams[i].name);
 		st->type = res->streams[i].type;
 		md_report_copy_name(st->status, sizeof(st->status),
-			  md_stream_status_to_string(res->streams[i].status));
+		                    md_stream_status_to_string(res->streams[i].status));
 		st->bytes = res->streams[i].bytes;
 	}
 	r->n_streams = res->n_streams;
@@ -70,7 +70,7 @@ int md_report_from_snapshot(struct md_report *r, const struct md_snapshot *s,
 }
 
 json_t *md_report_dump(const struct md_snapshot *s, const struct md_dump_result *res,
-		       const char *path, const struct md_report_times *times)
+                       const char *path, const struct md_report_times *times)
 {
 	struct md_report r;
 	json_t *j = NULL;

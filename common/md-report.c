@@ -14,16 +14,16 @@
 #include "md-report.h"
 
 static const char *const kind_names[] = {
-	[MD_REPORT_KIND_NONE] = NULL,
-	[MD_REPORT_KIND_CRASH] = "crash",
-	[MD_REPORT_KIND_DUMP_NOW] = "dump-now",
-	[MD_REPORT_KIND_REQUEST] = "request",
+    [MD_REPORT_KIND_NONE] = NULL,
+    [MD_REPORT_KIND_CRASH] = "crash",
+    [MD_REPORT_KIND_DUMP_NOW] = "dump-now",
+    [MD_REPORT_KIND_REQUEST] = "request",
 };
 
 const char *md_report_kind_to_string(enum md_report_kind kind)
 {
 	return (unsigned)kind < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[kind]
-									     : NULL;
+	                                                                   : NULL;
 }
 
 void md_report_init(struct md_report *r)
@@ -119,9 +119,9 @@ static json_t *crash_json(const struct md_report *r)
 	if (!r->has_crash)
 		return json_null();
 	return json_pack("{s:I, s:I, s:I, s:o, s:o, s:i}", "thread_id", (json_int_t)c->thread_id,
-			 "code", (json_int_t)c->code, "flags", (json_int_t)c->flags, "address",
-			 hex(c->address), "signal", str_or_null(c->signal), "si_code",
-			 (int)c->si_code);
+	                 "code", (json_int_t)c->code, "flags", (json_int_t)c->flags, "address",
+	                 hex(c->address), "signal", str_or_null(c->signal), "si_code",
+	                 (int)c->si_code);
 }
 
 static json_t *streams_json(const struct md_report *r)
@@ -134,8 +134,8 @@ static json_t *streams_json(const struct md_report *r)
 
 		snprintf(type, sizeof(type), "0x%x", st->type);
 		if (json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I}", "name", st->name,
-						       "type", type, "status", st->status, "bytes",
-						       (json_int_t)st->bytes)) < 0) {
+		                                       "type", type, "status", st->status, "bytes",
+		                                       (json_int_t)st->bytes)) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -151,9 +151,9 @@ static json_t *errors_json(const struct md_report *r)
 		const struct md_report_error *e = &r->errors[i];
 
 		if (json_array_append_new(a, json_pack("{s:s, s:I, s:i, s:s, s:s}", "kind", e->kind,
-						       "id", (json_int_t)e->id, "errno", -e->error,
-						       "error", strerror(-e->error), "message",
-						       e->message)) < 0) {
+		                                       "id", (json_int_t)e->id, "errno", -e->error,
+		                                       "error", strerror(-e->error), "message",
+		                                       e->message)) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -216,9 +216,9 @@ json_t *md_report_to_json(const struct md_report *r)
 	}
 	if (r->id) {
 		e |= set(j, "report", str_or_null(r->report_path));
-		e |= set(j, "requested_by", json_pack("{s:I, s:I}", "pid",
-						      (json_int_t)r->requested_by_pid, "uid",
-						      (json_int_t)r->requested_by_uid));
+		e |= set(j, "requested_by",
+		         json_pack("{s:I, s:I}", "pid", (json_int_t)r->requested_by_pid, "uid",
+		                   (json_int_t)r->requested_by_uid));
 		e |= set(j, "queued_ms", json_real(r->queued_ms));
 		e |= set(j, "budget_cut", json_boolean(r->budget_cut));
 	}
@@ -259,7 +259,7 @@ static uint64_t get_u64(json_t *o, const char *key)
 	json_t *v = json_object_get(o, key);
 
 	return json_is_integer(v) && json_integer_value(v) >= 0 ? (uint64_t)json_integer_value(v)
-								: 0;
+	                                                        : 0;
 }
 
 static uint32_t get_u32(json_t *o, const char *key)
@@ -298,8 +298,8 @@ static void crash_from_json(json_t *c, struct md_report *r)
 	r->crash.thread_id = get_u32(c, "thread_id");
 	r->crash.code = get_u32(c, "code");
 	r->crash.flags = get_u32(c, "flags");
-	r->crash.si_code = json_is_integer(si) ? (int32_t)json_integer_value(si)
-					       : (int32_t)r->crash.flags;
+	r->crash.si_code =
+	    json_is_integer(si) ? (int32_t)json_integer_value(si) : (int32_t)r->crash.flags;
 	r->crash.address = addr ? strtoull(addr, NULL, 16) : 0;
 	get_name(c, "signal", r->crash.signal, sizeof(r->crash.signal));
 }
@@ -389,7 +389,8 @@ int md_report_from_json(json_t *j, struct md_report *r)
 	r->max_crashes = get_u32(j, "max_crashes");
 	r->window_s = get_u32(j, "window_s");
 	if (json_is_object(ann)) {
-		json_object_foreach(ann, key, v) {
+		json_object_foreach(ann, key, v)
+		{
 			if (json_is_string(v))
 				e |= md_report_annotate(r, key, json_string_value(v));
 		}

@@ -106,11 +106,12 @@ void md_report_init(struct md_report *r);
 /* Frees what r owns and makes it empty again. */
 void md_report_done(struct md_report *r);
 
-/* md-report-dump.c: fills the dump's part of r (pid... errors_dropped) from the snapshot it came from and the
- * writer's result. path may be NULL. Returns 0 or -ENOMEM (r then holds what was filled). */
+/* md-report-dump.c: fills the dump's part of r (pid... errors_dropped) from the snapshot it came
+ * from and the writer's result. path may be NULL. Returns 0 or -ENOMEM (r then holds what was
+ * filled). */
 int md_report_from_snapshot(struct md_report *r, const struct md_snapshot *s,
-			    const struct md_dump_result *res, const char *path,
-			    const struct md_report_times *times);
+                            const struct md_dump_result *res, const char *path,
+                            const struct md_report_times *times);
 
 /* Sets a string member (freeing the old one); s NULL clears it. Returns 0 or -ENOMEM. */
 int md_report_set(char **member, const char *s);
@@ -135,7 +136,7 @@ int md_report_from_json(json_t *j, struct md_report *r);
 
 /* Builds the report of one dump as JSON (md_report_from_snapshot, then to JSON). */
 json_t *md_report_dump(const struct md_snapshot *s, const struct md_dump_result *res,
-		       const char *path, const struct md_report_times *times);
+                       const char *path, const struct md_report_times *times);
 
 /* The problem list as a JSON array of {kind, id, errno, error, message}. */
 json_t *md_diag_to_json(const struct md_diag *d);

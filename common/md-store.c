@@ -21,9 +21,9 @@
 #define PATH_BYTES (4096 + MD_STORE_NAME_MAX + 2) /* a folder's path, a slash and a name */
 
 static const char *const suffixes[MD_STORE_KIND_COUNT] = {
-	[MD_STORE_DUMP] = ".dmp",
-	[MD_STORE_DUMP_ZSTD] = ".dmp.zst",
-	[MD_STORE_REPORT] = ".json",
+    [MD_STORE_DUMP] = ".dmp",
+    [MD_STORE_DUMP_ZSTD] = ".dmp.zst",
+    [MD_STORE_REPORT] = ".json",
 };
 
 const char *md_store_kind_suffix(enum md_store_kind kind)
@@ -67,12 +67,12 @@ static bool ends_with(const char *s, size_t len, const char *suffix)
 }
 
 int md_store_parse_name(const char *name, char ret_id[MD_STORE_ID_MAX + 1],
-			enum md_store_kind *ret_kind)
+                        enum md_store_kind *ret_kind)
 {
 	size_t len = strlen(name);
 	/* the longest suffix first: "x.dmp.zst" is a compressed dump, not a ".zst" file */
 	static const enum md_store_kind order[] = {MD_STORE_DUMP_ZSTD, MD_STORE_DUMP,
-						   MD_STORE_REPORT};
+	                                           MD_STORE_REPORT};
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		const char *suffix = suffixes[order[i]];
@@ -113,7 +113,7 @@ static void id_base(const char *exe, char out[MD_STORE_ID_BASE_MAX + 1])
 }
 
 int md_store_make_id(const char *exe, uint32_t pid, time_t when, uint32_t tid, unsigned attempt,
-		     char ret_id[MD_STORE_ID_MAX + 1])
+                     char ret_id[MD_STORE_ID_MAX + 1])
 {
 	char base[MD_STORE_ID_BASE_MAX + 1], stamp[32];
 	struct tm tm;
@@ -124,7 +124,7 @@ int md_store_make_id(const char *exe, uint32_t pid, time_t when, uint32_t tid, u
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	if (attempt)
 		snprintf(ret_id, MD_STORE_ID_MAX + 1, "%s.%u.%s.%u-%u", base, pid, stamp, tid,
-			 attempt);
+		         attempt);
 	else
 		snprintf(ret_id, MD_STORE_ID_MAX + 1, "%s.%u.%s.%u", base, pid, stamp, tid);
 	return 0;
@@ -136,7 +136,7 @@ int md_store_make_loop_id(const char *exe, uint64_t file_id, char ret_id[MD_STOR
 
 	id_base(exe, base);
 	snprintf(ret_id, MD_STORE_ID_MAX + 1, "%s.%016llx%s", base, (unsigned long long)file_id,
-		 MD_STORE_LOOP_SUFFIX);
+	         MD_STORE_LOOP_SUFFIX);
 	return 0;
 }
 
@@ -174,7 +174,7 @@ static int by_id(const void *a, const void *b)
 }
 
 int md_store_scan(const char *dir, bool remove_stale, struct md_store_item **ret_items,
-		  size_t *ret_count)
+                  size_t *ret_count)
 {
 	struct md_store_item *list = NULL;
 	size_t n = 0, cap = 0, out = 0;
@@ -304,8 +304,8 @@ static int by_age(const void *a, const void *b)
 }
 
 size_t md_store_select(struct md_store_item *items, size_t count,
-		       const struct md_store_limits *limits, time_t now, uint64_t free_bytes,
-		       const char *keep_id, bool *ret_remove)
+                       const struct md_store_limits *limits, time_t now, uint64_t free_bytes,
+                       const char *keep_id, bool *ret_remove)
 {
 	uint64_t dumps = 0, bytes = 0;
 	size_t marked = 0;
@@ -322,7 +322,8 @@ size_t md_store_select(struct md_store_item *items, size_t count,
 		const struct md_store_item *it = &items[i];
 		uint64_t size = it->dump_bytes + it->report_bytes;
 		int64_t age_s = (int64_t)now - item_time_ns(it) / 1000000000;
-		bool too_old = limits->max_age_s && age_s > 0 && (uint64_t)age_s > limits->max_age_s;
+		bool too_old =
+		    limits->max_age_s && age_s > 0 && (uint64_t)age_s > limits->max_age_s;
 		bool too_many = limits->max_dumps && dumps > limits->max_dumps;
 		bool too_big = limits->max_total_bytes && bytes > limits->max_total_bytes;
 		bool too_full = limits->min_free_bytes && free_bytes < limits->min_free_bytes;
@@ -367,13 +368,14 @@ int md_store_expand(const char *path, char **ret_plain, char *why, size_t why_si
 		r = -EOPNOTSUPP;
 		goto out;
 	}
-	if (asprintf(&tmp, "%s/md-dump-XXXXXX.dmp", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0) {
-		tmp = NULL;
+	tmp = malloc(PATH_BYTES);
+	if (!tmp) {
 		r = -ENOMEM;
 		snprintf(why, why_size, "out of memory");
 		goto out;
 	}
-	out = mkstemps(tmp, 4);
+	snprintf(tmp, PATH_BYTES, "%s/md-dump-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	out = mkstemp(tmp);
 	if (out < 0) {
 		r = -errno;
 		snprintf(why, why_size, "cannot create %s: %s", tmp, strerror(-r));
@@ -389,9 +391,9 @@ int md_store_expand(const char *path, char **ret_plain, char *why, size_t why_si
 	r = md_zstd_decompress_fd(in, out, MD_STORE_UNZSTD_MAX);
 	if (r < 0) {
 		snprintf(why, why_size, "cannot decompress: %s",
-			 r == -EBADMSG ? "corrupt zstd data"
-			 : r == -EFBIG ? "it expands past the size limit"
-				       : strerror(-r));
+		         r == -EBADMSG ? "corrupt zstd data"
+		         : r == -EFBIG ? "it expands past the size limit"
+		                       : strerror(-r));
 		goto out;
 	}
 	*ret_plain = tmp;

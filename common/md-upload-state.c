@@ -290,9 +290,9 @@ json_t *md_upload_state_to_json(const struct md_upload_state *s)
 		                                (json_int_t)ss->attempts, "time", ss->time));
 	}
 	return json_pack("{s:s, s:s, s:o, s:o, s:I, s:s, s:o?}", "id", s->id, "state",
-	                 md_upload_status_to_string(s->state), "server_id", str_or_null(s->server_id),
-	                 "reason", str_or_null(s->reason), "attempts", (json_int_t)s->attempts,
-	                 "time", s->time, "servers", servers);
+	                 md_upload_status_to_string(s->state), "server_id",
+	                 str_or_null(s->server_id), "reason", str_or_null(s->reason), "attempts",
+	                 (json_int_t)s->attempts, "time", s->time, "servers", servers);
 }
 
 int md_upload_state_write(const char *state_dir, const struct md_upload_state *s)

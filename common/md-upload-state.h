@@ -17,7 +17,7 @@
 #include "md-store.h"
 
 #define MD_UPLOAD_ID_MAX         (MD_STORE_ID_MAX + 1) /* bytes of a dump id, NUL included */
-#define MD_UPLOAD_NAME_MAX       64    /* bytes of a server name, NUL included */
+#define MD_UPLOAD_NAME_MAX       64                    /* bytes of a server name, NUL included */
 #define MD_UPLOAD_SERVER_ID_MAX  256   /* bytes of a server's report id, NUL included */
 #define MD_UPLOAD_REASON_MAX     512   /* bytes of a reason, NUL included */
 #define MD_UPLOAD_TIME_MAX       32    /* bytes of an ISO 8601 UTC time, NUL included */

@@ -39,9 +39,12 @@ double md_now_ms(void)
 static enum md_report_kind report_kind(enum md_job_kind k)
 {
 	switch (k) {
-	case MD_JOB_CRASH: return MD_REPORT_KIND_CRASH;
-	case MD_JOB_DUMP_NOW: return MD_REPORT_KIND_DUMP_NOW;
-	case MD_JOB_REQUEST: return MD_REPORT_KIND_REQUEST;
+	case MD_JOB_CRASH:
+		return MD_REPORT_KIND_CRASH;
+	case MD_JOB_DUMP_NOW:
+		return MD_REPORT_KIND_DUMP_NOW;
+	case MD_JOB_REQUEST:
+		return MD_REPORT_KIND_REQUEST;
 	}
 	return MD_REPORT_KIND_NONE;
 }
@@ -79,9 +82,9 @@ static int write_file(const char *dir, const char *name, const char *text, int64
 
 /* The report of a saved dump: the dump's figures, then the daemon's and the store's. */
 static int build_report(struct md_job *job, const struct md_snapshot *s,
-			const struct md_dump_result *res, const char *id, const char *path,
-			const char *report_path, const struct md_report_times *times,
-			uint64_t stored_bytes, time_t when, double queued_ms)
+                        const struct md_dump_result *res, const char *id, const char *path,
+                        const char *report_path, const struct md_report_times *times,
+                        uint64_t stored_bytes, time_t when, double queued_ms)
 {
 	const struct md_config *cfg = job->d->cfg;
 	struct md_report *r = &job->report;
@@ -214,7 +217,8 @@ void md_capture_run(struct md_job *job)
 	now = time(NULL);
 	for (unsigned attempt = 0;; attempt++) {
 		md_store_make_id(s->process.exe[0] ? s->process.exe : job->process_name, job->pid,
-				 now, job->has_crash ? job->crash.tid : s->requesting_tid, attempt, id);
+		                 now, job->has_crash ? job->crash.tid : s->requesting_tid, attempt,
+		                 id);
 		md_store_name(id, cfg->store_compress ? MD_STORE_DUMP_ZSTD : MD_STORE_DUMP, name);
 		r = md_output_commit(&out, name, false);
 		if (r != -EEXIST || attempt >= NAME_ATTEMPTS)
@@ -229,10 +233,10 @@ void md_capture_run(struct md_job *job)
 	snprintf(rpath, sizeof(rpath), "%s/%s", cfg->dump_dir, report_name);
 	{
 		struct md_report_times times = {.duration_ms = md_now_ms() - t0,
-						.suspended_ms = suspended_ms};
+		                                .suspended_ms = suspended_ms};
 
 		if (build_report(job, s, &res, id, path, rpath, &times, stored_bytes, now,
-				 t0 - job->queued_ms) < 0 ||
+		                 t0 - job->queued_ms) < 0 ||
 		    !(text = md_report_to_text(&job->report))) {
 			md_report_done(&job->report);
 			fail(job, -ENOMEM, "out of memory building the report");

@@ -191,13 +191,15 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 
 	if (nread < 0) {
 		if (nread == UV_EOF && c->len > 0) {
-			/* it stopped in the middle of a message: say so, to the peer if it still reads */
+			/* it stopped in the middle of a message: say so, to the peer if it still
+			 * reads */
 			char text[128];
 
 			c->d->counters.bad_messages++;
-			snprintf(text, sizeof(text),
-				 "connection closed in the middle of a message (%zu bytes received)",
-				 c->len);
+			snprintf(
+			    text, sizeof(text),
+			    "connection closed in the middle of a message (%zu bytes received)",
+			    c->len);
 			md_log(LOG_WARNING, "pid %u (uid %u): %s", c->peer.pid, c->peer.uid, text);
 			md_conn_send_error(c, -EBADMSG, text, true);
 			return;
@@ -223,10 +225,10 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 
 			c->d->counters.bad_messages++;
 			snprintf(text, sizeof(text), "bad message header: %s",
-				 r == -EBADMSG	      ? "not the minidumpd protocol"
-				 : r == -EPROTONOSUPPORT ? "unsupported protocol version"
-				 : r == -EMSGSIZE	      ? "message over the size limit"
-							      : "unknown message type");
+			         r == -EBADMSG           ? "not the minidumpd protocol"
+			         : r == -EPROTONOSUPPORT ? "unsupported protocol version"
+			         : r == -EMSGSIZE        ? "message over the size limit"
+			                                 : "unknown message type");
 			md_log(LOG_WARNING, "pid %u (uid %u): %s", c->peer.pid, c->peer.uid, text);
 			md_conn_send_error(c, r, text, true);
 			return;
@@ -296,7 +298,8 @@ void md_conn_accept(uv_stream_t *server, int status)
 			same += o->has_peer && o->peer.uid == c->peer.uid;
 		if (same > MD_DAEMON_MAX_CONNECTIONS_PER_UID) {
 			d->counters.refused++;
-			md_log(LOG_WARNING, "pid %u (uid %u) refused: too many connections from uid %u",
+			md_log(LOG_WARNING,
+			       "pid %u (uid %u) refused: too many connections from uid %u",
 			       c->peer.pid, c->peer.uid, c->peer.uid);
 			md_conn_send_error(c, -EBUSY, "too many connections from this user", true);
 			return;
@@ -306,9 +309,9 @@ void md_conn_accept(uv_stream_t *server, int status)
 		d->counters.refused++;
 		md_log(LOG_WARNING, "pid %u (uid %u) refused: %s", c->peer.pid, c->peer.uid,
 		       d->stopping ? "shutting down" : "too many connections");
-		md_conn_send_error(c, d->stopping ? -ESHUTDOWN : -EBUSY,
-			   d->stopping ? "minidumpd is shutting down" : "too many connections",
-			   true);
+		md_conn_send_error(
+		    c, d->stopping ? -ESHUTDOWN : -EBUSY,
+		    d->stopping ? "minidumpd is shutting down" : "too many connections", true);
 		return;
 	}
 	c->pidfd = md_platform_pin_process(c->peer.pid);
@@ -316,4 +319,3 @@ void md_conn_accept(uv_stream_t *server, int status)
 	if (r < 0)
 		md_conn_close(c);
 }
-

@@ -16,7 +16,7 @@
 #include "md-store.h"
 
 static int fill(struct md_report *r, const struct md_conn *c, const struct md_proto_msg *m,
-		uint32_t tid, const char *exe, const struct md_loop_entry *e)
+                uint32_t tid, const char *exe, const struct md_loop_entry *e)
 {
 	const struct md_config *cfg = c->d->cfg;
 	const char *sig = md_linux_signal_to_string(m->signo);
@@ -76,7 +76,8 @@ bool md_crashloop_handle(struct md_conn *c, const struct md_proto_msg *m, uint32
 		md_journal_post(d, &r, id);
 	}
 	md_log(LOG_NOTICE,
-	       "pid %u (%s) crashed (signal %u), not dumped: %u crashes within %u s (%llu suppressed in a row)",
+	       "pid %u (%s) crashed (signal %u), not dumped: %u crashes within %u s (%llu "
+	       "suppressed in a row)",
 	       c->peer.pid, exe, m->signo, d->cfg->loop_max_crashes, d->cfg->loop_window_s,
 	       (unsigned long long)e->suppressed);
 	md_report_done(&r);

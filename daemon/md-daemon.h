@@ -22,10 +22,10 @@
 #include "md-peer.h"
 
 #define MD_DAEMON_MAX_CONNECTIONS   512   /* open client connections; more are refused */
-#define MD_DAEMON_MAX_CONNECTIONS_PER_UID 256 /* of them, one non-root user's; more are refused */
-#define MD_DAEMON_MAX_QUEUED        1024  /* requests waiting for a dump slot */
+#define MD_DAEMON_MAX_CONNECTIONS_PER_UID 256   /* of them, one non-root user's; more are refused */
+#define MD_DAEMON_MAX_QUEUED              1024  /* requests waiting for a dump slot */
 #define MD_DAEMON_MESSAGE_MS        5000  /* time a peer has to finish a message it started */
-#define MD_DAEMON_JOURNAL_PENDING   4096  /* report lines waiting for the journal; more dropped */
+#define MD_DAEMON_JOURNAL_PENDING         4096 /* report lines waiting for the journal; more dropped */
 #define MD_DAEMON_LOG_LINE          1024  /* bytes per log line */
 #define MD_DAEMON_GROUPS_MAX        256   /* supplementary groups of a requester we look at */
 
@@ -62,7 +62,7 @@ struct md_job {
 	/* results, written by the worker */
 	int error;
 	char message[256];
-	bool has_report;          /* the dump was saved: report holds what is known about it */
+	bool has_report; /* the dump was saved: report holds what is known about it */
 	struct md_report report;
 	struct md_job *next_queued;
 };
@@ -153,7 +153,7 @@ void md_dispatch_message(struct md_conn *c, const uint8_t *buf, size_t len);
 
 /* md-jobs.c: the capture queue with its concurrency limit and time budget. */
 struct md_job *md_job_new(struct md_conn *c, enum md_job_kind kind, uint32_t pid,
-			  const struct md_proto_msg *m);
+                          const struct md_proto_msg *m);
 void md_job_submit(struct md_conn *c, struct md_job *job);
 void md_job_discard(struct md_job *job);
 

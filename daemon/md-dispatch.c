@@ -36,8 +36,8 @@ static void handle_hello(struct md_conn *c, const struct md_proto_msg *m)
 	if (MD_PROTO_HAS(m, MD_TAG_PID) && m->pid != c->peer.pid)
 		md_log(LOG_WARNING, "pid %u (uid %u) says it is pid %u; ignored", c->peer.pid,
 		       c->peer.uid, m->pid);
-	md_log(LOG_INFO, "client registered: pid %u uid %u name '%s', %zu annotations",
-	       c->peer.pid, c->peer.uid, c->name, c->n_annotations);
+	md_log(LOG_INFO, "client registered: pid %u uid %u name '%s', %zu annotations", c->peer.pid,
+	       c->peer.uid, c->name, c->n_annotations);
 }
 
 static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool crashed)
@@ -47,7 +47,8 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 
 	/* always the peer itself, whatever the message claims */
 	if (MD_PROTO_HAS(m, MD_TAG_PID) && m->pid != c->peer.pid)
-		md_log(LOG_WARNING, "pid %u (uid %u) claims to be pid %u in a %s message; dumping pid %u",
+		md_log(LOG_WARNING,
+		       "pid %u (uid %u) claims to be pid %u in a %s message; dumping pid %u",
 		       c->peer.pid, c->peer.uid, m->pid, md_proto_type_to_string(m->type),
 		       c->peer.pid);
 	if (md_platform_thread_of(c->peer.pid, tid) != 1) {
@@ -72,15 +73,18 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 		job->crash.address = m->fault_addr;
 		if (m->context) {
 			int r = md_platform_client_context(m->context_kind, m->context,
-							   m->context_len, &job->crash.context);
+			                                   m->context_len, &job->crash.context);
 
 			if (r < 0) {
-				md_log(LOG_WARNING, "pid %u: unusable register context (kind %u, %u bytes): %s; using the thread's own",
+				md_log(LOG_WARNING,
+				       "pid %u: unusable register context (kind %u, %u bytes): %s; "
+				       "using the thread's own",
 				       c->peer.pid, m->context_kind, m->context_len, strerror(-r));
 				job->crash.context.size = 0;
 			}
 		}
-		md_log(LOG_NOTICE, "pid %u (uid %u, '%s') crashed: signal %u code %d at 0x%llx, thread %u",
+		md_log(LOG_NOTICE,
+		       "pid %u (uid %u, '%s') crashed: signal %u code %d at 0x%llx, thread %u",
 		       c->peer.pid, c->peer.uid, c->name, m->signo, m->si_code,
 		       (unsigned long long)m->fault_addr, tid);
 	}
@@ -118,15 +122,17 @@ static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 	n_groups = md_platform_process_groups(c->peer.pid, groups + 1, MD_DAEMON_GROUPS_MAX);
 	n_groups = n_groups < 0 ? 1 : n_groups + 1;
 	if (!md_policy_allows(&c->d->cfg->policy, c->peer.uid, groups, (size_t)n_groups, owner,
-			      owner_gid)) {
+	                      owner_gid)) {
 		if (pidfd >= 0)
 			close(pidfd);
-		md_log(LOG_WARNING, "refused: uid %u (pid %u) asked for a dump of pid %u owned by uid %u",
+		md_log(LOG_WARNING,
+		       "refused: uid %u (pid %u) asked for a dump of pid %u owned by uid %u",
 		       c->peer.uid, c->peer.pid, m->pid, owner);
 		snprintf(why, sizeof(why),
-			 "uid %u may not dump process %u (owned by uid %u): the policy%s%s does not allow it",
-			 c->peer.uid, m->pid, owner, c->d->cfg->policy_path ? " in " : "",
-			 c->d->cfg->policy_path ? c->d->cfg->policy_path : "");
+		         "uid %u may not dump process %u (owned by uid %u): the policy%s%s does "
+		         "not allow it",
+		         c->peer.uid, m->pid, owner, c->d->cfg->policy_path ? " in " : "",
+		         c->d->cfg->policy_path ? c->d->cfg->policy_path : "");
 		md_conn_send_error(c, -EPERM, why, false);
 		return;
 	}
@@ -149,18 +155,15 @@ static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 static void handle_status(struct md_conn *c)
 {
 	struct md_daemon *d = c->d;
-	json_t *j = json_pack("{s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
-			      "version", MD_VERSION_STRING, "uptime_s",
-			      (md_now_ms() - d->started_ms) / 1000.0, "connections",
-			      (json_int_t)d->n_conns, "connections_total",
-			      (json_int_t)d->counters.connections, "requests",
-			      (json_int_t)d->counters.requests, "bad_messages",
-			      (json_int_t)d->counters.bad_messages, "dumps_ok",
-			      (json_int_t)d->counters.dumps_ok, "dumps_failed",
-			      (json_int_t)d->counters.dumps_failed, "bytes_written",
-			      (json_int_t)d->counters.bytes_written, "in_flight",
-			      (json_int_t)d->running, "queued", (json_int_t)d->queued, "dump_dir",
-			      d->cfg->dump_dir);
+	json_t *j = json_pack(
+	    "{s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "version",
+	    MD_VERSION_STRING, "uptime_s", (md_now_ms() - d->started_ms) / 1000.0, "connections",
+	    (json_int_t)d->n_conns, "connections_total", (json_int_t)d->counters.connections,
+	    "requests", (json_int_t)d->counters.requests, "bad_messages",
+	    (json_int_t)d->counters.bad_messages, "dumps_ok", (json_int_t)d->counters.dumps_ok,
+	    "dumps_failed", (json_int_t)d->counters.dumps_failed, "bytes_written",
+	    (json_int_t)d->counters.bytes_written, "in_flight", (json_int_t)d->running, "queued",
+	    (json_int_t)d->queued, "dump_dir", d->cfg->dump_dir);
 	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
 	json_decref(j);
@@ -209,7 +212,8 @@ void md_dispatch_message(struct md_conn *c, const uint8_t *buf, size_t len)
 		return;
 	}
 	if (c->job) {
-		md_conn_send_error(c, -EBUSY, "a request is already in progress on this connection", false);
+		md_conn_send_error(c, -EBUSY, "a request is already in progress on this connection",
+		                   false);
 		return;
 	}
 	if (m.type == MD_MSG_DUMP_REQUEST)
@@ -217,4 +221,3 @@ void md_dispatch_message(struct md_conn *c, const uint8_t *buf, size_t len)
 	else
 		handle_crash(c, &m, m.type == MD_MSG_CRASH);
 }
-

@@ -51,10 +51,15 @@ static void after_work_cb(uv_work_t *req, int status)
 		d->counters.bytes_written += r->bytes;
 		d->counters.duration_ms_sum += r->duration_ms;
 		d->counters.suspended_ms_sum += r->suspended_ms;
-		md_log(LOG_NOTICE, "%s dump of pid %u (%s) saved: %s, %llu bytes, stopped %.1f ms, took %.1f ms%s%s",
-		       job->kind == MD_JOB_CRASH ? "crash" : job->kind == MD_JOB_DUMP_NOW ? "live" : "requested",
-		       job->pid, job->process_name, r->path ? r->path : "", (unsigned long long)r->bytes,
-		       r->suspended_ms, r->duration_ms, job->message[0] ? "; " : "", job->message);
+		md_log(LOG_NOTICE,
+		       "%s dump of pid %u (%s) saved: %s, %llu bytes, stopped %.1f ms, took %.1f "
+		       "ms%s%s",
+		       job->kind == MD_JOB_CRASH      ? "crash"
+		       : job->kind == MD_JOB_DUMP_NOW ? "live"
+		                                      : "requested",
+		       job->pid, job->process_name, r->path ? r->path : "",
+		       (unsigned long long)r->bytes, r->suspended_ms, r->duration_ms,
+		       job->message[0] ? "; " : "", job->message);
 		/* the app first: the journal and the metrics follow, off the loop thread */
 		if (c)
 			md_conn_send_report(c, r);
@@ -84,7 +89,7 @@ static void start_job(struct md_daemon *d, struct md_job *job)
 	if (r < 0) {
 		d->running--;
 		snprintf(job->message, sizeof(job->message), "cannot start the dump: %s",
-			 uv_strerror(r));
+		         uv_strerror(r));
 		job->error = -EIO;
 		after_work_cb(&job->work, r);
 		return;
@@ -112,7 +117,7 @@ static char *dupstr(const char *s)
 
 /* Builds a job for connection c; annotations from hello, overridden by the message's. */
 struct md_job *md_job_new(struct md_conn *c, enum md_job_kind kind, uint32_t pid,
-			      const struct md_proto_msg *m)
+                          const struct md_proto_msg *m)
 {
 	struct md_job *job = calloc(1, sizeof(*job));
 
@@ -181,7 +186,6 @@ void md_job_submit(struct md_conn *c, struct md_job *job)
 	d->queue_tail = job;
 	d->queued++;
 }
-
 
 void md_job_discard(struct md_job *job)
 {

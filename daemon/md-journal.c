@@ -28,7 +28,7 @@
 /* One report waiting for the journal; summary_id set for a crash-loop summary. */
 struct line {
 	char *text;
-	char summary_id[MD_STORE_ID_MAX + 1];
+	char *summary_id; /* NULL but for a crash-loop summary */
 };
 
 struct md_journal {
@@ -141,7 +141,7 @@ static void work(uv_work_t *req)
 	for (size_t i = 0; i < j->n_batch; i++) {
 		int r;
 
-		if (!j->batch[i].summary_id[0])
+		if (!j->batch[i].summary_id)
 			continue;
 		r = write_summary(cfg, &j->batch[i]);
 		if (r < 0)
@@ -169,8 +169,10 @@ static void done(uv_work_t *req, int status)
 	if (j->metrics_error < 0)
 		md_log(LOG_WARNING, "cannot write metrics to %s: %s", cfg->metrics_file,
 		       strerror(-j->metrics_error));
-	for (size_t i = 0; i < j->n_batch; i++)
+	for (size_t i = 0; i < j->n_batch; i++) {
 		free(j->batch[i].text);
+		free(j->batch[i].summary_id);
+	}
 	j->n_batch = 0;
 	j->busy = false;
 	kick(j);
@@ -218,16 +220,15 @@ void md_journal_post(struct md_daemon *d, const struct md_report *r, const char 
 		return;
 	j->metrics_due = true;
 	if (r) {
-		char *text = md_report_to_text(r);
+		char *text = md_report_to_text(r), *sid = summary_id ? strdup(summary_id) : NULL;
 
-		if (!text || j->n_pending >= MD_DAEMON_JOURNAL_PENDING) {
+		if (!text || (summary_id && !sid) || j->n_pending >= MD_DAEMON_JOURNAL_PENDING) {
 			free(text);
+			free(sid);
 			j->dropped++;
 		} else {
 			j->pending[j->n_pending].text = text;
-			snprintf(j->pending[j->n_pending].summary_id,
-				 sizeof(j->pending[j->n_pending].summary_id), "%s",
-				 summary_id ? summary_id : "");
+			j->pending[j->n_pending].summary_id = sid;
 			j->n_pending++;
 		}
 	}
@@ -242,7 +243,8 @@ static void store_work(uv_work_t *req)
 	struct md_store_stats st;
 
 	if (md_store_prune(d->cfg, NULL, &st) == 0 && st.removed)
-		md_log(LOG_NOTICE, "store: removed %llu old items (%llu bytes) to stay within limits",
+		md_log(LOG_NOTICE,
+		       "store: removed %llu old items (%llu bytes) to stay within limits",
 		       (unsigned long long)st.removed, (unsigned long long)st.removed_bytes);
 }
 
@@ -311,8 +313,10 @@ void md_journal_free(struct md_daemon *d)
 	if (!j)
 		return;
 	/* the loop has run dry: no batch is in flight, nothing is pending */
-	for (size_t i = 0; i < j->n_pending; i++)
+	for (size_t i = 0; i < j->n_pending; i++) {
 		free(j->pending[i].text);
+		free(j->pending[i].summary_id);
+	}
 	free(j->pending);
 	free(j->batch);
 	free(j);

@@ -25,10 +25,10 @@ static struct md_store_stats last;
 int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_store_stats *ret)
 {
 	const struct md_store_limits limits = {
-		.max_total_bytes = cfg->store_max_total_bytes,
-		.max_dumps = cfg->store_max_dumps,
-		.max_age_s = cfg->store_max_age_s,
-		.min_free_bytes = cfg->store_min_free_bytes,
+	    .max_total_bytes = cfg->store_max_total_bytes,
+	    .max_dumps = cfg->store_max_dumps,
+	    .max_age_s = cfg->store_max_age_s,
+	    .min_free_bytes = cfg->store_min_free_bytes,
 	};
 	struct md_store_stats st = {0};
 	struct md_store_item *items = NULL;

@@ -10,9 +10,9 @@
 #include "md-config.h"
 
 struct md_store_stats {
-	uint64_t dumps;         /* dumps kept after the pass */
-	uint64_t bytes;         /* the store's bytes: dumps, reports and crash-loop summaries */
-	uint64_t removed;       /* dumps and summaries removed by this pass */
+	uint64_t dumps;   /* dumps kept after the pass */
+	uint64_t bytes;   /* the store's bytes: dumps, reports and crash-loop summaries */
+	uint64_t removed; /* dumps and summaries removed by this pass */
 	uint64_t removed_bytes;
 	uint64_t free_bytes;    /* free space on the store's filesystem */
 	uint64_t removed_total; /* since the daemon started */

@@ -32,7 +32,8 @@ void md_server_stop(struct md_daemon *d)
 	if (!d->stopping) {
 		d->stopping = true;
 		uv_close((uv_handle_t *)&d->server, NULL);
-		md_log(LOG_NOTICE, "stopping: %u dumps in flight, %u queued", d->running, d->queued);
+		md_log(LOG_NOTICE, "stopping: %u dumps in flight, %u queued", d->running,
+		       d->queued);
 	}
 	if (d->running > 0 || d->queued > 0)
 		return; /* the jobs call us again when the last one is done */

@@ -289,8 +289,8 @@ static void print_text(struct info *in, bool utc)
 	field("Process name", rep->process_name);
 	if (rep->has_crash) {
 		snprintf(buf, sizeof(buf), "%s (%u), si_code %d, address 0x%llx",
-			 rep->crash.signal[0] ? rep->crash.signal : "?", rep->crash.code,
-			 (int)rep->crash.si_code, (unsigned long long)rep->crash.address);
+		         rep->crash.signal[0] ? rep->crash.signal : "?", rep->crash.code,
+		         (int)rep->crash.si_code, (unsigned long long)rep->crash.address);
 		field("Signal", buf);
 	} else {
 		field("Signal", NULL);
@@ -299,7 +299,7 @@ static void print_text(struct info *in, bool utc)
 		field("Dump", "none: the crash loop limit was reached, only this report was kept");
 	else if (in->e->dump_name[0]) {
 		snprintf(buf, sizeof(buf), "%s/%s (%" PRIu64 " bytes)%s", in->store->dir,
-			 in->e->dump_name, in->e->dump_bytes, rep->partial ? ", partial" : "");
+		         in->e->dump_name, in->e->dump_bytes, rep->partial ? ", partial" : "");
 		field("Dump", buf);
 	} else {
 		field("Dump", "none: the dump file is gone");
@@ -367,8 +367,7 @@ static void print_text(struct info *in, bool utc)
 
 	putchar('\n');
 	if (in->has_thread) {
-		printf("%s thread: %" PRIu32, rep->has_crash ? "Crashing" : "Requesting",
-		       in->tid);
+		printf("%s thread: %" PRIu32, rep->has_crash ? "Crashing" : "Requesting", in->tid);
 		if (in->thread_name) {
 			fputs(" \"", stdout);
 			mdctl_put_safe(stdout, in->thread_name);
@@ -537,7 +536,7 @@ int mdctl_info_main(int argc, char **argv)
 	in.store = &store;
 	in.e = &entries[idx];
 	in.upload = mdctl_upload_state(so.upload_state ? so.upload_state : MD_DEFAULT_UPLOAD_STATE,
-				       in.e->id);
+	                               in.e->id);
 	if (in.e->dump_name[0]) {
 		struct md_reader_error err = {{0}};
 

@@ -387,9 +387,10 @@ int mdctl_list_main(int argc, char **argv)
 		char *text;
 
 		for (size_t i = first; i < n; i++)
-			json_array_append_new(a, summary(&store, so.upload_state ? so.upload_state
-									 : MD_DEFAULT_UPLOAD_STATE,
-							 rows[i]));
+			json_array_append_new(
+			    a, summary(&store,
+			               so.upload_state ? so.upload_state : MD_DEFAULT_UPLOAD_STATE,
+			               rows[i]));
 		text = json_dumps(a, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 		if (text)
 			puts(text);

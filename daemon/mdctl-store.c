@@ -26,11 +26,9 @@
 #define CHUNK_BYTES 65536 /* bytes read from a child's pipe at a time */
 
 const char mdctl_store_options_help[] =
-	"      --dump-dir DIR      the store (default: the daemon's, else " MD_DEFAULT_DUMP_DIR
-	")\n"
-	"      --socket PATH       the daemon's socket, to ask it where the store is\n"
-	"      --upload-state DIR  the uploader's state folder (default " MD_DEFAULT_UPLOAD_STATE
-	")\n";
+    "      --dump-dir DIR      the store (default: the daemon's, else " MD_DEFAULT_DUMP_DIR ")\n"
+    "      --socket PATH       the daemon's socket, to ask it where the store is\n"
+    "      --upload-state DIR  the uploader's state folder (default " MD_DEFAULT_UPLOAD_STATE ")\n";
 
 bool mdctl_store_option(struct mdctl_store_opts *o, int c, const char *arg)
 {
@@ -165,7 +163,7 @@ static int entry_cmp(const void *a, const void *b)
 
 /* Reads and parses the report of item into e. Returns 0 or -errno (reported on stderr). */
 static int load_entry(const struct mdctl_store *s, int dfd, const struct md_store_item *it,
-		      struct mdctl_entry *e)
+                      struct mdctl_entry *e)
 {
 	char name[MD_STORE_NAME_MAX], *text = NULL;
 	struct stat st = {0}; /* set by read_at(); initialized for gcc's flow analysis */
@@ -185,7 +183,7 @@ static int load_entry(const struct mdctl_store *s, int dfd, const struct md_stor
 	free(text);
 	if (!json_is_object(e->report) || md_report_from_json(e->report, &e->rep) < 0) {
 		fprintf(stderr, "mdctl: skipping %s/%s: not a report (%s)\n", s->dir, name,
-			e->report ? "not an object" : jerr.text);
+		        e->report ? "not an object" : jerr.text);
 		json_decref(e->report);
 		return -EINVAL;
 	}

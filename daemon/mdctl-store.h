@@ -35,7 +35,7 @@ struct mdctl_store {
 /* One report of the store. */
 struct mdctl_entry {
 	char id[MD_STORE_ID_MAX + 1];
-	json_t *report;   /* the report as it is in the file, for --json (owned) */
+	json_t *report;       /* the report as it is in the file, for --json (owned) */
 	struct md_report rep; /* the same, typed (owned) */
 	time_t time;      /* from the report's "time", else the report file's mtime */
 	int64_t written_ns; /* the report file's mtime in ns: orders dumps within a second */
@@ -74,8 +74,8 @@ void mdctl_store_free(struct mdctl_entry *entries, size_t count);
 int mdctl_store_find(const struct mdctl_entry *entries, size_t count, const char *query);
 
 /* Opens the entry's dump with the reader. A compressed dump (.zst) is expanded by
- * md_store_expand() into a temporary file, whose path is returned in ret_tmp (caller unlinks and frees
- * it); otherwise *ret_tmp is NULL. ret_path receives the path to hand to other tools (owned).
+ * md_store_expand() into a temporary file, whose path is returned in ret_tmp (caller unlinks and
+ * frees it); otherwise *ret_tmp is NULL. ret_path receives the path to hand to other tools (owned).
  * Returns 0, -ENOENT (no dump), or -errno with err filled. */
 int mdctl_store_open_dump(const struct mdctl_store *s, const struct mdctl_entry *e,
 			  struct md_reader_error *err, struct md_reader **ret_reader,

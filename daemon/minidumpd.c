@@ -35,24 +35,24 @@ static void raise_fd_limit(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: minidumpd [OPTIONS]\n"
-		"\n"
-		"Crash broker: apps linked with libmdclient send their crashes here; minidumpd\n"
-		"writes a minidump of each into the dump folder, with a JSON report beside it.\n"
-		"\n"
-		"  --config FILE        read this config file (default %s, if it exists)\n"
-		"  --check-config       validate the config and policy files, then exit\n"
-		"  --socket PATH        listen here (default %s);\n"
-		"                       a socket passed by systemd/launchd takes precedence\n"
-		"  --socket-mode MODE   permission bits of the socket, octal (default 0666)\n"
-		"  --dump-dir DIR       where dumps and reports go (default %s)\n"
-		"  --max-dumps N        dumps in flight at once (default %d)\n"
-		"  --dump-timeout-ms N  time budget of one dump (default %d)\n"
-		"  --foreground         log to stderr instead of syslog\n"
-		"  --version            print the version\n"
-		"  -h, --help           this text\n",
-		MD_DEFAULT_CONFIG_FILE, MD_DEFAULT_SOCKET, MD_DEFAULT_DUMP_DIR, MD_DEFAULT_MAX_DUMPS,
-		MD_DEFAULT_DUMP_BUDGET_MS);
+	        "Usage: minidumpd [OPTIONS]\n"
+	        "\n"
+	        "Crash broker: apps linked with libmdclient send their crashes here; minidumpd\n"
+	        "writes a minidump of each into the dump folder, with a JSON report beside it.\n"
+	        "\n"
+	        "  --config FILE        read this config file (default %s, if it exists)\n"
+	        "  --check-config       validate the config and policy files, then exit\n"
+	        "  --socket PATH        listen here (default %s);\n"
+	        "                       a socket passed by systemd/launchd takes precedence\n"
+	        "  --socket-mode MODE   permission bits of the socket, octal (default 0666)\n"
+	        "  --dump-dir DIR       where dumps and reports go (default %s)\n"
+	        "  --max-dumps N        dumps in flight at once (default %d)\n"
+	        "  --dump-timeout-ms N  time budget of one dump (default %d)\n"
+	        "  --foreground         log to stderr instead of syslog\n"
+	        "  --version            print the version\n"
+	        "  -h, --help           this text\n",
+	        MD_DEFAULT_CONFIG_FILE, MD_DEFAULT_SOCKET, MD_DEFAULT_DUMP_DIR,
+	        MD_DEFAULT_MAX_DUMPS, MD_DEFAULT_DUMP_BUDGET_MS);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -148,7 +148,7 @@ int main(int argc, char **argv)
 	md_config_defaults(&cfg);
 	memset(&d, 0, sizeof(d));
 	r = md_config_load(&cfg, config_path ? config_path : MD_DEFAULT_CONFIG_FILE, err,
-			   sizeof(err));
+	                   sizeof(err));
 	if (r < 0 && (config_path || r != -ENOENT)) {
 		fprintf(stderr, "minidumpd: %s\n", err);
 		goto out;

@@ -407,8 +407,9 @@ START_TEST(journal_is_rotated_and_summaries_age_out)
 		for (size_t i = 1023; i < sizeof(lines); i += 1024)
 			lines[i] = '\n';
 		for (int i = 0; i < 16; i++)
-			ck_assert_int_eq(write(fd, lines, i < 15 ? sizeof(lines) : sizeof(lines) - 100),
-					 i < 15 ? (ssize_t)sizeof(lines) : (ssize_t)sizeof(lines) - 100);
+			ck_assert_int_eq(
+			    write(fd, lines, i < 15 ? sizeof(lines) : sizeof(lines) - 100),
+			    i < 15 ? (ssize_t)sizeof(lines) : (ssize_t)sizeof(lines) - 100);
 	}
 	close(fd);
 	run = run_app("segv", "rotate=yes", NULL, NULL);

@@ -49,9 +49,9 @@ START_TEST(names_round_trip)
 		enum md_store_kind kind;
 		const char *name;
 	} cases[] = {
-		{MD_STORE_DUMP, "a.1.dmp"},
-		{MD_STORE_DUMP_ZSTD, "a.1.dmp.zst"},
-		{MD_STORE_REPORT, "a.1.json"},
+	    {MD_STORE_DUMP, "a.1.dmp"},
+	    {MD_STORE_DUMP_ZSTD, "a.1.dmp.zst"},
+	    {MD_STORE_REPORT, "a.1.json"},
 	};
 	char name[MD_STORE_NAME_MAX], id[MD_STORE_ID_MAX + 1];
 	enum md_store_kind kind;
@@ -207,7 +207,7 @@ END_TEST
 /* ---- prune decisions ---- */
 
 #define NOW 1000000
-#define S 1000000000ll /* ns per s */
+#define S   1000000000ll /* ns per s */
 
 struct prune_case {
 	const char *what;
@@ -236,20 +236,28 @@ static void items_new(struct md_store_item it[4])
 }
 
 static const struct prune_case prune_cases[] = {
-	{"no limits", {0}, UINT64_MAX, NULL, ""},
-	{"within every limit", {1000, 3, 2000, 10}, 100, NULL, ""},
-	{"too many dumps: the oldest dump, summaries do not count", {.max_dumps = 2}, UINT64_MAX,
-	 NULL, "old"},
-	{"too many dumps, the oldest kept", {.max_dumps = 2}, UINT64_MAX, "old", "mid"},
-	{"too old: dumps and summaries", {.max_age_s = 200}, UINT64_MAX, NULL,
-	 "old loop.crashloop"},
-	{"too big: oldest first until within", {.max_total_bytes = 220}, UINT64_MAX, NULL,
-	 "old loop.crashloop"},
-	{"too big, summaries count", {.max_total_bytes = 225}, UINT64_MAX, NULL, "old"},
-	{"too little free space: removals free their bytes", {.min_free_bytes = 150}, 36, NULL,
-	 "old loop.crashloop"},
-	{"free space unknown", {.min_free_bytes = 150}, UINT64_MAX, NULL, ""},
-	{"never the one just written", {.max_dumps = 1}, UINT64_MAX, "new", "old mid"},
+    {"no limits", {0}, UINT64_MAX, NULL, ""},
+    {"within every limit", {1000, 3, 2000, 10}, 100, NULL, ""},
+    {"too many dumps: the oldest dump, summaries do not count",
+     {.max_dumps = 2},
+     UINT64_MAX,
+     NULL,
+     "old"},
+    {"too many dumps, the oldest kept", {.max_dumps = 2}, UINT64_MAX, "old", "mid"},
+    {"too old: dumps and summaries", {.max_age_s = 200}, UINT64_MAX, NULL, "old loop.crashloop"},
+    {"too big: oldest first until within",
+     {.max_total_bytes = 220},
+     UINT64_MAX,
+     NULL,
+     "old loop.crashloop"},
+    {"too big, summaries count", {.max_total_bytes = 225}, UINT64_MAX, NULL, "old"},
+    {"too little free space: removals free their bytes",
+     {.min_free_bytes = 150},
+     36,
+     NULL,
+     "old loop.crashloop"},
+    {"free space unknown", {.min_free_bytes = 150}, UINT64_MAX, NULL, ""},
+    {"never the one just written", {.max_dumps = 1}, UINT64_MAX, "new", "old mid"},
 };
 
 START_TEST(prune_decisions)
@@ -270,7 +278,7 @@ START_TEST(prune_decisions)
 		strcat(got, it[i].id);
 	}
 	ck_assert_msg(strcmp(got, c->removed) == 0, "%s: removed '%s', want '%s'", c->what, got,
-		      c->removed);
+	              c->removed);
 	ck_assert_uint_eq(n, c->removed[0] ? 1 + (size_t)(strchr(c->removed, ' ') != NULL) : 0);
 	/* the table's cases remove at most two items */
 }
@@ -281,8 +289,8 @@ END_TEST
 static void report_full(struct md_report *r)
 {
 	static struct md_report_stream streams[2] = {
-		{"ThreadList", 3, "ok", 1234},
-		{"MinidumpdDiagnostics", 0x6d640001, "failed", 0},
+	    {"ThreadList", 3, "ok", 1234},
+	    {"MinidumpdDiagnostics", 0x6d640001, "failed", 0},
 	};
 	static struct md_report_error errors[1] = {{"thread", 77, -ESRCH, "thread 77 vanished"}};
 
@@ -302,8 +310,8 @@ static void report_full(struct md_report *r)
 	r->suspended_ms = 3.25;
 	r->partial = true;
 	r->has_crash = true;
-	r->crash = (struct md_report_crash){.thread_id = 4243, .code = 11, .flags = 1,
-					    .si_code = -6, .address = 0xdeadbeef00ull};
+	r->crash = (struct md_report_crash){
+	    .thread_id = 4243, .code = 11, .flags = 1, .si_code = -6, .address = 0xdeadbeef00ull};
 	strcpy(r->crash.signal, "SIGSEGV");
 	r->streams = malloc(sizeof(streams));
 	memcpy(r->streams, streams, sizeof(streams));
@@ -404,17 +412,17 @@ START_TEST(report_round_trip_keeps_every_field)
 	ck_assert(json_equal(j, k));
 	/* the keys the docs and older readers use, spelled as before */
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "crash"), "address")),
-			 "0xdeadbeef00");
+	                 "0xdeadbeef00");
 	ck_assert_str_eq(json_string_value(json_object_get(
-				 json_array_get(json_object_get(j, "streams"), 1), "type")),
-			 "0x6d640001");
-	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(
-				 json_object_get(j, "errors"), 0), "errno")),
-			 ESRCH);
+	                     json_array_get(json_object_get(j, "streams"), 1), "type")),
+	                 "0x6d640001");
+	ck_assert_int_eq(json_integer_value(json_object_get(
+	                     json_array_get(json_object_get(j, "errors"), 0), "errno")),
+	                 ESRCH);
 	ck_assert_str_eq(json_string_value(json_object_get(j, "kind")), "crash");
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "annotations"),
-							   "version")),
-			 "1.3");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(j, "annotations"), "version")),
+	    "1.3");
 	/* truncated: the lists are left out and it says so */
 	a.truncated = true;
 	text = md_report_to_text(&a);
@@ -449,7 +457,7 @@ START_TEST(report_groups_follow_what_is_set)
 	md_report_done(&r);
 	/* hostile input: wrong types are absent, not errors; not an object is */
 	j = json_pack("{s:s, s:s, s:i, s:[i]}", "pid", "12", "executable", "x", "crash", 5,
-		      "annotations", 1);
+	              "annotations", 1);
 	ck_assert_int_eq(md_report_from_json(j, &r), 0);
 	ck_assert_uint_eq(r.pid, 0);
 	ck_assert(!r.has_crash);
@@ -479,7 +487,7 @@ static Suite *store_suite(void)
 	tcase_add_test(folder, expand_leaves_a_plain_dump_alone);
 	suite_add_tcase(s, folder);
 	tcase_add_loop_test(prune, prune_decisions, 0,
-			    (int)(sizeof(prune_cases) / sizeof(prune_cases[0])));
+	                    (int)(sizeof(prune_cases) / sizeof(prune_cases[0])));
 	suite_add_tcase(s, prune);
 	tcase_add_test(report, report_round_trip_keeps_every_field);
 	tcase_add_test(report, report_groups_follow_what_is_set);

@@ -39,7 +39,7 @@ enum md_outcome {
 struct md_ticket {
 	struct md_ticket *next;
 	char id[MD_UPLOAD_ID_MAX];
-	bool has_report;   /* false for a ticket that cannot be read */
+	bool has_report;         /* false for a ticket that cannot be read */
 	struct md_report report; /* the ticket's content */
 	bool invalid;      /* unusable ticket: left in place, reported, not retried this run */
 	bool seen;         /* listed by the latest outbox scan */

@@ -40,8 +40,7 @@ json_t *md_upload_form_fields(const struct md_upload_server *srv, const struct m
 /* Builds the body for srv (gzip if srv->gzip) from report and the dump's bytes. Returns 0,
  * -ENOMEM, or -EFBIG when it would exceed MD_UPLOAD_BODY_HARD_MAX. */
 int md_upload_form_build(const struct md_upload_server *srv, const struct md_report *report,
-                         const void *dump,
-                         size_t dump_len, struct md_upload_body *ret_body);
+                         const void *dump, size_t dump_len, struct md_upload_body *ret_body);
 
 void md_upload_body_done(struct md_upload_body *b);
 

@@ -289,9 +289,8 @@ static void start_upload(struct md_service *svc, struct md_server *s, struct md_
 
 	if (!path || !path[0]) {
 		final_decision(svc, s, k, MD_UPLOAD_FAILED,
-		               k->report.rate_limited
-		                   ? "no dump was written (crash loop limit)"
-		                   : "the ticket names no dump file");
+		               k->report.rate_limited ? "no dump was written (crash loop limit)"
+		                                      : "the ticket names no dump file");
 		return;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
