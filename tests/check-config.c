@@ -386,6 +386,7 @@ END_TEST
  * summaries are store items that age out with the dumps. */
 START_TEST(journal_is_rotated_and_summaries_age_out)
 {
+	static char lines[1024 * 1024];
 	char journal[300], old[300], summary[600], *text;
 	struct timeval two_days_ago[2];
 	struct app_run run;
@@ -400,17 +401,12 @@ START_TEST(journal_is_rotated_and_summaries_age_out)
 	snprintf(old, sizeof(old), "%s/reports.jsonl.1", D.dumps);
 	fd = open(journal, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	ck_assert_int_ge(fd, 0);
-	{
-		static char lines[1024 * 1024];
-
-		memset(lines, 'x', sizeof(lines));
-		for (size_t i = 1023; i < sizeof(lines); i += 1024)
-			lines[i] = '\n';
-		for (int i = 0; i < 16; i++)
-			ck_assert_int_eq(
-			    write(fd, lines, i < 15 ? sizeof(lines) : sizeof(lines) - 100),
-			    i < 15 ? (ssize_t)sizeof(lines) : (ssize_t)sizeof(lines) - 100);
-	}
+	memset(lines, 'x', sizeof(lines));
+	for (size_t i = 1023; i < sizeof(lines); i += 1024)
+		lines[i] = '\n';
+	for (int i = 0; i < 16; i++) /* text lines, 100 bytes short of 16 MiB */
+		ck_assert_int_eq(write(fd, lines, sizeof(lines) - (i == 15 ? 100 : 0)),
+				 (ssize_t)(sizeof(lines) - (i == 15 ? 100 : 0)));
 	close(fd);
 	run = run_app("segv", "rotate=yes", NULL, NULL);
 	ck_assert_int_eq(run.res.sig, SIGSEGV);
