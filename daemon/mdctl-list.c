@@ -248,19 +248,31 @@ static void print_table(struct mdctl_entry **rows, size_t n, bool legend, bool u
 static json_t *summary(const struct mdctl_store *s, const char *upload_dir,
 		       const struct mdctl_entry *e)
 {
-	json_t *r = e->report, *o, *state, *up = mdctl_upload_state(upload_dir, e->id);
-	static const char *const copied[] = {"time", "kind", "pid", "uid", "signal", "executable",
-					     "process_name", "partial", "rate_limited"};
+	const struct md_report *r = &e->rep;
+	const char *kind = md_report_kind_to_string(r->kind);
+	json_t *o, *state, *up = mdctl_upload_state(upload_dir, e->id);
 	char *dump = NULL;
 
 	o = json_object();
 	json_object_set_new(o, "id", json_string(e->id));
-	for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
-		json_t *v = json_object_get(r, copied[i]);
-
-		if (v)
-			json_object_set(o, copied[i], v);
-	}
+	/* the report's own fields, as far as it has them */
+	if (r->time[0])
+		json_object_set_new(o, "time", json_string(r->time));
+	if (kind)
+		json_object_set_new(o, "kind", json_string(kind));
+	json_object_set_new(o, "pid", json_integer(r->pid));
+	if (r->has_uid)
+		json_object_set_new(o, "uid", json_integer(r->uid));
+	if (kind)
+		json_object_set_new(o, "signal", r->signal[0] ? json_string(r->signal) : json_null());
+	if (r->executable)
+		json_object_set_new(o, "executable", json_string(r->executable));
+	if (r->process_name)
+		json_object_set_new(o, "process_name", json_string(r->process_name));
+	if (r->has_dump)
+		json_object_set_new(o, "partial", json_boolean(r->partial));
+	if (r->rate_limited)
+		json_object_set_new(o, "rate_limited", json_true());
 	if (e->dump_name[0] && asprintf(&dump, "%s/%s", s->dir, e->dump_name) < 0)
 		dump = NULL;
 	json_object_set_new(o, "dump", dump ? json_string(dump) : json_null());
