@@ -10,11 +10,9 @@
 #include <string.h>
 
 #include "md-capture.h"
+#include "md-store.h"
 #include "md-zstd.h"
 
-#define EXE_PATH_MAX 4096 /* bytes of an executable's path, as in md_process_info.exe */
-#define EXE_NAME_MAX 64   /* bytes of the executable's name kept in a dump's file name */
-#define STAMP_MAX    32   /* bytes of "YYYYmmddTHHMMSSZ" with room to spare */
 
 struct capture {
 	const struct md_capture_options *o;
@@ -23,44 +21,22 @@ struct capture {
 	struct md_snapshot *s;
 };
 
-/* A file name part made only of [A-Za-z0-9._-], from an executable's basename (split at the
- * OS's path separators). */
-static void safe_name(const char *exe, char *out, size_t size)
-{
-	char dir[EXE_PATH_MAX], file[MD_OUTPUT_NAME_MAX];
-	const char *base = strrchr(exe, '/');
-	size_t n = 0;
-
-	base = base ? base + 1 : exe;
-	if (md_output_split_path(exe, dir, sizeof(dir), file, sizeof(file)) == 0)
-		base = file;
-	if (!*base)
-		base = "process";
-	for (; *base && n + 1 < size && n < EXE_NAME_MAX; base++) {
-		char c = *base;
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-
-		out[n++] = ok ? c : '_';
-	}
-	if (n > 0 && out[0] == '.')
-		out[0] = '_'; /* never a hidden file */
-	out[n] = '\0';
-}
-
+/* The store owns dump ids (md-store.h): the default name is the id of the dump with the suffix
+ * of a plain or compressed dump. */
 int md_capture_name(const char *exe, uint32_t pid, uint32_t tid, time_t when, unsigned attempt,
                     bool compressed, char *buf, size_t size)
 {
-	char base[EXE_NAME_MAX + 1], stamp[STAMP_MAX];
-	struct tm tm;
-	int n;
+	char id[MD_STORE_ID_MAX + 1], name[MD_STORE_NAME_MAX];
+	int r;
 
-	safe_name(exe ? exe : "", base, sizeof(base));
-	gmtime_r(&when, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	n = snprintf(buf, size, "%s.%u.%s.%u%s%.0u.dmp%s", base, pid, stamp, tid,
-	             attempt ? "-" : "", attempt, compressed ? ".zst" : "");
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+	r = md_store_make_id(exe, pid, when, tid, attempt, id);
+	if (r >= 0)
+		r = md_store_name(id, compressed ? MD_STORE_DUMP_ZSTD : MD_STORE_DUMP, name);
+	if (r < 0)
+		return r;
+	if ((size_t)snprintf(buf, size, "%s", name) >= size)
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 static int step_open(struct capture *c)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Builds the JSON report of a dump from the snapshot it came from and the writer's result.
- * It reads only; it never touches the target or the file.
+ * The typed report and its JSON (see md-report.h): the one place that spells the report's
+ * keys. Building a report reads the snapshot and the writer's result only; it never touches the
+ * target or the file. Reading one is lenient, as reports come from files anyone with access to
+ * the store may have edited: a key that is missing or of the wrong type is taken as absent.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +11,8 @@
 #include <string.h>
 
 #include "md-escape.h"
+#include "md-format.h"
+#include "md-os.h"
 #include "md-report.h"
 
 json_t *md_report_text(const char *text)
@@ -39,6 +43,87 @@ int md_report_set_text(json_t *obj, const char *key, const char *value)
 	return r < 0 ? -ENOMEM : 0;
 }
 
+static const char *const kind_names[] = {
+    [MD_REPORT_KIND_NONE] = NULL,
+    [MD_REPORT_KIND_CRASH] = "crash",
+    [MD_REPORT_KIND_DUMP_NOW] = "dump-now",
+    [MD_REPORT_KIND_REQUEST] = "request",
+};
+
+const char *md_report_kind_to_string(enum md_report_kind kind)
+{
+	return (unsigned)kind < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[kind]
+	                                                                   : NULL;
+}
+
+void md_report_init(struct md_report *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void md_report_done(struct md_report *r)
+{
+	free(r->executable);
+	free(r->path);
+	free(r->streams);
+	free(r->errors);
+	free(r->process_name);
+	for (size_t i = 0; i < r->n_annotations; i++) {
+		free(r->keys[i]);
+		free(r->values[i]);
+	}
+	free(r->keys);
+	free(r->values);
+	free(r->id);
+	free(r->report_path);
+	md_report_init(r);
+}
+
+int md_report_set(char **member, const char *s)
+{
+	char *copy = NULL;
+
+	if (s && !(copy = strdup(s)))
+		return -ENOMEM;
+	free(*member);
+	*member = copy;
+	return 0;
+}
+
+int md_report_annotate(struct md_report *r, const char *key, const char *value)
+{
+	char **keys, **values;
+	size_t i;
+
+	for (i = 0; i < r->n_annotations; i++)
+		if (strcmp(r->keys[i], key) == 0)
+			return md_report_set(&r->values[i], value ? value : "");
+	keys = realloc(r->keys, (i + 1) * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	r->keys = keys;
+	values = realloc(r->values, (i + 1) * sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	r->values = values;
+	keys[i] = strdup(key);
+	values[i] = strdup(value ? value : "");
+	if (!keys[i] || !values[i]) {
+		free(keys[i]);
+		free(values[i]);
+		return -ENOMEM;
+	}
+	r->n_annotations++;
+	return 0;
+}
+
+void md_report_copy_name(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+/* ---- to JSON ---- */
+
 static json_t *hex(uint64_t v)
 {
 	char buf[24];
@@ -47,41 +132,304 @@ static json_t *hex(uint64_t v)
 	return json_string(buf);
 }
 
-static json_t *crash_json(const struct md_snapshot *s)
+static json_t *str_or_null(const char *s)
 {
-	const struct md_crash_info *c = s->crash;
-
-	if (!c)
-		return json_null();
-	return json_pack("{s:I, s:I, s:I, s:o}", "thread_id", (json_int_t)c->tid, "code",
-			 (json_int_t)c->code, "flags", (json_int_t)c->flags, "address",
-			 hex(c->address));
+	return s && *s ? json_string(s) : json_null();
 }
 
-json_t *md_report_dump(const struct md_snapshot *s, const struct md_dump_result *res,
-		       const char *path, const struct md_report_times *times)
+static int set(json_t *o, const char *key, json_t *v)
 {
-	json_t *streams = json_array();
+	return v ? json_object_set_new(o, key, v) : -1;
+}
 
-	for (size_t i = 0; streams && i < res->n_streams; i++) {
-		const struct md_stream_result *sr = &res->streams[i];
+static json_t *crash_json(const struct md_report *r)
+{
+	const struct md_report_crash *c = &r->crash;
+
+	if (!r->has_crash)
+		return json_null();
+	return json_pack("{s:I, s:I, s:I, s:o, s:o, s:i}", "thread_id", (json_int_t)c->thread_id,
+	                 "code", (json_int_t)c->code, "flags", (json_int_t)c->flags, "address",
+	                 hex(c->address), "signal", str_or_null(c->signal), "si_code",
+	                 (int)c->si_code);
+}
+
+static json_t *streams_json(const struct md_report *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < r->n_streams; i++) {
+		const struct md_report_stream *st = &r->streams[i];
 		char type[16];
 
-		snprintf(type, sizeof(type), "0x%x", sr->type);
-		json_array_append_new(
-			streams, json_pack("{s:s, s:s, s:s, s:I}", "name", sr->name, "type", type,
-					   "status", md_stream_status_to_string(sr->status),
-					   "bytes", (json_int_t)sr->bytes));
+		snprintf(type, sizeof(type), "0x%x", st->type);
+		if (json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I}", "name", st->name,
+		                                       "type", type, "status", st->status, "bytes",
+		                                       (json_int_t)st->bytes)) < 0) {
+			json_decref(a);
+			return NULL;
+		}
 	}
-	return json_pack("{s:s?, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:b, s:o, s:o*, "
-			 "s:o*, s:I}",
-			 "path", path, "pid", (json_int_t)s->process.pid, "uid",
-			 (json_int_t)s->process.uid, "executable", md_report_text(s->process.exe),
-			 "bytes", (json_int_t)res->bytes, "threads", (json_int_t)res->threads, "modules",
-			 (json_int_t)res->modules, "memory_ranges", (json_int_t)res->memory_ranges,
-			 "memory_bytes", (json_int_t)res->memory_bytes, "duration_ms",
-			 times ? times->duration_ms : 0.0, "suspended_ms",
-			 times ? times->suspended_ms : 0.0, "partial", res->partial, "crash",
-			 crash_json(s), "streams", streams, "errors", md_diag_to_json(&s->diag),
-			 "errors_dropped", (json_int_t)s->diag.dropped);
+	return a;
+}
+
+static json_t *errors_json(const struct md_report *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < r->n_errors; i++) {
+		const struct md_report_error *e = &r->errors[i];
+
+		if (json_array_append_new(a, json_pack("{s:s, s:I, s:i, s:s, s:o}", "kind", e->kind,
+		                                       "id", (json_int_t)e->id, "errno", -e->error,
+		                                       "error", md_os_strerror(-e->error), "message",
+		                                       md_report_text(e->message))) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static json_t *annotations_json(const struct md_report *r)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < r->n_annotations; i++) {
+		if (md_report_set_text(o, r->keys[i], r->values[i]) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+json_t *md_report_to_json(const struct md_report *r)
+{
+	json_t *j = json_object();
+	int e = 0;
+
+	if (!j)
+		return NULL;
+	if (r->has_dump)
+		e |= set(j, "path", str_or_null(r->path));
+	e |= set(j, "pid", json_integer(r->pid));
+	if (r->has_uid)
+		e |= set(j, "uid", json_integer(r->uid));
+	e |= set(j, "executable", md_report_text(r->executable));
+	if (r->has_dump) {
+		e |= set(j, "bytes", json_integer((json_int_t)r->bytes));
+		e |= set(j, "threads", json_integer(r->threads));
+		e |= set(j, "modules", json_integer(r->modules));
+		e |= set(j, "memory_ranges", json_integer(r->memory_ranges));
+		e |= set(j, "memory_bytes", json_integer((json_int_t)r->memory_bytes));
+		e |= set(j, "duration_ms", json_real(r->duration_ms));
+		e |= set(j, "suspended_ms", json_real(r->suspended_ms));
+		e |= set(j, "partial", json_boolean(r->partial));
+	}
+	if (r->has_dump || r->rate_limited)
+		e |= set(j, "crash", crash_json(r));
+	if (r->has_dump && !r->truncated) {
+		e |= set(j, "streams", streams_json(r));
+		e |= set(j, "errors", errors_json(r));
+	}
+	if (r->has_dump)
+		e |= set(j, "errors_dropped", json_integer((json_int_t)r->errors_dropped));
+	if (r->id) {
+		e |= set(j, "id", json_string(r->id));
+		e |= set(j, "compressed", json_boolean(r->compressed));
+		e |= set(j, "bytes_on_disk", json_integer((json_int_t)r->bytes_on_disk));
+	}
+	if (r->kind != MD_REPORT_KIND_NONE) {
+		e |= set(j, "kind", json_string(md_report_kind_to_string(r->kind)));
+		e |= set(j, "time", json_string(r->time));
+	}
+	if (r->id) {
+		e |= set(j, "report", str_or_null(r->report_path));
+		e |= set(j, "requested_by",
+		         json_pack("{s:I, s:I}", "pid", (json_int_t)r->requested_by_pid, "uid",
+		                   (json_int_t)r->requested_by_uid));
+		e |= set(j, "queued_ms", json_real(r->queued_ms));
+		e |= set(j, "budget_cut", json_boolean(r->budget_cut));
+		e |= set(j, "dumpable", json_boolean(!r->not_dumpable));
+	}
+	if (r->kind != MD_REPORT_KIND_NONE) {
+		e |= set(j, "process_name", md_report_text(r->process_name));
+		e |= set(j, "annotations", annotations_json(r));
+		e |= set(j, "signal", str_or_null(r->signal));
+	}
+	if (r->rate_limited) {
+		e |= set(j, "rate_limited", json_true());
+		e |= set(j, "suppressed", json_integer((json_int_t)r->suppressed));
+		e |= set(j, "suppressed_total", json_integer((json_int_t)r->suppressed_total));
+		e |= set(j, "max_crashes", json_integer(r->max_crashes));
+		e |= set(j, "window_s", json_integer(r->window_s));
+	}
+	if (r->truncated)
+		e |= set(j, "truncated", json_true());
+	if (e) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+char *md_report_to_text(const struct md_report *r)
+{
+	json_t *j = md_report_to_json(r);
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	return text;
+}
+
+/* ---- from JSON ---- */
+
+static uint64_t get_u64(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) && json_integer_value(v) >= 0 ? (uint64_t)json_integer_value(v)
+	                                                        : 0;
+}
+
+static uint32_t get_u32(json_t *o, const char *key)
+{
+	return (uint32_t)get_u64(o, key);
+}
+
+static double get_real(json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+static bool get_bool(json_t *o, const char *key)
+{
+	return json_is_true(json_object_get(o, key));
+}
+
+static int get_str(json_t *o, const char *key, char **member)
+{
+	return md_report_set(member, json_string_value(json_object_get(o, key)));
+}
+
+static void get_name(json_t *o, const char *key, char *buf, size_t size)
+{
+	md_report_copy_name(buf, size, json_string_value(json_object_get(o, key)));
+}
+
+static void crash_from_json(json_t *c, struct md_report *r)
+{
+	const char *addr = json_string_value(json_object_get(c, "address"));
+	json_t *si = json_object_get(c, "si_code");
+
+	r->has_crash = json_is_object(c);
+	if (!r->has_crash)
+		return;
+	r->crash.thread_id = get_u32(c, "thread_id");
+	r->crash.code = get_u32(c, "code");
+	r->crash.flags = get_u32(c, "flags");
+	r->crash.si_code =
+	    json_is_integer(si) ? (int32_t)json_integer_value(si) : (int32_t)r->crash.flags;
+	r->crash.address = addr ? strtoull(addr, NULL, 16) : 0;
+	get_name(c, "signal", r->crash.signal, sizeof(r->crash.signal));
+}
+
+static int arrays_from_json(json_t *j, struct md_report *r)
+{
+	json_t *streams = json_object_get(j, "streams"), *errors = json_object_get(j, "errors");
+	size_t ns = json_array_size(streams), ne = json_array_size(errors);
+
+	r->streams = calloc(ns ? ns : 1, sizeof(*r->streams));
+	r->errors = calloc(ne ? ne : 1, sizeof(*r->errors));
+	if (!r->streams || !r->errors)
+		return -ENOMEM;
+	for (size_t i = 0; i < ns; i++) {
+		json_t *s = json_array_get(streams, i);
+		const char *type = json_string_value(json_object_get(s, "type"));
+		struct md_report_stream *st = &r->streams[r->n_streams];
+
+		if (!json_is_object(s))
+			continue;
+		get_name(s, "name", st->name, sizeof(st->name));
+		st->type = type ? (uint32_t)strtoul(type, NULL, 16) : 0;
+		get_name(s, "status", st->status, sizeof(st->status));
+		st->bytes = get_u64(s, "bytes");
+		r->n_streams++;
+	}
+	for (size_t i = 0; i < ne; i++) {
+		json_t *e = json_array_get(errors, i);
+		struct md_report_error *er = &r->errors[r->n_errors];
+
+		if (!json_is_object(e))
+			continue;
+		get_name(e, "kind", er->kind, sizeof(er->kind));
+		er->id = get_u64(e, "id");
+		er->error = -(int)get_u32(e, "errno");
+		get_name(e, "message", er->message, sizeof(er->message));
+		r->n_errors++;
+	}
+	return 0;
+}
+
+int md_report_from_json(json_t *j, struct md_report *r)
+{
+	const char *kind = json_string_value(json_object_get(j, "kind"));
+	json_t *ann = json_object_get(j, "annotations"), *by = json_object_get(j, "requested_by");
+	const char *key;
+	json_t *v;
+	int e = 0;
+
+	md_report_init(r);
+	if (!json_is_object(j))
+		return -EINVAL;
+	r->pid = get_u32(j, "pid");
+	r->has_uid = json_is_integer(json_object_get(j, "uid"));
+	r->uid = get_u32(j, "uid");
+	e |= get_str(j, "executable", &r->executable);
+	r->has_dump = json_is_integer(json_object_get(j, "bytes"));
+	e |= get_str(j, "path", &r->path);
+	r->bytes = get_u64(j, "bytes");
+	r->threads = get_u32(j, "threads");
+	r->modules = get_u32(j, "modules");
+	r->memory_ranges = get_u32(j, "memory_ranges");
+	r->memory_bytes = get_u64(j, "memory_bytes");
+	r->duration_ms = get_real(j, "duration_ms");
+	r->suspended_ms = get_real(j, "suspended_ms");
+	r->partial = get_bool(j, "partial");
+	crash_from_json(json_object_get(j, "crash"), r);
+	r->truncated = get_bool(j, "truncated");
+	r->errors_dropped = get_u64(j, "errors_dropped");
+	for (size_t k = 1; kind && k < sizeof(kind_names) / sizeof(kind_names[0]); k++)
+		if (strcmp(kind, kind_names[k]) == 0)
+			r->kind = (enum md_report_kind)k;
+	get_name(j, "time", r->time, sizeof(r->time));
+	e |= get_str(j, "process_name", &r->process_name);
+	get_name(j, "signal", r->signal, sizeof(r->signal));
+	e |= get_str(j, "id", &r->id);
+	e |= get_str(j, "report", &r->report_path);
+	r->compressed = get_bool(j, "compressed");
+	r->bytes_on_disk = get_u64(j, "bytes_on_disk");
+	r->requested_by_pid = get_u32(by, "pid");
+	r->requested_by_uid = get_u32(by, "uid");
+	r->queued_ms = get_real(j, "queued_ms");
+	r->budget_cut = get_bool(j, "budget_cut");
+	r->not_dumpable = json_is_false(json_object_get(j, "dumpable"));
+	r->rate_limited = get_bool(j, "rate_limited");
+	r->suppressed = get_u64(j, "suppressed");
+	r->suppressed_total = get_u64(j, "suppressed_total");
+	r->max_crashes = get_u32(j, "max_crashes");
+	r->window_s = get_u32(j, "window_s");
+	if (json_is_object(ann)) {
+		json_object_foreach(ann, key, v)
+		{
+			if (json_is_string(v))
+				e |= md_report_annotate(r, key, json_string_value(v));
+		}
+	}
+	if (e || arrays_from_json(j, r) < 0) {
+		md_report_done(r);
+		return -ENOMEM;
+	}
+	return 0;
 }

@@ -21,17 +21,21 @@
 #include "md-daemon.h"
 #include "md-os.h"
 #include "md-output.h"
+#include "md-prune.h"
 #include "md-report.h"
 #include "md-store.h"
 
-static const char *kind_name(enum md_job_kind k)
+static enum md_report_kind report_kind(enum md_job_kind k)
 {
 	switch (k) {
-	case MD_JOB_CRASH: return "crash";
-	case MD_JOB_DUMP_NOW: return "dump-now";
-	case MD_JOB_REQUEST: return "request";
+	case MD_JOB_CRASH:
+		return MD_REPORT_KIND_CRASH;
+	case MD_JOB_DUMP_NOW:
+		return MD_REPORT_KIND_DUMP_NOW;
+	case MD_JOB_REQUEST:
+		return MD_REPORT_KIND_REQUEST;
 	}
-	return "unknown";
+	return MD_REPORT_KIND_NONE;
 }
 
 /* Writes text as dir/name, 0600 (0640 with group gid), through a temporary file. */
@@ -55,15 +59,6 @@ static int write_file(const char *dir, const char *name, const char *text, int64
 	r = md_output_commit(&o, name, false);
 	md_output_abort(&o);
 	return r;
-}
-
-static json_t *annotations_json(const struct md_job *job)
-{
-	json_t *o = json_object();
-
-	for (size_t i = 0; o && i < job->n_annotations; i++)
-		md_report_set_text(o, job->keys[i], job->values[i]);
-	return o;
 }
 
 static void fail(struct md_job *job, int error, const char *fmt, ...)
@@ -164,52 +159,43 @@ static int capture(struct md_job *job, struct md_capture_result *res)
 	return r;
 }
 
-/* Step 2: the report, as JSON text in job->report. */
-static int build_report(struct md_job *job, const struct md_capture_result *res, size_t id_len,
+/* Step 2: the typed report in job->report: the dump's figures, then the daemon's and the
+ * store's. */
+static int build_report(struct md_job *job, const struct md_capture_result *res, const char *id,
                         const char *report_path)
 {
 	const struct md_config *cfg = job->d->cfg;
-	const struct md_snapshot *s = res->snapshot;
-	struct md_report_times times = {.duration_ms = res->duration_ms,
-	                                .suspended_ms = res->suspended_ms};
-	json_t *report, *crash;
+	struct md_report *r = &job->report;
+	const struct md_report_times times = {.duration_ms = res->duration_ms,
+	                                      .suspended_ms = res->suspended_ms};
 	const char *sig = job->has_crash ? md_linux_signal_to_string(job->crash.code) : NULL;
-	char iso[32];
 	struct tm tm;
+	int e = 0;
 
+	e |= md_report_from_snapshot(r, res->snapshot, &res->dump, res->path, &times);
+	e |= md_report_set(&r->id, id);
+	e |= md_report_set(&r->report_path, report_path);
+	e |= md_report_set(&r->process_name, job->process_name);
+	for (size_t i = 0; i < job->n_annotations; i++)
+		e |= md_report_annotate(r, job->keys[i], job->values[i]);
+	if (e) {
+		md_report_done(r);
+		fail(job, -ENOMEM, "out of memory building the report");
+		return -ENOMEM;
+	}
+	r->compressed = cfg->store_compress;
+	r->bytes_on_disk = res->bytes_on_disk;
+	r->kind = report_kind(job->kind);
 	gmtime_r(&res->time, &tm);
-	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	report = md_report_dump(s, &res->dump, res->path, &times);
-	if (!report) {
-		fail(job, -ENOMEM, "out of memory building the report");
-		return -ENOMEM;
-	}
-	json_object_set_new(report, "id", json_stringn(res->name, id_len));
-	json_object_set_new(report, "compressed", json_boolean(cfg->store_compress));
-	json_object_set_new(report, "bytes_on_disk", json_integer((json_int_t)res->bytes_on_disk));
-	json_object_set_new(report, "kind", json_string(kind_name(job->kind)));
-	json_object_set_new(report, "time", json_string(iso));
-	json_object_set_new(report, "report", json_string(report_path));
-	json_object_set_new(report, "process_name", md_report_text(job->process_name));
-	json_object_set_new(report, "requested_by",
-	                    json_pack("{s:I, s:I}", "pid", (json_int_t)job->requester.pid, "uid",
-	                              (json_int_t)job->requester.user.id));
-	json_object_set_new(report, "queued_ms", json_real(res->started_ms - job->queued_ms));
-	json_object_set_new(report, "budget_cut", json_boolean(res->dump.budget_cut));
-	json_object_set_new(report, "dumpable", json_boolean(!job->not_dumpable));
-	json_object_set_new(report, "annotations", annotations_json(job));
-	crash = json_object_get(report, "crash");
-	if (job->has_crash && json_is_object(crash)) {
-		json_object_set_new(crash, "signal", sig ? json_string(sig) : json_null());
-		json_object_set_new(crash, "si_code", json_integer((int32_t)job->crash.flags));
-	}
-	json_object_set_new(report, "signal", sig ? json_string(sig) : json_null());
-	job->report = json_dumps(report, JSON_COMPACT);
-	json_decref(report);
-	if (!job->report) {
-		fail(job, -ENOMEM, "out of memory building the report");
-		return -ENOMEM;
-	}
+	strftime(r->time, sizeof(r->time), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	r->requested_by_pid = job->requester.pid;
+	r->requested_by_uid = job->requester.user.id;
+	r->queued_ms = res->started_ms - job->queued_ms;
+	r->not_dumpable = job->not_dumpable;
+	snprintf(r->signal, sizeof(r->signal), "%s", sig ? sig : "");
+	if (job->has_crash && r->has_crash)
+		r->crash.si_code = (int32_t)job->crash.flags;
+	job->has_report = true;
 	return 0;
 }
 
@@ -219,24 +205,31 @@ static int save_report(struct md_job *job, const struct md_capture_result *res,
                        const char *report_name)
 {
 	const struct md_config *cfg = job->d->cfg;
+	char *text = md_report_to_text(&job->report);
 	int r;
 
-	r = write_file(cfg->dump_dir, report_name, job->report, cfg->dump_gid);
+	if (!text) {
+		fail(job, -ENOMEM, "out of memory writing the report");
+		return -ENOMEM;
+	}
+	r = write_file(cfg->dump_dir, report_name, text, cfg->dump_gid);
 	if (r < 0) {
 		fail(job, r, "dump saved as %s but its report could not be written: %s", res->path,
 		     md_os_strerror(-r));
+		free(text);
 		return r;
 	}
 	if (res->snapshot->target_gone)
 		snprintf(job->message, sizeof(job->message), "process %u exited during the dump",
 			 job->pid);
 	if (cfg->upload_enabled) {
-		r = write_file(cfg->upload_outbox, report_name, job->report, cfg->dump_gid);
+		r = write_file(cfg->upload_outbox, report_name, text, cfg->dump_gid);
 		if (r < 0)
 			snprintf(job->message, sizeof(job->message),
 			         "not queued for upload: cannot write to %s: %s",
 			         cfg->upload_outbox, md_os_strerror(-r));
 	}
+	free(text);
 	return 0;
 }
 
@@ -255,19 +248,21 @@ void md_capture_run(struct md_job *job)
 {
 	const struct md_config *cfg = job->d->cfg;
 	struct md_capture_result res;
-	char id[MD_OUTPUT_NAME_MAX], report_name[MD_OUTPUT_NAME_MAX];
+	char id[MD_STORE_ID_MAX + 1], report_name[MD_STORE_NAME_MAX];
 	char report_path[MD_CAPTURE_PATH_MAX];
-	size_t id_len;
+	enum md_store_kind kind;
 
 	if (md_access_check(job) < 0) /* before attaching: nothing stopped that may not be */
 		return;
 	if (capture(job, &res) < 0)
 		goto out;
-	id_len = strlen(res.name) - (cfg->store_compress ? 8 : 4); /* without .dmp or .dmp.zst */
-	snprintf(id, sizeof(id), "%.*s", (int)id_len, res.name);
-	snprintf(report_name, sizeof(report_name), "%.*s.json", (int)id_len, res.name);
+	if (md_store_parse_name(res.name, id, &kind) < 0 ||
+	    md_store_name(id, MD_STORE_REPORT, report_name) < 0) {
+		fail(job, -EINVAL, "the dump's name %s is not a store name", res.name);
+		goto out;
+	}
 	snprintf(report_path, sizeof(report_path), "%s/%s", cfg->dump_dir, report_name);
-	if (build_report(job, &res, id_len, report_path) < 0)
+	if (build_report(job, &res, id, report_path) < 0)
 		goto out;
 	if (save_report(job, &res, report_name) < 0)
 		goto out;
@@ -275,7 +270,6 @@ void md_capture_run(struct md_job *job)
 out:
 	md_capture_result_done(&res);
 }
-
 void md_job_free(struct md_job *job)
 {
 	if (!job)
@@ -286,6 +280,6 @@ void md_job_free(struct md_job *job)
 	}
 	if (job->pidfd >= 0)
 		close(job->pidfd);
-	free(job->report);
+	md_report_done(&job->report);
 	free(job);
 }

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "md-config.h"
+#include "md-defaults.h"
 #include "md-proto.h"
 #include "md-zstd.h"
 #include "md-os.h"
@@ -23,17 +24,17 @@
 void md_config_defaults(struct md_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->socket_path = MD_PROTO_SOCKET_DEFAULT; /* a named pipe's name on Windows */
-	cfg->socket_mode = 0666;
+	cfg->socket_path = MD_DEFAULT_SOCKET;
+	cfg->socket_mode = MD_DEFAULT_SOCKET_MODE;
 	cfg->socket_gid = -1;
-	cfg->dump_dir = "/var/lib/minidumpd/dumps";
+	cfg->dump_dir = MD_DEFAULT_DUMP_DIR;
 	cfg->dump_gid = -1;
-	cfg->max_dumps = 4;
-	cfg->dump_budget_ms = 30000;
-	cfg->store_check_interval_s = 300;
-	cfg->loop_max_crashes = 10;
-	cfg->loop_window_s = 60;
-	cfg->upload_outbox = "/var/lib/minidumpd/outbox";
+	cfg->max_dumps = MD_DEFAULT_MAX_DUMPS;
+	cfg->dump_budget_ms = MD_DEFAULT_DUMP_BUDGET_MS;
+	cfg->store_check_interval_s = MD_DEFAULT_STORE_CHECK_S;
+	cfg->loop_max_crashes = MD_DEFAULT_LOOP_MAX_CRASHES;
+	cfg->loop_window_s = MD_DEFAULT_LOOP_WINDOW_S;
+	cfg->upload_outbox = MD_DEFAULT_UPLOAD_OUTBOX;
 	/* the default policy: everyone may have dumps of their own processes (root: any) */
 	cfg->policy.n_rules = 1;
 	cfg->policy.rules[0].everyone = true;

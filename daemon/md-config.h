@@ -12,7 +12,6 @@
 
 #include "md-principal.h"
 
-#define MD_CONFIG_FILE_DEFAULT "/etc/minidumpd/minidumpd.json"
 #define MD_CONFIG_ERROR_MAX    512 /* bytes of one error message */
 #define MD_CONFIG_MAX_BYTES    (1024u * 1024u) /* largest config or policy file we read */
 

@@ -13,21 +13,19 @@
 
 #include "md-config.h"
 #include "md-crashloop.h"
+#include "md-defaults.h"
 #include "md-proto.h"
+#include "md-report.h"
 #include "md-snapshot.h"
 #include "md-backend.h"
 #include "md-os.h"
 #include "md-peer.h"
 
-#define MD_DAEMON_SOCKET_DEFAULT   MD_PROTO_SOCKET_DEFAULT
-#define MD_DAEMON_DUMP_DIR_DEFAULT "/var/lib/minidumpd/dumps"
-
 #define MD_DAEMON_MAX_CONNECTIONS   512   /* open client connections; more are refused */
-#define MD_DAEMON_MAX_CONNECTIONS_PER_UID 256 /* of them, one non-root user's; more are refused */
-#define MD_DAEMON_MAX_DUMPS_DEFAULT 4     /* dumps in flight at once */
-#define MD_DAEMON_MAX_QUEUED        1024  /* requests waiting for a dump slot */
-#define MD_DAEMON_DUMP_BUDGET_MS    30000 /* time one dump may take before it is cancelled */
+#define MD_DAEMON_MAX_CONNECTIONS_PER_UID 256   /* of them, one non-root user's; more are refused */
+#define MD_DAEMON_MAX_QUEUED              1024  /* requests waiting for a dump slot */
 #define MD_DAEMON_MESSAGE_MS        5000  /* time a peer has to finish a message it started */
+#define MD_DAEMON_JOURNAL_PENDING         4096 /* report lines waiting for the journal; more dropped */
 #define MD_DAEMON_LOG_LINE          1024  /* bytes per log line */
 #define MD_DAEMON_GROUPS_MAX        256   /* supplementary groups of a requester we look at */
 
@@ -40,6 +38,7 @@ enum md_job_kind {
 
 struct md_conn;
 struct md_daemon;
+struct md_journal;
 
 struct md_job {
 	uv_work_t work;
@@ -63,7 +62,8 @@ struct md_job {
 	/* results, written by the worker */
 	int error;
 	char message[256];
-	char *report; /* JSON text, malloc'd */
+	bool has_report; /* the dump was saved: report holds what is known about it */
+	struct md_report report;
 	struct md_job *next_queued;
 };
 
@@ -140,6 +140,7 @@ struct md_daemon {
 	struct md_loop_table *loops; /* crash-loop limiting */
 	uv_timer_t store_timer;      /* periodic store limits and metrics */
 	bool store_busy;             /* a periodic pass is on the thread pool */
+	struct md_journal *journal;  /* reports.jsonl and the metrics file, off the loop thread */
 };
 
 /* md-log.c. Priorities are syslog's (RFC 5424 severities), named here so that no OS header
@@ -154,8 +155,8 @@ enum md_log_priority {
 void md_log_init(bool foreground);
 void md_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs a saved dump's line; in the journal with MESSAGE_ID and MINIDUMPD_* fields taken from
- * report (the dump's JSON report text; NULL: the line alone). */
-void md_log_dump(const char *report, int priority, const char *fmt, ...)
+ * report (NULL: the line alone). */
+void md_log_dump(const struct md_report *report, int priority, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* md-syslog-posix.c (syslog), md-syslog-windows.c (the Application event log, source
@@ -185,17 +186,58 @@ int md_access_peer_pinned(int pidfd, uint32_t pid, char *why, size_t size);
  * its user; or -EPERM/-ESRCH/-errno with job->error and job->message set. */
 int md_access_check(struct md_job *job);
 
-/* md-server.c */
+/* md-server.c: the listening endpoint's lifetime. */
 int md_server_start(struct md_daemon *d, int listen_fd);
 void md_server_stop(struct md_daemon *d);
-void md_server_job_done(struct md_job *job);
+
+/* md-conn.c: connections and framing. */
+void md_conn_accept(uv_stream_t *server, int status);
+void md_conn_close(struct md_conn *c);
+void md_conn_send_error(struct md_conn *c, int error, const char *text, bool close_after);
+/* Sends text as a message of type with one text field. */
+void md_conn_send_text(struct md_conn *c, enum md_proto_type type, const char *text);
+/* Sends a report as a RESULT: whole if it fits a message, else without its stream and problem
+ * lists ("truncated": true; the file has them all). */
+void md_conn_send_report(struct md_conn *c, const struct md_report *r);
+void md_conn_send_pong(struct md_conn *c);
+void md_conn_free_annotations(size_t *n, char **keys, char **values);
+
+/* md-dispatch.c: decodes a framed message, authorizes it and acts on it. */
+void md_dispatch_message(struct md_conn *c, const uint8_t *buf, size_t len);
+
+/* md-jobs.c: the capture queue with its concurrency limit and time budget. */
+struct md_job *md_job_new(struct md_conn *c, enum md_job_kind kind, uint32_t pid,
+                          const struct md_proto_msg *m);
+void md_job_submit(struct md_conn *c, struct md_job *job);
+void md_job_discard(struct md_job *job);
+
+/* md-crashloop-report.c: a crash of a program in a crash loop is summarized, not dumped.
+ * Returns true when the crash was handled so (the app has its reply). */
+bool md_crashloop_handle(struct md_conn *c, const struct md_proto_msg *m, uint32_t tid);
+
+/* md-journal.c: reports.jsonl (rotated at MD_STORE_JOURNAL_MAX, one old file kept) and the
+ * metrics file, written on the thread pool in order; and the periodic store pass. */
+int md_journal_start(struct md_daemon *d);
+/* Appends r's line to the journal (r may be NULL: the metrics only) and, with summary_id, keeps
+ * r as the crash-loop summary <summary_id>.json; then rewrites the metrics file from the
+ * counters as they are now. Never blocks; never fails (a failure is logged). */
+void md_journal_post(struct md_daemon *d, const struct md_report *r, const char *summary_id);
+void md_journal_stop(struct md_daemon *d);
+/* After the loop has run dry. */
+void md_journal_free(struct md_daemon *d);
 
 /* md-capture.c: runs on the thread pool; fills job->error/message/report. */
 void md_capture_run(struct md_job *job);
 void md_job_free(struct md_job *job);
 
-/* md-metrics.c: writes cfg->metrics_file (if set). Returns 0 or -errno. */
-int md_metrics_write(struct md_daemon *d);
+/* md-metrics.c: writes path (the metrics file) from a copy of the counters. Returns 0 or
+ * -errno. Any thread. */
+struct md_metrics_view {
+	struct md_counters counters;
+	unsigned connections;
+	unsigned in_flight; /* dumps running or queued */
+};
+int md_metrics_write(const char *path, const struct md_metrics_view *v);
 const char *md_event_to_string(enum md_event e);
 /* The event of a header md_proto_header() refused with r (-errno). */
 enum md_event md_event_of_header_error(int r);

@@ -162,26 +162,9 @@ static void __attribute__((format(printf, 2, 3))) field_add(struct fields *f, co
 	f->n++;
 }
 
-/* Adds NAME=<the report's string member KEY>, when the report has one. */
-static void field_add_string(struct fields *f, const char *name, json_t *report, const char *key)
-{
-	const char *v = json_string_value(json_object_get(report, key));
-
-	if (v)
-		field_add(f, "%s=%s", name, v);
-}
-
-/* Adds NAME=<the report's integer member KEY>, when the report has one. */
-static void field_add_integer(struct fields *f, const char *name, json_t *report, const char *key)
-{
-	json_t *v = json_object_get(report, key);
-
-	if (json_is_integer(v))
-		field_add(f, "%s=%lld", name, (long long)json_integer_value(v));
-}
 #endif
 
-void md_log_dump(const char *report, int priority, const char *fmt, ...)
+void md_log_dump(const struct md_report *report, int priority, const char *fmt, ...)
 {
 	char line[MD_DAEMON_LOG_LINE];
 	va_list ap;
@@ -196,7 +179,6 @@ void md_log_dump(const char *report, int priority, const char *fmt, ...)
 	if (sink == SINK_JOURNAL) {
 		/* static: the fields take 13 KiB, and only the event loop's thread logs dumps */
 		static struct fields f;
-		json_t *j = report ? json_loads(report, 0, NULL) : NULL;
 		int r;
 
 		f.n = 0;
@@ -204,15 +186,25 @@ void md_log_dump(const char *report, int priority, const char *fmt, ...)
 		field_add(&f, "PRIORITY=%d", priority & 7);
 		field_add(&f, "SYSLOG_IDENTIFIER=minidumpd");
 		field_add(&f, "MESSAGE_ID=%s", DUMP_SAVED_MESSAGE_ID);
-		field_add_string(&f, "MINIDUMPD_ID", j, "id");
-		field_add_string(&f, "MINIDUMPD_EXE", j, "executable");
-		field_add_integer(&f, "MINIDUMPD_PID", j, "pid");
-		field_add_integer(&f, "MINIDUMPD_UID", j, "uid");
-		field_add_string(&f, "MINIDUMPD_SIGNAL", j, "signal");
-		field_add_string(&f, "MINIDUMPD_KIND", j, "kind");
-		field_add_string(&f, "MINIDUMPD_DUMP", j, "path");
-		field_add_string(&f, "MINIDUMPD_REPORT", j, "report");
-		json_decref(j);
+		if (report) {
+			const char *kind = md_report_kind_to_string(report->kind);
+
+			if (report->id)
+				field_add(&f, "MINIDUMPD_ID=%s", report->id);
+			if (report->executable)
+				field_add(&f, "MINIDUMPD_EXE=%s", report->executable);
+			field_add(&f, "MINIDUMPD_PID=%u", report->pid);
+			if (report->has_uid)
+				field_add(&f, "MINIDUMPD_UID=%u", report->uid);
+			if (report->signal[0])
+				field_add(&f, "MINIDUMPD_SIGNAL=%s", report->signal);
+			if (kind)
+				field_add(&f, "MINIDUMPD_KIND=%s", kind);
+			if (report->path)
+				field_add(&f, "MINIDUMPD_DUMP=%s", report->path);
+			if (report->report_path)
+				field_add(&f, "MINIDUMPD_REPORT=%s", report->report_path);
+		}
 		r = sd_journal_sendv(f.iov, f.n);
 		if (r >= 0)
 			return;

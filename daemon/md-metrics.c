@@ -2,7 +2,8 @@
 /*
  * The daemon's metrics in the Prometheus text format, written atomically (a temporary file in
  * the same folder, then md_os_replace_file) for node_exporter's textfile collector, so no
- * privileged component listens on a network port. Called on the event loop thread.
+ * privileged component listens on a network port. It reads a copy of the counters, so it runs on
+ * the thread pool (md-journal.c), never making the event loop wait for the disk.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +13,7 @@
 
 #include "md-daemon.h"
 #include "md-os.h"
-#include "md-store.h"
+#include "md-prune.h"
 
 static const char *const event_names[MD_EVENT_COUNT] = {
     [MD_EVENT_BAD_HEADER] = "bad_header",
@@ -79,10 +80,9 @@ json_t *md_events_to_json(const struct md_counters *k)
 	return j;
 }
 
-int md_metrics_write(struct md_daemon *d)
+int md_metrics_write(const char *path, const struct md_metrics_view *v)
 {
-	const char *path = d->cfg->metrics_file;
-	const struct md_counters *k = &d->counters;
+	const struct md_counters *k = &v->counters;
 	struct md_store_stats st;
 	char tmp[4096 + 16];
 	FILE *f;
@@ -154,8 +154,8 @@ int md_metrics_write(struct md_daemon *d)
 		(unsigned long long)k->bytes_written, k->duration_ms_sum / 1e3,
 		(unsigned long long)k->dumps_ok, k->suspended_ms_sum / 1e3,
 		(unsigned long long)k->dumps_ok, (unsigned long long)k->requests,
-		(unsigned long long)k->bad_messages, (unsigned long long)k->refused, d->n_conns,
-		d->running + d->queued, (unsigned long long)st.dumps, (unsigned long long)st.bytes,
+		(unsigned long long)k->bad_messages, (unsigned long long)k->refused, v->connections,
+		v->in_flight, (unsigned long long)st.dumps, (unsigned long long)st.bytes,
 		(unsigned long long)st.removed_total);
 	fputs(
 	    "# HELP minidumpd_events_total Events by kind (bad input, refused claims, failures).\n"

@@ -78,13 +78,9 @@ static void load_thread(struct info *in)
 	if (md_reader_exception(in->r, &exc) == 0) {
 		in->has_thread = true;
 		in->tid = exc->thread_id;
-	} else {
-		json_t *crash = json_object_get(in->e->report, "crash");
-
-		if (json_is_integer(json_object_get(crash, "thread_id"))) {
-			in->has_thread = true;
-			in->tid = (uint32_t)json_integer_value(json_object_get(crash, "thread_id"));
-		}
+	} else if (in->e->rep.has_crash) {
+		in->has_thread = true;
+		in->tid = in->e->rep.crash.thread_id;
 	}
 	if (in->has_thread)
 		in->thread_name = md_reader_thread_name(in->r, in->tid);
@@ -270,9 +266,9 @@ static const char *str(json_t *report, const char *key)
 
 static void print_text(struct info *in, bool utc)
 {
-	json_t *rep = in->e->report, *crash = json_object_get(rep, "crash"), *v;
+	const struct md_report *rep = &in->e->rep;
+	json_t *v;
 	char buf[PATH_MAX + 512], when[64];
-	const char *key;
 	struct tm tm;
 
 	field("ID", in->e->id);
@@ -282,42 +278,40 @@ static void print_text(struct info *in, bool utc)
 		localtime_r(&in->e->time, &tm);
 	strftime(when, sizeof(when), utc ? "%Y-%m-%d %H:%M:%S UTC" : "%Y-%m-%d %H:%M:%S %Z", &tm);
 	field("Time", when);
-	field("Kind", str(rep, "kind"));
-	snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
-		 json_integer_value(json_object_get(rep, "pid")));
+	field("Kind", md_report_kind_to_string(rep->kind));
+	snprintf(buf, sizeof(buf), "%u", rep->pid);
 	field("PID", buf);
-	if (json_is_integer(json_object_get(rep, "uid")))
-		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
-			 json_integer_value(json_object_get(rep, "uid")));
+	if (rep->has_uid)
+		snprintf(buf, sizeof(buf), "%u", rep->uid);
 	else
 		snprintf(buf, sizeof(buf), "-");
 	field("UID", buf);
-	field("Executable", str(rep, "executable"));
-	field("Process name", str(rep, "process_name"));
-	if (json_is_object(crash)) {
-		const char *addr = str(crash, "address");
-
-		snprintf(buf, sizeof(buf), "%s (%" JSON_INTEGER_FORMAT "), si_code %" JSON_INTEGER_FORMAT
-			 ", address %s",
-			 str(crash, "signal") ? str(crash, "signal") : "?",
-			 json_integer_value(json_object_get(crash, "code")),
-			 json_integer_value(json_object_get(crash, "si_code")), addr ? addr : "?");
+	field("Executable", rep->executable);
+	field("Process name", rep->process_name);
+	if (rep->has_crash) {
+		snprintf(buf, sizeof(buf), "%s (%u), si_code %d, address 0x%llx",
+		         rep->crash.signal[0] ? rep->crash.signal : "?", rep->crash.code,
+		         (int)rep->crash.si_code, (unsigned long long)rep->crash.address);
 		field("Signal", buf);
 	} else {
 		field("Signal", NULL);
 	}
-	if (json_is_true(json_object_get(rep, "rate_limited")))
+	if (rep->rate_limited)
 		field("Dump", "none: the crash loop limit was reached, only this report was kept");
 	else if (in->e->dump_name[0]) {
 		snprintf(buf, sizeof(buf), "%s/%s (%" PRIu64 " bytes)%s", in->store->dir,
-			 in->e->dump_name, in->e->dump_bytes,
-			 json_is_true(json_object_get(rep, "partial")) ? ", partial" : "");
+		         in->e->dump_name, in->e->dump_bytes, rep->partial ? ", partial" : "");
 		field("Dump", buf);
 	} else {
 		field("Dump", "none: the dump file is gone");
 	}
-	snprintf(buf, sizeof(buf), "%s/%s.json", in->store->dir, in->e->id);
-	field("Report", buf);
+	{
+		char name[MD_STORE_NAME_MAX];
+
+		md_store_name(in->e->id, MD_STORE_REPORT, name);
+		snprintf(buf, sizeof(buf), "%s/%s", in->store->dir, name);
+		field("Report", buf);
+	}
 	if (in->upload) {
 		json_t *att = json_object_get(in->upload, "attempts");
 		const char *state = str(in->upload, "state"), *sid = str(in->upload, "server_id"),
@@ -338,20 +332,18 @@ static void print_text(struct info *in, bool utc)
 	} else {
 		field("Upload", NULL);
 	}
-	v = json_object_get(rep, "annotations");
-	if (json_object_size(v)) {
-		json_t *val;
-
+	if (rep->n_annotations) {
 		printf("%14s:\n", "Annotations");
-		json_object_foreach(v, key, val) {
+		for (size_t i = 0; i < rep->n_annotations; i++) {
 			fputs("                ", stdout);
-			mdctl_put_safe(stdout, key);
+			mdctl_put_safe(stdout, rep->keys[i]);
 			fputs(" = ", stdout);
-			mdctl_put_safe(stdout, json_string_value(val));
+			mdctl_put_safe(stdout, rep->values[i]);
 			putchar('\n');
 		}
 	}
-	v = json_object_get(rep, "errors");
+	/* the problems as the report has them, one JSON object a line */
+	v = json_object_get(in->e->report, "errors");
 	if (json_array_size(v)) {
 		size_t i;
 		json_t *err;
@@ -376,8 +368,7 @@ static void print_text(struct info *in, bool utc)
 
 	putchar('\n');
 	if (in->has_thread) {
-		printf("%s thread: %" PRIu32, json_is_object(crash) ? "Crashing" : "Requesting",
-		       in->tid);
+		printf("%s thread: %" PRIu32, rep->has_crash ? "Crashing" : "Requesting", in->tid);
 		if (in->thread_name) {
 			fputs(" \"", stdout);
 			mdctl_put_safe(stdout, in->thread_name);
@@ -543,8 +534,8 @@ int mdctl_info_main(int argc, char **argv)
 	memset(&in, 0, sizeof(in));
 	in.store = &store;
 	in.e = &entries[idx];
-	in.upload = mdctl_upload_state(so.upload_state ? so.upload_state : MDCTL_UPLOAD_STATE_DEFAULT,
-				       in.e->id);
+	in.upload = mdctl_upload_state(so.upload_state ? so.upload_state : MD_DEFAULT_UPLOAD_STATE,
+	                               in.e->id);
 	if (in.e->dump_name[0]) {
 		struct md_reader_error err = {{0}};
 

@@ -71,27 +71,25 @@ static void usage(FILE *f)
 
 static bool matches(const struct filter *f, const struct mdctl_entry *e)
 {
-	json_t *r = e->report;
+	const struct md_report *r = &e->rep;
 
 	if (f->has_since && e->time < f->since)
 		return false;
 	if (f->has_until && e->time > f->until)
 		return false;
-	if (f->pid >= 0 && json_integer_value(json_object_get(r, "pid")) != f->pid)
+	if (f->pid >= 0 && r->pid != f->pid)
 		return false;
-	if (f->uid >= 0 &&
-	    (!json_is_integer(json_object_get(r, "uid")) ||
-	     json_integer_value(json_object_get(r, "uid")) != f->uid))
+	if (f->uid >= 0 && (!r->has_uid || r->uid != f->uid))
 		return false;
 	if (f->kind) {
-		const char *k = json_string_value(json_object_get(r, "kind"));
+		const char *k = md_report_kind_to_string(r->kind);
 
 		if (!k || strcmp(k, f->kind) != 0)
 			return false;
 	}
 	if (f->exe) {
-		const char *exe = json_string_value(json_object_get(r, "executable"));
-		const char *name = json_string_value(json_object_get(r, "process_name"));
+		const char *exe = r->executable;
+		const char *name = r->process_name;
 		const char *base = exe ? strrchr(exe, '/') : NULL;
 
 		base = base ? base + 1 : exe;
@@ -103,11 +101,9 @@ static bool matches(const struct filter *f, const struct mdctl_entry *e)
 	return true;
 }
 
-static const char *signal_text(json_t *report)
+static const char *signal_text(const struct md_report *r)
 {
-	const char *sig = json_string_value(json_object_get(report, "signal"));
-
-	return sig && *sig ? sig : "-";
+	return r->signal[0] ? r->signal : "-";
 }
 
 static void size_text(const struct mdctl_entry *e, bool human, char *buf, size_t size)
@@ -149,15 +145,13 @@ static void time_text(time_t t, bool utc, char *buf, size_t size)
 static void row(const struct mdctl_entry *e, bool human, bool utc, char bufs[4][SIZE_TEXT_MAX + 8],
 		const char *cells[COL_COUNT])
 {
-	json_t *r = e->report;
-	const char *exe = json_string_value(json_object_get(r, "executable"));
+	const struct md_report *r = &e->rep;
+	const char *exe = r->executable;
 
 	time_text(e->time, utc, bufs[0], sizeof(bufs[0]));
-	snprintf(bufs[1], sizeof(bufs[1]), "%" JSON_INTEGER_FORMAT,
-		 json_integer_value(json_object_get(r, "pid")));
-	if (json_is_integer(json_object_get(r, "uid")))
-		snprintf(bufs[2], sizeof(bufs[2]), "%" JSON_INTEGER_FORMAT,
-			 json_integer_value(json_object_get(r, "uid")));
+	snprintf(bufs[1], sizeof(bufs[1]), "%u", r->pid);
+	if (r->has_uid)
+		snprintf(bufs[2], sizeof(bufs[2]), "%u", r->uid);
 	else
 		snprintf(bufs[2], sizeof(bufs[2]), "-");
 	size_text(e, human, bufs[3], sizeof(bufs[3]));
@@ -255,19 +249,31 @@ static void print_table(struct mdctl_entry **rows, size_t n, bool legend, bool u
 static json_t *summary(const struct mdctl_store *s, const char *upload_dir,
 		       const struct mdctl_entry *e)
 {
-	json_t *r = e->report, *o, *state, *up = mdctl_upload_state(upload_dir, e->id);
-	static const char *const copied[] = {"time", "kind", "pid", "uid", "signal", "executable",
-					     "process_name", "partial", "rate_limited"};
+	const struct md_report *r = &e->rep;
+	const char *kind = md_report_kind_to_string(r->kind);
+	json_t *o, *state, *up = mdctl_upload_state(upload_dir, e->id);
 	char *dump = NULL;
 
 	o = json_object();
 	json_object_set_new(o, "id", json_string(e->id));
-	for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
-		json_t *v = json_object_get(r, copied[i]);
-
-		if (v)
-			json_object_set(o, copied[i], v);
-	}
+	/* the report's own fields, as far as it has them */
+	if (r->time[0])
+		json_object_set_new(o, "time", json_string(r->time));
+	if (kind)
+		json_object_set_new(o, "kind", json_string(kind));
+	json_object_set_new(o, "pid", json_integer(r->pid));
+	if (r->has_uid)
+		json_object_set_new(o, "uid", json_integer(r->uid));
+	if (kind)
+		json_object_set_new(o, "signal", r->signal[0] ? json_string(r->signal) : json_null());
+	if (r->executable)
+		json_object_set_new(o, "executable", json_string(r->executable));
+	if (r->process_name)
+		json_object_set_new(o, "process_name", json_string(r->process_name));
+	if (r->has_dump)
+		json_object_set_new(o, "partial", json_boolean(r->partial));
+	if (r->rate_limited)
+		json_object_set_new(o, "rate_limited", json_true());
 	if (e->dump_name[0] && asprintf(&dump, "%s/%s", s->dir, e->dump_name) < 0)
 		dump = NULL;
 	json_object_set_new(o, "dump", dump ? json_string(dump) : json_null());
@@ -392,9 +398,10 @@ int mdctl_list_main(int argc, char **argv)
 		char *text;
 
 		for (size_t i = first; i < n; i++)
-			json_array_append_new(a, summary(&store, so.upload_state ? so.upload_state
-									 : MDCTL_UPLOAD_STATE_DEFAULT,
-							 rows[i]));
+			json_array_append_new(
+			    a, summary(&store,
+			               so.upload_state ? so.upload_state : MD_DEFAULT_UPLOAD_STATE,
+			               rows[i]));
 		text = json_dumps(a, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 		if (text)
 			puts(text);

@@ -3,8 +3,7 @@
  * `mdctl rm ID...`: removes dumps from minidumpd's store: for each id, its dump (`<id>.dmp`
  * or `<id>.dmp.zst`) and its report (`<id>.json`). The line in the history reports.jsonl
  * stays. Only whole ids are accepted, never prefixes, and an id must have the shape the
- * daemon gives ids (letters, digits, '.', '_', '-', not starting with '.'), so no argument can
- * name a file outside the store; files are removed relative to the folder's descriptor.
+ * daemon gives ids (md_store_id_valid()), so no argument can name a file outside the store.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,23 +34,6 @@ static void usage(FILE *f)
 		mdctl_store_options_help);
 }
 
-/* Removes the files of one id. Returns the number removed or -errno. */
-static int remove_id(int dirfd, const char *id)
-{
-	static const char *const exts[] = {".dmp", ".dmp.zst", ".json"};
-	char name[MDCTL_STORE_ID_MAX + 16];
-	int removed = 0, r = 0;
-
-	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
-		snprintf(name, sizeof(name), "%s%s", id, exts[i]);
-		if (unlinkat(dirfd, name, 0) == 0)
-			removed++;
-		else if (errno != ENOENT && r == 0)
-			r = -errno;
-	}
-	return r < 0 ? r : removed;
-}
-
 int mdctl_rm_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -79,7 +61,7 @@ int mdctl_rm_main(int argc, char **argv)
 		return MDCTL_EXIT_USAGE;
 	/* every argument is checked before anything is removed */
 	for (int i = optind; i < argc; i++) {
-		if (!mdctl_store_id_valid(argv[i])) {
+		if (!md_store_id_valid(argv[i])) {
 			fputs("mdctl rm: '", stderr);
 			mdctl_put_safe(stderr, argv[i]);
 			fputs("' is not a dump id\n", stderr);
@@ -94,8 +76,9 @@ int mdctl_rm_main(int argc, char **argv)
 		return errno == EACCES || errno == EPERM ? MDCTL_EXIT_PERMISSION
 							 : MDCTL_EXIT_FAILURE;
 	}
+	close(dirfd);
 	for (int i = optind; i < argc; i++) {
-		int r = remove_id(dirfd, argv[i]);
+		int r = md_store_remove(store.dir, argv[i]);
 
 		if (r == 0) {
 			fprintf(stderr, "mdctl rm: %s: no such dump in %s\n", argv[i], store.dir);
@@ -113,6 +96,5 @@ int mdctl_rm_main(int argc, char **argv)
 			printf("removed %s (%d file%s)\n", argv[i], r, r == 1 ? "" : "s");
 		}
 	}
-	close(dirfd);
 	return ret;
 }

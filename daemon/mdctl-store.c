@@ -22,18 +22,15 @@
 
 #include "md-escape.h"
 #include "md-os.h"
-#include "md-zstd.h"
 #include "mdctl-store.h"
 #include "mdctl.h"
 
 #define CHUNK_BYTES 65536 /* bytes read from a child's pipe at a time */
 
 const char mdctl_store_options_help[] =
-	"      --dump-dir DIR      the store (default: the daemon's, else " MDCTL_STORE_DIR_DEFAULT
-	")\n"
-	"      --socket PATH       the daemon's socket, to ask it where the store is\n"
-	"      --upload-state DIR  the uploader's state folder (default " MDCTL_UPLOAD_STATE_DEFAULT
-	")\n";
+    "      --dump-dir DIR      the store (default: the daemon's, else " MD_DEFAULT_DUMP_DIR ")\n"
+    "      --socket PATH       the daemon's socket, to ask it where the store is\n"
+    "      --upload-state DIR  the uploader's state folder (default " MD_DEFAULT_UPLOAD_STATE ")\n";
 
 bool mdctl_store_option(struct mdctl_store_opts *o, int c, const char *arg)
 {
@@ -88,26 +85,8 @@ void mdctl_store_locate(const struct mdctl_store_opts *opts, struct mdctl_store 
 		ret_store->source = "daemon";
 		return;
 	}
-	snprintf(ret_store->dir, sizeof(ret_store->dir), "%s", MDCTL_STORE_DIR_DEFAULT);
+	snprintf(ret_store->dir, sizeof(ret_store->dir), "%s", MD_DEFAULT_DUMP_DIR);
 	ret_store->source = "default";
-}
-
-bool mdctl_store_id_valid(const char *id)
-{
-	size_t n = 0;
-
-	if (!id || id[0] == '.' || id[0] == '\0')
-		return false;
-	for (; id[n]; n++) {
-		char c = id[n];
-
-		if (n >= MDCTL_STORE_ID_MAX)
-			return false;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
 }
 
 /* Reads dir/name (a regular file of at most max bytes) into a NUL-terminated buffer. */
@@ -157,35 +136,14 @@ out:
 	return r;
 }
 
-/* The report's "time" (ISO 8601 UTC, as the daemon writes it), or -1. */
-static time_t report_time(json_t *report)
+/* The report's time (ISO 8601 UTC, as the daemon writes it), or -1. */
+static time_t report_time(const char *s)
 {
-	const char *s = json_string_value(json_object_get(report, "time"));
 	time_t t;
 
-	if (!s || mdctl_parse_time(s, true, 0, &t) < 0)
+	if (!s[0] || mdctl_parse_time(s, true, 0, &t) < 0)
 		return -1;
 	return t;
-}
-
-/* Finds the dump file of id: <id>.dmp, else <id>.dmp.zst. */
-static void find_dump(int dirfd, struct mdctl_entry *e)
-{
-	static const char *const exts[] = {".dmp", ".dmp.zst"};
-	struct stat st;
-
-	e->dump_name[0] = '\0';
-	e->dump_bytes = 0;
-	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
-		char name[sizeof(e->dump_name)];
-
-		snprintf(name, sizeof(name), "%s%s", e->id, exts[i]);
-		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
-			memcpy(e->dump_name, name, sizeof(name));
-			e->dump_bytes = (uint64_t)st.st_size;
-			return;
-		}
-	}
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -199,82 +157,84 @@ static int entry_cmp(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
+/* Reads and parses the report of item into e. Returns 0 or -errno (reported on stderr). */
+static int load_entry(const struct mdctl_store *s, int dfd, const struct md_store_item *it,
+                      struct mdctl_entry *e)
+{
+	char name[MD_STORE_NAME_MAX], *text = NULL;
+	struct stat st = {0}; /* set by read_at(); initialized for gcc's flow analysis */
+	json_error_t jerr;
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	memcpy(e->id, it->id, sizeof(e->id));
+	md_store_name(it->id, MD_STORE_REPORT, name);
+	r = read_at(dfd, name, MD_STORE_REPORT_MAX, &text, &st);
+	if (r < 0) {
+		if (r != -ENOENT) /* removed while we read the folder */
+			fprintf(stderr, "mdctl: skipping %s/%s: %s\n", s->dir, name, md_os_strerror(-r));
+		return r;
+	}
+	e->report = json_loads(text, 0, &jerr);
+	free(text);
+	if (!json_is_object(e->report) || md_report_from_json(e->report, &e->rep) < 0) {
+		fprintf(stderr, "mdctl: skipping %s/%s: not a report (%s)\n", s->dir, name,
+		        e->report ? "not an object" : jerr.text);
+		json_decref(e->report);
+		return -EINVAL;
+	}
+	e->time = report_time(e->rep.time);
+	if (e->time == (time_t)-1)
+		e->time = st.st_mtime;
+	/* reports carry whole seconds; the file's own time orders a second's dumps */
+	e->written_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	if (it->has_dump) {
+		md_store_name(it->id, it->dump_kind, e->dump_name);
+		e->dump_bytes = it->dump_bytes;
+	}
+	return 0;
+}
+
 int mdctl_store_load(const struct mdctl_store *s, struct mdctl_entry **ret_entries,
 		     size_t *ret_count)
 {
 	struct mdctl_entry *entries = NULL;
-	size_t count = 0, cap = 0;
-	struct dirent *de;
-	DIR *dir;
-	int dfd, r = 0;
+	struct md_store_item *items = NULL;
+	size_t count = 0, n = 0;
+	int dfd, r;
 
-	dir = opendir(s->dir);
-	if (!dir)
-		return -errno;
-	dfd = dirfd(dir);
-	while ((errno = 0, de = readdir(dir))) {
-		size_t len = strlen(de->d_name);
-		struct mdctl_entry *e;
-		json_error_t jerr;
-		struct stat st = {0}; /* set by read_at(); initialized for gcc's flow analysis */
-		char *text = NULL;
-		int rr;
-
-		/* "<id>.json" only: not reports.jsonl, not hidden temporary files */
-		if (len <= 5 || strcmp(de->d_name + len - 5, ".json") != 0 ||
-		    len - 5 > MDCTL_STORE_ID_MAX)
+	r = md_store_scan(s->dir, false, &items, &n);
+	if (r < 0)
+		return r;
+	dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		r = -errno;
+		goto out;
+	}
+	entries = calloc(n ? n : 1, sizeof(*entries));
+	if (!entries) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* reports only: a dump without one is still being written */
+		if (!items[i].has_report)
 			continue;
 		if (count >= MDCTL_STORE_ENTRIES_MAX) {
 			fprintf(stderr, "mdctl: %s: more than %d reports; the rest are not listed\n",
 				s->dir, MDCTL_STORE_ENTRIES_MAX);
 			break;
 		}
-		if (count == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct mdctl_entry *n = realloc(entries, ncap * sizeof(*n));
-
-			if (!n) {
-				r = -ENOMEM;
-				goto out;
-			}
-			entries = n;
-			cap = ncap;
-		}
-		e = &entries[count];
-		memset(e, 0, sizeof(*e));
-		memcpy(e->id, de->d_name, len - 5);
-		e->id[len - 5] = '\0';
-		if (!mdctl_store_id_valid(e->id))
-			continue;
-		rr = read_at(dfd, de->d_name, MDCTL_STORE_REPORT_MAX, &text, &st);
-		if (rr < 0) {
-			if (rr != -ENOENT) /* removed while we read the folder */
-				fprintf(stderr, "mdctl: skipping %s/%s: %s\n", s->dir, de->d_name,
-				        md_os_strerror(-rr));
-			continue;
-		}
-		e->report = json_loads(text, 0, &jerr);
-		free(text);
-		if (!json_is_object(e->report)) {
-			fprintf(stderr, "mdctl: skipping %s/%s: not a report (%s)\n", s->dir,
-				de->d_name, e->report ? "not an object" : jerr.text);
-			json_decref(e->report);
-			continue;
-		}
-		e->time = report_time(e->report);
-		if (e->time == (time_t)-1)
-			e->time = st.st_mtime;
-		/* reports carry whole seconds; the file's own time orders a second's dumps */
-		e->written_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-		find_dump(dfd, e);
-		count++;
+		if (load_entry(s, dfd, &items[i], &entries[count]) == 0)
+			count++;
 	}
-	if (errno && !de)
-		r = -errno;
-	if (count > 1) /* entries is NULL when the store is empty */
+	if (count > 1)
 		qsort(entries, count, sizeof(*entries), entry_cmp);
+	r = 0;
 out:
-	closedir(dir);
+	if (dfd >= 0)
+		close(dfd);
+	free(items);
 	if (r < 0) {
 		mdctl_store_free(entries, count);
 		return r;
@@ -286,8 +246,10 @@ out:
 
 void mdctl_store_free(struct mdctl_entry *entries, size_t count)
 {
-	for (size_t i = 0; i < count; i++)
+	for (size_t i = 0; i < count; i++) {
 		json_decref(entries[i].report);
+		md_report_done(&entries[i].rep);
+	}
 	free(entries);
 }
 
@@ -336,77 +298,27 @@ char *mdctl_find_program(const char *name)
 	return found;
 }
 
-/* Expands a .zst dump into a new temporary file (which the caller removes); returns its path.
- * The file stays, so tools that want a plain file (minidump_stackwalk) can read it too. */
-static int unzstd(const char *src, struct md_reader_error *err, char **ret_tmp)
-{
-	const char *tmpdir = getenv("TMPDIR");
-	char *tmp = NULL;
-	int in = -1, fd = -1, r;
-
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0) {
-		r = -errno;
-		snprintf(err->message, sizeof(err->message), "%s: %s", src, md_os_strerror(errno));
-		return r;
-	}
-	if (asprintf(&tmp, "%s/mdctl-XXXXXX.dmp", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0) {
-		tmp = NULL;
-		r = -ENOMEM;
-		goto out;
-	}
-	fd = mkstemps(tmp, 4);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(err->message, sizeof(err->message), "cannot create %s: %s", tmp,
-		         md_os_strerror(errno));
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	r = md_zstd_decompress_fd(in, fd, MDCTL_STORE_UNZSTD_MAX);
-	if (r < 0) {
-		snprintf(err->message, sizeof(err->message), "cannot expand %s: %s", src,
-		         r == -EBADMSG      ? "corrupt zstd data"
-		         : r == -EFBIG      ? "it expands past the size limit"
-		         : r == -EOPNOTSUPP ? "this mdctl was built without zstd"
-		                            : md_os_strerror(-r));
-		goto out;
-	}
-	*ret_tmp = tmp;
-	tmp = NULL;
-	r = 0;
-out:
-	if (in >= 0)
-		close(in);
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	return r;
-}
-
 int mdctl_store_open_dump(const struct mdctl_store *s, const struct mdctl_entry *e,
 			  struct md_reader_error *err, struct md_reader **ret_reader,
 			  char **ret_path, char **ret_tmp)
 {
-	size_t n = strlen(e->dump_name);
-	char *path = NULL, *tmp = NULL;
+	char *path = NULL, *tmp = NULL, why[160];
 	int r;
 
 	*ret_tmp = NULL;
-	if (n == 0) {
+	if (!e->dump_name[0]) {
 		snprintf(err->message, sizeof(err->message), "%s has no dump file", e->id);
 		return -ENOENT;
 	}
 	if (asprintf(&path, "%s/%s", s->dir, e->dump_name) < 0)
 		return -ENOMEM;
-	if (n > 4 && strcmp(e->dump_name + n - 4, ".zst") == 0) {
-		r = unzstd(path, err, &tmp);
-		if (r < 0)
-			goto out;
+	/* a compressed dump is read from its expansion, which other tools can read too */
+	r = md_store_expand(path, &tmp, why, sizeof(why));
+	if (r < 0) {
+		snprintf(err->message, sizeof(err->message), "%s: %s", path, why);
+		goto out;
+	}
+	if (tmp) {
 		free(path);
 		path = strdup(tmp);
 		if (!path) {
@@ -434,7 +346,7 @@ json_t *mdctl_upload_state(const char *dir, const char *id)
 {
 	struct md_upload_state st;
 
-	if (!mdctl_store_id_valid(id) || md_upload_state_read(dir, id, &st) < 0)
+	if (!md_store_id_valid(id) || md_upload_state_read(dir, id, &st) < 0)
 		return NULL;
 	return md_upload_state_to_json(&st);
 }

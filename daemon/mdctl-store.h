@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mdctl's view of minidumpd's store, shared by `list`, `info` and `rm`. The store is the
- * daemon's dump folder: `<id>.dmp` (or `<id>.dmp.zst` when compressed at rest) and the JSON
- * report `<id>.json`, plus the history `reports.jsonl`, which is not read here, and
- * temporary files (hidden names), which are skipped. The folder is found through the daemon's
+ * mdctl's view of minidumpd's store, shared by `list`, `info` and `rm`. What the store holds,
+ * how its files are named and how ids are checked is common/md-store.h's; reports are read
+ * with common/md-report.h. The folder is found through the daemon's
  * status reply, else given with --dump-dir, else the default. Everything in the folder is
  * treated as untrusted input: ids are checked before they become file names, so no id can
  * name a file outside the folder, and report files are read with a size limit.
@@ -18,16 +17,14 @@
 
 #include <jansson.h>
 
+#include "md-defaults.h"
 #include "md-reader.h"
-#include "upload-state.h"
+#include "md-report.h"
+#include "md-store.h"
+#include "md-upload-state.h"
 
-#define MDCTL_STORE_DIR_DEFAULT     "/var/lib/minidumpd/dumps"
-#define MDCTL_UPLOAD_STATE_DEFAULT  MD_UPLOAD_STATE_DIR_DEFAULT /* the uploader's own default */
-#define MDCTL_STORE_ID_MAX          200              /* bytes of an id, NUL excluded */
-#define MDCTL_STORE_REPORT_MAX      (1024u * 1024u)  /* bytes of one report file read */
 #define MDCTL_STORE_ENTRIES_MAX     1000000          /* reports one listing holds */
 #define MDCTL_STORE_STATUS_MS       2000             /* ms to wait for the daemon's status */
-#define MDCTL_STORE_UNZSTD_MAX      (4ull << 30)     /* bytes a compressed dump may expand to */
 
 /* Where the store is, and how it was found. */
 struct mdctl_store {
@@ -37,11 +34,12 @@ struct mdctl_store {
 
 /* One report of the store. */
 struct mdctl_entry {
-	char id[MDCTL_STORE_ID_MAX + 1];
-	json_t *report;   /* the parsed report (owned) */
+	char id[MD_STORE_ID_MAX + 1];
+	json_t *report;       /* the report as it is in the file, for --json (owned) */
+	struct md_report rep; /* the same, typed (owned) */
 	time_t time;      /* from the report's "time", else the report file's mtime */
 	int64_t written_ns; /* the report file's mtime in ns: orders dumps within a second */
-	char dump_name[MDCTL_STORE_ID_MAX + 16]; /* "<id>.dmp" or "<id>.dmp.zst"; "" if none */
+	char dump_name[MD_STORE_NAME_MAX]; /* "<id>.dmp" or "<id>.dmp.zst"; "" if none */
 	uint64_t dump_bytes; /* size of that file on disk */
 };
 
@@ -65,10 +63,6 @@ extern const char mdctl_store_options_help[];
 /* Finds the store: opts->dump_dir, else what the daemon reports, else the default. */
 void mdctl_store_locate(const struct mdctl_store_opts *opts, struct mdctl_store *ret_store);
 
-/* True if id has the shape of a store id: 1 to MDCTL_STORE_ID_MAX bytes of letters, digits,
- * '.', '_', '-', not starting with '.'. Such an id never names a path outside the folder. */
-bool mdctl_store_id_valid(const char *id);
-
 /* Reads every report of the store, sorted by time then id. Unreadable or malformed report
  * files are skipped with a warning on stderr. Returns 0 or -errno (of opening the folder). */
 int mdctl_store_load(const struct mdctl_store *s, struct mdctl_entry **ret_entries,
@@ -79,9 +73,9 @@ void mdctl_store_free(struct mdctl_entry *entries, size_t count);
  * index, -ENOENT, or -ENOTUNIQ when several ids start with it. */
 int mdctl_store_find(const struct mdctl_entry *entries, size_t count, const char *query);
 
-/* Opens the entry's dump with the reader. A compressed dump (.zst) is expanded with the
- * zstd tool into a temporary file, whose path is returned in ret_tmp (caller unlinks and frees
- * it); otherwise *ret_tmp is NULL. ret_path receives the path to hand to other tools (owned).
+/* Opens the entry's dump with the reader. A compressed dump (.zst) is expanded by
+ * md_store_expand() into a temporary file, whose path is returned in ret_tmp (caller unlinks and
+ * frees it); otherwise *ret_tmp is NULL. ret_path receives the path to hand to other tools (owned).
  * Returns 0, -ENOENT (no dump), or -errno with err filled. */
 int mdctl_store_open_dump(const struct mdctl_store *s, const struct mdctl_entry *e,
 			  struct md_reader_error *err, struct md_reader **ret_reader,

@@ -35,24 +35,24 @@ static void raise_fd_limit(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: minidumpd [OPTIONS]\n"
-		"\n"
-		"Crash broker: apps linked with libmdclient send their crashes here; minidumpd\n"
-		"writes a minidump of each into the dump folder, with a JSON report beside it.\n"
-		"\n"
-		"  --config FILE        read this config file (default %s, if it exists)\n"
-		"  --check-config       validate the config and policy files, then exit\n"
-		"  --socket PATH        listen here (default %s);\n"
-		"                       a socket passed by systemd/launchd takes precedence\n"
-		"  --socket-mode MODE   permission bits of the socket, octal (default 0666)\n"
-		"  --dump-dir DIR       where dumps and reports go (default %s)\n"
-		"  --max-dumps N        dumps in flight at once (default %d)\n"
-		"  --dump-timeout-ms N  time budget of one dump (default %d)\n"
-		"  --foreground         log to stderr instead of syslog\n"
-		"  --version            print the version\n"
-		"  -h, --help           this text\n",
-		MD_CONFIG_FILE_DEFAULT, MD_DAEMON_SOCKET_DEFAULT, MD_DAEMON_DUMP_DIR_DEFAULT, MD_DAEMON_MAX_DUMPS_DEFAULT,
-		MD_DAEMON_DUMP_BUDGET_MS);
+	        "Usage: minidumpd [OPTIONS]\n"
+	        "\n"
+	        "Crash broker: apps linked with libmdclient send their crashes here; minidumpd\n"
+	        "writes a minidump of each into the dump folder, with a JSON report beside it.\n"
+	        "\n"
+	        "  --config FILE        read this config file (default %s, if it exists)\n"
+	        "  --check-config       validate the config and policy files, then exit\n"
+	        "  --socket PATH        listen here (default %s);\n"
+	        "                       a socket passed by systemd/launchd takes precedence\n"
+	        "  --socket-mode MODE   permission bits of the socket, octal (default 0666)\n"
+	        "  --dump-dir DIR       where dumps and reports go (default %s)\n"
+	        "  --max-dumps N        dumps in flight at once (default %d)\n"
+	        "  --dump-timeout-ms N  time budget of one dump (default %d)\n"
+	        "  --foreground         log to stderr instead of syslog\n"
+	        "  --version            print the version\n"
+	        "  -h, --help           this text\n",
+	        MD_DEFAULT_CONFIG_FILE, MD_DEFAULT_SOCKET, MD_DEFAULT_DUMP_DIR,
+	        MD_DEFAULT_MAX_DUMPS, MD_DEFAULT_DUMP_BUDGET_MS);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -60,6 +60,12 @@ static void on_signal(uv_signal_t *h, int signum)
 	md_log(MD_LOG_NOTICE, "received %s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	md_notify("STOPPING=1\nSTATUS=stopping: finishing the dumps in flight");
 	md_server_stop(h->data);
+}
+
+static void close_handle(uv_handle_t *h, void *arg)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
 }
 
 static int parse_uint(const char *s, unsigned base, unsigned max, unsigned *ret)
@@ -100,7 +106,7 @@ int main(int argc, char **argv)
 	char dump_dir[PATH_MAX], *real_dir;
 	struct stat st;
 	bool inherited;
-	int c, fd = -1, r;
+	int c, fd = -1, r, ret = 1;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -140,24 +146,23 @@ int main(int argc, char **argv)
 
 	/* defaults, then the config file (the default one only if it exists), then flags */
 	md_config_defaults(&cfg);
-	r = md_config_load(&cfg, config_path ? config_path : MD_CONFIG_FILE_DEFAULT, err,
-			   sizeof(err));
+	memset(&d, 0, sizeof(d));
+	r = md_config_load(&cfg, config_path ? config_path : MD_DEFAULT_CONFIG_FILE, err,
+	                   sizeof(err));
 	if (r < 0 && (config_path || r != -ENOENT)) {
 		fprintf(stderr, "minidumpd: %s\n", err);
-		md_config_done(&cfg);
-		return 1;
+		goto out;
 	}
 	r = md_config_load_policy(&cfg, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "minidumpd: %s\n", err);
-		md_config_done(&cfg);
-		return 1;
+		goto out;
 	}
 	if (check_only) {
 		printf("%s: ok (%zu policy rule%s)\n", cfg.config_path ? cfg.config_path : "defaults",
 		       cfg.policy.n_rules, cfg.policy.n_rules == 1 ? "" : "s");
-		md_config_done(&cfg);
-		return 0;
+		ret = 0;
+		goto out;
 	}
 	if (socket_path)
 		cfg.socket_path = socket_path;
@@ -174,9 +179,8 @@ int main(int argc, char **argv)
 		/* the uploader must read the dumps: they go to the outbox's group */
 		if (stat(cfg.upload_outbox, &st) < 0 || !S_ISDIR(st.st_mode)) {
 			fprintf(stderr, "minidumpd: upload outbox %s: %s\n", cfg.upload_outbox,
-			        errno ? md_os_strerror(errno) : "not a folder");
-			md_config_done(&cfg);
-			return 1;
+				errno ? md_os_strerror(errno) : "not a folder");
+			goto out;
 		}
 		if (st.st_gid != 0)
 			cfg.dump_gid = st.st_gid;
@@ -199,45 +203,39 @@ int main(int argc, char **argv)
 		r = errno ? -errno : -ENOTDIR;
 	if (r < 0) {
 		md_log(MD_LOG_ERR, "dump folder %s: %s", cfg.dump_dir, md_os_strerror(-r));
-		md_config_done(&cfg);
-		return 1;
+		goto out;
 	}
 	cfg.dump_dir = dump_dir;
 
 	r = md_listen_inherited(&fd);
 	if (r < 0) {
 		md_log(MD_LOG_ERR, "inherited socket unusable: %s", md_os_strerror(-r));
-		md_config_done(&cfg);
-		return 1;
+		goto out;
 	}
 	inherited = r == 1;
 	if (!inherited) {
 		r = md_listen_create(cfg.socket_path, cfg.socket_mode, cfg.socket_gid, &fd);
 		if (r < 0) {
-			md_log(MD_LOG_ERR, "cannot listen on %s: %s", cfg.socket_path,
-			       md_os_strerror(-r));
-			md_config_done(&cfg);
-			return 1;
+			md_log(MD_LOG_ERR, "cannot listen on %s: %s", cfg.socket_path, md_os_strerror(-r));
+			goto out;
 		}
 	}
 
-	memset(&d, 0, sizeof(d));
 	d.loop = uv_default_loop();
 	d.cfg = &cfg;
 	d.socket_inherited = inherited;
 	d.loops = calloc(1, sizeof(*d.loops));
 	if (!d.loops) {
 		md_log(MD_LOG_ERR, "out of memory");
-		md_config_done(&cfg);
-		return 1;
+		goto out;
 	}
 	md_loop_init(d.loops, cfg.loop_max_crashes, cfg.loop_window_s);
 	r = md_server_start(&d, fd);
 	if (r < 0) {
 		md_log(MD_LOG_ERR, "cannot serve the socket: %s", uv_strerror(r));
-		md_config_done(&cfg);
-		return 1;
+		goto out;
 	}
+	fd = -1; /* the server's now */
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
 	d.sigterm.data = d.sigint.data = &d;
@@ -251,10 +249,21 @@ int main(int argc, char **argv)
 	md_notify("READY=1\nSTATUS=ready: dumps in %s, %u at a time", cfg.dump_dir, cfg.max_dumps);
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	md_log(MD_LOG_NOTICE, "stopped: %llu dumps written, %llu failed",
-	       (unsigned long long)d.counters.dumps_ok,
-	       (unsigned long long)d.counters.dumps_failed);
-	uv_loop_close(d.loop);
+	       (unsigned long long)d.counters.dumps_ok, (unsigned long long)d.counters.dumps_failed);
+	ret = 0;
+out:
+	if (d.loop) {
+		if (ret != 0) {
+			/* started halfway: close what was opened so the loop can be closed */
+			uv_walk(d.loop, close_handle, NULL);
+			uv_run(d.loop, UV_RUN_DEFAULT);
+		}
+		uv_loop_close(d.loop);
+	}
+	if (fd >= 0)
+		close(fd);
+	md_journal_free(&d);
 	free(d.loops);
 	md_config_done(&cfg);
-	return 0;
+	return ret;
 }

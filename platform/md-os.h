@@ -118,6 +118,7 @@ int md_os_make_private_dir(const char *path);
 struct md_os_stat {
 	uint64_t size;   /* bytes */
 	int64_t mtime_s; /* last modification, seconds since 1970 (UTC) */
+	int64_t mtime_ns; /* the same in nanoseconds, as precise as the file system keeps it */
 	bool is_file;    /* a regular file */
 	bool is_dir;
 	bool is_link; /* a symbolic link (Windows: any reparse point), never followed */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -265,7 +266,8 @@ START_TEST(crash_loop_limits_dumps_and_releases_apps_at_once)
 		char path[300];
 
 		snprintf(path, sizeof(path), "%s/reports.jsonl", D.dumps);
-		log = it_read_file(path, NULL);
+		/* the journal is written after the apps are released: give it a moment */
+		log = it_wait_file(path, "\"rate_limited\":true", 3, 10000);
 		ck_assert_ptr_nonnull(log);
 		for (char *p = log; (p = strstr(p, "\"rate_limited\":true")); p++)
 			rate_limited++;
@@ -284,8 +286,10 @@ START_TEST(crash_loop_limits_dumps_and_releases_apps_at_once)
 		closedir(d);
 	}
 	{
-		json_t *j = load_json(summary_glob);
+		json_t *j;
 
+		free(it_wait_file(summary_glob, "\"suppressed_total\":3", 1, 10000));
+		j = load_json(summary_glob);
 		ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")), pids[4]);
 		ck_assert_int_eq(json_integer_value(json_object_get(j, "suppressed_total")), 3);
 		json_decref(j);
@@ -378,6 +382,69 @@ START_TEST(store_total_bytes_limit_removes_oldest)
 }
 END_TEST
 
+/* The files the daemon writes besides dumps are bounded: the journal is rotated, and crash-loop
+ * summaries are store items that age out with the dumps. */
+START_TEST(journal_is_rotated_and_summaries_age_out)
+{
+	static char lines[1024 * 1024];
+	char journal[300], old[300], summary[600], *text;
+	struct timeval two_days_ago[2];
+	struct app_run run;
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	int fd;
+
+	start_with_config("{\"crash_loop\": {\"max_crashes\": 1, \"window_s\": 600}}");
+	/* a journal just under its 16 MiB limit */
+	snprintf(journal, sizeof(journal), "%s/reports.jsonl", D.dumps);
+	snprintf(old, sizeof(old), "%s/reports.jsonl.1", D.dumps);
+	fd = open(journal, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	memset(lines, 'x', sizeof(lines));
+	for (size_t i = 1023; i < sizeof(lines); i += 1024)
+		lines[i] = '\n';
+	for (int i = 0; i < 16; i++) /* text lines, 100 bytes short of 16 MiB */
+		ck_assert_int_eq(write(fd, lines, sizeof(lines) - (i == 15 ? 100 : 0)),
+				 (ssize_t)(sizeof(lines) - (i == 15 ? 100 : 0)));
+	close(fd);
+	run = run_app("segv", "rotate=yes", NULL, NULL);
+	ck_assert_int_eq(run.res.sig, SIGSEGV);
+	it_result_done(&run.res);
+	text = it_wait_file(journal, "rotate", 1, 10000);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(stat(old, &st), 0);
+	ck_assert_int_eq(st.st_size, 16 * 1024 * 1024 - 100); /* the old one, whole */
+	ck_assert_int_eq(stat(journal, &st), 0);
+	ck_assert_int_lt(st.st_size, 64 * 1024); /* the new one: this report only */
+	free(text);
+	/* a second crash of the same program is summarized, not dumped */
+	run = run_app("segv", "rotate=again", NULL, NULL);
+	it_result_done(&run.res);
+	free(it_wait_file(journal, "rate_limited", 1, 10000));
+	ck_assert_int_eq(count_files(D.dumps, ".crashloop.json"), 1);
+	ck_assert_int_eq(WEXITSTATUS(daemon_stop()), 0);
+	/* two days later, with a one-day age limit, the store pass at start removes it */
+	summary[0] = '\0';
+	d = opendir(D.dumps);
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, ".crashloop.json"))
+			snprintf(summary, sizeof(summary), "%s/%s", D.dumps, de->d_name);
+	closedir(d);
+	ck_assert(summary[0]);
+	gettimeofday(&two_days_ago[0], NULL);
+	two_days_ago[0].tv_sec -= 2 * 86400;
+	two_days_ago[1] = two_days_ago[0];
+	ck_assert_int_eq(utimes(summary, two_days_ago), 0);
+	write_text(D.conf, "{\"store\": {\"max_age_days\": 1}}");
+	daemon_spawn(NULL); /* same folder, new config */
+	for (int i = 0; i < 100 && access(summary, F_OK) == 0; i++)
+		usleep(50 * 1000);
+	ck_assert_msg(access(summary, F_OK) != 0, "%s was not removed", summary);
+	ck_assert_int_eq(count_files(D.dumps, ".dmp"), 1); /* the day-old dump stays */
+}
+END_TEST
+
 START_TEST(byte_budget_keeps_the_crash_readable)
 {
 	const int budget = 120000;
@@ -425,9 +492,9 @@ START_TEST(metrics_file_and_upload_ticket)
 	start_with_config(body);
 	run = run_app("segv", "upload=yes", NULL, NULL);
 	ck_assert_int_eq(run.res.sig, SIGSEGV);
-	text = it_read_file(metrics, NULL);
+	/* written after the app was released */
+	text = it_wait_file(metrics, "minidumpd_dumps_total{result=\"ok\"} 1\n", 1, 10000);
 	ck_assert_ptr_nonnull(text);
-	ck_assert_ptr_nonnull(strstr(text, "minidumpd_dumps_total{result=\"ok\"} 1\n"));
 	ck_assert_ptr_nonnull(strstr(text, "minidumpd_dumps_by_kind_total{kind=\"crash\"} 1\n"));
 	ck_assert_ptr_nonnull(strstr(text, "# TYPE minidumpd_dump_bytes_total counter"));
 	free(text);
@@ -511,6 +578,7 @@ static Suite *config_suite(void)
 	tcase_add_test(run, crash_loop_limits_dumps_and_releases_apps_at_once);
 	tcase_add_test(run, store_keeps_at_most_max_dumps_newest_first);
 	tcase_add_test(run, store_total_bytes_limit_removes_oldest);
+	tcase_add_test(run, journal_is_rotated_and_summaries_age_out);
 	tcase_add_test(run, byte_budget_keeps_the_crash_readable);
 	tcase_add_test(run, metrics_file_and_upload_ticket);
 	tcase_add_test(run, compressed_store_is_read_by_mdctl);

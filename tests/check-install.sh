@@ -49,8 +49,14 @@ plan = json.load(sys.stdin)
 hits = [dst for src, dst in plan.items() if src.endswith(sys.argv[1])]
 print(hits[0] if hits else "")' "$1" <<<"$plan"
 }
-prefix=$(meson introspect "$build" --buildoptions |
-	python3 -c 'import json, sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"][0])')
+option() { # the value of a build option
+	meson introspect "$build" --buildoptions |
+		python3 -c 'import json, sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == sys.argv[1]][0])' "$1"
+}
+prefix=$(option prefix)
+# the daemon's state lives under localstatedir (/var for prefix /usr), as its defaults say
+statedir=$(option localstatedir)
+[[ $statedir == /* ]] || statedir=$prefix/$statedir
 
 declare -A want=(
 	[minidumpd]=/daemon/minidumpd
@@ -124,12 +130,20 @@ fi
 troot=$tmp/tmpfiles-root
 mkdir -p "$troot"
 if out=$(systemd-tmpfiles --root="$troot" --create "$dest${at[tmpfiles.d/minidumpd.conf]}" 2>&1) &&
-	[[ $(stat -c %a "$troot/var/lib/minidumpd") == 755 &&
-		$(stat -c %a "$troot/var/lib/minidumpd/dumps") == 700 ]]; then
-	pass "systemd-tmpfiles creates /var/lib/minidumpd (0755) and dumps/ (0700)"
+	[[ $(stat -c %a "$troot$statedir/lib/minidumpd") == 755 &&
+		$(stat -c %a "$troot$statedir/lib/minidumpd/dumps") == 700 ]]; then
+	pass "systemd-tmpfiles creates $statedir/lib/minidumpd (0755) and dumps/ (0700)"
 else
 	echo "$out"
 	fail "systemd-tmpfiles --create"
+fi
+# the units and the daemon agree on where the store is: its default is what tmpfiles.d makes
+default_dir=$("$dest${at[minidumpd]}" --help | sed -n 's/.*--dump-dir DIR .*(default \(.*\))$/\1/p')
+if [[ -n $default_dir && $default_dir == "$statedir/lib/minidumpd/dumps" ]] &&
+	grep -q "^d *$default_dir " "$dest${at[tmpfiles.d/minidumpd.conf]}"; then
+	pass "minidumpd's default store $default_dir is the folder tmpfiles.d makes"
+else
+	fail "minidumpd's default store '${default_dir}' is not $statedir/lib/minidumpd/dumps in tmpfiles.d"
 fi
 
 # ---- launchd ----

@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "daemon-util.h"
 #include "integration-util.h"
 
@@ -726,9 +727,10 @@ START_TEST(store_without_daemon_needs_dump_dir)
 	it_result_done(&r);
 	/* without it, the default folder, and the error names it */
 	r = MDCTL("list", "--socket", sock, "--no-legend");
-	if (access("/var/lib/minidumpd/dumps", F_OK) != 0) {
+	/* the build's localstatedir (/var for prefix /usr) */
+	if (access(MD_LOCALSTATEDIR "/lib/minidumpd/dumps", F_OK) != 0) {
 		ck_assert_int_eq(r.code, 1);
-		ck_assert_ptr_nonnull(strstr(r.err, "/var/lib/minidumpd/dumps"));
+		ck_assert_ptr_nonnull(strstr(r.err, MD_LOCALSTATEDIR "/lib/minidumpd/dumps"));
 	}
 	it_result_done(&r);
 }

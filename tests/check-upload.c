@@ -28,7 +28,7 @@
 #include "integration-util.h"
 #include "upload-config.h"
 #include "upload-form.h"
-#include "upload-state.h"
+#include "md-upload-state.h"
 
 #define READY_MS   5000  /* ms the test server may take to listen */
 #define DELIVER_MS 15000 /* ms a dump may take to be delivered in these tests */

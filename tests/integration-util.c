@@ -585,6 +585,25 @@ int it_wait_stopped(pid_t pid, pid_t tid, int timeout_ms)
 	return -ETIMEDOUT;
 }
 
+char *it_wait_file(const char *path, const char *needle, int count, int timeout_ms)
+{
+	int64_t deadline = it_now_ms() + timeout_ms;
+
+	for (;;) {
+		char *text = it_read_file(path, NULL);
+		int n = 0;
+
+		for (const char *p = text; p && (p = strstr(p, needle)); p++)
+			n++;
+		if (n >= count)
+			return text;
+		free(text);
+		if (it_now_ms() >= deadline)
+			return NULL;
+		usleep(STATE_POLL_US);
+	}
+}
+
 char *it_read_file(const char *path, size_t *ret_len)
 {
 	char *buf = NULL;

@@ -128,6 +128,11 @@ int it_wait_stopped(pid_t pid, pid_t tid, int timeout_ms);
 /* Reads a whole file; returns the bytes (owned, NUL-terminated) or NULL. */
 char *it_read_file(const char *path, size_t *ret_len);
 
+/* Waits until the file at path holds needle at least count times (the daemon writes its
+ * journal, summaries and metrics after it has replied); returns its text (owned) or NULL after
+ * timeout_ms. */
+char *it_wait_file(const char *path, const char *needle, int count, int timeout_ms);
+
 /* GNU build id of an ELF file as lowercase hex, read with `readelf -n`. Returns 0 or -errno. */
 int it_build_id(const char *path, char *buf, size_t size);
 

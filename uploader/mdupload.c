@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "md-defaults.h"
 #include "mdupload.h"
 
 static bool verbose;
@@ -52,7 +53,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: mdupload [--config FILE] [--check-config] [--verbose]\n"
 	           "\n"
 	           "Uploads the dumps minidumpd leaves in its outbox to crash collectors.\n"
-	           "  --config FILE    configuration (default " MD_UPLOAD_CONFIG_DEFAULT ")\n"
+	           "  --config FILE    configuration (default " MD_DEFAULT_UPLOAD_CONFIG ")\n"
 	           "  --check-config   validate the configuration, print the endpoints, exit 0/1\n"
 	           "  --verbose        log every request\n"
 	           "  --version        print the version\n");
@@ -65,7 +66,7 @@ int main(int argc, char **argv)
 	    {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},         {0},
 	};
-	const char *config_path = MD_UPLOAD_CONFIG_DEFAULT;
+	const char *config_path = MD_DEFAULT_UPLOAD_CONFIG;
 	struct md_upload_config *cfg = NULL;
 	struct md_service svc = {0};
 	bool check = false;

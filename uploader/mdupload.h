@@ -18,7 +18,7 @@
 #include "upload-config.h"
 #include "upload-form.h"
 #include "upload-http.h"
-#include "upload-state.h"
+#include "md-upload-state.h"
 
 #define MD_UPLOAD_TICKET_MAX     (1024 * 1024) /* bytes of a ticket (a report) read */
 #define MD_UPLOAD_QUEUE_MAX      100000        /* tickets held in memory at once */
@@ -39,7 +39,8 @@ enum md_outcome {
 struct md_ticket {
 	struct md_ticket *next;
 	char id[MD_UPLOAD_ID_MAX];
-	json_t *report;    /* the ticket's content; NULL for a ticket that cannot be read */
+	bool has_report;         /* false for a ticket that cannot be read */
+	struct md_report report; /* the ticket's content */
 	bool invalid;      /* unusable ticket: left in place, reported, not retried this run */
 	bool seen;         /* listed by the latest outbox scan */
 	int64_t queued_ms; /* monotonic time it was found */
@@ -100,6 +101,18 @@ int64_t md_mono_ms(void);
 
 /* Creates the service on an event loop; returns 0 or -errno (logged). */
 int md_service_init(struct md_service *svc, struct md_upload_config *cfg);
+
+/* upload-queue.c: what the outbox scan needs of the queue. */
+void md_queue_set_server_state(struct md_ticket *k, size_t i, enum md_upload_status st,
+                               const char *server_id, const char *reason);
+int md_queue_save_state(struct md_service *svc, struct md_ticket *k);
+bool md_queue_all_final(const struct md_ticket *k);
+void md_queue_finish_ticket(struct md_service *svc, struct md_ticket *k);
+void md_queue_ticket_free(struct md_ticket *k);
+/* Reads exactly len bytes; -EIO when the file is shorter. */
+int md_queue_read_all(int fd, void *buf, size_t len);
+/* upload-outbox.c: lists the outbox, queues new tickets and forgets removed ones. */
+void md_outbox_scan(struct md_service *svc);
 
 /* Runs until SIGTERM or SIGINT; in-flight requests are then dropped (their dumps stay
  * pending). Returns 0 or -errno. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "md-defaults.h"
 #include "upload-config.h"
 
 #define DEFAULT_MAX_BYTES       (100ull * 1024 * 1024) /* bytes of one request body */
@@ -440,9 +441,9 @@ int md_upload_config_load(const char *path, struct md_upload_config **ret_config
 			goto out;
 	}
 	r = -ENOMEM;
-	if (!cfg->outbox && !(cfg->outbox = strdup(MD_UPLOAD_OUTBOX_DEFAULT)))
+	if (!cfg->outbox && !(cfg->outbox = strdup(MD_DEFAULT_UPLOAD_OUTBOX)))
 		goto out;
-	if (!cfg->state_dir && !(cfg->state_dir = strdup(MD_UPLOAD_STATE_DIR_DEFAULT)))
+	if (!cfg->state_dir && !(cfg->state_dir = strdup(MD_DEFAULT_UPLOAD_STATE)))
 		goto out;
 	r = 0;
 out:

@@ -11,10 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "upload-state.h"
+#include "md-upload-state.h"
 
-#define MD_UPLOAD_CONFIG_DEFAULT "/etc/minidumpd/mdupload.json"
-#define MD_UPLOAD_OUTBOX_DEFAULT "/var/lib/minidumpd/outbox"
 
 #define MD_UPLOAD_FIELDS_MAX      64                      /* extra form fields per server */
 #define MD_UPLOAD_FIELD_KEY_MAX   128                     /* bytes of a form field name */

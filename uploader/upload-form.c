@@ -31,16 +31,13 @@ static int set_str(json_t *o, const char *key, const char *value)
 	return json_object_set_new(o, key, json_string(value)) == 0 ? 0 : -ENOMEM;
 }
 
-json_t *md_upload_form_fields(const struct md_upload_server *srv, json_t *report,
+json_t *md_upload_form_fields(const struct md_upload_server *srv, const struct md_report *report,
                               size_t *ret_dropped)
 {
-	json_t *fields = json_object(), *ann = json_object_get(report, "annotations"), *v;
-	const char *prod = json_string_value(json_object_get(report, "process_name"));
-	const char *exe = json_string_value(json_object_get(report, "executable"));
-	const char *id = json_string_value(json_object_get(report, "id"));
-	const char *kind = json_string_value(json_object_get(report, "kind"));
-	const char *sig = json_string_value(json_object_get(report, "signal"));
-	const char *key;
+	json_t *fields = json_object();
+	const char *prod = report->process_name, *exe = report->executable, *id = report->id;
+	const char *kind = md_report_kind_to_string(report->kind);
+	const char *sig = report->signal[0] ? report->signal : NULL, *version = NULL;
 	size_t dropped = 0;
 
 	if (!fields)
@@ -49,8 +46,10 @@ json_t *md_upload_form_fields(const struct md_upload_server *srv, json_t *report
 		prod = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
 	if (set_str(fields, "prod", prod && prod[0] ? prod : "unknown") < 0)
 		goto fail;
-	if (json_is_string(json_object_get(ann, "version")) &&
-	    set_str(fields, "ver", json_string_value(json_object_get(ann, "version"))) < 0)
+	for (size_t i = 0; i < report->n_annotations; i++)
+		if (strcmp(report->keys[i], "version") == 0)
+			version = report->values[i];
+	if (version && set_str(fields, "ver", version) < 0)
 		goto fail;
 	if (id && set_str(fields, "minidumpd_id", id) < 0)
 		goto fail;
@@ -58,13 +57,12 @@ json_t *md_upload_form_fields(const struct md_upload_server *srv, json_t *report
 		goto fail;
 	if (sig && set_str(fields, "minidumpd_signal", sig) < 0)
 		goto fail;
-	json_object_foreach(ann, key, v)
-	{
-		if (!json_is_string(v) || !field_name_ok(key)) {
+	for (size_t i = 0; i < report->n_annotations; i++) {
+		if (!field_name_ok(report->keys[i])) {
 			dropped++;
 			continue;
 		}
-		if (json_object_set(fields, key, v) < 0)
+		if (set_str(fields, report->keys[i], report->values[i]) < 0)
 			goto fail;
 	}
 	for (size_t i = 0; i < srv->n_fields; i++)
@@ -166,10 +164,10 @@ static int gzip_body(const unsigned char *in, size_t len, unsigned char **ret, s
 	return 0;
 }
 
-int md_upload_form_build(const struct md_upload_server *srv, json_t *report, const void *dump,
-                         size_t dump_len, struct md_upload_body *ret_body)
+int md_upload_form_build(const struct md_upload_server *srv, const struct md_report *report,
+                         const void *dump, size_t dump_len, struct md_upload_body *ret_body)
 {
-	const char *id = json_string_value(json_object_get(report, "id"));
+	const char *id = report->id;
 	char boundary[16 + MD_UPLOAD_BOUNDARY_HEX], line[MD_UPLOAD_FIELD_KEY_MAX + 160];
 	struct buf b = {0};
 	json_t *fields, *v;
@@ -209,7 +207,7 @@ int md_upload_form_build(const struct md_upload_server *srv, json_t *report, con
 	snprintf(line, sizeof(line),
 	         "--%s\r\nContent-Disposition: form-data; name=\"upload_file_minidump\"; "
 	         "filename=\"%.128s.dmp\"\r\nContent-Type: application/octet-stream\r\n\r\n",
-	         boundary, id && md_upload_id_valid(id) ? id : "minidump");
+	         boundary, id && md_store_id_valid(id) ? id : "minidump");
 	puts_(&b, line);
 	put(&b, dump, dump_len);
 	snprintf(line, sizeof(line), "\r\n--%s--\r\n", boundary);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "md-report.h"
 #include "upload-config.h"
 
 #define MD_UPLOAD_BOUNDARY_HEX    32    /* random hex digits in a multipart boundary */
@@ -33,13 +34,13 @@ struct md_upload_body {
  * minidumpd_kind, minidumpd_signal), then the report's annotations, then the server's
  * configured fields; a later source replaces an earlier field of the same name. Returns NULL
  * when out of memory. *ret_dropped counts annotations whose names cannot be field names. */
-json_t *md_upload_form_fields(const struct md_upload_server *srv, json_t *report,
+json_t *md_upload_form_fields(const struct md_upload_server *srv, const struct md_report *report,
                               size_t *ret_dropped);
 
 /* Builds the body for srv (gzip if srv->gzip) from report and the dump's bytes. Returns 0,
  * -ENOMEM, or -EFBIG when it would exceed MD_UPLOAD_BODY_HARD_MAX. */
-int md_upload_form_build(const struct md_upload_server *srv, json_t *report, const void *dump,
-                         size_t dump_len, struct md_upload_body *ret_body);
+int md_upload_form_build(const struct md_upload_server *srv, const struct md_report *report,
+                         const void *dump, size_t dump_len, struct md_upload_body *ret_body);
 
 void md_upload_body_done(struct md_upload_body *b);
 

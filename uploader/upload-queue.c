@@ -40,7 +40,7 @@ static int64_t backoff_ms(const struct md_upload_config *cfg, unsigned n)
 
 /* ---- state ---- */
 
-static int save_state(struct md_service *svc, struct md_ticket *k)
+int md_queue_save_state(struct md_service *svc, struct md_ticket *k)
 {
 	int r;
 
@@ -64,8 +64,8 @@ static void copy_str(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-static void set_server_state(struct md_ticket *k, size_t i, enum md_upload_status st,
-                             const char *server_id, const char *reason)
+void md_queue_set_server_state(struct md_ticket *k, size_t i, enum md_upload_status st,
+                               const char *server_id, const char *reason)
 {
 	struct md_upload_server_state *ss = &k->st.servers[i];
 
@@ -75,7 +75,7 @@ static void set_server_state(struct md_ticket *k, size_t i, enum md_upload_statu
 	md_upload_time_now(ss->time);
 }
 
-static bool all_final(const struct md_ticket *k)
+bool md_queue_all_final(const struct md_ticket *k)
 {
 	for (size_t i = 0; i < k->st.n_servers; i++)
 		if (k->st.servers[i].state == MD_UPLOAD_PENDING)
@@ -83,11 +83,11 @@ static bool all_final(const struct md_ticket *k)
 	return k->st.n_servers > 0;
 }
 
-static void ticket_free(struct md_ticket *k)
+void md_queue_ticket_free(struct md_ticket *k)
 {
 	if (!k)
 		return;
-	json_decref(k->report);
+	md_report_done(&k->report);
 	free(k);
 }
 
@@ -103,7 +103,7 @@ static void unlink_from_list(struct md_service *svc, struct md_ticket *k)
 }
 
 /* Every server has a final, durably recorded result: the ticket leaves the outbox. */
-static void finish_ticket(struct md_service *svc, struct md_ticket *k)
+void md_queue_finish_ticket(struct md_service *svc, struct md_ticket *k)
 {
 	char name[MD_UPLOAD_ID_MAX + 8];
 	int dirfd;
@@ -124,7 +124,7 @@ static void finish_ticket(struct md_service *svc, struct md_ticket *k)
 	if (dirfd >= 0)
 		close(dirfd);
 	unlink_from_list(svc, k);
-	ticket_free(k);
+	md_queue_ticket_free(k);
 	svc->metrics_dirty = true;
 }
 
@@ -142,7 +142,7 @@ static void server_failure(struct md_service *svc, struct md_server *s, struct m
 	s->failures++;
 	if (svc->cfg->retry_max_attempts && ss->attempts >= svc->cfg->retry_max_attempts) {
 		snprintf(why, sizeof(why), "gave up after %u attempts: %s", ss->attempts, reason);
-		set_server_state(k, i, MD_UPLOAD_FAILED, NULL, why);
+		md_queue_set_server_state(k, i, MD_UPLOAD_FAILED, NULL, why);
 		s->outcomes[MD_OUTCOME_FAILED]++;
 		md_ulog(LOG_ERR, "%s: %s: %s", k->id, s->cfg->name, why);
 	} else {
@@ -156,7 +156,7 @@ static void server_failure(struct md_service *svc, struct md_server *s, struct m
 		k->next_at[i] = now + wait;
 		snprintf(why, sizeof(why), "%s (attempt %u; next in %.1f s)", reason, ss->attempts,
 		         (double)wait / 1e3);
-		set_server_state(k, i, MD_UPLOAD_PENDING, NULL, why);
+		md_queue_set_server_state(k, i, MD_UPLOAD_PENDING, NULL, why);
 		md_ulog(LOG_WARNING, "%s: %s: %s", k->id, s->cfg->name, why);
 	}
 }
@@ -203,7 +203,7 @@ static void upload_done(void *userdata, const struct md_http_result *res)
 		char id[MD_UPLOAD_SERVER_ID_MAX];
 
 		md_upload_response_id(res->body, res->body_len, id, sizeof(id));
-		set_server_state(k, i, MD_UPLOAD_UPLOADED, id, NULL);
+		md_queue_set_server_state(k, i, MD_UPLOAD_UPLOADED, id, NULL);
 		s->failures = 0;
 		s->outcomes[MD_OUTCOME_UPLOADED]++;
 		s->uploaded_dump_bytes += s->dump_bytes;
@@ -212,7 +212,7 @@ static void upload_done(void *userdata, const struct md_http_result *res)
 		        res->duration_ms, res->status, id[0] ? ", id " : "", id);
 	} else if (res->status == 413) {
 		snprintf(reason, sizeof(reason), "the server refused its size (HTTP 413)");
-		set_server_state(k, i, MD_UPLOAD_SKIPPED, NULL, reason);
+		md_queue_set_server_state(k, i, MD_UPLOAD_SKIPPED, NULL, reason);
 		s->outcomes[MD_OUTCOME_SKIPPED]++;
 		md_ulog(LOG_WARNING, "%s: %s: skipped: %s", k->id, s->cfg->name, reason);
 	} else if (res->status == 429) {
@@ -224,7 +224,7 @@ static void upload_done(void *userdata, const struct md_http_result *res)
 		/* the server looked at this dump and will never take it */
 		snprintf(reason, sizeof(reason), "the server rejected it: HTTP %d%s%s", res->status,
 		         text[0] ? ": " : "", text);
-		set_server_state(k, i, MD_UPLOAD_FAILED, NULL, reason);
+		md_queue_set_server_state(k, i, MD_UPLOAD_FAILED, NULL, reason);
 		s->outcomes[MD_OUTCOME_FAILED]++;
 		md_ulog(LOG_ERR, "%s: %s: %s", k->id, s->cfg->name, reason);
 	} else {
@@ -234,9 +234,9 @@ static void upload_done(void *userdata, const struct md_http_result *res)
 		server_failure(svc, s, k, MD_OUTCOME_RETRY,
 		               res->status == 503 ? res->retry_after_s : -1, reason);
 	}
-	r = save_state(svc, k);
-	if (r >= 0 && all_final(k))
-		finish_ticket(svc, k);
+	r = md_queue_save_state(svc, k);
+	if (r >= 0 && md_queue_all_final(k))
+		md_queue_finish_ticket(svc, k);
 	svc->metrics_dirty = true;
 	pump(svc);
 }
@@ -249,37 +249,28 @@ static void local_failure(struct md_service *svc, struct md_ticket *k, size_t i,
 
 	k->next_at[i] = md_mono_ms() + wait;
 	snprintf(why, sizeof(why), "%s (next try in %.1f s)", reason, (double)wait / 1e3);
-	set_server_state(k, i, MD_UPLOAD_PENDING, NULL, why);
+	md_queue_set_server_state(k, i, MD_UPLOAD_PENDING, NULL, why);
 	md_ulog(LOG_WARNING, "%s: %s", k->id, why);
-	save_state(svc, k);
+	md_queue_save_state(svc, k);
 }
 
 static void final_decision(struct md_service *svc, struct md_server *s, struct md_ticket *k,
                            enum md_upload_status st, const char *reason)
 {
-	set_server_state(k, s->index, st, NULL, reason);
+	md_queue_set_server_state(k, s->index, st, NULL, reason);
 	s->outcomes[st == MD_UPLOAD_SKIPPED ? MD_OUTCOME_SKIPPED : MD_OUTCOME_FAILED]++;
 	md_ulog(st == MD_UPLOAD_SKIPPED ? LOG_WARNING : LOG_ERR, "%s: %s: %s: %s", k->id,
 	        s->cfg->name, md_upload_status_to_string(st), reason);
 	svc->metrics_dirty = true;
-	if (save_state(svc, k) >= 0 && all_final(k))
-		finish_ticket(svc, k);
-}
-
-static int read_all(int fd, void *buf, size_t len)
-{
-	int64_t n = md_os_pread_full(fd, buf, len, 0);
-
-	if (n < 0)
-		return (int)n;
-	return (size_t)n == len ? 0 : -EIO; /* shrank while read: the store is removing it */
+	if (md_queue_save_state(svc, k) >= 0 && md_queue_all_final(k))
+		md_queue_finish_ticket(svc, k);
 }
 
 /* Starts one request, or decides without one (skipped, failed, local failure). */
 static void start_upload(struct md_service *svc, struct md_server *s, struct md_ticket *k)
 {
 	const struct md_upload_server *c = s->cfg;
-	const char *path = json_string_value(json_object_get(k->report, "path"));
+	const char *path = k->report.path;
 	uint64_t limit = c->max_bytes ? c->max_bytes : MD_UPLOAD_BODY_HARD_MAX;
 	char reason[MD_UPLOAD_REASON_MAX];
 	unsigned char *dump = NULL;
@@ -288,9 +279,8 @@ static void start_upload(struct md_service *svc, struct md_server *s, struct md_
 
 	if (!path || !path[0]) {
 		final_decision(svc, s, k, MD_UPLOAD_FAILED,
-		               json_is_true(json_object_get(k->report, "rate_limited"))
-		                   ? "no dump was written (crash loop limit)"
-		                   : "the ticket names no dump file");
+		               k->report.rate_limited ? "no dump was written (crash loop limit)"
+		                                      : "the ticket names no dump file");
 		return;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
@@ -320,14 +310,14 @@ static void start_upload(struct md_service *svc, struct md_server *s, struct md_
 		         (long long)st.st_size);
 		goto local;
 	}
-	r = read_all(fd, dump, (size_t)st.st_size);
+	r = md_queue_read_all(fd, dump, (size_t)st.st_size);
 	if (r < 0) {
 		snprintf(reason, sizeof(reason), "cannot read the dump %s: %s", path, strerror(-r));
 		goto local;
 	}
 	close(fd);
 	fd = -1;
-	r = md_upload_form_build(c, k->report, dump, (size_t)st.st_size, &s->body);
+	r = md_upload_form_build(c, &k->report, dump, (size_t)st.st_size, &s->body);
 	free(dump);
 	dump = NULL;
 	if (r == -EFBIG || (r >= 0 && s->body.len > limit)) {
@@ -462,238 +452,11 @@ static void schedule(struct md_service *svc)
 	}
 }
 
-/* ---- the outbox ---- */
-
-static void insert_sorted(struct md_service *svc, struct md_ticket *k)
-{
-	struct md_ticket **p = &svc->tickets;
-
-	while (*p && ((*p)->mtime_s < k->mtime_s ||
-	              ((*p)->mtime_s == k->mtime_s && strcmp((*p)->id, k->id) < 0)))
-		p = &(*p)->next;
-	k->next = *p;
-	*p = k;
-	svc->n_tickets++;
-}
-
-/* Fills k->st from the configured servers and what an earlier run recorded. */
-static void merge_state(struct md_service *svc, struct md_ticket *k, bool *ret_changed)
-{
-	struct md_upload_state old;
-	bool have_old = md_upload_state_read(svc->cfg->state_dir, k->id, &old) >= 0;
-	struct md_upload_state *st = &k->st;
-
-	memset(st, 0, sizeof(*st));
-	snprintf(st->id, sizeof(st->id), "%s", k->id);
-	*ret_changed = !have_old;
-	for (size_t i = 0; i < svc->n_servers; i++) {
-		struct md_upload_server_state *ss = &st->servers[i];
-		size_t j;
-
-		for (j = 0; have_old && j < old.n_servers; j++)
-			if (strcmp(old.servers[j].name, svc->servers[i].cfg->name) == 0)
-				break;
-		if (have_old && j < old.n_servers) {
-			*ss = old.servers[j];
-		} else {
-			snprintf(ss->name, sizeof(ss->name), "%s", svc->servers[i].cfg->name);
-			ss->state = MD_UPLOAD_PENDING;
-			md_upload_time_now(ss->time);
-			*ret_changed = true;
-		}
-		st->n_servers++;
-	}
-	/* final results for servers no longer configured are kept, for the record */
-	for (size_t j = 0; have_old && j < old.n_servers; j++) {
-		bool configured = false;
-
-		for (size_t i = 0; i < svc->n_servers; i++)
-			configured |= strcmp(old.servers[j].name, svc->servers[i].cfg->name) == 0;
-		if (!configured && old.servers[j].state != MD_UPLOAD_PENDING &&
-		    st->n_servers < MD_UPLOAD_SERVERS_MAX)
-			st->servers[st->n_servers++] = old.servers[j];
-	}
-	if (have_old)
-		memcpy(st->time, old.time, sizeof(st->time));
-	else
-		md_upload_time_now(st->time);
-}
-
-static int read_ticket(int dirfd, const char *name, json_t **ret_report, int64_t *ret_mtime,
-                       char *err, size_t err_size)
-{
-	struct stat st;
-	char *text = NULL;
-	json_error_t je;
-	int fd, r;
-
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(err, err_size, "cannot open the ticket: %s", strerror(errno));
-		return r;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MD_UPLOAD_TICKET_MAX) {
-		snprintf(err, err_size, "the ticket is not a regular file of at most %d bytes",
-		         MD_UPLOAD_TICKET_MAX);
-		r = -EINVAL;
-		goto out;
-	}
-	*ret_mtime = (int64_t)st.st_mtime;
-	text = malloc((size_t)st.st_size + 1);
-	if (!text) {
-		r = -ENOMEM;
-		snprintf(err, err_size, "out of memory");
-		goto out;
-	}
-	r = read_all(fd, text, (size_t)st.st_size);
-	if (r < 0) {
-		snprintf(err, err_size, "cannot read the ticket: %s", strerror(-r));
-		goto out;
-	}
-	*ret_report = json_loadb(text, (size_t)st.st_size, JSON_REJECT_DUPLICATES, &je);
-	if (!*ret_report || !json_is_object(*ret_report)) {
-		snprintf(err, err_size, "the ticket is not a JSON object (line %d: %s)", je.line,
-		         *ret_report ? "not an object" : je.text);
-		json_decref(*ret_report);
-		*ret_report = NULL;
-		r = -EINVAL;
-	}
-out:
-	free(text);
-	close(fd);
-	return r;
-}
-
-static void load_ticket(struct md_service *svc, int dirfd, const char *name, const char *id)
-{
-	struct md_ticket *k = calloc(1, sizeof(*k));
-	char err[256] = "";
-	bool changed = false;
-	const char *rid;
-
-	if (!k) {
-		md_ulog(LOG_ERR, "%s: out of memory", id);
-		return;
-	}
-	snprintf(k->id, sizeof(k->id), "%s", id);
-	k->queued_ms = md_mono_ms();
-	k->seen = true;
-	if (read_ticket(dirfd, name, &k->report, &k->mtime_s, err, sizeof(err)) >= 0) {
-		rid = json_string_value(json_object_get(k->report, "id"));
-		if (!rid || strcmp(rid, id) != 0)
-			snprintf(err, sizeof(err),
-			         "the ticket's report has id \"%s\", not its name",
-			         rid ? rid : "(none)");
-	}
-	merge_state(svc, k, &changed);
-	if (err[0]) {
-		/* left in place for the operator; its state says why it is not uploaded */
-		k->invalid = true;
-		for (size_t i = 0; i < k->st.n_servers; i++)
-			set_server_state(k, i, MD_UPLOAD_FAILED, NULL, err);
-		md_ulog(LOG_ERR, "%s: invalid ticket in %s, left in place: %s", id,
-		        svc->cfg->outbox, err);
-		save_state(svc, k);
-		insert_sorted(svc, k);
-		return;
-	}
-	insert_sorted(svc, k);
-	if (all_final(k)) {
-		/* an earlier run recorded the result but stopped before removing the ticket */
-		md_ulog(
-		    LOG_INFO, "%s: already %s before a restart; not sent again", id,
-		    md_upload_status_to_string((md_upload_state_summarize(&k->st), k->st.state)));
-		finish_ticket(svc, k);
-		return;
-	}
-	if (!svc->cfg->consent || svc->n_servers == 0) {
-		const char *why = svc->n_servers ? "waiting for consent (\"consent\": false)"
-		                                 : "no upload server is configured";
-
-		for (size_t i = 0; i < k->st.n_servers; i++)
-			if (k->st.servers[i].state == MD_UPLOAD_PENDING &&
-			    strcmp(k->st.servers[i].reason, why) != 0) {
-				snprintf(k->st.servers[i].reason, sizeof(k->st.servers[i].reason),
-				         "%s", why);
-				changed = true;
-			}
-		if (svc->n_servers == 0) {
-			snprintf(k->st.reason, sizeof(k->st.reason), "%s", why);
-			changed = true;
-		}
-	}
-	if (changed)
-		save_state(svc, k);
-	if (svc->n_servers == 0) /* summarize() leaves the reason empty without servers */
-		snprintf(k->st.reason, sizeof(k->st.reason), "no upload server is configured");
-	md_ulog(LOG_INFO, "%s: queued", id);
-	svc->metrics_dirty = true;
-}
-
-static void scan(struct md_service *svc)
-{
-	DIR *d = opendir(svc->cfg->outbox);
-	struct dirent *e;
-
-	if (!d) {
-		svc->scan_errors++;
-		if (!svc->warned_scan)
-			md_ulog(LOG_ERR, "cannot list the outbox %s: %s (retrying every %u ms)",
-			        svc->cfg->outbox, strerror(errno), svc->cfg->scan_interval_ms);
-		svc->warned_scan = true;
-		svc->metrics_dirty = true;
-		return;
-	}
-	svc->warned_scan = false;
-	for (struct md_ticket *k = svc->tickets; k; k = k->next)
-		k->seen = false;
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		char id[MD_UPLOAD_ID_MAX];
-		struct md_ticket *k;
-
-		if (len <= 5 || len - 5 >= sizeof(id) || strcmp(e->d_name + len - 5, ".json") != 0)
-			continue;
-		memcpy(id, e->d_name, len - 5);
-		id[len - 5] = '\0';
-		if (!md_upload_id_valid(id))
-			continue; /* hidden and temporary files among them */
-		for (k = svc->tickets; k && strcmp(k->id, id) != 0; k = k->next)
-			;
-		if (k) {
-			k->seen = true;
-			continue;
-		}
-		if (svc->n_tickets >= MD_UPLOAD_QUEUE_MAX)
-			continue; /* picked up once the queue shrinks */
-		load_ticket(svc, dirfd(d), e->d_name, id);
-	}
-	closedir(d);
-	/* a ticket someone else removed (an operator, the store's cleanup) is forgotten */
-	for (struct md_ticket **p = &svc->tickets; *p;) {
-		struct md_ticket *k = *p;
-		bool busy = false;
-
-		for (size_t i = 0; i < MD_UPLOAD_SERVERS_MAX; i++)
-			busy |= k->busy[i];
-		if (k->seen || busy) {
-			p = &k->next;
-			continue;
-		}
-		md_ulog(LOG_INFO, "%s: its ticket was removed from the outbox; forgotten", k->id);
-		*p = k->next;
-		svc->n_tickets--;
-		ticket_free(k);
-		svc->metrics_dirty = true;
-	}
-}
-
 static void on_scan(evutil_socket_t fd, short what, void *arg)
 {
 	struct md_service *svc = arg;
 
-	scan(svc);
+	md_outbox_scan(svc);
 	pump(svc);
 }
 
@@ -771,7 +534,7 @@ int md_service_run(struct md_service *svc)
 	md_ulog(LOG_INFO, "watching %s, state in %s, %zu server%s, consent %s", svc->cfg->outbox,
 	        svc->cfg->state_dir, svc->n_servers, svc->n_servers == 1 ? "" : "s",
 	        svc->cfg->consent ? "given" : "not given: nothing is uploaded");
-	scan(svc);
+	md_outbox_scan(svc);
 	svc->metrics_dirty = true;
 	on_metrics(-1, 0, svc);
 	pump(svc);
@@ -798,7 +561,7 @@ void md_service_done(struct md_service *svc)
 		struct md_ticket *k = svc->tickets;
 
 		svc->tickets = k->next;
-		ticket_free(k);
+		md_queue_ticket_free(k);
 	}
 	for (size_t i = 0; svc->servers && i < svc->n_servers; i++)
 		if (svc->servers[i].ssl)

@@ -121,6 +121,7 @@ int md_os_stat_nofollow(const char *path, struct md_os_stat *ret_stat)
 		return -errno;
 	ret_stat->size = (uint64_t)st.st_size;
 	ret_stat->mtime_s = (int64_t)st.st_mtime;
+	ret_stat->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 	ret_stat->is_file = S_ISREG(st.st_mode);
 	ret_stat->is_dir = S_ISDIR(st.st_mode);
 	ret_stat->is_link = S_ISLNK(st.st_mode);

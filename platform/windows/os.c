@@ -270,6 +270,7 @@ int md_os_stat_nofollow(const char *path, struct md_os_stat *ret_stat)
 	              a.ftLastWriteTime.dwLowDateTime);
 	ret_stat->size = ((uint64_t)a.nFileSizeHigh << 32) | a.nFileSizeLow;
 	ret_stat->mtime_s = (t - FILETIME_1970) / 10000000;
+	ret_stat->mtime_ns = (t - FILETIME_1970) * 100; /* FILETIME counts 100 ns */
 	ret_stat->is_link = (a.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0;
 	ret_stat->is_dir = !ret_stat->is_link && (a.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY);
 	ret_stat->is_file = !ret_stat->is_link && !ret_stat->is_dir;

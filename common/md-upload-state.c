@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "md-os.h"
-#include "upload-state.h"
+#include "md-upload-state.h"
 
 #define TMP_TRIES 100 /* attempts at a fresh temporary name before giving up */
 
@@ -42,22 +42,6 @@ int md_upload_status_from_string(const char *s, enum md_upload_status *ret_statu
 		}
 	}
 	return -EINVAL;
-}
-
-bool md_upload_id_valid(const char *id)
-{
-	size_t n = 0;
-
-	if (!id || !id[0] || id[0] == '.')
-		return false;
-	for (; id[n]; n++) {
-		char c = id[n];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return n < MD_UPLOAD_ID_MAX;
 }
 
 void md_upload_time_now(char buf[MD_UPLOAD_TIME_MAX])
@@ -154,7 +138,7 @@ int md_upload_state_read(const char *state_dir, const char *id, struct md_upload
 	ssize_t n;
 	int fd = -1, r;
 
-	if (!state_dir || !md_upload_id_valid(id))
+	if (!state_dir || !md_store_id_valid(id))
 		return -EINVAL;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s.json", state_dir, id) >= sizeof(path))
 		return -ENAMETOOLONG;
@@ -298,9 +282,9 @@ json_t *md_upload_state_to_json(const struct md_upload_state *s)
 		                                (json_int_t)ss->attempts, "time", ss->time));
 	}
 	return json_pack("{s:s, s:s, s:o, s:o, s:I, s:s, s:o?}", "id", s->id, "state",
-	                 md_upload_status_to_string(s->state), "server_id", str_or_null(s->server_id),
-	                 "reason", str_or_null(s->reason), "attempts", (json_int_t)s->attempts,
-	                 "time", s->time, "servers", servers);
+	                 md_upload_status_to_string(s->state), "server_id",
+	                 str_or_null(s->server_id), "reason", str_or_null(s->reason), "attempts",
+	                 (json_int_t)s->attempts, "time", s->time, "servers", servers);
 }
 
 int md_upload_state_write(const char *state_dir, const struct md_upload_state *s)
@@ -310,7 +294,7 @@ int md_upload_state_write(const char *state_dir, const struct md_upload_state *s
 	char *text = NULL;
 	int r = -ENOMEM;
 
-	if (!md_upload_id_valid(s->id) || s->n_servers > MD_UPLOAD_SERVERS_MAX)
+	if (!md_store_id_valid(s->id) || s->n_servers > MD_UPLOAD_SERVERS_MAX)
 		return -EINVAL;
 	snprintf(name, sizeof(name), "%s.json", s->id);
 	root = md_upload_state_to_json(s);

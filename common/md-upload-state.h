@@ -3,9 +3,9 @@
  * The uploader's per-dump state files, `<state_dir>/<id>.json`: what mdupload did with the dump
  * `<id>` (pending, uploaded with the server's report id, failed or skipped with a reason), per
  * server and summed up. mdupload writes them; mdctl reads them to show the upload state beside
- * the daemon's report, which the unprivileged uploader cannot modify. This is library code
- * (`libmdupstate`): it never logs and never aborts; it allocates nothing the caller must free
- * but md_upload_state_to_json()'s object.
+ * the daemon's report, which the unprivileged uploader cannot modify. Library code in common/
+ * (mdctl reads the states without linking uploader code): it never logs and never aborts; it
+ * allocates nothing the caller must free but md_upload_state_to_json()'s object.
  */
 #pragma once
 
@@ -14,10 +14,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define MD_UPLOAD_STATE_DIR_DEFAULT "/var/lib/mdupload/state"
+#include "md-store.h"
 
-#define MD_UPLOAD_ID_MAX         256   /* bytes of a dump id, NUL included */
-#define MD_UPLOAD_NAME_MAX       64    /* bytes of a server name, NUL included */
+#define MD_UPLOAD_ID_MAX         (MD_STORE_ID_MAX + 1) /* bytes of a dump id, NUL included */
+#define MD_UPLOAD_NAME_MAX       64                    /* bytes of a server name, NUL included */
 #define MD_UPLOAD_SERVER_ID_MAX  256   /* bytes of a server's report id, NUL included */
 #define MD_UPLOAD_REASON_MAX     512   /* bytes of a reason, NUL included */
 #define MD_UPLOAD_TIME_MAX       32    /* bytes of an ISO 8601 UTC time, NUL included */
@@ -59,10 +59,6 @@ const char *md_upload_status_to_string(enum md_upload_status s);
 
 /* Parses one of the names above. Returns 0 or -EINVAL. */
 int md_upload_status_from_string(const char *s, enum md_upload_status *ret_status);
-
-/* True when id can name a dump: 1 to MD_UPLOAD_ID_MAX - 1 bytes of [A-Za-z0-9._-], not
- * starting with a dot (so it never names a hidden, temporary or parent entry). */
-bool md_upload_id_valid(const char *id);
 
 /* Reads `<state_dir>/<id>.json` into *ret_state (written only on success). Returns 0,
  * -ENOENT when mdupload has no state for that dump (it has not seen the ticket yet, or the

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Keeps the dump folder within its limits (total bytes, number of dumps, age, free space on
+ * the filesystem), removing the oldest dumps with their reports, and crash-loop summaries,
+ * first. What a store item is, and which ones go, is common/md-store.c's; this file adds the
+ * daemon's configuration, the filesystem's free space and the figures for the metrics. It only
+ * ever removes complete items: temporary files of dumps in flight are hidden names, removed
+ * only when abandoned for over an hour by a daemon that died. One pass at a time, whichever
+ * thread asks.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "md-os.h"
+#include "md-prune.h"
+#include "md-store.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct md_store_stats last;
+
+int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_store_stats *ret)
+{
+	const struct md_store_limits limits = {
+	    .max_total_bytes = cfg->store_max_total_bytes,
+	    .max_dumps = cfg->store_max_dumps,
+	    .max_age_s = cfg->store_max_age_s,
+	    .min_free_bytes = cfg->store_min_free_bytes,
+	};
+	struct md_store_stats st = {0};
+	struct md_store_item *items = NULL;
+	bool *remove = NULL;
+	size_t n = 0;
+	uint64_t free_bytes;
+	int r;
+
+	pthread_mutex_lock(&lock);
+	r = md_store_scan(cfg->dump_dir, true, &items, &n);
+	if (r < 0)
+		goto out;
+	remove = calloc(n ? n : 1, sizeof(*remove));
+	if (!remove) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (md_platform_free_space(cfg->dump_dir, &free_bytes) < 0)
+		free_bytes = UINT64_MAX;
+	md_store_select(items, n, &limits, time(NULL), free_bytes, keep_id, remove);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t bytes = items[i].dump_bytes + items[i].report_bytes;
+
+		if (remove[i] && md_store_remove(cfg->dump_dir, items[i].id) >= 0) {
+			st.removed++;
+			st.removed_bytes += bytes;
+			continue;
+		}
+		st.dumps += items[i].has_dump;
+		st.bytes += bytes;
+	}
+	if (md_platform_free_space(cfg->dump_dir, &st.free_bytes) < 0)
+		st.free_bytes = UINT64_MAX;
+	st.removed_total = last.removed_total + st.removed;
+	last = st;
+out:
+	pthread_mutex_unlock(&lock);
+	free(remove);
+	free(items);
+	if (r == 0 && ret)
+		*ret = st;
+	return r;
+}
+
+void md_store_last(struct md_store_stats *ret)
+{
+	pthread_mutex_lock(&lock);
+	*ret = last;
+	pthread_mutex_unlock(&lock);
+}
