@@ -465,6 +465,15 @@ int md_linux_attach_all(pid_t pid, volatile sig_atomic_t *cancel, uint64_t deadl
 					            "thread was exiting and could not be stopped");
 					continue;
 				}
+				/* No thread is ours yet (the leader may be asleep in the kernel,
+				 * skipped above): this one may be exiting rather than forbidden.
+				 * Looked at again next round, like a sleeper; a refusal that lasts
+				 * past the short wait is a refusal of the process. */
+				if (e == EPERM && tid != pid && !expired) {
+					fresh.v[i] = fresh.v[n_asleep];
+					fresh.v[n_asleep++] = tid;
+					continue;
+				}
 				r = -e;
 				break;
 			}
