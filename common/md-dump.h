@@ -18,6 +18,7 @@
 #define MD_STACK_MAX_DEFAULT (256u * 1024u) /* bytes of stack kept per thread */
 #define MD_RED_ZONE_AMD64    128u           /* bytes below rsp a leaf function may use */
 #define MD_IP_CONTEXT        128u           /* bytes kept before and after each thread's pc */
+#define MD_STACK_GUARD_GAP   (1024u * 1024u) /* the kernel's default stack_guard_gap, bytes */
 
 struct md_dump_options {
 	uint32_t stack_max;             /* bytes of stack per thread; 0 means the default */

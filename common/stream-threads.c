@@ -107,6 +107,30 @@ static uint64_t thread_sp(const struct md_snapshot *s, const struct md_thread_in
 	return sp;
 }
 
+/*
+ * A stack overflow by code that moves the stack pointer before it stores (aarch64's
+ * `sub sp, sp, #n` then `stp`, or any frame larger than what is left) faults with sp already
+ * in the guard gap below the stack, outside every mapping. The frames that matter are in the
+ * mapping just above: it is taken when it starts within the kernel's guard gap of sp.
+ */
+static const struct md_mapping *stack_above_guard_gap(const struct md_snapshot *s, uint64_t sp)
+{
+	size_t lo = 0, hi = s->n_mappings;
+
+	/* the first mapping that starts above sp (mappings are sorted and do not overlap) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->mappings[mid].start <= sp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == s->n_mappings || s->mappings[lo].start - sp > MD_STACK_GUARD_GAP)
+		return NULL;
+	return &s->mappings[lo];
+}
+
 /* The range of stack to keep for a thread whose stack pointer is sp, at most max bytes. */
 static int stack_range_max(struct md_dump_ctx *c, uint64_t sp, uint64_t max, uint64_t *ret_start,
 			   uint64_t *ret_len)
@@ -114,6 +138,8 @@ static int stack_range_max(struct md_dump_ctx *c, uint64_t sp, uint64_t max, uin
 	const struct md_mapping *m = md_snapshot_find_mapping(c->s, sp);
 	uint64_t start, end;
 
+	if (!m)
+		m = stack_above_guard_gap(c->s, sp);
 	if (!m || !(m->prot & MD_PROT_READ))
 		return -EFAULT;
 	start = sp - md_red_zone(c->s->system.processor_architecture);
