@@ -87,11 +87,13 @@ uint32_t md_shim_context_fill(const void *ucontext, uint8_t *buf, size_t size, s
 	p += GREG_BYTES;
 	fp = find_fpsimd(mc->__reserved, sizeof(mc->__reserved));
 	if (fp) {
-		/* read by offset: the record in __reserved is not necessarily aligned for the struct */
+		/* read by offset: the record in __reserved is not necessarily aligned for the
+		 * struct */
 		put_le(p, get_u32(fp + offsetof(struct fpsimd_context, fpsr)), 4);
 		put_le(p + 4, get_u32(fp + offsetof(struct fpsimd_context, fpcr)), 4);
 		/* v0-v31 as the kernel stores them: little-endian 128-bit values */
-		memcpy(p + 8, fp + offsetof(struct fpsimd_context, vregs), VREGS_COUNT * VREG_BYTES);
+		memcpy(p + 8, fp + offsetof(struct fpsimd_context, vregs),
+		       VREGS_COUNT * VREG_BYTES);
 	} else {
 		memset(p, 0, 8 + VREGS_COUNT * VREG_BYTES);
 	}

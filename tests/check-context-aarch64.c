@@ -21,7 +21,7 @@
 #include "mdclient-internal.h"
 
 #define CONTEXT_BYTES 792u /* the MD_CTX_LINUX_AARCH64 layout */
-#define ESR_BYTES     16u /* sizeof(struct esr_context), magic ESR_MAGIC (<asm/sigcontext.h>) */
+#define ESR_BYTES     16u  /* sizeof(struct esr_context), magic ESR_MAGIC (<asm/sigcontext.h>) */
 
 static uint8_t buf[MD_SHIM_CONTEXT_MAX];
 
