@@ -429,6 +429,54 @@ START_TEST(exception_for_a_crash_uses_the_clients_context)
 }
 END_TEST
 
+/* A stack overflow on aarch64: the fault's sp is already in the guard gap below the stack
+ * (`sub sp` runs before the store that faults). The stack is then taken from the mapping just
+ * above, where the frames are; an sp farther than the kernel's guard gap from any mapping
+ * still gets no stack. */
+START_TEST(overflowed_stack_pointer_takes_the_stack_above_the_guard_gap)
+{
+	/* just below the stack; nowhere near any mapping */
+	static const uint64_t sp[] = {FAKE_STACK_BASE + FAKE_STACK_STEP - 0x200, 0x10000};
+	struct fake_options fo = {.n_threads = 3};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+	uint64_t stack = FAKE_STACK_BASE + FAKE_STACK_STEP; /* thread 4243's stack mapping */
+	struct md_crash_info crash = {.tid = 4243, .code = 11, .flags = 1};
+	struct dump d;
+	const uint8_t *tl;
+	uint32_t size;
+	md_thread t;
+
+	s->system.processor_architecture = MD_CPU_ARCHITECTURE_ARM64_OLD;
+	crash.address = sp[_i];
+	crash.context.size = sizeof(md_context_arm64_old);
+	crash.context.u.arm64.context_flags = MD_CONTEXT_ARM64_OLD_FULL;
+	crash.context.u.arm64.pc = FAKE_PC;
+	crash.context.u.arm64.iregs[31] = crash.address;
+	s->crash = &crash;
+	d = write_dump(s, NULL);
+	ck_assert_int_eq(d.r, 0);
+	tl = stream(&d, MD_STREAM_THREAD_LIST, &size);
+	memcpy(&t, tl + 4 + sizeof(t), sizeof(t));
+	ck_assert_uint_eq(t.thread_id, 4243);
+	ck_assert_uint_eq(t.thread_context.data_size, sizeof(md_context_arm64_old));
+	if (_i == 0) {
+		ck_assert_uint_eq(t.stack.start_of_memory_range, stack);
+		ck_assert_uint_eq(t.stack.memory.data_size, FAKE_STACK_SIZE);
+		check_pattern(&d, stack, &t.stack.memory);
+	} else {
+		ck_assert_uint_eq(t.stack.memory.data_size, 0);
+	}
+	/* a thread without its stack makes the thread list partial */
+	for (size_t i = 0; i < d.res.n_streams; i++)
+		if (d.res.streams[i].type == MD_STREAM_THREAD_LIST)
+			ck_assert_int_eq(d.res.streams[i].status,
+			                 _i == 0 ? MD_STREAM_OK : MD_STREAM_PARTIAL);
+	free(d.data);
+	s->crash = NULL;
+	fake_snapshot_free(s);
+}
+END_TEST
+
 START_TEST(system_misc_and_breakpad_info)
 {
 	struct fake_options fo = {.n_threads = 1};
@@ -731,6 +779,7 @@ static Suite *streams_suite(void)
 	tcase_add_test(tc, module_list_names_and_build_ids);
 	tcase_add_test(tc, exception_for_a_live_dump);
 	tcase_add_test(tc, exception_for_a_crash_uses_the_clients_context);
+	tcase_add_loop_test(tc, overflowed_stack_pointer_takes_the_stack_above_the_guard_gap, 0, 2);
 	tcase_add_test(tc, system_misc_and_breakpad_info);
 	tcase_add_test(tc, thread_names_and_memory_info);
 	tcase_add_test(tc, raw_linux_streams_are_byte_for_byte);

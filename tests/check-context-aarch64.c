@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The aarch64 crash context end to end without a daemon: the client's md_shim_context_fill
+ * (client/mdclient-context-aarch64.c) on a ucontext_t, then the daemon's converter
+ * md_platform_client_context (platform/linux/linux-aarch64-client.c), checked register by
+ * register in the minidump ARM64_OLD context the dump will carry. Built for aarch64 only
+ * (tests/meson.build's per-cpu dict); tests/aarch64/run runs it under qemu-aarch64-static,
+ * whose signal frames have the kernel's layout.
+ */
+#include <errno.h>
+#include <fenv.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "check-main.h"
+#include "md-backend.h"
+#include "md-proto.h"
+#include "mdclient-internal.h"
+
+#define CONTEXT_BYTES 792u /* the MD_CTX_LINUX_AARCH64 layout */
+#define ESR_BYTES     16u  /* sizeof(struct esr_context), magic ESR_MAGIC (<asm/sigcontext.h>) */
+
+static uint8_t buf[MD_SHIM_CONTEXT_MAX];
+
+/* A ucontext with x_i = 0x1000 + i, sp, pc, pstate, and (unless fp_at < 0) an FP/SIMD record
+ * at byte fp_at of __reserved with fpsr, fpcr and v_i = bytes (i, 0x80 | i, ...). An ESR
+ * record comes first when fp_at > 0, so the walk must step over it. */
+static void make_ucontext(ucontext_t *uc, int fp_at)
+{
+	memset(uc, 0, sizeof(*uc));
+	for (unsigned i = 0; i < 31; i++)
+		uc->uc_mcontext.regs[i] = 0x1000 + i;
+	uc->uc_mcontext.sp = 0x7ffff000;
+	uc->uc_mcontext.pc = 0x400123;
+	uc->uc_mcontext.pstate = 0x60001000;
+	if (fp_at < 0)
+		return;
+	if (fp_at > 0) {
+		struct _aarch64_ctx esr = {.magic = ESR_MAGIC, .size = (uint32_t)fp_at};
+
+		memcpy(uc->uc_mcontext.__reserved, &esr, sizeof(esr));
+	}
+	struct fpsimd_context fp = {.head = {.magic = FPSIMD_MAGIC, .size = sizeof(fp)},
+	                            .fpsr = 0x8000001f,
+	                            .fpcr = 0x00c00000};
+
+	for (unsigned i = 0; i < 32; i++) {
+		uint8_t v[16];
+
+		for (unsigned b = 0; b < 16; b++)
+			v[b] = (uint8_t)(b % 2 ? 0x80 | i : i);
+		memcpy(&fp.vregs[i], v, sizeof(v));
+	}
+	memcpy(uc->uc_mcontext.__reserved + fp_at, &fp, sizeof(fp));
+}
+
+static void convert(const ucontext_t *uc, struct md_context *ctx)
+{
+	size_t len = 1;
+	uint32_t kind = md_shim_context_fill(uc, buf, sizeof(buf), &len);
+
+	ck_assert_uint_eq(kind, MD_CTX_LINUX_AARCH64);
+	ck_assert_uint_eq(len, CONTEXT_BYTES);
+	ck_assert_int_eq(md_platform_client_context(kind, buf, len, ctx), 0);
+	ck_assert_uint_eq(ctx->size, sizeof(md_context_arm64_old));
+	ck_assert_uint_eq(ctx->u.arm64.context_flags, MD_CONTEXT_ARM64_OLD_FULL);
+}
+
+static void assert_gregs(const md_context_arm64_old *c)
+{
+	for (unsigned i = 0; i < 31; i++)
+		ck_assert_uint_eq(c->iregs[i], 0x1000 + i);
+	ck_assert_uint_eq(c->iregs[31], 0x7ffff000); /* sp */
+	ck_assert_uint_eq(c->pc, 0x400123);
+	ck_assert_uint_eq(c->cpsr, 0x60001000);
+}
+
+/* Loop over where the FP/SIMD record sits: first (as the kernel writes it), after a 16-byte
+ * record, after a 32-byte one. */
+START_TEST(registers_and_vectors_reach_the_minidump_context)
+{
+	static const int at[] = {0, ESR_BYTES, 32};
+	struct md_context ctx;
+	ucontext_t uc;
+
+	make_ucontext(&uc, at[_i]);
+	convert(&uc, &ctx);
+	assert_gregs(&ctx.u.arm64);
+	ck_assert_uint_eq(ctx.u.arm64.fpsr, 0x8000001f);
+	ck_assert_uint_eq(ctx.u.arm64.fpcr, 0x00c00000);
+	for (unsigned i = 0; i < 32; i++) {
+		const uint8_t *v = (const uint8_t *)&ctx.u.arm64.fregs[i];
+
+		ck_assert_uint_eq(v[0], i);
+		ck_assert_uint_eq(v[1], 0x80 | i);
+		ck_assert_uint_eq(v[15], 0x80 | i);
+	}
+}
+END_TEST
+
+/* No FP/SIMD record, or a record list that lies about sizes: the integer registers still
+ * arrive, the vector part is zeros, and nothing is read past __reserved. */
+START_TEST(missing_or_broken_fp_record_gives_zeros)
+{
+	struct md_context ctx;
+	ucontext_t uc;
+	struct _aarch64_ctx bad = {.magic = ESR_MAGIC, .size = 0};
+	static const uint8_t zero[32 * 16];
+
+	for (int variant = 0; variant < 3; variant++) {
+		make_ucontext(&uc, -1);
+		if (variant == 1) { /* a zero-sized record would loop forever */
+			memcpy(uc.uc_mcontext.__reserved, &bad, sizeof(bad));
+		} else if (variant == 2) { /* a record claiming more than __reserved holds */
+			bad.size = sizeof(uc.uc_mcontext.__reserved) + 16;
+			memcpy(uc.uc_mcontext.__reserved, &bad, sizeof(bad));
+		}
+		convert(&uc, &ctx);
+		assert_gregs(&ctx.u.arm64);
+		ck_assert_uint_eq(ctx.u.arm64.fpsr, 0);
+		ck_assert_uint_eq(ctx.u.arm64.fpcr, 0);
+		ck_assert_mem_eq(ctx.u.arm64.fregs, zero, sizeof(zero));
+	}
+}
+END_TEST
+
+START_TEST(converter_refuses_other_kinds_and_lengths)
+{
+	struct md_context ctx;
+	ucontext_t uc;
+	size_t len;
+
+	make_ucontext(&uc, 0);
+	ck_assert_uint_eq(md_shim_context_fill(&uc, buf, sizeof(buf), &len), MD_CTX_LINUX_AARCH64);
+	ck_assert_int_eq(md_platform_client_context(MD_CTX_LINUX_X86_64, buf, len, &ctx),
+	                 -EPROTONOSUPPORT);
+	ck_assert_int_eq(md_platform_client_context(MD_CTX_LINUX_AARCH64, buf, len - 1, &ctx),
+	                 -EBADMSG);
+	ck_assert_int_eq(md_platform_client_context(MD_CTX_LINUX_AARCH64, buf, len + 1, &ctx),
+	                 -EBADMSG);
+	/* a buffer too small for the layout: nothing is sent */
+	ck_assert_uint_eq(md_shim_context_fill(&uc, buf, CONTEXT_BYTES - 1, &len), MD_CTX_NONE);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_uint_eq(md_shim_context_fill(NULL, buf, sizeof(buf), &len), MD_CTX_NONE);
+}
+END_TEST
+
+/* A real signal frame: the handler converts its own ucontext. The rounding mode set before
+ * the signal (FPCR.RMode, bits 23:22) and the stack pointer near the raising frame must come
+ * through, so the FP/SIMD record was found where the kernel (or qemu) put it. */
+static struct md_context signal_ctx;
+static int signal_result = -1;
+
+static void on_signal(int signo, siginfo_t *si, void *ucontext)
+{
+	size_t len;
+	uint32_t kind = md_shim_context_fill(ucontext, buf, sizeof(buf), &len);
+
+	signal_result = md_platform_client_context(kind, buf, len, &signal_ctx);
+}
+
+START_TEST(context_of_a_real_signal)
+{
+	struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO};
+	volatile char marker = 0;
+	uint64_t here = (uint64_t)(uintptr_t)&marker;
+
+	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	ck_assert_int_eq(fesetround(FE_TOWARDZERO), 0);
+	raise(SIGUSR1);
+	fesetround(FE_TONEAREST);
+	ck_assert_int_eq(signal_result, 0);
+	ck_assert_uint_eq((signal_ctx.u.arm64.fpcr >> 22) & 3, 3); /* RMode: toward zero */
+	/* raise() runs below this frame: sp is under the marker, within a few pages */
+	ck_assert_uint_lt(signal_ctx.u.arm64.iregs[31], here);
+	ck_assert_uint_gt(signal_ctx.u.arm64.iregs[31], here - 64 * 1024);
+	ck_assert_uint_ne(signal_ctx.u.arm64.pc, 0);
+}
+END_TEST
+
+static Suite *context_suite(void)
+{
+	Suite *s = suite_create("context");
+	TCase *tc = tcase_create("aarch64");
+
+	tcase_add_loop_test(tc, registers_and_vectors_reach_the_minidump_context, 0, 3);
+	tcase_add_test(tc, missing_or_broken_fp_record_gives_zeros);
+	tcase_add_test(tc, converter_refuses_other_kinds_and_lengths);
+	tcase_add_test(tc, context_of_a_real_signal);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+const struct check_suite check_suite = {
+	.name = "context",
+	.suite = context_suite,
+};

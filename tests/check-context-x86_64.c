@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The x86_64 crash context end to end without a daemon: the client's md_shim_context_fill
+ * (client/mdclient-context-x86_64.c) on a ucontext_t, then the daemon's converter
+ * md_platform_client_context (platform/linux/linux-x86_64-client.c), checked register by
+ * register in the minidump AMD64 context the dump will carry. Built for x86_64 only
+ * (tests/meson.build's per-cpu dict).
+ */
+#include <errno.h>
+#include <fenv.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "check-main.h"
+#include "md-backend.h"
+#include "md-proto.h"
+#include "mdclient-internal.h"
+
+#define CONTEXT_BYTES (23u * 8u + 512u) /* the MD_CTX_LINUX_X86_64 layout */
+
+static uint8_t buf[MD_SHIM_CONTEXT_MAX];
+
+/* A ucontext with gregs[i] = 0x1000 + i (REG_CSGSFS packing cs 0x33, gs 0x2b, fs 0x63) and,
+ * unless fp is NULL, an FXSAVE area whose byte k is k ^ 0x5a, with mxcsr 0x1f80 | rounding. */
+static void make_ucontext(ucontext_t *uc, struct _libc_fpstate *fp)
+{
+	memset(uc, 0, sizeof(*uc));
+	for (unsigned i = 0; i < NGREG; i++)
+		uc->uc_mcontext.gregs[i] = 0x1000 + i;
+	uc->uc_mcontext.gregs[REG_CSGSFS] = 0x33 | 0x2bll << 16 | 0x63ll << 32;
+	uc->uc_mcontext.fpregs = fp;
+	if (fp) {
+		uint8_t *b = (uint8_t *)fp;
+
+		for (unsigned k = 0; k < sizeof(*fp); k++)
+			b[k] = (uint8_t)(k ^ 0x5a);
+		fp->mxcsr = 0x1f80 | 0x6000;
+	}
+}
+
+static void convert(const ucontext_t *uc, struct md_context *ctx)
+{
+	size_t len = 1;
+	uint32_t kind = md_shim_context_fill(uc, buf, sizeof(buf), &len);
+
+	ck_assert_uint_eq(kind, MD_CTX_LINUX_X86_64);
+	ck_assert_uint_eq(len, CONTEXT_BYTES);
+	ck_assert_int_eq(md_platform_client_context(kind, buf, len, ctx), 0);
+	ck_assert_uint_eq(ctx->size, sizeof(md_context_amd64));
+	ck_assert_uint_eq(ctx->u.amd64.context_flags, MD_CONTEXT_AMD64_FULL);
+}
+
+START_TEST(registers_and_fxsave_reach_the_minidump_context)
+{
+	struct _libc_fpstate fp;
+	struct md_context ctx;
+	const md_context_amd64 *c = &ctx.u.amd64;
+	ucontext_t uc;
+
+	make_ucontext(&uc, &fp);
+	convert(&uc, &ctx);
+	ck_assert_uint_eq(c->rax, 0x1000 + REG_RAX);
+	ck_assert_uint_eq(c->rbx, 0x1000 + REG_RBX);
+	ck_assert_uint_eq(c->rcx, 0x1000 + REG_RCX);
+	ck_assert_uint_eq(c->rdx, 0x1000 + REG_RDX);
+	ck_assert_uint_eq(c->rsi, 0x1000 + REG_RSI);
+	ck_assert_uint_eq(c->rdi, 0x1000 + REG_RDI);
+	ck_assert_uint_eq(c->rbp, 0x1000 + REG_RBP);
+	ck_assert_uint_eq(c->rsp, 0x1000 + REG_RSP);
+	ck_assert_uint_eq(c->r8, 0x1000 + REG_R8);
+	ck_assert_uint_eq(c->r9, 0x1000 + REG_R9);
+	ck_assert_uint_eq(c->r10, 0x1000 + REG_R10);
+	ck_assert_uint_eq(c->r11, 0x1000 + REG_R11);
+	ck_assert_uint_eq(c->r12, 0x1000 + REG_R12);
+	ck_assert_uint_eq(c->r13, 0x1000 + REG_R13);
+	ck_assert_uint_eq(c->r14, 0x1000 + REG_R14);
+	ck_assert_uint_eq(c->r15, 0x1000 + REG_R15);
+	ck_assert_uint_eq(c->rip, 0x1000 + REG_RIP);
+	ck_assert_uint_eq(c->eflags, 0x1000 + REG_EFL);
+	ck_assert_uint_eq(c->cs, 0x33);
+	ck_assert_uint_eq(c->gs, 0x2b);
+	ck_assert_uint_eq(c->fs, 0x63);
+	ck_assert_mem_eq(&c->flt_save, &fp, sizeof(fp));
+	ck_assert_uint_eq(c->mx_csr, 0x7f80);
+}
+END_TEST
+
+START_TEST(missing_fpu_area_gives_zeros)
+{
+	static const uint8_t zero[512];
+	struct md_context ctx;
+	ucontext_t uc;
+
+	make_ucontext(&uc, NULL);
+	convert(&uc, &ctx);
+	ck_assert_uint_eq(ctx.u.amd64.rip, 0x1000 + REG_RIP);
+	ck_assert_mem_eq(&ctx.u.amd64.flt_save, zero, sizeof(zero));
+	ck_assert_uint_eq(ctx.u.amd64.mx_csr, 0);
+}
+END_TEST
+
+START_TEST(converter_refuses_other_kinds_and_lengths)
+{
+	struct _libc_fpstate fp;
+	struct md_context ctx;
+	ucontext_t uc;
+	size_t len;
+
+	make_ucontext(&uc, &fp);
+	ck_assert_uint_eq(md_shim_context_fill(&uc, buf, sizeof(buf), &len), MD_CTX_LINUX_X86_64);
+	ck_assert_int_eq(md_platform_client_context(MD_CTX_LINUX_AARCH64, buf, len, &ctx),
+	                 -EPROTONOSUPPORT);
+	ck_assert_int_eq(md_platform_client_context(MD_CTX_LINUX_X86_64, buf, len - 1, &ctx),
+	                 -EBADMSG);
+	ck_assert_uint_eq(md_shim_context_fill(&uc, buf, CONTEXT_BYTES - 1, &len), MD_CTX_NONE);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_uint_eq(md_shim_context_fill(NULL, buf, sizeof(buf), &len), MD_CTX_NONE);
+}
+END_TEST
+
+/* A real signal frame: the rounding mode set before the signal (MXCSR.RC, bits 14:13) and the
+ * stack pointer near the raising frame must come through. */
+static struct md_context signal_ctx;
+static int signal_result = -1;
+
+static void on_signal(int signo, siginfo_t *si, void *ucontext)
+{
+	size_t len;
+	uint32_t kind = md_shim_context_fill(ucontext, buf, sizeof(buf), &len);
+
+	signal_result = md_platform_client_context(kind, buf, len, &signal_ctx);
+}
+
+START_TEST(context_of_a_real_signal)
+{
+	struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO};
+	volatile char marker = 0;
+	uint64_t here = (uint64_t)(uintptr_t)&marker;
+
+	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	ck_assert_int_eq(fesetround(FE_TOWARDZERO), 0);
+	raise(SIGUSR1);
+	fesetround(FE_TONEAREST);
+	ck_assert_int_eq(signal_result, 0);
+	ck_assert_uint_eq((signal_ctx.u.amd64.mx_csr >> 13) & 3, 3); /* RC: toward zero */
+	ck_assert_uint_lt(signal_ctx.u.amd64.rsp, here);
+	ck_assert_uint_gt(signal_ctx.u.amd64.rsp, here - 64 * 1024);
+	ck_assert_uint_ne(signal_ctx.u.amd64.rip, 0);
+}
+END_TEST
+
+static Suite *context_suite(void)
+{
+	Suite *s = suite_create("context");
+	TCase *tc = tcase_create("x86_64");
+
+	tcase_add_test(tc, registers_and_fxsave_reach_the_minidump_context);
+	tcase_add_test(tc, missing_fpu_area_gives_zeros);
+	tcase_add_test(tc, converter_refuses_other_kinds_and_lengths);
+	tcase_add_test(tc, context_of_a_real_signal);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+const struct check_suite check_suite = {
+	.name = "context",
+	.suite = context_suite,
+};
