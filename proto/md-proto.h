@@ -74,7 +74,7 @@ enum md_proto_context_kind {
 	MD_CTX_NONE = 0,
 	MD_CTX_LINUX_X86_64 = 1,  /* mcontext_t gregs[23] (u64 each) then the 512-byte FXSAVE area */
 	MD_CTX_LINUX_AARCH64 = 2, /* x0-x30, sp, pc, pstate (u64 each), fpsr, fpcr (u32), v0-v31 */
-	MD_CTX_WIN_AMD64 = 3,     /* reserved: Windows CONTEXT */
+	MD_CTX_WIN_AMD64 = 3,     /* Windows x64 CONTEXT, as mdclient.dll sends it */
 };
 
 struct md_proto_annotation {
