@@ -89,7 +89,8 @@ static void child(const struct md_sandbox *sb, char *const *envp, int out_w, int
 	 * mount leaks out) and, without debuginfod, a network namespace with no interfaces. */
 	if (root) {
 		if (unshare(CLONE_NEWNS | CLONE_NEWIPC | (sb->network ? 0 : CLONE_NEWNET)) == 0) {
-			if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0)
+			/* with debuginfod, its cache goes to a /tmp of its own */
+			if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 && sb->network)
 				mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 				      TMPFS_OPTIONS);
 		} else if (!sb->network) {
