@@ -620,6 +620,55 @@ START_TEST(helper_runs_unprivileged)
 }
 END_TEST
 
+/* mdctl info ID prints every thread's stack like coredumpctl info, and puts them in its JSON. */
+START_TEST(info_prints_every_thread_symbolized)
+{
+	char *report, *slash, *id;
+	pid_t pid;
+	struct it_result res;
+	json_t *j;
+	int stacks = 0;
+	char *p;
+
+	daemon_start();
+	free(crash(app_path(0), "thread-segv", &pid));
+	report = find_dump_any(pid, "json");
+	ck_assert_ptr_nonnull(report);
+	slash = strrchr(report, '/');
+	id = strndup(slash + 1, strlen(slash + 1) - 5);
+	{
+		const char *argv[] = {it_env("MDCTL"), "info", id, "--dump-dir", D.dumps, NULL};
+
+		ck_assert_int_eq(it_run(argv, NULL, MDCTL_TIMEOUT_MS, &res), 0);
+	}
+	ck_assert_msg(res.exited && res.code == 0, "mdctl info: %s %s", it_result_status(&res),
+		      res.err);
+	for (p = res.out; (p = strstr(p, "Stack trace of thread ")); p++)
+		stacks++;
+	ck_assert_int_eq(stacks, 21);
+	ck_assert_ptr_nonnull(strstr(res.out, "(crasher), crashed:\n  #0   0x"));
+	ck_assert_ptr_nonnull(strstr(res.out, " crash_in_thread (crash-app + 0x"));
+	ck_assert_ptr_nonnull(strstr(res.out, " park_worker (crash-app + 0x"));
+	it_result_done(&res);
+	{
+		const char *argv[] = {it_env("MDCTL"), "info", id, "--dump-dir", D.dumps, "--json",
+				      NULL};
+
+		ck_assert_int_eq(it_run(argv, NULL, MDCTL_TIMEOUT_MS, &res), 0);
+	}
+	j = json_loads(res.out, 0, NULL);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "threads")), 21);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "symbolizer"),
+							   "version")),
+			 "0.1.0");
+	json_decref(j);
+	it_result_done(&res);
+	free(id);
+	free(report);
+}
+END_TEST
+
 static Suite *symbolize_suite(void)
 {
 	Suite *s = suite_create("symbolize");
@@ -630,6 +679,7 @@ static Suite *symbolize_suite(void)
 	tcase_add_checked_fixture(walk, NULL, teardown);
 	tcase_set_timeout(walk, 300);
 	tcase_add_loop_test(walk, crash_kinds_match_stackwalk_and_addr2line, 0, 2 * N_KINDS);
+	tcase_add_test(walk, info_prints_every_thread_symbolized);
 	suite_add_tcase(s, walk);
 
 	tcase_add_checked_fixture(missing, NULL, teardown);
