@@ -669,6 +669,96 @@ START_TEST(info_prints_every_thread_symbolized)
 }
 END_TEST
 
+static pid_t debuginfod_pid; /* the server debuginfod_serves_the_debug_file started, or 0 */
+
+static void debuginfod_teardown(void)
+{
+	if (debuginfod_pid > 0) {
+		kill(debuginfod_pid, SIGKILL);
+		waitpid(debuginfod_pid, NULL, 0);
+		debuginfod_pid = 0;
+	}
+	daemon_teardown();
+}
+
+/* A stripped app whose debug file only a debuginfod server on 127.0.0.1 has: mdctl stack
+ * --debuginfod names its frames; without --debuginfod it does not (off by default). */
+START_TEST(debuginfod_serves_the_debug_file)
+{
+	char *app, *srv, *db, *dbg, port[16], urls[64];
+	const char *env[] = {urls, NULL};
+	const char *extra[] = {"--debuginfod", NULL};
+	struct it_result res;
+	json_t *answer = NULL;
+	char *dump;
+	int64_t until;
+
+	daemon_start();
+	app = app_copy(app_path(0), "crash-app-di");
+	ck_assert_int_ge(asprintf(&srv, "%s/debuginfod", D.dir), 0);
+	ck_assert_int_ge(asprintf(&db, "%s/debuginfod.sqlite", D.dir), 0);
+	ck_assert_int_ge(asprintf(&dbg, "%s/crash-app-di.debug", srv), 0);
+	mkdir(srv, 0755);
+	{
+		const char *keep[] = {"objcopy", "--only-keep-debug", app, dbg, NULL};
+		const char *strip[] = {"strip", "--strip-debug", "--strip-unneeded", app, NULL};
+
+		run_ok(keep);
+		run_ok(strip);
+	}
+	dump = crash(app, "segv", NULL);
+	/* off by default: no name for the app's frame */
+	answer = mdctl_stack(dump, NULL, NULL, &res);
+	ck_assert_ptr_nonnull(answer);
+	ck_assert_ptr_null(
+		fstr(json_array_get(json_object_get(crashed_thread(answer), "frames"), 0), "function"));
+	json_decref(answer);
+	it_result_done(&res);
+
+	snprintf(port, sizeof(port), "%d", 20000 + (int)(getpid() % 20000));
+	snprintf(urls, sizeof(urls), "DEBUGINFOD_URLS=http://127.0.0.1:%s", port);
+	debuginfod_pid = fork();
+	ck_assert_int_ge(debuginfod_pid, 0);
+	if (debuginfod_pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execlp("debuginfod", "debuginfod", "-F", srv, "-p", port, "-d", db, "-t", "0",
+		       (char *)NULL);
+		_exit(127);
+	}
+	/* until it has indexed the folder, it answers 404: ask again */
+	for (until = it_now_ms() + 30000; it_now_ms() < until;) {
+		json_t *f0;
+
+		answer = mdctl_stack(dump, extra, env, &res);
+		ck_assert_msg(answer, "mdctl stack --debuginfod: %s", res.err);
+		it_result_done(&res);
+		f0 = json_array_get(json_object_get(crashed_thread(answer), "frames"), 0);
+		if (fstr(f0, "function"))
+			break;
+		json_decref(answer);
+		answer = NULL;
+		usleep(300 * 1000);
+	}
+	ck_assert_msg(answer, "debuginfod's file was never used");
+	{
+		json_t *frames = json_object_get(crashed_thread(answer), "frames");
+
+		ck_assert_str_eq(fstr(json_array_get(frames, 0), "function"), "crash_segv");
+		ck_assert_ptr_nonnull(fstr(json_array_get(frames, 0), "file"));
+		ck_assert_int_gt(index_of(frames, "main", 0), 0);
+	}
+	json_decref(answer);
+	free(dump);
+	free(dbg);
+	free(db);
+	free(srv);
+	free(app);
+}
+END_TEST
+
 static Suite *symbolize_suite(void)
 {
 	Suite *s = suite_create("symbolize");
@@ -688,6 +778,12 @@ static Suite *symbolize_suite(void)
 	tcase_add_test(missing, replaced_app_build_id_mismatch);
 	tcase_add_test(missing, no_debug_info_module_offset_and_cfi);
 	suite_add_tcase(s, missing);
+
+	TCase *dinfod = tcase_create("debuginfod");
+	tcase_add_checked_fixture(dinfod, NULL, debuginfod_teardown);
+	tcase_set_timeout(dinfod, 300);
+	tcase_add_test(dinfod, debuginfod_serves_the_debug_file);
+	suite_add_tcase(s, dinfod);
 
 	tcase_add_checked_fixture(hostile, NULL, teardown);
 	tcase_set_timeout(hostile, 600);
