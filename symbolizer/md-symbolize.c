@@ -49,6 +49,8 @@
 #define SCANS_MAX        32   /* scans per thread (each gives one frame) */
 #define MODULES_MAX      4096 /* modules reported to libdwfl; the rest are named only */
 #define BUDGET_MS_DEFAULT 5000 /* ms after which no further thread is walked */
+#define DWARF_MAX_DEFAULT (1u << 20) /* bytes of DWARF on disk read for file:line (libc6-dbg's
+				       * 3.8 MiB of compressed DWARF take 60 ms to inflate) */
 #define DWARF_REG_RSP    7
 #define DWARF_REG_RBP    6
 #define DWARF_REG_RIP    16
@@ -62,6 +64,7 @@ struct module {
 	int debug_fd; /* the separate debug file found by build id, or -1 */
 	Dwfl_Module *dwfl_mod;
 	bool has_elf;       /* libdwfl loaded an ELF whose build id matched */
+	uint64_t dwarf_bytes; /* .debug_* bytes on disk in its file or debug file */
 	const char *source; /* where the ELF came from: "file", "debug-file", "debuginfod" */
 	char missing[320];  /* why there is no (or only a partial) symbol source; "" if none */
 };
@@ -97,11 +100,22 @@ struct sym {
 	Dwfl *dwfl;
 	bool debuginfod;
 	debuginfod_client *dclient;
+	uint64_t dwarf_max; /* modules with more DWARF get names from symbols, no file:line */
 	struct walk *walk; /* the walk in progress */
 	const struct md_reader_thread_list *threads;
 };
 
 static struct sym *g_sym; /* the libdwfl find callbacks have no argument of ours */
+
+/* Function lookups by address, cached: libdwfl searches a symbol table linearly, and the
+ * threads of a process share most of their return addresses. */
+#define NAME_CACHE_SIZE 8192 /* entries; a power of two */
+struct name_entry {
+	uint64_t addr; /* lookup address + 1 (0: empty slot); bit 63 marks a DWARF lookup */
+	const char *name; /* owned by libdwfl/libdw; NULL: no function there */
+	uint64_t start;
+};
+static struct name_entry name_cache[NAME_CACHE_SIZE];
 
 static double now_ms(void)
 {
@@ -220,6 +234,36 @@ out:
 	return ok;
 }
 
+/* Bytes of .debug_* sections in the ELF file in fd, as stored (compressed or not). */
+static uint64_t dwarf_size(int fd)
+{
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	uint64_t n = 0;
+
+	if (elf && elf_getshdrstrndx(elf, &shstrndx) == 0) {
+		while ((scn = elf_nextscn(elf, scn))) {
+			GElf_Shdr sh;
+			const char *name;
+
+			if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+				continue;
+			name = elf_strptr(elf, shstrndx, sh.sh_name);
+			if (name && strncmp(name, ".debug_", 7) == 0)
+				n += sh.sh_size;
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	return n;
+}
+
+static bool use_dwarf(const struct sym *s, const struct module *m)
+{
+	return s->dwarf_max == 0 || m->dwarf_bytes <= s->dwarf_max;
+}
+
 /* libdwfl's find_elf: the module's own file, else its debug file, else debuginfod's. */
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 		    char **file_name, Elf **elfp)
@@ -272,6 +316,7 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 		return -1;
 	}
 	m->has_elf = true;
+	m->dwarf_bytes = dwarf_size(fd);
 	return fd;
 }
 
@@ -293,6 +338,10 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 		return -1;
 	memcpy(saved, m->missing, sizeof(saved));
 	if (m->debug_fd >= 0 && build_id_matches(m, m->debug_fd, "the debug file")) {
+		uint64_t n = dwarf_size(m->debug_fd);
+
+		if (n > m->dwarf_bytes)
+			m->dwarf_bytes = n;
 		m->missing[0] = 0;
 		return dup(m->debug_fd);
 	}
@@ -302,6 +351,10 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 						    (int)m->md->build_id_len, &path);
 		free(path);
 		if (dfd >= 0 && build_id_matches(m, dfd, "debuginfod's file")) {
+			uint64_t n = dwarf_size(dfd);
+
+			if (n > m->dwarf_bytes)
+				m->dwarf_bytes = n;
 			m->missing[0] = 0;
 			return dfd;
 		}
@@ -374,13 +427,15 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 static bool has_cfi(struct sym *s, uint64_t addr)
 {
 	Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, addr);
+	struct module *m = module_at(s, addr);
+	int tries = m && use_dwarf(s, m) ? 2 : 1; /* .debug_frame costs the whole DWARF */
 	Dwarf_Addr bias;
 	Dwarf_CFI *cfi;
 	Dwarf_Frame *frame;
 
 	if (!mod)
 		return false;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < tries; i++) {
 		cfi = i == 0 ? dwfl_module_eh_cfi(mod, &bias) : dwfl_module_dwarf_cfi(mod, &bias);
 		if (cfi && dwarf_cfi_addrframe(cfi, addr - bias, &frame) == 0) {
 			free(frame);
@@ -392,14 +447,40 @@ static bool has_cfi(struct sym *s, uint64_t addr)
 
 /* The outermost function holding addr, from DWARF (as dump_syms names functions), else from the
  * symbol table. Returns its name (owned by libdw) and start, or NULL. */
-static const char *function_at(Dwfl_Module *mod, uint64_t addr, uint64_t *ret_start)
+static const char *function_lookup(Dwfl_Module *mod, uint64_t addr, bool dwarf,
+				   uint64_t *ret_start);
+
+static const char *function_at(Dwfl_Module *mod, uint64_t addr, bool dwarf, uint64_t *ret_start)
+{
+	uint64_t key = (addr + 1) ^ (dwarf ? 1ull << 63 : 0);
+	struct name_entry *e = &name_cache[(key * 0x9e3779b97f4a7c15ull) >> 51];
+	const char *name;
+
+	if (e->addr == key) {
+		*ret_start = e->start;
+		return e->name;
+	}
+	name = function_lookup(mod, addr, dwarf, ret_start);
+	e->addr = key;
+	e->name = name;
+	e->start = name ? *ret_start : 0;
+	return name;
+}
+
+static const char *function_lookup(Dwfl_Module *mod, uint64_t addr, bool dwarf,
+				   uint64_t *ret_start)
 {
 	Dwarf_Addr bias = 0;
-	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
+	Dwarf_Die *cu;
 	GElf_Off off;
 	GElf_Sym sym;
 	const char *name;
 
+	/* the symbol table first: it also makes libdwfl find the debug file (and its size) */
+	name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	if (name && GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+		name = NULL;
+	cu = dwarf ? dwfl_module_addrdie(mod, addr, &bias) : NULL;
 	if (cu) {
 		Dwarf_Die *scopes = NULL;
 		int n = dwarf_getscopes(cu, addr - bias, &scopes);
@@ -428,12 +509,9 @@ static const char *function_at(Dwfl_Module *mod, uint64_t addr, uint64_t *ret_st
 		}
 		free(scopes);
 	}
-	name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
-	if (name && GELF_ST_TYPE(sym.st_info) == STT_FUNC) {
+	if (name)
 		*ret_start = addr - off;
-		return name;
-	}
-	return NULL;
+	return name;
 }
 
 static json_t *describe_frame(struct sym *s, size_t index, uint64_t pc, bool activation,
@@ -454,13 +532,25 @@ static json_t *describe_frame(struct sym *s, size_t index, uint64_t pc, bool act
 	json_object_set_new(f, "module", json_string(base_name(m->md->name)));
 	json_object_set_new(f, "offset", json_integer((json_int_t)(pc - m->md->base)));
 	if (m->has_elf && m->dwfl_mod)
-		name = function_at(m->dwfl_mod, lookup, &start);
+		name = function_at(m->dwfl_mod, lookup, false, &start);
+	/* with the symbol table read, the debug file's size is known */
+	if (name && use_dwarf(s, m))
+		name = function_at(m->dwfl_mod, lookup, true, &start);
+	if (name && !use_dwarf(s, m) && !m->missing[0])
+		snprintf(m->missing, sizeof(m->missing),
+			 "file:line not read: %llu KiB of DWARF, over --dwarf-max-kib",
+			 (unsigned long long)(m->dwarf_bytes >> 10));
 	if (name) {
-		Dwfl_Line *line;
+		/* symbol versions (__libc_start_main@@GLIBC_2.34) are not part of the name */
+		const char *at = strchr(name, '@');
 
-		json_object_set_new(f, "function", json_string(name));
+		json_object_set_new(f, "function",
+				    json_stringn(name, at ? (size_t)(at - name) : strlen(name)));
 		json_object_set_new(f, "function_offset", json_integer((json_int_t)(pc - start)));
-		line = dwfl_module_getsrc(m->dwfl_mod, lookup);
+	}
+	if (name && use_dwarf(s, m)) {
+		Dwfl_Line *line = dwfl_module_getsrc(m->dwfl_mod, lookup);
+
 		if (line) {
 			int lineno = 0;
 			const char *file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
@@ -531,7 +621,7 @@ static bool scan(struct sym *s, struct walk *w, uint64_t from)
 			continue;
 		/* with symbols, only an address inside a function counts; without (a Windows or
 		 * unmatched module), any address inside the module, labelled scan */
-		if (m->has_elf && (!m->dwfl_mod || !function_at(m->dwfl_mod, v - 1, &start)))
+		if (m->has_elf && (!m->dwfl_mod || !function_at(m->dwfl_mod, v - 1, false, &start)))
 			continue;
 		if (!m->has_elf && m->dwfl_mod && m->md->build_id_len && !m->missing[0])
 			continue;
@@ -602,6 +692,7 @@ static int usage(FILE *f, int code)
 {
 	fputs("Usage: md-symbolize --dump-fd FD [--module INDEX:FD:DEBUGFD]... [--all-threads]\n"
 	      "                    [--budget-ms MS] [--debuginfod] [--no-seccomp]\n"
+	      "                    [--dwarf-max-kib KIB (0: no limit; default 1024)]\n"
 	      "Unwinds and symbolizes the threads of a minidump; prints JSON. Run by mdctl and\n"
 	      "minidumpd inside their sandbox, not by hand.\n",
 	      f);
@@ -623,6 +714,7 @@ int main(int argc, char **argv)
 		{"budget-ms", required_argument, NULL, 'b'},
 		{"debuginfod", no_argument, NULL, 'D'},
 		{"no-seccomp", no_argument, NULL, 'S'},
+		{"dwarf-max-kib", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -632,7 +724,7 @@ int main(int argc, char **argv)
 	const struct md_reader_memory_list *mem = NULL;
 	const struct md_reader_exception *exc = NULL;
 	int dump_fd = -1, opt, ret;
-	bool all_threads = false, seccomp = true;
+	bool all_threads = false, seccomp = true, dwarf_max_set = false;
 	long budget_ms = BUDGET_MS_DEFAULT;
 	struct {
 		long index;
@@ -681,6 +773,10 @@ int main(int argc, char **argv)
 		case 'S':
 			seccomp = false;
 			break;
+		case 'W':
+			s.dwarf_max = (uint64_t)strtoull(optarg, NULL, 10) << 10;
+			dwarf_max_set = true;
+			break;
 		case 'h':
 			return usage(stdout, 0);
 		default:
@@ -689,6 +785,8 @@ int main(int argc, char **argv)
 	}
 	if (dump_fd < 0 || optind != argc)
 		return usage(stderr, 2);
+	if (!dwarf_max_set)
+		s.dwarf_max = DWARF_MAX_DEFAULT;
 	if (s.debuginfod) {
 		/* before the lock-down: libdebuginfod reads its configuration now */
 		s.dclient = debuginfod_begin();
@@ -786,11 +884,15 @@ int main(int argc, char **argv)
 
 			if (m->dwfl_mod)
 				dwfl_module_getelf(m->dwfl_mod, &bias);
-			if (m->has_elf && m->dwfl_mod && !m->missing[0]) {
-				/* symbols but no DWARF: say so, frames still get names */
-				if (!dwfl_module_getdwarf(m->dwfl_mod, &bias))
-					snprintf(m->missing, sizeof(m->missing), "no debug info");
+			/* a matching debug file counts before libdwfl asks for it */
+			if (m->has_elf && m->debug_fd >= 0 && !m->dwarf_bytes) {
+				uint64_t bytes = dwarf_size(m->debug_fd);
+
+				if (bytes && build_id_matches(m, m->debug_fd, "the debug file"))
+					m->dwarf_bytes = bytes;
 			}
+			if (m->has_elf && !m->dwarf_bytes && !m->missing[0] && !s.dclient)
+				snprintf(m->missing, sizeof(m->missing), "no debug info");
 		}
 	}
 	{
