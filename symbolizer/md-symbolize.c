@@ -103,6 +103,7 @@ struct sym {
 	uint64_t dwarf_max; /* modules with more DWARF get names from symbols, no file:line */
 	struct walk *walk; /* the walk in progress */
 	const struct md_reader_thread_list *threads;
+	Elf *arch_elf; /* the ELF header that tells libdwfl the architecture */
 };
 
 static struct sym *g_sym; /* the libdwfl find callbacks have no argument of ours */
@@ -906,11 +907,10 @@ int main(int argc, char **argv)
 			.e_version = EV_CURRENT,
 			.e_ehsize = sizeof(Elf64_Ehdr),
 		};
-		Elf *elf;
-
 		elf_version(EV_CURRENT);
-		elf = elf_memory((char *)&ehdr, sizeof(ehdr));
-		if (!elf || !dwfl_attach_state(s.dwfl, elf, 1, &thread_callbacks, &s))
+		s.arch_elf = elf_memory((char *)&ehdr, sizeof(ehdr));
+		if (!s.arch_elf ||
+		    !dwfl_attach_state(s.dwfl, s.arch_elf, 1, &thread_callbacks, &s))
 			return fail("dwfl_attach_state: ", dwfl_errmsg(-1));
 	}
 
@@ -968,6 +968,8 @@ int main(int argc, char **argv)
 		      : 1;
 	json_decref(out);
 	dwfl_end(s.dwfl);
+	if (s.arch_elf)
+		elf_end(s.arch_elf); /* libdwfl does not take it over */
 	if (s.dclient)
 		debuginfod_end(s.dclient);
 	md_reader_free(s.r);

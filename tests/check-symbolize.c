@@ -48,26 +48,37 @@ static void teardown(void)
 	daemon_teardown();
 }
 
+/* What one mdctl stack run did (its output already parsed or dropped). */
+struct mres {
+	int code;
+	int64_t duration;
+	char err[4096];
+};
+
 /* `mdctl stack dump --json --all-threads [extra...]` with env; the answer, or NULL when mdctl
  * failed (then *ret_res holds why). mdctl must never die by a signal. */
 static json_t *mdctl_stack(const char *dump, const char *const *extra, const char *const *env,
-			   struct it_result *ret_res)
+			   struct mres *ret_res)
 {
 	const char *argv[16] = {it_env("MDCTL"), "stack", dump, "--json", "--all-threads"};
+	struct it_result r;
 	int n = 5;
 	json_error_t jerr;
-	json_t *j;
+	json_t *j = NULL;
 
 	for (int i = 0; extra && extra[i] && n < 15; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
-	ck_assert_int_eq(it_run(argv, env, MDCTL_TIMEOUT_MS, ret_res), 0);
-	ck_assert_msg(ret_res->exited, "mdctl stack %s: %s (%s)", dump, it_result_status(ret_res),
-		      ret_res->err);
-	if (ret_res->code != 0)
-		return NULL;
-	j = json_loads(ret_res->out, 0, &jerr);
-	ck_assert_msg(j, "mdctl stack --json: %s", jerr.text);
+	ck_assert_int_eq(it_run(argv, env, MDCTL_TIMEOUT_MS, &r), 0);
+	ck_assert_msg(r.exited, "mdctl stack %s: %s (%s)", dump, it_result_status(&r), r.err);
+	ret_res->code = r.code;
+	ret_res->duration = r.duration;
+	snprintf(ret_res->err, sizeof(ret_res->err), "%s", r.err ? r.err : "");
+	if (r.code == 0) {
+		j = json_loads(r.out, 0, &jerr);
+		ck_assert_msg(j, "mdctl stack --json: %s", jerr.text);
+	}
+	it_result_done(&r);
 	return j;
 }
 
@@ -193,7 +204,7 @@ START_TEST(crash_kinds_match_stackwalk_and_addr2line)
 	int variant = _i / N_KINDS;
 	const char *app = app_path(variant);
 	struct bp_frame bp[64];
-	struct it_result res;
+	struct mres res;
 	json_t *answer, *t, *frames, *fr;
 	char *dump;
 	int n_bp, compared = 0, app_frames = 0;
@@ -202,7 +213,7 @@ START_TEST(crash_kinds_match_stackwalk_and_addr2line)
 	daemon_start();
 	dump = crash(app, k->mode, NULL);
 	answer = mdctl_stack(dump, NULL, NULL, &res);
-	ck_assert_msg(answer, "mdctl stack failed: %s %s", it_result_status(&res), res.err);
+	ck_assert_msg(answer, "mdctl stack failed: exit %d %s", res.code, res.err);
 	t = crashed_thread(answer);
 	ck_assert_msg(t, "no crashed thread in the answer");
 	frames = json_object_get(t, "frames");
@@ -327,7 +338,7 @@ static char *debug_file_for(const char *app, const char *root)
 START_TEST(stripped_app_with_debug_file_by_build_id)
 {
 	char *app, *dbg, *root, *dump;
-	struct it_result res;
+	struct mres res;
 	json_t *answer, *frames;
 
 	daemon_start();
@@ -373,7 +384,7 @@ END_TEST
 START_TEST(replaced_app_build_id_mismatch)
 {
 	char *app, *dump;
-	struct it_result res;
+	struct mres res;
 	json_t *answer, *frames, *f0;
 	const char *missing;
 
@@ -396,6 +407,7 @@ START_TEST(replaced_app_build_id_mismatch)
 	ck_assert_int_gt(index_of(frames, "__libc_start_call_main", 0), 0);
 	json_decref(answer);
 	free(dump);
+	free(app);
 }
 END_TEST
 
@@ -404,7 +416,7 @@ END_TEST
 START_TEST(no_debug_info_module_offset_and_cfi)
 {
 	char *app, *dump;
-	struct it_result res;
+	struct mres res;
 	json_t *answer, *frames, *fr;
 	bool cfi_from_app = false;
 	size_t i;
@@ -460,7 +472,7 @@ START_TEST(hostile_dumps_never_take_mdctl_down)
 		bytes = it_read_file(path, &len);
 		ck_assert_ptr_nonnull(bytes);
 		for (int round = 0; round < 12; round++) {
-			struct it_result res;
+			struct mres res;
 			size_t n_bytes = len;
 			json_t *j;
 			FILE *f;
@@ -481,7 +493,6 @@ START_TEST(hostile_dumps_never_take_mdctl_down)
 			ck_assert_msg(res.code == 0 || res.code == 1 || res.code == 7,
 				      "%s round %d: exit %d", path, round, res.code);
 			json_decref(j);
-			it_result_done(&res);
 			n++;
 		}
 		free(bytes);
@@ -509,7 +520,7 @@ START_TEST(corrupt_elf_modules_never_take_mdctl_down)
 	for (int round = 0; round < 24; round++) {
 		char *bytes = malloc(len);
 		size_t n = len;
-		struct it_result res;
+		struct mres res;
 		json_t *j;
 		int fd;
 
@@ -532,7 +543,6 @@ START_TEST(corrupt_elf_modules_never_take_mdctl_down)
 		j = mdctl_stack(dump, NULL, NULL, &res);
 		ck_assert_msg(res.code == 0 || res.code == 1, "round %d: exit %d", round, res.code);
 		json_decref(j);
-		it_result_done(&res);
 	}
 	free(orig);
 	free(dump);
@@ -562,7 +572,7 @@ START_TEST(misbehaving_helper_is_contained)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *extra[] = {"--budget-ms", "1500", NULL};
 		const char *envv[] = {env, NULL};
-		struct it_result res;
+		struct mres res;
 		json_t *j;
 		FILE *f;
 
@@ -579,7 +589,6 @@ START_TEST(misbehaving_helper_is_contained)
 		ck_assert_msg(strstr(res.err, cases[i].reason), "case %zu: %s", i, res.err);
 		ck_assert_msg(res.duration < 1500 + 3000, "case %zu took %lld ms", i,
 			      (long long)res.duration);
-		it_result_done(&res);
 	}
 	it_rmtree(dir);
 	free(dir);
@@ -592,7 +601,7 @@ START_TEST(helper_runs_unprivileged)
 {
 	char *dump, *dir, helper[1024], env[1100];
 	const char *envv[] = {env, NULL};
-	struct it_result res;
+	struct mres res;
 	FILE *f;
 
 	daemon_start();
@@ -617,7 +626,6 @@ START_TEST(helper_runs_unprivileged)
 	ck_assert_msg(strstr(res.err, "NoNewPrivs:\t1"), "%s", res.err);
 	/* only lo in the new network namespace (the header lines of /proc/net/dev have no ':') */
 	ck_assert_msg(strstr(res.err, "NoNewPrivs:\t1 1 "), "%s", res.err);
-	it_result_done(&res);
 	it_rmtree(dir);
 	free(dir);
 	free(dump);
@@ -692,7 +700,7 @@ START_TEST(debuginfod_serves_the_debug_file)
 	char *app, *srv, *db, *dbg, port[16], urls[64];
 	const char *env[] = {urls, NULL};
 	const char *extra[] = {"--debuginfod", NULL};
-	struct it_result res;
+	struct mres res;
 	json_t *answer = NULL;
 	char *dump;
 	int64_t until;
@@ -717,7 +725,6 @@ START_TEST(debuginfod_serves_the_debug_file)
 	ck_assert_ptr_null(
 		fstr(json_array_get(json_object_get(crashed_thread(answer), "frames"), 0), "function"));
 	json_decref(answer);
-	it_result_done(&res);
 
 	snprintf(port, sizeof(port), "%d", 20000 + (int)(getpid() % 20000));
 	snprintf(urls, sizeof(urls), "DEBUGINFOD_URLS=http://127.0.0.1:%s", port);
@@ -738,7 +745,6 @@ START_TEST(debuginfod_serves_the_debug_file)
 
 		answer = mdctl_stack(dump, extra, env, &res);
 		ck_assert_msg(answer, "mdctl stack --debuginfod: %s", res.err);
-		it_result_done(&res);
 		f0 = json_array_get(json_object_get(crashed_thread(answer), "frames"), 0);
 		if (fstr(f0, "function"))
 			break;
