@@ -159,6 +159,8 @@ int md_symbolize_dump(const char *path, const struct md_symbolize_opts *opts, js
 		argv[n_argv++] = (char *)"--all-threads";
 	if (dinfod)
 		argv[n_argv++] = (char *)"--debuginfod";
+	if (opts->full_debug)
+		argv[n_argv++] = (char *)"--dwarf-max-kib=0";
 	for (size_t i = 0; i < n_mods; i++) {
 		const struct md_reader_module *m = &mods->modules[i];
 		int fd = open_regular(m->name), dfd = -1, fd_no = -1, dfd_no = -1;

@@ -23,6 +23,7 @@ struct md_symbolize_opts {
 	const char *debug_dir;       /* NULL: MD_SYMBOLIZE_DEBUG_DIR */
 	const char *debuginfod_urls; /* NULL or "": no debuginfod, and no network */
 	const char *user;            /* NULL: the sandbox's default user */
+	bool full_debug;             /* read every module's DWARF for file:line, however large */
 };
 
 /* The helper's path: opt, else $MD_SYMBOLIZE, else the installed one. */

@@ -30,6 +30,9 @@ static void usage(FILE *f)
 	      "      --debuginfod    ask $DEBUGINFOD_URLS for missing files (network)\n"
 	      "      --debug-dir DIR where .build-id/ debug files are\n"
 	      "      --budget-ms MS  time the helper may take (default 10000)\n"
+	      "      --full-debug    file:line from every module's DWARF, however large (by\n"
+	      "                      default modules with over 1 MiB of it, like libc's, get\n"
+	      "                      names from their symbol table only: inflating costs time)\n"
 	      "  -h, --help          this text\n"
 	      "\n"
 	      "$MD_SYMBOLIZE names another helper program.\n",
@@ -105,6 +108,7 @@ int mdctl_stack_main(int argc, char **argv)
 		{"debuginfod", no_argument, NULL, 'D'},
 		{"debug-dir", required_argument, NULL, 'd'},
 		{"budget-ms", required_argument, NULL, 'b'},
+		{"full-debug", no_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -131,6 +135,9 @@ int mdctl_stack_main(int argc, char **argv)
 			break;
 		case 'd':
 			o.debug_dir = optarg;
+			break;
+		case 'F':
+			o.full_debug = true;
 			break;
 		case 'b': {
 			char *end;

@@ -126,10 +126,13 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+/* The file name of a module path, Linux or Windows ("C:\\windows\\system32\\ntdll.dll"). */
 static const char *base_name(const char *path)
 {
-	const char *s = path ? strrchr(path, '/') : NULL;
+	const char *s = path ? strrchr(path, '/') : NULL, *b = path ? strrchr(path, '\\') : NULL;
 
+	if (b && (!s || b > s))
+		s = b;
 	return s ? s + 1 : (path ? path : "");
 }
 

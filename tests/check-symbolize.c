@@ -825,6 +825,39 @@ START_TEST(report_objects_for_the_daemon)
 }
 END_TEST
 
+/* libc's frames: real names from libc6-dbg's symbol table by default, file:line from its large
+ * DWARF only with --full-debug; the reason is in "missing". */
+START_TEST(libc_lines_only_with_full_debug)
+{
+	const char *full[] = {"--full-debug", NULL};
+	struct mres res;
+	json_t *answer, *frames, *f;
+	char *dump;
+	int at;
+
+	if (access("/usr/share/doc/libc6-dbg", F_OK) != 0)
+		return; /* libc6-dbg not installed: nothing to check */
+	daemon_start();
+	dump = crash(app_path(0), "thread-segv", NULL);
+	answer = mdctl_stack(dump, NULL, NULL, &res);
+	ck_assert_ptr_nonnull(answer);
+	frames = json_object_get(crashed_thread(answer), "frames");
+	at = index_of(frames, "start_thread", 0);
+	ck_assert_int_gt(at, 0);
+	f = json_array_get(frames, (size_t)at);
+	ck_assert_ptr_null(fstr(f, "file"));
+	json_decref(answer);
+	answer = mdctl_stack(dump, full, NULL, &res);
+	ck_assert_ptr_nonnull(answer);
+	frames = json_object_get(crashed_thread(answer), "frames");
+	f = json_array_get(frames, (size_t)index_of(frames, "start_thread", 0));
+	ck_assert_msg(fstr(f, "file") && strstr(fstr(f, "file"), "pthread_create.c"), "file: %s",
+		      fstr(f, "file") ? fstr(f, "file") : "(none)");
+	json_decref(answer);
+	free(dump);
+}
+END_TEST
+
 static Suite *symbolize_suite(void)
 {
 	Suite *s = suite_create("symbolize");
@@ -844,6 +877,7 @@ static Suite *symbolize_suite(void)
 	tcase_add_test(missing, stripped_app_with_debug_file_by_build_id);
 	tcase_add_test(missing, replaced_app_build_id_mismatch);
 	tcase_add_test(missing, no_debug_info_module_offset_and_cfi);
+	tcase_add_test(missing, libc_lines_only_with_full_debug);
 	suite_add_tcase(s, missing);
 
 	TCase *dinfod = tcase_create("debuginfod");
