@@ -27,10 +27,10 @@
 
 #include "md-sandbox.h"
 
-#define ENV_MAX       32   /* environment entries passed to the helper */
-#define NOFILE_SPARE  64   /* descriptors the helper may open beyond those handed over */
+#define ENV_MAX       32 /* environment entries passed to the helper */
+#define NOFILE_SPARE  64 /* descriptors the helper may open beyond those handed over */
 #define TMPFS_OPTIONS "size=64m,mode=1777" /* the private /tmp, for debuginfod's cache */
-#define FSIZE_NETWORK (512ull << 20) /* bytes a debuginfod download may write */
+#define FSIZE_NETWORK (512ull << 20)       /* bytes a debuginfod download may write */
 
 /* Sanitizer builds reserve terabytes of shadow memory: no RLIMIT_AS there. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -48,8 +48,8 @@ static double now_ms(void)
 }
 
 /* Child side, between fork and exec: system calls only. Never returns. */
-static void child(const struct md_sandbox *sb, char *const *envp, int out_w, int err_w,
-		  bool root, uid_t uid, gid_t gid, unsigned budget_ms)
+static void child(const struct md_sandbox *sb, char *const *envp, int out_w, int err_w, bool root,
+                  uid_t uid, gid_t gid, unsigned budget_ms)
 {
 	int base = 3 + (int)sb->n_fds;
 	struct rlimit rl;
@@ -185,7 +185,7 @@ int md_sandbox_run(const struct md_sandbox *sb, struct md_sandbox_result *ret)
 	memset(ret, 0, sizeof(*ret));
 	if (sb->n_fds > MD_SANDBOX_FDS_MAX) {
 		snprintf(ret->reason, sizeof(ret->reason), "%zu descriptors, at most %d", sb->n_fds,
-			 MD_SANDBOX_FDS_MAX);
+		         MD_SANDBOX_FDS_MAX);
 		return -E2BIG;
 	}
 	if (root) {
@@ -205,7 +205,7 @@ int md_sandbox_run(const struct md_sandbox *sb, struct md_sandbox_result *ret)
 		const char *v = getenv(pass[i]);
 
 		if (v && snprintf(pass_buf[i], sizeof(pass_buf[i]), "%s=%s", pass[i], v) <
-				 (int)sizeof(pass_buf[i]))
+		             (int)sizeof(pass_buf[i]))
 			envp[n_env++] = pass_buf[i];
 	}
 	for (size_t i = 0; sb->env && sb->env[i] && n_env < ENV_MAX; i++)
@@ -231,7 +231,8 @@ int md_sandbox_run(const struct md_sandbox *sb, struct md_sandbox_result *ret)
 
 	/* Read both pipes until they close, the budget runs out or the output is too big. */
 	{
-		struct pollfd p[2] = {{.fd = out[0], .events = POLLIN}, {.fd = err[0], .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = out[0], .events = POLLIN},
+		                      {.fd = err[0], .events = POLLIN}};
 		bool timed_out = false;
 
 		while (p[0].fd >= 0 || p[1].fd >= 0) {
@@ -250,16 +251,17 @@ int md_sandbox_run(const struct md_sandbox *sb, struct md_sandbox_result *ret)
 					continue;
 				bool dummy = false;
 				int more = i == 0 ? drain(p[i].fd, &obuf, &olen, &osize,
-							  MD_SANDBOX_OUT_MAX, &over)
-						  : drain(p[i].fd, &ebuf, &elen, &esize,
-							  MD_SANDBOX_ERR_MAX, &dummy);
+				                          MD_SANDBOX_OUT_MAX, &over)
+				                  : drain(p[i].fd, &ebuf, &elen, &esize,
+				                          MD_SANDBOX_ERR_MAX, &dummy);
 				if (!more || (i == 1 && dummy))
 					p[i].fd = -1;
 			}
 			if (over)
 				break;
 		}
-		/* the pipes closed: the helper should be exiting; it still has until the deadline */
+		/* the pipes closed: the helper should be exiting; it still has until the deadline
+		 */
 		while (!timed_out && !over) {
 			pid_t w = waitpid(pid, &status, WNOHANG);
 
@@ -280,14 +282,14 @@ int md_sandbox_run(const struct md_sandbox *sb, struct md_sandbox_result *ret)
 		}
 		ret->elapsed_ms = now_ms() - t0;
 		if (timed_out) {
-			snprintf(ret->reason, sizeof(ret->reason), "killed after its budget of %u ms",
-				 budget_ms);
+			snprintf(ret->reason, sizeof(ret->reason),
+			         "killed after its budget of %u ms", budget_ms);
 			r = -ETIMEDOUT;
 			goto out;
 		}
 		if (over) {
 			snprintf(ret->reason, sizeof(ret->reason),
-				 "killed: its answer passed %u bytes", MD_SANDBOX_OUT_MAX);
+			         "killed: its answer passed %u bytes", MD_SANDBOX_OUT_MAX);
 			r = -EFBIG;
 			goto out;
 		}
@@ -296,19 +298,19 @@ int md_sandbox_run(const struct md_sandbox *sb, struct md_sandbox_result *ret)
 		int sig = WTERMSIG(status);
 
 		snprintf(ret->reason, sizeof(ret->reason), "killed by signal %d (%s)%s", sig,
-			 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
-			 sig == SIGSYS	? ": a system call its seccomp filter forbids"
-			 : sig == SIGXCPU ? ": CPU time limit"
-					  : "");
+		         sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
+		         sig == SIGSYS    ? ": a system call its seccomp filter forbids"
+		         : sig == SIGXCPU ? ": CPU time limit"
+		                          : "");
 		r = -ECHILD;
 		goto out;
 	}
 	if (WEXITSTATUS(status) != 0) {
 		int code = WEXITSTATUS(status);
 		const char *what = code == 127   ? "cannot run the helper: "
-				   : code == 125 ? "cannot drop privileges: "
-				   : code == 126 ? "cannot set up descriptors: "
-						 : "";
+		                   : code == 125 ? "cannot drop privileges: "
+		                   : code == 126 ? "cannot set up descriptors: "
+		                                 : "";
 		/* the helper's stderr, first line only, as the reason */
 		if (ebuf) {
 			char *nl = strchr(ebuf, '\n');
@@ -316,8 +318,8 @@ int md_sandbox_run(const struct md_sandbox *sb, struct md_sandbox_result *ret)
 			if (nl)
 				*nl = 0;
 		}
-		snprintf(ret->reason, sizeof(ret->reason), "exited with status %d: %s%s", code, what,
-			 ebuf && *ebuf ? ebuf : sb->program);
+		snprintf(ret->reason, sizeof(ret->reason), "exited with status %d: %s%s", code,
+		         what, ebuf && *ebuf ? ebuf : sb->program);
 		r = -ECHILD;
 		goto out;
 	}

@@ -14,30 +14,32 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define MD_SANDBOX_FDS_MAX     1024              /* descriptors handed to the helper */
-#define MD_SANDBOX_OUT_MAX     (8u * 1024 * 1024) /* bytes of stdout read; more is an error */
-#define MD_SANDBOX_ERR_MAX     1024              /* bytes of stderr kept for the reason */
-#define MD_SANDBOX_AS_MAX      (1024ull << 20)   /* bytes of address space (RLIMIT_AS) */
-#define MD_SANDBOX_BUDGET_MS   10000             /* default wall-clock budget, ms */
-#define MD_SANDBOX_REASON_MAX  512               /* bytes of a failure reason, NUL included */
-#define MD_SANDBOX_USER        "nobody"          /* who the helper runs as when we are root */
+#define MD_SANDBOX_FDS_MAX    1024               /* descriptors handed to the helper */
+#define MD_SANDBOX_OUT_MAX    (8u * 1024 * 1024) /* bytes of stdout read; more is an error */
+#define MD_SANDBOX_ERR_MAX    1024               /* bytes of stderr kept for the reason */
+#define MD_SANDBOX_AS_MAX     (1024ull << 20)    /* bytes of address space (RLIMIT_AS) */
+#define MD_SANDBOX_BUDGET_MS  10000              /* default wall-clock budget, ms */
+#define MD_SANDBOX_REASON_MAX 512                /* bytes of a failure reason, NUL included */
+#define MD_SANDBOX_USER       "nobody"           /* who the helper runs as when we are root */
 
 struct md_sandbox {
 	const char *program; /* absolute path of the helper */
 	char *const *argv;   /* argv[0] included; NULL-terminated */
-	const int *fds;      /* handed over as fds 3, 4, ... in this order (read-only by contract) */
+	const int *fds; /* handed over as fds 3, 4, ... in this order (read-only by contract) */
 	size_t n_fds;
-	unsigned budget_ms;  /* killed with SIGKILL past this; 0: MD_SANDBOX_BUDGET_MS */
-	const char *user;    /* when root: run as this user; NULL: MD_SANDBOX_USER */
-	bool network;        /* keep network access (debuginfod); else a new net namespace */
-	const char *const *env; /* "NAME=value" entries for the helper, NULL-terminated; may be NULL */
+	unsigned budget_ms; /* killed with SIGKILL past this; 0: MD_SANDBOX_BUDGET_MS */
+	const char *user;   /* when root: run as this user; NULL: MD_SANDBOX_USER */
+	bool network;       /* keep network access (debuginfod); else a new net namespace */
+	const char *const
+	    *env; /* "NAME=value" entries for the helper, NULL-terminated; may be NULL */
 };
 
 struct md_sandbox_result {
-	char *out;        /* the helper's stdout, NUL-terminated; caller frees; NULL on failure */
+	char *out; /* the helper's stdout, NUL-terminated; caller frees; NULL on failure */
 	size_t out_len;
 	double elapsed_ms;
-	char reason[MD_SANDBOX_REASON_MAX]; /* on failure: what happened ("killed after 10000 ms") */
+	char
+	    reason[MD_SANDBOX_REASON_MAX]; /* on failure: what happened ("killed after 10000 ms") */
 };
 
 /* Runs the helper and waits for it. Returns 0 when it exited 0 with its output in ret->out;

@@ -97,7 +97,8 @@ static bool answer_ok(json_t *j)
 	if (!json_is_object(j) || !json_is_array(threads) ||
 	    !json_is_object(json_object_get(j, "symbolizer")))
 		return false;
-	json_array_foreach(threads, i, t) {
+	json_array_foreach(threads, i, t)
+	{
 		if (!json_is_object(t) || !json_is_array(json_object_get(t, "frames")) ||
 		    !json_is_integer(json_object_get(t, "tid")))
 			return false;
@@ -106,7 +107,7 @@ static bool answer_ok(json_t *j)
 }
 
 int md_symbolize_dump(const char *path, const struct md_symbolize_opts *opts, json_t **ret_json,
-		      char *reason, size_t reason_size)
+                      char *reason, size_t reason_size)
 {
 	const char *debug_dir = opts->debug_dir ? opts->debug_dir : MD_SYMBOLIZE_DEBUG_DIR;
 	bool dinfod = opts->debuginfod_urls && *opts->debuginfod_urls;
@@ -153,7 +154,7 @@ int md_symbolize_dump(const char *path, const struct md_symbolize_opts *opts, js
 	argv[n_argv++] = (char *)"md-symbolize";
 	argv[n_argv++] = (char *)"--dump-fd=3";
 	snprintf(budget, sizeof(budget), "--budget-ms=%u",
-		 opts->budget_ms ? opts->budget_ms : MD_SYMBOLIZE_BUDGET_MS);
+	         opts->budget_ms ? opts->budget_ms : MD_SYMBOLIZE_BUDGET_MS);
 	argv[n_argv++] = budget;
 	if (opts->all_threads)
 		argv[n_argv++] = (char *)"--all-threads";
@@ -170,7 +171,7 @@ int md_symbolize_dump(const char *path, const struct md_symbolize_opts *opts, js
 
 			/* the code id is the build id in lowercase hex */
 			snprintf(p, sizeof(p), "%s/.build-id/%.2s/%s.debug", debug_dir, m->code_id,
-				 m->code_id + 2);
+			         m->code_id + 2);
 			dfd = open_regular(p);
 		}
 		if (fd < 0 && dfd < 0)
@@ -184,21 +185,21 @@ int md_symbolize_dump(const char *path, const struct md_symbolize_opts *opts, js
 			fds[n_fds++] = dfd;
 		}
 		snprintf(args + i * ARG_MAX_BYTES, ARG_MAX_BYTES, "--module=%zu:%d:%d", i, fd_no,
-			 dfd_no);
+		         dfd_no);
 		argv[n_argv++] = args + i * ARG_MAX_BYTES;
 	}
 	argv[n_argv] = NULL;
 	{
 		const char *env[3] = {NULL, NULL, NULL};
 		struct md_sandbox sb = {
-			.program = md_symbolize_helper(opts->helper),
-			.argv = argv,
-			.fds = fds,
-			.n_fds = n_fds,
-			.budget_ms = opts->budget_ms ? opts->budget_ms : MD_SYMBOLIZE_BUDGET_MS,
-			.user = opts->user,
-			.network = dinfod,
-			.env = env,
+		    .program = md_symbolize_helper(opts->helper),
+		    .argv = argv,
+		    .fds = fds,
+		    .n_fds = n_fds,
+		    .budget_ms = opts->budget_ms ? opts->budget_ms : MD_SYMBOLIZE_BUDGET_MS,
+		    .user = opts->user,
+		    .network = dinfod,
+		    .env = env,
 		};
 
 		if (dinfod) {
@@ -216,7 +217,7 @@ int md_symbolize_dump(const char *path, const struct md_symbolize_opts *opts, js
 	j = json_loadb(res.out, res.out_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j || !answer_ok(j)) {
 		snprintf(reason, reason_size, "md-symbolize answered garbage: %s",
-			 j ? "not the expected object" : jerr.text);
+		         j ? "not the expected object" : jerr.text);
 		json_decref(j);
 		j = NULL;
 		r = -EBADMSG;
@@ -251,8 +252,9 @@ void md_symbolize_frame_text(json_t *f, char *buf, size_t size)
 
 		snprintf(buf, size, "%s() at %s:%lld", fn, base ? base + 1 : file, (long long)line);
 	} else if (fn) {
-		snprintf(buf, size, "%s()+0x%llx", fn,
-			 (unsigned long long)json_integer_value(json_object_get(f, "function_offset")));
+		snprintf(
+		    buf, size, "%s()+0x%llx", fn,
+		    (unsigned long long)json_integer_value(json_object_get(f, "function_offset")));
 	} else if (mod) {
 		snprintf(buf, size, "%s + 0x%llx", mod, (unsigned long long)off);
 	} else {
@@ -261,7 +263,7 @@ void md_symbolize_frame_text(json_t *f, char *buf, size_t size)
 }
 
 json_t *md_symbolize_report(const char *path, const struct md_symbolize_opts *opts,
-			    char **ret_crashed_in)
+                            char **ret_crashed_in)
 {
 	struct md_symbolize_opts o = *opts;
 	char reason[MD_SYMBOLIZE_REASON_MAX];
@@ -273,15 +275,16 @@ json_t *md_symbolize_report(const char *path, const struct md_symbolize_opts *op
 	o.all_threads = true;
 	r = md_symbolize_dump(path, &o, &j, reason, sizeof(reason));
 	if (r < 0) {
-		json_object_set_new(res, "symbolizer",
-				    json_pack("{s:s, s:s}", "version", MD_VERSION_STRING, "error",
-					      reason));
+		json_object_set_new(
+		    res, "symbolizer",
+		    json_pack("{s:s, s:s}", "version", MD_VERSION_STRING, "error", reason));
 		return res;
 	}
 	sym = json_object_get(j, "symbolizer");
 	json_object_set(res, "symbolizer", sym);
 	threads = json_array();
-	json_array_foreach(json_object_get(j, "threads"), i, t) {
+	json_array_foreach(json_object_get(j, "threads"), i, t)
+	{
 		json_t *frames = json_object_get(t, "frames");
 
 		if (json_is_true(json_object_get(t, "crashed")) ||
@@ -291,7 +294,7 @@ json_t *md_symbolize_report(const char *path, const struct md_symbolize_opts *op
 			json_object_set(res, "stack", frames);
 			if (json_array_size(frames)) {
 				md_symbolize_frame_text(json_array_get(frames, 0), text,
-							sizeof(text));
+				                        sizeof(text));
 				*ret_crashed_in = strdup(text);
 			}
 			continue;

@@ -11,10 +11,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define MD_SYMBOLIZE_BUDGET_MS   10000 /* ms the helper may take for one dump */
-#define MD_SYMBOLIZE_REASON_MAX  512   /* bytes of a failure reason, NUL included */
-#define MD_SYMBOLIZE_ZSTD_MAX    (4ull << 30) /* bytes a compressed dump may expand to */
-#define MD_SYMBOLIZE_DEBUG_DIR   "/usr/lib/debug" /* where .build-id/xx/rest.debug files are */
+#define MD_SYMBOLIZE_BUDGET_MS  10000            /* ms the helper may take for one dump */
+#define MD_SYMBOLIZE_REASON_MAX 512              /* bytes of a failure reason, NUL included */
+#define MD_SYMBOLIZE_ZSTD_MAX   (4ull << 30)     /* bytes a compressed dump may expand to */
+#define MD_SYMBOLIZE_DEBUG_DIR  "/usr/lib/debug" /* where .build-id/xx/rest.debug files are */
 
 struct md_symbolize_opts {
 	bool all_threads;            /* every thread; else only the crashing (or first) one */
@@ -34,7 +34,7 @@ const char *md_symbolize_helper(const char *opt);
  * frees with json_decref(). On failure returns -errno and says why in reason (a dump that
  * cannot be read, a helper that crashed, hung past its budget or answered garbage). */
 int md_symbolize_dump(const char *path, const struct md_symbolize_opts *opts, json_t **ret_json,
-		      char *reason, size_t reason_size);
+                      char *reason, size_t reason_size);
 
 /* For minidumpd's report: runs md_symbolize_dump() on every thread and returns the report's
  * three objects: "stack" (the crashing thread's frames), "threads" (the other threads, each with
@@ -43,7 +43,7 @@ int md_symbolize_dump(const char *path, const struct md_symbolize_opts *opts, js
  * "crash-app + 0x11bb") for the log, caller frees; NULL when there is no frame. Always returns
  * a new object; never fails the report. */
 json_t *md_symbolize_report(const char *path, const struct md_symbolize_opts *opts,
-			    char **ret_crashed_in);
+                            char **ret_crashed_in);
 
 /* "function() at file:line", "function()+0x1f", or "module + 0x11bb" for one frame of the
  * helper's answer, into buf. */

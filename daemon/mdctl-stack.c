@@ -47,12 +47,13 @@ static void print_thread(json_t *t, FILE *f)
 	size_t i;
 
 	fprintf(f, "Stack trace of thread %lld%s%s%s%s:\n",
-		(long long)json_integer_value(json_object_get(t, "tid")), name ? " (" : "",
-		name ? name : "", name ? ")" : "",
-		json_is_true(json_object_get(t, "crashed")) ? ", crashed" : "");
+	        (long long)json_integer_value(json_object_get(t, "tid")), name ? " (" : "",
+	        name ? name : "", name ? ")" : "",
+	        json_is_true(json_object_get(t, "crashed")) ? ", crashed" : "");
 	if (err)
 		fprintf(f, "  (not unwound: %s)\n", err);
-	json_array_foreach(frames, i, fr) {
+	json_array_foreach(frames, i, fr)
+	{
 		const char *fn = json_string_value(json_object_get(fr, "function"));
 		const char *mod = json_string_value(json_object_get(fr, "module"));
 		const char *file = json_string_value(json_object_get(fr, "file"));
@@ -61,11 +62,12 @@ static void print_thread(json_t *t, FILE *f)
 		json_int_t line = json_integer_value(json_object_get(fr, "line"));
 
 		fprintf(f, "  #%-3zu 0x%016llx %s", i,
-			(unsigned long long)json_integer_value(json_object_get(fr, "pc")),
-			fn ? fn : "n/a");
+		        (unsigned long long)json_integer_value(json_object_get(fr, "pc")),
+		        fn ? fn : "n/a");
 		if (mod)
-			fprintf(f, " (%s + 0x%llx)", mod,
-				(unsigned long long)json_integer_value(json_object_get(fr, "offset")));
+			fprintf(
+			    f, " (%s + 0x%llx)", mod,
+			    (unsigned long long)json_integer_value(json_object_get(fr, "offset")));
 		if (file && line > 0) {
 			const char *base = strrchr(file, '/');
 
@@ -86,7 +88,8 @@ void mdctl_print_stacks(json_t *answer, FILE *f)
 	json_t *sym = json_object_get(answer, "symbolizer"), *t, *m;
 	size_t i;
 
-	json_array_foreach(json_object_get(answer, "threads"), i, t) {
+	json_array_foreach(json_object_get(answer, "threads"), i, t)
+	{
 		if (i)
 			fputc('\n', f);
 		print_thread(t, f);
@@ -94,8 +97,8 @@ void mdctl_print_stacks(json_t *answer, FILE *f)
 	if (json_array_size(json_object_get(sym, "missing")))
 		fputs("\nMissing symbols:\n", f);
 	json_array_foreach(json_object_get(sym, "missing"), i, m)
-		fprintf(f, "  %s: %s\n", json_string_value(json_object_get(m, "module")),
-			json_string_value(json_object_get(m, "reason")));
+	    fprintf(f, "  %s: %s\n", json_string_value(json_object_get(m, "module")),
+	            json_string_value(json_object_get(m, "reason")));
 	if (json_is_true(json_object_get(sym, "truncated")))
 		fputs("(more threads were not unwound: time budget)\n", f);
 }
@@ -103,14 +106,14 @@ void mdctl_print_stacks(json_t *answer, FILE *f)
 int mdctl_stack_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"all-threads", no_argument, NULL, 'a'},
-		{"debuginfod", no_argument, NULL, 'D'},
-		{"debug-dir", required_argument, NULL, 'd'},
-		{"budget-ms", required_argument, NULL, 'b'},
-		{"full-debug", no_argument, NULL, 'F'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"all-threads", no_argument, NULL, 'a'},
+	    {"debuginfod", no_argument, NULL, 'D'},
+	    {"debug-dir", required_argument, NULL, 'd'},
+	    {"budget-ms", required_argument, NULL, 'b'},
+	    {"full-debug", no_argument, NULL, 'F'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct md_symbolize_opts o = {0};
 	char reason[MD_SYMBOLIZE_REASON_MAX];
@@ -163,9 +166,10 @@ int mdctl_stack_main(int argc, char **argv)
 	r = md_symbolize_dump(argv[optind], &o, &answer, reason, sizeof(reason));
 	if (r < 0) {
 		fprintf(stderr, "mdctl stack: %s\n", reason);
-		return r == -EBADMSG && strstr(reason, "not a readable minidump") ? MDCTL_EXIT_BAD_FILE
-		       : r == -ENOENT || r == -EACCES || r == -EISDIR   ? MDCTL_EXIT_BAD_FILE
-									: MDCTL_EXIT_FAILURE;
+		return r == -EBADMSG && strstr(reason, "not a readable minidump")
+		           ? MDCTL_EXIT_BAD_FILE
+		       : r == -ENOENT || r == -EACCES || r == -EISDIR ? MDCTL_EXIT_BAD_FILE
+		                                                      : MDCTL_EXIT_FAILURE;
 	}
 	if (json) {
 		json_dumpf(answer, stdout, JSON_INDENT(2));

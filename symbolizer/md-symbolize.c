@@ -44,16 +44,17 @@
 #include "md-reader.h"
 #include "sym-seccomp.h"
 
-#define FRAMES_MAX       256  /* frames walked per thread */
-#define SCAN_WORDS       64   /* 8-byte stack words a scan looks at for a return address */
-#define SCANS_MAX        32   /* scans per thread (each gives one frame) */
-#define MODULES_MAX      4096 /* modules reported to libdwfl; the rest are named only */
+#define FRAMES_MAX        256  /* frames walked per thread */
+#define SCAN_WORDS        64   /* 8-byte stack words a scan looks at for a return address */
+#define SCANS_MAX         32   /* scans per thread (each gives one frame) */
+#define MODULES_MAX       4096 /* modules reported to libdwfl; the rest are named only */
 #define BUDGET_MS_DEFAULT 5000 /* ms after which no further thread is walked */
-#define DWARF_MAX_DEFAULT (1u << 20) /* bytes of DWARF on disk read for file:line (libc6-dbg's
-				       * 3.8 MiB of compressed DWARF take 60 ms to inflate) */
-#define DWARF_REG_RSP    7
-#define DWARF_REG_RBP    6
-#define DWARF_REG_RIP    16
+#define DWARF_MAX_DEFAULT                                                                          \
+	(1u << 20) /* bytes of DWARF on disk read for file:line (libc6-dbg's                       \
+	            * 3.8 MiB of compressed DWARF take 60 ms to inflate) */
+#define DWARF_REG_RSP 7
+#define DWARF_REG_RBP 6
+#define DWARF_REG_RIP 16
 
 enum found_by { FOUND_CONTEXT, FOUND_CFI, FOUND_FP, FOUND_SCAN };
 static const char *const found_by_names[] = {"context", "cfi", "fp", "scan"};
@@ -63,10 +64,10 @@ struct module {
 	int fd;       /* the file at the module's path, or -1 */
 	int debug_fd; /* the separate debug file found by build id, or -1 */
 	Dwfl_Module *dwfl_mod;
-	bool has_elf;       /* libdwfl loaded an ELF whose build id matched */
+	bool has_elf;         /* libdwfl loaded an ELF whose build id matched */
 	uint64_t dwarf_bytes; /* .debug_* bytes on disk in its file or debug file */
-	const char *source; /* where the ELF came from: "file", "debug-file", "debuginfod" */
-	char missing[320];  /* why there is no (or only a partial) symbol source; "" if none */
+	const char *source;   /* where the ELF came from: "file", "debug-file", "debuginfod" */
+	char missing[320];    /* why there is no (or only a partial) symbol source; "" if none */
 };
 
 struct range {
@@ -79,7 +80,7 @@ struct walk {
 	uint32_t tid;
 	/* the registers the next dwfl_getthread_frames() starts from */
 	Dwarf_Word regs[17];
-	bool full_regs;        /* regs[0..16] all known (frame 0); else only rsp, rbp, rip */
+	bool full_regs;         /* regs[0..16] all known (frame 0); else only rsp, rbp, rip */
 	enum found_by first_by; /* how the first frame of the next walk was found */
 	json_t *frames;
 	uint64_t last_pc, last_sp, last_bp;
@@ -101,7 +102,7 @@ struct sym {
 	bool debuginfod;
 	debuginfod_client *dclient;
 	uint64_t dwarf_max; /* modules with more DWARF get names from symbols, no file:line */
-	struct walk *walk; /* the walk in progress */
+	struct walk *walk;  /* the walk in progress */
 	const struct md_reader_thread_list *threads;
 	Elf *arch_elf; /* the ELF header that tells libdwfl the architecture */
 };
@@ -112,7 +113,7 @@ static struct sym *g_sym; /* the libdwfl find callbacks have no argument of ours
  * threads of a process share most of their return addresses. */
 #define NAME_CACHE_SIZE 8192 /* entries; a power of two */
 struct name_entry {
-	uint64_t addr; /* lookup address + 1 (0: empty slot); bit 63 marks a DWARF lookup */
+	uint64_t addr;    /* lookup address + 1 (0: empty slot); bit 63 marks a DWARF lookup */
 	const char *name; /* owned by libdwfl/libdw; NULL: no function there */
 	uint64_t start;
 };
@@ -227,8 +228,8 @@ static bool build_id_matches(struct module *m, int fd, const char *what)
 	}
 	if ((size_t)n != m->md->build_id_len || memcmp(bits, m->md->build_id, (size_t)n) != 0) {
 		hex(bits, (size_t)n, have, sizeof(have));
-		snprintf(m->missing, sizeof(m->missing), "build id mismatch: %s has %s, the dump %s",
-			 what, have, m->md->code_id);
+		snprintf(m->missing, sizeof(m->missing),
+		         "build id mismatch: %s has %s, the dump %s", what, have, m->md->code_id);
 		goto out;
 	}
 	ok = true;
@@ -270,7 +271,7 @@ static bool use_dwarf(const struct sym *s, const struct module *m)
 
 /* libdwfl's find_elf: the module's own file, else its debug file, else debuginfod's. */
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
-		    char **file_name, Elf **elfp)
+                    char **file_name, Elf **elfp)
 {
 	struct module *m = *userdata;
 	char saved[sizeof(m->missing)] = "";
@@ -295,7 +296,7 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 		} else if (g_sym->dclient && m->md->build_id_len) {
 			char *path = NULL;
 			int dfd = debuginfod_find_debuginfo(g_sym->dclient, m->md->build_id,
-							    (int)m->md->build_id_len, &path);
+			                                    (int)m->md->build_id_len, &path);
 			free(path);
 			if (dfd >= 0 && build_id_matches(m, dfd, "debuginfod's file")) {
 				fd = dfd;
@@ -307,7 +308,7 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 		/* the first reason is the one that matters: the module's own file */
 		if (fd >= 0) {
 			snprintf(m->missing, sizeof(m->missing), "%s; symbols from %s", saved,
-				 m->source);
+			         m->source);
 		} else {
 			memcpy(m->missing, saved, sizeof(saved));
 		}
@@ -325,9 +326,9 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 }
 
 /* libdwfl's find_debuginfo: the separate debug file found by build id, else debuginfod's. */
-static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
-			  Dwarf_Addr base, const char *file_name, const char *debuglink_file,
-			  GElf_Word debuglink_crc, char **debuginfo_file_name)
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+                          const char *file_name, const char *debuglink_file,
+                          GElf_Word debuglink_crc, char **debuginfo_file_name)
 {
 	struct module *m = *userdata;
 	char saved[sizeof(m->missing)];
@@ -352,7 +353,7 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 	if (g_sym->dclient && m->md->build_id_len) {
 		char *path = NULL;
 		int dfd = debuginfod_find_debuginfo(g_sym->dclient, m->md->build_id,
-						    (int)m->md->build_id_len, &path);
+		                                    (int)m->md->build_id_len, &path);
 		free(path);
 		if (dfd >= 0 && build_id_matches(m, dfd, "debuginfod's file")) {
 			uint64_t n = dwarf_size(dfd);
@@ -370,9 +371,9 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 }
 
 static const Dwfl_Callbacks dwfl_callbacks = {
-	.find_elf = find_elf,
-	.find_debuginfo = find_debuginfo,
-	.section_address = dwfl_offline_section_address,
+    .find_elf = find_elf,
+    .find_debuginfo = find_debuginfo,
+    .section_address = dwfl_offline_section_address,
 };
 
 /* ---- Thread state callbacks ---- */
@@ -419,10 +420,10 @@ static bool cb_set_initial_registers(Dwfl_Thread *thread, void *arg)
 }
 
 static const Dwfl_Thread_Callbacks thread_callbacks = {
-	.next_thread = cb_next_thread,
-	.get_thread = cb_get_thread,
-	.memory_read = cb_memory_read,
-	.set_initial_registers = cb_set_initial_registers,
+    .next_thread = cb_next_thread,
+    .get_thread = cb_get_thread,
+    .memory_read = cb_memory_read,
+    .set_initial_registers = cb_set_initial_registers,
 };
 
 /* ---- Frames ---- */
@@ -452,7 +453,7 @@ static bool has_cfi(struct sym *s, uint64_t addr)
 /* The outermost function holding addr, from DWARF (as dump_syms names functions), else from the
  * symbol table. Returns its name (owned by libdw) and start, or NULL. */
 static const char *function_lookup(Dwfl_Module *mod, uint64_t addr, bool dwarf,
-				   uint64_t *ret_start);
+                                   uint64_t *ret_start);
 
 static const char *function_at(Dwfl_Module *mod, uint64_t addr, bool dwarf, uint64_t *ret_start)
 {
@@ -471,8 +472,7 @@ static const char *function_at(Dwfl_Module *mod, uint64_t addr, bool dwarf, uint
 	return name;
 }
 
-static const char *function_lookup(Dwfl_Module *mod, uint64_t addr, bool dwarf,
-				   uint64_t *ret_start)
+static const char *function_lookup(Dwfl_Module *mod, uint64_t addr, bool dwarf, uint64_t *ret_start)
 {
 	Dwarf_Addr bias = 0;
 	Dwarf_Die *cu;
@@ -495,7 +495,8 @@ static const char *function_lookup(Dwfl_Module *mod, uint64_t addr, bool dwarf,
 
 			if (dwarf_tag(&scopes[i]) != DW_TAG_subprogram)
 				continue;
-			name = dwarf_formstring(dwarf_attr_integrate(&scopes[i], DW_AT_name, &attr));
+			name =
+			    dwarf_formstring(dwarf_attr_integrate(&scopes[i], DW_AT_name, &attr));
 			if (name && dwarf_lowpc(&scopes[i], &low) == 0) {
 				*ret_start = low + bias;
 				free(scopes);
@@ -519,13 +520,13 @@ static const char *function_lookup(Dwfl_Module *mod, uint64_t addr, bool dwarf,
 }
 
 static json_t *describe_frame(struct sym *s, size_t index, uint64_t pc, bool activation,
-			      enum found_by by)
+                              enum found_by by)
 {
 	/* a caller's pc is a return address: look up the call instruction before it */
 	uint64_t lookup = activation || pc == 0 ? pc : pc - 1;
 	struct module *m = module_at(s, lookup);
 	json_t *f = json_pack("{s:I, s:I, s:s}", "frame", (json_int_t)index, "pc", (json_int_t)pc,
-			      "found_by", found_by_names[by]);
+	                      "found_by", found_by_names[by]);
 	uint64_t start;
 	const char *name = NULL;
 
@@ -542,14 +543,14 @@ static json_t *describe_frame(struct sym *s, size_t index, uint64_t pc, bool act
 		name = function_at(m->dwfl_mod, lookup, true, &start);
 	if (name && !use_dwarf(s, m) && !m->missing[0])
 		snprintf(m->missing, sizeof(m->missing),
-			 "file:line not read: %llu KiB of DWARF, over --dwarf-max-kib",
-			 (unsigned long long)(m->dwarf_bytes >> 10));
+		         "file:line not read: %llu KiB of DWARF, over --dwarf-max-kib",
+		         (unsigned long long)(m->dwarf_bytes >> 10));
 	if (name) {
 		/* symbol versions (__libc_start_main@@GLIBC_2.34) are not part of the name */
 		const char *at = strchr(name, '@');
 
 		json_object_set_new(f, "function",
-				    json_stringn(name, at ? (size_t)(at - name) : strlen(name)));
+		                    json_stringn(name, at ? (size_t)(at - name) : strlen(name)));
 		json_object_set_new(f, "function_offset", json_integer((json_int_t)(pc - start)));
 	}
 	if (name && use_dwarf(s, m)) {
@@ -651,13 +652,13 @@ static json_t *walk_thread(struct sym *s, const struct md_reader_thread *t, cons
 	}
 	if (ctx.cpu != MD_READER_CPU_AMD64) {
 		*ret_err = ctx.cpu == MD_READER_CPU_NONE ? "the thread has no context"
-							 : "only x86_64 threads are unwound";
+		                                         : "only x86_64 threads are unwound";
 		return NULL;
 	}
 	const md_context_amd64 *c = &ctx.u.amd64;
-	Dwarf_Word regs[17] = {c->rax, c->rdx, c->rcx, c->rbx, c->rsi, c->rdi, c->rbp, c->rsp,
-			       c->r8,  c->r9,  c->r10, c->r11, c->r12, c->r13, c->r14, c->r15,
-			       c->rip};
+	Dwarf_Word regs[17] = {c->rax, c->rdx, c->rcx, c->rbx, c->rsi, c->rdi,
+	                       c->rbp, c->rsp, c->r8,  c->r9,  c->r10, c->r11,
+	                       c->r12, c->r13, c->r14, c->r15, c->rip};
 	memcpy(w.regs, regs, sizeof(regs));
 	w.full_regs = true;
 	w.first_by = FOUND_CONTEXT;
@@ -712,15 +713,15 @@ static int fail(const char *what, const char *detail)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"dump-fd", required_argument, NULL, 'd'},
-		{"module", required_argument, NULL, 'm'},
-		{"all-threads", no_argument, NULL, 'a'},
-		{"budget-ms", required_argument, NULL, 'b'},
-		{"debuginfod", no_argument, NULL, 'D'},
-		{"no-seccomp", no_argument, NULL, 'S'},
-		{"dwarf-max-kib", required_argument, NULL, 'W'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"dump-fd", required_argument, NULL, 'd'},
+	    {"module", required_argument, NULL, 'm'},
+	    {"all-threads", no_argument, NULL, 'a'},
+	    {"budget-ms", required_argument, NULL, 'b'},
+	    {"debuginfod", no_argument, NULL, 'D'},
+	    {"no-seccomp", no_argument, NULL, 'S'},
+	    {"dwarf-max-kib", required_argument, NULL, 'W'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct sym s = {0};
 	struct md_reader_error rerr;
@@ -825,7 +826,7 @@ int main(int argc, char **argv)
 			if ((uint64_t)g->rva + g->size > s.map_size)
 				continue;
 			s.ranges[s.n_ranges++] =
-				(struct range){.start = g->start, .size = g->size, .rva = g->rva};
+			    (struct range){.start = g->start, .size = g->size, .rva = g->rva};
 		}
 		qsort(s.ranges, s.n_ranges, sizeof(*s.ranges), range_cmp);
 	}
@@ -871,11 +872,11 @@ int main(int argc, char **argv)
 			void **ud = NULL;
 
 			/* overlapping modules (a hostile dump) are named, not reported */
-			if (i > 0 && s.by_base[i - 1]->md->base + s.by_base[i - 1]->md->size >
-					     m->md->base)
+			if (i > 0 &&
+			    s.by_base[i - 1]->md->base + s.by_base[i - 1]->md->size > m->md->base)
 				continue;
 			m->dwfl_mod = dwfl_report_module(s.dwfl, m->md->name, m->md->base,
-							 m->md->base + m->md->size);
+			                                 m->md->base + m->md->size);
 			if (m->dwfl_mod &&
 			    dwfl_module_info(m->dwfl_mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL))
 				*ud = m;
@@ -903,17 +904,16 @@ int main(int argc, char **argv)
 		/* libdwfl takes the architecture from an ELF header; the dump's is x86_64 (the
 		 * only CPU unwound), so hand it one made up rather than any module's */
 		static Elf64_Ehdr ehdr = {
-			.e_ident = {ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64, ELFDATA2LSB,
-				    EV_CURRENT},
-			.e_type = ET_CORE,
-			.e_machine = EM_X86_64,
-			.e_version = EV_CURRENT,
-			.e_ehsize = sizeof(Elf64_Ehdr),
+		    .e_ident = {ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64, ELFDATA2LSB,
+		                EV_CURRENT},
+		    .e_type = ET_CORE,
+		    .e_machine = EM_X86_64,
+		    .e_version = EV_CURRENT,
+		    .e_ehsize = sizeof(Elf64_Ehdr),
 		};
 		elf_version(EV_CURRENT);
 		s.arch_elf = elf_memory((char *)&ehdr, sizeof(ehdr));
-		if (!s.arch_elf ||
-		    !dwfl_attach_state(s.dwfl, s.arch_elf, 1, &thread_callbacks, &s))
+		if (!s.arch_elf || !dwfl_attach_state(s.dwfl, s.arch_elf, 1, &thread_callbacks, &s))
 			return fail("dwfl_attach_state: ", dwfl_errmsg(-1));
 	}
 
@@ -926,8 +926,8 @@ int main(int argc, char **argv)
 			const char *err = NULL, *name;
 			json_t *frames, *th;
 
-			if (pass == 0 ? !(crashed || (!has_crash && i == 0)) :
-					(crashed || (!has_crash && i == 0)))
+			if (pass == 0 ? !(crashed || (!has_crash && i == 0))
+			              : (crashed || (!has_crash && i == 0)))
 				continue;
 			if (pass == 1 && !all_threads)
 				break;
@@ -951,24 +951,23 @@ int main(int argc, char **argv)
 		struct module *m = s.by_base[i];
 
 		if (m->missing[0])
-			json_array_append_new(missing,
-					      json_pack("{s:s, s:s, s:s}", "module",
-							base_name(m->md->name), "code_id",
-							m->md->code_id, "reason", m->missing));
+			json_array_append_new(
+			    missing, json_pack("{s:s, s:s, s:s}", "module", base_name(m->md->name),
+			                       "code_id", m->md->code_id, "reason", m->missing));
 	}
 	json_object_set_new(
-		out, "symbolizer",
-		json_pack("{s:s, s:s, s:f, s:I, s:I, s:b, s:o}", "version", MD_VERSION_STRING,
-			  "elfutils", dwfl_version(s.dwfl) ? dwfl_version(s.dwfl) : "", "elapsed_ms",
-			  now_ms() - t0, "threads_walked", (json_int_t)walked, "threads_total",
-			  (json_int_t)s.threads->count, "truncated", truncated, "missing", missing));
+	    out, "symbolizer",
+	    json_pack("{s:s, s:s, s:f, s:I, s:I, s:b, s:o}", "version", MD_VERSION_STRING,
+	              "elfutils", dwfl_version(s.dwfl) ? dwfl_version(s.dwfl) : "", "elapsed_ms",
+	              now_ms() - t0, "threads_walked", (json_int_t)walked, "threads_total",
+	              (json_int_t)s.threads->count, "truncated", truncated, "missing", missing));
 	if (has_crash)
 		json_object_set_new(out, "crashing_tid", json_integer(crashing_tid));
 	json_object_set_new(out, "threads", threads);
 	ret = json_dumpf(out, stdout, JSON_COMPACT) == 0 && fputc('\n', stdout) != EOF &&
-			      fflush(stdout) == 0
-		      ? 0
-		      : 1;
+	              fflush(stdout) == 0
+	          ? 0
+	          : 1;
 	json_decref(out);
 	dwfl_end(s.dwfl);
 	if (s.arch_elf)

@@ -31,9 +31,8 @@ struct kind {
 	const char *function; /* the app's function that faults */
 };
 static const struct kind kinds[] = {
-	{"segv", "crash_segv"},          {"abort", "crash_abort"},
-	{"fpe", "crash_fpe"},            {"ill", "crash_ill"},
-	{"stackoverflow", "crash_recurse"}, {"thread-segv", "crash_in_thread"},
+    {"segv", "crash_segv"}, {"abort", "crash_abort"},           {"fpe", "crash_fpe"},
+    {"ill", "crash_ill"},   {"stackoverflow", "crash_recurse"}, {"thread-segv", "crash_in_thread"},
 };
 #define N_KINDS (int)(sizeof(kinds) / sizeof(kinds[0]))
 
@@ -58,7 +57,7 @@ struct mres {
 /* `mdctl stack dump --json --all-threads [extra...]` with env; the answer, or NULL when mdctl
  * failed (then *ret_res holds why). mdctl must never die by a signal. */
 static json_t *mdctl_stack(const char *dump, const char *const *extra, const char *const *env,
-			   struct mres *ret_res)
+                           struct mres *ret_res)
 {
 	const char *argv[16] = {it_env("MDCTL"), "stack", dump, "--json", "--all-threads"};
 	struct it_result r;
@@ -87,9 +86,8 @@ static json_t *crashed_thread(json_t *answer)
 	json_t *t;
 	size_t i;
 
-	json_array_foreach(json_object_get(answer, "threads"), i, t)
-		if (json_is_true(json_object_get(t, "crashed")))
-			return t;
+	json_array_foreach(json_object_get(answer, "threads"), i,
+	                   t) if (json_is_true(json_object_get(t, "crashed"))) return t;
 	return NULL;
 }
 
@@ -111,7 +109,8 @@ static int bp_frames(const char *dump, struct bp_frame *out, int max)
 	mkdir(symroot, 0755);
 	ck_assert_int_ge(it_make_symbols(dump, symroot), 0);
 	ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &res), 0);
-	ck_assert_msg(res.exited && res.code == 0, "minidump_stackwalk: %s", it_result_status(&res));
+	ck_assert_msg(res.exited && res.code == 0, "minidump_stackwalk: %s",
+	              it_result_status(&res));
 	for (line = strtok_r(res.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char f[7][256];
 		int k = 0;
@@ -120,8 +119,8 @@ static int bp_frames(const char *dump, struct bp_frame *out, int max)
 		memset(f, 0, sizeof(f));
 		while (k < 7) {
 			bar = strchr(p, '|');
-			snprintf(f[k++], sizeof(f[0]), "%.*s", bar ? (int)(bar - p) : (int)strlen(p),
-				 p);
+			snprintf(f[k++], sizeof(f[0]), "%.*s",
+			         bar ? (int)(bar - p) : (int)strlen(p), p);
 			if (!bar)
 				break;
 			p = bar + 1;
@@ -129,7 +128,7 @@ static int bp_frames(const char *dump, struct bp_frame *out, int max)
 		if (strcmp(f[0], "Crash") == 0)
 			crash_thread = atoi(f[3]);
 		else if (k >= 4 && f[0][0] >= '0' && f[0][0] <= '9' && atoi(f[0]) == crash_thread &&
-			 n < max && atoi(f[1]) == n) {
+		         n < max && atoi(f[1]) == n) {
 			snprintf(out[n].module, sizeof(out[n].module), "%s", f[2]);
 			snprintf(out[n].function, sizeof(out[n].function), "%s", f[3]);
 			n++;
@@ -175,7 +174,7 @@ static char *crash(const char *app, const char *mode, pid_t *ret_pid)
 	setenv("CRASH_APP", app, 1);
 	run = run_app(mode, NULL, NULL, NULL);
 	ck_assert_msg(!run.res.exited, "crash-app %s did not crash: %s", mode,
-		      it_result_status(&run.res));
+	              it_result_status(&run.res));
 	dump = find_dump_any(run.pid, "dmp");
 	ck_assert_msg(dump, "no dump for crash-app %s; log: %s", mode, log_tail());
 	if (ret_pid)
@@ -230,7 +229,7 @@ START_TEST(crash_kinds_match_stackwalk_and_addr2line)
 		int ab = index_of(frames, "abort", 0), app_fn = index_of(frames, k->function, 0);
 
 		ck_assert_msg(f0 && (strstr(f0, "pthread_kill") || strcmp(f0, "raise") == 0),
-			      "abort: frame 0 is %s", f0 ? f0 : "(none)");
+		              "abort: frame 0 is %s", f0 ? f0 : "(none)");
 		/* with libc6-dbg, libc's static functions have their own names (Breakpad, with
 		 * exported symbols only, calls this frame pthread_kill) */
 		if (access("/usr/share/doc/libc6-dbg", F_OK) == 0)
@@ -251,7 +250,8 @@ START_TEST(crash_kinds_match_stackwalk_and_addr2line)
 
 	/* Breakpad's names for the app's frames, frame for frame, while neither had to scan */
 	n_bp = bp_frames(dump, bp, 64);
-	json_array_foreach(frames, i, fr) {
+	json_array_foreach(frames, i, fr)
+	{
 		const char *mod = fstr(fr, "module"), *fn = fstr(fr, "function");
 		const char *by = fstr(fr, "found_by");
 
@@ -261,17 +261,19 @@ START_TEST(crash_kinds_match_stackwalk_and_addr2line)
 			break; /* the walks went different ways: nothing more to compare */
 		if (strncmp(mod, "crash-app", 9) != 0 || !fn || !bp[i].function[0])
 			continue;
-		ck_assert_msg(strcmp(fn, bp[i].function) == 0, "%s %s frame %zu: we say %s, Breakpad %s",
-			      k->mode, variant ? "-O2" : "-O0", i, fn, bp[i].function);
+		ck_assert_msg(strcmp(fn, bp[i].function) == 0,
+		              "%s %s frame %zu: we say %s, Breakpad %s", k->mode,
+		              variant ? "-O2" : "-O0", i, fn, bp[i].function);
 		compared++;
 	}
 	ck_assert_msg(compared >= 1, "no app frame compared with Breakpad (%d frames)", n_bp);
 
 	/* file:line of every app frame as addr2line says */
-	json_array_foreach(frames, i, fr) {
+	json_array_foreach(frames, i, fr)
+	{
 		const char *mod = fstr(fr, "module"), *file = fstr(fr, "file");
 		unsigned long long off =
-			(unsigned long long)json_integer_value(json_object_get(fr, "offset"));
+		    (unsigned long long)json_integer_value(json_object_get(fr, "offset"));
 		char want[512], have[512];
 
 		if (!mod || strncmp(mod, "crash-app", 9) != 0 || i > 40)
@@ -280,10 +282,11 @@ START_TEST(crash_kinds_match_stackwalk_and_addr2line)
 		if (!want[0])
 			continue;
 		ck_assert_msg(file, "frame %zu has no file (addr2line: %s)", i, want);
-		snprintf(have, sizeof(have), "%s:%lld", strrchr(file, '/') ? strrchr(file, '/') + 1 : file,
-			 (long long)json_integer_value(json_object_get(fr, "line")));
-		ck_assert_msg(strcmp(have, want) == 0, "frame %zu: we say %s, addr2line %s", i, have,
-			      want);
+		snprintf(have, sizeof(have), "%s:%lld",
+		         strrchr(file, '/') ? strrchr(file, '/') + 1 : file,
+		         (long long)json_integer_value(json_object_get(fr, "line")));
+		ck_assert_msg(strcmp(have, want) == 0, "frame %zu: we say %s, addr2line %s", i,
+		              have, want);
 		app_frames++;
 	}
 	ck_assert_int_ge(app_frames, 1);
@@ -314,7 +317,7 @@ static void run_ok(const char *const *argv)
 
 	ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &res), 0);
 	ck_assert_msg(res.exited && res.code == 0, "%s: %s %s", argv[0], it_result_status(&res),
-		      res.err);
+	              res.err);
 	it_result_done(&res);
 }
 
@@ -402,7 +405,7 @@ START_TEST(replaced_app_build_id_mismatch)
 	ck_assert(json_integer_value(json_object_get(f0, "offset")) > 0);
 	missing = fstr(f0, "missing");
 	ck_assert_msg(missing && strstr(missing, "build id mismatch"), "missing: %s",
-		      missing ? missing : "(none)");
+	              missing ? missing : "(none)");
 	/* libc still has its names */
 	ck_assert_int_gt(index_of(frames, "__libc_start_call_main", 0), 0);
 	json_decref(answer);
@@ -434,7 +437,8 @@ START_TEST(no_debug_info_module_offset_and_cfi)
 	frames = json_object_get(crashed_thread(answer), "frames");
 	ck_assert_ptr_null(fstr(json_array_get(frames, 0), "function"));
 	ck_assert_str_eq(fstr(json_array_get(frames, 0), "module"), "crash-app-bare");
-	json_array_foreach(frames, i, fr) {
+	json_array_foreach(frames, i, fr)
+	{
 		/* a frame unwound from an app frame by CFI (.eh_frame: no other CFI is left) */
 		if (i > 0 && strcmp(fstr(fr, "found_by"), "cfi") == 0 &&
 		    strcmp(fstr(json_array_get(frames, i - 1), "module"), "crash-app-bare") == 0)
@@ -491,7 +495,7 @@ START_TEST(hostile_dumps_never_take_mdctl_down)
 			/* asserts mdctl exited normally */
 			j = mdctl_stack(round == 0 ? path : mutant, NULL, NULL, &res);
 			ck_assert_msg(res.code == 0 || res.code == 1 || res.code == 7,
-				      "%s round %d: exit %d", path, round, res.code);
+			              "%s round %d: exit %d", path, round, res.code);
 			json_decref(j);
 			n++;
 		}
@@ -557,12 +561,12 @@ START_TEST(misbehaving_helper_is_contained)
 		const char *script;
 		const char *reason;
 	} cases[] = {
-		{"#!/bin/sh\nwhile :; do :; done\n", "budget"},
-		{"#!/bin/sh\nkill -SEGV $$\n", "signal 11"},
-		{"#!/bin/sh\necho '{\"threads\": [garbage'\n", "garbage"},
-		{"#!/bin/sh\necho '{\"threads\": 3, \"symbolizer\": {}}'\n", "garbage"},
-		{"#!/bin/sh\nexec yes\n", "bytes"},
-		{"#!/bin/sh\necho oops >&2; exit 3\n", "oops"},
+	    {"#!/bin/sh\nwhile :; do :; done\n", "budget"},
+	    {"#!/bin/sh\nkill -SEGV $$\n", "signal 11"},
+	    {"#!/bin/sh\necho '{\"threads\": [garbage'\n", "garbage"},
+	    {"#!/bin/sh\necho '{\"threads\": 3, \"symbolizer\": {}}'\n", "garbage"},
+	    {"#!/bin/sh\nexec yes\n", "bytes"},
+	    {"#!/bin/sh\necho oops >&2; exit 3\n", "oops"},
 	};
 	char *dump, *dir, helper[1024], env[1100];
 
@@ -588,7 +592,7 @@ START_TEST(misbehaving_helper_is_contained)
 		ck_assert_int_eq(res.code, 1);
 		ck_assert_msg(strstr(res.err, cases[i].reason), "case %zu: %s", i, res.err);
 		ck_assert_msg(res.duration < 1500 + 3000, "case %zu took %lld ms", i,
-			      (long long)res.duration);
+		              (long long)res.duration);
 	}
 	it_rmtree(dir);
 	free(dir);
@@ -654,7 +658,7 @@ START_TEST(info_prints_every_thread_symbolized)
 		ck_assert_int_eq(it_run(argv, NULL, MDCTL_TIMEOUT_MS, &res), 0);
 	}
 	ck_assert_msg(res.exited && res.code == 0, "mdctl info: %s %s", it_result_status(&res),
-		      res.err);
+	              res.err);
 	for (p = res.out; (p = strstr(p, "Stack trace of thread ")); p++)
 		stacks++;
 	ck_assert_int_eq(stacks, 21);
@@ -663,17 +667,17 @@ START_TEST(info_prints_every_thread_symbolized)
 	ck_assert_ptr_nonnull(strstr(res.out, " park_worker (crash-app + 0x"));
 	it_result_done(&res);
 	{
-		const char *argv[] = {it_env("MDCTL"), "info", id, "--dump-dir", D.dumps, "--json",
-				      NULL};
+		const char *argv[] = {it_env("MDCTL"), "info",   id,  "--dump-dir",
+		                      D.dumps,         "--json", NULL};
 
 		ck_assert_int_eq(it_run(argv, NULL, MDCTL_TIMEOUT_MS, &res), 0);
 	}
 	j = json_loads(res.out, 0, NULL);
 	ck_assert_ptr_nonnull(j);
 	ck_assert_int_eq(json_array_size(json_object_get(j, "threads")), 21);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "symbolizer"),
-							   "version")),
-			 "0.1.0");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(j, "symbolizer"), "version")),
+	    "0.1.0");
 	json_decref(j);
 	it_result_done(&res);
 	free(id);
@@ -723,7 +727,7 @@ START_TEST(debuginfod_serves_the_debug_file)
 	answer = mdctl_stack(dump, NULL, NULL, &res);
 	ck_assert_ptr_nonnull(answer);
 	ck_assert_ptr_null(
-		fstr(json_array_get(json_object_get(crashed_thread(answer), "frames"), 0), "function"));
+	    fstr(json_array_get(json_object_get(crashed_thread(answer), "frames"), 0), "function"));
 	json_decref(answer);
 
 	snprintf(port, sizeof(port), "%d", 20000 + (int)(getpid() % 20000));
@@ -793,14 +797,15 @@ START_TEST(report_objects_for_the_daemon)
 	rep = json_object_get(j, "report");
 	sym = json_object_get(rep, "symbolizer");
 	ck_assert_str_eq(fstr(json_array_get(json_object_get(rep, "stack"), 0), "function"),
-			 "crash_in_thread");
+	                 "crash_in_thread");
 	ck_assert_int_eq(json_array_size(json_object_get(rep, "threads")), 20);
 	ck_assert_str_eq(json_string_value(json_object_get(sym, "version")), "0.1.0");
 	ck_assert(json_real_value(json_object_get(sym, "elapsed_ms")) > 0);
 	ck_assert(json_is_array(json_object_get(sym, "missing")));
 	crashed_in = json_string_value(json_object_get(j, "crashed_in"));
-	ck_assert_msg(crashed_in && strncmp(crashed_in, "crash_in_thread() at crash-app.c:", 33) == 0,
-		      "crashed_in: %s", crashed_in ? crashed_in : "(none)");
+	ck_assert_msg(crashed_in &&
+	                  strncmp(crashed_in, "crash_in_thread() at crash-app.c:", 33) == 0,
+	              "crashed_in: %s", crashed_in ? crashed_in : "(none)");
 	json_decref(j);
 	it_result_done(&res);
 
@@ -815,10 +820,10 @@ START_TEST(report_objects_for_the_daemon)
 	rep = json_object_get(j, "report");
 	ck_assert_ptr_null(json_object_get(rep, "stack"));
 	ck_assert(!json_is_string(json_object_get(j, "crashed_in")));
-	ck_assert_msg(strstr(json_string_value(json_object_get(json_object_get(rep, "symbolizer"),
-							       "error")),
-			     "cannot run the helper"),
-		      "%s", res.out);
+	ck_assert_msg(
+	    strstr(json_string_value(json_object_get(json_object_get(rep, "symbolizer"), "error")),
+	           "cannot run the helper"),
+	    "%s", res.out);
 	json_decref(j);
 	it_result_done(&res);
 	free(dump);
@@ -852,7 +857,7 @@ START_TEST(libc_lines_only_with_full_debug)
 	frames = json_object_get(crashed_thread(answer), "frames");
 	f = json_array_get(frames, (size_t)index_of(frames, "start_thread", 0));
 	ck_assert_msg(fstr(f, "file") && strstr(fstr(f, "file"), "pthread_create.c"), "file: %s",
-		      fstr(f, "file") ? fstr(f, "file") : "(none)");
+	              fstr(f, "file") ? fstr(f, "file") : "(none)");
 	json_decref(answer);
 	free(dump);
 }
@@ -897,9 +902,9 @@ static Suite *symbolize_suite(void)
 }
 
 const struct check_suite check_suite = {
-	.name = "symbolize",
-	.suite = symbolize_suite,
-	.setup = it_suite_setup,
-	.teardown = it_suite_teardown,
-	.target_env = "CRASH_APP",
+    .name = "symbolize",
+    .suite = symbolize_suite,
+    .setup = it_suite_setup,
+    .teardown = it_suite_teardown,
+    .target_env = "CRASH_APP",
 };
