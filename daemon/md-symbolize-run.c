@@ -223,6 +223,8 @@ int md_symbolize_dump(const char *path, const struct md_symbolize_opts *opts, js
 		r = -EBADMSG;
 		goto out;
 	}
+	/* the whole run as the caller saw it: sandbox set-up and exec included */
+	json_object_set_new(json_object_get(j, "symbolizer"), "wall_ms", json_real(res.elapsed_ms));
 	*ret_json = j;
 	r = 0;
 out:

@@ -801,6 +801,8 @@ START_TEST(report_objects_for_the_daemon)
 	ck_assert_int_eq(json_array_size(json_object_get(rep, "threads")), 20);
 	ck_assert_str_eq(json_string_value(json_object_get(sym, "version")), "0.1.0");
 	ck_assert(json_real_value(json_object_get(sym, "elapsed_ms")) > 0);
+	ck_assert(json_real_value(json_object_get(sym, "wall_ms")) >=
+		  json_real_value(json_object_get(sym, "elapsed_ms")));
 	ck_assert(json_is_array(json_object_get(sym, "missing")));
 	crashed_in = json_string_value(json_object_get(j, "crashed_in"));
 	ck_assert_msg(crashed_in &&
