@@ -802,7 +802,7 @@ START_TEST(report_objects_for_the_daemon)
 	ck_assert_str_eq(json_string_value(json_object_get(sym, "version")), "0.1.0");
 	ck_assert(json_real_value(json_object_get(sym, "elapsed_ms")) > 0);
 	ck_assert(json_real_value(json_object_get(sym, "wall_ms")) >=
-		  json_real_value(json_object_get(sym, "elapsed_ms")));
+	          json_real_value(json_object_get(sym, "elapsed_ms")));
 	ck_assert(json_is_array(json_object_get(sym, "missing")));
 	crashed_in = json_string_value(json_object_get(j, "crashed_in"));
 	ck_assert_msg(crashed_in &&
@@ -865,6 +865,92 @@ START_TEST(libc_lines_only_with_full_debug)
 }
 END_TEST
 
+/* No CFI at all in the app (its .eh_frame removed), built with frame pointers: the walk out of
+ * the app's functions falls back to frame pointers and says so. */
+START_TEST(no_cfi_frame_pointers_say_fp)
+{
+	char *app, *dump;
+	struct mres res;
+	json_t *answer, *frames;
+	int at;
+
+	daemon_start();
+	app = app_copy(app_path(0), "crash-app-nocfi");
+	{
+		const char *rm[] = {"objcopy",
+		                    "--remove-section",
+		                    ".eh_frame",
+		                    "--remove-section",
+		                    ".eh_frame_hdr",
+		                    app,
+		                    NULL};
+
+		run_ok(rm);
+	}
+	dump = crash(app, "segv", NULL);
+	answer = mdctl_stack(dump, NULL, NULL, &res);
+	ck_assert_msg(answer, "mdctl stack: %s", res.err);
+	frames = json_object_get(crashed_thread(answer), "frames");
+	ck_assert_str_eq(fstr(json_array_get(frames, 0), "function"), "crash_segv");
+	at = index_of(frames, "main", 0);
+	ck_assert_int_gt(at, 0);
+	/* main was reached from an app frame that had no CFI */
+	ck_assert_str_eq(fstr(json_array_get(frames, 1), "found_by"), "fp");
+	json_decref(answer);
+	free(dump);
+	free(app);
+}
+END_TEST
+
+/* mdctl stack run by an unprivileged user: the helper runs as that user, in a user and
+ * network namespace where the kernel allows, and the answer is the same. */
+START_TEST(unprivileged_mdctl_stack)
+{
+	char *dump, *copy, *dir;
+	const char *argv[] = {"setpriv",
+	                      "--reuid=65534",
+	                      "--regid=65534",
+	                      "--clear-groups",
+	                      it_env("MDCTL"),
+	                      "stack",
+	                      NULL,
+	                      "--json",
+	                      NULL};
+	struct it_result res;
+	json_t *j, *frames;
+	size_t len;
+	char *bytes;
+	FILE *f;
+
+	daemon_start();
+	dump = crash(app_path(0), "segv", NULL);
+	dir = it_tempdir(0755);
+	ck_assert_int_ge(asprintf(&copy, "%s/crash.dmp", dir), 0);
+	bytes = it_read_file(dump, &len);
+	ck_assert_ptr_nonnull(bytes);
+	f = fopen(copy, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
+	fclose(f);
+	chmod(copy, 0644);
+	argv[6] = copy;
+	ck_assert_int_eq(it_run(argv, NULL, MDCTL_TIMEOUT_MS, &res), 0);
+	ck_assert_msg(res.exited && res.code == 0, "%s: %s", it_result_status(&res), res.err);
+	j = json_loads(res.out, 0, NULL);
+	ck_assert_ptr_nonnull(j);
+	frames = json_object_get(crashed_thread(j), "frames");
+	ck_assert_str_eq(fstr(json_array_get(frames, 0), "function"), "crash_segv");
+	ck_assert_int_gt(index_of(frames, "main", 0), 0);
+	json_decref(j);
+	it_result_done(&res);
+	it_rmtree(dir);
+	free(dir);
+	free(copy);
+	free(bytes);
+	free(dump);
+}
+END_TEST
+
 static Suite *symbolize_suite(void)
 {
 	Suite *s = suite_create("symbolize");
@@ -885,6 +971,8 @@ static Suite *symbolize_suite(void)
 	tcase_add_test(missing, replaced_app_build_id_mismatch);
 	tcase_add_test(missing, no_debug_info_module_offset_and_cfi);
 	tcase_add_test(missing, libc_lines_only_with_full_debug);
+	tcase_add_test(missing, no_cfi_frame_pointers_say_fp);
+	tcase_add_test(missing, unprivileged_mdctl_stack);
 	suite_add_tcase(s, missing);
 
 	TCase *dinfod = tcase_create("debuginfod");
