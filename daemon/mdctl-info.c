@@ -16,9 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "md-os.h"
 #include "mdctl-store.h"
 #include "mdctl.h"
+#if HAVE_SYMBOLIZER
+#include "md-symbolize-run.h"
+#endif
 
 #define STACKWALK_TIMEOUT_MS 120000             /* ms minidump_stackwalk may take */
 #define STACKWALK_OUTPUT_MAX (64u * 1024u * 1024u) /* bytes of its output kept */
@@ -40,6 +44,9 @@ struct info {
 	const char *stack_source; /* "minidump_stackwalk" or "dump" */
 	char stack_note[256];     /* why the fallback, or which tool */
 	json_t *frames;           /* [{frame, module, function, file, line, offset, pc, sp}] */
+	/* every thread, by md-symbolize (issue 12); NULL with the reason in symbolize_error */
+	json_t *symbolized;
+	char symbolize_error[512];
 };
 
 static void usage(FILE *f)
@@ -57,6 +64,7 @@ static void usage(FILE *f)
 		"\n"
 		"      --symbols DIR   Breakpad symbol folder for minidump_stackwalk\n"
 		"      --raw-stack     do not run minidump_stackwalk\n"
+		"      --no-symbolize  do not unwind every thread with md-symbolize\n"
 		"      --json          one JSON object: the report plus dump_file, upload,\n"
 		"                      crashing_thread, module_list and stack\n"
 		"      --utc           show the time in UTC instead of local time\n"
@@ -440,6 +448,15 @@ static void print_text(struct info *in, bool utc)
 			putchar('\n');
 		}
 	}
+#if HAVE_SYMBOLIZER
+	/* every thread's stack, like coredumpctl info */
+	if (in->symbolized) {
+		putchar('\n');
+		mdctl_print_stacks(in->symbolized, stdout);
+	} else if (in->symbolize_error[0]) {
+		printf("\nNo symbolized stacks: %s\n", in->symbolize_error);
+	}
+#endif
 }
 
 static json_t *to_json(struct info *in)
@@ -472,6 +489,12 @@ static json_t *to_json(struct info *in)
 	json_object_set_new(o, "stack",
 			    json_pack("{s:s, s:s, s:O}", "source", in->stack_source, "note",
 				      in->stack_note, "frames", in->frames));
+	if (in->symbolized) {
+		json_object_set(o, "threads", json_object_get(in->symbolized, "threads"));
+		json_object_set(o, "symbolizer", json_object_get(in->symbolized, "symbolizer"));
+	} else if (in->symbolize_error[0]) {
+		json_object_set_new(o, "symbolizer", json_pack("{s:s}", "error", in->symbolize_error));
+	}
 	free(dump);
 	return o;
 }
@@ -481,6 +504,7 @@ int mdctl_info_main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"symbols", required_argument, NULL, 's'},
 		{"raw-stack", no_argument, NULL, 'R'},
+		{"no-symbolize", no_argument, NULL, 'S'},
 		{"json", no_argument, NULL, 'j'},
 		{"utc", no_argument, NULL, 'z'},
 		{"help", no_argument, NULL, 'h'},
@@ -489,7 +513,7 @@ int mdctl_info_main(int argc, char **argv)
 	};
 	struct mdctl_store_opts so = {0};
 	const char *symbols = NULL, *query;
-	bool as_json = false, raw = false, utc = false;
+	bool as_json = false, raw = false, utc = false, symbolize = true;
 	struct mdctl_entry *entries = NULL;
 	struct mdctl_store store;
 	struct info in;
@@ -504,6 +528,7 @@ int mdctl_info_main(int argc, char **argv)
 		switch (c) {
 		case 's': symbols = optarg; break;
 		case 'R': raw = true; break;
+		case 'S': symbolize = false; break;
 		case 'j': as_json = true; break;
 		case 'z': utc = true; break;
 		case 'h': usage(stdout); return MDCTL_EXIT_OK;
@@ -551,6 +576,17 @@ int mdctl_info_main(int argc, char **argv)
 			in.modules = NULL;
 	}
 	load_stack(&in, raw, symbols);
+#if HAVE_SYMBOLIZER
+	if (symbolize && in.r) {
+		struct md_symbolize_opts so_sym = {.all_threads = true};
+
+		if (md_symbolize_dump(in.dump_path, &so_sym, &in.symbolized, in.symbolize_error,
+				      sizeof(in.symbolize_error)) < 0)
+			in.symbolized = NULL;
+	}
+#else
+	(void)symbolize;
+#endif
 	if (as_json) {
 		json_t *o = to_json(&in);
 		char *text = json_dumps(o, JSON_INDENT(2) | JSON_ENSURE_ASCII);
@@ -571,6 +607,7 @@ int mdctl_info_main(int argc, char **argv)
 	free(tmp);
 	free(in.dump_path);
 	json_decref(in.frames);
+	json_decref(in.symbolized);
 	json_decref(in.upload);
 	mdctl_store_free(entries, count);
 	return ret;

@@ -34,6 +34,8 @@ static const struct verb verbs[] = {
 	{"info", 1, 1, mdctl_info_main, "ID [--json]",
 	 "one dump: report, crashing thread, modules, stack"},
 	{"rm", 1, -1, mdctl_rm_main, "ID...", "remove dumps from the store"},
+	{"stack", 1, 1, mdctl_stack_main, "FILE [--json] [--all-threads]",
+	 "every thread's stack of a minidump, symbolized"},
 	{"help", 0, 0, verb_help, "", "this text"},
 	{"version", 0, 0, verb_version, "", "print the version"},
 };

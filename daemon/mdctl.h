@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "md-proto.h"
@@ -45,3 +46,9 @@ int mdctl_inspect_main(int argc, char **argv);
 int mdctl_list_main(int argc, char **argv);
 int mdctl_info_main(int argc, char **argv);
 int mdctl_rm_main(int argc, char **argv);
+int mdctl_stack_main(int argc, char **argv);
+
+/* Prints md-symbolize's answer (see md-symbolize-run.h) like `coredumpctl info`: each thread's
+ * frames, then the modules without symbols and why. Only in builds with the symbolizer. */
+struct json_t;
+void mdctl_print_stacks(struct json_t *answer, FILE *f);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sandbox runner: runs a helper program that parses hostile input (md-symbolize) as an
+ * unprivileged user with no capabilities, under rlimits, without network, in its own mount
+ * namespace where the kernel allows, with only the file descriptors it is given, and reads its
+ * answer from a pipe with a size cap and a time budget. Used by mdctl and minidumpd. Whatever the
+ * helper does (crash, hang, flood, garbage), the caller gets an error with the reason and goes
+ * on; the runner never logs.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MD_SANDBOX_FDS_MAX    1024               /* descriptors handed to the helper */
+#define MD_SANDBOX_OUT_MAX    (8u * 1024 * 1024) /* bytes of stdout read; more is an error */
+#define MD_SANDBOX_ERR_MAX    1024               /* bytes of stderr kept for the reason */
+#define MD_SANDBOX_AS_MAX     (1024ull << 20)    /* bytes of address space (RLIMIT_AS) */
+#define MD_SANDBOX_BUDGET_MS  10000              /* default wall-clock budget, ms */
+#define MD_SANDBOX_REASON_MAX 512                /* bytes of a failure reason, NUL included */
+#define MD_SANDBOX_USER       "nobody"           /* who the helper runs as when we are root */
+
+struct md_sandbox {
+	const char *program; /* absolute path of the helper */
+	char *const *argv;   /* argv[0] included; NULL-terminated */
+	const int *fds; /* handed over as fds 3, 4, ... in this order (read-only by contract) */
+	size_t n_fds;
+	unsigned budget_ms; /* killed with SIGKILL past this; 0: MD_SANDBOX_BUDGET_MS */
+	const char *user;   /* when root: run as this user; NULL: MD_SANDBOX_USER */
+	bool network;       /* keep network access (debuginfod); else a new net namespace */
+	const char *const
+	    *env; /* "NAME=value" entries for the helper, NULL-terminated; may be NULL */
+};
+
+struct md_sandbox_result {
+	char *out; /* the helper's stdout, NUL-terminated; caller frees; NULL on failure */
+	size_t out_len;
+	double elapsed_ms;
+	char
+	    reason[MD_SANDBOX_REASON_MAX]; /* on failure: what happened ("killed after 10000 ms") */
+};
+
+/* Runs the helper and waits for it. Returns 0 when it exited 0 with its output in ret->out;
+ * else -errno with ret->reason saying why: -ETIMEDOUT (budget), -EFBIG (output over
+ * MD_SANDBOX_OUT_MAX), -ECHILD (the helper died by a signal or exited non-zero: the reason holds
+ * the signal or its stderr), or the error of a failed pipe/fork. */
+int md_sandbox_run(const struct md_sandbox *sb, struct md_sandbox_result *ret);
