@@ -76,6 +76,9 @@ void md_report_done(struct md_report *r)
 	free(r->values);
 	free(r->id);
 	free(r->report_path);
+	json_decref(r->stack);
+	json_decref(r->thread_stacks);
+	json_decref(r->symbolizer);
 	md_report_init(r);
 }
 
@@ -265,6 +268,13 @@ json_t *md_report_to_json(const struct md_report *r)
 		e |= set(j, "max_crashes", json_integer(r->max_crashes));
 		e |= set(j, "window_s", json_integer(r->window_s));
 	}
+	if (r->symbolizer) {
+		if (r->stack)
+			e |= set(j, "stack", json_incref(r->stack));
+		if (r->thread_stacks)
+			e |= set(j, "threads", json_incref(r->thread_stacks));
+		e |= set(j, "symbolizer", json_incref(r->symbolizer));
+	}
 	if (r->truncated)
 		e |= set(j, "truncated", json_true());
 	if (e) {
@@ -415,6 +425,11 @@ int md_report_from_json(json_t *j, struct md_report *r)
 	r->queued_ms = get_real(j, "queued_ms");
 	r->budget_cut = get_bool(j, "budget_cut");
 	r->not_dumpable = json_is_false(json_object_get(j, "dumpable"));
+	if (json_is_object(json_object_get(j, "symbolizer"))) {
+		r->symbolizer = json_incref(json_object_get(j, "symbolizer"));
+		r->stack = json_incref(json_object_get(j, "stack"));
+		r->thread_stacks = json_incref(json_object_get(j, "threads"));
+	}
 	r->rate_limited = get_bool(j, "rate_limited");
 	r->suppressed = get_u64(j, "suppressed");
 	r->suppressed_total = get_u64(j, "suppressed_total");

@@ -91,6 +91,11 @@ struct md_report {
 	double queued_ms;
 	bool budget_cut;
 	bool not_dumpable; /* "dumpable": false: root had a dump of a process its user could not */
+	/* the symbolizer's ("symbolizer" present), added after the app was released: owned
+	 * references, NULL when absent */
+	json_t *stack;      /* the crashing (or requesting) thread's frames */
+	json_t *thread_stacks; /* "threads": the other threads, each with its frames */
+	json_t *symbolizer; /* version, time taken, what was missing, or the error */
 	/* a crash-loop summary ("rate_limited": true) instead of a dump */
 	bool rate_limited;
 	uint64_t suppressed, suppressed_total;

@@ -38,8 +38,8 @@ static enum md_report_kind report_kind(enum md_job_kind k)
 	return MD_REPORT_KIND_NONE;
 }
 
-/* Writes text as dir/name, 0600 (0640 with group gid), through a temporary file. */
-static int write_file(const char *dir, const char *name, const char *text, int64_t gid)
+int md_capture_write_file(const char *dir, const char *name, const char *text, int64_t gid,
+                          bool replace)
 {
 	struct md_output o;
 	int r;
@@ -56,7 +56,7 @@ static int write_file(const char *dir, const char *name, const char *text, int64
 		md_output_abort(&o);
 		return r;
 	}
-	r = md_output_commit(&o, name, false);
+	r = md_output_commit(&o, name, replace);
 	md_output_abort(&o);
 	return r;
 }
@@ -212,7 +212,7 @@ static int save_report(struct md_job *job, const struct md_capture_result *res,
 		fail(job, -ENOMEM, "out of memory writing the report");
 		return -ENOMEM;
 	}
-	r = write_file(cfg->dump_dir, report_name, text, cfg->dump_gid);
+	r = md_capture_write_file(cfg->dump_dir, report_name, text, cfg->dump_gid, false);
 	if (r < 0) {
 		fail(job, r, "dump saved as %s but its report could not be written: %s", res->path,
 		     md_os_strerror(-r));
@@ -223,7 +223,7 @@ static int save_report(struct md_job *job, const struct md_capture_result *res,
 		snprintf(job->message, sizeof(job->message), "process %u exited during the dump",
 			 job->pid);
 	if (cfg->upload_enabled) {
-		r = write_file(cfg->upload_outbox, report_name, text, cfg->dump_gid);
+		r = md_capture_write_file(cfg->upload_outbox, report_name, text, cfg->dump_gid, false);
 		if (r < 0)
 			snprintf(job->message, sizeof(job->message),
 			         "not queued for upload: cannot write to %s: %s",

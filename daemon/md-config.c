@@ -35,6 +35,8 @@ void md_config_defaults(struct md_config *cfg)
 	cfg->loop_max_crashes = MD_DEFAULT_LOOP_MAX_CRASHES;
 	cfg->loop_window_s = MD_DEFAULT_LOOP_WINDOW_S;
 	cfg->upload_outbox = MD_DEFAULT_UPLOAD_OUTBOX;
+	cfg->symbolize = -1;
+	cfg->symbolize_all_threads = true;
 	/* the default policy: everyone may have dumps of their own processes (root: any) */
 	cfg->policy.n_rules = 1;
 	cfg->policy.rules[0].everyone = true;
@@ -115,7 +117,7 @@ static int fail_at(const struct parse *p, const char *from, const char *key, con
 
 /* ---- value kinds ---- */
 
-enum kind { K_UINT, K_U64, K_PATH, K_BOOL, K_MODE, K_GROUP, K_DAYS, K_OBJECT };
+enum kind { K_UINT, K_U64, K_PATH, K_TEXT, K_BOOL, K_TRISTATE, K_MODE, K_GROUP, K_DAYS, K_OBJECT };
 
 struct key {
 	const char *name;
@@ -167,6 +169,22 @@ static int parse_value(struct parse *p, const struct key *k, json_t *v, const ch
 			return fail_at(p, at, k->name, "\"%s\" must be true or false", k->name);
 		*(bool *)k->dst = json_is_true(v);
 		return 0;
+	case K_TRISTATE: /* true, false, or null for the default */
+		if (!json_is_boolean(v) && !json_is_null(v))
+			return fail_at(p, at, k->name, "\"%s\" must be true, false or null", k->name);
+		*(int *)k->dst = json_is_null(v) ? -1 : json_is_true(v);
+		return 0;
+	case K_TEXT:
+		if (json_is_null(v) && k->nullable) {
+			*(const char **)k->dst = NULL;
+			return 0;
+		}
+		if (!json_is_string(v) || strlen(json_string_value(v)) > k->max)
+			return fail_at(p, at, k->name, "\"%s\" must be a string of at most %llu bytes%s",
+			               k->name, (unsigned long long)k->max,
+			               k->nullable ? ", or null" : "");
+		*(const char **)k->dst = md_config_strdup(p->cfg, json_string_value(v));
+		return *(const char **)k->dst ? 0 : -ENOMEM;
 	case K_PATH: {
 		const char *s;
 
@@ -292,6 +310,14 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 		{"outbox", K_PATH, &cfg->upload_outbox, 0, NULL, false},
 		{NULL, K_UINT, NULL, 0, NULL, false},
 	};
+	const struct key symbolize[] = {
+		{"enabled", K_TRISTATE, &cfg->symbolize, 0, NULL, true},
+		{"helper", K_PATH, &cfg->symbolize_helper, 0, NULL, true},
+		{"budget_ms", K_UINT, &cfg->symbolize_budget_ms, 600000, NULL, false},
+		{"all_threads", K_BOOL, &cfg->symbolize_all_threads, 0, NULL, false},
+		{"debuginfod_urls", K_TEXT, &cfg->symbolize_debuginfod, 4096, NULL, true},
+		{NULL, K_UINT, NULL, 0, NULL, false},
+	};
 	const struct key top[] = {
 		{"socket", K_PATH, &cfg->socket_path, 0, NULL, false},
 		{"socket_mode", K_MODE, &cfg->socket_mode, 0, NULL, false},
@@ -306,6 +332,7 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 		{"policy", K_PATH, &cfg->policy_path, 0, NULL, true},
 		{"metrics_file", K_PATH, &cfg->metrics_file, 0, NULL, true},
 		{"upload", K_OBJECT, NULL, 0, upload, false},
+		{"symbolize", K_OBJECT, NULL, 0, symbolize, false},
 		{NULL, K_UINT, NULL, 0, NULL, false},
 	};
 	struct parse p = {.path = path, .err = err, .err_size = err_size, .cfg = cfg};

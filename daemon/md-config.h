@@ -75,6 +75,12 @@ struct md_config {
 	const char *metrics_file; /* NULL: none */
 	bool upload_enabled;
 	const char *upload_outbox;
+	/* the symbolizer: stacks into the report after the app was released (md-symbolize-job.c) */
+	int symbolize;                   /* 1 on, 0 off, -1 (default): on when the helper is there */
+	const char *symbolize_helper;    /* NULL: $MD_SYMBOLIZE, else the installed md-symbolize */
+	unsigned symbolize_budget_ms;    /* 0: MD_SYMBOLIZE_BUDGET_MS */
+	bool symbolize_all_threads;      /* every thread's stack, not only the crashing one's */
+	const char *symbolize_debuginfod; /* NULL: no debuginfod, and no network for the helper */
 	/* storage for the strings above (owned) */
 	char *strings[16];
 	size_t n_strings;

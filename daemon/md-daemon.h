@@ -141,6 +141,7 @@ struct md_daemon {
 	uv_timer_t store_timer;      /* periodic store limits and metrics */
 	bool store_busy;             /* a periodic pass is on the thread pool */
 	struct md_journal *journal;  /* reports.jsonl and the metrics file, off the loop thread */
+	struct md_symbolize_queue *symbolize; /* reports waiting for their stacks */
 };
 
 /* md-log.c. Priorities are syslog's (RFC 5424 severities), named here so that no OS header
@@ -229,6 +230,20 @@ void md_journal_free(struct md_daemon *d);
 /* md-capture.c: runs on the thread pool; fills job->error/message/report. */
 void md_capture_run(struct md_job *job);
 void md_job_free(struct md_job *job);
+/* Writes text as dir/name, 0600 (0640 with group gid >= 0), through a temporary file;
+ * replace: over an existing file. Returns 0 or -errno. Any thread. */
+int md_capture_write_file(const char *dir, const char *name, const char *text, int64_t gid,
+                          bool replace);
+
+/* md-symbolize-job.c: each saved dump's stacks, added to its report after the app was
+ * released, one dump at a time on the thread pool (docs/symbolizer.md). */
+#define MD_DAEMON_SYMBOLIZE_PENDING 64 /* reports waiting for their stacks; more get none */
+/* Whether the daemon symbolizes (cfg->symbolize, or on when the helper is there). */
+bool md_symbolize_enabled(const struct md_config *cfg);
+/* Takes r over (it is emptied): its stacks are added and its file rewritten later. */
+void md_symbolize_post(struct md_daemon *d, struct md_report *r);
+/* Drops what has not started; called when the daemon stops. */
+void md_symbolize_stop(struct md_daemon *d);
 
 /* md-metrics.c: writes path (the metrics file) from a copy of the counters. Returns 0 or
  * -errno. Any thread. */

@@ -64,6 +64,9 @@ static void after_work_cb(uv_work_t *req, int status)
 		if (c)
 			md_conn_send_report(c, r);
 		md_journal_post(d, r, NULL);
+		/* the stacks follow, off the crash path: the report is rewritten with them */
+		if (md_symbolize_enabled(d->cfg))
+			md_symbolize_post(d, &job->report);
 	} else {
 		d->counters.dumps_failed++;
 		if (md_event_of_dump_error(job->error) != MD_EVENT_COUNT)

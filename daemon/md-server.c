@@ -38,6 +38,7 @@ void md_server_stop(struct md_daemon *d)
 		return; /* the jobs call us again when the last one is done */
 	while (d->conns)
 		md_conn_close(d->conns);
+	md_symbolize_stop(d); /* a stack on its way still finishes; the waiting ones are dropped */
 	md_journal_stop(d);
 	if (!uv_is_closing((uv_handle_t *)&d->sigterm))
 		uv_close((uv_handle_t *)&d->sigterm, NULL);

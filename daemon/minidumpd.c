@@ -221,6 +221,14 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* libuv's thread pool runs the captures, the journal and the stacks: one thread per
+	 * concurrent dump, so that neither of the other two ever keeps a capture waiting */
+	{
+		char threads[16];
+
+		snprintf(threads, sizeof(threads), "%u", cfg.max_dumps + 2 > 1024 ? 1024 : cfg.max_dumps + 2);
+		uv_os_setenv("UV_THREADPOOL_SIZE", threads);
+	}
 	d.loop = uv_default_loop();
 	d.cfg = &cfg;
 	d.socket_inherited = inherited;

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stacks for the report of each saved dump, added after the app has its reply, never on the
+ * crash path. The job queue hands the report over once it has answered the app and posted the
+ * journal line; the reports wait here (at most MD_DAEMON_SYMBOLIZE_PENDING, past that a report
+ * keeps no stack and the log says why) and go one at a time to the thread pool, so a slow
+ * symbolizer never takes the threads captures need. There md-symbolize runs in its sandbox
+ * (md-symbolize-run.c, md-sandbox.c: the daemon never parses ELF or DWARF itself), its stack,
+ * threads and symbolizer objects go into the report, and the report beside the dump is written
+ * again (temporary name, then rename). A symbolizer that fails, hangs or prints garbage leaves
+ * the report with the reason and no stack. The loop thread logs the crashing function.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "md-daemon.h"
+#include "md-store.h"
+#if HAVE_SYMBOLIZER
+#include "md-symbolize-run.h"
+#endif
+
+struct item {
+	struct md_report report;
+	char *crashed_in; /* "crash_segv() at crash-app.c:102", or NULL */
+	int error;        /* writing the report again failed: -errno */
+};
+
+struct md_symbolize_queue {
+	struct md_daemon *d;
+	struct item *pending[MD_DAEMON_SYMBOLIZE_PENDING];
+	size_t n_pending;
+	bool busy; /* one item is on the thread pool */
+	uv_work_t work;
+	struct item *current;
+};
+
+bool md_symbolize_enabled(const struct md_config *cfg)
+{
+#if HAVE_SYMBOLIZER
+	if (cfg->symbolize >= 0)
+		return cfg->symbolize == 1;
+	return access(md_symbolize_helper(cfg->symbolize_helper), X_OK) == 0;
+#else
+	return false;
+#endif
+}
+
+static void item_free(struct item *it)
+{
+	if (!it)
+		return;
+	md_report_done(&it->report);
+	free(it->crashed_in);
+	free(it);
+}
+
+#if HAVE_SYMBOLIZER
+/* The thread pool's part: the helper, then the report written again beside the dump. */
+static void work(uv_work_t *req)
+{
+	struct md_symbolize_queue *q = req->data;
+	const struct md_config *cfg = q->d->cfg;
+	struct item *it = q->current;
+	struct md_report *r = &it->report;
+	const struct md_symbolize_opts opts = {
+	    .all_threads = cfg->symbolize_all_threads,
+	    .budget_ms = cfg->symbolize_budget_ms,
+	    .helper = cfg->symbolize_helper,
+	    .debuginfod_urls = cfg->symbolize_debuginfod,
+	};
+	char name[MD_STORE_NAME_MAX], *text;
+	json_t *j = md_symbolize_report(r->path, &opts, &it->crashed_in);
+
+	r->stack = json_incref(json_object_get(j, "stack"));
+	r->thread_stacks = json_incref(json_object_get(j, "threads"));
+	r->symbolizer = json_incref(json_object_get(j, "symbolizer"));
+	json_decref(j);
+	if (!r->symbolizer) {
+		it->error = -ENOMEM;
+		return;
+	}
+	if (md_store_name(r->id, MD_STORE_REPORT, name) < 0) {
+		it->error = -EINVAL;
+		return;
+	}
+	text = md_report_to_text(r);
+	it->error = text ? md_capture_write_file(cfg->dump_dir, name, text, cfg->dump_gid, true)
+	                 : -ENOMEM;
+	free(text);
+}
+
+static void start_next(struct md_symbolize_queue *q);
+
+static void done(uv_work_t *req, int status)
+{
+	struct md_symbolize_queue *q = req->data;
+	struct item *it = q->current;
+	const char *why = json_string_value(json_object_get(it->report.symbolizer, "error"));
+
+	if (it->error < 0)
+		md_log(MD_LOG_WARNING, "dump %s: its report could not be written with its stacks: %s",
+		       it->report.id, md_os_strerror(-it->error));
+	else if (why)
+		md_log(MD_LOG_WARNING, "dump %s: no stacks: %s", it->report.id, why);
+	else if (it->crashed_in)
+		md_log(MD_LOG_NOTICE, "pid %u (%s) %s in %s", it->report.pid,
+		       it->report.process_name ? it->report.process_name : "",
+		       it->report.kind == MD_REPORT_KIND_CRASH ? "crashed" : "was dumped",
+		       it->crashed_in);
+	item_free(it);
+	q->current = NULL;
+	q->busy = false;
+	start_next(q);
+	if (q->d->stopping && !q->busy) { /* md_symbolize_stop left it to us */
+		q->d->symbolize = NULL;
+		free(q);
+	}
+}
+
+static void start_next(struct md_symbolize_queue *q)
+{
+	int r;
+
+	if (q->busy || !q->n_pending || q->d->stopping)
+		return;
+	q->current = q->pending[0];
+	memmove(q->pending, q->pending + 1, --q->n_pending * sizeof(q->pending[0]));
+	q->work.data = q;
+	r = uv_queue_work(q->d->loop, &q->work, work, done);
+	if (r < 0) {
+		md_log(MD_LOG_WARNING, "dump %s: no stacks: %s", q->current->report.id,
+		       uv_strerror(r));
+		item_free(q->current);
+		q->current = NULL;
+		return;
+	}
+	q->busy = true;
+}
+#endif
+
+void md_symbolize_post(struct md_daemon *d, struct md_report *r)
+{
+	struct md_symbolize_queue *q = d->symbolize;
+	struct item *it;
+
+	if (!r->path || !r->id || d->stopping)
+		return;
+	if (!q) {
+		q = d->symbolize = calloc(1, sizeof(*q));
+		if (!q)
+			return;
+		q->d = d;
+	}
+	if (q->n_pending >= MD_DAEMON_SYMBOLIZE_PENDING) {
+		md_log(MD_LOG_WARNING, "dump %s: no stacks: %u reports are already waiting for theirs",
+		       r->id, (unsigned)q->n_pending);
+		return;
+	}
+	it = calloc(1, sizeof(*it));
+	if (!it)
+		return;
+	it->report = *r; /* taken over */
+	md_report_init(r);
+	q->pending[q->n_pending++] = it;
+#if HAVE_SYMBOLIZER
+	start_next(q);
+#endif
+}
+
+void md_symbolize_stop(struct md_daemon *d)
+{
+	struct md_symbolize_queue *q = d->symbolize;
+
+	if (!q)
+		return;
+	for (size_t i = 0; i < q->n_pending; i++)
+		item_free(q->pending[i]);
+	q->n_pending = 0;
+	if (!q->busy) {
+		free(q);
+		d->symbolize = NULL;
+	}
+}
