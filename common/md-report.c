@@ -272,7 +272,7 @@ json_t *md_report_to_json(const struct md_report *r)
 		if (r->stack)
 			e |= set(j, "stack", json_incref(r->stack));
 		if (r->thread_stacks)
-			e |= set(j, "threads", json_incref(r->thread_stacks));
+			e |= set(j, "thread_stacks", json_incref(r->thread_stacks));
 		e |= set(j, "symbolizer", json_incref(r->symbolizer));
 	}
 	if (r->truncated)
@@ -428,7 +428,7 @@ int md_report_from_json(json_t *j, struct md_report *r)
 	if (json_is_object(json_object_get(j, "symbolizer"))) {
 		r->symbolizer = json_incref(json_object_get(j, "symbolizer"));
 		r->stack = json_incref(json_object_get(j, "stack"));
-		r->thread_stacks = json_incref(json_object_get(j, "threads"));
+		r->thread_stacks = json_incref(json_object_get(j, "thread_stacks"));
 	}
 	r->rate_limited = get_bool(j, "rate_limited");
 	r->suppressed = get_u64(j, "suppressed");

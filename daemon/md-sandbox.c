@@ -342,3 +342,26 @@ out:
 	free(ebuf);
 	return r;
 }
+
+bool md_sandbox_available(void)
+{
+	struct rlimit rl;
+	FILE *f;
+	char line[256];
+	unsigned long long eff = 0;
+
+	if (geteuid() != 0)
+		return true;
+	f = fopen("/proc/self/status", "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	/* CAP_SETGID is 6, CAP_SETUID 7 (linux/capability.h) */
+	if ((eff & (1ull << 6)) == 0 || (eff & (1ull << 7)) == 0)
+		return false;
+	/* a seccomp filter that refuses setrlimit (systemd's ~@resources) leaves no limits */
+	return getrlimit(RLIMIT_CORE, &rl) == 0 && setrlimit(RLIMIT_CORE, &rl) == 0;
+}

@@ -20,6 +20,7 @@
 #include "md-daemon.h"
 #include "md-store.h"
 #if HAVE_SYMBOLIZER
+#include "md-sandbox.h"
 #include "md-symbolize-run.h"
 #endif
 
@@ -43,7 +44,9 @@ bool md_symbolize_enabled(const struct md_config *cfg)
 #if HAVE_SYMBOLIZER
 	if (cfg->symbolize >= 0)
 		return cfg->symbolize == 1;
-	return access(md_symbolize_helper(cfg->symbolize_helper), X_OK) == 0;
+	/* by default: where the helper is installed and can be sandboxed */
+	return access(md_symbolize_helper(cfg->symbolize_helper), X_OK) == 0 &&
+	       md_sandbox_available();
 #else
 	return false;
 #endif

@@ -3,7 +3,7 @@
  * Integration suite of the daemon's symbolized stacks (issue 12): the real minidumpd with the
  * built md-symbolize ($MD_SYMBOLIZE), real apps linked with libmdclient crashing in known
  * functions. After the app has been released, the report beside the dump gains "stack" (frame 0
- * is the crashing function), "threads" (every other thread) and "symbolizer", and the log names
+ * is the crashing function), "thread_stacks" (every other thread) and "symbolizer", and the log names
  * the crashing function. A symbolizer that cannot run leaves the report with the reason, and
  * the daemon goes on serving. Every daemon and app started here is stopped at the end.
  */
@@ -73,9 +73,11 @@ START_TEST(report_gains_the_symbolized_stack)
 	ck_assert_msg(frame0_function(j) && strcmp(frame0_function(j), cases[_i].function) == 0,
 	              "%s: frame 0 is %s, want %s", cases[_i].mode,
 	              frame0_function(j) ? frame0_function(j) : "(none)", cases[_i].function);
-	ck_assert_uint_eq(json_array_size(json_object_get(j, "threads")), cases[_i].other_threads);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "thread_stacks")), cases[_i].other_threads);
 	/* the dump's figures are still there: the report was added to, not replaced */
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")), run.pid);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "threads")),
+	                 (json_int_t)cases[_i].other_threads + 1);
 	ck_assert_str_eq(json_string_value(json_object_get(j, "signal")), "SIGSEGV");
 	json_decref(j);
 	snprintf(line, sizeof(line), "pid %d (crash-app) crashed in %s()", (int)run.pid,
