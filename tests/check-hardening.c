@@ -1931,7 +1931,4 @@ static Suite *hardening_suite(void)
 	return s;
 }
 
-const struct check_suite check_suite = {
-	.name = "hardening",
-	.suite = hardening_suite,
-};
+CHECK_SUITE("hardening", hardening_suite);

@@ -1024,10 +1024,4 @@ static Suite *integration_suite(void)
 	return s;
 }
 
-const struct check_suite check_suite = {
-	.name = "integration",
-	.suite = integration_suite,
-	.setup = it_suite_setup,
-	.teardown = it_suite_teardown,
-	.target_env = "TARGET_THREADS",
-};
+CHECK_IT_SUITE("integration", integration_suite, "TARGET_THREADS");

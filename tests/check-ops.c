@@ -864,10 +864,4 @@ static Suite *ops_suite(void)
 	return s;
 }
 
-const struct check_suite check_suite = {
-	.name = "ops",
-	.suite = ops_suite,
-	.setup = it_suite_setup,
-	.teardown = it_suite_teardown,
-	.target_env = "CRASH_APP",
-};
+CHECK_IT_SUITE("ops", ops_suite, "CRASH_APP");

@@ -745,7 +745,4 @@ static Suite *streams_suite(void)
 	return s;
 }
 
-const struct check_suite check_suite = {
-	.name = "streams",
-	.suite = streams_suite,
-};
+CHECK_SUITE("streams", streams_suite);

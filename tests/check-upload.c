@@ -1022,10 +1022,4 @@ static Suite *upload_suite(void)
 	return s;
 }
 
-const struct check_suite check_suite = {
-	.name = "upload",
-	.suite = upload_suite,
-	.setup = it_suite_setup,
-	.teardown = it_suite_teardown,
-	.target_env = "TARGET_THREADS",
-};
+CHECK_IT_SUITE("upload", upload_suite, "TARGET_THREADS");
