@@ -104,6 +104,7 @@ void md_snapshot_free(struct md_snapshot *s)
 	md_snapshot_resume(s);
 	if (s->backend && s->backend->free)
 		s->backend->free(s);
+	free(s->threads);
 	md_diag_done(&s->diag);
 	free(s);
 }

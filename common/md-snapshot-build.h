@@ -65,9 +65,29 @@ struct md_backend_ops {
 	 * the target was stopped, in microseconds. Called at most once per snapshot. */
 	uint64_t (*resume)(struct md_snapshot *s);
 	/* Releases what open and the steps allocated or opened; the target is already resumed.
-	 * Never frees s itself. */
+	 * Never frees s itself, nor s->threads (malloc'd by the threads step): the builder does. */
 	void (*free)(struct md_snapshot *s);
 };
+
+/*
+ * The table of a backend whose snapshot is the struct TYPE and whose functions are named after
+ * one PREFIX: PREFIX_ops (its md_snapshot_ops), PREFIX_open, PREFIX_threads, PREFIX_mappings,
+ * PREFIX_modules and PREFIX_free, the steps every source has. The steps it has besides follow
+ * as designated initializers, MD_LIVE_STEPS(PREFIX) for those of a live process:
+ *   const struct md_backend_ops b = MD_BACKEND_OPS(struct fake, fake);
+ */
+#define MD_BACKEND_OPS(type, prefix, ...)                                                        \
+	{                                                                                        \
+		.snapshot_size = sizeof(type), .snapshot_ops = &prefix##_ops,                     \
+		.open = prefix##_open, .threads = prefix##_threads,                               \
+		.mappings = prefix##_mappings, .modules = prefix##_modules,                       \
+		.free = prefix##_free, __VA_ARGS__                                                \
+	}
+
+/* A live process's steps: it is stopped and resumed, and has process and system facts. */
+#define MD_LIVE_STEPS(prefix)                                                                    \
+	.stop = prefix##_stop, .process = prefix##_process, .system = prefix##_system,            \
+	.resume = prefix##_resume
 
 /*
  * Builds a snapshot of pid through backend b. On success the target stays stopped until

@@ -214,47 +214,40 @@ size_t md_utf8_to_utf16(const char *utf8, uint16_t *out, size_t out_max)
 
 #define STRING_UNITS_MAX 4096 /* UTF-16 units per string we write: paths and names */
 
-int md_writer_string(struct md_writer *w, const char *utf8, uint32_t *ret_rva)
+/* A string record: a u32 length (len, in bytes, the terminator not counted), then size bytes
+ * of data (the terminator included), at a new aligned block whose RVA goes to *ret_rva. */
+static int put_string_record(struct md_writer *w, uint32_t len, const void *data, size_t size,
+                             uint32_t *ret_rva)
 {
-	uint16_t units[STRING_UNITS_MAX + 1];
-	size_t n = md_utf8_to_utf16(utf8 ? utf8 : "", units, STRING_UNITS_MAX + 1);
-	uint32_t len = (uint32_t)(n * 2), rva;
+	uint32_t rva;
 	int r;
 
-	r = md_writer_begin(w, &rva);
+	r = md_writer_append(w, &len, sizeof(len), &rva);
 	if (r < 0)
 		return r;
-	r = md_writer_put(w, &len, sizeof(len));
-	if (r < 0)
-		return r;
-	/* units plus the uncounted NUL terminator */
-	r = md_writer_put(w, units, (n + 1) * 2);
+	r = md_writer_put(w, data, size);
 	if (r < 0)
 		return r;
 	*ret_rva = rva;
 	return 0;
 }
 
+int md_writer_string(struct md_writer *w, const char *utf8, uint32_t *ret_rva)
+{
+	uint16_t units[STRING_UNITS_MAX + 1];
+	size_t n = md_utf8_to_utf16(utf8 ? utf8 : "", units, STRING_UNITS_MAX + 1);
+
+	/* units plus the uncounted NUL terminator */
+	return put_string_record(w, (uint32_t)(n * 2), units, (n + 1) * 2, ret_rva);
+}
+
 int md_writer_utf8(struct md_writer *w, const char *utf8, uint32_t *ret_rva)
 {
 	size_t n = strlen(utf8 ? utf8 : "");
-	uint32_t len, rva;
-	int r;
 
 	if (n > UINT32_MAX - 1)
 		return -EFBIG;
-	len = (uint32_t)n;
-	r = md_writer_begin(w, &rva);
-	if (r < 0)
-		return r;
-	r = md_writer_put(w, &len, sizeof(len));
-	if (r < 0)
-		return r;
-	r = md_writer_put(w, utf8 ? utf8 : "", n + 1);
-	if (r < 0)
-		return r;
-	*ret_rva = rva;
-	return 0;
+	return put_string_record(w, (uint32_t)n, utf8 ? utf8 : "", n + 1, ret_rva);
 }
 
 int md_writer_init(struct md_writer *w, int fd, uint32_t n_streams)

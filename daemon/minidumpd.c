@@ -83,15 +83,17 @@ static int parse_uint(const char *s, unsigned base, unsigned max, unsigned *ret)
 
 int main(int argc, char **argv)
 {
+	/* the switches getopt_long() sets itself, through the table */
+	static int check_only, foreground;
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
-		{"check-config", no_argument, NULL, 'C'},
+		{"check-config", no_argument, &check_only, 1},
 		{"socket", required_argument, NULL, 's'},
 		{"socket-mode", required_argument, NULL, 'm'},
 		{"dump-dir", required_argument, NULL, 'd'},
 		{"max-dumps", required_argument, NULL, 'n'},
 		{"dump-timeout-ms", required_argument, NULL, 't'},
-		{"foreground", no_argument, NULL, 'f'},
+		{"foreground", no_argument, &foreground, 1},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -99,7 +101,7 @@ int main(int argc, char **argv)
 	/* command-line values, applied over the config file */
 	const char *config_path = NULL, *socket_path = NULL, *dump_dir_opt = NULL;
 	unsigned socket_mode = 0, max_dumps = 0, budget_ms = 0;
-	bool check_only = false, foreground = false, have_mode = false;
+	bool have_mode = false;
 	struct md_config cfg;
 	char err[MD_CONFIG_ERROR_MAX];
 	struct md_daemon d;
@@ -110,11 +112,10 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 0: break; /* a switch, set by getopt_long() */
 		case 'c': config_path = optarg; break;
-		case 'C': check_only = true; break;
 		case 's': socket_path = optarg; break;
 		case 'd': dump_dir_opt = optarg; break;
-		case 'f': foreground = true; break;
 		case 'm':
 			if (parse_uint(optarg, 8, 0777, &socket_mode) < 0) {
 				fprintf(stderr, "minidumpd: --socket-mode wants octal bits, e.g. 0660\n");
@@ -174,7 +175,7 @@ int main(int argc, char **argv)
 		cfg.max_dumps = max_dumps;
 	if (budget_ms)
 		cfg.dump_budget_ms = budget_ms;
-	cfg.foreground = foreground;
+	cfg.foreground = foreground != 0;
 	if (cfg.upload_enabled && cfg.dump_gid < 0) {
 		/* the uploader must read the dumps: they go to the outbox's group */
 		if (stat(cfg.upload_outbox, &st) < 0 || !S_ISDIR(st.st_mode)) {

@@ -343,7 +343,4 @@ static Suite *capture_suite(void)
 	return s;
 }
 
-const struct check_suite check_suite = {
-	.name = "capture",
-	.suite = capture_suite,
-};
+CHECK_SUITE("capture", capture_suite);

@@ -586,7 +586,4 @@ static Suite *config_suite(void)
 	return s;
 }
 
-const struct check_suite check_suite = {
-	.name = "config",
-	.suite = config_suite,
-};
+CHECK_SUITE("config", config_suite);

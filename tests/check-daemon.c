@@ -593,7 +593,4 @@ static Suite *daemon_suite(void)
 	return s;
 }
 
-const struct check_suite check_suite = {
-	.name = "daemon",
-	.suite = daemon_suite,
-};
+CHECK_SUITE("daemon", daemon_suite);

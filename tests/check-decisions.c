@@ -325,7 +325,4 @@ static Suite *decisions_suite(void)
 	return s;
 }
 
-const struct check_suite check_suite = {
-    .name = "decisions",
-    .suite = decisions_suite,
-};
+CHECK_SUITE("decisions", decisions_suite);

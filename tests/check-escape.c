@@ -104,7 +104,4 @@ static Suite *escape_suite(void)
 	return s;
 }
 
-const struct check_suite check_suite = {
-	.name = "escape",
-	.suite = escape_suite,
-};
+CHECK_SUITE("escape", escape_suite);

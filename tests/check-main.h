@@ -24,5 +24,10 @@ struct check_suite {
 	const char *target_env;
 };
 
-/* Defined by each check-*.c. */
+/* Defined by each check-*.c, most through CHECK_SUITE. */
 extern const struct check_suite check_suite;
+
+/* Defines check_suite for a suite with neither fixture nor arguments of its own: its name (a
+ * string) and the function that builds its Suite. */
+#define CHECK_SUITE(suite_name, suite_fn)                                                         \
+	const struct check_suite check_suite = {.name = (suite_name), .suite = (suite_fn)}

@@ -259,7 +259,4 @@ static Suite *proto_suite(void)
 	return s;
 }
 
-const struct check_suite check_suite = {
-	.name = "proto",
-	.suite = proto_suite,
-};
+CHECK_SUITE("proto", proto_suite);

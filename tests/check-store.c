@@ -496,7 +496,4 @@ static Suite *store_suite(void)
 	return s;
 }
 
-const struct check_suite check_suite = {
-	.name = "store",
-	.suite = store_suite,
-};
+CHECK_SUITE("store", store_suite);

@@ -18,90 +18,7 @@
 #include "check-main.h"
 #include "fake-snapshot.h"
 #include "md-dump.h"
-
-struct dump {
-	uint8_t *data;
-	size_t len;
-	struct md_dump_result res;
-	int r;
-};
-
-static struct dump write_dump(struct md_snapshot *s, const struct md_dump_options *o)
-{
-	char path[] = "/tmp/check-streams-XXXXXX";
-	struct dump d = {0};
-	struct stat st;
-	int fd = mkstemp(path);
-
-	ck_assert_int_ge(fd, 0);
-	unlink(path);
-	d.r = md_dump_write(s, fd, o, &d.res);
-	ck_assert_int_eq(fstat(fd, &st), 0);
-	d.len = (size_t)st.st_size;
-	d.data = malloc(d.len + 1);
-	ck_assert_int_eq(pread(fd, d.data, d.len, 0), (ssize_t)d.len);
-	close(fd);
-	return d;
-}
-
-/* The stream's location, checked to lie inside the file; NULL data if absent. */
-static const uint8_t *stream(const struct dump *d, uint32_t type, uint32_t *ret_size)
-{
-	md_header h;
-	const uint8_t *found = NULL;
-	int seen = 0;
-
-	memcpy(&h, d->data, sizeof(h));
-	for (uint32_t i = 0; i < h.stream_count; i++) {
-		md_directory e;
-
-		memcpy(&e, d->data + h.stream_directory_rva + i * sizeof(e), sizeof(e));
-		if (e.stream_type == 0) {
-			ck_assert_uint_eq(e.location.data_size, 0);
-			ck_assert_uint_eq(e.location.rva, 0);
-			continue;
-		}
-		ck_assert_uint_le((uint64_t)e.location.rva + e.location.data_size, d->len);
-		ck_assert_uint_eq(e.location.rva % 8, 0);
-		if (e.stream_type == type) {
-			seen++;
-			found = d->data + e.location.rva;
-			*ret_size = e.location.data_size;
-		}
-	}
-	ck_assert_int_le(seen, 1); /* never twice */
-	return found;
-}
-
-static void utf16_to_ascii(const struct dump *d, uint64_t rva, char *out, size_t size)
-{
-	uint32_t len;
-	size_t i;
-
-	ck_assert_uint_le(rva + 4, d->len);
-	memcpy(&len, d->data + rva, 4);
-	ck_assert_uint_eq(len % 2, 0);
-	ck_assert_uint_le(rva + 4 + len + 2, d->len);
-	for (i = 0; i < len / 2 && i + 1 < size; i++) {
-		uint16_t u;
-
-		memcpy(&u, d->data + rva + 4 + 2 * i, 2);
-		out[i] = (char)u;
-	}
-	out[i] = '\0';
-	/* the terminator is present and not counted */
-	ck_assert_uint_eq(d->data[rva + 4 + len], 0);
-	ck_assert_uint_eq(d->data[rva + 4 + len + 1], 0);
-}
-
-static void check_pattern(const struct dump *d, uint64_t addr, const md_location *loc)
-{
-	ck_assert_uint_le((uint64_t)loc->rva + loc->data_size, d->len);
-	for (uint32_t k = 0; k < loc->data_size; k++)
-		if (d->data[loc->rva + k] != fake_byte(addr + k))
-			ck_abort_msg("memory byte at 0x%llx differs",
-				     (unsigned long long)(addr + k));
-}
+#include "streams-util.h"
 
 START_TEST(directory_has_one_slot_per_table_entry)
 {
@@ -622,132 +539,6 @@ START_TEST(annotations_go_to_crashpad_info)
 }
 END_TEST
 
-START_TEST(vanished_target_gives_a_flagged_partial_dump)
-{
-	struct fake_options fo = {.n_threads = 2, .vanish = true};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
-	struct dump d = write_dump(s, NULL);
-	const uint8_t *p;
-	uint32_t size, count;
-
-	ck_assert_int_eq(d.r, 0);
-	ck_assert(d.res.partial);
-	ck_assert(s->target_gone);
-	/* the registers were captured before it died: threads are still listed */
-	p = stream(&d, MD_STREAM_THREAD_LIST, &size);
-	memcpy(&count, p, 4);
-	ck_assert_uint_eq(count, 2);
-	ck_assert_uint_eq(d.data[0], 'M');
-	free(d.data);
-	fake_snapshot_free(s);
-}
-END_TEST
-
-START_TEST(cancel_stops_the_dump)
-{
-	struct fake_options fo = {.n_threads = 1};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
-	volatile sig_atomic_t cancel = 1;
-	struct md_dump_options o = {.cancel = &cancel};
-	struct dump d = write_dump(s, &o);
-
-	ck_assert_int_eq(d.r, -ECANCELED);
-	/* the header is written last: a cancelled file is never a valid dump */
-	ck_assert(d.len < 4 || memcmp(d.data, "MDMP", 4) != 0);
-	free(d.data);
-	fake_snapshot_free(s);
-}
-END_TEST
-
-START_TEST(full_disk_fails_cleanly)
-{
-	struct fake_options fo = {.n_threads = 64};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
-	struct md_dump_result res;
-	int fd = open("/dev/full", O_WRONLY);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(md_dump_write(s, fd, NULL, &res), -ENOSPC);
-	close(fd);
-	fake_snapshot_free(s);
-}
-END_TEST
-
-static uint32_t stack_of(const struct dump *d, uint32_t tid)
-{
-	uint32_t size, count;
-	const uint8_t *p = stream(d, MD_STREAM_THREAD_LIST, &size);
-
-	memcpy(&count, p, 4);
-	for (uint32_t i = 0; i < count; i++) {
-		md_thread t;
-
-		memcpy(&t, p + 4 + i * sizeof(t), sizeof(t));
-		if (t.thread_id == tid)
-			return t.stack.memory.data_size;
-	}
-	ck_abort_msg("thread %u not in the dump", tid);
-	return 0;
-}
-
-START_TEST(byte_budget_cuts_other_stacks_first)
-{
-	struct fake_options fo = {.n_threads = 64};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
-	struct md_dump_options o = {.max_bytes = 250 * 1024};
-	struct dump d = write_dump(s, &o);
-	const uint32_t full = FAKE_STACK_SIZE - FAKE_SP_OFFSET + MD_RED_ZONE_AMD64;
-	uint32_t size;
-
-	ck_assert_int_eq(d.r, 0);
-	ck_assert(d.res.budget_cut);
-	ck_assert_uint_le(d.len, o.max_bytes);
-	/* the thread the dump is about keeps its whole stack; the others are cut, not dropped */
-	ck_assert_uint_eq(stack_of(&d, 4242), full);
-	ck_assert_uint_lt(stack_of(&d, 4243), full);
-	ck_assert_uint_gt(stack_of(&d, 4243), 0);
-	/* the memory around the pcs is still there */
-	ck_assert_ptr_nonnull(stream(&d, MD_STREAM_MEMORY_LIST, &size));
-	ck_assert_uint_eq(size, 4 + (64 + 1) * sizeof(md_memory_descriptor));
-	free(d.data);
-	fake_snapshot_free(s);
-}
-END_TEST
-
-START_TEST(tight_budget_keeps_contexts_modules_and_the_crashing_stack)
-{
-	struct fake_options fo = {.n_threads = 64};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
-	struct md_crash_info crash = {.tid = 4250, .code = 11};
-	struct md_dump_options o = {.max_bytes = 100 * 1024};
-	const uint32_t full = FAKE_STACK_SIZE - FAKE_SP_OFFSET + MD_RED_ZONE_AMD64;
-	struct dump d;
-	uint32_t size, count;
-	const uint8_t *p;
-
-	s->crash = &crash;
-	d = write_dump(s, &o);
-	ck_assert_int_eq(d.r, 0);
-	ck_assert(d.res.budget_cut);
-	ck_assert_uint_eq(stack_of(&d, 4250), full);
-	ck_assert_uint_eq(stack_of(&d, 4242), 0);
-	p = stream(&d, MD_STREAM_THREAD_LIST, &size);
-	memcpy(&count, p, 4);
-	ck_assert_uint_eq(count, 64); /* every context is kept */
-	p = stream(&d, MD_STREAM_MODULE_LIST, &size);
-	ck_assert_ptr_nonnull(p);
-	memcpy(&count, p, 4);
-	ck_assert_uint_eq(count, 2);
-	ck_assert_ptr_nonnull(stream(&d, MD_STREAM_SYSTEM_INFO, &size));
-	ck_assert_ptr_nonnull(stream(&d, MD_STREAM_MINIDUMPD_DIAGNOSTICS, &size));
-	ck_assert_ptr_nonnull(memmem(p = stream(&d, MD_STREAM_MINIDUMPD_DIAGNOSTICS, &size), size,
-				     "byte budget", 11));
-	free(d.data);
-	s->crash = NULL;
-	fake_snapshot_free(s);
-}
-END_TEST
-
 START_TEST(identifiers_match_breakpad)
 {
 	const uint8_t id[20] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x10, 0x32,
@@ -784,17 +575,9 @@ static Suite *streams_suite(void)
 	tcase_add_test(tc, thread_names_and_memory_info);
 	tcase_add_test(tc, raw_linux_streams_are_byte_for_byte);
 	tcase_add_test(tc, annotations_go_to_crashpad_info);
-	tcase_add_test(tc, vanished_target_gives_a_flagged_partial_dump);
-	tcase_add_test(tc, cancel_stops_the_dump);
-	tcase_add_test(tc, full_disk_fails_cleanly);
 	tcase_add_test(tc, identifiers_match_breakpad);
-	tcase_add_test(tc, byte_budget_cuts_other_stacks_first);
-	tcase_add_test(tc, tight_budget_keeps_contexts_modules_and_the_crashing_stack);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
-const struct check_suite check_suite = {
-	.name = "streams",
-	.suite = streams_suite,
-};
+CHECK_SUITE("streams", streams_suite);

@@ -347,7 +347,4 @@ static Suite *writer_suite(void)
 	return s;
 }
 
-const struct check_suite check_suite = {
-	.name = "writer",
-	.suite = writer_suite,
-};
+CHECK_SUITE("writer", writer_suite);

@@ -186,20 +186,11 @@ static int fake_modules(struct md_snapshot *s)
 
 static void fake_free(struct md_snapshot *s)
 {
-	free(s->threads);
 	free(s->mappings);
 	free(s->modules);
 }
 
-const struct md_backend_ops fake_backend = {
-    .snapshot_size = sizeof(struct fake),
-    .snapshot_ops = &fake_ops,
-    .open = fake_open,
-    .threads = fake_threads,
-    .mappings = fake_mappings,
-    .modules = fake_modules,
-    .free = fake_free,
-};
+const struct md_backend_ops fake_backend = MD_BACKEND_OPS(struct fake, fake);
 
 struct md_snapshot *fake_snapshot_new(const struct fake_options *o)
 {

@@ -5,6 +5,8 @@
  * read the kernel's view of a process (/proc), build a Breakpad symbol tree for a dump with
  * dump_syms. These helpers only report; the tests decide what is a failure. Nothing here may
  * leave a process behind: every spawned child is waited for or killed by its owner.
+ * Implemented by integration-util.c, it-proc.c (a target's threads in /proc) and it-breakpad.c
+ * (build ids, a dump's threads, symbol files).
  */
 #pragma once
 
@@ -15,6 +17,8 @@
 #include <sys/types.h>
 
 #include "check-main.h"
+
+#define STATE_POLL_US 2000 /* us between the helpers' checks of a task's state */
 
 #define IT_TARGET_READY_MS 30000                 /* ms a target may take to print "ready PID" */
 #define IT_OUTPUT_MAX      (64u * 1024u * 1024u) /* bytes of stdout or stderr kept per command */
@@ -97,6 +101,15 @@ void it_suite_root_done(const char *root, const char *target_bin);
  * binary named by the environment variable cs->target_env. Setup returns 0 or -errno. */
 int it_suite_setup(const struct check_suite *cs);
 void it_suite_teardown(const struct check_suite *cs);
+
+/* Defines check_suite for an integration suite: it_suite_setup/it_suite_teardown around its
+ * tests, target_env naming the helper binary whose strays the teardown kills. */
+#define CHECK_IT_SUITE(suite_name, suite_fn, target_env_name)                                     \
+	const struct check_suite check_suite = {.name = (suite_name),                             \
+	                                        .suite = (suite_fn),                              \
+	                                        .setup = it_suite_setup,                          \
+	                                        .teardown = it_suite_teardown,                    \
+	                                        .target_env = (target_env_name)}
 
 /* Makes a fresh folder inside $IT_ROOT (else $TMPDIR or /tmp) with the given mode; returns it
  * (owned). */

@@ -107,6 +107,10 @@ int md_linux_read_system_info(struct md_system *ret, struct md_diag *diag);
 /* Reads /proc/<pid>/task/<tid>/comm without its newline; task_dir_fd is /proc/<pid>/task. */
 int md_linux_read_thread_name(int task_dir_fd, pid_t tid, char *buf, size_t size);
 
+/* Reads /proc/<pid>/stat, or /proc/<pid>/task/<tid>/stat when tid > 0, into *ret_text (owned)
+ * and points *ret_fields into it at the fields after the command name, the state letter first.
+ * -EINVAL when there is no command name to skip. */
+int md_linux_read_stat(pid_t pid, pid_t tid, char **ret_text, char **ret_fields);
 /* The text after "key:" at the start of a line of a status-style procfs file, or NULL. */
 const char *md_linux_status_field(const char *text, const char *key);
 int md_linux_read_blob(struct md_snapshot *s, enum md_blob blob, md_sink_fn sink, void *ctx);

@@ -92,27 +92,44 @@ const char *md_linux_status_field(const char *text, const char *key)
 	return NULL;
 }
 
+int md_linux_read_stat(pid_t pid, pid_t tid, char **ret_text, char **ret_fields)
+{
+	char path[MD_LINUX_PATH_MAX], *text, *p;
+	size_t len;
+	int r;
+
+	if (tid > 0)
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	r = md_linux_read_text_file(path, MD_LINUX_STAT_MAX, &text, &len);
+	if (r < 0)
+		return r;
+	/* comm may contain spaces and ')'; the fields start after the last ')'. */
+	p = strrchr(text, ')');
+	if (!p || p[1] != ' ') {
+		free(text);
+		return -EINVAL;
+	}
+	*ret_text = text;
+	*ret_fields = p + 2;
+	return 0;
+}
+
 static int read_stat_times(pid_t pid, struct md_process_info *ret, struct md_diag *diag)
 {
 	unsigned long long utime = 0, stime = 0, start = 0, btime = 0;
-	char path[MD_LINUX_PATH_MAX], *text = NULL, *save = NULL, *tok, *p;
+	char *text = NULL, *save = NULL, *tok, *p;
 	const char *f;
 	long hz = sysconf(_SC_CLK_TCK);
 	size_t len;
 	unsigned i;
 	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	r = md_linux_read_text_file(path, MD_LINUX_STAT_MAX, &text, &len);
+	r = md_linux_read_stat(pid, 0, &text, &p);
 	if (r < 0)
 		return r == -ENOENT ? -ESRCH : r;
-	/* comm may contain spaces and ')'; the fields start after the last ')'. */
-	p = strrchr(text, ')');
-	if (!p) {
-		free(text);
-		return -EINVAL;
-	}
-	for (i = 0, tok = strtok_r(p + 1, " ", &save); tok; i++, tok = strtok_r(NULL, " ", &save)) {
+	for (i = 0, tok = strtok_r(p, " ", &save); tok; i++, tok = strtok_r(NULL, " ", &save)) {
 		if (i == MD_LINUX_STAT_UTIME)
 			utime = strtoull(tok, NULL, 10);
 		else if (i == MD_LINUX_STAT_STIME)

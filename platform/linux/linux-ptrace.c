@@ -117,27 +117,13 @@ static int tracees_reserve(struct md_linux_tracees *t, size_t want)
 /* The one-letter state of a thread from /proc/<pid>/task/<tid>/stat, or 0 if unreadable. */
 static char thread_state(pid_t pid, pid_t tid)
 {
-	char path[MD_LINUX_PATH_MAX], buf[MD_LINUX_STAT_MAX];
-	const char *p;
-	ssize_t len;
-	int fd;
+	char *text, *fields, state;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (md_linux_read_stat(pid, tid, &text, &fields) < 0)
 		return 0;
-	do
-		len = read(fd, buf, sizeof(buf) - 1);
-	while (len < 0 && errno == EINTR);
-	close(fd);
-	if (len <= 0)
-		return 0;
-	buf[len] = '\0';
-	/* The comm field may hold spaces and parentheses; the state follows the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return 0;
-	return p[2];
+	state = fields[0];
+	free(text);
+	return state;
 }
 
 static bool is_dead_state(char state)
@@ -204,24 +190,15 @@ static pid_t wait_tracee(const struct md_linux_tracees *t, pid_t tid, int *statu
 /* The parent pid from /proc/<pid>/stat, or -1. */
 static pid_t parent_of(pid_t pid)
 {
-	char path[MD_LINUX_PATH_MAX], buf[512];
-	const char *p;
-	ssize_t len;
-	FILE *f;
+	char *text, *fields;
+	pid_t ppid = -1;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (md_linux_read_stat(pid, 0, &text, &fields) < 0)
 		return -1;
-	len = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	if (len <= 0)
-		return -1;
-	buf[len] = '\0';
-	p = strrchr(buf, ')');
-	if (!p || strlen(p) < 5)
-		return -1;
-	return (pid_t)strtol(p + 4, NULL, 10); /* ") S <ppid>" */
+	if (strlen(fields) > 2)
+		ppid = (pid_t)strtol(fields + 2, NULL, 10); /* "S <ppid>" */
+	free(text);
+	return ppid;
 }
 
 /* Lists the tids of /proc/<pid>/task that are not in seen (sorted). */

@@ -196,23 +196,11 @@ static void linux_free(struct md_snapshot *s)
 		close(ls->mem_fd);
 	md_linux_modules_free(s->modules, s->n_modules);
 	md_linux_mappings_free(s->mappings, s->n_mappings);
-	free(s->threads);
 }
 
 /* The target died meanwhile if a memory read said so (s->target_gone): no alive step. */
-const struct md_backend_ops md_platform_live_backend = {
-    .snapshot_size = sizeof(struct md_linux_snapshot),
-    .snapshot_ops = &linux_ops,
-    .open = linux_open,
-    .stop = linux_stop,
-    .threads = linux_threads,
-    .process = linux_process,
-    .system = linux_system,
-    .mappings = linux_mappings,
-    .modules = linux_modules,
-    .resume = linux_resume,
-    .free = linux_free,
-};
+const struct md_backend_ops md_platform_live_backend =
+    MD_BACKEND_OPS(struct md_linux_snapshot, linux, MD_LIVE_STEPS(linux));
 
 /* Whether this process holds CAP_SYS_PTRACE, from CapEff in /proc/self/status. */
 static bool have_cap_sys_ptrace(void)

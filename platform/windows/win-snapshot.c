@@ -315,23 +315,10 @@ static void win_free(struct md_snapshot *s)
 		CloseHandle(ws->process);
 	md_win_modules_free(s->modules, s->n_modules);
 	md_win_regions_free(s->mappings, s->n_mappings);
-	free(s->threads);
 }
 
-const struct md_backend_ops md_platform_live_backend = {
-    .snapshot_size = sizeof(struct md_win_snapshot),
-    .snapshot_ops = &win_ops,
-    .open = win_open,
-    .stop = win_stop,
-    .threads = win_threads,
-    .process = win_process,
-    .system = win_system,
-    .mappings = win_mappings,
-    .modules = win_modules,
-    .alive = win_alive,
-    .resume = win_resume,
-    .free = win_free,
-};
+const struct md_backend_ops md_platform_live_backend =
+    MD_BACKEND_OPS(struct md_win_snapshot, win, MD_LIVE_STEPS(win), .alive = win_alive);
 
 void md_platform_explain_permission(uint32_t pid, char *buf, size_t size)
 {
