@@ -88,7 +88,7 @@ void md_linux_mappings_free(struct md_mapping *mappings, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		free((char *)mappings[i].path);
+		free(mappings[i].path);
 	free(mappings);
 }
 

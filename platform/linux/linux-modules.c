@@ -296,7 +296,7 @@ void md_linux_modules_free(struct md_module_info *modules, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		free((char *)modules[i].path);
+		free(modules[i].path);
 	free(modules);
 }
 

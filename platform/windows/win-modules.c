@@ -157,8 +157,8 @@ int md_win_read_modules(struct md_win_snapshot *ws)
 void md_win_modules_free(struct md_module_info *modules, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		free((char *)modules[i].path);
-		free((char *)modules[i].pdb_name);
+		free(modules[i].path);
+		free(modules[i].pdb_name);
 	}
 	free(modules);
 }
