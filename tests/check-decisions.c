@@ -301,9 +301,9 @@ START_TEST(upload_backoff)
 	};
 
 	for (size_t i = 0; i < N(cases); i++) {
-		struct md_upload_config cfg = {.retry_initial_ms = cases[i].initial_ms,
+		struct mdu_upload_config cfg = {.retry_initial_ms = cases[i].initial_ms,
 		                               .retry_max_ms = cases[i].max_ms};
-		int64_t got = md_upload_backoff_ms(&cfg, cases[i].attempt, cases[i].rnd);
+		int64_t got = mdu_upload_backoff_ms(&cfg, cases[i].attempt, cases[i].rnd);
 
 		ck_assert_msg(got == cases[i].want_ms, "case %zu: %lld ms, want %lld", i,
 		              (long long)got, (long long)cases[i].want_ms);

@@ -233,31 +233,31 @@ START_TEST(parsers_read_what_servers_and_operators_write)
 	char *url, id[64];
 	long s;
 
-	ck_assert_int_eq(md_upload_sentry_url("https://k1@sentry.example.com/prefix/9", &url), 0);
+	ck_assert_int_eq(mdu_upload_sentry_url("https://k1@sentry.example.com/prefix/9", &url), 0);
 	ck_assert_str_eq(url, "https://sentry.example.com/prefix/api/9/minidump/?sentry_key=k1");
 	free(url);
-	ck_assert_int_eq(md_upload_sentry_url("http://pub:secret@127.0.0.1:9000/3", &url), 0);
+	ck_assert_int_eq(mdu_upload_sentry_url("http://pub:secret@127.0.0.1:9000/3", &url), 0);
 	ck_assert_str_eq(url, "http://127.0.0.1:9000/api/3/minidump/?sentry_key=pub");
 	free(url);
-	ck_assert_int_lt(md_upload_sentry_url("https://sentry.example.com/9", &url), 0);
-	ck_assert_int_lt(md_upload_sentry_url("ftp://k@h/9", &url), 0);
+	ck_assert_int_lt(mdu_upload_sentry_url("https://sentry.example.com/9", &url), 0);
+	ck_assert_int_lt(mdu_upload_sentry_url("ftp://k@h/9", &url), 0);
 
-	ck_assert_int_eq(md_upload_retry_after("120", 0, &s), 0);
+	ck_assert_int_eq(mdu_upload_retry_after("120", 0, &s), 0);
 	ck_assert_int_eq(s, 120);
-	ck_assert_int_eq(md_upload_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111717, &s), 0);
+	ck_assert_int_eq(mdu_upload_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111717, &s), 0);
 	ck_assert_int_eq(s, 60);
-	ck_assert_int_lt(md_upload_retry_after("soon", 0, &s), 0);
+	ck_assert_int_lt(mdu_upload_retry_after("soon", 0, &s), 0);
 
-	md_upload_response_id("CrashID=bp-6b8f1d2e-aa\n", 23, id, sizeof(id));
+	mdu_upload_response_id("CrashID=bp-6b8f1d2e-aa\n", 23, id, sizeof(id));
 	ck_assert_str_eq(id, "bp-6b8f1d2e-aa");
-	md_upload_response_id("{\"id\":\"fc6d8c0c43fc4630ad850ee518f1b9d0\"}", 41, id, sizeof(id));
+	mdu_upload_response_id("{\"id\":\"fc6d8c0c43fc4630ad850ee518f1b9d0\"}", 41, id, sizeof(id));
 	ck_assert_str_eq(id, "fc6d8c0c43fc4630ad850ee518f1b9d0");
-	md_upload_response_id("{\"response\":\"ok\",\"_rxid\":\"0a000000-ab\"}", 39, id,
+	mdu_upload_response_id("{\"response\":\"ok\",\"_rxid\":\"0a000000-ab\"}", 39, id,
 	                      sizeof(id));
 	ck_assert_str_eq(id, "0a000000-ab");
-	md_upload_response_id("3f2c1b0a9e8d7c6b\n", 17, id, sizeof(id));
+	mdu_upload_response_id("3f2c1b0a9e8d7c6b\n", 17, id, sizeof(id));
 	ck_assert_str_eq(id, "3f2c1b0a9e8d7c6b");
-	md_upload_response_id("<html>thanks</html>", 19, id, sizeof(id));
+	mdu_upload_response_id("<html>thanks</html>", 19, id, sizeof(id));
 	ck_assert_str_eq(id, "");
 }
 END_TEST

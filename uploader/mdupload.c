@@ -23,7 +23,7 @@
 static bool verbose;
 static bool journal; /* stderr goes to the journal: prefix lines with <priority> */
 
-void md_ulog(int priority, const char *fmt, ...)
+void mdu_ulog(int priority, const char *fmt, ...)
 {
 	char line[MD_UPLOAD_LOG_LINE], out[MD_UPLOAD_LOG_LINE + 64];
 	static const char *const level[] = {"emerg",   "alert",  "crit", "error",
@@ -67,8 +67,8 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},         {0},
 	};
 	const char *config_path = MD_DEFAULT_UPLOAD_CONFIG;
-	struct md_upload_config *cfg = NULL;
-	struct md_service svc = {0};
+	struct mdu_upload_config *cfg = NULL;
+	struct mdu_service svc = {0};
 	bool check = false;
 	char err[1024] = "";
 	int c, r;
@@ -100,7 +100,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	journal = getenv("JOURNAL_STREAM") != NULL;
-	r = md_upload_config_load(config_path, &cfg, err, sizeof(err));
+	r = mdu_upload_config_load(config_path, &cfg, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "mdupload: %s\n", err);
 		return 1;
@@ -113,21 +113,21 @@ int main(int argc, char **argv)
 			       cfg->servers[i].kind == MD_UPLOAD_KIND_SENTRY ? "sentry"
 			                                                     : "breakpad",
 			       cfg->servers[i].url, cfg->servers[i].gzip ? " (gzip)" : "");
-		md_upload_config_free(cfg);
+		mdu_upload_config_free(cfg);
 		return 0;
 	}
 	if (geteuid() == 0)
-		md_ulog(LOG_WARNING, "running as root: mdupload needs no privileges; run it as its "
+		mdu_ulog(LOG_WARNING, "running as root: mdupload needs no privileges; run it as its "
 		                     "own user (see docs/upload.md)");
 	/* a peer closing a connection must be an error on that request, not the end of us */
 	signal(SIGPIPE, SIG_IGN);
 	svc.verbose = verbose;
-	r = md_service_init(&svc, cfg);
+	r = mdu_service_init(&svc, cfg);
 	if (r >= 0)
-		r = md_service_run(&svc);
+		r = mdu_service_run(&svc);
 	else
-		md_ulog(LOG_ERR, "cannot start: %s", strerror(-r));
-	md_service_done(&svc);
-	md_upload_config_free(cfg);
+		mdu_ulog(LOG_ERR, "cannot start: %s", strerror(-r));
+	mdu_service_done(&svc);
+	mdu_upload_config_free(cfg);
 	return r < 0 ? 1 : 0;
 }

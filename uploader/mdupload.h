@@ -26,7 +26,7 @@
 #define MD_UPLOAD_LOG_LINE       1024          /* bytes of one log line */
 
 /* Outcomes counted in mdupload_uploads_total{outcome=...}. */
-enum md_outcome {
+enum mdu_outcome {
 	MD_OUTCOME_UPLOADED,     /* 2xx: delivered */
 	MD_OUTCOME_RETRY,        /* transient failure (network, timeout, 5xx...): retried later */
 	MD_OUTCOME_RATE_LIMITED, /* 429: retried after Retry-After or a backoff */
@@ -36,8 +36,8 @@ enum md_outcome {
 };
 
 /* One dump waiting in the outbox. */
-struct md_ticket {
-	struct md_ticket *next;
+struct mdu_ticket {
+	struct mdu_ticket *next;
 	char id[MD_UPLOAD_ID_MAX];
 	bool has_report;         /* false for a ticket that cannot be read */
 	struct md_report report; /* the ticket's content */
@@ -53,14 +53,14 @@ struct md_ticket {
 };
 
 /* A configured server at run time. */
-struct md_server {
-	struct md_service *svc;
-	const struct md_upload_server *cfg;
+struct mdu_server {
+	struct mdu_service *svc;
+	const struct mdu_upload_server *cfg;
 	size_t index;
 	SSL_CTX *ssl;
-	struct md_http *http; /* the request in flight, at most one per server */
-	struct md_ticket *ticket;
-	struct md_upload_body body;
+	struct mdu_http *http; /* the request in flight, at most one per server */
+	struct mdu_ticket *ticket;
+	struct mdu_upload_body body;
 	uint64_t dump_bytes;   /* of the dump in flight */
 	int64_t next_start_ms; /* monotonic: rate limit */
 	int64_t blocked_until; /* monotonic: backoff after failures, or Retry-After */
@@ -74,17 +74,17 @@ struct md_server {
 	int64_t last_success_s; /* wall clock, 0 = never */
 };
 
-struct md_service {
-	struct md_upload_config *cfg;
+struct mdu_service {
+	struct mdu_upload_config *cfg;
 	struct event_base *base;
 	struct evdns_base *dns;
 	struct event *scan_timer;
 	struct event *pump_timer;
 	struct event *metrics_timer;
 	struct event *sig_term, *sig_int, *sig_hup;
-	struct md_server *servers;
+	struct mdu_server *servers;
 	size_t n_servers;
-	struct md_ticket *tickets;
+	struct mdu_ticket *tickets;
 	size_t n_tickets;
 	bool metrics_dirty;
 	int64_t metrics_written_ms;
@@ -95,32 +95,32 @@ struct md_service {
 	bool verbose;
 };
 
-void md_ulog(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mdu_ulog(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-int64_t md_mono_ms(void);
+int64_t mdu_mono_ms(void);
 
 /* Creates the service on an event loop; returns 0 or -errno (logged). */
-int md_service_init(struct md_service *svc, struct md_upload_config *cfg);
+int mdu_service_init(struct mdu_service *svc, struct mdu_upload_config *cfg);
 
 /* upload-queue.c: what the outbox scan needs of the queue. */
-void md_queue_set_server_state(struct md_ticket *k, size_t i, enum md_upload_status st,
+void mdu_queue_set_server_state(struct mdu_ticket *k, size_t i, enum md_upload_status st,
                                const char *server_id, const char *reason);
-int md_queue_save_state(struct md_service *svc, struct md_ticket *k);
-bool md_queue_all_final(const struct md_ticket *k);
-void md_queue_finish_ticket(struct md_service *svc, struct md_ticket *k);
-void md_queue_ticket_free(struct md_ticket *k);
+int mdu_queue_save_state(struct mdu_service *svc, struct mdu_ticket *k);
+bool mdu_queue_all_final(const struct mdu_ticket *k);
+void mdu_queue_finish_ticket(struct mdu_service *svc, struct mdu_ticket *k);
+void mdu_queue_ticket_free(struct mdu_ticket *k);
 /* Reads exactly len bytes; -EIO when the file is shorter. */
-int md_queue_read_all(int fd, void *buf, size_t len);
+int mdu_queue_read_all(int fd, void *buf, size_t len);
 /* upload-outbox.c: lists the outbox, queues new tickets and forgets removed ones. */
-void md_outbox_scan(struct md_service *svc);
+void mdu_outbox_scan(struct mdu_service *svc);
 
 /* Runs until SIGTERM or SIGINT; in-flight requests are then dropped (their dumps stay
  * pending). Returns 0 or -errno. */
-int md_service_run(struct md_service *svc);
+int mdu_service_run(struct mdu_service *svc);
 
-void md_service_done(struct md_service *svc);
+void mdu_service_done(struct mdu_service *svc);
 
 /* Writes the metrics file now (when one is configured). Returns 0 or -errno. */
-int md_metrics_write(struct md_service *svc);
+int mdu_metrics_write(struct mdu_service *svc);
 
-const char *md_outcome_to_string(enum md_outcome o);
+const char *mdu_outcome_to_string(enum mdu_outcome o);

@@ -113,7 +113,7 @@ static int get_uint32(struct ctx *c, json_t *o, const char *key, const char *whe
 	return r;
 }
 
-int md_upload_url_parse(const char *url, bool *ret_tls, char **ret_host, int *ret_port,
+int mdu_upload_url_parse(const char *url, bool *ret_tls, char **ret_host, int *ret_port,
                         char **ret_path)
 {
 	const char *p, *host, *host_end, *path;
@@ -181,7 +181,7 @@ int md_upload_url_parse(const char *url, bool *ret_tls, char **ret_host, int *re
 	return 0;
 }
 
-int md_upload_sentry_url(const char *dsn, char **ret_url)
+int mdu_upload_sentry_url(const char *dsn, char **ret_url)
 {
 	const char *scheme_end = strstr(dsn, "://"), *at, *rest, *slash, *project;
 	size_t key_len, scheme_len;
@@ -239,8 +239,8 @@ static bool field_key_ok(const char *s)
 	return true;
 }
 
-static int load_server(struct ctx *c, json_t *o, size_t index, struct md_upload_config *cfg,
-                       struct md_upload_server *s)
+static int load_server(struct ctx *c, json_t *o, size_t index, struct mdu_upload_config *cfg,
+                       struct mdu_upload_server *s)
 {
 	static const char *const keys[] = {
 	    "name",       "url",     "sentry_dsn", "kind", "gzip", "max_bytes", "rate_per_minute",
@@ -302,12 +302,12 @@ static int load_server(struct ctx *c, json_t *o, size_t index, struct md_upload_
 		r = bad(c, "%ssentry_dsn: needs kind \"sentry\"", where);
 		goto out;
 	}
-	if (dsn && md_upload_sentry_url(dsn, &s->url) < 0) {
+	if (dsn && mdu_upload_sentry_url(dsn, &s->url) < 0) {
 		r = bad(c, "%ssentry_dsn: not a Sentry DSN (SCHEME://KEY@HOST/PROJECT)", where);
 		goto out;
 	}
 	if (strlen(s->url) >= MD_UPLOAD_URL_MAX ||
-	    md_upload_url_parse(s->url, &s->tls, &s->host, &s->port, &s->path) < 0) {
+	    mdu_upload_url_parse(s->url, &s->tls, &s->host, &s->port, &s->path) < 0) {
 		r = bad(c, "%s%s: not an http:// or https:// URL (no credentials, no fragment)",
 		        where, dsn ? "sentry_dsn" : "url");
 		goto out;
@@ -361,7 +361,7 @@ out:
 	return r;
 }
 
-static int load(struct ctx *c, json_t *root, struct md_upload_config *cfg)
+static int load(struct ctx *c, json_t *root, struct mdu_upload_config *cfg)
 {
 	static const char *const keys[] = {
 	    "outbox",           "state_dir", "consent", "metrics_file",
@@ -415,11 +415,11 @@ static int load(struct ctx *c, json_t *root, struct md_upload_config *cfg)
 	return 0;
 }
 
-int md_upload_config_load(const char *path, struct md_upload_config **ret_config, char *err,
+int mdu_upload_config_load(const char *path, struct mdu_upload_config **ret_config, char *err,
                           size_t err_size)
 {
 	struct ctx c = {.file = path ? path : "(defaults)", .err = err, .err_size = err_size};
-	struct md_upload_config *cfg = calloc(1, sizeof(*cfg));
+	struct mdu_upload_config *cfg = calloc(1, sizeof(*cfg));
 	json_t *root = NULL;
 	json_error_t je;
 	int r = -ENOMEM;
@@ -451,19 +451,19 @@ out:
 		snprintf(err, err_size, "%s: out of memory", c.file);
 	json_decref(root);
 	if (r < 0) {
-		md_upload_config_free(cfg);
+		mdu_upload_config_free(cfg);
 		return r;
 	}
 	*ret_config = cfg;
 	return 0;
 }
 
-void md_upload_config_free(struct md_upload_config *c)
+void mdu_upload_config_free(struct mdu_upload_config *c)
 {
 	if (!c)
 		return;
 	for (size_t i = 0; i < c->n_servers; i++) {
-		struct md_upload_server *s = &c->servers[i];
+		struct mdu_upload_server *s = &c->servers[i];
 
 		for (size_t j = 0; j < s->n_fields; j++) {
 			free(s->field_keys[j]);
@@ -484,7 +484,7 @@ void md_upload_config_free(struct md_upload_config *c)
 	free(c);
 }
 
-int64_t md_upload_backoff_ms(const struct md_upload_config *cfg, unsigned attempt, uint32_t rnd)
+int64_t mdu_upload_backoff_ms(const struct mdu_upload_config *cfg, unsigned attempt, uint32_t rnd)
 {
 	uint64_t d = cfg->retry_initial_ms;
 

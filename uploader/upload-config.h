@@ -21,14 +21,14 @@
 #define MD_UPLOAD_BODY_HARD_MAX   (1024ull * 1024 * 1024) /* bytes: largest body ever built */
 #define MD_UPLOAD_TIMEOUT_MAX_MS  3600000                 /* ms: longest request timeout */
 
-enum md_upload_kind {
+enum mdu_upload_kind {
 	MD_UPLOAD_KIND_BREAKPAD, /* any server taking Breakpad/Crashpad multipart uploads */
 	MD_UPLOAD_KIND_SENTRY,   /* Sentry's minidump endpoint, from a DSN */
 };
 
-struct md_upload_server {
+struct mdu_upload_server {
 	char *name;
-	enum md_upload_kind kind;
+	enum mdu_upload_kind kind;
 	char *url; /* the endpoint POSTed to (derived from sentry_dsn for Sentry) */
 	bool tls;  /* https */
 	char *host;
@@ -44,7 +44,7 @@ struct md_upload_server {
 	char **field_values;
 };
 
-struct md_upload_config {
+struct mdu_upload_config {
 	char *outbox;
 	char *state_dir;
 	char *metrics_file; /* NULL: no metrics file */
@@ -54,28 +54,28 @@ struct md_upload_config {
 	unsigned retry_max_ms;
 	unsigned retry_max_attempts; /* per server and dump; 0 = retry forever */
 	size_t n_servers;
-	struct md_upload_server *servers;
+	struct mdu_upload_server *servers;
 };
 
 /* Loads and validates path (NULL: defaults only). On failure returns -errno and writes a
  * one-line explanation ("FILE:LINE:COLUMN: ..." for syntax, "FILE: servers[0].kind: ..." for
- * values) into err. *ret_config is owned; free it with md_upload_config_free(). */
-int md_upload_config_load(const char *path, struct md_upload_config **ret_config, char *err,
+ * values) into err. *ret_config is owned; free it with mdu_upload_config_free(). */
+int mdu_upload_config_load(const char *path, struct mdu_upload_config **ret_config, char *err,
                           size_t err_size);
 
-void md_upload_config_free(struct md_upload_config *c);
+void mdu_upload_config_free(struct mdu_upload_config *c);
 
 /* The wait in ms before retry number attempt (1 = the first) after a failure: exponential
  * backoff with "equal jitter", half of retry_initial_ms * 2^(attempt-1) (capped at
  * retry_max_ms) for sure and the other half scaled by rnd (0..UINT32_MAX), so that retries of
  * many dumps spread out instead of arriving together. Pure: the caller draws rnd. */
-int64_t md_upload_backoff_ms(const struct md_upload_config *cfg, unsigned attempt, uint32_t rnd);
+int64_t mdu_upload_backoff_ms(const struct mdu_upload_config *cfg, unsigned attempt, uint32_t rnd);
 
 /* Parses an http:// or https:// URL into host, port and path (owned). Returns 0 or -EINVAL. */
-int md_upload_url_parse(const char *url, bool *ret_tls, char **ret_host, int *ret_port,
+int mdu_upload_url_parse(const char *url, bool *ret_tls, char **ret_host, int *ret_port,
                         char **ret_path);
 
 /* Derives Sentry's minidump endpoint from a DSN: `SCHEME://KEY[:SECRET]@HOST[:PORT][/PREFIX]/
  * PROJECT` gives `SCHEME://HOST[:PORT][/PREFIX]/api/PROJECT/minidump/?sentry_key=KEY` (owned).
  * Returns 0 or -EINVAL. */
-int md_upload_sentry_url(const char *dsn, char **ret_url);
+int mdu_upload_sentry_url(const char *dsn, char **ret_url);

@@ -31,7 +31,7 @@ static int set_str(json_t *o, const char *key, const char *value)
 	return json_object_set_new(o, key, json_string(value)) == 0 ? 0 : -ENOMEM;
 }
 
-json_t *md_upload_form_fields(const struct md_upload_server *srv, const struct md_report *report,
+json_t *mdu_upload_form_fields(const struct mdu_upload_server *srv, const struct md_report *report,
                               size_t *ret_dropped)
 {
 	json_t *fields = json_object();
@@ -164,8 +164,8 @@ static int gzip_body(const unsigned char *in, size_t len, unsigned char **ret, s
 	return 0;
 }
 
-int md_upload_form_build(const struct md_upload_server *srv, const struct md_report *report,
-                         const void *dump, size_t dump_len, struct md_upload_body *ret_body)
+int mdu_upload_form_build(const struct mdu_upload_server *srv, const struct md_report *report,
+                         const void *dump, size_t dump_len, struct mdu_upload_body *ret_body)
 {
 	const char *id = report->id;
 	char boundary[16 + MD_UPLOAD_BOUNDARY_HEX], line[MD_UPLOAD_FIELD_KEY_MAX + 160];
@@ -177,7 +177,7 @@ int md_upload_form_build(const struct md_upload_server *srv, const struct md_rep
 
 	if (dump_len > UINT32_MAX && srv->gzip)
 		return -EFBIG; /* zlib takes a 32-bit length in one call */
-	fields = md_upload_form_fields(srv, report, &dropped);
+	fields = mdu_upload_form_fields(srv, report, &dropped);
 	if (!fields)
 		return -ENOMEM;
 	for (tries = 0; tries < BOUNDARY_TRIES; tries++) {
@@ -237,7 +237,7 @@ out:
 	return r;
 }
 
-void md_upload_body_done(struct md_upload_body *b)
+void mdu_upload_body_done(struct mdu_upload_body *b)
 {
 	free(b->data);
 	b->data = NULL;
@@ -255,7 +255,7 @@ static void copy_token(const char *s, size_t len, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
-void md_upload_response_id(const char *body, size_t len, char *buf, size_t size)
+void mdu_upload_response_id(const char *body, size_t len, char *buf, size_t size)
 {
 	const char *p, *end = body + len;
 	json_t *j;
@@ -305,7 +305,7 @@ void md_upload_response_id(const char *body, size_t len, char *buf, size_t size)
 	}
 }
 
-int md_upload_retry_after(const char *value, time_t now, long *ret_seconds)
+int mdu_upload_retry_after(const char *value, time_t now, long *ret_seconds)
 {
 	struct tm tm = {0};
 	const char *end;

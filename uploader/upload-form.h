@@ -19,8 +19,8 @@
 #define MD_UPLOAD_BOUNDARY_HEX    32    /* random hex digits in a multipart boundary */
 #define MD_UPLOAD_RETRY_AFTER_MAX 86400 /* s: longest Retry-After honoured as given */
 
-struct md_upload_body {
-	unsigned char *data; /* owned; free with md_upload_body_done() */
+struct mdu_upload_body {
+	unsigned char *data; /* owned; free with mdu_upload_body_done() */
 	size_t len;
 	size_t raw_len; /* the multipart body's size before compression */
 	bool gzip;      /* data is gzip-compressed: send Content-Encoding: gzip */
@@ -34,22 +34,22 @@ struct md_upload_body {
  * minidumpd_kind, minidumpd_signal), then the report's annotations, then the server's
  * configured fields; a later source replaces an earlier field of the same name. Returns NULL
  * when out of memory. *ret_dropped counts annotations whose names cannot be field names. */
-json_t *md_upload_form_fields(const struct md_upload_server *srv, const struct md_report *report,
+json_t *mdu_upload_form_fields(const struct mdu_upload_server *srv, const struct md_report *report,
                               size_t *ret_dropped);
 
 /* Builds the body for srv (gzip if srv->gzip) from report and the dump's bytes. Returns 0,
  * -ENOMEM, or -EFBIG when it would exceed MD_UPLOAD_BODY_HARD_MAX. */
-int md_upload_form_build(const struct md_upload_server *srv, const struct md_report *report,
-                         const void *dump, size_t dump_len, struct md_upload_body *ret_body);
+int mdu_upload_form_build(const struct mdu_upload_server *srv, const struct md_report *report,
+                         const void *dump, size_t dump_len, struct mdu_upload_body *ret_body);
 
-void md_upload_body_done(struct md_upload_body *b);
+void mdu_upload_body_done(struct mdu_upload_body *b);
 
 /* The server's report id from a response body: JSON {"id": ...} (Sentry) or {"_rxid": ...}
  * (Backtrace), text "CrashID=bp-..." (Socorro, Breakpad's servers), else the first line when it
  * is a short printable token (Crashpad's servers). Written to buf (printable ASCII); "" when
  * there is none. */
-void md_upload_response_id(const char *body, size_t len, char *buf, size_t size);
+void mdu_upload_response_id(const char *body, size_t len, char *buf, size_t size);
 
 /* Parses a Retry-After value (delta-seconds or an HTTP-date) into seconds from now, clamped to
  * 0..MD_UPLOAD_RETRY_AFTER_MAX. Returns 0 or -EINVAL. */
-int md_upload_retry_after(const char *value, time_t now, long *ret_seconds);
+int mdu_upload_retry_after(const char *value, time_t now, long *ret_seconds);

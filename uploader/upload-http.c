@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The evhttp client request behind md_http_post(). evhttp frees a request after its callback
+ * The evhttp client request behind mdu_http_post(). evhttp frees a request after its callback
  * and must not have its connection freed from inside that callback, so a finished request
  * hands its result to the caller and frees the connection from a zero-delay event. A timeout
  * frees the connection directly, which drops the request without calling back.
@@ -23,7 +23,7 @@
 #include "md-os.h"
 #include "upload-http.h"
 
-struct md_http {
+struct mdu_http {
 	struct event_base *base;
 	struct evhttp_connection *conn;
 	struct bufferevent *bev; /* the TLS bufferevent, owned by conn; NULL for http */
@@ -42,7 +42,7 @@ static double elapsed_ms(int64_t start_ns)
 	return (double)(md_os_now_ns() - start_ns) / 1e6;
 }
 
-int md_http_tls_new(const char *ca_file, SSL_CTX **ret_ctx, char *err, size_t err_size)
+int mdu_http_tls_new(const char *ca_file, SSL_CTX **ret_ctx, char *err, size_t err_size)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
@@ -64,7 +64,7 @@ int md_http_tls_new(const char *ca_file, SSL_CTX **ret_ctx, char *err, size_t er
 	return 0;
 }
 
-static void http_free(struct md_http *h)
+static void http_free(struct mdu_http *h)
 {
 	if (h->conn)
 		evhttp_connection_free(h->conn);
@@ -101,7 +101,7 @@ static const char *req_error_text(enum evhttp_request_error e)
 
 static void on_error(enum evhttp_request_error e, void *arg)
 {
-	struct md_http *h = arg;
+	struct mdu_http *h = arg;
 
 	h->req_error = e;
 	h->have_error = true;
@@ -109,8 +109,8 @@ static void on_error(enum evhttp_request_error e, void *arg)
 
 static void on_done(struct evhttp_request *req, void *arg)
 {
-	struct md_http *h = arg;
-	struct md_http_result res = {.retry_after_s = -1};
+	struct mdu_http *h = arg;
+	struct mdu_http_result res = {.retry_after_s = -1};
 	char *body = NULL;
 	int code = req ? evhttp_request_get_response_code(req) : 0;
 
@@ -151,7 +151,7 @@ static void on_done(struct evhttp_request *req, void *arg)
 			res.body_len = len;
 		}
 		res.status = code;
-		if (ra && md_upload_retry_after(ra, time(NULL), &s) == 0)
+		if (ra && mdu_upload_retry_after(ra, time(NULL), &s) == 0)
 			res.retry_after_s = s;
 	}
 	h->done(h->userdata, &res);
@@ -168,8 +168,8 @@ static void on_done(struct evhttp_request *req, void *arg)
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
-	struct md_http *h = arg;
-	struct md_http_result res = {.error = -ETIMEDOUT, .retry_after_s = -1};
+	struct mdu_http *h = arg;
+	struct mdu_http_result res = {.error = -ETIMEDOUT, .retry_after_s = -1};
 
 	res.duration_ms = elapsed_ms(h->start_ns);
 	snprintf(res.error_text, sizeof(res.error_text), "no complete response within %u ms",
@@ -187,11 +187,11 @@ static bool is_ip_literal(const char *host)
 	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 }
 
-int md_http_post(struct event_base *base, struct evdns_base *dns, SSL_CTX *ssl_ctx,
-                 const struct md_upload_server *srv, const struct md_upload_body *body,
-                 md_http_done_fn done, void *userdata, struct md_http **ret_http)
+int mdu_http_post(struct event_base *base, struct evdns_base *dns, SSL_CTX *ssl_ctx,
+                 const struct mdu_upload_server *srv, const struct mdu_upload_body *body,
+                 md_http_done_fn done, void *userdata, struct mdu_http **ret_http)
 {
-	struct md_http *h = calloc(1, sizeof(*h));
+	struct mdu_http *h = calloc(1, sizeof(*h));
 	struct evhttp_request *req = NULL;
 	struct evkeyvalq *hdr;
 	char host_hdr[300], len_hdr[32];
@@ -295,7 +295,7 @@ fail:
 	return r;
 }
 
-void md_http_cancel(struct md_http *h)
+void mdu_http_cancel(struct mdu_http *h)
 {
 	if (h)
 		http_free(h); /* freeing the connection drops its request without calling back */

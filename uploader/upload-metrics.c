@@ -23,7 +23,7 @@ static const char *const outcome_names[] = {
     [MD_OUTCOME_SKIPPED] = "skipped",
 };
 
-const char *md_outcome_to_string(enum md_outcome o)
+const char *mdu_outcome_to_string(enum mdu_outcome o)
 {
 	return (size_t)o < MD_OUTCOME_COUNT ? outcome_names[o] : "unknown";
 }
@@ -57,13 +57,13 @@ static void head(struct text *t, const char *name, const char *type, const char 
 	add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-int md_metrics_write(struct md_service *svc)
+int mdu_metrics_write(struct mdu_service *svc)
 {
 	const char *path = svc->cfg->metrics_file;
 	struct text t = {0};
 	char *dir_copy = NULL, *base_copy = NULL;
 	size_t pending = 0, invalid = 0;
-	int64_t oldest = 0, now_ms = md_mono_ms();
+	int64_t oldest = 0, now_ms = mdu_mono_ms();
 	int r;
 
 	if (!path)
@@ -75,7 +75,7 @@ int md_metrics_write(struct md_service *svc)
 		r = -ENOMEM;
 		goto out;
 	}
-	for (struct md_ticket *k = svc->tickets; k; k = k->next) {
+	for (struct mdu_ticket *k = svc->tickets; k; k = k->next) {
 		if (k->invalid) {
 			invalid++;
 			continue;

@@ -17,7 +17,7 @@
 #include "md-store.h"
 #include "mdupload.h"
 
-int md_queue_read_all(int fd, void *buf, size_t len)
+int mdu_queue_read_all(int fd, void *buf, size_t len)
 {
 	size_t off = 0;
 
@@ -35,9 +35,9 @@ int md_queue_read_all(int fd, void *buf, size_t len)
 	return 0;
 }
 
-static void insert_sorted(struct md_service *svc, struct md_ticket *k)
+static void insert_sorted(struct mdu_service *svc, struct mdu_ticket *k)
 {
-	struct md_ticket **p = &svc->tickets;
+	struct mdu_ticket **p = &svc->tickets;
 
 	while (*p && ((*p)->mtime_s < k->mtime_s ||
 	              ((*p)->mtime_s == k->mtime_s && strcmp((*p)->id, k->id) < 0)))
@@ -48,7 +48,7 @@ static void insert_sorted(struct md_service *svc, struct md_ticket *k)
 }
 
 /* Fills k->st from the configured servers and what an earlier run recorded. */
-static void merge_state(struct md_service *svc, struct md_ticket *k, bool *ret_changed)
+static void merge_state(struct mdu_service *svc, struct mdu_ticket *k, bool *ret_changed)
 {
 	struct md_upload_state old;
 	bool have_old = md_upload_state_read(svc->cfg->state_dir, k->id, &old) >= 0;
@@ -118,7 +118,7 @@ static int read_ticket(int dirfd, const char *name, struct md_report *ret_report
 		snprintf(err, err_size, "out of memory");
 		goto out;
 	}
-	r = md_queue_read_all(fd, text, (size_t)st.st_size);
+	r = mdu_queue_read_all(fd, text, (size_t)st.st_size);
 	if (r < 0) {
 		snprintf(err, err_size, "cannot read the ticket: %s", strerror(-r));
 		goto out;
@@ -138,19 +138,19 @@ out:
 	return r;
 }
 
-static void load_ticket(struct md_service *svc, int dirfd, const char *name, const char *id)
+static void load_ticket(struct mdu_service *svc, int dirfd, const char *name, const char *id)
 {
-	struct md_ticket *k = calloc(1, sizeof(*k));
+	struct mdu_ticket *k = calloc(1, sizeof(*k));
 	char err[256] = "";
 	bool changed = false;
 	const char *rid;
 
 	if (!k) {
-		md_ulog(LOG_ERR, "%s: out of memory", id);
+		mdu_ulog(LOG_ERR, "%s: out of memory", id);
 		return;
 	}
 	snprintf(k->id, sizeof(k->id), "%s", id);
-	k->queued_ms = md_mono_ms();
+	k->queued_ms = mdu_mono_ms();
 	k->seen = true;
 	if (read_ticket(dirfd, name, &k->report, &k->mtime_s, err, sizeof(err)) >= 0) {
 		k->has_report = true;
@@ -165,20 +165,20 @@ static void load_ticket(struct md_service *svc, int dirfd, const char *name, con
 		/* left in place for the operator; its state says why it is not uploaded */
 		k->invalid = true;
 		for (size_t i = 0; i < k->st.n_servers; i++)
-			md_queue_set_server_state(k, i, MD_UPLOAD_FAILED, NULL, err);
-		md_ulog(LOG_ERR, "%s: invalid ticket in %s, left in place: %s", id,
+			mdu_queue_set_server_state(k, i, MD_UPLOAD_FAILED, NULL, err);
+		mdu_ulog(LOG_ERR, "%s: invalid ticket in %s, left in place: %s", id,
 		        svc->cfg->outbox, err);
-		md_queue_save_state(svc, k);
+		mdu_queue_save_state(svc, k);
 		insert_sorted(svc, k);
 		return;
 	}
 	insert_sorted(svc, k);
-	if (md_queue_all_final(k)) {
+	if (mdu_queue_all_final(k)) {
 		/* an earlier run recorded the result but stopped before removing the ticket */
-		md_ulog(
+		mdu_ulog(
 		    LOG_INFO, "%s: already %s before a restart; not sent again", id,
 		    md_upload_status_to_string((md_upload_state_summarize(&k->st), k->st.state)));
-		md_queue_finish_ticket(svc, k);
+		mdu_queue_finish_ticket(svc, k);
 		return;
 	}
 	if (!svc->cfg->consent || svc->n_servers == 0) {
@@ -198,14 +198,14 @@ static void load_ticket(struct md_service *svc, int dirfd, const char *name, con
 		}
 	}
 	if (changed)
-		md_queue_save_state(svc, k);
+		mdu_queue_save_state(svc, k);
 	if (svc->n_servers == 0) /* summarize() leaves the reason empty without servers */
 		snprintf(k->st.reason, sizeof(k->st.reason), "no upload server is configured");
-	md_ulog(LOG_INFO, "%s: queued", id);
+	mdu_ulog(LOG_INFO, "%s: queued", id);
 	svc->metrics_dirty = true;
 }
 
-void md_outbox_scan(struct md_service *svc)
+void mdu_outbox_scan(struct mdu_service *svc)
 {
 	DIR *d = opendir(svc->cfg->outbox);
 	struct dirent *e;
@@ -213,19 +213,19 @@ void md_outbox_scan(struct md_service *svc)
 	if (!d) {
 		svc->scan_errors++;
 		if (!svc->warned_scan)
-			md_ulog(LOG_ERR, "cannot list the outbox %s: %s (retrying every %u ms)",
+			mdu_ulog(LOG_ERR, "cannot list the outbox %s: %s (retrying every %u ms)",
 			        svc->cfg->outbox, strerror(errno), svc->cfg->scan_interval_ms);
 		svc->warned_scan = true;
 		svc->metrics_dirty = true;
 		return;
 	}
 	svc->warned_scan = false;
-	for (struct md_ticket *k = svc->tickets; k; k = k->next)
+	for (struct mdu_ticket *k = svc->tickets; k; k = k->next)
 		k->seen = false;
 	while ((e = readdir(d))) {
 		char id[MD_UPLOAD_ID_MAX];
 		enum md_store_kind kind;
-		struct md_ticket *k;
+		struct mdu_ticket *k;
 
 		/* "<id>.json" with a valid id: not hidden or temporary files */
 		if (md_store_parse_name(e->d_name, id, &kind) < 0 || kind != MD_STORE_REPORT)
@@ -242,8 +242,8 @@ void md_outbox_scan(struct md_service *svc)
 	}
 	closedir(d);
 	/* a ticket someone else removed (an operator, the store's cleanup) is forgotten */
-	for (struct md_ticket **p = &svc->tickets; *p;) {
-		struct md_ticket *k = *p;
+	for (struct mdu_ticket **p = &svc->tickets; *p;) {
+		struct mdu_ticket *k = *p;
 		bool busy = false;
 
 		for (size_t i = 0; i < MD_UPLOAD_SERVERS_MAX; i++)
@@ -252,10 +252,10 @@ void md_outbox_scan(struct md_service *svc)
 			p = &k->next;
 			continue;
 		}
-		md_ulog(LOG_INFO, "%s: its ticket was removed from the outbox; forgotten", k->id);
+		mdu_ulog(LOG_INFO, "%s: its ticket was removed from the outbox; forgotten", k->id);
 		*p = k->next;
 		svc->n_tickets--;
-		md_queue_ticket_free(k);
+		mdu_queue_ticket_free(k);
 		svc->metrics_dirty = true;
 	}
 }

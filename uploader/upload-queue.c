@@ -22,32 +22,32 @@
 #include "md-os.h"
 #include "mdupload.h"
 
-int64_t md_mono_ms(void)
+int64_t mdu_mono_ms(void)
 {
 	return md_os_now_ns() / 1000000;
 }
 
-static void schedule(struct md_service *svc);
-static void pump(struct md_service *svc);
+static void schedule(struct mdu_service *svc);
+static void pump(struct mdu_service *svc);
 
 /* ---- backoff ---- */
 
-/* md_upload_backoff_ms() with a random jitter. */
-static int64_t backoff_ms(const struct md_upload_config *cfg, unsigned n)
+/* mdu_upload_backoff_ms() with a random jitter. */
+static int64_t backoff_ms(const struct mdu_upload_config *cfg, unsigned n)
 {
-	return md_upload_backoff_ms(cfg, n, arc4random());
+	return mdu_upload_backoff_ms(cfg, n, arc4random());
 }
 
 /* ---- state ---- */
 
-int md_queue_save_state(struct md_service *svc, struct md_ticket *k)
+int mdu_queue_save_state(struct mdu_service *svc, struct mdu_ticket *k)
 {
 	int r;
 
 	md_upload_state_summarize(&k->st);
 	r = md_upload_state_write(svc->cfg->state_dir, &k->st);
 	if (r < 0)
-		md_ulog(LOG_ERR, "%s: cannot write its state in %s: %s", k->id, svc->cfg->state_dir,
+		mdu_ulog(LOG_ERR, "%s: cannot write its state in %s: %s", k->id, svc->cfg->state_dir,
 		        strerror(-r));
 	return r;
 }
@@ -64,7 +64,7 @@ static void copy_str(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-void md_queue_set_server_state(struct md_ticket *k, size_t i, enum md_upload_status st,
+void mdu_queue_set_server_state(struct mdu_ticket *k, size_t i, enum md_upload_status st,
                                const char *server_id, const char *reason)
 {
 	struct md_upload_server_state *ss = &k->st.servers[i];
@@ -75,7 +75,7 @@ void md_queue_set_server_state(struct md_ticket *k, size_t i, enum md_upload_sta
 	md_upload_time_now(ss->time);
 }
 
-bool md_queue_all_final(const struct md_ticket *k)
+bool mdu_queue_all_final(const struct mdu_ticket *k)
 {
 	for (size_t i = 0; i < k->st.n_servers; i++)
 		if (k->st.servers[i].state == MD_UPLOAD_PENDING)
@@ -83,7 +83,7 @@ bool md_queue_all_final(const struct md_ticket *k)
 	return k->st.n_servers > 0;
 }
 
-void md_queue_ticket_free(struct md_ticket *k)
+void mdu_queue_ticket_free(struct mdu_ticket *k)
 {
 	if (!k)
 		return;
@@ -91,9 +91,9 @@ void md_queue_ticket_free(struct md_ticket *k)
 	free(k);
 }
 
-static void unlink_from_list(struct md_service *svc, struct md_ticket *k)
+static void unlink_from_list(struct mdu_service *svc, struct mdu_ticket *k)
 {
-	for (struct md_ticket **p = &svc->tickets; *p; p = &(*p)->next) {
+	for (struct mdu_ticket **p = &svc->tickets; *p; p = &(*p)->next) {
 		if (*p == k) {
 			*p = k->next;
 			svc->n_tickets--;
@@ -103,7 +103,7 @@ static void unlink_from_list(struct md_service *svc, struct md_ticket *k)
 }
 
 /* Every server has a final, durably recorded result: the ticket leaves the outbox. */
-void md_queue_finish_ticket(struct md_service *svc, struct md_ticket *k)
+void mdu_queue_finish_ticket(struct mdu_service *svc, struct mdu_ticket *k)
 {
 	char name[MD_UPLOAD_ID_MAX + 8];
 	int dirfd;
@@ -112,39 +112,39 @@ void md_queue_finish_ticket(struct md_service *svc, struct md_ticket *k)
 	dirfd = open(svc->cfg->outbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0 || (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)) {
 		/* it stays; the next scan sees its final state and tries again */
-		md_ulog(LOG_ERR, "%s: cannot remove its ticket from %s: %s", k->id,
+		mdu_ulog(LOG_ERR, "%s: cannot remove its ticket from %s: %s", k->id,
 		        svc->cfg->outbox, strerror(errno));
 	} else {
 		fsync(dirfd);
 		svc->tickets_done++;
-		md_ulog(LOG_INFO, "%s: done (%s%s%s)", k->id,
+		mdu_ulog(LOG_INFO, "%s: done (%s%s%s)", k->id,
 		        md_upload_status_to_string(k->st.state), k->st.server_id[0] ? ", id " : "",
 		        k->st.server_id);
 	}
 	if (dirfd >= 0)
 		close(dirfd);
 	unlink_from_list(svc, k);
-	md_queue_ticket_free(k);
+	mdu_queue_ticket_free(k);
 	svc->metrics_dirty = true;
 }
 
 /* ---- one upload ---- */
 
-static void server_failure(struct md_service *svc, struct md_server *s, struct md_ticket *k,
-                           enum md_outcome outcome, long retry_after_s, const char *reason)
+static void server_failure(struct mdu_service *svc, struct mdu_server *s, struct mdu_ticket *k,
+                           enum mdu_outcome outcome, long retry_after_s, const char *reason)
 {
 	size_t i = s->index;
 	struct md_upload_server_state *ss = &k->st.servers[i];
-	int64_t now = md_mono_ms(), wait;
+	int64_t now = mdu_mono_ms(), wait;
 	char why[MD_UPLOAD_REASON_MAX + 96];
 
 	s->outcomes[outcome]++;
 	s->failures++;
 	if (svc->cfg->retry_max_attempts && ss->attempts >= svc->cfg->retry_max_attempts) {
 		snprintf(why, sizeof(why), "gave up after %u attempts: %s", ss->attempts, reason);
-		md_queue_set_server_state(k, i, MD_UPLOAD_FAILED, NULL, why);
+		mdu_queue_set_server_state(k, i, MD_UPLOAD_FAILED, NULL, why);
 		s->outcomes[MD_OUTCOME_FAILED]++;
-		md_ulog(LOG_ERR, "%s: %s: %s", k->id, s->cfg->name, why);
+		mdu_ulog(LOG_ERR, "%s: %s: %s", k->id, s->cfg->name, why);
 	} else {
 		wait =
 		    retry_after_s >= 0 ? retry_after_s * 1000 : backoff_ms(svc->cfg, s->failures);
@@ -156,8 +156,8 @@ static void server_failure(struct md_service *svc, struct md_server *s, struct m
 		k->next_at[i] = now + wait;
 		snprintf(why, sizeof(why), "%s (attempt %u; next in %.1f s)", reason, ss->attempts,
 		         (double)wait / 1e3);
-		md_queue_set_server_state(k, i, MD_UPLOAD_PENDING, NULL, why);
-		md_ulog(LOG_WARNING, "%s: %s: %s", k->id, s->cfg->name, why);
+		mdu_queue_set_server_state(k, i, MD_UPLOAD_PENDING, NULL, why);
+		mdu_ulog(LOG_WARNING, "%s: %s: %s", k->id, s->cfg->name, why);
 	}
 }
 
@@ -179,11 +179,11 @@ static void excerpt(const char *body, size_t len, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
-static void upload_done(void *userdata, const struct md_http_result *res)
+static void upload_done(void *userdata, const struct mdu_http_result *res)
 {
-	struct md_server *s = userdata;
-	struct md_service *svc = s->svc;
-	struct md_ticket *k = s->ticket;
+	struct mdu_server *s = userdata;
+	struct mdu_service *svc = s->svc;
+	struct mdu_ticket *k = s->ticket;
 	size_t i = s->index;
 	char reason[MD_UPLOAD_REASON_MAX], text[128];
 	int r;
@@ -195,26 +195,26 @@ static void upload_done(void *userdata, const struct md_http_result *res)
 	s->request_bytes += s->body.len;
 	s->duration_sum_s += res->duration_ms / 1e3;
 	s->duration_count++;
-	md_upload_body_done(&s->body);
+	mdu_upload_body_done(&s->body);
 	excerpt(res->body, res->body_len, text, sizeof(text));
 	if (res->error) {
 		server_failure(svc, s, k, MD_OUTCOME_RETRY, -1, res->error_text);
 	} else if (res->status >= 200 && res->status < 300) {
 		char id[MD_UPLOAD_SERVER_ID_MAX];
 
-		md_upload_response_id(res->body, res->body_len, id, sizeof(id));
-		md_queue_set_server_state(k, i, MD_UPLOAD_UPLOADED, id, NULL);
+		mdu_upload_response_id(res->body, res->body_len, id, sizeof(id));
+		mdu_queue_set_server_state(k, i, MD_UPLOAD_UPLOADED, id, NULL);
 		s->failures = 0;
 		s->outcomes[MD_OUTCOME_UPLOADED]++;
 		s->uploaded_dump_bytes += s->dump_bytes;
 		s->last_success_s = (int64_t)time(NULL);
-		md_ulog(LOG_INFO, "%s: %s: uploaded in %.0f ms (HTTP %d%s%s)", k->id, s->cfg->name,
+		mdu_ulog(LOG_INFO, "%s: %s: uploaded in %.0f ms (HTTP %d%s%s)", k->id, s->cfg->name,
 		        res->duration_ms, res->status, id[0] ? ", id " : "", id);
 	} else if (res->status == 413) {
 		snprintf(reason, sizeof(reason), "the server refused its size (HTTP 413)");
-		md_queue_set_server_state(k, i, MD_UPLOAD_SKIPPED, NULL, reason);
+		mdu_queue_set_server_state(k, i, MD_UPLOAD_SKIPPED, NULL, reason);
 		s->outcomes[MD_OUTCOME_SKIPPED]++;
-		md_ulog(LOG_WARNING, "%s: %s: skipped: %s", k->id, s->cfg->name, reason);
+		mdu_ulog(LOG_WARNING, "%s: %s: skipped: %s", k->id, s->cfg->name, reason);
 	} else if (res->status == 429) {
 		snprintf(reason, sizeof(reason), "HTTP 429 Too Many Requests%s",
 		         res->retry_after_s >= 0 ? ", Retry-After honoured" : "");
@@ -224,9 +224,9 @@ static void upload_done(void *userdata, const struct md_http_result *res)
 		/* the server looked at this dump and will never take it */
 		snprintf(reason, sizeof(reason), "the server rejected it: HTTP %d%s%s", res->status,
 		         text[0] ? ": " : "", text);
-		md_queue_set_server_state(k, i, MD_UPLOAD_FAILED, NULL, reason);
+		mdu_queue_set_server_state(k, i, MD_UPLOAD_FAILED, NULL, reason);
 		s->outcomes[MD_OUTCOME_FAILED]++;
-		md_ulog(LOG_ERR, "%s: %s: %s", k->id, s->cfg->name, reason);
+		mdu_ulog(LOG_ERR, "%s: %s: %s", k->id, s->cfg->name, reason);
 	} else {
 		/* 5xx, 408, and 401/403/404 (usually a configuration being fixed): retried */
 		snprintf(reason, sizeof(reason), "HTTP %d%s%s", res->status, text[0] ? ": " : "",
@@ -234,42 +234,42 @@ static void upload_done(void *userdata, const struct md_http_result *res)
 		server_failure(svc, s, k, MD_OUTCOME_RETRY,
 		               res->status == 503 ? res->retry_after_s : -1, reason);
 	}
-	r = md_queue_save_state(svc, k);
-	if (r >= 0 && md_queue_all_final(k))
-		md_queue_finish_ticket(svc, k);
+	r = mdu_queue_save_state(svc, k);
+	if (r >= 0 && mdu_queue_all_final(k))
+		mdu_queue_finish_ticket(svc, k);
 	svc->metrics_dirty = true;
 	pump(svc);
 }
 
 /* A local problem with one dump (unreadable, no memory): it waits, the server does not. */
-static void local_failure(struct md_service *svc, struct md_ticket *k, size_t i, const char *reason)
+static void local_failure(struct mdu_service *svc, struct mdu_ticket *k, size_t i, const char *reason)
 {
 	int64_t wait = backoff_ms(svc->cfg, ++k->local_failures);
 	char why[MD_UPLOAD_REASON_MAX + 96];
 
-	k->next_at[i] = md_mono_ms() + wait;
+	k->next_at[i] = mdu_mono_ms() + wait;
 	snprintf(why, sizeof(why), "%s (next try in %.1f s)", reason, (double)wait / 1e3);
-	md_queue_set_server_state(k, i, MD_UPLOAD_PENDING, NULL, why);
-	md_ulog(LOG_WARNING, "%s: %s", k->id, why);
-	md_queue_save_state(svc, k);
+	mdu_queue_set_server_state(k, i, MD_UPLOAD_PENDING, NULL, why);
+	mdu_ulog(LOG_WARNING, "%s: %s", k->id, why);
+	mdu_queue_save_state(svc, k);
 }
 
-static void final_decision(struct md_service *svc, struct md_server *s, struct md_ticket *k,
+static void final_decision(struct mdu_service *svc, struct mdu_server *s, struct mdu_ticket *k,
                            enum md_upload_status st, const char *reason)
 {
-	md_queue_set_server_state(k, s->index, st, NULL, reason);
+	mdu_queue_set_server_state(k, s->index, st, NULL, reason);
 	s->outcomes[st == MD_UPLOAD_SKIPPED ? MD_OUTCOME_SKIPPED : MD_OUTCOME_FAILED]++;
-	md_ulog(st == MD_UPLOAD_SKIPPED ? LOG_WARNING : LOG_ERR, "%s: %s: %s: %s", k->id,
+	mdu_ulog(st == MD_UPLOAD_SKIPPED ? LOG_WARNING : LOG_ERR, "%s: %s: %s: %s", k->id,
 	        s->cfg->name, md_upload_status_to_string(st), reason);
 	svc->metrics_dirty = true;
-	if (md_queue_save_state(svc, k) >= 0 && md_queue_all_final(k))
-		md_queue_finish_ticket(svc, k);
+	if (mdu_queue_save_state(svc, k) >= 0 && mdu_queue_all_final(k))
+		mdu_queue_finish_ticket(svc, k);
 }
 
 /* Starts one request, or decides without one (skipped, failed, local failure). */
-static void start_upload(struct md_service *svc, struct md_server *s, struct md_ticket *k)
+static void start_upload(struct mdu_service *svc, struct mdu_server *s, struct mdu_ticket *k)
 {
-	const struct md_upload_server *c = s->cfg;
+	const struct mdu_upload_server *c = s->cfg;
 	const char *path = k->report.path;
 	uint64_t limit = c->max_bytes ? c->max_bytes : MD_UPLOAD_BODY_HARD_MAX;
 	char reason[MD_UPLOAD_REASON_MAX];
@@ -310,14 +310,14 @@ static void start_upload(struct md_service *svc, struct md_server *s, struct md_
 		         (long long)st.st_size);
 		goto local;
 	}
-	r = md_queue_read_all(fd, dump, (size_t)st.st_size);
+	r = mdu_queue_read_all(fd, dump, (size_t)st.st_size);
 	if (r < 0) {
 		snprintf(reason, sizeof(reason), "cannot read the dump %s: %s", path, strerror(-r));
 		goto local;
 	}
 	close(fd);
 	fd = -1;
-	r = md_upload_form_build(c, &k->report, dump, (size_t)st.st_size, &s->body);
+	r = mdu_upload_form_build(c, &k->report, dump, (size_t)st.st_size, &s->body);
 	free(dump);
 	dump = NULL;
 	if (r == -EFBIG || (r >= 0 && s->body.len > limit)) {
@@ -325,7 +325,7 @@ static void start_upload(struct md_service *svc, struct md_server *s, struct md_
 		         "the request would be %zu bytes%s, over max_bytes %llu",
 		         r >= 0 ? s->body.len : (size_t)st.st_size, c->gzip ? " compressed" : "",
 		         (unsigned long long)limit);
-		md_upload_body_done(&s->body);
+		mdu_upload_body_done(&s->body);
 		final_decision(svc, s, k, MD_UPLOAD_SKIPPED, reason);
 		return;
 	}
@@ -334,12 +334,12 @@ static void start_upload(struct md_service *svc, struct md_server *s, struct md_
 		goto local;
 	}
 	if (s->body.n_dropped)
-		md_ulog(LOG_NOTICE,
+		mdu_ulog(LOG_NOTICE,
 		        "%s: %zu annotations left out: their names cannot be form fields", k->id,
 		        s->body.n_dropped);
-	r = md_http_post(svc->base, svc->dns, s->ssl, c, &s->body, upload_done, s, &s->http);
+	r = mdu_http_post(svc->base, svc->dns, s->ssl, c, &s->body, upload_done, s, &s->http);
 	if (r < 0) {
-		md_upload_body_done(&s->body);
+		mdu_upload_body_done(&s->body);
 		snprintf(reason, sizeof(reason), "cannot start a request to %s: %s", c->url,
 		         strerror(-r));
 		goto local;
@@ -348,9 +348,9 @@ static void start_upload(struct md_service *svc, struct md_server *s, struct md_
 	s->dump_bytes = (uint64_t)st.st_size;
 	k->busy[s->index] = true;
 	s->next_start_ms =
-	    md_mono_ms() + (c->rate_per_minute ? 60000 / (int64_t)c->rate_per_minute : 0);
+	    mdu_mono_ms() + (c->rate_per_minute ? 60000 / (int64_t)c->rate_per_minute : 0);
 	if (svc->verbose)
-		md_ulog(LOG_DEBUG, "%s: %s: sending %zu bytes%s to %s", k->id, c->name, s->body.len,
+		mdu_ulog(LOG_DEBUG, "%s: %s: sending %zu bytes%s to %s", k->id, c->name, s->body.len,
 		        s->body.gzip ? " (gzip)" : "", c->url);
 	return;
 local:
@@ -360,9 +360,9 @@ local:
 	local_failure(svc, k, s->index, reason);
 }
 
-static struct md_ticket *next_for(struct md_service *svc, size_t i, int64_t now)
+static struct mdu_ticket *next_for(struct mdu_service *svc, size_t i, int64_t now)
 {
-	for (struct md_ticket *k = svc->tickets; k; k = k->next)
+	for (struct mdu_ticket *k = svc->tickets; k; k = k->next)
 		if (!k->invalid && i < k->st.n_servers &&
 		    k->st.servers[i].state == MD_UPLOAD_PENDING && !k->busy[i] &&
 		    k->next_at[i] <= now)
@@ -370,15 +370,15 @@ static struct md_ticket *next_for(struct md_service *svc, size_t i, int64_t now)
 	return NULL;
 }
 
-static void pump(struct md_service *svc)
+static void pump(struct mdu_service *svc)
 {
 	if (svc->cfg->consent) {
 		for (size_t i = 0; i < svc->n_servers; i++) {
-			struct md_server *s = &svc->servers[i];
+			struct mdu_server *s = &svc->servers[i];
 
 			for (;;) {
-				int64_t now = md_mono_ms();
-				struct md_ticket *k;
+				int64_t now = mdu_mono_ms();
+				struct mdu_ticket *k;
 
 				if (s->http || now < s->blocked_until || now < s->next_start_ms)
 					break;
@@ -399,11 +399,11 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
 
 static void on_metrics(evutil_socket_t fd, short what, void *arg)
 {
-	struct md_service *svc = arg;
-	int r = md_metrics_write(svc);
+	struct mdu_service *svc = arg;
+	int r = mdu_metrics_write(svc);
 
 	if (r < 0)
-		md_ulog(LOG_ERR, "cannot write the metrics file %s: %s", svc->cfg->metrics_file,
+		mdu_ulog(LOG_ERR, "cannot write the metrics file %s: %s", svc->cfg->metrics_file,
 		        strerror(-r));
 	svc->metrics_dirty = false; /* retried at the next change, not in a loop */
 }
@@ -417,19 +417,19 @@ static void add_timer(struct event *ev, int64_t ms)
 }
 
 /* Arms the pump timer for the earliest moment a server could start a request. */
-static void schedule(struct md_service *svc)
+static void schedule(struct mdu_service *svc)
 {
-	int64_t now = md_mono_ms(), wake = -1;
+	int64_t now = mdu_mono_ms(), wake = -1;
 
 	for (size_t i = 0; svc->cfg->consent && i < svc->n_servers; i++) {
-		struct md_server *s = &svc->servers[i];
+		struct mdu_server *s = &svc->servers[i];
 		int64_t gate =
 		    s->blocked_until > s->next_start_ms ? s->blocked_until : s->next_start_ms;
 		int64_t first = -1;
 
 		if (s->http)
 			continue;
-		for (struct md_ticket *k = svc->tickets; k; k = k->next)
+		for (struct mdu_ticket *k = svc->tickets; k; k = k->next)
 			if (!k->invalid && i < k->st.n_servers &&
 			    k->st.servers[i].state == MD_UPLOAD_PENDING && !k->busy[i] &&
 			    (first < 0 || k->next_at[i] < first))
@@ -454,23 +454,23 @@ static void schedule(struct md_service *svc)
 
 static void on_scan(evutil_socket_t fd, short what, void *arg)
 {
-	struct md_service *svc = arg;
+	struct mdu_service *svc = arg;
 
-	md_outbox_scan(svc);
+	mdu_outbox_scan(svc);
 	pump(svc);
 }
 
 static void on_stop(evutil_socket_t fd, short what, void *arg)
 {
-	struct md_service *svc = arg;
+	struct mdu_service *svc = arg;
 
-	md_ulog(LOG_INFO, "stopping (signal %d)", (int)fd);
+	mdu_ulog(LOG_INFO, "stopping (signal %d)", (int)fd);
 	event_base_loopbreak(svc->base);
 }
 
 /* ---- the service ---- */
 
-int md_service_init(struct md_service *svc, struct md_upload_config *cfg)
+int mdu_service_init(struct mdu_service *svc, struct mdu_upload_config *cfg)
 {
 	struct timeval scan_tv = {.tv_sec = cfg->scan_interval_ms / 1000,
 	                          .tv_usec = (cfg->scan_interval_ms % 1000) * 1000};
@@ -483,16 +483,16 @@ int md_service_init(struct md_service *svc, struct md_upload_config *cfg)
 		return -ENOMEM;
 	svc->dns = evdns_base_new(svc->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	if (!svc->dns)
-		md_ulog(LOG_WARNING, "no DNS resolver configuration; host names resolve blocking");
+		mdu_ulog(LOG_WARNING, "no DNS resolver configuration; host names resolve blocking");
 	if (mkdir(cfg->state_dir, 0755) < 0 && errno != EEXIST) {
 		r = -errno;
-		md_ulog(LOG_ERR, "cannot create the state dir %s: %s", cfg->state_dir,
+		mdu_ulog(LOG_ERR, "cannot create the state dir %s: %s", cfg->state_dir,
 		        strerror(-r));
 		return r;
 	}
 	if (access(cfg->state_dir, W_OK | X_OK) < 0) {
 		r = -errno;
-		md_ulog(LOG_ERR, "cannot write in the state dir %s: %s", cfg->state_dir,
+		mdu_ulog(LOG_ERR, "cannot write in the state dir %s: %s", cfg->state_dir,
 		        strerror(-r));
 		return r;
 	}
@@ -501,15 +501,15 @@ int md_service_init(struct md_service *svc, struct md_upload_config *cfg)
 		return -ENOMEM;
 	svc->n_servers = cfg->n_servers;
 	for (size_t i = 0; i < cfg->n_servers; i++) {
-		struct md_server *s = &svc->servers[i];
+		struct mdu_server *s = &svc->servers[i];
 		char err[256];
 
 		s->svc = svc;
 		s->cfg = &cfg->servers[i];
 		s->index = i;
 		if (s->cfg->tls &&
-		    (r = md_http_tls_new(s->cfg->ca_file, &s->ssl, err, sizeof(err))) < 0) {
-			md_ulog(LOG_ERR, "server %s: %s", s->cfg->name, err);
+		    (r = mdu_http_tls_new(s->cfg->ca_file, &s->ssl, err, sizeof(err))) < 0) {
+			mdu_ulog(LOG_ERR, "server %s: %s", s->cfg->name, err);
 			return r;
 		}
 	}
@@ -527,41 +527,41 @@ int md_service_init(struct md_service *svc, struct md_upload_config *cfg)
 	return 0;
 }
 
-int md_service_run(struct md_service *svc)
+int mdu_service_run(struct mdu_service *svc)
 {
 	int r;
 
-	md_ulog(LOG_INFO, "watching %s, state in %s, %zu server%s, consent %s", svc->cfg->outbox,
+	mdu_ulog(LOG_INFO, "watching %s, state in %s, %zu server%s, consent %s", svc->cfg->outbox,
 	        svc->cfg->state_dir, svc->n_servers, svc->n_servers == 1 ? "" : "s",
 	        svc->cfg->consent ? "given" : "not given: nothing is uploaded");
-	md_outbox_scan(svc);
+	mdu_outbox_scan(svc);
 	svc->metrics_dirty = true;
 	on_metrics(-1, 0, svc);
 	pump(svc);
 	r = event_base_dispatch(svc->base) < 0 ? -EIO : 0;
 	/* requests in flight are dropped: their dumps stay pending and go out after a restart */
 	for (size_t i = 0; i < svc->n_servers; i++) {
-		struct md_server *s = &svc->servers[i];
+		struct mdu_server *s = &svc->servers[i];
 
 		if (s->http) {
-			md_http_cancel(s->http);
+			mdu_http_cancel(s->http);
 			s->http = NULL;
 			s->ticket->busy[i] = false;
 			s->ticket = NULL;
-			md_upload_body_done(&s->body);
+			mdu_upload_body_done(&s->body);
 		}
 	}
 	on_metrics(-1, 0, svc);
 	return r;
 }
 
-void md_service_done(struct md_service *svc)
+void mdu_service_done(struct mdu_service *svc)
 {
 	while (svc->tickets) {
-		struct md_ticket *k = svc->tickets;
+		struct mdu_ticket *k = svc->tickets;
 
 		svc->tickets = k->next;
-		md_queue_ticket_free(k);
+		mdu_queue_ticket_free(k);
 	}
 	for (size_t i = 0; svc->servers && i < svc->n_servers; i++)
 		if (svc->servers[i].ssl)
