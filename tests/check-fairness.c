@@ -397,6 +397,8 @@ _Noreturn static void stuck_dump_request(int out)
 	_exit(0);
 }
 
+static const char *const as_a[] = {"setpriv", "--reuid=65534", "--regid=65534",
+                                   "--clear-groups", "--", NULL};
 static const char *const as_b[] = {"setpriv", "--reuid=1", "--regid=1", "--clear-groups", "--",
                                    NULL};
 
@@ -443,6 +445,13 @@ START_TEST(flood_of_requests_does_not_delay_another_users_crash)
 	              "B's app was released after %lld ms, past the shim's %d ms",
 	              (long long)run.res.duration, SHIM_MS);
 	free(dump);
+	it_result_done(&run.res);
+
+	/* A's own crash is not rate-limited: it is dumped though A has used up its requests */
+	run = run_app_opts("segv", "who=a", &(struct app_opts){.wrapper = as_a});
+	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "A's app: %s; %s",
+	              it_result_status(&run.res), run.res.err);
+	ck_assert_msg(has_dump(run.pid, "dmp"), "A's crash was not dumped; log:\n%s", log_tail());
 	it_result_done(&run.res);
 
 	/* A's excess requests were refused with -EBUSY, saying why; the others dumped */
@@ -499,14 +508,16 @@ static void count_owners(int count[2])
 	closedir(d);
 }
 
+/* B's two crashes, then six dump-nows of A's: with a store of 4 dumps (_i 0: the fair share) or
+ * a quota of 2 per user (_i 1), A's own oldest go, never B's. */
 START_TEST(one_users_dumps_evict_only_that_users)
 {
-	static const char *const as_a[] = {"setpriv", "--reuid=65534", "--regid=65534",
-	                                   "--clear-groups", "--", NULL};
+	static const char *const configs[] = {"{\"store\": {\"max_dumps\": 4}}",
+	                                      "{\"store\": {\"max_dumps_per_user\": 2}}"};
 	pid_t b_pids[2];
 	int count[2];
 
-	daemon_start_opts(&(struct daemon_opts){.config = "{\"store\": {\"max_dumps\": 4}}"});
+	daemon_start_opts(&(struct daemon_opts){.config = configs[_i]});
 	/* B's two crashes first: the oldest dumps of the store */
 	for (int i = 0; i < 2; i++) {
 		struct app_run run = run_app_opts("segv", "who=b", &(struct app_opts){.wrapper = as_b});
@@ -552,7 +563,7 @@ static Suite *fairness_suite(void)
 	tcase_add_checked_fixture(users, NULL, daemon_teardown_fair);
 	tcase_set_timeout(users, 180);
 	tcase_add_test(users, flood_of_requests_does_not_delay_another_users_crash);
-	tcase_add_test(users, one_users_dumps_evict_only_that_users);
+	tcase_add_loop_test(users, one_users_dumps_evict_only_that_users, 0, 2);
 	suite_add_tcase(s, users);
 	return s;
 }
