@@ -14,9 +14,9 @@
 
 /* One user's share; 0 in a field means no limit. */
 struct md_fair_limits {
-	unsigned max_running;     /* dumps of one user on the workers at once */
-	unsigned max_queued;      /* requested dumps of one user waiting (crashes not counted) */
-	unsigned requests_burst;  /* dump-now and dump requests at once (the bucket's size) */
+	unsigned max_running;      /* dumps of one user on the workers at once */
+	unsigned max_queued;       /* requested dumps of one user waiting (crashes not counted) */
+	unsigned requests_burst;   /* dump-now and dump requests at once (the bucket's size) */
 	unsigned requests_per_min; /* tokens added to the bucket per minute */
 };
 

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +34,12 @@ static void read_owner(const char *dir, struct md_store_item *it)
 	json_t *j = NULL, *by, *uid;
 	size_t len;
 
-	if (!it->has_report || md_store_name(it->id, MD_STORE_REPORT, name) < 0 ||
-	    asprintf(&path, "%s/%s", dir, name) < 0) {
-		path = NULL;
+	if (!it->has_report || md_store_name(it->id, MD_STORE_REPORT, name) < 0)
 		goto out;
-	}
+	path = malloc(strlen(dir) + 1 + sizeof(name));
+	if (!path)
+		goto out;
+	snprintf(path, strlen(dir) + 1 + sizeof(name), "%s/%s", dir, name);
 	if (md_os_read_file(path, MD_STORE_REPORT_MAX, &text, &len) < 0)
 		goto out;
 	j = json_loadb(text, len, 0, NULL);

@@ -32,15 +32,14 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-#define USER_A         65534 /* nobody: floods */
-#define USER_B         1     /* daemon: crashes */
-#define BUDGET_MS      3000  /* the daemon's dump_timeout_ms in the flood test */
-#define FLOOD          100   /* A's requests; on a shared queue 100 x 200 ms is past the shim */
-#define BURST          10    /* the default per_user.requests_burst (md-defaults.h) */
-#define SHIM_MS        5000  /* the shim's default reply timeout (MD_CLIENT_DEFAULT_TIMEOUT_MS) */
-#define SLACK_MS       2000  /* process start and a loaded 2-core machine */
-#define STUCK_WAIT_MS  5000  /* how long a vfork thread may take to fall asleep */
-#define REPLY_MS       30000 /* ms a flooder waits for a reply that must come */
+#define USER_A        65534 /* nobody: floods */
+#define USER_B        1     /* daemon: crashes */
+#define BUDGET_MS     3000  /* the daemon's dump_timeout_ms in the flood test */
+#define FLOOD         100   /* A's requests; on a shared queue 100 x 200 ms is past the shim */
+#define BURST         10    /* the default per_user.requests_burst (md-defaults.h) */
+#define SHIM_MS       5000  /* the shim's default reply timeout (MD_CLIENT_DEFAULT_TIMEOUT_MS) */
+#define STUCK_WAIT_MS 5000  /* how long a vfork thread may take to fall asleep */
+#define REPLY_MS      30000 /* ms a flooder waits for a reply that must come */
 
 /* ---- run, queue or refuse ---- */
 
@@ -54,32 +53,103 @@ START_TEST(admit_decisions)
 		unsigned running, workers, queued, queue_max;
 		enum md_fair_verdict want;
 	} cases[] = {
-	    {"a free worker, under the share", {2, 4, 0, 0}, {0, 0}, false, false, 0, 4, 0, 8,
+	    {"a free worker, under the share",
+	     {2, 4, 0, 0},
+	     {0, 0},
+	     false,
+	     false,
+	     0,
+	     4,
+	     0,
+	     8,
 	     MD_FAIR_RUN},
-	    {"a free worker, at the running share: waits", {2, 4, 0, 0}, {2, 0}, false, false, 2,
-	     4, 0, 8, MD_FAIR_QUEUE},
-	    {"at the share of the queue: refused", {2, 4, 0, 0}, {2, 4}, false, false, 4, 4, 4, 8,
-	     MD_FAIR_REFUSE_SHARE},
-	    {"a crash at the share of the queue still waits", {2, 4, 0, 0}, {2, 4}, false, true, 4,
-	     4, 4, 8, MD_FAIR_QUEUE},
-	    {"a crash with a free worker runs though others wait", {2, 4, 0, 0}, {0, 0}, false,
-	     true, 3, 4, 5, 8, MD_FAIR_RUN},
-	    {"a request with a free worker runs though others (at their share) wait",
-	     {2, 4, 0, 0}, {1, 0}, false, false, 3, 4, 5, 8, MD_FAIR_RUN},
-	    {"the whole queue full: refused, even a crash", {2, 4, 0, 0}, {0, 0}, false, true, 4,
-	     4, 8, 8, MD_FAIR_REFUSE_QUEUE},
-	    {"root has no share", {2, 4, 0, 0}, {9, 9}, true, false, 3, 4, 0, 8, MD_FAIR_RUN},
-	    {"root waits for a worker", {2, 4, 0, 0}, {9, 9}, true, false, 4, 4, 0, 8,
+	    {"a free worker, at the running share: waits",
+	     {2, 4, 0, 0},
+	     {2, 0},
+	     false,
+	     false,
+	     2,
+	     4,
+	     0,
+	     8,
 	     MD_FAIR_QUEUE},
-	    {"no limits: first come first served", {0, 0, 0, 0}, {50, 50}, false, false, 3, 4, 0, 8,
+	    {"at the share of the queue: refused",
+	     {2, 4, 0, 0},
+	     {2, 4},
+	     false,
+	     false,
+	     4,
+	     4,
+	     4,
+	     8,
+	     MD_FAIR_REFUSE_SHARE},
+	    {"a crash at the share of the queue still waits",
+	     {2, 4, 0, 0},
+	     {2, 4},
+	     false,
+	     true,
+	     4,
+	     4,
+	     4,
+	     8,
+	     MD_FAIR_QUEUE},
+	    {"a crash with a free worker runs though others wait",
+	     {2, 4, 0, 0},
+	     {0, 0},
+	     false,
+	     true,
+	     3,
+	     4,
+	     5,
+	     8,
+	     MD_FAIR_RUN},
+	    {"a request with a free worker runs though others (at their share) wait",
+	     {2, 4, 0, 0},
+	     {1, 0},
+	     false,
+	     false,
+	     3,
+	     4,
+	     5,
+	     8,
+	     MD_FAIR_RUN},
+	    {"the whole queue full: refused, even a crash",
+	     {2, 4, 0, 0},
+	     {0, 0},
+	     false,
+	     true,
+	     4,
+	     4,
+	     8,
+	     8,
+	     MD_FAIR_REFUSE_QUEUE},
+	    {"root has no share", {2, 4, 0, 0}, {9, 9}, true, false, 3, 4, 0, 8, MD_FAIR_RUN},
+	    {"root waits for a worker",
+	     {2, 4, 0, 0},
+	     {9, 9},
+	     true,
+	     false,
+	     4,
+	     4,
+	     0,
+	     8,
+	     MD_FAIR_QUEUE},
+	    {"no limits: first come first served",
+	     {0, 0, 0, 0},
+	     {50, 50},
+	     false,
+	     false,
+	     3,
+	     4,
+	     0,
+	     8,
 	     MD_FAIR_RUN},
 	};
 
 	for (size_t i = 0; i < N(cases); i++) {
-		enum md_fair_verdict v =
-		    md_fair_admit(&cases[i].l, &cases[i].u, cases[i].root, cases[i].crash,
-		                  cases[i].running, cases[i].workers, cases[i].queued,
-		                  cases[i].queue_max);
+		enum md_fair_verdict v = md_fair_admit(
+		    &cases[i].l, &cases[i].u, cases[i].root, cases[i].crash, cases[i].running,
+		    cases[i].workers, cases[i].queued, cases[i].queue_max);
 
 		ck_assert_msg(v == cases[i].want, "case %zu (%s): %d, want %d", i, cases[i].what,
 		              (int)v, (int)cases[i].want);
@@ -119,8 +189,9 @@ START_TEST(next_decisions)
 			w[n].user_running = (unsigned)(p[1] - '0');
 			n++;
 		}
-		ck_assert_msg(md_fair_next(&l, w, n) == cases[i].want, "case %zu (%s): %ld, want %ld",
-		              i, cases[i].what, md_fair_next(&l, w, n), cases[i].want);
+		ck_assert_msg(md_fair_next(&l, w, n) == cases[i].want,
+		              "case %zu (%s): %ld, want %ld", i, cases[i].what,
+		              md_fair_next(&l, w, n), cases[i].want);
 	}
 }
 END_TEST
@@ -140,8 +211,11 @@ START_TEST(rate_decisions)
 	    {"a burst of 3 at once, then refused", {0, 0, 3, 60}, {1, 1, 1, 1, 1}, 5, "11100"},
 	    {"one a second at 60 per minute", {0, 0, 1, 60}, {1, 2, 1001, 1500, 2001}, 5, "10101"},
 	    {"refusals do not use tokens", {0, 0, 1, 60}, {1, 500, 900, 1001}, 4, "1001"},
-	    {"the bucket fills to its burst, no more", {0, 0, 2, 60}, {1, 1, 100000, 100000, 100000},
-	     5, "11110"},
+	    {"the bucket fills to its burst, no more",
+	     {0, 0, 2, 60},
+	     {1, 1, 100000, 100000, 100000},
+	     5,
+	     "11110"},
 	    {"no burst: no rate limit", {0, 0, 0, 0}, {1, 1, 1, 1}, 4, "1111"},
 	    {"burst without refill", {0, 0, 2, 0}, {1, 1, 100000, 200000}, 4, "1100"},
 	};
@@ -151,7 +225,8 @@ START_TEST(rate_decisions)
 		char got[9] = "";
 
 		for (size_t k = 0; k < cases[i].n; k++)
-			got[k] = md_fair_take(&cases[i].l, &b, 1000000 + cases[i].at[k]) ? '1' : '0';
+			got[k] =
+			    md_fair_take(&cases[i].l, &b, 1000000 + cases[i].at[k]) ? '1' : '0';
 		ck_assert_msg(strcmp(got, cases[i].want) == 0, "case %zu (%s): %s, want %s", i,
 		              cases[i].what, got, cases[i].want);
 	}
@@ -218,19 +293,40 @@ START_TEST(prune_by_owner)
 	} cases[] = {
 	    {"within the limits", {.max_dumps = 8}, UINT64_MAX, NULL, ""},
 	    {"too many dumps: the biggest owner's oldest, not the oldest dumps",
-	     {.max_dumps = 6}, UINT64_MAX, NULL, "a500 a400"},
-	    {"down to equal shares, then the oldest of the owners", {.max_dumps = 5}, UINT64_MAX,
-	     NULL, "b900 a500 a400"},
+	     {.max_dumps = 6},
+	     UINT64_MAX,
+	     NULL,
+	     "a500 a400"},
+	    {"down to equal shares, then the oldest of the owners",
+	     {.max_dumps = 5},
+	     UINT64_MAX,
+	     NULL,
+	     "b900 a500 a400"},
 	    {"too big: by bytes, a summary of the biggest owner counts",
-	     {.max_total_bytes = 700}, UINT64_MAX, NULL, "a500 a400"},
-	    {"too little free space: the biggest owner's", {.min_free_bytes = 300}, 100, NULL,
+	     {.max_total_bytes = 700},
+	     UINT64_MAX,
+	     NULL,
 	     "a500 a400"},
-	    {"a per-user dump quota alone", {.max_dumps_per_user = 3}, UINT64_MAX, NULL,
+	    {"too little free space: the biggest owner's",
+	     {.min_free_bytes = 300},
+	     100,
+	     NULL,
 	     "a500 a400"},
-	    {"a per-user byte quota alone", {.max_bytes_per_user = 250}, UINT64_MAX, NULL,
+	    {"a per-user dump quota alone",
+	     {.max_dumps_per_user = 3},
+	     UINT64_MAX,
+	     NULL,
+	     "a500 a400"},
+	    {"a per-user byte quota alone",
+	     {.max_bytes_per_user = 250},
+	     UINT64_MAX,
+	     NULL,
 	     "b900 a500 a400 a300"},
 	    {"the dump just written is kept", {.max_dumps = 6}, UINT64_MAX, "a500", "a400 a300"},
-	    {"age first, whoever owns it", {.max_age_s = 850, .max_dumps = 6}, UINT64_MAX, NULL,
+	    {"age first, whoever owns it",
+	     {.max_age_s = 850, .max_dumps = 6},
+	     UINT64_MAX,
+	     NULL,
 	     "b900 a500"},
 	};
 	struct md_store_item it[16];
@@ -240,8 +336,8 @@ START_TEST(prune_by_owner)
 		char got[128] = "";
 		size_t n = items_from(store, it), marked;
 
-		marked = md_store_select(it, n, &cases[i].l, NOW, cases[i].free_bytes, cases[i].keep,
-		                         remove);
+		marked = md_store_select(it, n, &cases[i].l, NOW, cases[i].free_bytes,
+		                         cases[i].keep, remove);
 		for (size_t k = 0, m = 0; k < n; k++) {
 			if (!remove[k])
 				continue;
@@ -250,8 +346,9 @@ START_TEST(prune_by_owner)
 			if (strlen(got) + strlen(it[k].id) < sizeof(got))
 				strcat(got, it[k].id);
 		}
-		ck_assert_msg(strcmp(got, cases[i].want) == 0, "case %zu (%s): removed '%s', want '%s'",
-		              i, cases[i].what, got, cases[i].want);
+		ck_assert_msg(strcmp(got, cases[i].want) == 0,
+		              "case %zu (%s): removed '%s', want '%s'", i, cases[i].what, got,
+		              cases[i].want);
 		ck_assert_uint_eq(marked, words(got));
 	}
 }
@@ -341,8 +438,8 @@ static pid_t fork_as(uid_t uid)
 		gid_t g = (gid_t)uid;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (setgroups(1, &g) < 0 || setresgid(g, g, g) < 0 || setresuid(uid, uid, uid) < 0 ||
-		    prctl(PR_SET_DUMPABLE, 1) < 0)
+		if (setgroups(1, &g) < 0 || setresgid(g, g, g) < 0 ||
+		    setresuid(uid, uid, uid) < 0 || prctl(PR_SET_DUMPABLE, 1) < 0)
 			_exit(120);
 	}
 	return pid;
@@ -397,10 +494,10 @@ _Noreturn static void stuck_dump_request(int out)
 	_exit(0);
 }
 
-static const char *const as_a[] = {"setpriv", "--reuid=65534", "--regid=65534",
-                                   "--clear-groups", "--", NULL};
-static const char *const as_b[] = {"setpriv", "--reuid=1", "--regid=1", "--clear-groups", "--",
-                                   NULL};
+static const char *const as_a[] = {
+    "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", NULL};
+static const char *const as_b[] = {"setpriv",        "--reuid=1", "--regid=1",
+                                   "--clear-groups", "--",        NULL};
 
 /* A floods dump requests of its own processes that cannot be stopped (each holds a worker for
  * half the budget); B's app crashes meanwhile: B's crash is dumped and B's app released within
@@ -472,10 +569,12 @@ START_TEST(flood_of_requests_does_not_delay_another_users_crash)
 		kill(flooders[i], SIGKILL);
 		waitpid(flooders[i], NULL, 0);
 	}
-	ck_assert_msg(busy >= FLOOD - BURST, "of %d requests of A, %d refused (EBUSY), %d done, %d "
-	              "other; log:\n%s", FLOOD, busy, ok, other, log_tail());
-	ck_assert_msg(strstr(first_busy, "too many dump requests from uid 65534"),
-	              "refusal: '%s'", first_busy);
+	ck_assert_msg(busy >= FLOOD - BURST,
+	              "of %d requests of A, %d refused (EBUSY), %d done, %d "
+	              "other; log:\n%s",
+	              FLOOD, busy, ok, other, log_tail());
+	ck_assert_msg(strstr(first_busy, "too many dump requests from uid 65534"), "refusal: '%s'",
+	              first_busy);
 	ck_assert_int_ge(status_count("refused"), busy);
 }
 END_TEST
@@ -500,7 +599,8 @@ static void count_owners(int count[2])
 		snprintf(path, sizeof(path), "%s/%s", D.dumps, e->d_name);
 		j = load_json(path);
 		ck_assert_ptr_nonnull(j);
-		uid = json_integer_value(json_object_get(json_object_get(j, "requested_by"), "uid"));
+		uid =
+		    json_integer_value(json_object_get(json_object_get(j, "requested_by"), "uid"));
 		count[0] += uid == USER_A;
 		count[1] += uid == USER_B;
 		json_decref(j);
@@ -520,7 +620,8 @@ START_TEST(one_users_dumps_evict_only_that_users)
 	daemon_start_opts(&(struct daemon_opts){.config = configs[_i]});
 	/* B's two crashes first: the oldest dumps of the store */
 	for (int i = 0; i < 2; i++) {
-		struct app_run run = run_app_opts("segv", "who=b", &(struct app_opts){.wrapper = as_b});
+		struct app_run run =
+		    run_app_opts("segv", "who=b", &(struct app_opts){.wrapper = as_b});
 
 		ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "B's app: %s",
 		              it_result_status(&run.res));
