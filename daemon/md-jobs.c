@@ -87,7 +87,6 @@ int md_job_take_token(struct md_conn *c)
 	if (md_fair_take(&l, &u->bucket, md_now_ms()))
 		return 0;
 	d->counters.refused++;
-	d->counters.rate_limited++;
 	md_log(MD_LOG_WARNING,
 	       "pid %u (uid %s): dump request refused, over the rate of %u per minute (burst %u)",
 	       c->peer.pid, c->who, l.requests_per_min, l.requests_burst);
