@@ -296,12 +296,61 @@ static int by_age(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
+/* One owner's figures in md_store_select(): what is left of it, and its oldest item left (any, and
+ * with a dump), as indexes into the items sorted by age; count when there is none. */
+struct owner_sum {
+	bool has;
+	uint32_t id;
+	uint64_t dumps, bytes;
+	size_t oldest, oldest_dump;
+};
+
+static size_t owner_index(struct owner_sum *o, size_t *n, const struct md_store_item *it)
+{
+	size_t k;
+
+	for (k = 0; k < *n; k++)
+		if (o[k].has == it->has_owner && (!it->has_owner || o[k].id == it->owner))
+			return k;
+	o[k] = (struct owner_sum){.has = it->has_owner, .id = it->owner};
+	(*n)++;
+	return k;
+}
+
+/* Moves owner k's cursors past items that are removed, kept, or (for oldest_dump) no dump. */
+static void owner_advance(struct owner_sum *o, size_t k, const size_t *owner_of,
+                          const struct md_store_item *items, size_t count, const bool *removed,
+                          const char *keep_id)
+{
+	while (o[k].oldest < count &&
+	       (owner_of[o[k].oldest] != k || removed[o[k].oldest] ||
+	        (keep_id && strcmp(items[o[k].oldest].id, keep_id) == 0)))
+		o[k].oldest++;
+	if (o[k].oldest_dump < o[k].oldest)
+		o[k].oldest_dump = o[k].oldest;
+	while (o[k].oldest_dump < count &&
+	       (owner_of[o[k].oldest_dump] != k || removed[o[k].oldest_dump] ||
+	        !items[o[k].oldest_dump].has_dump ||
+	        (keep_id && strcmp(items[o[k].oldest_dump].id, keep_id) == 0)))
+		o[k].oldest_dump++;
+}
+
+/* Whether owner a is a worse offender than b on dumps (by_bytes false) or bytes. */
+static bool owner_worse(const struct owner_sum *a, const struct owner_sum *b, bool by_bytes)
+{
+	uint64_t x = by_bytes ? a->bytes : a->dumps, y = by_bytes ? b->bytes : b->dumps;
+	size_t ax = by_bytes ? a->oldest : a->oldest_dump, bx = by_bytes ? b->oldest : b->oldest_dump;
+
+	return x != y ? x > y : ax < bx;
+}
+
 size_t md_store_select(struct md_store_item *items, size_t count,
                        const struct md_store_limits *limits, time_t now, uint64_t free_bytes,
                        const char *keep_id, bool *ret_remove)
 {
+	struct owner_sum *o = NULL;
+	size_t *owner_of = NULL, n_owners = 0, marked = 0;
 	uint64_t dumps = 0, bytes = 0;
-	size_t marked = 0;
 
 	for (size_t i = 0; i < count; i++) {
 		dumps += items[i].has_dump;
@@ -310,30 +359,103 @@ size_t md_store_select(struct md_store_item *items, size_t count,
 	}
 	if (count > 1)
 		qsort(items, count, sizeof(*items), by_age);
-	/* oldest first, while any limit is exceeded */
-	for (size_t i = 0; i < count; i++) {
+	if (count) {
+		o = calloc(count, sizeof(*o));
+		owner_of = calloc(count, sizeof(*owner_of));
+	}
+	for (size_t i = 0; o && owner_of && i < count; i++) {
 		const struct md_store_item *it = &items[i];
-		uint64_t size = it->dump_bytes + it->report_bytes;
 		int64_t age_s = (int64_t)now - item_time_ns(it) / 1000000000;
-		bool too_old =
-		    limits->max_age_s && age_s > 0 && (uint64_t)age_s > limits->max_age_s;
+		size_t k = owner_index(o, &n_owners, it);
+
+		owner_of[i] = k;
+		if (limits->max_age_s && age_s > 0 && (uint64_t)age_s > limits->max_age_s &&
+		    !(keep_id && strcmp(it->id, keep_id) == 0)) {
+			ret_remove[i] = true;
+			marked++;
+			dumps -= it->has_dump;
+			bytes -= it->dump_bytes + it->report_bytes;
+			if (free_bytes != UINT64_MAX)
+				free_bytes += it->dump_bytes + it->report_bytes;
+			continue;
+		}
+		o[k].dumps += it->has_dump;
+		o[k].bytes += it->dump_bytes + it->report_bytes;
+	}
+	if (!o || !owner_of) {
+		/* no memory for the owners: everything is one owner's, oldest first (below) */
+		free(o);
+		free(owner_of);
+		o = NULL;
+		owner_of = NULL;
+	}
+	for (size_t k = 0; owner_of && k < n_owners; k++)
+		owner_advance(o, k, owner_of, items, count, ret_remove, keep_id);
+	while (owner_of) {
 		bool too_many = limits->max_dumps && dumps > limits->max_dumps;
 		bool too_big = limits->max_total_bytes && bytes > limits->max_total_bytes;
 		bool too_full = limits->min_free_bytes && free_bytes < limits->min_free_bytes;
+		size_t pick = n_owners, at = count;
+		bool by_bytes = false;
 
-		if (!too_old && !too_many && !too_big && !too_full)
+		/* first an owner over its own quota, then the biggest owner while the store is over */
+		for (size_t k = 0; k < n_owners && pick == n_owners; k++) {
+			if (limits->max_bytes_per_user && o[k].bytes > limits->max_bytes_per_user &&
+			    o[k].oldest < count)
+				pick = k, by_bytes = true;
+			else if (limits->max_dumps_per_user &&
+			         o[k].dumps > limits->max_dumps_per_user && o[k].oldest_dump < count)
+				pick = k, by_bytes = false;
+		}
+		if (pick == n_owners && (too_big || too_full || too_many)) {
+			by_bytes = too_big || too_full;
+			for (size_t k = 0; k < n_owners; k++) {
+				if ((by_bytes ? o[k].oldest : o[k].oldest_dump) >= count)
+					continue; /* nothing of it may go */
+				if (pick == n_owners || owner_worse(&o[k], &o[pick], by_bytes))
+					pick = k;
+			}
+		}
+		if (pick == n_owners)
 			break;
-		if (!too_old && !too_big && !too_full && !it->has_dump)
-			continue; /* only the number of dumps is over, and this is no dump */
-		if (keep_id && strcmp(it->id, keep_id) == 0)
-			continue;
-		ret_remove[i] = true;
+		at = by_bytes ? o[pick].oldest : o[pick].oldest_dump;
+		ret_remove[at] = true;
 		marked++;
-		dumps -= it->has_dump;
-		bytes -= size;
+		dumps -= items[at].has_dump;
+		bytes -= items[at].dump_bytes + items[at].report_bytes;
+		o[pick].dumps -= items[at].has_dump;
+		o[pick].bytes -= items[at].dump_bytes + items[at].report_bytes;
 		if (free_bytes != UINT64_MAX)
-			free_bytes += size;
+			free_bytes += items[at].dump_bytes + items[at].report_bytes;
+		owner_advance(o, pick, owner_of, items, count, ret_remove, keep_id);
 	}
+	if (!owner_of) {
+		/* the former rule: oldest first while a limit is exceeded */
+		for (size_t i = 0; i < count; i++) {
+			const struct md_store_item *it = &items[i];
+			uint64_t size = it->dump_bytes + it->report_bytes;
+			int64_t age_s = (int64_t)now - item_time_ns(it) / 1000000000;
+			bool too_old = limits->max_age_s && age_s > 0 &&
+			               (uint64_t)age_s > limits->max_age_s;
+			bool too_many = limits->max_dumps && dumps > limits->max_dumps;
+			bool too_big = limits->max_total_bytes && bytes > limits->max_total_bytes;
+			bool too_full = limits->min_free_bytes && free_bytes < limits->min_free_bytes;
+
+			if (!too_old && !too_many && !too_big && !too_full)
+				break;
+			if ((keep_id && strcmp(it->id, keep_id) == 0) ||
+			    (!too_old && !too_big && !too_full && !it->has_dump))
+				continue;
+			ret_remove[i] = true;
+			marked++;
+			dumps -= it->has_dump;
+			bytes -= size;
+			if (free_bytes != UINT64_MAX)
+				free_bytes += size;
+		}
+	}
+	free(o);
+	free(owner_of);
 	return marked;
 }
 

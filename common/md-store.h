@@ -70,6 +70,10 @@ struct md_store_item {
 	bool has_report;
 	uint64_t report_bytes;
 	int64_t report_mtime_ns;
+	/* who the store's quotas count it for (docs/config.md): set by the caller from the report
+	 * (md_store_scan leaves it unset); items without one are counted together */
+	bool has_owner;
+	uint32_t owner;
 };
 
 /* Lists the ids of dir (regular files only, symbolic links are not followed), sorted by id, at
@@ -89,14 +93,21 @@ struct md_store_limits {
 	uint64_t max_dumps;       /* ids with a dump */
 	uint64_t max_age_s;       /* s since the dump (or summary) was written */
 	uint64_t min_free_bytes;  /* bytes left free on the folder's filesystem */
+	uint64_t max_dumps_per_user; /* ids with a dump of one owner */
+	uint64_t max_bytes_per_user; /* bytes of one owner's dumps, reports and summaries */
 };
 
-/* Decides what a prune removes: marks ret_remove[i] for the items to remove, oldest first
- * (dump time, else report time), while a limit is exceeded. free_bytes is the filesystem's
- * free space now (UINT64_MAX: unknown); each removal is taken to free its bytes. Items without
- * a dump (crash-loop summaries) count in bytes and age, not in max_dumps. keep_id (may be NULL)
- * is never removed. Returns the number marked;
- * items is reordered oldest first. */
+/* Decides what a prune removes: marks ret_remove[i] for the items to remove, and returns how
+ * many. Items older than max_age_s go. Then, while an owner is over its own quota
+ * (max_*_per_user), that owner's oldest items go; and while the store is over max_dumps,
+ * max_total_bytes or min_free_bytes, the oldest items of the owner with the most dumps (for
+ * max_dumps) or bytes (for the others) go, ties to the owner of the oldest item: one owner's
+ * dumps make room only by evicting that owner's own until it has no more than the others.
+ * free_bytes is the filesystem's free space now (UINT64_MAX: unknown); each removal is taken to
+ * free its bytes. Items without a dump (crash-loop summaries) count in bytes and age, not in
+ * dump counts. keep_id (may be NULL) is never removed. items is reordered oldest first (dump
+ * time, else report time). Without memory for the owners' figures every item counts as one
+ * owner's (oldest first). */
 size_t md_store_select(struct md_store_item *items, size_t count,
                        const struct md_store_limits *limits, time_t now, uint64_t free_bytes,
                        const char *keep_id, bool *ret_remove);

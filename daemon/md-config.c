@@ -33,6 +33,10 @@ void md_config_defaults(struct md_config *cfg)
 	cfg->dump_budget_ms = MD_DEFAULT_DUMP_BUDGET_MS;
 	cfg->store_check_interval_s = MD_DEFAULT_STORE_CHECK_S;
 	cfg->loop_max_crashes = MD_DEFAULT_LOOP_MAX_CRASHES;
+	cfg->user_max_running = MD_DEFAULT_USER_MAX_RUNNING;
+	cfg->user_max_queued = MD_DEFAULT_USER_MAX_QUEUED;
+	cfg->user_requests_burst = MD_DEFAULT_USER_BURST;
+	cfg->user_requests_per_min = MD_DEFAULT_USER_PER_MIN;
 	cfg->loop_window_s = MD_DEFAULT_LOOP_WINDOW_S;
 	cfg->upload_outbox = MD_DEFAULT_UPLOAD_OUTBOX;
 	cfg->symbolize = -1;
@@ -296,6 +300,10 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 		{"max_dumps", K_U64, &cfg->store_max_dumps, UINT_MAX_CFG, NULL, false},
 		{"max_age_days", K_DAYS, &cfg->store_max_age_s, 36500, NULL, false},
 		{"min_free_bytes", K_U64, &cfg->store_min_free_bytes, UINT64_MAX >> 1, NULL, false},
+		{"max_dumps_per_user", K_U64, &cfg->store_max_dumps_per_user, UINT_MAX_CFG, NULL,
+		 false},
+		{"max_bytes_per_user", K_U64, &cfg->store_max_bytes_per_user, UINT64_MAX >> 1, NULL,
+		 false},
 		{"check_interval_s", K_UINT, &cfg->store_check_interval_s, 86400, NULL, false},
 		{"compress", K_BOOL, &cfg->store_compress, 0, NULL, false},
 		{NULL, K_UINT, NULL, 0, NULL, false},
@@ -303,6 +311,13 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 	const struct key loop[] = {
 		{"max_crashes", K_UINT, &cfg->loop_max_crashes, 256, NULL, false},
 		{"window_s", K_UINT, &cfg->loop_window_s, 86400, NULL, false},
+		{NULL, K_UINT, NULL, 0, NULL, false},
+	};
+	const struct key per_user[] = {
+		{"max_running", K_UINT, &cfg->user_max_running, 64, NULL, false},
+		{"max_queued", K_UINT, &cfg->user_max_queued, 1024, NULL, false},
+		{"requests_burst", K_UINT, &cfg->user_requests_burst, 100000, NULL, false},
+		{"requests_per_minute", K_UINT, &cfg->user_requests_per_min, 100000, NULL, false},
 		{NULL, K_UINT, NULL, 0, NULL, false},
 	};
 	const struct key upload[] = {
@@ -329,6 +344,7 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 		{"dump_max_bytes", K_U64, &cfg->dump_max_bytes, 0xFFFFFFFFull, NULL, false},
 		{"store", K_OBJECT, NULL, 0, store, false},
 		{"crash_loop", K_OBJECT, NULL, 0, loop, false},
+		{"per_user", K_OBJECT, NULL, 0, per_user, false},
 		{"policy", K_PATH, &cfg->policy_path, 0, NULL, true},
 		{"metrics_file", K_PATH, &cfg->metrics_file, 0, NULL, true},
 		{"upload", K_OBJECT, NULL, 0, upload, false},

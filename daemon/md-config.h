@@ -64,8 +64,15 @@ struct md_config {
 	uint64_t store_max_dumps;
 	uint64_t store_max_age_s;
 	uint64_t store_min_free_bytes;
+	uint64_t store_max_dumps_per_user; /* by owner (docs/config.md); 0: a fair share only */
+	uint64_t store_max_bytes_per_user;
 	unsigned store_check_interval_s;
 	bool store_compress; /* keep dumps zstd-compressed (<id>.dmp.zst) */
+	/* per-user limits (md-fair.h); root has none */
+	unsigned user_max_running; /* 0 in the file: half of max_dumps, at least 1 */
+	unsigned user_max_queued;  /* 0: no limit */
+	unsigned user_requests_burst; /* 0: no rate limit */
+	unsigned user_requests_per_min;
 	/* crash loops */
 	unsigned loop_max_crashes; /* 0: never limit */
 	unsigned loop_window_s;

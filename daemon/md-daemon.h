@@ -13,6 +13,7 @@
 
 #include "md-config.h"
 #include "md-crashloop.h"
+#include "md-fair.h"
 #include "md-defaults.h"
 #include "md-proto.h"
 #include "md-report.h"
@@ -59,6 +60,7 @@ struct md_job {
 	char *values[MD_PROTO_ANNOTATIONS_MAX];
 	volatile sig_atomic_t cancel;
 	double queued_ms;
+	bool counted; /* in its user's figures (struct md_fair_user) */
 	/* results, written by the worker */
 	int error;
 	char message[256];
@@ -123,6 +125,14 @@ struct md_counters {
 	double suspended_ms_sum;
 };
 
+/* One user's figures for the per-user limits (md-fair.h); forgotten when idle with a full
+ * bucket. */
+struct md_fair_user {
+	struct md_principal user;
+	struct md_fair_usage usage;
+	struct md_fair_bucket bucket;
+};
+
 struct md_daemon {
 	uv_loop_t *loop;
 	const struct md_config *cfg;
@@ -134,6 +144,8 @@ struct md_daemon {
 	unsigned running; /* jobs on the thread pool */
 	struct md_job *queue_head, *queue_tail;
 	unsigned queued;
+	struct md_fair_user *users; /* n_users of them: users with requests or a bucket not full */
+	size_t n_users;
 	double started_ms;
 	bool socket_inherited; /* from systemd/launchd, not created by us */
 	struct md_counters counters;
@@ -211,6 +223,11 @@ struct md_job *md_job_new(struct md_conn *c, enum md_job_kind kind, uint32_t pid
                           const struct md_proto_msg *m);
 void md_job_submit(struct md_conn *c, struct md_job *job);
 void md_job_discard(struct md_job *job);
+/* Takes one of the peer's tokens for a dump-now or dump request: 0, or -EBUSY (sent to the peer
+ * and logged) when its user has used up its rate. Root has no rate. */
+int md_job_take_token(struct md_conn *c);
+/* The per-user limits in force (max_running resolved from the workers). */
+struct md_fair_limits md_job_limits(const struct md_config *cfg);
 
 /* md-crashloop-report.c: a crash of a program in a crash loop is summarized, not dumped.
  * Returns true when the crash was handled so (the app has its reply). */

@@ -240,6 +240,10 @@ void md_dispatch_message(struct md_conn *c, const uint8_t *buf, size_t len)
 		md_conn_send_error(c, -ESRCH, why_buf, true);
 		return;
 	}
+	/* dump-now and dump requests are rate-limited per user; crashes are not (the crash-loop
+	 * limit bounds them) */
+	if (m.type != MD_MSG_CRASH && md_job_take_token(c) < 0)
+		return;
 	if (m.type == MD_MSG_DUMP_REQUEST)
 		handle_dump_request(c, &m);
 	else

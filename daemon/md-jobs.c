@@ -4,7 +4,9 @@
  * cfg->max_dumps of them running on libuv's thread pool at once, each with a time budget after
  * which its worker is told to give up. When a job is done the loop thread counts and logs it from
  * its typed report, replies to the app first, and only then hands the report to the journal,
- * which writes it off the loop thread: a crashing app never waits for the disk. Event loop
+ * which writes it off the loop thread: a crashing app never waits for the disk. Per-user
+ * limits (md-fair.h) decide what runs, waits or is refused: one non-root user holds at most its
+ * share of the workers and of the queue, and crashes start before requested dumps. Event loop
  * thread only (but md_capture_run).
  */
 #include <errno.h>
@@ -15,6 +17,86 @@
 #include "md-daemon.h"
 
 static void start_next(struct md_daemon *d);
+
+struct md_fair_limits md_job_limits(const struct md_config *cfg)
+{
+	struct md_fair_limits l = {
+	    .max_running = cfg->user_max_running,
+	    .max_queued = cfg->user_max_queued,
+	    .requests_burst = cfg->user_requests_burst,
+	    .requests_per_min = cfg->user_requests_per_min,
+	};
+
+	if (!l.max_running)
+		l.max_running = cfg->max_dumps / 2 ? cfg->max_dumps / 2 : 1;
+	return l;
+}
+
+/* The figures of user p, created when create is set (NULL: none, or no memory). */
+static struct md_fair_user *user_of(struct md_daemon *d, const struct md_principal *p,
+                                    bool create)
+{
+	struct md_fair_user *u;
+
+	for (size_t i = 0; i < d->n_users; i++)
+		if (md_principal_equal(&d->users[i].user, p))
+			return &d->users[i];
+	if (!create)
+		return NULL;
+	u = realloc(d->users, (d->n_users + 1) * sizeof(*u));
+	if (!u)
+		return NULL;
+	d->users = u;
+	u = &d->users[d->n_users++];
+	memset(u, 0, sizeof(*u));
+	u->user = *p;
+	return u;
+}
+
+/* Forgets users with nothing running or waiting and a full bucket. */
+static void forget_idle_users(struct md_daemon *d)
+{
+	struct md_fair_limits l = md_job_limits(d->cfg);
+	double now = md_now_ms();
+
+	for (size_t i = 0; i < d->n_users;) {
+		struct md_fair_user *u = &d->users[i];
+
+		if (u->usage.running || u->usage.queued || !md_fair_bucket_full(&l, &u->bucket, now)) {
+			i++;
+			continue;
+		}
+		d->users[i] = d->users[--d->n_users];
+	}
+}
+
+int md_job_take_token(struct md_conn *c)
+{
+	struct md_daemon *d = c->d;
+	struct md_fair_limits l = md_job_limits(d->cfg);
+	struct md_fair_user *u;
+	char why[160 + MD_PRINCIPAL_STRING_MAX];
+
+	if (md_principal_is_root(&c->peer.user) || !l.requests_burst)
+		return 0;
+	u = user_of(d, &c->peer.user, true);
+	if (!u) {
+		md_conn_send_error(c, -ENOMEM, "out of memory", false);
+		return -ENOMEM;
+	}
+	if (md_fair_take(&l, &u->bucket, md_now_ms()))
+		return 0;
+	d->counters.refused++;
+	md_log(MD_LOG_WARNING,
+	       "pid %u (uid %s): dump request refused, over the rate of %u per minute (burst %u)",
+	       c->peer.pid, c->who, l.requests_per_min, l.requests_burst);
+	snprintf(why, sizeof(why),
+	         "too many dump requests from uid %s: at most %u at once and %u per minute; try "
+	         "again later",
+	         c->who, l.requests_burst, l.requests_per_min);
+	md_conn_send_error(c, -EBUSY, why, false);
+	return -EBUSY;
+}
 
 static void on_job_timer_closed(uv_handle_t *h)
 {
@@ -41,6 +123,13 @@ static void after_work_cb(uv_work_t *req, int status)
 	struct md_conn *c = job->conn;
 
 	d->running--;
+	if (job->counted) {
+		struct md_fair_user *u = user_of(d, &job->requester.user, false);
+
+		if (u && u->usage.running)
+			u->usage.running--;
+		job->counted = false;
+	}
 	uv_timer_stop(&job->budget);
 	if (job->has_report) {
 		const struct md_report *r = &job->report;
@@ -80,6 +169,7 @@ static void after_work_cb(uv_work_t *req, int status)
 		c->job = NULL;
 	uv_close((uv_handle_t *)&job->budget, on_job_timer_closed);
 	start_next(d);
+	forget_idle_users(d);
 	if (d->stopping && d->running == 0 && d->queued == 0)
 		md_server_stop(d);
 }
@@ -90,6 +180,15 @@ static void start_job(struct md_daemon *d, struct md_job *job)
 
 	job->work.data = job;
 	d->running++;
+	if (!md_principal_is_root(&job->requester.user)) {
+		struct md_fair_user *u = user_of(d, &job->requester.user, true);
+
+		/* without memory for its figures the job runs uncounted */
+		if (u) {
+			u->usage.running++;
+			job->counted = true;
+		}
+	}
 	r = uv_queue_work(d->loop, &job->work, work_cb, after_work_cb);
 	if (r < 0) {
 		d->running--;
@@ -102,15 +201,52 @@ static void start_job(struct md_daemon *d, struct md_job *job)
 	uv_timer_start(&job->budget, on_budget, d->cfg->dump_budget_ms, 0);
 }
 
+static unsigned user_running(struct md_daemon *d, const struct md_principal *p)
+{
+	struct md_fair_user *u = user_of(d, p, false);
+
+	return u ? u->usage.running : 0;
+}
+
+/* Starts waiting jobs while workers are free: crashes first, each user within its share. */
 static void start_next(struct md_daemon *d)
 {
-	while (d->queue_head && d->running < d->cfg->max_dumps) {
-		struct md_job *job = d->queue_head;
+	static struct md_fair_waiting w[MD_DAEMON_MAX_QUEUED];
+	struct md_fair_limits l = md_job_limits(d->cfg);
 
-		d->queue_head = job->next_queued;
-		if (!d->queue_head)
-			d->queue_tail = NULL;
+	while (d->queue_head && d->running < d->cfg->max_dumps) {
+		struct md_job *job, *prev = NULL;
+		size_t n = 0;
+		long pick;
+
+		for (job = d->queue_head; job && n < MD_DAEMON_MAX_QUEUED; job = job->next_queued) {
+			w[n].is_crash = job->kind == MD_JOB_CRASH;
+			w[n].is_root = md_principal_is_root(&job->requester.user);
+			w[n].user_running = w[n].is_root ? 0 : user_running(d, &job->requester.user);
+			n++;
+		}
+		pick = md_fair_next(&l, w, n);
+		if (pick < 0)
+			return; /* every waiting job's user is at its share */
+		job = d->queue_head;
+		for (long i = 0; i < pick; i++) {
+			prev = job;
+			job = job->next_queued;
+		}
+		if (prev)
+			prev->next_queued = job->next_queued;
+		else
+			d->queue_head = job->next_queued;
+		if (d->queue_tail == job)
+			d->queue_tail = prev;
+		job->next_queued = NULL;
 		d->queued--;
+		if (job->kind != MD_JOB_CRASH && !w[pick].is_root) {
+			struct md_fair_user *u = user_of(d, &job->requester.user, false);
+
+			if (u && u->usage.queued)
+				u->usage.queued--;
+		}
 		start_job(d, job);
 	}
 }
@@ -171,20 +307,41 @@ struct md_job *md_job_new(struct md_conn *c, enum md_job_kind kind, uint32_t pid
 void md_job_submit(struct md_conn *c, struct md_job *job)
 {
 	struct md_daemon *d = c->d;
+	struct md_fair_limits l = md_job_limits(d->cfg);
+	bool root = md_principal_is_root(&c->peer.user), crash = job->kind == MD_JOB_CRASH;
+	struct md_fair_user *u = root ? NULL : user_of(d, &c->peer.user, true);
+	struct md_fair_usage none = {0};
+	enum md_fair_verdict v;
+	char why[200 + MD_PRINCIPAL_STRING_MAX];
 
-	if (d->queued >= MD_DAEMON_MAX_QUEUED) {
+	v = md_fair_admit(&l, u ? &u->usage : &none, root, crash, d->running, d->cfg->max_dumps,
+	                  d->queued, MD_DAEMON_MAX_QUEUED);
+	if (v == MD_FAIR_REFUSE_QUEUE || v == MD_FAIR_REFUSE_SHARE) {
 		d->counters.refused++;
-		md_log(MD_LOG_WARNING, "pid %u: refused, %u requests already waiting", c->peer.pid,
-		       d->queued);
-		md_conn_send_error(c, -EBUSY, "too many dumps waiting; try again later", false);
+		if (v == MD_FAIR_REFUSE_QUEUE) {
+			md_log(MD_LOG_WARNING, "pid %u: refused, %u requests already waiting",
+			       c->peer.pid, d->queued);
+			snprintf(why, sizeof(why), "too many dumps waiting; try again later");
+		} else {
+			md_log(MD_LOG_WARNING,
+			       "pid %u (uid %s): refused, %u of its requests already waiting",
+			       c->peer.pid, c->who, u->usage.queued);
+			snprintf(why, sizeof(why),
+			         "uid %s already has %u dump requests waiting (its share of the "
+			         "queue); try again later",
+			         c->who, u->usage.queued);
+		}
+		md_conn_send_error(c, -EBUSY, why, false);
 		md_job_discard(job);
 		return;
 	}
 	c->job = job;
-	if (d->running < d->cfg->max_dumps) {
+	if (v == MD_FAIR_RUN) {
 		start_job(d, job);
 		return;
 	}
+	if (!crash && u)
+		u->usage.queued++;
 	if (d->queue_tail)
 		d->queue_tail->next_queued = job;
 	else

@@ -272,6 +272,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	md_journal_free(&d);
+	free(d.users);
 	free(d.loops);
 	md_config_done(&cfg);
 	return ret;

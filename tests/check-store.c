@@ -238,7 +238,7 @@ static void items_new(struct md_store_item it[4])
 
 static const struct prune_case prune_cases[] = {
     {"no limits", {0}, UINT64_MAX, NULL, ""},
-    {"within every limit", {1000, 3, 2000, 10}, 100, NULL, ""},
+    {"within every limit", {1000, 3, 2000, 10, 0, 0}, 100, NULL, ""},
     {"too many dumps: the oldest dump, summaries do not count",
      {.max_dumps = 2},
      UINT64_MAX,
