@@ -25,7 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef CRASH_APP_PLAIN
+#include "crash-app-plain.h"
+#else
 #include "mdclient.h"
+#endif
 
 #define THREADS_COUNT       20   /* threads started by thread-segv */
 #define CRASHER_INDEX       7    /* the thread of thread-segv that crashes */
