@@ -30,6 +30,8 @@ static const char *kind_name(enum md_job_kind k)
 	case MD_JOB_CRASH: return "crash";
 	case MD_JOB_DUMP_NOW: return "dump-now";
 	case MD_JOB_REQUEST: return "request";
+	case MD_JOB_COREDUMP: return "coredump";
+	case MD_JOB_KINDS: break;
 	}
 	return "unknown";
 }
@@ -93,8 +95,8 @@ static int give_to_group(void *ctx, int fd)
 {
 	struct md_job *job = ctx;
 
-	if (job->d->cfg->dump_gid < 0)
-		return 0;
+	if (job->d->cfg->dump_gid < 0 || (job->core && job->not_dumpable))
+		return 0; /* a task not dumpable by its user: root's alone */
 	return md_platform_set_file_group(fd, job->d->cfg->dump_gid);
 }
 
@@ -106,11 +108,12 @@ static int check_access(void *ctx, const struct md_snapshot *s)
 }
 
 /* Step 1: the dump itself, into the dump folder under its default name. */
-static int capture(struct md_job *job, struct md_capture_result *res)
+static int capture(struct md_job *job, const struct md_backend_options *core,
+                   struct md_capture_result *res)
 {
 	const struct md_config *cfg = job->d->cfg;
 	const struct md_capture_options o = {
-	    .backend = &md_platform_live_backend,
+	    .backend = job->core ? &md_platform_core_backend : &md_platform_live_backend,
 	    .pid = job->pid,
 	    .snapshot =
 	        {
@@ -118,6 +121,7 @@ static int capture(struct md_job *job, struct md_capture_result *res)
 	            .deadline_ms = md_now_ms() + (double)cfg->dump_budget_ms,
 	            .crash = job->has_crash ? &job->crash : NULL,
 	            .pidfd = job->pidfd,
+	            .source = job->core ? core->source : NULL,
 	        },
 	    .dump =
 	        {
@@ -131,7 +135,7 @@ static int capture(struct md_job *job, struct md_capture_result *res)
 	    .compress = cfg->store_compress,
 	    .exe_hint = job->process_name,
 	    .prepare_file = give_to_group,
-	    .stopped = check_access,
+	    .stopped = job->core ? NULL : check_access, /* the kernel is the requester */
 	    .ctx = job,
 	};
 	int r;
@@ -147,8 +151,13 @@ static int capture(struct md_job *job, struct md_capture_result *res)
 		     strerror(-r));
 		break;
 	case MD_CAPTURE_STEP_SNAPSHOT:
-		fail(job, r, "cannot stop process %u: %s", job->pid,
-		     r == -ECANCELED ? "time budget exceeded" : strerror(-r));
+		if (job->core)
+			fail(job, r, "cannot read the core of process %u: %s (%s)", job->pid,
+			     r == -ECANCELED ? "time budget exceeded" : strerror(-r),
+			     ((const struct md_core_source *)core->source)->error);
+		else
+			fail(job, r, "cannot stop process %u: %s", job->pid,
+			     r == -ECANCELED ? "time budget exceeded" : strerror(-r));
 		break;
 	case MD_CAPTURE_STEP_STOPPED:
 		break; /* md_access_check said why */
@@ -208,6 +217,8 @@ static int build_report(struct md_job *job, const struct md_capture_result *res,
 		json_object_set_new(crash, "si_code", json_integer((int32_t)job->crash.flags));
 	}
 	json_object_set_new(report, "signal", sig ? json_string(sig) : json_null());
+	if (job->core)
+		md_coredump_report(job, report);
 	job->report = json_dumps(report, JSON_COMPACT);
 	json_decref(report);
 	if (!job->report) {
@@ -234,7 +245,7 @@ static int save_report(struct md_job *job, const struct md_capture_result *res,
 	if (res->snapshot->target_gone)
 		snprintf(job->message, sizeof(job->message), "process %u exited during the dump",
 			 job->pid);
-	if (cfg->upload_enabled) {
+	if (cfg->upload_enabled && !(job->core && job->not_dumpable)) {
 		r = write_file(cfg->upload_outbox, report_name, job->report, cfg->dump_gid);
 		if (r < 0)
 			snprintf(job->message, sizeof(job->message),
@@ -263,10 +274,27 @@ void md_capture_run(struct md_job *job)
 	char report_path[MD_CAPTURE_PATH_MAX];
 	size_t id_len;
 
-	if (md_access_check(job) < 0) /* before attaching: nothing stopped that may not be */
+	struct md_backend_options core = {.pidfd = -1};
+
+	memset(&res, 0, sizeof(res));
+	if (job->core) {
+		/* the kernel's connection: its request answered, the stream's fd to read */
+		int r = md_coredump_prepare(job, &core);
+
+		if (r < 0) {
+			job->error = r;
+			return;
+		}
+	} else if (md_access_check(job) < 0) { /* before attaching: nothing stopped that may not be */
 		return;
-	if (capture(job, &res) < 0)
+	}
+	if (capture(job, &core, &res) < 0)
 		goto out;
+	if (job->core && res.snapshot->crash) {
+		/* the crash is the core's (NT_SIGINFO), not a client's message */
+		job->crash = *res.snapshot->crash;
+		job->has_crash = true;
+	}
 	id_len = strlen(res.name) - (cfg->store_compress ? 8 : 4); /* without .dmp or .dmp.zst */
 	snprintf(id, sizeof(id), "%.*s", (int)id_len, res.name);
 	snprintf(report_name, sizeof(report_name), "%.*s.json", (int)id_len, res.name);
@@ -290,6 +318,7 @@ void md_job_free(struct md_job *job)
 	}
 	if (job->pidfd >= 0)
 		close(job->pidfd);
+	md_coredump_job_free(job);
 	free(job->report);
 	free(job);
 }

@@ -325,6 +325,7 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 		{"crash_loop", K_OBJECT, NULL, 0, loop, false},
 		{"policy", K_PATH, &cfg->policy_path, 0, NULL, true},
 		{"metrics_file", K_PATH, &cfg->metrics_file, 0, NULL, true},
+		{"coredump_socket", K_PATH, &cfg->coredump_socket, 0, NULL, true},
 		{"upload", K_OBJECT, NULL, 0, upload, false},
 		{NULL, K_UINT, NULL, 0, NULL, false},
 	};

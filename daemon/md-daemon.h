@@ -37,7 +37,11 @@ enum md_job_kind {
 	MD_JOB_CRASH,    /* a client crashed: dump the peer with its fault context */
 	MD_JOB_DUMP_NOW, /* a client asked for a dump of itself */
 	MD_JOB_REQUEST,  /* mdctl asked for a dump of some pid */
+	MD_JOB_COREDUMP, /* the kernel's coredump socket or pipe (md-coredump.c) */
+	MD_JOB_KINDS,
 };
+
+struct md_coredump_job; /* md-coredump.c */
 
 struct md_conn;
 struct md_daemon;
@@ -65,6 +69,7 @@ struct md_job {
 	int error;
 	char message[256];
 	char *report; /* JSON text, malloc'd */
+	struct md_coredump_job *core; /* MD_JOB_COREDUMP: the kernel's connection (md-coredump.c) */
 	struct md_job *next_queued;
 };
 
@@ -117,7 +122,7 @@ struct md_counters {
 	uint64_t dumps_ok;
 	uint64_t dumps_failed;
 	uint64_t rate_limited;
-	uint64_t by_kind[3]; /* successful dumps by enum md_job_kind */
+	uint64_t by_kind[MD_JOB_KINDS]; /* successful dumps by enum md_job_kind */
 	uint64_t bytes_written;
 	double duration_ms_sum;
 	double suspended_ms_sum;
@@ -140,6 +145,7 @@ struct md_daemon {
 	struct md_loop_table *loops; /* crash-loop limiting */
 	uv_timer_t store_timer;      /* periodic store limits and metrics */
 	bool store_busy;             /* a periodic pass is on the thread pool */
+	struct md_coredump *coredump; /* the kernel's coredump socket, when configured */
 };
 
 /* md-log.c */
@@ -171,6 +177,21 @@ int md_access_check(struct md_job *job);
 int md_server_start(struct md_daemon *d, int listen_fd);
 void md_server_stop(struct md_daemon *d);
 void md_server_job_done(struct md_job *job);
+/* Queues a job that no client connection waits for (a coredump); takes it. */
+void md_server_submit(struct md_daemon *d, struct md_job *job);
+
+/* md-coredump.c: the kernel's coredump socket (docs/coredump.md). */
+int md_coredump_start(struct md_daemon *d);
+void md_coredump_stop(struct md_daemon *d);
+/* A client's crash of pid was dumped through the shim: the kernel's call that follows when
+ * the app dies by its signal is answered with a reject (one crash, one dump). */
+void md_coredump_note_client_crash(struct md_daemon *d, uint32_t pid);
+/* On the worker: the kernel's side of a coredump job (request, ack), then the capture's
+ * backend options; returns 0 to dump, 1 when the job was answered without a dump, -errno. */
+int md_coredump_prepare(struct md_job *job, struct md_backend_options *opts);
+/* Adds core_pattern_mode, the namespace pid, the cgroup and why the dump is private. */
+void md_coredump_report(const struct md_job *job, json_t *report);
+void md_coredump_job_free(struct md_job *job);
 
 /* md-capture.c: runs on the thread pool; fills job->error/message/report. */
 void md_capture_run(struct md_job *job);

@@ -228,7 +228,10 @@ static void after_work_cb(uv_work_t *req, int status)
 		d->counters.suspended_ms_sum += json_real_value(json_object_get(j, "suspended_ms"));
 		d->counters.events[MD_EVENT_PARTIAL] += json_is_true(json_object_get(j, "partial"));
 		md_log(LOG_NOTICE, "%s dump of pid %u (%s) saved: %s, %lld bytes, stopped %.1f ms, took %.1f ms%s%s",
-		       job->kind == MD_JOB_CRASH ? "crash" : job->kind == MD_JOB_DUMP_NOW ? "live" : "requested",
+		       job->kind == MD_JOB_CRASH      ? "crash"
+		       : job->kind == MD_JOB_DUMP_NOW ? "live"
+		       : job->kind == MD_JOB_COREDUMP ? "coredump"
+		                                      : "requested",
 		       job->pid, job->process_name, json_string_value(json_object_get(j, "path")),
 		       (long long)json_integer_value(json_object_get(j, "bytes")),
 		       json_real_value(json_object_get(j, "suspended_ms")),
@@ -339,6 +342,27 @@ static struct md_job *job_new(struct md_conn *c, enum md_job_kind kind, uint32_t
 	uv_timer_init(c->d->loop, &job->budget);
 	job->budget.data = job;
 	return job;
+}
+
+void md_server_submit(struct md_daemon *d, struct md_job *job)
+{
+	if (d->queued >= MD_DAEMON_MAX_QUEUED) {
+		d->counters.refused++;
+		md_log(LOG_WARNING, "pid %u: refused, %u requests already waiting", job->pid,
+		       d->queued);
+		uv_close((uv_handle_t *)&job->budget, on_job_timer_closed);
+		return;
+	}
+	if (d->running < d->cfg->max_dumps) {
+		start_job(d, job);
+		return;
+	}
+	if (d->queue_tail)
+		d->queue_tail->next_queued = job;
+	else
+		d->queue_head = job;
+	d->queue_tail = job;
+	d->queued++;
 }
 
 static void submit(struct md_conn *c, struct md_job *job)
@@ -503,6 +527,7 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 		md_log(LOG_NOTICE, "pid %u (uid %u, '%s') crashed: signal %u code %d at 0x%llx, thread %u",
 		       c->peer.pid, c->peer.uid, c->name, m->signo, m->si_code,
 		       (unsigned long long)m->fault_addr, tid);
+		md_coredump_note_client_crash(c->d, c->peer.pid);
 	}
 	submit(c, job);
 }
@@ -883,6 +908,7 @@ void md_server_stop(struct md_daemon *d)
 	if (!d->stopping) {
 		d->stopping = true;
 		uv_close((uv_handle_t *)&d->server, NULL);
+		md_coredump_stop(d);
 		md_log(LOG_NOTICE, "stopping: %u dumps in flight, %u queued", d->running, d->queued);
 	}
 	if (d->running > 0 || d->queued > 0)

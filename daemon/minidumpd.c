@@ -240,6 +240,13 @@ int main(int argc, char **argv)
 		md_config_done(&cfg);
 		return 1;
 	}
+	r = md_coredump_start(&d);
+	if (r < 0) {
+		md_log(LOG_ERR, "cannot serve the coredump socket %s: %s", cfg.coredump_socket,
+		       strerror(-r));
+		md_config_done(&cfg);
+		return 1;
+	}
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
 	d.sigterm.data = d.sigint.data = &d;

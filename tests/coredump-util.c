@@ -15,9 +15,11 @@
 
 #define PATTERN_FILE "/proc/sys/kernel/core_pattern"
 #define PIPE_LIMIT_FILE "/proc/sys/kernel/core_pipe_limit"
+#define SUID_FILE "/proc/sys/fs/suid_dumpable"
 
 static char suite_pattern[CD_PATTERN_MAX];
 static char suite_pipe_limit[64];
+static char suite_suid[16];
 static bool suite_saved;
 
 static int read_line(const char *path, char *buf, size_t size)
@@ -70,9 +72,9 @@ bool cd_have_socket_mode(void)
 	       strstr(modes, "socket");
 }
 
-int cd_pattern_set(const char *pattern, int pipe_limit, struct cd_guard *ret)
+int cd_pattern_set(const char *pattern, int pipe_limit, int suid_dumpable, struct cd_guard *ret)
 {
-	char old[CD_PATTERN_MAX], old_limit[64] = "", limit[32];
+	char old[CD_PATTERN_MAX], old_limit[64] = "", limit[32], old_suid[16] = "", suid[16];
 	int p[2], ack[2], r;
 	pid_t pid;
 	char c;
@@ -82,6 +84,8 @@ int cd_pattern_set(const char *pattern, int pipe_limit, struct cd_guard *ret)
 	if (r < 0)
 		return r;
 	if (pipe_limit >= 0 && (r = read_line(PIPE_LIMIT_FILE, old_limit, sizeof(old_limit))) < 0)
+		return r;
+	if (suid_dumpable >= 0 && (r = read_line(SUID_FILE, old_suid, sizeof(old_suid))) < 0)
 		return r;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
@@ -107,9 +111,12 @@ int cd_pattern_set(const char *pattern, int pipe_limit, struct cd_guard *ret)
 		signal(SIGINT, SIG_IGN);
 		signal(SIGTERM, SIG_IGN);
 		snprintf(limit, sizeof(limit), "%d", pipe_limit);
+		snprintf(suid, sizeof(suid), "%d", suid_dumpable);
 		r = write_line(PATTERN_FILE, pattern);
 		if (r == 0 && pipe_limit >= 0)
 			r = write_line(PIPE_LIMIT_FILE, limit);
+		if (r == 0 && suid_dumpable >= 0)
+			r = write_line(SUID_FILE, suid);
 		c = r == 0 ? 'y' : 'n';
 		if (write(ack[1], &c, 1) < 0)
 			c = 'n';
@@ -120,6 +127,8 @@ int cd_pattern_set(const char *pattern, int pipe_limit, struct cd_guard *ret)
 		write_line(PATTERN_FILE, old);
 		if (pipe_limit >= 0)
 			write_line(PIPE_LIMIT_FILE, old_limit);
+		if (suid_dumpable >= 0)
+			write_line(SUID_FILE, old_suid);
 		_exit(0);
 	}
 	close(p[0]);
@@ -153,7 +162,8 @@ void cd_pattern_restore(struct cd_guard *g)
 int cd_suite_setup(const struct check_suite *cs)
 {
 	if (cd_pattern_get(suite_pattern, sizeof(suite_pattern)) == 0 &&
-	    read_line(PIPE_LIMIT_FILE, suite_pipe_limit, sizeof(suite_pipe_limit)) == 0)
+	    read_line(PIPE_LIMIT_FILE, suite_pipe_limit, sizeof(suite_pipe_limit)) == 0 &&
+	    read_line(SUID_FILE, suite_suid, sizeof(suite_suid)) == 0)
 		suite_saved = true;
 	return it_suite_setup(cs);
 }
@@ -169,6 +179,7 @@ void cd_suite_teardown(const struct check_suite *cs)
 			write_line(PATTERN_FILE, suite_pattern);
 		}
 		write_line(PIPE_LIMIT_FILE, suite_pipe_limit);
+		write_line(SUID_FILE, suite_suid);
 	}
 	it_suite_teardown(cs);
 }

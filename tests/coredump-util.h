@@ -27,9 +27,10 @@ bool cd_can_set_pattern(void);
  * lists "socket". */
 bool cd_have_socket_mode(void);
 
-/* Sets core_pattern (and core_pipe_limit when pipe_limit >= 0) under a guard. Returns 0 or
- * -errno (nothing changed then). */
-int cd_pattern_set(const char *pattern, int pipe_limit, struct cd_guard *ret_guard);
+/* Sets core_pattern (and core_pipe_limit, fs.suid_dumpable when >= 0) under a guard. Returns 0
+ * or -errno (nothing changed then). */
+int cd_pattern_set(const char *pattern, int pipe_limit, int suid_dumpable,
+                   struct cd_guard *ret_guard);
 
 /* Puts the previous values back and waits for the guard. Safe twice. */
 void cd_pattern_restore(struct cd_guard *g);

@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel's coredump socket (kernel.core_pattern "@PATH", Linux >= 6.16, or "@@PATH" with
+ * the request protocol, >= 6.17),
+ * served on the daemon's loop. A connection is the crashing task itself: the kernel connects
+ * as it, so SO_PEERCRED names it, and it waits in the kernel until the connection is closed.
+ * The decision is made here, on the loop thread, from what the kernel says about the peer:
+ *   - a crash the client shim already had dumped (one crash, one dump), or a program past the
+ *     crash-loop limit, is rejected: COREDUMP_REJECT in the request protocol (no core at all,
+ *     anywhere), else the connection is closed;
+ *   - anything else becomes a capture job (MD_JOB_COREDUMP) on the existing queue: on the
+ *     worker, md_coredump_prepare() answers the request with COREDUMP_KERNEL|COREDUMP_WAIT,
+ *     the core-stream backend reads the stream's head and the task's memory through
+ *     /proc/<pid>/mem, and the connection is closed when the job is freed, which ends the
+ *     kernel's core there: the rest of the address space is never read.
+ * The stream's first bytes tell the two kinds of connection apart: the ELF magic (plain
+ * socket mode) or a coredump_req (its size, 16 to 4095).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "md-daemon.h"
+#include "md-report.h"
+
+#define CD_RECENT        64   /* client crashes remembered for one-crash-one-dump */
+#define CD_RECENT_S      60.0 /* seconds a client crash is remembered */
+#define CD_PEEK_MS       2000 /* ms the kernel (or the helper) has to send its first bytes */
+#define CD_STATUS_MAX    (64 * 1024)
+#define CD_CGROUP_MAX    512
+
+/* What the kernel's request protocol says (include/uapi/linux/coredump.h, Linux >= 6.17):
+ * declared here because distribution headers predate it. */
+struct cd_coredump_req {
+	uint32_t size;     /* of this struct as the kernel knows it */
+	uint32_t size_ack; /* of the ack it accepts */
+	uint64_t mask;     /* the features it supports */
+};
+struct cd_coredump_ack {
+	uint32_t size;
+	uint32_t spare;
+	uint64_t mask;
+};
+#define CD_COREDUMP_KERNEL   (1ull << 0)
+#define CD_COREDUMP_REJECT   (1ull << 2)
+#define CD_COREDUMP_WAIT     (1ull << 3)
+#define CD_REQ_SIZE_VER0     16u
+#define CD_REQ_SIZE_MAX      4095u
+#define CD_MARK_REQACK       0u
+
+struct md_coredump {
+	uv_poll_t poll;
+	int fd;
+	bool closing;
+	struct {
+		uint32_t pid;
+		double at_s;
+	} recent[CD_RECENT];
+	unsigned next_recent;
+};
+
+struct md_coredump_job {
+	int fd;              /* the connection; the kernel waits until it is closed */
+	int stream_fd;       /* where the core stream is read: fd, or the helper's pipe */
+	bool reject;         /* answer without a dump */
+	char mode[8];        /* "socket" or "pipe" */
+	char why[160];       /* why the dump is private, or why it was rejected */
+	char nspid[64];      /* NSpid of the task, as /proc prints it */
+	char cgroup[CD_CGROUP_MAX];
+	char stream_error[160];
+	struct md_core_source src;
+};
+
+/* ---- the worker's side ---- */
+
+static int wait_readable(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int r;
+
+	do
+		r = poll(&p, 1, ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	return r == 0 ? -ETIMEDOUT : 0;
+}
+
+static int recv_all(int fd, void *buf, size_t len, int flags)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n;
+		int r = wait_readable(fd, CD_PEEK_MS);
+
+		if (r < 0)
+			return r;
+		n = recv(fd, (char *)buf + done, len - done, flags);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EPIPE;
+		if (flags & MSG_PEEK) {
+			if ((size_t)n >= len)
+				return 0;
+			continue; /* peek again once more has arrived */
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The request protocol: reads the kernel's coredump_req (at most CD_REQ_SIZE_MAX bytes),
+ * answers mask (REJECT, or KERNEL with WAIT where offered) and reads the kernel's mark.
+ * Returns 0, -EPROTO when the kernel refused our ack, or -errno.
+ */
+static int answer_request(int fd, bool reject)
+{
+	struct cd_coredump_req req = {0};
+	struct cd_coredump_ack ack = {0};
+	uint8_t rest[CD_REQ_SIZE_MAX];
+	uint32_t size, mark;
+	int r;
+
+	r = recv_all(fd, &size, sizeof(size), MSG_PEEK);
+	if (r < 0)
+		return r;
+	if (size < CD_REQ_SIZE_VER0 || size > CD_REQ_SIZE_MAX)
+		return -EPROTO;
+	r = recv_all(fd, &req, sizeof(req), 0);
+	if (r == 0 && size > sizeof(req))
+		r = recv_all(fd, rest, size - sizeof(req), 0);
+	if (r < 0)
+		return r;
+	if (req.size_ack < CD_REQ_SIZE_VER0)
+		return -EPROTO;
+	ack.size = sizeof(ack);
+	if (reject)
+		ack.mask = CD_COREDUMP_REJECT;
+	else
+		ack.mask = CD_COREDUMP_KERNEL | (req.mask & CD_COREDUMP_WAIT);
+	if ((ack.mask & req.mask) != ack.mask)
+		return -EPROTONOSUPPORT;
+	if (send(fd, &ack, sizeof(ack), MSG_NOSIGNAL) != (ssize_t)sizeof(ack))
+		return -errno;
+	r = recv_all(fd, &mark, sizeof(mark), 0);
+	if (r < 0)
+		return reject && r == -EPIPE ? 0 : r; /* a rejected task may go at once */
+	return mark == CD_MARK_REQACK ? 0 : -EPROTO;
+}
+
+static void read_task_facts(struct md_job *job)
+{
+	struct md_coredump_job *cj = job->core;
+	char path[64], *text = NULL;
+	struct stat st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", job->pid);
+	f = fopen(path, "re");
+	if (f) {
+		char line[256];
+		long real_uid = -1;
+
+		while (fgets(line, sizeof(line), f)) {
+			if (!strncmp(line, "NSpid:", 6)) {
+				char *p = line + 6;
+
+				p += strspn(p, " \t");
+				p[strcspn(p, "\n")] = '\0';
+				snprintf(cj->nspid, sizeof(cj->nspid), "%s", p);
+			} else if (!strncmp(line, "Uid:", 4)) {
+				real_uid = strtol(line + 4, NULL, 10);
+			}
+		}
+		fclose(f);
+		/* The kernel makes a task that is not dumpable by its user (set-uid, file
+		 * capabilities, PR_SET_DUMPABLE 0) own its /proc entries as root. */
+		snprintf(path, sizeof(path), "/proc/%u", job->pid);
+		if (stat(path, &st) == 0 && real_uid >= 0 && (long)st.st_uid != real_uid) {
+			job->not_dumpable = true;
+			snprintf(cj->why, sizeof(cj->why),
+			         "not dumpable by its user (uid %ld): set-uid, capabilities or "
+			         "PR_SET_DUMPABLE 0; the dump is root's alone",
+			         real_uid);
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", job->pid);
+	f = fopen(path, "re");
+	if (f) {
+		char line[CD_CGROUP_MAX];
+
+		/* the unified hierarchy's line ("0::/..."), else the first */
+		while (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			if (!cj->cgroup[0] || !strncmp(line, "0::", 3))
+				snprintf(cj->cgroup, sizeof(cj->cgroup), "%s", line);
+		}
+		fclose(f);
+	}
+	free(text);
+}
+
+int md_coredump_prepare(struct md_job *job, struct md_backend_options *opts)
+{
+	struct md_coredump_job *cj = job->core;
+	uint8_t head[4];
+	int r;
+
+	r = recv_all(cj->fd, head, sizeof(head), MSG_PEEK);
+	if (r < 0) {
+		snprintf(job->message, sizeof(job->message),
+		         "pid %u: nothing came on the coredump connection: %s", job->pid,
+		         strerror(-r));
+		return r;
+	}
+	if (memcmp(head, "\177ELF", 4)) {
+		r = answer_request(cj->fd, false);
+		if (r < 0) {
+			snprintf(job->message, sizeof(job->message),
+			         "pid %u: the kernel's coredump request failed: %s", job->pid,
+			         strerror(-r));
+			return r;
+		}
+	}
+	read_task_facts(job);
+	cj->src.fd = cj->stream_fd >= 0 ? cj->stream_fd : cj->fd;
+	cj->src.error = cj->stream_error;
+	cj->src.error_size = sizeof(cj->stream_error);
+	opts->source = &cj->src;
+	return 0;
+}
+
+void md_coredump_report(const struct md_job *job, json_t *report)
+{
+	const struct md_coredump_job *cj = job->core;
+
+	json_object_set_new(report, "core_pattern_mode", json_string(cj->mode));
+	if (cj->nspid[0])
+		json_object_set_new(report, "nspid", md_report_text(cj->nspid));
+	if (cj->cgroup[0])
+		json_object_set_new(report, "cgroup", md_report_text(cj->cgroup));
+	if (job->not_dumpable)
+		json_object_set_new(report, "private_because", md_report_text(cj->why));
+}
+
+void md_coredump_job_free(struct md_job *job)
+{
+	struct md_coredump_job *cj = job->core;
+
+	if (!cj)
+		return;
+	if (cj->stream_fd >= 0)
+		close(cj->stream_fd);
+	if (cj->fd >= 0)
+		close(cj->fd); /* the kernel stops writing the core; the task dies */
+	free(cj);
+	job->core = NULL;
+}
+
+/* ---- rejecting, on its own worker ---- */
+
+struct reject {
+	uv_work_t work;
+	struct md_coredump_job cj;
+};
+
+static void reject_work(uv_work_t *req)
+{
+	struct reject *rj = req->data;
+	uint8_t head[4];
+
+	/* the request protocol answers REJECT: no core is written anywhere; otherwise closing
+	 * the connection ends the core */
+	if (recv_all(rj->cj.fd, head, sizeof(head), MSG_PEEK) == 0 && memcmp(head, "\177ELF", 4))
+		answer_request(rj->cj.fd, true);
+}
+
+static void reject_done(uv_work_t *req, int status)
+{
+	struct reject *rj = req->data;
+
+	close(rj->cj.fd);
+	free(rj);
+}
+
+/* ---- the loop's side ---- */
+
+static bool recent_client_crash(struct md_coredump *cd, uint32_t pid)
+{
+	double now = md_now_ms() / 1000.0;
+
+	for (unsigned i = 0; i < CD_RECENT; i++)
+		if (cd->recent[i].pid == pid && now - cd->recent[i].at_s < CD_RECENT_S)
+			return true;
+	return false;
+}
+
+void md_coredump_note_client_crash(struct md_daemon *d, uint32_t pid)
+{
+	struct md_coredump *cd = d->coredump;
+
+	if (!cd)
+		return;
+	cd->recent[cd->next_recent].pid = pid;
+	cd->recent[cd->next_recent].at_s = md_now_ms() / 1000.0;
+	cd->next_recent = (cd->next_recent + 1) % CD_RECENT;
+}
+
+static void start_reject(struct md_daemon *d, int fd)
+{
+	struct reject *rj = calloc(1, sizeof(*rj));
+
+	if (!rj) {
+		close(fd);
+		return;
+	}
+	rj->cj.fd = fd;
+	rj->cj.stream_fd = -1;
+	rj->work.data = rj;
+	if (uv_queue_work(d->loop, &rj->work, reject_work, reject_done) < 0) {
+		close(fd);
+		free(rj);
+	}
+}
+
+static void process_name(uint32_t pid, char *buf, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, (int)size, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+static void on_kernel_connection(uv_poll_t *h, int status, int events)
+{
+	struct md_daemon *d = h->data;
+	struct md_coredump *cd = d->coredump;
+	struct md_loop_entry *e;
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	char exe[MD_LOOP_EXE_MAX];
+	uint64_t file_id;
+	struct md_job *job;
+	int fd;
+
+	if (status < 0)
+		return;
+	fd = accept4(cd->fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	d->counters.connections++;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || cred.pid <= 0) {
+		close(fd);
+		return;
+	}
+	if (d->stopping) {
+		close(fd);
+		return;
+	}
+	if (recent_client_crash(cd, (uint32_t)cred.pid)) {
+		md_log(LOG_INFO, "pid %d: already dumped through its client; no second dump",
+		       (int)cred.pid);
+		start_reject(d, fd);
+		return;
+	}
+	if (md_platform_process_exe((uint32_t)cred.pid, exe, sizeof(exe), &file_id) == 0 &&
+	    md_loop_check(d->loops, exe, file_id, md_now_ms() / 1000.0, &e)) {
+		d->counters.rate_limited++;
+		md_log(LOG_NOTICE,
+		       "pid %d (%s) crashed, not dumped: %u crashes within %u s (%llu suppressed in "
+		       "a row); no core either",
+		       (int)cred.pid, exe, d->cfg->loop_max_crashes, d->cfg->loop_window_s,
+		       (unsigned long long)e->suppressed);
+		start_reject(d, fd);
+		return;
+	}
+	job = calloc(1, sizeof(*job));
+	if (job)
+		job->core = calloc(1, sizeof(*job->core));
+	if (!job || !job->core) {
+		free(job);
+		close(fd);
+		return;
+	}
+	job->d = d;
+	job->kind = MD_JOB_COREDUMP;
+	job->pid = (uint32_t)cred.pid;
+	job->pidfd = -1;
+	job->requester.pid = 0; /* the kernel */
+	job->requester.uid = 0;
+	job->queued_ms = md_now_ms();
+	job->core->fd = fd;
+	job->core->stream_fd = -1;
+	snprintf(job->core->mode, sizeof(job->core->mode), "socket");
+	process_name(job->pid, job->process_name, sizeof(job->process_name));
+	uv_timer_init(d->loop, &job->budget);
+	job->budget.data = job;
+	d->counters.requests++;
+	md_log(LOG_NOTICE, "pid %d (uid %u, '%s') crashed: the kernel's coredump socket",
+	       (int)cred.pid, (unsigned)cred.uid, job->process_name);
+	md_server_submit(d, job);
+}
+
+int md_coredump_start(struct md_daemon *d)
+{
+	const char *path = d->cfg->coredump_socket;
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	struct md_coredump *cd;
+	int r;
+
+	if (!path || !path[0])
+		return 0;
+	if (strlen(path) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	cd = calloc(1, sizeof(*cd));
+	if (!cd)
+		return -ENOMEM;
+	cd->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (cd->fd < 0) {
+		r = -errno;
+		free(cd);
+		return r;
+	}
+	/* root's alone: the kernel connects whatever the mode; only root may pose as it */
+	if (unlink(path) < 0 && errno != ENOENT) {
+		r = -errno;
+		goto fail;
+	}
+	if (bind(cd->fd, (struct sockaddr *)&a, sizeof(a)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(cd->fd, 256) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = uv_poll_init(d->loop, &cd->poll, cd->fd);
+	if (r < 0)
+		goto fail;
+	cd->poll.data = d;
+	d->coredump = cd;
+	uv_poll_start(&cd->poll, UV_READABLE, on_kernel_connection);
+	md_log(LOG_NOTICE, "coredump socket %s ready", path);
+	return 0;
+fail:
+	close(cd->fd);
+	free(cd);
+	return r < 0 ? r : -EIO;
+}
+
+static void on_poll_closed(uv_handle_t *h)
+{
+	struct md_coredump *cd = h->data;
+
+	close(cd->fd);
+	free(cd);
+}
+
+void md_coredump_stop(struct md_daemon *d)
+{
+	struct md_coredump *cd = d->coredump;
+
+	if (!cd || cd->closing)
+		return;
+	cd->closing = true;
+	/* without the socket file, the kernel's connect fails at once and the task just dies */
+	unlink(d->cfg->coredump_socket);
+	cd->poll.data = cd;
+	uv_close((uv_handle_t *)&cd->poll, on_poll_closed);
+	d->coredump = NULL;
+}
