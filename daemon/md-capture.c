@@ -113,7 +113,7 @@ static int capture(struct md_job *job, const struct md_backend_options *core,
 {
 	const struct md_config *cfg = job->d->cfg;
 	const struct md_capture_options o = {
-	    .backend = job->core ? &md_platform_core_backend : &md_platform_live_backend,
+	    .backend = job->core ? md_coredump_backend() : &md_platform_live_backend,
 	    .pid = job->pid,
 	    .snapshot =
 	        {

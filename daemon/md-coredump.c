@@ -13,11 +13,15 @@
  *     the core-stream backend reads the stream's head and the task's memory through
  *     /proc/<pid>/mem, and the connection is closed when the job is freed, which ends the
  *     kernel's core there: the rest of the address space is never read.
- * The stream's first bytes tell the two kinds of connection apart: the ELF magic (plain
- * socket mode) or a coredump_req (its size, 16 to 4095).
+ * The stream's first bytes tell the kinds of connection apart: the ELF magic (plain socket
+ * mode) or a coredump_req (its size, 16 to 4095). The pipe helper (md-coredump-helper.c, run
+ * by the kernel as root) connects here too and sends its header and the core pipe at once;
+ * it is told apart by its credentials and executable, and the task is the one it names (%P;
+ * the kernel keeps it while the helper runs).
  */
 #include "config.h"
 
+#ifdef __linux__
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -30,6 +34,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "md-coredump-proto.h"
 #include "md-daemon.h"
 #include "md-report.h"
 
@@ -38,6 +43,8 @@
 #define CD_PEEK_MS       2000 /* ms the kernel (or the helper) has to send its first bytes */
 #define CD_STATUS_MAX    (64 * 1024)
 #define CD_CGROUP_MAX    512
+#define CD_HELPER_MS     500  /* ms the pipe helper has to send its header */
+#define CD_HELPER_NAME   "md-coredump"
 
 /* What the kernel's request protocol says (include/uapi/linux/coredump.h, Linux >= 6.17):
  * declared here because distribution headers predate it. */
@@ -70,6 +77,7 @@ struct md_coredump {
 };
 
 struct md_coredump_job {
+	int helper_dumpable; /* the pipe helper's %d, -1 for the socket */
 	int fd;              /* the connection; the kernel waits until it is closed */
 	int stream_fd;       /* where the core stream is read: fd, or the helper's pipe */
 	bool reject;         /* answer without a dump */
@@ -191,7 +199,9 @@ static void read_task_facts(struct md_job *job)
 		/* The kernel makes a task that is not dumpable by its user (set-uid, file
 		 * capabilities, PR_SET_DUMPABLE 0) own its /proc entries as root. */
 		snprintf(path, sizeof(path), "/proc/%u", job->pid);
-		if (stat(path, &st) == 0 && real_uid >= 0 && (long)st.st_uid != real_uid) {
+		if (cj->helper_dumpable >= 0 ? cj->helper_dumpable != 1
+		                             : stat(path, &st) == 0 && real_uid >= 0 &&
+		                                   (long)st.st_uid != real_uid) {
 			job->not_dumpable = true;
 			snprintf(cj->why, sizeof(cj->why),
 			         "not dumpable by its user (uid %ld): set-uid, capabilities or "
@@ -221,6 +231,8 @@ int md_coredump_prepare(struct md_job *job, struct md_backend_options *opts)
 	uint8_t head[4];
 	int r;
 
+	if (cj->stream_fd >= 0)
+		goto ready; /* the pipe helper's: the stream is its pipe */
 	r = recv_all(cj->fd, head, sizeof(head), MSG_PEEK);
 	if (r < 0) {
 		snprintf(job->message, sizeof(job->message),
@@ -237,6 +249,7 @@ int md_coredump_prepare(struct md_job *job, struct md_backend_options *opts)
 			return r;
 		}
 	}
+ready:
 	read_task_facts(job);
 	cj->src.fd = cj->stream_fd >= 0 ? cj->stream_fd : cj->fd;
 	cj->src.error = cj->stream_error;
@@ -331,6 +344,7 @@ static void start_reject(struct md_daemon *d, int fd)
 	}
 	rj->cj.fd = fd;
 	rj->cj.stream_fd = -1;
+	rj->cj.helper_dumpable = -1;
 	rj->work.data = rj;
 	if (uv_queue_work(d->loop, &rj->work, reject_work, reject_done) < 0) {
 		close(fd);
@@ -353,6 +367,52 @@ static void process_name(uint32_t pid, char *buf, size_t size)
 	fclose(f);
 }
 
+/* Whether the peer is the pipe helper: root, running our helper's executable. */
+static bool is_helper(const struct ucred *cred)
+{
+	char exe[MD_LOOP_EXE_MAX];
+	const char *base;
+	uint64_t id;
+
+	if (cred->uid != 0 || md_platform_process_exe((uint32_t)cred->pid, exe, sizeof(exe), &id) < 0)
+		return false;
+	base = strrchr(exe, '/');
+	return !strcmp(base ? base + 1 : exe, CD_HELPER_NAME);
+}
+
+/* The helper's header and the core pipe, sent right after it connected. */
+static int receive_helper(int fd, struct md_cd_helper_msg *m, int *ret_stream)
+{
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+	    .msg_controllen = sizeof(control)};
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*ret_stream = -1;
+	if (poll(&p, 1, CD_HELPER_MS) != 1)
+		return -ETIMEDOUT;
+	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(ret_stream, CMSG_DATA(cm), sizeof(int));
+	if ((size_t)n != sizeof(*m) || m->magic != MD_CD_HELPER_MAGIC ||
+	    m->version != MD_CD_HELPER_VERSION || m->pid == 0 || m->pid > INT32_MAX ||
+	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || *ret_stream < 0) {
+		if (*ret_stream >= 0)
+			close(*ret_stream);
+		*ret_stream = -1;
+		return -EPROTO;
+	}
+	return 0;
+}
+
 static void on_kernel_connection(uv_poll_t *h, int status, int events)
 {
 	struct md_daemon *d = h->data;
@@ -363,7 +423,7 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 	char exe[MD_LOOP_EXE_MAX];
 	uint64_t file_id;
 	struct md_job *job;
-	int fd;
+	int fd, stream = -1, helper_dumpable = -1;
 
 	if (status < 0)
 		return;
@@ -379,10 +439,28 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 		close(fd);
 		return;
 	}
+	if (is_helper(&cred)) {
+		struct md_cd_helper_msg m;
+
+		if (receive_helper(fd, &m, &stream) < 0) {
+			md_log(LOG_WARNING, "the pipe helper (pid %d) sent no usable header",
+			       (int)cred.pid);
+			close(fd);
+			return;
+		}
+		cred.pid = (pid_t)m.pid;
+		cred.uid = m.uid;
+		helper_dumpable = (int)m.dumpable;
+	}
 	if (recent_client_crash(cd, (uint32_t)cred.pid)) {
 		md_log(LOG_INFO, "pid %d: already dumped through its client; no second dump",
 		       (int)cred.pid);
-		start_reject(d, fd);
+		if (stream >= 0) {
+			close(stream); /* the helper exits; the kernel's pipe breaks: no core */
+			close(fd);
+		} else {
+			start_reject(d, fd);
+		}
 		return;
 	}
 	if (md_platform_process_exe((uint32_t)cred.pid, exe, sizeof(exe), &file_id) == 0 &&
@@ -393,7 +471,12 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 		       "a row); no core either",
 		       (int)cred.pid, exe, d->cfg->loop_max_crashes, d->cfg->loop_window_s,
 		       (unsigned long long)e->suppressed);
-		start_reject(d, fd);
+		if (stream >= 0) {
+			close(stream);
+			close(fd);
+		} else {
+			start_reject(d, fd);
+		}
 		return;
 	}
 	job = calloc(1, sizeof(*job));
@@ -402,6 +485,8 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 	if (!job || !job->core) {
 		free(job);
 		close(fd);
+		if (stream >= 0)
+			close(stream);
 		return;
 	}
 	job->d = d;
@@ -412,14 +497,16 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 	job->requester.uid = 0;
 	job->queued_ms = md_now_ms();
 	job->core->fd = fd;
-	job->core->stream_fd = -1;
-	snprintf(job->core->mode, sizeof(job->core->mode), "socket");
+	job->core->stream_fd = stream;
+	job->core->helper_dumpable = helper_dumpable;
+	snprintf(job->core->mode, sizeof(job->core->mode), stream >= 0 ? "pipe" : "socket");
 	process_name(job->pid, job->process_name, sizeof(job->process_name));
 	uv_timer_init(d->loop, &job->budget);
 	job->budget.data = job;
 	d->counters.requests++;
-	md_log(LOG_NOTICE, "pid %d (uid %u, '%s') crashed: the kernel's coredump socket",
-	       (int)cred.pid, (unsigned)cred.uid, job->process_name);
+	md_log(LOG_NOTICE, "pid %d (uid %u, '%s') crashed: the kernel's coredump %s",
+	       (int)cred.pid, (unsigned)cred.uid, job->process_name,
+	       stream >= 0 ? "pipe" : "socket");
 	md_server_submit(d, job);
 }
 
@@ -489,3 +576,46 @@ void md_coredump_stop(struct md_daemon *d)
 	uv_close((uv_handle_t *)&cd->poll, on_poll_closed);
 	d->coredump = NULL;
 }
+
+const struct md_backend_ops *md_coredump_backend(void)
+{
+	return &md_platform_core_backend;
+}
+
+#else /* no coredump socket on this OS: nothing is served */
+
+#include <errno.h>
+
+#include "md-daemon.h"
+
+int md_coredump_start(struct md_daemon *d)
+{
+	return d->cfg->coredump_socket && d->cfg->coredump_socket[0] ? -EOPNOTSUPP : 0;
+}
+
+void md_coredump_stop(struct md_daemon *d)
+{
+}
+
+void md_coredump_note_client_crash(struct md_daemon *d, uint32_t pid)
+{
+}
+
+int md_coredump_prepare(struct md_job *job, struct md_backend_options *opts)
+{
+	return -EOPNOTSUPP;
+}
+
+void md_coredump_report(const struct md_job *job, json_t *report)
+{
+}
+
+void md_coredump_job_free(struct md_job *job)
+{
+}
+
+const struct md_backend_ops *md_coredump_backend(void)
+{
+	return NULL;
+}
+#endif

@@ -365,17 +365,24 @@ static void coredump_daemon_start(const char *extra)
 /* Runs argv (with env, NULL-ended, may be NULL) with core_pattern "@@" (request protocol) or
  * "@" on the daemon's coredump socket, fs.suid_dumpable set when >= 0, only for the life of
  * the program, and waits for it. */
-static struct app_run run_with(const char *const *argv, const char *const *env, bool request,
-                               int suid_dumpable)
+enum cd_mode { CD_SOCKET, CD_REQUEST, CD_PIPE };
+
+static struct app_run run_with(const char *const *argv, const char *const *env,
+                               enum cd_mode mode, int suid_dumpable)
 {
-	char pattern[400];
+	char pattern[1024];
 	struct cd_guard guard;
 	struct app_run run;
 	struct it_proc p;
 	int r;
 
-	snprintf(pattern, sizeof(pattern), "%s%s", request ? "@@" : "@", cd_sock);
-	ck_assert_int_eq(cd_pattern_set(pattern, -1, suid_dumpable, &guard), 0);
+	if (mode == CD_PIPE)
+		snprintf(pattern, sizeof(pattern), "|%s --socket %s %%P %%I %%s %%t %%d %%u %%g",
+		         it_env("MD_COREDUMP_HELPER"), cd_sock);
+	else
+		snprintf(pattern, sizeof(pattern), "%s%s", mode == CD_REQUEST ? "@@" : "@", cd_sock);
+	ck_assert_int_eq(cd_pattern_set(pattern, mode == CD_PIPE ? 16 : -1, suid_dumpable, &guard),
+	                 0);
 	r = it_spawn(argv, env, &p);
 	if (r == 0)
 		r = it_wait(&p, APP_TIMEOUT_MS, &run.res);
@@ -385,9 +392,9 @@ static struct app_run run_with(const char *const *argv, const char *const *env, 
 	return run;
 }
 
-static struct app_run run_with_pattern(const char *const *argv, bool request)
+static struct app_run run_with_pattern(const char *const *argv, enum cd_mode mode)
 {
-	return run_with(argv, NULL, request, -1);
+	return run_with(argv, NULL, mode, -1);
 }
 
 /* Dumps (".dmp") in the store whose name holds ".PID." */
@@ -412,7 +419,7 @@ static int dumps_of(pid_t pid)
 	return n;
 }
 
-static void check_daemon_case(const struct crash_case *c, bool request)
+static void check_daemon_case(const struct crash_case *c, enum cd_mode mode)
 {
 	const char *argv[] = {it_env("CRASH_APP_PLAIN"), c->mode, NULL};
 	struct app_run run;
@@ -424,7 +431,7 @@ static void check_daemon_case(const struct crash_case *c, bool request)
 	if (!socket_tests_possible())
 		return;
 	coredump_daemon_start("");
-	run = run_with_pattern(argv, request);
+	run = run_with_pattern(argv, mode);
 	ck_assert_msg(!run.res.exited && !run.res.timed_out && run.res.sig == c->sig,
 	              "%s: app ended with %s", c->mode, it_result_status(&run.res));
 	ck_assert_msg(run.res.duration < APP_TIMEOUT_MS / 3, "%s: took %lld ms to die", c->mode,
@@ -438,7 +445,8 @@ static void check_daemon_case(const struct crash_case *c, bool request)
 
 	j = load_json(report);
 	ck_assert_str_eq(json_string_value(json_object_get(j, "kind")), "coredump");
-	ck_assert_str_eq(json_string_value(json_object_get(j, "core_pattern_mode")), "socket");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "core_pattern_mode")),
+	                 mode == CD_PIPE ? "pipe" : "socket");
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")), run.pid);
 	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "crash"), "code")),
 	                 c->sig);
@@ -482,13 +490,20 @@ static void check_daemon_case(const struct crash_case *c, bool request)
 
 START_TEST(daemon_request_protocol)
 {
-	check_daemon_case(&cases[_i], true);
+	check_daemon_case(&cases[_i], CD_REQUEST);
 }
 END_TEST
 
 START_TEST(daemon_plain_socket)
 {
-	check_daemon_case(&cases[0], false);
+	check_daemon_case(&cases[0], CD_SOCKET);
+}
+END_TEST
+
+/* The pipe helper (kernels before 6.16): the same dumps, core_pattern_mode "pipe". */
+START_TEST(daemon_pipe_helper)
+{
+	check_daemon_case(&cases[_i], CD_PIPE);
 }
 END_TEST
 
@@ -507,7 +522,7 @@ START_TEST(shim_app_dumped_once)
 		return;
 	coredump_daemon_start("");
 	snprintf(sockenv, sizeof(sockenv), "MINIDUMPD_SOCKET=%s", D.sock);
-	run = run_with(argv, env, true, -1);
+	run = run_with(argv, env, CD_REQUEST, -1);
 	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "%s",
 	              it_result_status(&run.res));
 	/* the kernel's call is answered on a worker: give it a moment to be logged */
@@ -536,10 +551,10 @@ START_TEST(crash_loop_rejected)
 	if (!socket_tests_possible())
 		return;
 	coredump_daemon_start("\"crash_loop\": {\"max_crashes\": 1, \"window_s\": 3600}");
-	first = run_with_pattern(argv, true);
+	first = run_with_pattern(argv, CD_REQUEST);
 	ck_assert_int_eq(first.res.sig, SIGSEGV);
 	ck_assert_int_eq(dumps_of(first.pid), 1);
-	second = run_with_pattern(argv, true);
+	second = run_with_pattern(argv, CD_REQUEST);
 	ck_assert_msg(!second.res.exited && second.res.sig == SIGSEGV, "%s",
 	              it_result_status(&second.res));
 	ck_assert_msg(second.res.duration < 2000, "the rejected app took %lld ms to die",
@@ -588,7 +603,7 @@ START_TEST(setuid_dump_is_private)
 	free(data);
 	ck_assert_int_eq(chmod(D.dir, 0755), 0);
 
-	run = run_with(argv, NULL, true, 2);
+	run = run_with(argv, NULL, CD_REQUEST, 2);
 	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "%s: %s",
 	              it_result_status(&run.res), run.res.err);
 	/* setpriv execs the app: same pid */
@@ -629,7 +644,7 @@ START_TEST(pid_namespace)
 	if (!socket_tests_possible())
 		return;
 	coredump_daemon_start("");
-	run = run_with_pattern(argv, true);
+	run = run_with_pattern(argv, CD_REQUEST);
 	/* unshare reports its child's death by the signal as its own exit status */
 	ck_assert_msg(run.res.sig == SIGSEGV || (run.res.exited && run.res.code == 128 + SIGSEGV),
 	              "%s", it_result_status(&run.res));
@@ -671,7 +686,7 @@ START_TEST(daemon_stopped_app_dies_at_once)
 		return;
 	coredump_daemon_start("");
 	daemon_stop();
-	run = run_with_pattern(argv, true);
+	run = run_with_pattern(argv, _i ? CD_PIPE : CD_REQUEST);
 	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "%s",
 	              it_result_status(&run.res));
 	ck_assert_msg(run.res.duration < 1000, "took %lld ms", (long long)run.res.duration);
@@ -701,7 +716,8 @@ static Suite *coredump_suite(void)
 	tcase_add_test(tc, crash_loop_rejected);
 	tcase_add_test(tc, setuid_dump_is_private);
 	tcase_add_test(tc, pid_namespace);
-	tcase_add_test(tc, daemon_stopped_app_dies_at_once);
+	tcase_add_loop_test(tc, daemon_stopped_app_dies_at_once, 0, 2);
+	tcase_add_loop_test(tc, daemon_pipe_helper, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
