@@ -68,6 +68,7 @@ struct cd_coredump_ack {
 struct md_coredump {
 	uv_poll_t poll;
 	int fd;
+	bool inherited; /* from systemd: its unit removes the file */
 	bool closing;
 	struct {
 		uint32_t pid;
@@ -517,14 +518,23 @@ int md_coredump_start(struct md_daemon *d)
 	struct md_coredump *cd;
 	int r;
 
-	if (!path || !path[0])
+	if (md_listen_coredump_fd < 0 && (!path || !path[0]))
 		return 0;
-	if (strlen(path) >= sizeof(a.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(a.sun_path, path, strlen(path) + 1);
 	cd = calloc(1, sizeof(*cd));
 	if (!cd)
 		return -ENOMEM;
+	if (md_listen_coredump_fd >= 0) {
+		/* systemd's minidumpd-coredump.socket: made root-only by its unit */
+		cd->fd = md_listen_coredump_fd;
+		cd->inherited = true;
+		fcntl(cd->fd, F_SETFL, fcntl(cd->fd, F_GETFL) | O_NONBLOCK);
+		goto serve;
+	}
+	if (strlen(path) >= sizeof(a.sun_path)) {
+		free(cd);
+		return -ENAMETOOLONG;
+	}
+	memcpy(a.sun_path, path, strlen(path) + 1);
 	cd->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (cd->fd < 0) {
 		r = -errno;
@@ -541,13 +551,14 @@ int md_coredump_start(struct md_daemon *d)
 		r = -errno;
 		goto fail;
 	}
+serve:
 	r = uv_poll_init(d->loop, &cd->poll, cd->fd);
 	if (r < 0)
 		goto fail;
 	cd->poll.data = d;
 	d->coredump = cd;
 	uv_poll_start(&cd->poll, UV_READABLE, on_kernel_connection);
-	md_log(LOG_NOTICE, "coredump socket %s ready", path);
+	md_log(LOG_NOTICE, "coredump socket %s ready", cd->inherited ? "(inherited)" : path);
 	return 0;
 fail:
 	close(cd->fd);
@@ -571,7 +582,8 @@ void md_coredump_stop(struct md_daemon *d)
 		return;
 	cd->closing = true;
 	/* without the socket file, the kernel's connect fails at once and the task just dies */
-	unlink(d->cfg->coredump_socket);
+	if (!cd->inherited && d->cfg->coredump_socket)
+		unlink(d->cfg->coredump_socket);
 	cd->poll.data = cd;
 	uv_close((uv_handle_t *)&cd->poll, on_poll_closed);
 	d->coredump = NULL;

@@ -152,7 +152,9 @@ struct md_daemon {
 void md_log_init(bool foreground);
 void md_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* md-listen.c: the listening socket, created or inherited from systemd/launchd. */
+/* md-listen.c: the listening socket, created or inherited from systemd/launchd. With a
+ * second inherited socket named "coredump", that one is the kernel's coredump socket. */
+extern int md_listen_coredump_fd;
 int md_listen_inherited(int *ret_fd);
 int md_listen_create(const char *path, unsigned mode, int64_t gid, int *ret_fd);
 /* Makes server listen on what md_listen_* returned (POSIX: opens the socket fd in it;

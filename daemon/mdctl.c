@@ -34,6 +34,10 @@ static const struct verb verbs[] = {
 	{"info", 1, 1, mdctl_info_main, "ID [--json]",
 	 "one dump: report, crashing thread, modules, stack"},
 	{"rm", 1, -1, mdctl_rm_main, "ID...", "remove dumps from the store"},
+#ifdef __linux__
+	{"coredump", 1, 1, mdctl_coredump_main, "enable|disable|status [--pipe]",
+	 "minidumpd as the kernel's crash handler (core_pattern)"},
+#endif
 	{"help", 0, 0, verb_help, "", "this text"},
 	{"version", 0, 0, verb_version, "", "print the version"},
 };

@@ -45,3 +45,4 @@ int mdctl_inspect_main(int argc, char **argv);
 int mdctl_list_main(int argc, char **argv);
 int mdctl_info_main(int argc, char **argv);
 int mdctl_rm_main(int argc, char **argv);
+int mdctl_coredump_main(int argc, char **argv); /* Linux: mdctl-coredump.c */

@@ -696,6 +696,103 @@ START_TEST(daemon_stopped_app_dies_at_once)
 }
 END_TEST
 
+/* mdctl coredump enable / status / disable: the pattern it sets works, and the previous
+ * handler comes back. Under a guard that restores the values of before, whatever happens. */
+START_TEST(mdctl_enable_disable)
+{
+	const bool pipe_mode = _i == 1;
+	const char *app[] = {it_env("CRASH_APP_PLAIN"), "segv", NULL};
+	char before[CD_PATTERN_MAX], limit_before[32], state[400], now[CD_PATTERN_MAX];
+	char *limit_now;
+	struct cd_guard guard;
+	struct it_result res;
+	struct it_proc p;
+	char *dump;
+
+	if (!socket_tests_possible())
+		return;
+	coredump_daemon_start("");
+	snprintf(state, sizeof(state), "%s/core_pattern.previous", D.dir);
+	ck_assert_int_eq(cd_pattern_get(before, sizeof(before)), 0);
+	{
+		char *t = it_read_file("/proc/sys/kernel/core_pipe_limit", NULL);
+
+		ck_assert_ptr_nonnull(t);
+		snprintf(limit_before, sizeof(limit_before), "%s", t);
+		limit_before[strcspn(limit_before, "\n")] = '\0';
+		free(t);
+	}
+	/* the guard "sets" the values they have: it is there to put them back */
+	ck_assert_int_eq(cd_pattern_set(before, atoi(limit_before), -1, &guard), 0);
+	{
+		const char *argv[] = {it_env("MDCTL"), "coredump", "enable", "--coredump-socket",
+		                      cd_sock, "--state", state, "--helper",
+		                      it_env("MD_COREDUMP_HELPER"), pipe_mode ? "--pipe" : NULL,
+		                      NULL};
+
+		ck_assert_int_eq(it_run(argv, NULL, 10000, &res), 0);
+		ck_assert_msg(res.exited && res.code == 0, "enable: %s %s", it_result_status(&res),
+		              res.err);
+		it_result_done(&res);
+	}
+	ck_assert_int_eq(cd_pattern_get(now, sizeof(now)), 0);
+	if (pipe_mode) {
+		ck_assert_msg(now[0] == '|' && strstr(now, it_env("MD_COREDUMP_HELPER")), "'%s'", now);
+		limit_now = it_read_file("/proc/sys/kernel/core_pipe_limit", NULL);
+		ck_assert_msg(limit_now && atoi(limit_now) > 0, "core_pipe_limit %s", limit_now);
+		free(limit_now);
+	} else {
+		ck_assert_msg(!strncmp(now, "@@", 2) && !strcmp(now + 2, cd_sock), "'%s'", now);
+	}
+	{
+		const char *argv[] = {it_env("MDCTL"), "coredump", "status", "--coredump-socket",
+		                      cd_sock, "--state", state, "--socket", D.sock, "--helper",
+		                      it_env("MD_COREDUMP_HELPER"), NULL};
+		char want[CD_PATTERN_MAX + 32];
+
+		ck_assert_int_eq(it_run(argv, NULL, 10000, &res), 0);
+		ck_assert_msg(res.exited && res.code == 0, "status: %s", res.out);
+		ck_assert_msg(strstr(res.out, pipe_mode ? "mode: pipe" : "mode: socket"), "%s",
+		              res.out);
+		ck_assert_msg(strstr(res.out, "minidumpd: answers"), "%s", res.out);
+		snprintf(want, sizeof(want), "previous handler: %s", before);
+		ck_assert_msg(strstr(res.out, want), "%s", res.out);
+		it_result_done(&res);
+	}
+	ck_assert_int_eq(it_spawn(app, NULL, &p), 0);
+	ck_assert_int_eq(it_wait(&p, APP_TIMEOUT_MS, &res), 0);
+	ck_assert_int_eq(res.sig, SIGSEGV);
+	it_result_done(&res);
+	{
+		const char *argv[] = {it_env("MDCTL"), "coredump", "disable", "--coredump-socket",
+		                      cd_sock, "--state", state, "--helper",
+		                      it_env("MD_COREDUMP_HELPER"), NULL};
+
+		ck_assert_int_eq(it_run(argv, NULL, 10000, &res), 0);
+		ck_assert_msg(res.exited && res.code == 0, "disable: %s", res.err);
+		it_result_done(&res);
+	}
+	ck_assert_int_eq(cd_pattern_get(now, sizeof(now)), 0);
+	ck_assert_str_eq(now, before);
+	limit_now = it_read_file("/proc/sys/kernel/core_pipe_limit", NULL);
+	ck_assert_int_eq(atoi(limit_now), atoi(limit_before));
+	free(limit_now);
+	ck_assert_int_eq(access(state, F_OK), -1);
+	cd_pattern_restore(&guard);
+	dump = find_dump_any(p.pid, "json");
+	ck_assert_msg(dump, "no dump while enabled; log: %s", log_tail());
+	{
+		json_t *j = load_json(dump);
+
+		ck_assert_str_eq(json_string_value(json_object_get(j, "core_pattern_mode")),
+		                 pipe_mode ? "pipe" : "socket");
+		json_decref(j);
+	}
+	free(dump);
+	daemon_teardown();
+}
+END_TEST
+
 static Suite *coredump_suite(void)
 {
 	Suite *s = suite_create("coredump");
@@ -718,6 +815,7 @@ static Suite *coredump_suite(void)
 	tcase_add_test(tc, pid_namespace);
 	tcase_add_loop_test(tc, daemon_stopped_app_dies_at_once, 0, 2);
 	tcase_add_loop_test(tc, daemon_pipe_helper, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_loop_test(tc, mdctl_enable_disable, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
