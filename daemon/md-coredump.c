@@ -72,6 +72,7 @@ struct md_coredump {
 	bool closing;
 	struct {
 		uint32_t pid;
+		uint64_t start; /* its start time: a pid reused meanwhile is another process */
 		double at_s;
 	} recent[CD_RECENT];
 	unsigned next_recent;
@@ -314,12 +315,39 @@ static void reject_done(uv_work_t *req, int status)
 
 /* ---- the loop's side ---- */
 
+/* Field 22 of /proc/<pid>/stat (start time in clock ticks), 0 when unreadable. */
+static uint64_t start_time(uint32_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+	                        "%*d %*d %*d %llu",
+	                 &v) != 1)
+		return 0;
+	return v;
+}
+
 static bool recent_client_crash(struct md_coredump *cd, uint32_t pid)
 {
 	double now = md_now_ms() / 1000.0;
+	uint64_t start = start_time(pid);
 
 	for (unsigned i = 0; i < CD_RECENT; i++)
-		if (cd->recent[i].pid == pid && now - cd->recent[i].at_s < CD_RECENT_S)
+		if (cd->recent[i].pid == pid && cd->recent[i].start == start &&
+		    now - cd->recent[i].at_s < CD_RECENT_S)
 			return true;
 	return false;
 }
@@ -331,6 +359,7 @@ void md_coredump_note_client_crash(struct md_daemon *d, uint32_t pid)
 	if (!cd)
 		return;
 	cd->recent[cd->next_recent].pid = pid;
+	cd->recent[cd->next_recent].start = start_time(pid);
 	cd->recent[cd->next_recent].at_s = md_now_ms() / 1000.0;
 	cd->next_recent = (cd->next_recent + 1) % CD_RECENT;
 }

@@ -31,6 +31,7 @@
 #define HELPER_DEFAULT MD_LIBEXECDIR "/minidumpd/md-coredump"
 #define PIPE_LIMIT     "16" /* crashes whose helper may run at once with /proc kept */
 #define VALUE_MAX      4096
+#define CORE_PATTERN_MAX 127 /* bytes the kernel keeps of core_pattern (CORENAME_MAX_SIZE - 1) */
 
 static int read_value(const char *path, char *buf, size_t size)
 {
@@ -161,6 +162,11 @@ static int enable(const char *state, const char *sock, const char *helper, bool 
 	else
 		snprintf(pattern, sizeof(pattern), "|%s --socket %s %%P %%I %%s %%t %%d %%u %%g",
 		         helper, sock);
+	if (strlen(pattern) > CORE_PATTERN_MAX) {
+		fprintf(stderr, "mdctl: '%s' is longer than the kernel's %d bytes for core_pattern\n",
+		        pattern, CORE_PATTERN_MAX);
+		return MDCTL_EXIT_USAGE;
+	}
 	mode = mode_of(pattern, sock, helper);
 	/* keep the first previous handler: enabling twice must not save ourselves */
 	if (!mode_of(old, sock, helper) && (r = save_state(state, old, old_limit)) < 0) {

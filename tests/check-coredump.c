@@ -793,6 +793,102 @@ START_TEST(mdctl_enable_disable)
 }
 END_TEST
 
+/* A 1 GiB heap costs nothing more: the app dies promptly, the dump is small and the daemon's
+ * peak memory stays under 8 MiB (not checked under sanitizers, whose quarantine keeps freed
+ * memory). */
+START_TEST(big_heap_is_cheap)
+{
+	const char *argv[] = {it_env("CRASH_APP_PLAIN"), "segv", NULL};
+	const char *env[] = {"CRASH_APP_HEAP_MB=1024", NULL};
+	const char *san = getenv("MD_SANITIZED");
+	struct app_run run;
+	char path[64], *report, *status;
+	long hwm_kib = -1;
+	json_t *j;
+
+	if (!socket_tests_possible())
+		return;
+	coredump_daemon_start("");
+	run = run_with(argv, env, CD_REQUEST, -1);
+	ck_assert_msg(run.res.sig == SIGSEGV, "%s", it_result_status(&run.res));
+	report = find_dump_any(run.pid, "json");
+	ck_assert_msg(report, "no dump; log: %s", log_tail());
+	j = load_json(report);
+	ck_assert_int_lt(json_integer_value(json_object_get(j, "bytes_on_disk")), 1 << 20);
+	json_decref(j);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)D.pid);
+	status = it_read_file(path, NULL);
+	ck_assert_ptr_nonnull(status);
+	if (strstr(status, "VmHWM:"))
+		hwm_kib = strtol(strstr(status, "VmHWM:") + 6, NULL, 10);
+	free(status);
+	if (!(san && !strcmp(san, "1")))
+		ck_assert_msg(hwm_kib > 0 && hwm_kib < 8 * 1024, "minidumpd peak RSS %ld KiB",
+		              hwm_kib);
+	free(report);
+	it_result_done(&run.res);
+	daemon_teardown();
+}
+END_TEST
+
+/* Under systemd: minidumpd.socket and minidumpd-coredump.socket handed over together, the
+ * second named "coredump" (LISTEN_FDNAMES); crashes reach the inherited one. */
+START_TEST(socket_activation_two_sockets)
+{
+	const char *argv[] = {it_env("CRASH_APP_PLAIN"), "segv", NULL};
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	int main_fd, core_fd;
+	struct app_run run;
+	char *report;
+
+	if (!socket_tests_possible())
+		return;
+	daemon_dirs_new(NULL);
+	snprintf(cd_sock, sizeof(cd_sock), "%s/coredump.sock", D.dir);
+	main_fd = listen_at(D.sock);
+	core_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(core_fd, 0);
+	memcpy(a.sun_path, cd_sock, strlen(cd_sock) + 1);
+	ck_assert_int_eq(bind(core_fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(chmod(cd_sock, 0600), 0);
+	ck_assert_int_eq(listen(core_fd, 16), 0);
+	D.pid = fork();
+	ck_assert_int_ge(D.pid, 0);
+	if (D.pid == 0) {
+		char pidbuf[16];
+		int log = open(D.log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		dup2(log, 2);
+		dup2(2, 1);
+		/* the order systemd may use: the coredump one first (moved out of the way first:
+		 * either may be 3 or 4 already) */
+		core_fd = fcntl(core_fd, F_DUPFD, 20);
+		main_fd = fcntl(main_fd, F_DUPFD, 20);
+		dup2(core_fd, 3);
+		dup2(main_fd, 4);
+		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
+		setenv("LISTEN_PID", pidbuf, 1);
+		setenv("LISTEN_FDS", "2", 1);
+		setenv("LISTEN_FDNAMES", "coredump:minidumpd.socket", 1);
+		execl(it_env("MINIDUMPD"), "minidumpd", "--foreground", "--dump-dir", D.dumps,
+		      "--socket", "/nonexistent/ignored.sock", (char *)NULL);
+		_exit(127);
+	}
+	close(core_fd);
+	close(main_fd);
+	for (int i = 0; i < 500 && !log_has("coredump socket (inherited) ready"); i++)
+		usleep(10000);
+	ck_assert_msg(log_has("coredump socket (inherited) ready"), "log: %s", log_tail());
+	run = run_with_pattern(argv, CD_REQUEST);
+	ck_assert_int_eq(run.res.sig, SIGSEGV);
+	report = find_dump_any(run.pid, "json");
+	ck_assert_msg(report, "no dump through the inherited socket; log: %s", log_tail());
+	free(report);
+	it_result_done(&run.res);
+	daemon_teardown();
+}
+END_TEST
+
 static Suite *coredump_suite(void)
 {
 	Suite *s = suite_create("coredump");
@@ -816,6 +912,8 @@ static Suite *coredump_suite(void)
 	tcase_add_loop_test(tc, daemon_stopped_app_dies_at_once, 0, 2);
 	tcase_add_loop_test(tc, daemon_pipe_helper, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_loop_test(tc, mdctl_enable_disable, 0, 2);
+	tcase_add_test(tc, big_heap_is_cheap);
+	tcase_add_test(tc, socket_activation_two_sockets);
 	suite_add_tcase(s, tc);
 	return s;
 }
