@@ -275,12 +275,12 @@ void md_capture_run(struct md_job *job)
 	size_t id_len;
 
 	struct md_backend_options core = {.pidfd = -1};
+	int r;
 
 	memset(&res, 0, sizeof(res));
 	if (job->core) {
 		/* the kernel's connection: its request answered, the stream's fd to read */
-		int r = md_coredump_prepare(job, &core);
-
+		r = md_coredump_prepare(job, &core);
 		if (r < 0) {
 			job->error = r;
 			return;
@@ -288,7 +288,12 @@ void md_capture_run(struct md_job *job)
 	} else if (md_access_check(job) < 0) { /* before attaching: nothing stopped that may not be */
 		return;
 	}
-	if (capture(job, &core, &res) < 0)
+	r = capture(job, &core, &res);
+	/* the task waits in the kernel until its connection closes: let it go before the
+	 * report, the upload ticket and the store pass */
+	if (job->core)
+		md_coredump_release(job);
+	if (r < 0)
 		goto out;
 	if (job->core && res.snapshot->crash) {
 		/* the crash is the core's (NT_SIGINFO), not a client's message */

@@ -273,6 +273,19 @@ void md_coredump_report(const struct md_job *job, json_t *report)
 		json_object_set_new(report, "private_because", md_report_text(cj->why));
 }
 
+void md_coredump_release(struct md_job *job)
+{
+	struct md_coredump_job *cj = job->core;
+
+	if (!cj)
+		return;
+	if (cj->stream_fd >= 0)
+		close(cj->stream_fd);
+	if (cj->fd >= 0)
+		close(cj->fd); /* the kernel stops writing the core; the task dies */
+	cj->stream_fd = cj->fd = -1;
+}
+
 void md_coredump_job_free(struct md_job *job)
 {
 	struct md_coredump_job *cj = job->core;
@@ -652,6 +665,10 @@ void md_coredump_report(const struct md_job *job, json_t *report)
 }
 
 void md_coredump_job_free(struct md_job *job)
+{
+}
+
+void md_coredump_release(struct md_job *job)
 {
 }
 

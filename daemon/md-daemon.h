@@ -194,6 +194,9 @@ int md_coredump_prepare(struct md_job *job, struct md_backend_options *opts);
 /* Adds core_pattern_mode, the namespace pid, the cgroup and why the dump is private. */
 void md_coredump_report(const struct md_job *job, json_t *report);
 void md_coredump_job_free(struct md_job *job);
+/* Closes the kernel's connection (and the helper's pipe) once the dump is written: the task
+ * dies while the report is saved. The rest goes with md_coredump_job_free. */
+void md_coredump_release(struct md_job *job);
 /* The snapshot backend of a coredump job (the core stream's). */
 const struct md_backend_ops *md_coredump_backend(void);
 

@@ -85,8 +85,38 @@ static bool gcore_possible(void)
 	return true;
 }
 
-static void check_gcore(bool live)
+/* How the core reaches the backend: a file alone, a file with the process alive, or a pipe
+ * (read once, front to back, as from the kernel) without the process. */
+enum gcore_how { GCORE_FILE, GCORE_LIVE, GCORE_PIPE };
+
+/* A child that writes path into a pipe; returns the read end. */
+static int feed_pipe(const char *path, pid_t *ret_child)
 {
+	int p[2];
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	*ret_child = fork();
+	ck_assert_int_ge(*ret_child, 0);
+	if (*ret_child == 0) {
+		char buf[65536];
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n;
+
+		close(p[0]); /* else the writes below never fail once the reader is done */
+		signal(SIGPIPE, SIG_IGN);
+		while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+			if (write(p[1], buf, (size_t)n) != n)
+				break; /* the reader stopped: as the kernel is stopped */
+		_exit(0);
+	}
+	close(p[1]);
+	return p[0];
+}
+
+static void check_gcore(enum gcore_how how)
+{
+	const bool live = how == GCORE_LIVE;
+	pid_t feeder = 0;
 	static const char *const args[] = {"--threads", "4", NULL};
 	struct it_target t;
 	uint32_t *dump_tids;
@@ -105,11 +135,13 @@ static void check_gcore(bool live)
 	ck_assert_int_eq(n, 5);
 	if (!live)
 		it_target_kill(&t); /* everything from the file */
-	fd = open(core, O_RDONLY | O_CLOEXEC);
+	fd = how == GCORE_PIPE ? feed_pipe(core, &feeder) : open(core, O_RDONLY | O_CLOEXEC);
 	ck_assert_int_ge(fd, 0);
 	dump = capture(live ? (uint32_t)t.pid : 0, fd, dir, &err, why, sizeof(why));
 	ck_assert_msg(dump, "capture of %s: %s (%s)", core, strerror(-err), why);
 	close(fd);
+	if (feeder > 0)
+		waitpid(feeder, NULL, 0);
 
 	/* every thread, with the ids the kernel gave them */
 	m = it_dump_tids(dump, &dump_tids);
@@ -138,15 +170,17 @@ static void check_gcore(bool live)
 
 START_TEST(gcore_file_alone)
 {
-	check_gcore(false);
+	check_gcore(GCORE_FILE);
 }
 END_TEST
 
 START_TEST(gcore_file_with_live_process)
 {
-	check_gcore(true);
+	check_gcore(GCORE_LIVE);
 }
 END_TEST
+
+
 
 /* Every prefix of a real core's head, and headers with one field broken, are refused with an
  * error and a reason; none is taken as a core. The heads are the fuzz seeds: the kernel's core
@@ -430,6 +464,17 @@ static int dumps_of(pid_t pid)
 	return n;
 }
 
+/* The daemon's dump or report for pid: the task is let go once its dump is written, so the
+ * report may follow its death by a little. Waits up to 10 s. */
+static char *wait_dump(pid_t pid, const char *ext)
+{
+	char *path = NULL;
+
+	for (int i = 0; i < 1000 && !(path = find_dump_any(pid, ext)); i++)
+		usleep(10000);
+	return path;
+}
+
 static void check_daemon_case(const struct crash_case *c, enum cd_mode mode)
 {
 	const char *argv[] = {it_env("CRASH_APP_PLAIN"), c->mode, NULL};
@@ -447,8 +492,8 @@ static void check_daemon_case(const struct crash_case *c, enum cd_mode mode)
 	              "%s: app ended with %s", c->mode, it_result_status(&run.res));
 	ck_assert_msg(run.res.duration < APP_TIMEOUT_MS / 3, "%s: took %lld ms to die", c->mode,
 	              (long long)run.res.duration);
-	dump = find_dump_any(run.pid, "dmp");
-	report = find_dump_any(run.pid, "json");
+	dump = wait_dump(run.pid, "dmp");
+	report = wait_dump(run.pid, "json");
 	ck_assert_msg(dump && report, "%s: no dump/report for pid %d; log: %s", c->mode,
 	              (int)run.pid, log_tail());
 	ck_assert_int_eq(stat(dump, &st), 0);
@@ -491,6 +536,21 @@ static void check_daemon_case(const struct crash_case *c, enum cd_mode mode)
 				n++;
 			ck_assert_int_eq(n, c->threads);
 		}
+		it_result_done(&res);
+	}
+	{
+		/* the store's tools see it like any other dump */
+		char pidbuf[16];
+		const char *largv[] = {it_env("MDCTL"), "list", "--dump-dir", D.dumps, "--kind",
+		                       "coredump", "--pid", pidbuf, "--json", NULL};
+		struct it_result res;
+
+		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)run.pid);
+		ck_assert_int_eq(it_run(largv, NULL, 30000, &res), 0);
+		ck_assert_msg(res.exited && res.code == 0, "mdctl list: %s %s",
+		              it_result_status(&res), res.err);
+		ck_assert_msg(strstr(res.out, "\"coredump\"") && strstr(res.out, pidbuf),
+		              "mdctl list: [%s]", res.out);
 		it_result_done(&res);
 	}
 	free(dump);
@@ -541,7 +601,7 @@ START_TEST(shim_app_dumped_once)
 		usleep(10000);
 	ck_assert_msg(log_has("already dumped through its client"), "log: %s", log_tail());
 	ck_assert_int_eq(dumps_of(run.pid), 1);
-	report = find_dump_any(run.pid, "json");
+	report = wait_dump(run.pid, "json");
 	ck_assert_ptr_nonnull(report);
 	j = load_json(report);
 	ck_assert_str_eq(json_string_value(json_object_get(j, "kind")), "crash");
@@ -564,6 +624,7 @@ START_TEST(crash_loop_rejected)
 	coredump_daemon_start("\"crash_loop\": {\"max_crashes\": 1, \"window_s\": 3600}");
 	first = run_with_pattern(argv, CD_REQUEST);
 	ck_assert_int_eq(first.res.sig, SIGSEGV);
+	free(wait_dump(first.pid, "json"));
 	ck_assert_int_eq(dumps_of(first.pid), 1);
 	second = run_with_pattern(argv, CD_REQUEST);
 	ck_assert_msg(!second.res.exited && second.res.sig == SIGSEGV, "%s",
@@ -618,8 +679,8 @@ START_TEST(setuid_dump_is_private)
 	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "%s: %s",
 	              it_result_status(&run.res), run.res.err);
 	/* setpriv execs the app: same pid */
-	dump = find_dump_any(run.pid, "dmp");
-	report = find_dump_any(run.pid, "json");
+	dump = wait_dump(run.pid, "dmp");
+	report = wait_dump(run.pid, "json");
 	ck_assert_msg(dump && report, "no dump for the set-uid app; log: %s", log_tail());
 	ck_assert_int_eq(stat(dump, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);
@@ -659,12 +720,16 @@ START_TEST(pid_namespace)
 	/* unshare reports its child's death by the signal as its own exit status */
 	ck_assert_msg(run.res.sig == SIGSEGV || (run.res.exited && run.res.code == 128 + SIGSEGV),
 	              "%s", it_result_status(&run.res));
-	d = opendir(D.dumps);
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, "crash-app-plain.", 16) && strstr(e->d_name, ".json"))
-			snprintf(name, sizeof(name), "%s", e->d_name);
-	closedir(d);
+	for (int i = 0; i < 1000 && !name[0]; i++) {
+		d = opendir(D.dumps);
+		ck_assert_ptr_nonnull(d);
+		while ((e = readdir(d)))
+			if (!strncmp(e->d_name, "crash-app-plain.", 16) && strstr(e->d_name, ".json"))
+				snprintf(name, sizeof(name), "%s", e->d_name);
+		closedir(d);
+		if (!name[0])
+			usleep(10000);
+	}
 	ck_assert_msg(name[0], "no report; log: %s", log_tail());
 	snprintf(report_path, sizeof(report_path), "%s/%s", D.dumps, name);
 	j = load_json(report_path);
@@ -790,7 +855,7 @@ START_TEST(mdctl_enable_disable)
 	free(limit_now);
 	ck_assert_int_eq(access(state, F_OK), -1);
 	cd_pattern_restore(&guard);
-	dump = find_dump_any(p.pid, "json");
+	dump = wait_dump(p.pid, "json");
 	ck_assert_msg(dump, "no dump while enabled; log: %s", log_tail());
 	{
 		json_t *j = load_json(dump);
@@ -822,7 +887,7 @@ START_TEST(big_heap_is_cheap)
 	coredump_daemon_start("");
 	run = run_with(argv, env, CD_REQUEST, -1);
 	ck_assert_msg(run.res.sig == SIGSEGV, "%s", it_result_status(&run.res));
-	report = find_dump_any(run.pid, "json");
+	report = wait_dump(run.pid, "json");
 	ck_assert_msg(report, "no dump; log: %s", log_tail());
 	j = load_json(report);
 	ck_assert_int_lt(json_integer_value(json_object_get(j, "bytes_on_disk")), 1 << 20);
@@ -892,11 +957,81 @@ START_TEST(socket_activation_two_sockets)
 	ck_assert_msg(log_has("coredump socket (inherited) ready"), "log: %s", log_tail());
 	run = run_with_pattern(argv, CD_REQUEST);
 	ck_assert_int_eq(run.res.sig, SIGSEGV);
-	report = find_dump_any(run.pid, "json");
+	report = wait_dump(run.pid, "json");
 	ck_assert_msg(report, "no dump through the inherited socket; log: %s", log_tail());
 	free(report);
 	it_result_done(&run.res);
 	daemon_teardown();
+}
+END_TEST
+
+/* No /proc and no going back: the kernel's whole stream of a 21-thread crash, kept in a file,
+ * is fed through a pipe without its process. The stacks and module headers are kept from the
+ * stream as it goes by (within the backend's bound), and Breakpad still finds the crash in
+ * crash_in_thread and every thread. */
+START_TEST(kernel_stream_alone)
+{
+	const char *argv[] = {it_env("CRASH_APP_PLAIN"), "thread-segv", NULL};
+	char sock[512], pattern[600], why[160], path[600], *dump;
+	struct cd_guard guard;
+	struct it_proc app;
+	struct it_result res;
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	int lfd, conn = -1, out, err, in;
+	pid_t feeder;
+	struct walk w;
+	char buf[65536];
+	ssize_t n;
+
+	if (!socket_tests_possible())
+		return;
+	D.dir = it_tempdir(0700);
+	snprintf(sock, sizeof(sock), "%s/core.sock", D.dir);
+	snprintf(path, sizeof(path), "%s/kernel.core", D.dir);
+	lfd = listen_at(sock);
+	snprintf(pattern, sizeof(pattern), "@%s", sock);
+	ck_assert_int_eq(cd_pattern_set(pattern, -1, -1, &guard), 0);
+	if (it_spawn(argv, NULL, &app) < 0) {
+		cd_pattern_restore(&guard);
+		ck_abort_msg("cannot start %s", argv[0]);
+	}
+	for (int64_t end = it_now_ms() + ACCEPT_TIMEOUT_MS; conn < 0 && it_now_ms() < end;) {
+		struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+
+		if (poll(&pfd, 1, (int)(end - it_now_ms())) != 1)
+			break;
+		conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (conn >= 0 && (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
+		                  cred.pid != app.pid)) {
+			close(conn);
+			conn = -1;
+		}
+	}
+	cd_pattern_restore(&guard);
+	ck_assert_msg(conn >= 0, "the kernel did not connect");
+	/* the whole stream, as a core file would have it */
+	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ck_assert_int_ge(out, 0);
+	while ((n = read(conn, buf, sizeof(buf))) > 0)
+		ck_assert_int_eq(write(out, buf, (size_t)n), n);
+	close(out);
+	close(conn);
+	close(lfd);
+	ck_assert_int_eq(it_wait(&app, APP_TIMEOUT_MS, &res), 0);
+	it_result_done(&res);
+
+	in = feed_pipe(path, &feeder);
+	dump = capture(0, in, D.dir, &err, why, sizeof(why));
+	close(in);
+	waitpid(feeder, NULL, 0);
+	ck_assert_msg(dump, "capture from the pipe: %s (%s)", strerror(-err), why);
+	w = stackwalk(dump, "crash_in_thread");
+	ck_assert_str_eq(w.reason, "SIGSEGV /SEGV_MAPERR");
+	ck_assert_str_eq(w.frame0, "crash_in_thread");
+	ck_assert_int_eq(w.threads, 21);
+	free(dump);
+	it_rmtree(D.dir);
 }
 END_TEST
 
@@ -909,6 +1044,7 @@ static Suite *coredump_suite(void)
 	tcase_add_test(tc, gcore_file_alone);
 	tcase_add_test(tc, gcore_file_with_live_process);
 	tcase_add_test(tc, hostile_streams_refused);
+	tcase_add_test(tc, kernel_stream_alone);
 	tcase_add_loop_test(tc, socket_stream_of_unlinked_app, 0,
 	                    (int)(sizeof(cases) / sizeof(cases[0])));
 	suite_add_tcase(s, tc);
