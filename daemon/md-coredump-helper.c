@@ -49,9 +49,10 @@ int main(int argc, char **argv)
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	char control[CMSG_SPACE(sizeof(int))] = {0};
 	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
-	struct msghdr mh = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-	    .msg_controllen = sizeof(control)};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = control,
+	                    .msg_controllen = sizeof(control)};
 	struct cmsghdr *cm;
 	uint64_t v[7];
 	int i = 1, fd, in = STDIN_FILENO;

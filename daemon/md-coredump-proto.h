@@ -21,5 +21,5 @@ struct md_cd_helper_msg {
 	uint32_t dumpable; /* %d: 0 not dumpable, 1 by its user, 2 only by root (suid_dumpable) */
 	uint32_t uid;      /* %u, %g: real ids of the task */
 	uint32_t gid;
-	uint64_t time;     /* %t: seconds since the epoch */
+	uint64_t time; /* %t: seconds since the epoch */
 };

@@ -38,13 +38,13 @@
 #include "md-daemon.h"
 #include "md-report.h"
 
-#define CD_RECENT        64   /* client crashes remembered for one-crash-one-dump */
-#define CD_RECENT_S      60.0 /* seconds a client crash is remembered */
-#define CD_PEEK_MS       2000 /* ms the kernel (or the helper) has to send its first bytes */
-#define CD_STATUS_MAX    (64 * 1024)
-#define CD_CGROUP_MAX    512
-#define CD_HELPER_MS     500  /* ms the pipe helper has to send its header */
-#define CD_HELPER_NAME   "md-coredump"
+#define CD_RECENT      64   /* client crashes remembered for one-crash-one-dump */
+#define CD_RECENT_S    60.0 /* seconds a client crash is remembered */
+#define CD_PEEK_MS     2000 /* ms the kernel (or the helper) has to send its first bytes */
+#define CD_STATUS_MAX  (64 * 1024)
+#define CD_CGROUP_MAX  512
+#define CD_HELPER_MS   500 /* ms the pipe helper has to send its header */
+#define CD_HELPER_NAME "md-coredump"
 
 /* What the kernel's request protocol says (include/uapi/linux/coredump.h, Linux >= 6.17):
  * declared here because distribution headers predate it. */
@@ -58,12 +58,12 @@ struct cd_coredump_ack {
 	uint32_t spare;
 	uint64_t mask;
 };
-#define CD_COREDUMP_KERNEL   (1ull << 0)
-#define CD_COREDUMP_REJECT   (1ull << 2)
-#define CD_COREDUMP_WAIT     (1ull << 3)
-#define CD_REQ_SIZE_VER0     16u
-#define CD_REQ_SIZE_MAX      4095u
-#define CD_MARK_REQACK       0u
+#define CD_COREDUMP_KERNEL (1ull << 0)
+#define CD_COREDUMP_REJECT (1ull << 2)
+#define CD_COREDUMP_WAIT   (1ull << 3)
+#define CD_REQ_SIZE_VER0   16u
+#define CD_REQ_SIZE_MAX    4095u
+#define CD_MARK_REQACK     0u
 
 struct md_coredump {
 	uv_poll_t poll;
@@ -201,9 +201,9 @@ static void read_task_facts(struct md_job *job)
 		/* The kernel makes a task that is not dumpable by its user (set-uid, file
 		 * capabilities, PR_SET_DUMPABLE 0) own its /proc entries as root. */
 		snprintf(path, sizeof(path), "/proc/%u", job->pid);
-		if (cj->helper_dumpable >= 0 ? cj->helper_dumpable != 1
-		                             : stat(path, &st) == 0 && real_uid >= 0 &&
-		                                   (long)st.st_uid != real_uid) {
+		if (cj->helper_dumpable >= 0
+		        ? cj->helper_dumpable != 1
+		        : stat(path, &st) == 0 && real_uid >= 0 && (long)st.st_uid != real_uid) {
 			job->not_dumpable = true;
 			snprintf(cj->why, sizeof(cj->why),
 			         "not dumpable by its user (uid %ld): set-uid, capabilities or "
@@ -346,8 +346,9 @@ static uint64_t start_time(uint32_t pid)
 		return 0;
 	buf[n] = '\0';
 	p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-	                        "%*d %*d %*d %llu",
+	if (!p || sscanf(p + 2,
+	                 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+	                 "%*d %*d %*d %llu",
 	                 &v) != 1)
 		return 0;
 	return v;
@@ -417,7 +418,8 @@ static bool is_helper(const struct ucred *cred)
 	const char *base;
 	uint64_t id;
 
-	if (cred->uid != 0 || md_platform_process_exe((uint32_t)cred->pid, exe, sizeof(exe), &id) < 0)
+	if (cred->uid != 0 ||
+	    md_platform_process_exe((uint32_t)cred->pid, exe, sizeof(exe), &id) < 0)
 		return false;
 	base = strrchr(exe, '/');
 	return !strcmp(base ? base + 1 : exe, CD_HELPER_NAME);
@@ -428,9 +430,10 @@ static int receive_helper(int fd, struct md_cd_helper_msg *m, int *ret_stream)
 {
 	char control[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
-	struct msghdr mh = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-	    .msg_controllen = sizeof(control)};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = control,
+	                    .msg_controllen = sizeof(control)};
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	struct cmsghdr *cm;
 	ssize_t n;
@@ -509,11 +512,12 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 	if (md_platform_process_exe((uint32_t)cred.pid, exe, sizeof(exe), &file_id) == 0 &&
 	    md_loop_check(d->loops, exe, file_id, md_now_ms() / 1000.0, &e)) {
 		d->counters.rate_limited++;
-		md_log(LOG_NOTICE,
-		       "pid %d (%s) crashed, not dumped: %u crashes within %u s (%llu suppressed in "
-		       "a row); no core either",
-		       (int)cred.pid, exe, d->cfg->loop_max_crashes, d->cfg->loop_window_s,
-		       (unsigned long long)e->suppressed);
+		md_log(
+		    LOG_NOTICE,
+		    "pid %d (%s) crashed, not dumped: %u crashes within %u s (%llu suppressed in "
+		    "a row); no core either",
+		    (int)cred.pid, exe, d->cfg->loop_max_crashes, d->cfg->loop_window_s,
+		    (unsigned long long)e->suppressed);
 		if (stream >= 0) {
 			close(stream);
 			close(fd);
@@ -547,9 +551,8 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 	uv_timer_init(d->loop, &job->budget);
 	job->budget.data = job;
 	d->counters.requests++;
-	md_log(LOG_NOTICE, "pid %d (uid %u, '%s') crashed: the kernel's coredump %s",
-	       (int)cred.pid, (unsigned)cred.uid, job->process_name,
-	       stream >= 0 ? "pipe" : "socket");
+	md_log(LOG_NOTICE, "pid %d (uid %u, '%s') crashed: the kernel's coredump %s", (int)cred.pid,
+	       (unsigned)cred.uid, job->process_name, stream >= 0 ? "pipe" : "socket");
 	md_server_submit(d, job);
 }
 

@@ -20,17 +20,17 @@
 
 #include "mdctl.h"
 
-#define CORE_PATTERN   "/proc/sys/kernel/core_pattern"
+#define CORE_PATTERN    "/proc/sys/kernel/core_pattern"
 #define CORE_PIPE_LIMIT "/proc/sys/kernel/core_pipe_limit"
-#define CORE_MODES     "/proc/sys/kernel/core_modes"
-#define STATE_DEFAULT  "/var/lib/minidumpd/core_pattern.previous"
-#define SOCKET_DEFAULT "/run/minidumpd/coredump.sock"
+#define CORE_MODES      "/proc/sys/kernel/core_modes"
+#define STATE_DEFAULT   "/var/lib/minidumpd/core_pattern.previous"
+#define SOCKET_DEFAULT  "/run/minidumpd/coredump.sock"
 #ifndef MD_LIBEXECDIR
 #define MD_LIBEXECDIR "/usr/libexec"
 #endif
-#define HELPER_DEFAULT MD_LIBEXECDIR "/minidumpd/md-coredump"
-#define PIPE_LIMIT     "16" /* crashes whose helper may run at once with /proc kept */
-#define VALUE_MAX      4096
+#define HELPER_DEFAULT   MD_LIBEXECDIR "/minidumpd/md-coredump"
+#define PIPE_LIMIT       "16" /* crashes whose helper may run at once with /proc kept */
+#define VALUE_MAX        4096
 #define CORE_PATTERN_MAX 127 /* bytes the kernel keeps of core_pattern (CORENAME_MAX_SIZE - 1) */
 
 static int read_value(const char *path, char *buf, size_t size)
@@ -158,12 +158,14 @@ static int enable(const char *state, const char *sock, const char *helper, bool 
 		return MDCTL_EXIT_FAILURE;
 	}
 	if (!pipe_mode && kernel_has_socket())
-		snprintf(pattern, sizeof(pattern), "%s%s", kernel_has_requests() ? "@@" : "@", sock);
+		snprintf(pattern, sizeof(pattern), "%s%s", kernel_has_requests() ? "@@" : "@",
+		         sock);
 	else
 		snprintf(pattern, sizeof(pattern), "|%s --socket %s %%P %%I %%s %%t %%d %%u %%g",
 		         helper, sock);
 	if (strlen(pattern) > CORE_PATTERN_MAX) {
-		fprintf(stderr, "mdctl: '%s' is longer than the kernel's %d bytes for core_pattern\n",
+		fprintf(stderr,
+		        "mdctl: '%s' is longer than the kernel's %d bytes for core_pattern\n",
 		        pattern, CORE_PATTERN_MAX);
 		return MDCTL_EXIT_USAGE;
 	}
@@ -201,8 +203,9 @@ static int disable(const char *state, const char *sock, const char *helper)
 		return MDCTL_EXIT_FAILURE;
 	}
 	if (read_value(CORE_PATTERN, now, sizeof(now)) == 0 && !mode_of(now, sock, helper))
-		fprintf(stderr, "mdctl: core_pattern is no longer ours ('%s'); putting back the "
-		                "previous one anyway\n",
+		fprintf(stderr,
+		        "mdctl: core_pattern is no longer ours ('%s'); putting back the "
+		        "previous one anyway\n",
 		        now);
 	if ((r = write_value(CORE_PATTERN, pattern)) < 0 ||
 	    (r = write_value(CORE_PIPE_LIMIT, limit)) < 0) {
@@ -233,13 +236,14 @@ static int status(const char *state, const char *sock, const char *helper,
 	}
 	mode = mode_of(now, sock, helper);
 	printf("core_pattern: %s\n", now);
-	printf("mode: %s\n", mode ? mode : now[0] == '|' ? "another pipe handler"
-	                                 : now[0] == '@' ? "another socket"
-	                                                 : "core files");
-	printf("kernel: %s\n", kernel_has_socket()
-	                           ? (kernel_has_requests() ? "coredump socket with requests"
-	                                                    : "coredump socket")
-	                           : "pipe only");
+	printf("mode: %s\n", mode            ? mode
+	                     : now[0] == '|' ? "another pipe handler"
+	                     : now[0] == '@' ? "another socket"
+	                                     : "core files");
+	printf("kernel: %s\n",
+	       kernel_has_socket()
+	           ? (kernel_has_requests() ? "coredump socket with requests" : "coredump socket")
+	           : "pipe only");
 	printf("coredump socket: %s%s\n", sock,
 	       stat(sock, &st) == 0 && S_ISSOCK(st.st_mode) ? "" : " (missing)");
 	md_proto_begin(&e, msg, sizeof(msg), MD_MSG_PING);
@@ -256,13 +260,13 @@ static int status(const char *state, const char *sock, const char *helper,
 int mdctl_coredump_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"coredump-socket", required_argument, NULL, 'c'},
-		{"socket", required_argument, NULL, 's'},
-		{"helper", required_argument, NULL, 'H'},
-		{"state", required_argument, NULL, 'S'},
-		{"pipe", no_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"coredump-socket", required_argument, NULL, 'c'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"helper", required_argument, NULL, 'H'},
+	    {"state", required_argument, NULL, 'S'},
+	    {"pipe", no_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *sock = SOCKET_DEFAULT, *helper = HELPER_DEFAULT, *state = STATE_DEFAULT;
 	const char *daemon_socket = NULL, *verb;
@@ -272,20 +276,34 @@ int mdctl_coredump_main(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': sock = optarg; break;
-		case 's': daemon_socket = optarg; break;
-		case 'H': helper = optarg; break;
-		case 'S': state = optarg; break;
-		case 'p': pipe_mode = true; break;
+		case 'c':
+			sock = optarg;
+			break;
+		case 's':
+			daemon_socket = optarg;
+			break;
+		case 'H':
+			helper = optarg;
+			break;
+		case 'S':
+			state = optarg;
+			break;
+		case 'p':
+			pipe_mode = true;
+			break;
 		case 'h':
 			puts("Usage: mdctl coredump enable|disable|status [--pipe]\n"
 			     "         [--coredump-socket PATH] [--helper PATH] [--state FILE]\n\n"
-			     "Make minidumpd the kernel's crash handler (kernel.core_pattern), or put\n"
-			     "the previous handler back. Socket mode where the kernel has it, else (or\n"
-			     "with --pipe) the pipe helper. Root only. status exits 1 when minidumpd is\n"
+			     "Make minidumpd the kernel's crash handler (kernel.core_pattern), or "
+			     "put\n"
+			     "the previous handler back. Socket mode where the kernel has it, else "
+			     "(or\n"
+			     "with --pipe) the pipe helper. Root only. status exits 1 when "
+			     "minidumpd is\n"
 			     "not the handler.");
 			return MDCTL_EXIT_OK;
-		default: return MDCTL_EXIT_USAGE;
+		default:
+			return MDCTL_EXIT_USAGE;
 		}
 	}
 	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)

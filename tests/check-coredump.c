@@ -180,8 +180,6 @@ START_TEST(gcore_file_with_live_process)
 }
 END_TEST
 
-
-
 /* Every prefix of a real core's head, and headers with one field broken, are refused with an
  * error and a reason; none is taken as a core. The heads are the fuzz seeds: the kernel's core
  * of crash-app-plain and gdb's of target-threads (tests/fuzz/make-core-seeds). */
@@ -277,15 +275,17 @@ static bool socket_tests_possible(void)
 
 	/* tests/run says this machine can run them: a skip would hide a failure */
 	if (required && !strcmp(required, "1"))
-		ck_assert_msg(cd_can_set_pattern() && cd_have_socket_mode(),
-		              "the core_pattern tests cannot run here, yet tests/run says they can");
+		ck_assert_msg(
+		    cd_can_set_pattern() && cd_have_socket_mode(),
+		    "the core_pattern tests cannot run here, yet tests/run says they can");
 	if (!cd_can_set_pattern()) {
 		fprintf(stderr, "SKIP coredump: /proc/sys/kernel/core_pattern is not writable here "
 		                "(run as root)\n");
 		return false;
 	}
 	if (!cd_have_socket_mode()) {
-		fprintf(stderr, "SKIP coredump: this kernel has no coredump socket (Linux < 6.16)\n");
+		fprintf(stderr,
+		        "SKIP coredump: this kernel has no coredump socket (Linux < 6.16)\n");
 		return false;
 	}
 	return true;
@@ -345,8 +345,8 @@ START_TEST(socket_stream_of_unlinked_app)
 		}
 	}
 	cd_pattern_restore(&guard);
-	ck_assert_msg(conn >= 0, "the kernel did not connect for pid %d within %d ms",
-	              (int)app.pid, ACCEPT_TIMEOUT_MS);
+	ck_assert_msg(conn >= 0, "the kernel did not connect for pid %d within %d ms", (int)app.pid,
+	              ACCEPT_TIMEOUT_MS);
 	dump = capture((uint32_t)cred.pid, conn, D.dir, &err, why, sizeof(why));
 	close(conn); /* the kernel stops writing; the task dies */
 	close(lfd);
@@ -412,8 +412,8 @@ static void coredump_daemon_start(const char *extra)
  * the program, and waits for it. */
 enum cd_mode { CD_SOCKET, CD_REQUEST, CD_PIPE };
 
-static struct app_run run_with(const char *const *argv, const char *const *env,
-                               enum cd_mode mode, int suid_dumpable)
+static struct app_run run_with(const char *const *argv, const char *const *env, enum cd_mode mode,
+                               int suid_dumpable)
 {
 	char pattern[1024];
 	struct cd_guard guard;
@@ -425,7 +425,8 @@ static struct app_run run_with(const char *const *argv, const char *const *env,
 		snprintf(pattern, sizeof(pattern), "|%s --socket %s %%P %%I %%s %%t %%d %%u %%g",
 		         it_env("MD_COREDUMP_HELPER"), cd_sock);
 	else
-		snprintf(pattern, sizeof(pattern), "%s%s", mode == CD_REQUEST ? "@@" : "@", cd_sock);
+		snprintf(pattern, sizeof(pattern), "%s%s", mode == CD_REQUEST ? "@@" : "@",
+		         cd_sock);
 	ck_assert_int_eq(cd_pattern_set(pattern, mode == CD_PIPE ? 16 : -1, suid_dumpable, &guard),
 	                 0);
 	r = it_spawn(argv, env, &p);
@@ -541,8 +542,8 @@ static void check_daemon_case(const struct crash_case *c, enum cd_mode mode)
 	{
 		/* the store's tools see it like any other dump */
 		char pidbuf[16];
-		const char *largv[] = {it_env("MDCTL"), "list", "--dump-dir", D.dumps, "--kind",
-		                       "coredump", "--pid", pidbuf, "--json", NULL};
+		const char *largv[] = {it_env("MDCTL"), "list",  "--dump-dir", D.dumps,  "--kind",
+		                       "coredump",      "--pid", pidbuf,       "--json", NULL};
 		struct it_result res;
 
 		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)run.pid);
@@ -594,8 +595,7 @@ START_TEST(shim_app_dumped_once)
 	coredump_daemon_start("");
 	snprintf(sockenv, sizeof(sockenv), "MINIDUMPD_SOCKET=%s", D.sock);
 	run = run_with(argv, env, CD_REQUEST, -1);
-	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "%s",
-	              it_result_status(&run.res));
+	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "%s", it_result_status(&run.res));
 	/* the kernel's call is answered on a worker: give it a moment to be logged */
 	for (int i = 0; i < 200 && !log_has("already dumped through its client"); i++)
 		usleep(10000);
@@ -649,8 +649,8 @@ START_TEST(setuid_dump_is_private)
 {
 	const char *plain = it_env("CRASH_APP_PLAIN");
 	char copy[512], outbox[512];
-	const char *argv[] = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-	                      copy, "segv", NULL};
+	const char *argv[] = {
+	    "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", copy, "segv", NULL};
 	struct app_run run;
 	char *dump, *report, *data;
 	struct stat st;
@@ -688,8 +688,8 @@ START_TEST(setuid_dump_is_private)
 	ck_assert_uint_eq(st.st_gid, 0);
 	j = load_json(report);
 	ck_assert(json_is_false(json_object_get(j, "dumpable")));
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(j, "private_because")),
-	                             "not dumpable"));
+	ck_assert_ptr_nonnull(
+	    strstr(json_string_value(json_object_get(j, "private_because")), "not dumpable"));
 	json_decref(j);
 	ck_assert_int_eq(it_dir_count(outbox), 0);
 	free(dump);
@@ -703,8 +703,8 @@ END_TEST
  * cgroup; the dump carries the host's thread ids. */
 START_TEST(pid_namespace)
 {
-	const char *argv[] = {"unshare", "--pid", "--fork", it_env("CRASH_APP_PLAIN"), "segv",
-	                      NULL};
+	const char *argv[] = {"unshare", "--pid", "--fork", it_env("CRASH_APP_PLAIN"),
+	                      "segv",    NULL};
 	struct app_run run;
 	char name[256] = "", report_path[600], dump_path[600];
 	const char *nspid;
@@ -724,7 +724,8 @@ START_TEST(pid_namespace)
 		d = opendir(D.dumps);
 		ck_assert_ptr_nonnull(d);
 		while ((e = readdir(d)))
-			if (!strncmp(e->d_name, "crash-app-plain.", 16) && strstr(e->d_name, ".json"))
+			if (!strncmp(e->d_name, "crash-app-plain.", 16) &&
+			    strstr(e->d_name, ".json"))
 				snprintf(name, sizeof(name), "%s", e->d_name);
 		closedir(d);
 		if (!name[0])
@@ -740,9 +741,9 @@ START_TEST(pid_namespace)
 	              nspid);
 	ck_assert_int_eq(strtol(nspid, NULL, 10), json_integer_value(json_object_get(j, "pid")));
 	ck_assert_ptr_nonnull(json_string_value(json_object_get(j, "cgroup")));
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "crash"),
-	                                                    "thread_id")),
-	                 strtol(nspid, NULL, 10));
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(j, "crash"), "thread_id")),
+	    strtol(nspid, NULL, 10));
 	snprintf(dump_path, sizeof(dump_path), "%s", json_string_value(json_object_get(j, "path")));
 	json_decref(j);
 	w = stackwalk(dump_path, "crash_segv");
@@ -763,8 +764,7 @@ START_TEST(daemon_stopped_app_dies_at_once)
 	coredump_daemon_start("");
 	daemon_stop();
 	run = run_with_pattern(argv, _i ? CD_PIPE : CD_REQUEST);
-	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "%s",
-	              it_result_status(&run.res));
+	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "%s", it_result_status(&run.res));
 	ck_assert_msg(run.res.duration < 1000, "took %lld ms", (long long)run.res.duration);
 	ck_assert_int_eq(dumps_of(run.pid), 0);
 	it_result_done(&run.res);
@@ -801,9 +801,16 @@ START_TEST(mdctl_enable_disable)
 	/* the guard "sets" the values they have: it is there to put them back */
 	ck_assert_int_eq(cd_pattern_set(before, atoi(limit_before), -1, &guard), 0);
 	{
-		const char *argv[] = {it_env("MDCTL"), "coredump", "enable", "--coredump-socket",
-		                      cd_sock, "--state", state, "--helper",
-		                      it_env("MD_COREDUMP_HELPER"), pipe_mode ? "--pipe" : NULL,
+		const char *argv[] = {it_env("MDCTL"),
+		                      "coredump",
+		                      "enable",
+		                      "--coredump-socket",
+		                      cd_sock,
+		                      "--state",
+		                      state,
+		                      "--helper",
+		                      it_env("MD_COREDUMP_HELPER"),
+		                      pipe_mode ? "--pipe" : NULL,
 		                      NULL};
 
 		ck_assert_int_eq(it_run(argv, NULL, 10000, &res), 0);
@@ -813,7 +820,8 @@ START_TEST(mdctl_enable_disable)
 	}
 	ck_assert_int_eq(cd_pattern_get(now, sizeof(now)), 0);
 	if (pipe_mode) {
-		ck_assert_msg(now[0] == '|' && strstr(now, it_env("MD_COREDUMP_HELPER")), "'%s'", now);
+		ck_assert_msg(now[0] == '|' && strstr(now, it_env("MD_COREDUMP_HELPER")), "'%s'",
+		              now);
 		limit_now = it_read_file("/proc/sys/kernel/core_pipe_limit", NULL);
 		ck_assert_msg(limit_now && atoi(limit_now) > 0, "core_pipe_limit %s", limit_now);
 		free(limit_now);
@@ -821,9 +829,18 @@ START_TEST(mdctl_enable_disable)
 		ck_assert_msg(!strncmp(now, "@@", 2) && !strcmp(now + 2, cd_sock), "'%s'", now);
 	}
 	{
-		const char *argv[] = {it_env("MDCTL"), "coredump", "status", "--coredump-socket",
-		                      cd_sock, "--state", state, "--socket", D.sock, "--helper",
-		                      it_env("MD_COREDUMP_HELPER"), NULL};
+		const char *argv[] = {it_env("MDCTL"),
+		                      "coredump",
+		                      "status",
+		                      "--coredump-socket",
+		                      cd_sock,
+		                      "--state",
+		                      state,
+		                      "--socket",
+		                      D.sock,
+		                      "--helper",
+		                      it_env("MD_COREDUMP_HELPER"),
+		                      NULL};
 		char want[CD_PATTERN_MAX + 32];
 
 		ck_assert_int_eq(it_run(argv, NULL, 10000, &res), 0);
@@ -840,9 +857,9 @@ START_TEST(mdctl_enable_disable)
 	ck_assert_int_eq(res.sig, SIGSEGV);
 	it_result_done(&res);
 	{
-		const char *argv[] = {it_env("MDCTL"), "coredump", "disable", "--coredump-socket",
-		                      cd_sock, "--state", state, "--helper",
-		                      it_env("MD_COREDUMP_HELPER"), NULL};
+		const char *argv[] = {
+		    it_env("MDCTL"), "coredump", "disable",  "--coredump-socket",          cd_sock,
+		    "--state",       state,      "--helper", it_env("MD_COREDUMP_HELPER"), NULL};
 
 		ck_assert_int_eq(it_run(argv, NULL, 10000, &res), 0);
 		ck_assert_msg(res.exited && res.code == 0, "disable: %s", res.err);
@@ -1050,7 +1067,8 @@ static Suite *coredump_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("daemon");
 	tcase_set_timeout(tc, 300);
-	tcase_add_loop_test(tc, daemon_request_protocol, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_loop_test(tc, daemon_request_protocol, 0,
+	                    (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, daemon_plain_socket);
 	tcase_add_test(tc, shim_app_dumped_once);
 	tcase_add_test(tc, crash_loop_rejected);

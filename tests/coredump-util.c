@@ -13,9 +13,9 @@
 #include "coredump-util.h"
 #include "integration-util.h"
 
-#define PATTERN_FILE "/proc/sys/kernel/core_pattern"
+#define PATTERN_FILE    "/proc/sys/kernel/core_pattern"
 #define PIPE_LIMIT_FILE "/proc/sys/kernel/core_pipe_limit"
-#define SUID_FILE "/proc/sys/fs/suid_dumpable"
+#define SUID_FILE       "/proc/sys/fs/suid_dumpable"
 
 static char suite_pattern[CD_PATTERN_MAX];
 static char suite_pipe_limit[64];
@@ -174,8 +174,9 @@ void cd_suite_teardown(const struct check_suite *cs)
 
 	if (suite_saved && cd_can_set_pattern()) {
 		if (cd_pattern_get(now, sizeof(now)) == 0 && strcmp(now, suite_pattern)) {
-			fprintf(stderr, "coredump: core_pattern was left as '%s'; putting '%s' back\n",
-			        now, suite_pattern);
+			fprintf(stderr,
+			        "coredump: core_pattern was left as '%s'; putting '%s' back\n", now,
+			        suite_pattern);
 			write_line(PATTERN_FILE, suite_pattern);
 		}
 		write_line(PIPE_LIMIT_FILE, suite_pipe_limit);

@@ -17,9 +17,9 @@
 
 #include "linux-core.h"
 
-#define SCRATCH_SIZE 4096u
+#define SCRATCH_SIZE        4096u
 #define SIGINFO_ADDR_OFFSET 16u /* si_addr in the kernel's 64-bit siginfo */
-#define SIGINFO_MIN 24u
+#define SIGINFO_MIN         24u
 #define PRSTATUS_REG_OFFSET offsetof(struct elf_prstatus, pr_reg)
 
 #ifndef NT_X86_XSTATE
@@ -160,7 +160,8 @@ static int read_phdrs(struct stream *st, uint16_t phnum, uint64_t phoff, uint64_
 				return fail(c, -EBADMSG, "PT_LOAD %u out of range", i);
 			if (c->n_loads && ph.p_vaddr < c->loads[c->n_loads - 1].vaddr +
 			                                   c->loads[c->n_loads - 1].memsz)
-				return fail(c, -EBADMSG, "PT_LOAD %u overlaps or is out of order", i);
+				return fail(c, -EBADMSG, "PT_LOAD %u overlaps or is out of order",
+				            i);
 			if (!ph.p_memsz)
 				continue;
 			l->vaddr = ph.p_vaddr;
@@ -259,10 +260,10 @@ static int on_siginfo(struct stream *st, uint64_t descsz)
 	c->sig_errno = v[1];
 	c->sig_code = v[2];
 	switch (c->sig_signo) {
-	case 4: /* SIGILL */
-	case 5: /* SIGTRAP */
-	case 7: /* SIGBUS */
-	case 8: /* SIGFPE */
+	case 4:  /* SIGILL */
+	case 5:  /* SIGTRAP */
+	case 7:  /* SIGBUS */
+	case 8:  /* SIGFPE */
 	case 11: /* SIGSEGV */
 		memcpy(&c->sig_addr, si + SIGINFO_ADDR_OFFSET, sizeof(c->sig_addr));
 		break;

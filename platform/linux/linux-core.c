@@ -27,8 +27,8 @@
 #include "linux-internal.h"
 #include "md-backend.h"
 
-#define MD_CORE_STATUS_MAX   (64 * 1024) /* bytes read of a task's status file */
-#define MD_CORE_PREFETCH_MAX (4u << 20)  /* bytes of PT_LOAD data kept from a stream */
+#define MD_CORE_STATUS_MAX   (64 * 1024)  /* bytes read of a task's status file */
+#define MD_CORE_PREFETCH_MAX (4u << 20)   /* bytes of PT_LOAD data kept from a stream */
 #define MD_CORE_STACK_MAX    (256u << 10) /* bytes of stack kept per thread (the writer's) */
 #define MD_CORE_PC_AROUND    128u         /* bytes kept either side of a pc (the writer's) */
 #define MD_CORE_HEAD_BYTES   4096u        /* bytes kept at the start of a file mapping */
@@ -44,9 +44,9 @@ struct md_core_piece {
 struct md_core_snapshot {
 	struct md_linux_snapshot lin; /* first: the live backend's helpers take it */
 	struct md_core core;
-	int fd;        /* the stream, not ours to close */
-	bool seekable; /* pread works on fd: PT_LOAD data can be read back */
-	bool live;     /* the task's /proc/<pid> is read */
+	int fd;                       /* the stream, not ours to close */
+	bool seekable;                /* pread works on fd: PT_LOAD data can be read back */
+	bool live;                    /* the task's /proc/<pid> is read */
 	struct md_core_piece *pieces; /* sorted by addr, disjoint; a stream's kept memory */
 	size_t n_pieces;
 };
@@ -96,7 +96,8 @@ static void read_range_from_file(struct md_core_snapshot *cs, struct md_mem_rang
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			r->err = n < 0 ? -errno : -EIO; /* the file is shorter than its headers say */
+			r->err =
+			    n < 0 ? -errno : -EIO; /* the file is shorter than its headers say */
 			return;
 		}
 		r->got += (size_t)n;
@@ -211,9 +212,10 @@ static int stream_read_at(int fd, uint64_t *pos, uint64_t offset, uint8_t *buf, 
 
 	while (*pos < offset || len) {
 		bool skipping = *pos < offset;
-		size_t want_n = skipping ? (offset - *pos < sizeof(scratch) ? (size_t)(offset - *pos)
-		                                                            : sizeof(scratch))
-		                         : len;
+		size_t want_n = skipping
+		                    ? (offset - *pos < sizeof(scratch) ? (size_t)(offset - *pos)
+		                                                       : sizeof(scratch))
+		                    : len;
 		ssize_t n = read(fd, skipping ? scratch : buf, want_n);
 
 		if (n < 0 && errno == EINTR)
@@ -262,7 +264,8 @@ static int prefetch(struct md_core_snapshot *cs)
 	/* merge what overlaps, then keep within the budget */
 	qsort(cs->pieces, cs->n_pieces, sizeof(*cs->pieces), by_addr);
 	for (size_t i = 0; i < cs->n_pieces; i++) {
-		struct md_core_piece *p = &cs->pieces[i], *last = kept ? &cs->pieces[kept - 1] : NULL;
+		struct md_core_piece *p = &cs->pieces[i],
+		                     *last = kept ? &cs->pieces[kept - 1] : NULL;
 
 		if (last && p->addr <= last->addr + last->len &&
 		    p->offset - p->addr == last->offset - last->addr) {
@@ -488,8 +491,8 @@ static void process_from_core(struct md_core_snapshot *cs)
 	const struct md_core *c = &cs->core;
 	const char *exe;
 
-	s->process.pid = cs->lin.pid > 0 ? (uint32_t)cs->lin.pid
-	                                 : (c->has_psinfo ? (uint32_t)c->ps_pid : 0);
+	s->process.pid =
+	    cs->lin.pid > 0 ? (uint32_t)cs->lin.pid : (c->has_psinfo ? (uint32_t)c->ps_pid : 0);
 	if (c->has_psinfo)
 		s->process.uid = c->ps_uid;
 	s->process.at_entry = md_core_auxv(c, AT_ENTRY);

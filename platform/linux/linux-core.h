@@ -18,25 +18,25 @@
 
 #include "md-snapshot.h"
 
-#define MD_CORE_PHNUM_MAX      65534u            /* program headers (PN_XNUM is refused) */
-#define MD_CORE_PHOFF_MAX      (1u << 20)        /* bytes before the program headers */
-#define MD_CORE_NOTES_MAX      (256ull << 20)    /* bytes of the PT_NOTE segment */
-#define MD_CORE_THREADS_MAX    65536u            /* NT_PRSTATUS notes kept */
-#define MD_CORE_FILE_NOTE_MAX  (16u << 20)       /* bytes of NT_FILE kept */
-#define MD_CORE_FILES_MAX      (1u << 20)        /* entries of NT_FILE */
-#define MD_CORE_AUXV_MAX       8192u             /* bytes of NT_AUXV kept */
-#define MD_CORE_NOTE_NAME_MAX  64u               /* bytes of a note's name that are compared */
-#define MD_CORE_GREGS_MAX      512u              /* bytes of a thread's pr_reg */
-#define MD_CORE_FXSAVE_SIZE    512u              /* bytes of the x86 FXSAVE image */
-#define MD_CORE_ERROR_MAX      160u
+#define MD_CORE_PHNUM_MAX     65534u         /* program headers (PN_XNUM is refused) */
+#define MD_CORE_PHOFF_MAX     (1u << 20)     /* bytes before the program headers */
+#define MD_CORE_NOTES_MAX     (256ull << 20) /* bytes of the PT_NOTE segment */
+#define MD_CORE_THREADS_MAX   65536u         /* NT_PRSTATUS notes kept */
+#define MD_CORE_FILE_NOTE_MAX (16u << 20)    /* bytes of NT_FILE kept */
+#define MD_CORE_FILES_MAX     (1u << 20)     /* entries of NT_FILE */
+#define MD_CORE_AUXV_MAX      8192u          /* bytes of NT_AUXV kept */
+#define MD_CORE_NOTE_NAME_MAX 64u            /* bytes of a note's name that are compared */
+#define MD_CORE_GREGS_MAX     512u           /* bytes of a thread's pr_reg */
+#define MD_CORE_FXSAVE_SIZE   512u           /* bytes of the x86 FXSAVE image */
+#define MD_CORE_ERROR_MAX     160u
 
 /* One thread: its NT_PRSTATUS and the first bytes of its floating-point regset. */
 struct md_core_thread {
-	uint32_t tid;     /* pr_pid: in the task's own pid namespace */
-	int32_t cursig;   /* pr_cursig */
+	uint32_t tid;       /* pr_pid: in the task's own pid namespace */
+	int32_t cursig;     /* pr_cursig */
 	uint32_t gregs_len; /* bytes in gregs */
 	uint8_t gregs[MD_CORE_GREGS_MAX];
-	bool has_fx;      /* NT_X86_XSTATE (its first 512 bytes) or NT_PRFPREG */
+	bool has_fx; /* NT_X86_XSTATE (its first 512 bytes) or NT_PRFPREG */
 	bool fx_from_xstate;
 	uint8_t fx[MD_CORE_FXSAVE_SIZE];
 };
