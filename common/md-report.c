@@ -48,6 +48,7 @@ static const char *const kind_names[] = {
     [MD_REPORT_KIND_CRASH] = "crash",
     [MD_REPORT_KIND_DUMP_NOW] = "dump-now",
     [MD_REPORT_KIND_REQUEST] = "request",
+    [MD_REPORT_KIND_COREDUMP] = "coredump",
 };
 
 const char *md_report_kind_to_string(enum md_report_kind kind)
@@ -76,6 +77,10 @@ void md_report_done(struct md_report *r)
 	free(r->values);
 	free(r->id);
 	free(r->report_path);
+	free(r->core_pattern_mode);
+	free(r->nspid);
+	free(r->cgroup);
+	free(r->private_because);
 	json_decref(r->stack);
 	json_decref(r->thread_stacks);
 	json_decref(r->symbolizer);
@@ -268,6 +273,15 @@ json_t *md_report_to_json(const struct md_report *r)
 		e |= set(j, "max_crashes", json_integer(r->max_crashes));
 		e |= set(j, "window_s", json_integer(r->window_s));
 	}
+	if (r->core_pattern_mode) {
+		e |= set(j, "core_pattern_mode", json_string(r->core_pattern_mode));
+		if (r->nspid)
+			e |= set(j, "nspid", md_report_text(r->nspid));
+		if (r->cgroup)
+			e |= set(j, "cgroup", md_report_text(r->cgroup));
+		if (r->private_because)
+			e |= set(j, "private_because", md_report_text(r->private_because));
+	}
 	if (r->symbolizer) {
 		if (r->stack)
 			e |= set(j, "stack", json_incref(r->stack));
@@ -425,6 +439,10 @@ int md_report_from_json(json_t *j, struct md_report *r)
 	r->queued_ms = get_real(j, "queued_ms");
 	r->budget_cut = get_bool(j, "budget_cut");
 	r->not_dumpable = json_is_false(json_object_get(j, "dumpable"));
+	e |= get_str(j, "core_pattern_mode", &r->core_pattern_mode);
+	e |= get_str(j, "nspid", &r->nspid);
+	e |= get_str(j, "cgroup", &r->cgroup);
+	e |= get_str(j, "private_because", &r->private_because);
 	if (json_is_object(json_object_get(j, "symbolizer"))) {
 		r->symbolizer = json_incref(json_object_get(j, "symbolizer"));
 		r->stack = json_incref(json_object_get(j, "stack"));

@@ -26,6 +26,7 @@ enum md_report_kind {
 	MD_REPORT_KIND_CRASH,    /* "crash": a client crashed */
 	MD_REPORT_KIND_DUMP_NOW, /* "dump-now": a client asked for a dump of itself */
 	MD_REPORT_KIND_REQUEST,  /* "request": mdctl asked for a dump of some pid */
+	MD_REPORT_KIND_COREDUMP, /* "coredump": the kernel's coredump socket or pipe */
 };
 
 struct md_report_crash {
@@ -91,6 +92,11 @@ struct md_report {
 	double queued_ms;
 	bool budget_cut;
 	bool not_dumpable; /* "dumpable": false: root had a dump of a process its user could not */
+	/* a coredump's, from the kernel's socket or pipe ("core_pattern_mode" present) */
+	char *core_pattern_mode; /* "socket", "socket-request" or "pipe" */
+	char *nspid;             /* the task's pids in its pid namespaces (NSpid), host's first */
+	char *cgroup;            /* its cgroup, to tell which container crashed */
+	char *private_because;   /* why the dump is root's alone (not dumpable by its user) */
 	/* the symbolizer's ("symbolizer" present), added after the app was released: owned
 	 * references, NULL when absent */
 	json_t *stack;      /* the crashing (or requesting) thread's frames */
@@ -127,7 +133,7 @@ int md_report_annotate(struct md_report *r, const char *key, const char *value);
 /* Copies src (NULL: "") into dst of size bytes, cut to fit. */
 void md_report_copy_name(char *dst, size_t size, const char *src);
 
-/* "crash", "dump-now", "request"; NULL for MD_REPORT_KIND_NONE. */
+/* "crash", "dump-now", "request", "coredump"; NULL for MD_REPORT_KIND_NONE. */
 const char *md_report_kind_to_string(enum md_report_kind kind);
 
 /* r as JSON. Returns a new reference or NULL on allocation failure. */

@@ -34,6 +34,10 @@ static enum md_report_kind report_kind(enum md_job_kind k)
 		return MD_REPORT_KIND_DUMP_NOW;
 	case MD_JOB_REQUEST:
 		return MD_REPORT_KIND_REQUEST;
+	case MD_JOB_COREDUMP:
+		return MD_REPORT_KIND_COREDUMP;
+	case MD_JOB_KINDS:
+		break;
 	}
 	return MD_REPORT_KIND_NONE;
 }
@@ -80,8 +84,8 @@ static int give_to_group(void *ctx, int fd)
 {
 	struct md_job *job = ctx;
 
-	if (job->d->cfg->dump_gid < 0)
-		return 0;
+	if (job->d->cfg->dump_gid < 0 || (job->core && job->not_dumpable))
+		return 0; /* a task not dumpable by its user: root's alone */
 	return md_platform_set_file_group(fd, job->d->cfg->dump_gid);
 }
 
@@ -93,11 +97,12 @@ static int check_access(void *ctx, const struct md_snapshot *s)
 }
 
 /* Step 1: the dump itself, into the dump folder under its default name. */
-static int capture(struct md_job *job, struct md_capture_result *res)
+static int capture(struct md_job *job, const struct md_backend_options *core,
+                   struct md_capture_result *res)
 {
 	const struct md_config *cfg = job->d->cfg;
 	const struct md_capture_options o = {
-	    .backend = &md_platform_live_backend,
+	    .backend = job->core ? md_coredump_backend() : &md_platform_live_backend,
 	    .pid = job->pid,
 	    .snapshot =
 	        {
@@ -107,6 +112,7 @@ static int capture(struct md_job *job, struct md_capture_result *res)
 	            .stop_deadline_ms = md_now_ms() + (double)cfg->dump_budget_ms / 2.0,
 	            .crash = job->has_crash ? &job->crash : NULL,
 	            .pidfd = job->pidfd,
+	            .source = job->core ? core->source : NULL,
 	        },
 	    .dump =
 	        {
@@ -120,7 +126,7 @@ static int capture(struct md_job *job, struct md_capture_result *res)
 	    .compress = cfg->store_compress,
 	    .exe_hint = job->process_name,
 	    .prepare_file = give_to_group,
-	    .stopped = check_access,
+	    .stopped = job->core ? NULL : check_access, /* the kernel is the requester */
 	    .ctx = job,
 	};
 	int r;
@@ -136,6 +142,12 @@ static int capture(struct md_job *job, struct md_capture_result *res)
 		     md_os_strerror(-r));
 		break;
 	case MD_CAPTURE_STEP_SNAPSHOT:
+		if (job->core) {
+			fail(job, r, "cannot read the core of process %u: %s (%s)", job->pid,
+			     r == -ECANCELED ? "time budget exceeded" : md_os_strerror(-r),
+			     ((const struct md_core_source *)core->source)->error);
+			break;
+		}
 		fail(job, r, "cannot stop process %u: %s", job->pid,
 		     r == -ECANCELED   ? "time budget exceeded"
 		     : r == -ETIMEDOUT ? "no thread could be stopped (asleep in the kernel)"
@@ -195,6 +207,11 @@ static int build_report(struct md_job *job, const struct md_capture_result *res,
 	snprintf(r->signal, sizeof(r->signal), "%s", sig ? sig : "");
 	if (job->has_crash && r->has_crash)
 		r->crash.si_code = (int32_t)job->crash.flags;
+	if (job->core && md_coredump_report(job, r) < 0) {
+		md_report_done(r);
+		fail(job, -ENOMEM, "out of memory building the report");
+		return -ENOMEM;
+	}
 	job->has_report = true;
 	return 0;
 }
@@ -222,7 +239,7 @@ static int save_report(struct md_job *job, const struct md_capture_result *res,
 	if (res->snapshot->target_gone)
 		snprintf(job->message, sizeof(job->message), "process %u exited during the dump",
 			 job->pid);
-	if (cfg->upload_enabled) {
+	if (cfg->upload_enabled && !(job->core && job->not_dumpable)) {
 		r = md_capture_write_file(cfg->upload_outbox, report_name, text, cfg->dump_gid, false);
 		if (r < 0)
 			snprintf(job->message, sizeof(job->message),
@@ -251,11 +268,32 @@ void md_capture_run(struct md_job *job)
 	char id[MD_STORE_ID_MAX + 1], report_name[MD_STORE_NAME_MAX];
 	char report_path[MD_CAPTURE_PATH_MAX];
 	enum md_store_kind kind;
+	struct md_backend_options core = {.pidfd = -1};
+	int r;
 
-	if (md_access_check(job) < 0) /* before attaching: nothing stopped that may not be */
+	memset(&res, 0, sizeof(res));
+	if (job->core) {
+		/* the kernel's connection: its request answered, the stream's fd to read */
+		r = md_coredump_prepare(job, &core);
+		if (r < 0) {
+			job->error = r;
+			return;
+		}
+	} else if (md_access_check(job) < 0) { /* before attaching: nothing stopped that may not be */
 		return;
-	if (capture(job, &res) < 0)
+	}
+	r = capture(job, &core, &res);
+	/* the task waits in the kernel until its connection closes: let it go before the
+	 * report, the upload ticket and the store pass */
+	if (job->core)
+		md_coredump_release(job);
+	if (r < 0)
 		goto out;
+	if (job->core && res.snapshot->crash) {
+		/* the crash is the core's (NT_SIGINFO), not a client's message */
+		job->crash = *res.snapshot->crash;
+		job->has_crash = true;
+	}
 	if (md_store_parse_name(res.name, id, &kind) < 0 ||
 	    md_store_name(id, MD_STORE_REPORT, report_name) < 0) {
 		fail(job, -EINVAL, "the dump's name %s is not a store name", res.name);
@@ -280,6 +318,7 @@ void md_job_free(struct md_job *job)
 	}
 	if (job->pidfd >= 0)
 		close(job->pidfd);
+	md_coredump_job_free(job);
 	md_report_done(&job->report);
 	free(job);
 }

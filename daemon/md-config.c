@@ -347,6 +347,7 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 		{"per_user", K_OBJECT, NULL, 0, per_user, false},
 		{"policy", K_PATH, &cfg->policy_path, 0, NULL, true},
 		{"metrics_file", K_PATH, &cfg->metrics_file, 0, NULL, true},
+		{"coredump_socket", K_PATH, &cfg->coredump_socket, 0, NULL, true},
 		{"upload", K_OBJECT, NULL, 0, upload, false},
 		{"symbolize", K_OBJECT, NULL, 0, symbolize, false},
 		{NULL, K_UINT, NULL, 0, NULL, false},

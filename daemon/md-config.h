@@ -80,6 +80,7 @@ struct md_config {
 	const char *policy_path; /* NULL: the default policy */
 	struct md_policy policy;
 	const char *metrics_file; /* NULL: none */
+	const char *coredump_socket; /* NULL: the kernel's coredump socket is not served */
 	bool upload_enabled;
 	const char *upload_outbox;
 	/* the symbolizer: stacks into the report after the app was released (md-symbolize-job.c) */

@@ -35,7 +35,11 @@ enum md_job_kind {
 	MD_JOB_CRASH,    /* a client crashed: dump the peer with its fault context */
 	MD_JOB_DUMP_NOW, /* a client asked for a dump of itself */
 	MD_JOB_REQUEST,  /* mdctl asked for a dump of some pid */
+	MD_JOB_COREDUMP, /* the kernel's coredump socket or pipe (md-coredump.c) */
+	MD_JOB_KINDS,
 };
+
+struct md_coredump_job; /* md-coredump.c */
 
 struct md_conn;
 struct md_daemon;
@@ -66,6 +70,7 @@ struct md_job {
 	char message[256];
 	bool has_report; /* the dump was saved: report holds what is known about it */
 	struct md_report report;
+	struct md_coredump_job *core; /* MD_JOB_COREDUMP: the kernel's connection (md-coredump.c) */
 	struct md_job *next_queued;
 };
 
@@ -119,7 +124,7 @@ struct md_counters {
 	uint64_t dumps_ok;
 	uint64_t dumps_failed;
 	uint64_t rate_limited;
-	uint64_t by_kind[3]; /* successful dumps by enum md_job_kind */
+	uint64_t by_kind[MD_JOB_KINDS]; /* successful dumps by enum md_job_kind */
 	uint64_t bytes_written;
 	double duration_ms_sum;
 	double suspended_ms_sum;
@@ -154,6 +159,7 @@ struct md_daemon {
 	bool store_busy;             /* a periodic pass is on the thread pool */
 	struct md_journal *journal;  /* reports.jsonl and the metrics file, off the loop thread */
 	struct md_symbolize_queue *symbolize; /* reports waiting for their stacks */
+	struct md_coredump *coredump; /* the kernel's coredump socket, when configured */
 };
 
 /* md-log.c. Priorities are syslog's (RFC 5424 severities), named here so that no OS header
@@ -177,8 +183,10 @@ void md_log_dump(const struct md_report *report, int priority, const char *fmt, 
 void md_syslog_open(void);
 void md_syslog(int priority, const char *line);
 
-/* md-listen-posix.c (a Unix socket, created or inherited from systemd/launchd),
+/* md-listen-posix.c (a Unix socket, created or inherited from systemd/launchd; with a second
+ * inherited socket named "coredump", that one is the kernel's coredump socket),
  * md-listen-windows.c (a named pipe). */
+extern int md_listen_coredump_fd;
 int md_listen_inherited(int *ret_fd);
 int md_listen_create(const char *path, unsigned mode, int64_t gid, int *ret_fd);
 /* Makes server listen on what md_listen_* returned (POSIX: opens the socket fd in it;
@@ -223,6 +231,8 @@ struct md_job *md_job_new(struct md_conn *c, enum md_job_kind kind, uint32_t pid
                           const struct md_proto_msg *m);
 void md_job_submit(struct md_conn *c, struct md_job *job);
 void md_job_discard(struct md_job *job);
+/* Queues a job that no client connection waits for (a coredump), as a crash; takes it. */
+void md_server_submit(struct md_daemon *d, struct md_job *job);
 /* Takes one of the peer's tokens for a dump-now or dump request: 0, or -EBUSY (sent to the peer
  * and logged) when its user has used up its rate. Root has no rate. */
 int md_job_take_token(struct md_conn *c);
@@ -243,6 +253,25 @@ void md_journal_post(struct md_daemon *d, const struct md_report *r, const char 
 void md_journal_stop(struct md_daemon *d);
 /* After the loop has run dry. */
 void md_journal_free(struct md_daemon *d);
+
+/* md-coredump.c: the kernel's coredump socket (docs/coredump.md). */
+int md_coredump_start(struct md_daemon *d);
+void md_coredump_stop(struct md_daemon *d);
+/* A client's crash of pid was dumped through the shim: the kernel's call that follows when
+ * the app dies by its signal is answered with a reject (one crash, one dump). */
+void md_coredump_note_client_crash(struct md_daemon *d, uint32_t pid);
+/* On the worker: the kernel's side of a coredump job (request, ack), then the capture's
+ * backend options; returns 0 to dump, 1 when the job was answered without a dump, -errno. */
+int md_coredump_prepare(struct md_job *job, struct md_backend_options *opts);
+/* Adds core_pattern_mode, the namespace pid, the cgroup and why the dump is private. Returns 0
+ * or -ENOMEM. */
+int md_coredump_report(const struct md_job *job, struct md_report *r);
+void md_coredump_job_free(struct md_job *job);
+/* Closes the kernel's connection (and the helper's pipe) once the dump is written: the task
+ * dies while the report is saved. The rest goes with md_coredump_job_free. */
+void md_coredump_release(struct md_job *job);
+/* The snapshot backend of a coredump job (the core stream's). */
+const struct md_backend_ops *md_coredump_backend(void);
 
 /* md-capture.c: runs on the thread pool; fills job->error/message/report. */
 void md_capture_run(struct md_job *job);

@@ -90,6 +90,7 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 		       "pid %u (uid %s, '%s') crashed: signal %u code %d at 0x%llx, thread %u",
 		       c->peer.pid, c->who, c->name, m->signo, m->si_code,
 		       (unsigned long long)m->fault_addr, tid);
+		md_coredump_note_client_crash(c->d, c->peer.pid);
 	}
 	md_job_submit(c, job);
 }

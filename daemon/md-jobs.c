@@ -18,6 +18,12 @@
 
 static void start_next(struct md_daemon *d);
 
+/* A crash, from the shim or the kernel: queued before requested dumps, outside users' shares. */
+static bool is_crash(const struct md_job *job)
+{
+	return job->kind == MD_JOB_CRASH || job->kind == MD_JOB_COREDUMP;
+}
+
 struct md_fair_limits md_job_limits(const struct md_config *cfg)
 {
 	struct md_fair_limits l = {
@@ -145,6 +151,7 @@ static void after_work_cb(uv_work_t *req, int status)
 		       "ms%s%s",
 		       job->kind == MD_JOB_CRASH      ? "crash"
 		       : job->kind == MD_JOB_DUMP_NOW ? "live"
+		       : job->kind == MD_JOB_COREDUMP ? "coredump"
 		                                      : "requested",
 		       job->pid, job->process_name, r->path ? r->path : "",
 		       (unsigned long long)r->bytes, r->suspended_ms, r->duration_ms,
@@ -220,7 +227,7 @@ static void start_next(struct md_daemon *d)
 		long pick;
 
 		for (job = d->queue_head; job && n < MD_DAEMON_MAX_QUEUED; job = job->next_queued) {
-			w[n].is_crash = job->kind == MD_JOB_CRASH;
+			w[n].is_crash = is_crash(job);
 			w[n].is_root = md_principal_is_root(&job->requester.user);
 			w[n].user_running = w[n].is_root ? 0 : user_running(d, &job->requester.user);
 			n++;
@@ -241,7 +248,7 @@ static void start_next(struct md_daemon *d)
 			d->queue_tail = prev;
 		job->next_queued = NULL;
 		d->queued--;
-		if (job->kind != MD_JOB_CRASH && !w[pick].is_root) {
+		if (!is_crash(job) && !w[pick].is_root) {
 			struct md_fair_user *u = user_of(d, &job->requester.user, false);
 
 			if (u && u->usage.queued)
@@ -308,7 +315,7 @@ void md_job_submit(struct md_conn *c, struct md_job *job)
 {
 	struct md_daemon *d = c->d;
 	struct md_fair_limits l = md_job_limits(d->cfg);
-	bool root = md_principal_is_root(&c->peer.user), crash = job->kind == MD_JOB_CRASH;
+	bool root = md_principal_is_root(&c->peer.user), crash = is_crash(job);
 	struct md_fair_user *u = root ? NULL : user_of(d, &c->peer.user, true);
 	struct md_fair_usage none = {0};
 	enum md_fair_verdict v;
@@ -342,6 +349,27 @@ void md_job_submit(struct md_conn *c, struct md_job *job)
 	}
 	if (!crash && u)
 		u->usage.queued++;
+	if (d->queue_tail)
+		d->queue_tail->next_queued = job;
+	else
+		d->queue_head = job;
+	d->queue_tail = job;
+	d->queued++;
+}
+
+void md_server_submit(struct md_daemon *d, struct md_job *job)
+{
+	if (d->queued >= MD_DAEMON_MAX_QUEUED) {
+		d->counters.refused++;
+		md_log(MD_LOG_WARNING, "pid %u: refused, %u requests already waiting", job->pid,
+		       d->queued);
+		md_job_discard(job);
+		return;
+	}
+	if (d->running < d->cfg->max_dumps) {
+		start_job(d, job);
+		return;
+	}
 	if (d->queue_tail)
 		d->queue_tail->next_queued = job;
 	else

@@ -19,10 +19,13 @@
 #define LISTEN_FDS_START 3   /* the first inherited fd, per the activation protocol */
 #define LISTEN_BACKLOG   256 /* pending connections the kernel holds for us */
 
+int md_listen_coredump_fd = -1;
+
 int md_listen_inherited(int *ret_fd)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-	int type = 0;
+	const char *names = getenv("LISTEN_FDNAMES");
+	int type = 0, main_fd = LISTEN_FDS_START;
 	socklen_t len = sizeof(type);
 	long n;
 
@@ -33,15 +36,33 @@ int md_listen_inherited(int *ret_fd)
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
 	n = strtol(fds, NULL, 10);
-	if (n != 1)
+	/* one socket, or two when minidumpd-coredump.socket (FileDescriptorName=coredump) is
+	 * the other: the kernel's coredump socket (md-coredump.c) */
+	if (n == 2 && names) {
+		const char *colon = strchr(names, ':');
+
+		if (!colon)
+			return -EINVAL;
+		if (!strcmp(colon + 1, "coredump")) {
+			md_listen_coredump_fd = LISTEN_FDS_START + 1;
+		} else if (!strncmp(names, "coredump:", 9)) {
+			md_listen_coredump_fd = LISTEN_FDS_START;
+			main_fd = LISTEN_FDS_START + 1;
+		} else {
+			return -EINVAL;
+		}
+		if (fcntl(md_listen_coredump_fd, F_SETFD, FD_CLOEXEC) < 0)
+			return -errno;
+	} else if (n != 1) {
 		return -EINVAL; /* we take exactly one socket */
-	if (getsockopt(LISTEN_FDS_START, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+	}
+	if (getsockopt(main_fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
 		return -errno;
 	if (type != SOCK_STREAM)
 		return -ESOCKTNOSUPPORT;
-	if (fcntl(LISTEN_FDS_START, F_SETFD, FD_CLOEXEC) < 0)
+	if (fcntl(main_fd, F_SETFD, FD_CLOEXEC) < 0)
 		return -errno;
-	*ret_fd = LISTEN_FDS_START;
+	*ret_fd = main_fd;
 	return 1;
 }
 

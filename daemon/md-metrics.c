@@ -112,6 +112,7 @@ int md_metrics_write(const char *path, const struct md_metrics_view *v)
 		"minidumpd_dumps_by_kind_total{kind=\"crash\"} %llu\n"
 		"minidumpd_dumps_by_kind_total{kind=\"dump-now\"} %llu\n"
 		"minidumpd_dumps_by_kind_total{kind=\"request\"} %llu\n"
+		"minidumpd_dumps_by_kind_total{kind=\"coredump\"} %llu\n"
 		"# HELP minidumpd_dump_bytes_total Bytes of dumps written.\n"
 		"# TYPE minidumpd_dump_bytes_total counter\n"
 		"minidumpd_dump_bytes_total %llu\n"
@@ -151,6 +152,7 @@ int md_metrics_write(const char *path, const struct md_metrics_view *v)
 		(unsigned long long)k->rate_limited, (unsigned long long)k->by_kind[MD_JOB_CRASH],
 		(unsigned long long)k->by_kind[MD_JOB_DUMP_NOW],
 		(unsigned long long)k->by_kind[MD_JOB_REQUEST],
+		(unsigned long long)k->by_kind[MD_JOB_COREDUMP],
 		(unsigned long long)k->bytes_written, k->duration_ms_sum / 1e3,
 		(unsigned long long)k->dumps_ok, k->suspended_ms_sum / 1e3,
 		(unsigned long long)k->dumps_ok, (unsigned long long)k->requests,

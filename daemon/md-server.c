@@ -31,6 +31,7 @@ void md_server_stop(struct md_daemon *d)
 	if (!d->stopping) {
 		d->stopping = true;
 		uv_close((uv_handle_t *)&d->server, NULL);
+		md_coredump_stop(d);
 		md_log(MD_LOG_NOTICE, "stopping: %u dumps in flight, %u queued", d->running,
 		       d->queued);
 	}

@@ -48,7 +48,7 @@ static void usage(FILE *f)
 		"      --exe EXE        only this executable: a full path, or a file name\n"
 		"      --pid PID        only this process id\n"
 		"      --uid UID        only processes of this user id\n"
-		"      --kind KIND      only crash, dump-now or request\n"
+		"      --kind KIND      only crash, dump-now, request or coredump\n"
 		"  -n N                 only the last N dumps\n"
 		"  -r, --reverse        newest first\n"
 		"      --json           one JSON array of objects instead of the table\n"
@@ -332,8 +332,9 @@ int mdctl_list_main(int argc, char **argv)
 		case 'e': f.exe = optarg; break;
 		case 'k':
 			if (strcmp(optarg, "crash") && strcmp(optarg, "dump-now") &&
-			    strcmp(optarg, "request")) {
-				fprintf(stderr, "mdctl list: --kind wants crash, dump-now or request\n");
+			    strcmp(optarg, "request") && strcmp(optarg, "coredump")) {
+				fprintf(stderr, "mdctl list: --kind wants crash, dump-now, request or "
+				                "coredump\n");
 				return MDCTL_EXIT_USAGE;
 			}
 			f.kind = optarg;

@@ -36,6 +36,8 @@ static const struct verb verbs[] = {
 	{"rm", 1, -1, mdctl_rm_main, "ID...", "remove dumps from the store"},
 	{"stack", 1, 1, mdctl_stack_main, "FILE [--json] [--all-threads]",
 	 "every thread's stack of a minidump, symbolized"},
+	{"coredump", 1, 1, mdctl_coredump_main, "enable|disable|status [--pipe]",
+	 "minidumpd as the kernel's crash handler (core_pattern)"},
 	{"help", 0, 0, verb_help, "", "this text"},
 	{"version", 0, 0, verb_version, "", "print the version"},
 };

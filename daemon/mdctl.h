@@ -52,3 +52,6 @@ int mdctl_stack_main(int argc, char **argv);
  * frames, then the modules without symbols and why. Only in builds with the symbolizer. */
 struct json_t;
 void mdctl_print_stacks(struct json_t *answer, FILE *f);
+
+/* mdctl-coredump.c on Linux; elsewhere mdctl-coredump-none.c says there is no such thing. */
+int mdctl_coredump_main(int argc, char **argv);

@@ -245,6 +245,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	fd = -1; /* the server's now */
+	r = md_coredump_start(&d);
+	if (r < 0) {
+		md_log(MD_LOG_ERR, "cannot serve the coredump socket %s: %s", cfg.coredump_socket,
+		       md_os_strerror(-r));
+		goto out;
+	}
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
 	d.sigterm.data = d.sigint.data = &d;

@@ -18,6 +18,21 @@
  * not allowed to trace it (see md_platform_explain_permission). */
 extern const struct md_backend_ops md_platform_live_backend;
 
+/* What the core-stream backend reads: the ELF core the kernel streams for a crashing task (the
+ * coredump socket's connection, a core_pattern pipe) or a core file, at its first byte. */
+struct md_core_source {
+	int fd;      /* read up to the end of the notes; a file is also read at PT_LOAD offsets */
+	char *error; /* when not NULL: why the stream was refused ("" if it was not) */
+	size_t error_size;
+};
+
+/* Linux only: a crashing task from its core stream (md_backend_options.source is a struct
+ * md_core_source). With a pid, the task is waiting in the kernel's coredump code and its
+ * memory and /proc files are read live; with pid 0 (a core file) everything comes from the
+ * file. Nothing is stopped or resumed. Errors: -EBADMSG/-E2BIG a stream that is not a core of
+ * this architecture or breaks a bound; -EPIPE it ended early. */
+extern const struct md_backend_ops md_platform_core_backend;
+
 /* A sentence for the user about why pid cannot be traced, naming what is needed (root,
  * CAP_SYS_PTRACE, the ptrace_scope setting). Writes at most size bytes. */
 void md_platform_explain_permission(uint32_t pid, char *buf, size_t size);

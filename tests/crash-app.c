@@ -10,7 +10,9 @@
  * CLOCK_MONOTONIC time in microseconds, right before it faults (bench/bench-crash measures
  * from there). With CRASH_APP_GO=FIFO it opens that FIFO for reading and reads it to its end
  * before faulting, so a test can make many apps crash at one instant by opening the FIFO for
- * writing and closing it. It must never touch anything outside itself.
+ * writing and closing it. With CRASH_APP_HEAP_MB=N it first allocates and touches N MiB of heap
+ * (bench/bench-coredump). Built without libmdclient as crash-app-plain (crash-app-plain.h).
+ * It must never touch anything outside itself.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +27,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef CRASH_APP_PLAIN
+#include "crash-app-plain.h"
+#else
 #include "mdclient.h"
+#endif
 
 #define THREADS_COUNT       20   /* threads started by thread-segv */
 #define CRASHER_INDEX       7    /* the thread of thread-segv that crashes */
@@ -294,6 +300,16 @@ int main(int argc, char **argv)
 	}
 	mode = argv[1];
 	stamp_faults = getenv("CRASH_APP_STAMP") && strcmp(getenv("CRASH_APP_STAMP"), "1") == 0;
+	/* CRASH_APP_HEAP_MB=N: N MiB of heap, touched (resident), before anything else */
+	if (getenv("CRASH_APP_HEAP_MB")) {
+		size_t mb = strtoul(getenv("CRASH_APP_HEAP_MB"), NULL, 10);
+		volatile char *heap = mb ? malloc(mb << 20) : NULL;
+
+		if (mb && !heap)
+			return 1;
+		for (size_t i = 0; heap && i < (mb << 20); i += 4096)
+			heap[i] = (char)i | 1;
+	}
 
 	r = md_client_init(NULL);
 	if (r < 0) {

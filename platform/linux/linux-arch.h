@@ -20,6 +20,12 @@
 int md_linux_arch_read_context(pid_t tid, struct md_context *ret, uint64_t *ret_sp,
                                uint64_t *ret_pc);
 
+struct user_regs_struct;
+/* Fills ret from the general registers (as PTRACE_GETREGSET and an ELF core's pr_reg give
+ * them) and the 512-byte FXSAVE image (NULL: left zero). linux-<arch>-core.c. */
+void md_linux_arch_context_from_regs(const struct user_regs_struct *regs, const uint8_t *fx,
+                                     struct md_context *ret);
+
 /* MD_CPU_ARCHITECTURE_* of this build. */
 uint16_t md_linux_arch_processor_architecture(void);
 

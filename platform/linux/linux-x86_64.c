@@ -21,7 +21,6 @@
 #define MD_X86_MAX_CPUS    255  /* number_of_processors is a u8 */
 
 _Static_assert(sizeof(struct user_fpregs_struct) == MD_X86_FXSAVE_SIZE, "FXSAVE image size");
-_Static_assert(sizeof(md_xmm_save_area32) == MD_X86_FXSAVE_SIZE, "flt_save size");
 
 static int get_regset(pid_t tid, int type, void *buf, size_t *len)
 {
@@ -64,7 +63,6 @@ int md_linux_arch_read_context(pid_t tid, struct md_context *ret, uint64_t *ret_
 {
 	uint8_t fx[MD_X86_FXSAVE_SIZE];
 	struct user_regs_struct regs;
-	md_context_amd64 *c = &ret->u.amd64;
 	size_t len = sizeof(regs);
 	int r;
 
@@ -78,38 +76,7 @@ int md_linux_arch_read_context(pid_t tid, struct md_context *ret, uint64_t *ret_
 	if (r < 0)
 		return r;
 
-	/* Breakpad's flags for a ptrace-read thread: control, integer, floating point and
-	 * segments. The debug registers are not read, so their bit stays clear. */
-	c->context_flags = MD_CONTEXT_AMD64_FULL | MD_CONTEXT_AMD64_SEGMENTS;
-	c->cs = (uint16_t)regs.cs;
-	c->ds = (uint16_t)regs.ds;
-	c->es = (uint16_t)regs.es;
-	c->fs = (uint16_t)regs.fs;
-	c->gs = (uint16_t)regs.gs;
-	c->ss = (uint16_t)regs.ss;
-	c->eflags = (uint32_t)regs.eflags;
-	c->rax = regs.rax;
-	c->rcx = regs.rcx;
-	c->rdx = regs.rdx;
-	c->rbx = regs.rbx;
-	c->rsp = regs.rsp;
-	c->rbp = regs.rbp;
-	c->rsi = regs.rsi;
-	c->rdi = regs.rdi;
-	c->r8 = regs.r8;
-	c->r9 = regs.r9;
-	c->r10 = regs.r10;
-	c->r11 = regs.r11;
-	c->r12 = regs.r12;
-	c->r13 = regs.r13;
-	c->r14 = regs.r14;
-	c->r15 = regs.r15;
-	c->rip = regs.rip;
-	/* The kernel's FXSAVE bytes go in unchanged; mx_csr is repeated in the header. */
-	memcpy(&c->flt_save, fx, sizeof(fx));
-	c->mx_csr = c->flt_save.mx_csr;
-
-	ret->size = sizeof(md_context_amd64);
+	md_linux_arch_context_from_regs(&regs, fx, ret);
 	*ret_sp = regs.rsp;
 	*ret_pc = regs.rip;
 	return 0;
