@@ -655,7 +655,7 @@ static void core_free(struct md_snapshot *s)
 	md_core_done(&cs->core);
 	md_linux_modules_free(s->modules, s->n_modules);
 	md_linux_mappings_free(s->mappings, s->n_mappings);
-	free(s->threads);
+	/* s->threads is the builder's to free (md_snapshot_free) */
 }
 
 /* Nothing to stop or resume: the kernel holds the task until the stream is closed. */
