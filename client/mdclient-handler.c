@@ -20,8 +20,8 @@
 
 #include "mdclient-internal.h"
 
-#define WAIT_SLICE_NS         10000000 /* ns between checks of another crash report */
-#define WAIT_GRACE_MS         1000     /* ms a second crashing thread waits beyond the timeout */
+#define WAIT_SLICE_NS 10000000 /* ns between checks of another crash report */
+#define WAIT_GRACE_MS 1000     /* ms a second crashing thread waits beyond the timeout */
 
 const int md_shim_signals[MD_SHIM_N_SIGNALS] = {
     SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS,

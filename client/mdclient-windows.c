@@ -22,10 +22,10 @@
 #include "mdclient-settings.h"
 #include "mdclient.h"
 
-#define PIPE_NAME_MAX      256u   /* UTF-16 units of a pipe name */
-#define STACK_GUARANTEE    (64u * 1024u) /* bytes kept for the filter after a stack overflow */
-#define REPORTER_STACK     (256u * 1024u) /* bytes of the reporter thread's stack */
-#define CRASH_WAIT_SLACK_MS 1000u /* extra time a second crashing thread waits */
+#define PIPE_NAME_MAX       256u           /* UTF-16 units of a pipe name */
+#define STACK_GUARANTEE     (64u * 1024u)  /* bytes kept for the filter after a stack overflow */
+#define REPORTER_STACK      (256u * 1024u) /* bytes of the reporter thread's stack */
+#define CRASH_WAIT_SLACK_MS 1000u          /* extra time a second crashing thread waits */
 
 static struct {
 	bool initialized;
@@ -33,12 +33,12 @@ static struct {
 	int timeout_ms;
 	wchar_t pipe[PIPE_NAME_MAX];
 	LPTOP_LEVEL_EXCEPTION_FILTER previous;
-	HANDLE reporter;     /* the reporter thread */
-	HANDLE crash_event;  /* set by the filter: a crash is waiting */
-	HANDLE done_event;   /* set by the reporter: the report is over */
-	HANDLE io_event;     /* overlapped I/O of the reporter */
-	volatile LONG crashing;  /* 1 while a crash is being reported */
-	volatile LONG stopping;  /* md_client_shutdown(): the reporter exits */
+	HANDLE reporter;        /* the reporter thread */
+	HANDLE crash_event;     /* set by the filter: a crash is waiting */
+	HANDLE done_event;      /* set by the reporter: the report is over */
+	HANDLE io_event;        /* overlapped I/O of the reporter */
+	volatile LONG crashing; /* 1 while a crash is being reported */
+	volatile LONG stopping; /* md_client_shutdown(): the reporter exits */
 	EXCEPTION_POINTERS *crash_ep;
 	DWORD crash_tid;
 	struct md_shim_annotation annotations[MD_PROTO_ANNOTATIONS_MAX];
@@ -59,15 +59,21 @@ static int win_errno(DWORD e)
 {
 	switch (e) {
 	case ERROR_FILE_NOT_FOUND:
-	case ERROR_PATH_NOT_FOUND: return -ENOENT;
-	case ERROR_PIPE_BUSY: return -EAGAIN;
-	case ERROR_ACCESS_DENIED: return -EACCES;
+	case ERROR_PATH_NOT_FOUND:
+		return -ENOENT;
+	case ERROR_PIPE_BUSY:
+		return -EAGAIN;
+	case ERROR_ACCESS_DENIED:
+		return -EACCES;
 	case ERROR_BROKEN_PIPE:
 	case ERROR_NO_DATA:
-	case ERROR_PIPE_NOT_CONNECTED: return -ECONNRESET;
+	case ERROR_PIPE_NOT_CONNECTED:
+		return -ECONNRESET;
 	case ERROR_NOT_ENOUGH_MEMORY:
-	case ERROR_OUTOFMEMORY: return -ENOMEM;
-	default: return -EIO;
+	case ERROR_OUTOFMEMORY:
+		return -ENOMEM;
+	default:
+		return -EIO;
 	}
 }
 
@@ -93,11 +99,10 @@ static int read_settings(const struct md_client_options *opts, struct settings *
 		v = getenv("MINIDUMPD_SOCKET");
 		name = v && *v ? v : MD_CLIENT_DEFAULT_SOCKET;
 	}
-	if (!MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, name, -1, ret->pipe,
-				 PIPE_NAME_MAX))
+	if (!MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, name, -1, ret->pipe, PIPE_NAME_MAX))
 		return GetLastError() == ERROR_INSUFFICIENT_BUFFER ? -ENAMETOOLONG : -EINVAL;
 	r = md_shim_timeout(opts ? opts->timeout_ms : 0, getenv("MINIDUMPD_TIMEOUT_MS"),
-			    &ret->timeout_ms);
+	                    &ret->timeout_ms);
 	if (r < 0)
 		return r;
 	return 0;
@@ -108,7 +113,7 @@ static int read_settings(const struct md_client_options *opts, struct settings *
 static int connect_pipe(const wchar_t *name, HANDLE *ret)
 {
 	HANDLE h = CreateFileW(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING,
-			       FILE_FLAG_OVERLAPPED, NULL);
+	                       FILE_FLAG_OVERLAPPED, NULL);
 
 	if (h == INVALID_HANDLE_VALUE)
 		return win_errno(GetLastError());
@@ -159,7 +164,7 @@ static int send_all(HANDLE h, HANDLE ev, const void *buf, size_t len, ULONGLONG 
 
 /* Waits for a RESULT or ERROR message (others are skipped); decodes it into ret. */
 static int recv_reply(HANDLE h, HANDLE ev, uint8_t *buf, size_t size, ULONGLONG deadline,
-		      struct md_proto_msg *ret)
+                      struct md_proto_msg *ret)
 {
 	for (;;) {
 		size_t got = 0, want = MD_PROTO_HEADER_SIZE;
@@ -212,7 +217,7 @@ static void report_crash(void)
 	md_proto_put_u32(&e, MD_TAG_TID, st.crash_tid);
 	md_proto_put_u32(&e, MD_TAG_SIGNO, er->ExceptionCode);
 	md_proto_put_u32(&e, MD_TAG_SI_CODE,
-			 er->NumberParameters >= 1 ? (uint32_t)er->ExceptionInformation[0] : 0);
+	                 er->NumberParameters >= 1 ? (uint32_t)er->ExceptionInformation[0] : 0);
 	md_proto_put_u64(&e, MD_TAG_FAULT_ADDR, fault);
 	md_proto_put_u32(&e, MD_TAG_CONTEXT_KIND, MD_CTX_WIN_AMD64);
 	md_proto_put_bytes(&e, MD_TAG_CONTEXT, st.crash_ep->ContextRecord, sizeof(CONTEXT));
@@ -245,7 +250,7 @@ static LONG WINAPI filter(EXCEPTION_POINTERS *ep)
 	LONG expected = 0;
 
 	if (__atomic_compare_exchange_n(&st.crashing, &expected, 1, false, __ATOMIC_ACQ_REL,
-					__ATOMIC_ACQUIRE)) {
+	                                __ATOMIC_ACQUIRE)) {
 		st.crash_ep = ep;
 		st.crash_tid = GetCurrentThreadId();
 		SetEvent(st.crash_event);
@@ -310,7 +315,7 @@ static void hello(const struct settings *s)
 	ev = CreateEventW(NULL, TRUE, FALSE, NULL);
 	if (ev)
 		send_all(h, ev, hello_msg, (size_t)hello_len,
-			 GetTickCount64() + (ULONGLONG)s->timeout_ms);
+		         GetTickCount64() + (ULONGLONG)s->timeout_ms);
 	if (ev)
 		CloseHandle(ev);
 	CloseHandle(h);
@@ -372,7 +377,7 @@ int md_client_init(const struct md_client_options *opts)
 			goto out;
 		}
 		st.reporter = CreateThread(NULL, REPORTER_STACK, reporter_main, NULL,
-					   STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+		                           STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
 		if (!st.reporter) {
 			r = win_errno(GetLastError());
 			close_events();

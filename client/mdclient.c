@@ -76,7 +76,8 @@ static int read_settings(const struct md_client_options *opts, struct settings *
 			return -EINVAL;
 		s.flags = opts->flags;
 	}
-	r = md_shim_timeout(opts ? opts->timeout_ms : 0, env("MINIDUMPD_TIMEOUT_MS"), &s.timeout_ms);
+	r = md_shim_timeout(opts ? opts->timeout_ms : 0, env("MINIDUMPD_TIMEOUT_MS"),
+	                    &s.timeout_ms);
 	if (r < 0)
 		return r;
 

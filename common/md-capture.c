@@ -13,7 +13,6 @@
 #include "md-store.h"
 #include "md-zstd.h"
 
-
 struct capture {
 	const struct md_capture_options *o;
 	struct md_capture_result *res;

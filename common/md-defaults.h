@@ -25,7 +25,7 @@
 #define MD_DEFAULT_LOOP_MAX_CRASHES 10    /* crashes of one program within the window... */
 #define MD_DEFAULT_LOOP_WINDOW_S    60    /* ...seconds, before later ones are summarized */
 /* per-user limits (docs/security.md); root has none */
-#define MD_DEFAULT_USER_MAX_RUNNING  0  /* 0: half the workers (at least 1) */
-#define MD_DEFAULT_USER_MAX_QUEUED   16 /* requested dumps of one user waiting */
-#define MD_DEFAULT_USER_BURST        10 /* dump-now and dump requests of one user at once... */
-#define MD_DEFAULT_USER_PER_MIN      20 /* ...and per minute after that */
+#define MD_DEFAULT_USER_MAX_RUNNING 0  /* 0: half the workers (at least 1) */
+#define MD_DEFAULT_USER_MAX_QUEUED  16 /* requested dumps of one user waiting */
+#define MD_DEFAULT_USER_BURST       10 /* dump-now and dump requests of one user at once... */
+#define MD_DEFAULT_USER_PER_MIN     20 /* ...and per minute after that */

@@ -10,7 +10,7 @@
 #include "md-diag.h"
 
 void md_diag_add(struct md_diag *d, enum md_diag_kind kind, uint64_t id, int error, const char *fmt,
-		 ...)
+                 ...)
 {
 	struct md_diag_entry *e;
 	va_list ap;
@@ -46,9 +46,8 @@ void md_diag_done(struct md_diag *d)
 const char *md_diag_kind_to_string(enum md_diag_kind kind)
 {
 	static const char *const names[] = {
-		[MD_DIAG_THREAD] = "thread",   [MD_DIAG_MODULE] = "module",
-		[MD_DIAG_MEMORY] = "memory",   [MD_DIAG_STREAM] = "stream",
-		[MD_DIAG_PROCESS] = "process",
+	    [MD_DIAG_THREAD] = "thread", [MD_DIAG_MODULE] = "module",   [MD_DIAG_MEMORY] = "memory",
+	    [MD_DIAG_STREAM] = "stream", [MD_DIAG_PROCESS] = "process",
 	};
 	if ((unsigned)kind < sizeof(names) / sizeof(names[0]) && names[kind])
 		return names[kind];

@@ -22,8 +22,8 @@ enum md_diag_kind {
 
 struct md_diag_entry {
 	enum md_diag_kind kind;
-	uint64_t id;   /* tid, module base, address or stream type */
-	int error;     /* -errno */
+	uint64_t id; /* tid, module base, address or stream type */
+	int error;   /* -errno */
 	char message[MD_DIAG_MSG_MAX];
 };
 
@@ -36,7 +36,7 @@ struct md_diag {
 /* Records one problem. Never fails: on allocation failure or past MD_DIAG_MAX it counts it in
  * dropped. */
 void md_diag_add(struct md_diag *d, enum md_diag_kind kind, uint64_t id, int error, const char *fmt,
-		 ...) __attribute__((format(printf, 5, 6)));
+                 ...) __attribute__((format(printf, 5, 6)));
 
 void md_diag_done(struct md_diag *d);
 

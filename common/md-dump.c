@@ -16,16 +16,20 @@
 const char *md_stream_status_to_string(enum md_stream_status status)
 {
 	switch (status) {
-	case MD_STREAM_OK: return "ok";
-	case MD_STREAM_PARTIAL: return "partial";
-	case MD_STREAM_SKIPPED: return "skipped";
-	case MD_STREAM_FAILED: return "failed";
+	case MD_STREAM_OK:
+		return "ok";
+	case MD_STREAM_PARTIAL:
+		return "partial";
+	case MD_STREAM_SKIPPED:
+		return "skipped";
+	case MD_STREAM_FAILED:
+		return "failed";
 	}
 	return "unknown";
 }
 
 int md_dump_write(struct md_snapshot *s, int fd, const struct md_dump_options *opts,
-		  struct md_dump_result *ret_result)
+                  struct md_dump_result *ret_result)
 {
 	static const struct md_dump_options no_opts;
 	struct md_dump_result result;
@@ -69,8 +73,8 @@ int md_dump_write(struct md_snapshot *s, int fd, const struct md_dump_options *o
 		sr->name = md_stream_type_to_string(sw->type);
 		/* the budget binds optional streams; a required one is never refused for it */
 		w.limit = sw->required || sw->type == MD_STREAM_MINIDUMPD_DIAGNOSTICS
-				  ? 0
-				  : opts->max_bytes;
+		              ? 0
+		              : opts->max_bytes;
 		r = sw->write(&c, sw->arg, &loc, &status);
 		if (r < 0 && (w.error < 0 || sw->required)) {
 			/* the file itself failed, or a stream no reader can do without */
@@ -82,7 +86,8 @@ int md_dump_write(struct md_snapshot *s, int fd, const struct md_dump_options *o
 			if (r == -EFBIG && opts->max_bytes)
 				result.budget_cut = true;
 			md_diag_add(&s->diag, MD_DIAG_STREAM, sw->type, r, "%s stream left out%s",
-				    sr->name, r == -EFBIG && opts->max_bytes ? " (byte budget)" : "");
+			            sr->name,
+			            r == -EFBIG && opts->max_bytes ? " (byte budget)" : "");
 			status = MD_STREAM_FAILED;
 			sr->error = r;
 		}

@@ -20,11 +20,11 @@
 #define MD_IP_CONTEXT        128u           /* bytes kept before and after each thread's pc */
 
 struct md_dump_options {
-	uint32_t stack_max;             /* bytes of stack per thread; 0 means the default */
-	uint64_t max_bytes;             /* byte budget of the whole file; 0 means none. The
-					 * least valuable data goes first: other threads' stacks,
-					 * then memory around pcs, then optional streams. */
-	volatile sig_atomic_t *cancel;  /* checked between streams; may be NULL */
+	uint32_t stack_max;            /* bytes of stack per thread; 0 means the default */
+	uint64_t max_bytes;            /* byte budget of the whole file; 0 means none. The
+	                                * least valuable data goes first: other threads' stacks,
+	                                * then memory around pcs, then optional streams. */
+	volatile sig_atomic_t *cancel; /* checked between streams; may be NULL */
 	/* Annotations (key=value) for the CrashpadInfo stream; may be NULL / 0. */
 	const char *const *annotation_keys;
 	const char *const *annotation_values;
@@ -54,14 +54,14 @@ struct md_dump_result {
 	uint64_t memory_bytes;
 	size_t n_streams;
 	struct md_stream_result streams[MD_STREAMS_MAX];
-	bool partial; /* target vanished or something could not be captured */
+	bool partial;    /* target vanished or something could not be captured */
 	bool budget_cut; /* data was dropped to keep within max_bytes */
 };
 
 /* Writes the dump to fd (an empty regular file opened for writing). ret_result may be NULL.
  * Returns 0, or -errno when the file could not be written or a required stream failed. */
 int md_dump_write(struct md_snapshot *s, int fd, const struct md_dump_options *opts,
-		  struct md_dump_result *ret_result);
+                  struct md_dump_result *ret_result);
 
 const char *md_stream_status_to_string(enum md_stream_status status);
 

@@ -11,10 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MD_SIGNATURE       0x504D444Du /* "MDMP" */
-#define MD_VERSION         0xA793u     /* low 16 bits of the header version */
-#define MD_RVA_MAX         0xFFFFFFFFu /* 32-bit file offsets: a file is at most 4 GiB */
-#define MD_ALIGN           8u          /* every block starts 8-aligned, as Breakpad does */
+#define MD_SIGNATURE 0x504D444Du /* "MDMP" */
+#define MD_VERSION   0xA793u     /* low 16 bits of the header version */
+#define MD_RVA_MAX   0xFFFFFFFFu /* 32-bit file offsets: a file is at most 4 GiB */
+#define MD_ALIGN     8u          /* every block starts 8-aligned, as Breakpad does */
 
 /* Stream types. */
 enum md_stream_type {
@@ -39,7 +39,8 @@ enum md_stream_type {
 	MD_STREAM_LINUX_MAPS = 0x47670009,
 	MD_STREAM_LINUX_DSO_DEBUG = 0x4767000A,
 	MD_STREAM_CRASHPAD_INFO = 0x43500001,
-	/* Our own user streams ("md" + index); user streams start above 0xFFFF. See docs/dumper.md. */
+	/* Our own user streams ("md" + index); user streams start above 0xFFFF. See docs/dumper.md.
+	 */
 	MD_STREAM_MINIDUMPD_DIAGNOSTICS = 0x6D640001,
 	MD_STREAM_MINIDUMPD_ANNOTATIONS = 0x6D640002,
 };
@@ -193,13 +194,13 @@ typedef struct MD_PACKED {
 	uint64_t reserved1;
 } md_module;
 
-#define MD_CVINFO_ELF_SIGNATURE  0x4270454Cu /* "BpEL" */
+#define MD_CVINFO_ELF_SIGNATURE   0x4270454Cu /* "BpEL" */
 #define MD_CVINFO_PDB70_SIGNATURE 0x53445352u /* "RSDS" */
-#define MD_BUILD_ID_MAX          64u         /* longest build id we carry, in bytes */
+#define MD_BUILD_ID_MAX           64u         /* longest build id we carry, in bytes */
 
 /* ---- Exception ---- */
 
-#define MD_EXCEPTION_MAXIMUM_PARAMETERS 15
+#define MD_EXCEPTION_MAXIMUM_PARAMETERS      15
 #define MD_EXCEPTION_CODE_LIN_DUMP_REQUESTED 0xFFFFFFFFu
 
 typedef struct MD_PACKED {
@@ -228,10 +229,10 @@ typedef struct MD_PACKED {
 #define MD_CPU_ARCHITECTURE_ARM64_OLD 0x8003
 #define MD_CPU_ARCHITECTURE_UNKNOWN   0xFFFF
 
-#define MD_OS_WIN32_NT  2
-#define MD_OS_MAC_OS_X  0x8101
-#define MD_OS_LINUX     0x8201
-#define MD_OS_ANDROID   0x8203
+#define MD_OS_WIN32_NT 2
+#define MD_OS_MAC_OS_X 0x8101
+#define MD_OS_LINUX    0x8201
+#define MD_OS_ANDROID  0x8203
 
 typedef struct MD_PACKED {
 	uint16_t processor_architecture;
@@ -285,16 +286,16 @@ typedef struct MD_PACKED {
 	uint64_t number_of_entries;
 } md_memory_info_list;
 
-#define MD_MEMORY_STATE_COMMIT        0x1000u
-#define MD_MEMORY_STATE_FREE          0x10000u
-#define MD_MEMORY_TYPE_PRIVATE        0x20000u
-#define MD_MEMORY_TYPE_MAPPED         0x40000u
-#define MD_MEMORY_TYPE_IMAGE          0x1000000u
-#define MD_MEMORY_PROTECT_NOACCESS    0x01u
-#define MD_MEMORY_PROTECT_READONLY    0x02u
-#define MD_MEMORY_PROTECT_READWRITE   0x04u
-#define MD_MEMORY_PROTECT_EXECUTE     0x10u
-#define MD_MEMORY_PROTECT_EXECUTE_READ 0x20u
+#define MD_MEMORY_STATE_COMMIT              0x1000u
+#define MD_MEMORY_STATE_FREE                0x10000u
+#define MD_MEMORY_TYPE_PRIVATE              0x20000u
+#define MD_MEMORY_TYPE_MAPPED               0x40000u
+#define MD_MEMORY_TYPE_IMAGE                0x1000000u
+#define MD_MEMORY_PROTECT_NOACCESS          0x01u
+#define MD_MEMORY_PROTECT_READONLY          0x02u
+#define MD_MEMORY_PROTECT_READWRITE         0x04u
+#define MD_MEMORY_PROTECT_EXECUTE           0x10u
+#define MD_MEMORY_PROTECT_EXECUTE_READ      0x20u
 #define MD_MEMORY_PROTECT_EXECUTE_READWRITE 0x40u
 
 typedef struct MD_PACKED {
@@ -370,7 +371,8 @@ typedef struct MD_PACKED {
 	uint32_t value; /* RVA of md_utf8_string */
 } md_simple_string_dictionary_entry;
 
-#define MD_STATIC_SIZE(type, size) _Static_assert(sizeof(type) == (size), #type " must be " #size " bytes on disk")
+#define MD_STATIC_SIZE(type, size)                                                                 \
+	_Static_assert(sizeof(type) == (size), #type " must be " #size " bytes on disk")
 
 MD_STATIC_SIZE(md_header, 32);
 MD_STATIC_SIZE(md_location, 8);

@@ -35,4 +35,4 @@ void md_output_abort(struct md_output *o);
 
 /* Splits a path into folder and file name ("." when there is no folder). */
 int md_output_split_path(const char *path, char *dir, size_t dir_size, char *name,
-			 size_t name_size);
+                         size_t name_size);

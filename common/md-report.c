@@ -44,10 +44,8 @@ int md_report_set_text(json_t *obj, const char *key, const char *value)
 }
 
 static const char *const kind_names[] = {
-    [MD_REPORT_KIND_NONE] = NULL,
-    [MD_REPORT_KIND_CRASH] = "crash",
-    [MD_REPORT_KIND_DUMP_NOW] = "dump-now",
-    [MD_REPORT_KIND_REQUEST] = "request",
+    [MD_REPORT_KIND_NONE] = NULL,           [MD_REPORT_KIND_CRASH] = "crash",
+    [MD_REPORT_KIND_DUMP_NOW] = "dump-now", [MD_REPORT_KIND_REQUEST] = "request",
     [MD_REPORT_KIND_COREDUMP] = "coredump",
 };
 
@@ -190,8 +188,9 @@ static json_t *errors_json(const struct md_report *r)
 
 		if (json_array_append_new(a, json_pack("{s:s, s:I, s:i, s:s, s:o}", "kind", e->kind,
 		                                       "id", (json_int_t)e->id, "errno", -e->error,
-		                                       "error", md_os_strerror(-e->error), "message",
-		                                       md_report_text(e->message))) < 0) {
+		                                       "error", md_os_strerror(-e->error),
+		                                       "message", md_report_text(e->message))) <
+		    0) {
 			json_decref(a);
 			return NULL;
 		}

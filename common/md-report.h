@@ -99,8 +99,9 @@ struct md_report {
 	char *private_because;   /* why the dump is root's alone (not dumpable by its user) */
 	/* the symbolizer's ("symbolizer" present), added after the app was released: owned
 	 * references, NULL when absent */
-	json_t *stack;      /* the crashing (or requesting) thread's frames */
-	json_t *thread_stacks; /* the other threads, each with its frames ("threads" is their count) */
+	json_t *stack; /* the crashing (or requesting) thread's frames */
+	json_t
+	    *thread_stacks; /* the other threads, each with its frames ("threads" is their count) */
 	json_t *symbolizer; /* version, time taken, what was missing, or the error */
 	/* a crash-loop summary ("rate_limited": true) instead of a dump */
 	bool rate_limited;

@@ -76,17 +76,16 @@ struct md_backend_ops {
  * as designated initializers, MD_LIVE_STEPS(PREFIX) for those of a live process:
  *   const struct md_backend_ops b = MD_BACKEND_OPS(struct fake, fake);
  */
-#define MD_BACKEND_OPS(type, prefix, ...)                                                        \
-	{                                                                                        \
-		.snapshot_size = sizeof(type), .snapshot_ops = &prefix##_ops,                     \
-		.open = prefix##_open, .threads = prefix##_threads,                               \
-		.mappings = prefix##_mappings, .modules = prefix##_modules,                       \
-		.free = prefix##_free, __VA_ARGS__                                                \
+#define MD_BACKEND_OPS(type, prefix, ...)                                                          \
+	{                                                                                          \
+		.snapshot_size = sizeof(type), .snapshot_ops = &prefix##_ops,                      \
+		.open = prefix##_open, .threads = prefix##_threads, .mappings = prefix##_mappings, \
+		.modules = prefix##_modules, .free = prefix##_free, __VA_ARGS__                    \
 	}
 
 /* A live process's steps: it is stopped and resumed, and has process and system facts. */
-#define MD_LIVE_STEPS(prefix)                                                                    \
-	.stop = prefix##_stop, .process = prefix##_process, .system = prefix##_system,            \
+#define MD_LIVE_STEPS(prefix)                                                                      \
+	.stop = prefix##_stop, .process = prefix##_process, .system = prefix##_system,             \
 	.resume = prefix##_resume
 
 /*

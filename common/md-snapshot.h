@@ -48,7 +48,8 @@ struct md_mapping {
 	uint64_t offset;
 	uint64_t inode;
 	uint32_t prot; /* MD_PROT_* */
-	char *path; /* owned by the backend; "" for anonymous; "[stack]", "[vdso]" and the like as the OS names them */
+	char *path; /* owned by the backend; "" for anonymous; "[stack]", "[vdso]" and the like as
+	               the OS names them */
 };
 
 enum md_module_id_kind {
@@ -61,7 +62,8 @@ enum md_module_id_kind {
 struct md_module_info {
 	uint64_t base;
 	uint64_t size;
-	char *path; /* owned by the backend; name for the dump; on Linux the basename is already the DT_SONAME */
+	char *path; /* owned by the backend; name for the dump; on Linux the basename is already the
+	               DT_SONAME */
 	enum md_module_id_kind id_kind;
 	uint32_t id_len;
 	uint8_t id[MD_BUILD_ID_MAX];

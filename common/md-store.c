@@ -2,9 +2,9 @@
 /*
  * The dump store's contract (see md-store.h): ids, file names, scanning, pruning decisions,
  * removal and opening a compressed dump. Files are named by path under the folder and looked
- * at with md_os_stat_nofollow, so a symbolic link planted in the folder is never followed; names are built
- * only from checked ids, so nothing read from the folder can name a file outside it. It never
- * logs and never aborts.
+ * at with md_os_stat_nofollow, so a symbolic link planted in the folder is never followed; names
+ * are built only from checked ids, so nothing read from the folder can name a file outside it. It
+ * never logs and never aborts.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -322,9 +322,8 @@ static void owner_advance(struct owner_sum *o, size_t k, const size_t *owner_of,
                           const struct md_store_item *items, size_t count, const bool *removed,
                           const char *keep_id)
 {
-	while (o[k].oldest < count &&
-	       (owner_of[o[k].oldest] != k || removed[o[k].oldest] ||
-	        (keep_id && strcmp(items[o[k].oldest].id, keep_id) == 0)))
+	while (o[k].oldest < count && (owner_of[o[k].oldest] != k || removed[o[k].oldest] ||
+	                               (keep_id && strcmp(items[o[k].oldest].id, keep_id) == 0)))
 		o[k].oldest++;
 	if (o[k].oldest_dump < o[k].oldest)
 		o[k].oldest_dump = o[k].oldest;
@@ -339,7 +338,8 @@ static void owner_advance(struct owner_sum *o, size_t k, const size_t *owner_of,
 static bool owner_worse(const struct owner_sum *a, const struct owner_sum *b, bool by_bytes)
 {
 	uint64_t x = by_bytes ? a->bytes : a->dumps, y = by_bytes ? b->bytes : b->dumps;
-	size_t ax = by_bytes ? a->oldest : a->oldest_dump, bx = by_bytes ? b->oldest : b->oldest_dump;
+	size_t ax = by_bytes ? a->oldest : a->oldest_dump,
+	       bx = by_bytes ? b->oldest : b->oldest_dump;
 
 	return x != y ? x > y : ax < bx;
 }
@@ -398,13 +398,15 @@ size_t md_store_select(struct md_store_item *items, size_t count,
 		size_t pick = n_owners, at = count;
 		bool by_bytes = false;
 
-		/* first an owner over its own quota, then the biggest owner while the store is over */
+		/* first an owner over its own quota, then the biggest owner while the store is over
+		 */
 		for (size_t k = 0; k < n_owners && pick == n_owners; k++) {
 			if (limits->max_bytes_per_user && o[k].bytes > limits->max_bytes_per_user &&
 			    o[k].oldest < count)
 				pick = k, by_bytes = true;
 			else if (limits->max_dumps_per_user &&
-			         o[k].dumps > limits->max_dumps_per_user && o[k].oldest_dump < count)
+			         o[k].dumps > limits->max_dumps_per_user &&
+			         o[k].oldest_dump < count)
 				pick = k, by_bytes = false;
 		}
 		if (pick == n_owners && (too_big || too_full || too_many)) {
@@ -435,11 +437,12 @@ size_t md_store_select(struct md_store_item *items, size_t count,
 			const struct md_store_item *it = &items[i];
 			uint64_t size = it->dump_bytes + it->report_bytes;
 			int64_t age_s = (int64_t)now - item_time_ns(it) / 1000000000;
-			bool too_old = limits->max_age_s && age_s > 0 &&
-			               (uint64_t)age_s > limits->max_age_s;
+			bool too_old =
+			    limits->max_age_s && age_s > 0 && (uint64_t)age_s > limits->max_age_s;
 			bool too_many = limits->max_dumps && dumps > limits->max_dumps;
 			bool too_big = limits->max_total_bytes && bytes > limits->max_total_bytes;
-			bool too_full = limits->min_free_bytes && free_bytes < limits->min_free_bytes;
+			bool too_full =
+			    limits->min_free_bytes && free_bytes < limits->min_free_bytes;
 
 			if (!too_old && !too_many && !too_big && !too_full)
 				break;

@@ -89,10 +89,10 @@ int md_store_remove(const char *dir, const char *id);
 
 /* The store's limits; 0 means no limit. */
 struct md_store_limits {
-	uint64_t max_total_bytes; /* bytes of dumps and reports */
-	uint64_t max_dumps;       /* ids with a dump */
-	uint64_t max_age_s;       /* s since the dump (or summary) was written */
-	uint64_t min_free_bytes;  /* bytes left free on the folder's filesystem */
+	uint64_t max_total_bytes;    /* bytes of dumps and reports */
+	uint64_t max_dumps;          /* ids with a dump */
+	uint64_t max_age_s;          /* s since the dump (or summary) was written */
+	uint64_t min_free_bytes;     /* bytes left free on the folder's filesystem */
 	uint64_t max_dumps_per_user; /* ids with a dump of one owner */
 	uint64_t max_bytes_per_user; /* bytes of one owner's dumps, reports and summaries */
 };

@@ -37,7 +37,7 @@ struct md_dump_ctx {
 };
 
 typedef int (*md_stream_write_fn)(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-				  enum md_stream_status *ret_status);
+                                  enum md_stream_status *ret_status);
 
 struct md_stream_writer {
 	uint32_t type;
@@ -51,31 +51,31 @@ extern const size_t md_stream_table_size;
 
 /* The writers, one per file. */
 int md_stream_thread_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			  enum md_stream_status *ret_status);
+                          enum md_stream_status *ret_status);
 int md_stream_module_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			  enum md_stream_status *ret_status);
+                          enum md_stream_status *ret_status);
 int md_stream_memory_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			  enum md_stream_status *ret_status);
+                          enum md_stream_status *ret_status);
 int md_stream_exception(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			enum md_stream_status *ret_status);
+                        enum md_stream_status *ret_status);
 int md_stream_system_info(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			  enum md_stream_status *ret_status);
+                          enum md_stream_status *ret_status);
 int md_stream_misc_info(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			enum md_stream_status *ret_status);
+                        enum md_stream_status *ret_status);
 int md_stream_breakpad_info(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			    enum md_stream_status *ret_status);
+                            enum md_stream_status *ret_status);
 int md_stream_thread_names(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			   enum md_stream_status *ret_status);
+                           enum md_stream_status *ret_status);
 int md_stream_memory_info_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			       enum md_stream_status *ret_status);
+                               enum md_stream_status *ret_status);
 int md_stream_blob(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-		   enum md_stream_status *ret_status);
+                   enum md_stream_status *ret_status);
 int md_stream_dso_debug(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			enum md_stream_status *ret_status);
+                        enum md_stream_status *ret_status);
 int md_stream_crashpad_info(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			    enum md_stream_status *ret_status);
+                            enum md_stream_status *ret_status);
 int md_stream_diagnostics(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			  enum md_stream_status *ret_status);
+                          enum md_stream_status *ret_status);
 
 /* Decides what to leave out so the dump fits opts->max_bytes (see md_dump_options). */
 void md_dump_plan(struct md_dump_ctx *c);
@@ -92,4 +92,4 @@ uint32_t md_red_zone(uint16_t processor_architecture);
 /* Reads the ranges in batches through c->scratch and appends each one's readable prefix as
  * its own block; ret_desc[i] gets its location (data_size 0 if nothing could be read). */
 int md_dump_copy_ranges(struct md_dump_ctx *c, const uint64_t *starts, const uint64_t *lens,
-			size_t n, md_memory_descriptor *ret_desc);
+                        size_t n, md_memory_descriptor *ret_desc);

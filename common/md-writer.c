@@ -268,18 +268,18 @@ int md_writer_set_stream(struct md_writer *w, uint32_t index, uint32_t type, md_
 
 	if (index >= w->n_streams)
 		return -EINVAL;
-	return md_writer_write_at(w, (uint32_t)(sizeof(md_header) + index * sizeof(md_directory)), &d,
-				  sizeof(d));
+	return md_writer_write_at(w, (uint32_t)(sizeof(md_header) + index * sizeof(md_directory)),
+	                          &d, sizeof(d));
 }
 
 int md_writer_finish(struct md_writer *w, uint32_t time_date_stamp)
 {
 	md_header h = {
-		.signature = MD_SIGNATURE,
-		.version = MD_VERSION,
-		.stream_count = w->n_streams,
-		.stream_directory_rva = sizeof(md_header),
-		.time_date_stamp = time_date_stamp,
+	    .signature = MD_SIGNATURE,
+	    .version = MD_VERSION,
+	    .stream_count = w->n_streams,
+	    .stream_directory_rva = sizeof(md_header),
+	    .time_date_stamp = time_date_stamp,
 	};
 	int r;
 

@@ -6,11 +6,11 @@
 #include "md-streams.h"
 
 int md_stream_breakpad_info(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			    enum md_stream_status *ret_status)
+                            enum md_stream_status *ret_status)
 {
 	md_breakpad_info bi = {
-		.validity = MD_BREAKPAD_INFO_VALID_REQUESTING_THREAD_ID,
-		.requesting_thread_id = c->s->crash ? c->s->crash->tid : c->s->requesting_tid,
+	    .validity = MD_BREAKPAD_INFO_VALID_REQUESTING_THREAD_ID,
+	    .requesting_thread_id = c->s->crash ? c->s->crash->tid : c->s->requesting_tid,
 	};
 	uint32_t rva;
 	int r;

@@ -13,7 +13,7 @@
 #define ANNOTATIONS_MAX 256u /* key/value pairs written */
 
 int md_stream_crashpad_info(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			    enum md_stream_status *ret_status)
+                            enum md_stream_status *ret_status)
 {
 	const struct md_dump_options *o = c->opts;
 	md_simple_string_dictionary_entry *e;

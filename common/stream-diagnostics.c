@@ -32,7 +32,7 @@ json_t *md_diag_to_json(const struct md_diag *d)
 }
 
 int md_stream_diagnostics(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			  enum md_stream_status *ret_status)
+                          enum md_stream_status *ret_status)
 {
 	const struct md_dump_result *res = c->result;
 	json_t *doc, *streams;
@@ -43,13 +43,13 @@ int md_stream_diagnostics(struct md_dump_ctx *c, unsigned arg, md_location *ret_
 
 	streams = json_array();
 	for (size_t i = 0; streams && i < res->n_streams; i++)
-		json_array_append_new(streams,
-				      json_pack("{s:s, s:I, s:s}", "name", res->streams[i].name,
-						"type", (json_int_t)res->streams[i].type, "status",
-						md_stream_status_to_string(res->streams[i].status)));
+		json_array_append_new(
+		    streams, json_pack("{s:s, s:I, s:s}", "name", res->streams[i].name, "type",
+		                       (json_int_t)res->streams[i].type, "status",
+		                       md_stream_status_to_string(res->streams[i].status)));
 	doc = json_pack("{s:s, s:i, s:o*, s:o*, s:I, s:b}", "writer", "minidumpd", "version", 1,
-			"streams", streams, "problems", md_diag_to_json(&c->s->diag), "dropped",
-			(json_int_t)c->s->diag.dropped, "target_gone", c->s->target_gone);
+	                "streams", streams, "problems", md_diag_to_json(&c->s->diag), "dropped",
+	                (json_int_t)c->s->diag.dropped, "target_gone", c->s->target_gone);
 	if (doc)
 		text = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);

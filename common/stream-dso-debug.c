@@ -12,10 +12,10 @@
 
 #include "md-streams.h"
 
-#define DSO_MAX        4096u          /* link_map entries followed */
-#define DYNAMIC_MAX    (64u * 1024u)  /* bytes of PT_DYNAMIC copied */
-#define DSO_NAME_MAX   4096u          /* bytes of one l_name */
-#define PHNUM_MAX      256u           /* program headers looked at */
+#define DSO_MAX      4096u         /* link_map entries followed */
+#define DYNAMIC_MAX  (64u * 1024u) /* bytes of PT_DYNAMIC copied */
+#define DSO_NAME_MAX 4096u         /* bytes of one l_name */
+#define PHNUM_MAX    256u          /* program headers looked at */
 
 /* ELF64 constants and layouts we need (our own definitions: common/ is OS-neutral). */
 #define PT_DYNAMIC_ 2u
@@ -85,7 +85,7 @@ static int find_dynamic(struct md_snapshot *s, uint64_t *ret_addr, uint64_t *ret
 }
 
 int md_stream_dso_debug(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			enum md_stream_status *ret_status)
+                        enum md_stream_status *ret_status)
 {
 	struct md_snapshot *s = c->s;
 	uint64_t dyn_addr, dyn_size, r_debug_addr = 0;

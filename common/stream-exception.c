@@ -11,7 +11,7 @@
 #include "md-streams.h"
 
 int md_stream_exception(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			enum md_stream_status *ret_status)
+                        enum md_stream_status *ret_status)
 {
 	struct md_snapshot *s = c->s;
 	const struct md_crash_info *crash = s->crash;
@@ -41,9 +41,9 @@ int md_stream_exception(struct md_dump_ctx *c, unsigned arg, md_location *ret_lo
 		e.exception_record.exception_flags = crash->flags;
 		e.exception_record.exception_address = crash->address;
 		e.exception_record.number_parameters =
-			crash->number_parameters > MD_EXCEPTION_MAXIMUM_PARAMETERS
-				? MD_EXCEPTION_MAXIMUM_PARAMETERS
-				: crash->number_parameters;
+		    crash->number_parameters > MD_EXCEPTION_MAXIMUM_PARAMETERS
+		        ? MD_EXCEPTION_MAXIMUM_PARAMETERS
+		        : crash->number_parameters;
 		memcpy(e.exception_record.exception_information, crash->parameters,
 		       sizeof(crash->parameters));
 		if (c->crash_context.data_size)

@@ -30,7 +30,7 @@ static int sink(void *ctx, const void *data, size_t len)
 }
 
 int md_stream_blob(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-		   enum md_stream_status *ret_status)
+                   enum md_stream_status *ret_status)
 {
 	struct blob_sink b = {.w = c->w};
 	uint32_t rva;
@@ -42,7 +42,7 @@ int md_stream_blob(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
 	r = c->s->ops->read_blob(c->s, (enum md_blob)arg, sink, &b);
 	if (r == -EFBIG && b.truncated) {
 		md_diag_add(&c->s->diag, MD_DIAG_STREAM, arg, r, "raw stream cut at %u bytes",
-			    BLOB_MAX);
+		            BLOB_MAX);
 		r = 0;
 	}
 	if (r == -ENOENT || r == -EOPNOTSUPP || (r >= 0 && b.size == 0)) {

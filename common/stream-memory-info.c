@@ -14,20 +14,20 @@ static uint32_t protection(uint32_t prot)
 
 	if (x)
 		return w ? MD_MEMORY_PROTECT_EXECUTE_READWRITE
-			 : (r ? MD_MEMORY_PROTECT_EXECUTE_READ : MD_MEMORY_PROTECT_EXECUTE);
+		         : (r ? MD_MEMORY_PROTECT_EXECUTE_READ : MD_MEMORY_PROTECT_EXECUTE);
 	if (w)
 		return MD_MEMORY_PROTECT_READWRITE;
 	return r ? MD_MEMORY_PROTECT_READONLY : MD_MEMORY_PROTECT_NOACCESS;
 }
 
 int md_stream_memory_info_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			       enum md_stream_status *ret_status)
+                               enum md_stream_status *ret_status)
 {
 	struct md_snapshot *s = c->s;
 	md_memory_info_list h = {
-		.size_of_header = sizeof(md_memory_info_list),
-		.size_of_entry = sizeof(md_memory_info),
-		.number_of_entries = s->n_mappings,
+	    .size_of_header = sizeof(md_memory_info_list),
+	    .size_of_entry = sizeof(md_memory_info),
+	    .number_of_entries = s->n_mappings,
 	};
 	uint64_t size = sizeof(h) + (uint64_t)s->n_mappings * sizeof(md_memory_info);
 	uint32_t rva;
@@ -49,7 +49,8 @@ int md_stream_memory_info_list(struct md_dump_ctx *c, unsigned arg, md_location 
 		e.region_size = m->end - m->start;
 		e.state = MD_MEMORY_STATE_COMMIT;
 		e.protection = e.allocation_protection = protection(m->prot);
-		e.type = (m->prot & MD_PROT_SHARED) ? MD_MEMORY_TYPE_MAPPED : MD_MEMORY_TYPE_PRIVATE;
+		e.type =
+		    (m->prot & MD_PROT_SHARED) ? MD_MEMORY_TYPE_MAPPED : MD_MEMORY_TYPE_PRIVATE;
 		r = md_writer_put(c->w, &e, sizeof(e));
 	}
 	if (r < 0)

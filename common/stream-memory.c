@@ -35,7 +35,7 @@ static bool overlaps_stack(const struct md_dump_ctx *c, uint64_t start, uint64_t
 }
 
 int md_stream_memory_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			  enum md_stream_status *ret_status)
+                          enum md_stream_status *ret_status)
 {
 	struct md_snapshot *s = c->s;
 	struct range *ip = NULL;

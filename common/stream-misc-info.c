@@ -8,7 +8,7 @@
 #include "md-streams.h"
 
 int md_stream_misc_info(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			enum md_stream_status *ret_status)
+                        enum md_stream_status *ret_status)
 {
 	const struct md_process_info *p = &c->s->process;
 	md_misc_info mi;

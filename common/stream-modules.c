@@ -54,7 +54,7 @@ static int write_cv_record(struct md_writer *w, const struct md_module_info *m, 
 }
 
 int md_stream_module_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			  enum md_stream_status *ret_status)
+                          enum md_stream_status *ret_status)
 {
 	struct md_snapshot *s = c->s;
 	uint32_t count = (uint32_t)s->n_modules, list_rva, list_size;

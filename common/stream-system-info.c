@@ -8,7 +8,7 @@
 #include "md-streams.h"
 
 int md_stream_system_info(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			  enum md_stream_status *ret_status)
+                          enum md_stream_status *ret_status)
 {
 	const struct md_system *sys = &c->s->system;
 	md_system_info si;

@@ -9,7 +9,7 @@
 #include "md-streams.h"
 
 int md_stream_thread_names(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			   enum md_stream_status *ret_status)
+                           enum md_stream_status *ret_status)
 {
 	struct md_snapshot *s = c->s;
 	md_thread_name *names;

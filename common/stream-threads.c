@@ -42,7 +42,7 @@ uint32_t md_red_zone(uint16_t processor_architecture)
 }
 
 int md_dump_copy_ranges(struct md_dump_ctx *c, const uint64_t *starts, const uint64_t *lens,
-			size_t n, md_memory_descriptor *ret_desc)
+                        size_t n, md_memory_descriptor *ret_desc)
 {
 	struct md_mem_range batch[64]; /* ranges per read call; bounded by the scratch buffer too */
 	size_t i = 0;
@@ -59,7 +59,7 @@ int md_dump_copy_ranges(struct md_dump_ctx *c, const uint64_t *starts, const uin
 			if (nb > 0 && used + len > MD_READ_BATCH_BYTES)
 				break;
 			batch[nb] = (struct md_mem_range){
-				.addr = starts[i], .len = len, .buf = c->scratch + used};
+			    .addr = starts[i], .len = len, .buf = c->scratch + used};
 			used += len;
 			nb++;
 			i++;
@@ -80,9 +80,9 @@ int md_dump_copy_ranges(struct md_dump_ctx *c, const uint64_t *starts, const uin
 			d->memory.rva = 0;
 			if (batch[k].got < batch[k].len)
 				md_diag_add(&c->s->diag, MD_DIAG_MEMORY, batch[k].addr,
-					    batch[k].err ? batch[k].err : -EFAULT,
-					    "read %zu of %zu bytes at 0x%llx", batch[k].got,
-					    batch[k].len, (unsigned long long)batch[k].addr);
+				            batch[k].err ? batch[k].err : -EFAULT,
+				            "read %zu of %zu bytes at 0x%llx", batch[k].got,
+				            batch[k].len, (unsigned long long)batch[k].addr);
 			if (batch[k].got == 0)
 				continue;
 			r = md_writer_append(c->w, batch[k].buf, batch[k].got, &rva);
@@ -155,7 +155,7 @@ static const struct md_mapping *overflowed_stack(const struct md_snapshot *s, ui
 /* The range of stack to keep for a thread whose stack pointer is sp, at most max bytes: from sp
  * (less the red zone), or from the bottom of the stack sp overflowed. */
 static int stack_range_max(struct md_dump_ctx *c, uint64_t sp, uint64_t max, uint64_t *ret_start,
-			   uint64_t *ret_len)
+                           uint64_t *ret_len)
 {
 	const struct md_mapping *m = md_snapshot_find_mapping(c->s, sp);
 	uint64_t start, end;
@@ -208,10 +208,10 @@ void md_dump_plan(struct md_dump_ctx *c)
 	/* what is never cut (contexts, lists, the module list, the crashing stack), plus a
 	 * generous allowance for the raw Linux files and the diagnostics */
 	fixed = 32 + 12 * (uint64_t)MD_STREAMS_MAX +
-		s->n_threads * (uint64_t)(sizeof(md_thread) + sizeof(md_context_amd64) + 16 +
-					  2 * MD_THREAD_NAME_MAX + 16) +
-		s->n_modules * (uint64_t)(sizeof(md_module) + 16 + 4 + MD_BUILD_ID_MAX + 2 * 256) +
-		16 + s->n_mappings * (uint64_t)(sizeof(md_memory_info) + 128) + 64 * 1024;
+	        s->n_threads * (uint64_t)(sizeof(md_thread) + sizeof(md_context_amd64) + 16 +
+	                                  2 * MD_THREAD_NAME_MAX + 16) +
+	        s->n_modules * (uint64_t)(sizeof(md_module) + 16 + 4 + MD_BUILD_ID_MAX + 2 * 256) +
+	        16 + s->n_mappings * (uint64_t)(sizeof(md_memory_info) + 128) + 64 * 1024;
 	for (size_t i = 0; i < s->n_threads; i++) {
 		const struct md_thread_info *t = &s->threads[i];
 		uint64_t start, len;
@@ -228,9 +228,10 @@ void md_dump_plan(struct md_dump_ctx *c)
 		/* even without other stacks it does not fit: the pc regions go too */
 		c->other_stack_max = 0;
 		c->drop_ip_regions = true;
-		md_diag_add(&c->s->diag, MD_DIAG_MEMORY, 0, -EFBIG,
-			    "byte budget %llu: other threads' stacks and the memory around pcs left out",
-			    (unsigned long long)budget);
+		md_diag_add(
+		    &c->s->diag, MD_DIAG_MEMORY, 0, -EFBIG,
+		    "byte budget %llu: other threads' stacks and the memory around pcs left out",
+		    (unsigned long long)budget);
 		return;
 	}
 	/* the largest per-thread cap whose total fits */
@@ -247,13 +248,13 @@ void md_dump_plan(struct md_dump_ctx *c)
 	}
 	c->other_stack_max = lo & ~(uint64_t)15;
 	md_diag_add(&c->s->diag, MD_DIAG_MEMORY, 0, -EFBIG,
-		    "byte budget %llu: stacks of threads other than %u cut to %llu bytes",
-		    (unsigned long long)budget, crashing, (unsigned long long)c->other_stack_max);
+	            "byte budget %llu: stacks of threads other than %u cut to %llu bytes",
+	            (unsigned long long)budget, crashing, (unsigned long long)c->other_stack_max);
 }
 
 /* The range of stack to keep for thread t (its stack pointer is sp). */
 static int stack_range(struct md_dump_ctx *c, const struct md_thread_info *t, uint64_t sp,
-		       uint64_t *ret_start, uint64_t *ret_len)
+                       uint64_t *ret_start, uint64_t *ret_len)
 {
 	uint64_t max = t->tid == md_dump_crashing_tid(c->s) ? c->stack_max : c->other_stack_max;
 
@@ -263,7 +264,7 @@ static int stack_range(struct md_dump_ctx *c, const struct md_thread_info *t, ui
 }
 
 int md_stream_thread_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-			  enum md_stream_status *ret_status)
+                          enum md_stream_status *ret_status)
 {
 	struct md_snapshot *s = c->s;
 	const struct md_crash_info *crash = s->crash;
@@ -308,7 +309,7 @@ int md_stream_thread_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_
 		if (ctx->size == 0) {
 			partial = true;
 			md_diag_add(&s->diag, MD_DIAG_THREAD, t->tid, t->error ? t->error : -EIO,
-				    "thread %u left out: no registers", t->tid);
+			            "thread %u left out: no registers", t->tid);
 			continue;
 		}
 		if (crash && crash->tid == t->tid && crash->context.size > 0) {
@@ -333,8 +334,8 @@ int md_stream_thread_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_
 		if (r < 0) {
 			partial = true;
 			md_diag_add(&s->diag, MD_DIAG_THREAD, t->tid, -EFAULT,
-				    "thread %u: stack pointer 0x%llx is not in readable memory",
-				    t->tid, (unsigned long long)sp);
+			            "thread %u: stack pointer 0x%llx is not in readable memory",
+			            t->tid, (unsigned long long)sp);
 			continue;
 		}
 		if (starts[n_stacks] > sp)

@@ -66,7 +66,7 @@ int md_capture_write_file(const char *dir, const char *name, const char *text, i
 }
 
 static void fail(struct md_job *job, int error, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void fail(struct md_job *job, int error, const char *fmt, ...)
 {
@@ -238,9 +238,10 @@ static int save_report(struct md_job *job, const struct md_capture_result *res,
 	}
 	if (res->snapshot->target_gone)
 		snprintf(job->message, sizeof(job->message), "process %u exited during the dump",
-			 job->pid);
+		         job->pid);
 	if (cfg->upload_enabled && !(job->core && job->not_dumpable)) {
-		r = md_capture_write_file(cfg->upload_outbox, report_name, text, cfg->dump_gid, false);
+		r = md_capture_write_file(cfg->upload_outbox, report_name, text, cfg->dump_gid,
+		                          false);
 		if (r < 0)
 			snprintf(job->message, sizeof(job->message),
 			         "not queued for upload: cannot write to %s: %s",
@@ -279,7 +280,8 @@ void md_capture_run(struct md_job *job)
 			job->error = r;
 			return;
 		}
-	} else if (md_access_check(job) < 0) { /* before attaching: nothing stopped that may not be */
+	} else if (md_access_check(job) <
+	           0) { /* before attaching: nothing stopped that may not be */
 		return;
 	}
 	r = capture(job, &core, &res);

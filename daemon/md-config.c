@@ -78,7 +78,7 @@ struct parse {
 
 /* Line and column of the first "key" after from (jansson keeps no positions in values). */
 static const char *locate(const struct parse *p, const char *from, const char *key, int *line,
-			  int *col)
+                          int *col)
 {
 	char quoted[160];
 	const char *at;
@@ -103,7 +103,7 @@ static const char *locate(const struct parse *p, const char *from, const char *k
 }
 
 static int fail_at(const struct parse *p, const char *from, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int fail_at(const struct parse *p, const char *from, const char *key, const char *fmt, ...)
 {
@@ -133,7 +133,7 @@ struct key {
 };
 
 static int parse_object(struct parse *p, json_t *obj, const struct key *keys, const char *from,
-			const char *where);
+                        const char *where);
 
 /* A file's group (socket_group, dump_group): a gid, which only POSIX has. */
 static int resolve_group(const char *name, int64_t *ret)
@@ -159,7 +159,7 @@ static int parse_value(struct parse *p, const struct key *k, json_t *v, const ch
 		x = json_integer_value(v);
 		if (x < 0 || (uint64_t)x > k->max)
 			return fail_at(p, at, k->name, "\"%s\" must be between 0 and %llu", k->name,
-				       (unsigned long long)k->max);
+			               (unsigned long long)k->max);
 		if (k->kind == K_UINT)
 			*(unsigned *)k->dst = (unsigned)x;
 		else if (k->kind == K_U64)
@@ -175,7 +175,8 @@ static int parse_value(struct parse *p, const struct key *k, json_t *v, const ch
 		return 0;
 	case K_TRISTATE: /* true, false, or null for the default */
 		if (!json_is_boolean(v) && !json_is_null(v))
-			return fail_at(p, at, k->name, "\"%s\" must be true, false or null", k->name);
+			return fail_at(p, at, k->name, "\"%s\" must be true, false or null",
+			               k->name);
 		*(int *)k->dst = json_is_null(v) ? -1 : json_is_true(v);
 		return 0;
 	case K_TEXT:
@@ -184,9 +185,9 @@ static int parse_value(struct parse *p, const struct key *k, json_t *v, const ch
 			return 0;
 		}
 		if (!json_is_string(v) || strlen(json_string_value(v)) > k->max)
-			return fail_at(p, at, k->name, "\"%s\" must be a string of at most %llu bytes%s",
-			               k->name, (unsigned long long)k->max,
-			               k->nullable ? ", or null" : "");
+			return fail_at(p, at, k->name,
+			               "\"%s\" must be a string of at most %llu bytes%s", k->name,
+			               (unsigned long long)k->max, k->nullable ? ", or null" : "");
 		*(const char **)k->dst = md_config_strdup(p->cfg, json_string_value(v));
 		return *(const char **)k->dst ? 0 : -ENOMEM;
 	case K_PATH: {
@@ -198,7 +199,7 @@ static int parse_value(struct parse *p, const struct key *k, json_t *v, const ch
 		}
 		if (!json_is_string(v))
 			return fail_at(p, at, k->name, "\"%s\" must be a string%s", k->name,
-				       k->nullable ? " or null" : "");
+			               k->nullable ? " or null" : "");
 		s = json_string_value(v);
 		if (!md_platform_path_is_absolute(s))
 			return fail_at(p, at, k->name, "\"%s\" must be an absolute path", k->name);
@@ -210,12 +211,13 @@ static int parse_value(struct parse *p, const struct key *k, json_t *v, const ch
 		unsigned long m;
 
 		if (!json_is_string(v))
-			return fail_at(p, at, k->name, "\"%s\" must be an octal string such as \"0660\"",
-				       k->name);
+			return fail_at(p, at, k->name,
+			               "\"%s\" must be an octal string such as \"0660\"", k->name);
 		m = strtoul(json_string_value(v), &end, 8);
 		if (*end || m > 0777)
-			return fail_at(p, at, k->name, "\"%s\": \"%s\" is not a mode from 0 to 0777",
-				       k->name, json_string_value(v));
+			return fail_at(p, at, k->name,
+			               "\"%s\": \"%s\" is not a mode from 0 to 0777", k->name,
+			               json_string_value(v));
 		*(unsigned *)k->dst = (unsigned)m;
 		return 0;
 	}
@@ -232,10 +234,11 @@ static int parse_value(struct parse *p, const struct key *k, json_t *v, const ch
 		if (json_is_string(v)) {
 			if (resolve_group(json_string_value(v), (int64_t *)k->dst) < 0)
 				return fail_at(p, at, k->name, "\"%s\": no group \"%s\"", k->name,
-					       json_string_value(v));
+				               json_string_value(v));
 			return 0;
 		}
-		return fail_at(p, at, k->name, "\"%s\" must be a group name, a gid or null", k->name);
+		return fail_at(p, at, k->name, "\"%s\" must be a group name, a gid or null",
+		               k->name);
 	case K_OBJECT:
 		if (!json_is_object(v))
 			return fail_at(p, at, k->name, "\"%s\" must be an object", k->name);
@@ -245,12 +248,13 @@ static int parse_value(struct parse *p, const struct key *k, json_t *v, const ch
 }
 
 static int parse_object(struct parse *p, json_t *obj, const struct key *keys, const char *from,
-			const char *where)
+                        const char *where)
 {
 	const char *name;
 	json_t *v;
 
-	json_object_foreach(obj, name, v) {
+	json_object_foreach(obj, name, v)
+	{
 		const struct key *k = keys;
 		int line, col, r;
 		const char *at;
@@ -260,7 +264,7 @@ static int parse_object(struct parse *p, json_t *obj, const struct key *keys, co
 		at = locate(p, from, name, &line, &col);
 		if (!k->name)
 			return fail_at(p, from, name, "unknown key \"%s\"%s%s", name,
-				       where ? " in " : "", where ? where : "");
+			               where ? " in " : "", where ? where : "");
 		r = parse_value(p, k, v, at);
 		if (r < 0)
 			return r;
@@ -296,61 +300,61 @@ static json_t *load_json(const char *path, const char *text, char *err, size_t e
 int md_config_load(struct md_config *cfg, const char *path, char *err, size_t err_size)
 {
 	const struct key store[] = {
-		{"max_total_bytes", K_U64, &cfg->store_max_total_bytes, UINT64_MAX >> 1, NULL, false},
-		{"max_dumps", K_U64, &cfg->store_max_dumps, UINT_MAX_CFG, NULL, false},
-		{"max_age_days", K_DAYS, &cfg->store_max_age_s, 36500, NULL, false},
-		{"min_free_bytes", K_U64, &cfg->store_min_free_bytes, UINT64_MAX >> 1, NULL, false},
-		{"max_dumps_per_user", K_U64, &cfg->store_max_dumps_per_user, UINT_MAX_CFG, NULL,
-		 false},
-		{"max_bytes_per_user", K_U64, &cfg->store_max_bytes_per_user, UINT64_MAX >> 1, NULL,
-		 false},
-		{"check_interval_s", K_UINT, &cfg->store_check_interval_s, 86400, NULL, false},
-		{"compress", K_BOOL, &cfg->store_compress, 0, NULL, false},
-		{NULL, K_UINT, NULL, 0, NULL, false},
+	    {"max_total_bytes", K_U64, &cfg->store_max_total_bytes, UINT64_MAX >> 1, NULL, false},
+	    {"max_dumps", K_U64, &cfg->store_max_dumps, UINT_MAX_CFG, NULL, false},
+	    {"max_age_days", K_DAYS, &cfg->store_max_age_s, 36500, NULL, false},
+	    {"min_free_bytes", K_U64, &cfg->store_min_free_bytes, UINT64_MAX >> 1, NULL, false},
+	    {"max_dumps_per_user", K_U64, &cfg->store_max_dumps_per_user, UINT_MAX_CFG, NULL,
+	     false},
+	    {"max_bytes_per_user", K_U64, &cfg->store_max_bytes_per_user, UINT64_MAX >> 1, NULL,
+	     false},
+	    {"check_interval_s", K_UINT, &cfg->store_check_interval_s, 86400, NULL, false},
+	    {"compress", K_BOOL, &cfg->store_compress, 0, NULL, false},
+	    {NULL, K_UINT, NULL, 0, NULL, false},
 	};
 	const struct key loop[] = {
-		{"max_crashes", K_UINT, &cfg->loop_max_crashes, 256, NULL, false},
-		{"window_s", K_UINT, &cfg->loop_window_s, 86400, NULL, false},
-		{NULL, K_UINT, NULL, 0, NULL, false},
+	    {"max_crashes", K_UINT, &cfg->loop_max_crashes, 256, NULL, false},
+	    {"window_s", K_UINT, &cfg->loop_window_s, 86400, NULL, false},
+	    {NULL, K_UINT, NULL, 0, NULL, false},
 	};
 	const struct key per_user[] = {
-		{"max_running", K_UINT, &cfg->user_max_running, 64, NULL, false},
-		{"max_queued", K_UINT, &cfg->user_max_queued, 1024, NULL, false},
-		{"requests_burst", K_UINT, &cfg->user_requests_burst, 100000, NULL, false},
-		{"requests_per_minute", K_UINT, &cfg->user_requests_per_min, 100000, NULL, false},
-		{NULL, K_UINT, NULL, 0, NULL, false},
+	    {"max_running", K_UINT, &cfg->user_max_running, 64, NULL, false},
+	    {"max_queued", K_UINT, &cfg->user_max_queued, 1024, NULL, false},
+	    {"requests_burst", K_UINT, &cfg->user_requests_burst, 100000, NULL, false},
+	    {"requests_per_minute", K_UINT, &cfg->user_requests_per_min, 100000, NULL, false},
+	    {NULL, K_UINT, NULL, 0, NULL, false},
 	};
 	const struct key upload[] = {
-		{"enabled", K_BOOL, &cfg->upload_enabled, 0, NULL, false},
-		{"outbox", K_PATH, &cfg->upload_outbox, 0, NULL, false},
-		{NULL, K_UINT, NULL, 0, NULL, false},
+	    {"enabled", K_BOOL, &cfg->upload_enabled, 0, NULL, false},
+	    {"outbox", K_PATH, &cfg->upload_outbox, 0, NULL, false},
+	    {NULL, K_UINT, NULL, 0, NULL, false},
 	};
 	const struct key symbolize[] = {
-		{"enabled", K_TRISTATE, &cfg->symbolize, 0, NULL, true},
-		{"helper", K_PATH, &cfg->symbolize_helper, 0, NULL, true},
-		{"budget_ms", K_UINT, &cfg->symbolize_budget_ms, 600000, NULL, false},
-		{"all_threads", K_BOOL, &cfg->symbolize_all_threads, 0, NULL, false},
-		{"debuginfod_urls", K_TEXT, &cfg->symbolize_debuginfod, 4096, NULL, true},
-		{NULL, K_UINT, NULL, 0, NULL, false},
+	    {"enabled", K_TRISTATE, &cfg->symbolize, 0, NULL, true},
+	    {"helper", K_PATH, &cfg->symbolize_helper, 0, NULL, true},
+	    {"budget_ms", K_UINT, &cfg->symbolize_budget_ms, 600000, NULL, false},
+	    {"all_threads", K_BOOL, &cfg->symbolize_all_threads, 0, NULL, false},
+	    {"debuginfod_urls", K_TEXT, &cfg->symbolize_debuginfod, 4096, NULL, true},
+	    {NULL, K_UINT, NULL, 0, NULL, false},
 	};
 	const struct key top[] = {
-		{"socket", K_PATH, &cfg->socket_path, 0, NULL, false},
-		{"socket_mode", K_MODE, &cfg->socket_mode, 0, NULL, false},
-		{"socket_group", K_GROUP, &cfg->socket_gid, 0, NULL, true},
-		{"dump_dir", K_PATH, &cfg->dump_dir, 0, NULL, false},
-		{"dump_group", K_GROUP, &cfg->dump_gid, 0, NULL, true},
-		{"max_concurrent_dumps", K_UINT, &cfg->max_dumps, 64, NULL, false},
-		{"dump_timeout_ms", K_UINT, &cfg->dump_budget_ms, 3600000, NULL, false},
-		{"dump_max_bytes", K_U64, &cfg->dump_max_bytes, 0xFFFFFFFFull, NULL, false},
-		{"store", K_OBJECT, NULL, 0, store, false},
-		{"crash_loop", K_OBJECT, NULL, 0, loop, false},
-		{"per_user", K_OBJECT, NULL, 0, per_user, false},
-		{"policy", K_PATH, &cfg->policy_path, 0, NULL, true},
-		{"metrics_file", K_PATH, &cfg->metrics_file, 0, NULL, true},
-		{"coredump_socket", K_PATH, &cfg->coredump_socket, 0, NULL, true},
-		{"upload", K_OBJECT, NULL, 0, upload, false},
-		{"symbolize", K_OBJECT, NULL, 0, symbolize, false},
-		{NULL, K_UINT, NULL, 0, NULL, false},
+	    {"socket", K_PATH, &cfg->socket_path, 0, NULL, false},
+	    {"socket_mode", K_MODE, &cfg->socket_mode, 0, NULL, false},
+	    {"socket_group", K_GROUP, &cfg->socket_gid, 0, NULL, true},
+	    {"dump_dir", K_PATH, &cfg->dump_dir, 0, NULL, false},
+	    {"dump_group", K_GROUP, &cfg->dump_gid, 0, NULL, true},
+	    {"max_concurrent_dumps", K_UINT, &cfg->max_dumps, 64, NULL, false},
+	    {"dump_timeout_ms", K_UINT, &cfg->dump_budget_ms, 3600000, NULL, false},
+	    {"dump_max_bytes", K_U64, &cfg->dump_max_bytes, 0xFFFFFFFFull, NULL, false},
+	    {"store", K_OBJECT, NULL, 0, store, false},
+	    {"crash_loop", K_OBJECT, NULL, 0, loop, false},
+	    {"per_user", K_OBJECT, NULL, 0, per_user, false},
+	    {"policy", K_PATH, &cfg->policy_path, 0, NULL, true},
+	    {"metrics_file", K_PATH, &cfg->metrics_file, 0, NULL, true},
+	    {"coredump_socket", K_PATH, &cfg->coredump_socket, 0, NULL, true},
+	    {"upload", K_OBJECT, NULL, 0, upload, false},
+	    {"symbolize", K_OBJECT, NULL, 0, symbolize, false},
+	    {NULL, K_UINT, NULL, 0, NULL, false},
 	};
 	struct parse p = {.path = path, .err = err, .err_size = err_size, .cfg = cfg};
 	char *text = NULL;
@@ -370,17 +374,19 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 	}
 	r = parse_object(&p, root, top, NULL, NULL);
 	if (r == 0 && cfg->max_dumps == 0)
-		r = fail_at(&p, NULL, "max_concurrent_dumps", "\"max_concurrent_dumps\" must be at least 1");
+		r = fail_at(&p, NULL, "max_concurrent_dumps",
+		            "\"max_concurrent_dumps\" must be at least 1");
 	if (r == 0 && cfg->dump_budget_ms == 0)
 		r = fail_at(&p, NULL, "dump_timeout_ms", "\"dump_timeout_ms\" must be at least 1");
 	if (r == 0 && cfg->dump_gid >= 0 &&
 	    md_platform_set_file_group(-1, cfg->dump_gid) == -EOPNOTSUPP)
-		r = fail_at(&p, NULL, "dump_group",
-			    "\"dump_group\": files have no group on this system; dumps stay readable by "
-			    "the daemon's account only");
+		r = fail_at(
+		    &p, NULL, "dump_group",
+		    "\"dump_group\": files have no group on this system; dumps stay readable by "
+		    "the daemon's account only");
 	if (r == 0 && cfg->store_compress && !md_zstd_available())
 		r = fail_at(&p, NULL, "compress",
-			    "\"compress\": this build of minidumpd has no zstd support");
+		            "\"compress\": this build of minidumpd has no zstd support");
 	if (r == 0)
 		cfg->config_path = md_config_strdup(cfg, path);
 	json_decref(root);
@@ -403,13 +409,14 @@ static int parse_ids(struct parse *p, struct md_policy *pol, json_t *v, const ch
 	}
 	if (!json_is_array(v))
 		return fail_at(p, at, key, "\"%s\" must be a list of %s names or ids%s", key,
-			       groups ? "group" : "user", everyone ? ", or \"*\"" : "");
-	json_array_foreach(v, i, e) {
+		               groups ? "group" : "user", everyone ? ", or \"*\"" : "");
+	json_array_foreach(v, i, e)
+	{
 		struct md_principal *who;
 
 		if (out->n >= MD_POLICY_IDS_MAX)
 			return fail_at(p, at, key, "\"%s\" lists more than %d entries", key,
-				       MD_POLICY_IDS_MAX);
+			               MD_POLICY_IDS_MAX);
 		if (pol->n_principals >= MD_POLICY_PRINCIPALS_MAX)
 			return fail_at(p, at, key, "the policy names more than %d users and groups",
 			               MD_POLICY_PRINCIPALS_MAX);
@@ -443,7 +450,8 @@ static int parse_rule(struct parse *p, struct md_policy *pol, json_t *r,
 
 	if (!json_is_object(r))
 		return fail_at(p, from, "rules", "each rule must be an object");
-	json_object_foreach(r, name, v) {
+	json_object_foreach(r, name, v)
+	{
 		int line, col, e = 0;
 		const char *at = locate(p, from, name, &line, &col);
 
@@ -464,7 +472,8 @@ static int parse_rule(struct parse *p, struct md_policy *pol, json_t *r,
 				json_t *v2;
 
 				rule->scope = MD_POLICY_LIST;
-				json_object_foreach(v, k2, v2) {
+				json_object_foreach(v, k2, v2)
+				{
 					const char *at2 = locate(p, at, k2, &line, &col);
 
 					if (strcmp(k2, "users") == 0)
@@ -474,14 +483,15 @@ static int parse_rule(struct parse *p, struct md_policy *pol, json_t *r,
 						e = parse_ids(p, pol, v2, k2, true,
 						              &rule->target_gids, NULL, at2);
 					else
-						e = fail_at(p, at, k2, "unknown key \"%s\" in may_dump",
-							    k2);
+						e = fail_at(p, at, k2,
+						            "unknown key \"%s\" in may_dump", k2);
 					if (e < 0)
 						return e;
 				}
 			} else {
 				return fail_at(p, at, name,
-					       "\"may_dump\" must be \"own\", \"any\" or {\"users\": [...], \"groups\": [...]}");
+				               "\"may_dump\" must be \"own\", \"any\" or "
+				               "{\"users\": [...], \"groups\": [...]}");
 			}
 		} else {
 			return fail_at(p, at, name, "unknown key \"%s\" in a rule", name);
@@ -490,7 +500,8 @@ static int parse_rule(struct parse *p, struct md_policy *pol, json_t *r,
 			return e;
 	}
 	if (!has_who || !has_scope)
-		return fail_at(p, from, "rules", "a rule needs \"users\" or \"groups\", and \"may_dump\"");
+		return fail_at(p, from, "rules",
+		               "a rule needs \"users\" or \"groups\", and \"may_dump\"");
 	return 0;
 }
 
@@ -518,7 +529,8 @@ int md_config_load_policy(struct md_config *cfg, char *err, size_t err_size)
 		free(text);
 		return -EINVAL;
 	}
-	json_object_foreach(root, key, v) {
+	json_object_foreach(root, key, v)
+	{
 		if (strcmp(key, "rules") != 0) {
 			e = fail_at(&p, NULL, key, "unknown key \"%s\"", key);
 			goto out;
@@ -537,7 +549,8 @@ int md_config_load_policy(struct md_config *cfg, char *err, size_t err_size)
 	{
 		const char *from = strstr(text, "\"rules\"");
 
-		json_array_foreach(rules, i, r) {
+		json_array_foreach(rules, i, r)
+		{
 			/* each rule's keys are looked for after the previous rule's opening */
 			const char *brace = from ? strchr(from + 1, '{') : NULL;
 

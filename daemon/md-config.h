@@ -12,8 +12,8 @@
 
 #include "md-principal.h"
 
-#define MD_CONFIG_ERROR_MAX    512 /* bytes of one error message */
-#define MD_CONFIG_MAX_BYTES    (1024u * 1024u) /* largest config or policy file we read */
+#define MD_CONFIG_ERROR_MAX 512             /* bytes of one error message */
+#define MD_CONFIG_MAX_BYTES (1024u * 1024u) /* largest config or policy file we read */
 
 /* Who may ask for dumps of which processes (docs/security.md). */
 enum md_policy_scope {
@@ -33,9 +33,9 @@ struct md_id_list {
 };
 
 struct md_policy_rule {
-	struct md_id_list uids;   /* requesters this rule is for (by uid)... */
-	struct md_id_list gids;   /* ...or by group (primary or supplementary) */
-	bool everyone;            /* "users": "*" */
+	struct md_id_list uids; /* requesters this rule is for (by uid)... */
+	struct md_id_list gids; /* ...or by group (primary or supplementary) */
+	bool everyone;          /* "users": "*" */
 	enum md_policy_scope scope;
 	struct md_id_list target_uids;
 	struct md_id_list target_gids;
@@ -54,7 +54,7 @@ struct md_config {
 	unsigned socket_mode;
 	int64_t socket_gid; /* -1: leave the group alone */
 	const char *dump_dir;
-	int64_t dump_gid;   /* -1: dumps are root's alone (0600); else 0640 with this group */
+	int64_t dump_gid; /* -1: dumps are root's alone (0600); else 0640 with this group */
 	bool foreground;
 	unsigned max_dumps;
 	unsigned dump_budget_ms;
@@ -69,8 +69,8 @@ struct md_config {
 	unsigned store_check_interval_s;
 	bool store_compress; /* keep dumps zstd-compressed (<id>.dmp.zst) */
 	/* per-user limits (md-fair.h); root has none */
-	unsigned user_max_running; /* 0 in the file: half of max_dumps, at least 1 */
-	unsigned user_max_queued;  /* 0: no limit */
+	unsigned user_max_running;    /* 0 in the file: half of max_dumps, at least 1 */
+	unsigned user_max_queued;     /* 0: no limit */
 	unsigned user_requests_burst; /* 0: no rate limit */
 	unsigned user_requests_per_min;
 	/* crash loops */
@@ -79,15 +79,15 @@ struct md_config {
 	/* authorization */
 	const char *policy_path; /* NULL: the default policy */
 	struct md_policy policy;
-	const char *metrics_file; /* NULL: none */
+	const char *metrics_file;    /* NULL: none */
 	const char *coredump_socket; /* NULL: the kernel's coredump socket is not served */
 	bool upload_enabled;
 	const char *upload_outbox;
 	/* the symbolizer: stacks into the report after the app was released (md-symbolize-job.c) */
-	int symbolize;                   /* 1 on, 0 off, -1 (default): on when the helper is there */
-	const char *symbolize_helper;    /* NULL: $MD_SYMBOLIZE, else the installed md-symbolize */
-	unsigned symbolize_budget_ms;    /* 0: MD_SYMBOLIZE_BUDGET_MS */
-	bool symbolize_all_threads;      /* every thread's stack, not only the crashing one's */
+	int symbolize;                /* 1 on, 0 off, -1 (default): on when the helper is there */
+	const char *symbolize_helper; /* NULL: $MD_SYMBOLIZE, else the installed md-symbolize */
+	unsigned symbolize_budget_ms; /* 0: MD_SYMBOLIZE_BUDGET_MS */
+	bool symbolize_all_threads;   /* every thread's stack, not only the crashing one's */
 	const char *symbolize_debuginfod; /* NULL: no debuginfod, and no network for the helper */
 	/* storage for the strings above (owned) */
 	char *strings[16];

@@ -38,7 +38,8 @@ static void send_msg(struct md_conn *c, const struct md_proto_enc *e, int n, boo
 	if (c->closing)
 		return;
 	if (n < 0) {
-		md_log(MD_LOG_ERR, "pid %u: cannot encode a reply: %s", c->peer.pid, md_os_strerror(-n));
+		md_log(MD_LOG_ERR, "pid %u: cannot encode a reply: %s", c->peer.pid,
+		       md_os_strerror(-n));
 		md_conn_close(c);
 		return;
 	}

@@ -540,7 +540,7 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 	job->kind = MD_JOB_COREDUMP;
 	job->pid = (uint32_t)cred.pid;
 	job->pidfd = -1;
-	job->requester.pid = 0; /* the kernel */
+	job->requester.pid = 0;                        /* the kernel */
 	job->requester.user = md_principal_from_id(0); /* the kernel, as root */
 	job->queued_ms = md_now_ms();
 	job->core->fd = fd;
@@ -551,8 +551,9 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 	uv_timer_init(d->loop, &job->budget);
 	job->budget.data = job;
 	d->counters.requests++;
-	md_log(MD_LOG_NOTICE, "pid %d (uid %u, '%s') crashed: the kernel's coredump %s", (int)cred.pid,
-	       (unsigned)cred.uid, job->process_name, stream >= 0 ? "pipe" : "socket");
+	md_log(MD_LOG_NOTICE, "pid %d (uid %u, '%s') crashed: the kernel's coredump %s",
+	       (int)cred.pid, (unsigned)cred.uid, job->process_name,
+	       stream >= 0 ? "pipe" : "socket");
 	md_server_submit(d, job);
 }
 

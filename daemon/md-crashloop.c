@@ -18,7 +18,7 @@ void md_loop_init(struct md_loop_table *t, unsigned max_crashes, unsigned window
 }
 
 static struct md_loop_entry *find(struct md_loop_table *t, const char *exe, uint64_t file_id,
-				  double now)
+                                  double now)
 {
 	struct md_loop_entry *victim = NULL;
 
@@ -44,7 +44,7 @@ static struct md_loop_entry *find(struct md_loop_table *t, const char *exe, uint
 }
 
 bool md_loop_check(struct md_loop_table *t, const char *exe, uint64_t file_id, double now_s,
-		   struct md_loop_entry **ret_entry)
+                   struct md_loop_entry **ret_entry)
 {
 	struct md_loop_entry *e;
 	size_t kept = 0;

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MD_LOOP_PROGRAMS  256  /* programs remembered at once */
-#define MD_LOOP_TIMES_MAX 256  /* crashes remembered per program: caps max_crashes */
-#define MD_LOOP_EXE_MAX   512  /* bytes of an executable path kept */
+#define MD_LOOP_PROGRAMS  256 /* programs remembered at once */
+#define MD_LOOP_TIMES_MAX 256 /* crashes remembered per program: caps max_crashes */
+#define MD_LOOP_EXE_MAX   512 /* bytes of an executable path kept */
 
 struct md_loop_entry {
 	bool used;
@@ -34,4 +34,4 @@ void md_loop_init(struct md_loop_table *t, unsigned max_crashes, unsigned window
 /* Records a crash of exe at now_s. Returns true when it must not be dumped (the program
  * crashed max_crashes times within the window already); *ret_entry says how often. */
 bool md_loop_check(struct md_loop_table *t, const char *exe, uint64_t file_id, double now_s,
-		   struct md_loop_entry **ret_entry);
+                   struct md_loop_entry **ret_entry);

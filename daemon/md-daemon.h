@@ -22,14 +22,13 @@
 #include "md-os.h"
 #include "md-peer.h"
 
-#define MD_DAEMON_MAX_CONNECTIONS   512   /* open client connections; more are refused */
-#define MD_DAEMON_MAX_CONNECTIONS_PER_UID 256   /* of them, one non-root user's; more are refused */
-#define MD_DAEMON_MAX_QUEUED              1024  /* requests waiting for a dump slot */
-#define MD_DAEMON_MESSAGE_MS        5000  /* time a peer has to finish a message it started */
+#define MD_DAEMON_MAX_CONNECTIONS         512  /* open client connections; more are refused */
+#define MD_DAEMON_MAX_CONNECTIONS_PER_UID 256  /* of them, one non-root user's; more are refused */
+#define MD_DAEMON_MAX_QUEUED              1024 /* requests waiting for a dump slot */
+#define MD_DAEMON_MESSAGE_MS              5000 /* time a peer has to finish a message it started */
 #define MD_DAEMON_JOURNAL_PENDING         4096 /* report lines waiting for the journal; more dropped */
-#define MD_DAEMON_LOG_LINE          1024  /* bytes per log line */
-#define MD_DAEMON_GROUPS_MAX        256   /* supplementary groups of a requester we look at */
-
+#define MD_DAEMON_LOG_LINE                1024 /* bytes per log line */
+#define MD_DAEMON_GROUPS_MAX              256  /* supplementary groups of a requester we look at */
 
 enum md_job_kind {
 	MD_JOB_CRASH,    /* a client crashed: dump the peer with its fault context */
@@ -54,8 +53,9 @@ struct md_job {
 	uint32_t pid;
 	int pidfd;
 	struct md_peer requester;
-	struct md_principal owner; /* MD_JOB_REQUEST: the owner the policy allowed; it must stay so */
-	bool not_dumpable;          /* root had a dump of a process not dumpable by its own user */
+	struct md_principal
+	    owner;         /* MD_JOB_REQUEST: the owner the policy allowed; it must stay so */
+	bool not_dumpable; /* root had a dump of a process not dumpable by its own user */
 	char process_name[MD_PROTO_NAME_MAX + 1];
 	struct md_crash_info crash;
 	bool has_crash;
@@ -159,7 +159,7 @@ struct md_daemon {
 	bool store_busy;             /* a periodic pass is on the thread pool */
 	struct md_journal *journal;  /* reports.jsonl and the metrics file, off the loop thread */
 	struct md_symbolize_queue *symbolize; /* reports waiting for their stacks */
-	struct md_coredump *coredump; /* the kernel's coredump socket, when configured */
+	struct md_coredump *coredump;         /* the kernel's coredump socket, when configured */
 };
 
 /* md-log.c. Priorities are syslog's (RFC 5424 severities), named here so that no OS header
@@ -176,7 +176,7 @@ void md_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2,
 /* Logs a saved dump's line; in the journal with MESSAGE_ID and MINIDUMPD_* fields taken from
  * report (NULL: the line alone). */
 void md_log_dump(const struct md_report *report, int priority, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* md-syslog-posix.c (syslog), md-syslog-windows.c (the Application event log, source
  * "minidumpd"): the system log the daemon writes to when not in the foreground. */

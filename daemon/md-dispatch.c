@@ -75,7 +75,7 @@ static void handle_crash(struct md_conn *c, const struct md_proto_msg *m, bool c
 		job->crash.address = m->fault_addr;
 		if (m->context) {
 			int r = md_platform_client_context(m->context_kind, m->context,
-							   m->context_len, &job->crash.context);
+			                                   m->context_len, &job->crash.context);
 
 			if (r < 0) {
 				md_log(MD_LOG_WARNING,
@@ -161,18 +161,15 @@ static void handle_dump_request(struct md_conn *c, const struct md_proto_msg *m)
 static void handle_status(struct md_conn *c)
 {
 	struct md_daemon *d = c->d;
-	json_t *j = json_pack("{s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
-			      "version", MD_VERSION_STRING, "uptime_s",
-			      (md_now_ms() - d->started_ms) / 1000.0, "connections",
-			      (json_int_t)d->n_conns, "connections_total",
-			      (json_int_t)d->counters.connections, "requests",
-			      (json_int_t)d->counters.requests, "bad_messages",
-			      (json_int_t)d->counters.bad_messages, "dumps_ok",
-			      (json_int_t)d->counters.dumps_ok, "dumps_failed",
-			      (json_int_t)d->counters.dumps_failed, "bytes_written",
-			      (json_int_t)d->counters.bytes_written, "in_flight",
-			      (json_int_t)d->running, "queued", (json_int_t)d->queued, "dump_dir",
-			      d->cfg->dump_dir);
+	json_t *j = json_pack(
+	    "{s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "version",
+	    MD_VERSION_STRING, "uptime_s", (md_now_ms() - d->started_ms) / 1000.0, "connections",
+	    (json_int_t)d->n_conns, "connections_total", (json_int_t)d->counters.connections,
+	    "requests", (json_int_t)d->counters.requests, "bad_messages",
+	    (json_int_t)d->counters.bad_messages, "dumps_ok", (json_int_t)d->counters.dumps_ok,
+	    "dumps_failed", (json_int_t)d->counters.dumps_failed, "bytes_written",
+	    (json_int_t)d->counters.bytes_written, "in_flight", (json_int_t)d->running, "queued",
+	    (json_int_t)d->queued, "dump_dir", d->cfg->dump_dir);
 
 	if (j &&
 	    (json_object_set_new(j, "refused", json_integer((json_int_t)d->counters.refused)) < 0 ||
@@ -233,7 +230,8 @@ void md_dispatch_message(struct md_conn *c, const uint8_t *buf, size_t len)
 		return;
 	}
 	if (c->job) {
-		md_conn_send_error(c, -EBUSY, "a request is already in progress on this connection", false);
+		md_conn_send_error(c, -EBUSY, "a request is already in progress on this connection",
+		                   false);
 		return;
 	}
 	if (md_access_peer_pinned(c->pidfd, c->peer.pid, why_buf, sizeof(why_buf)) < 0) {

@@ -39,8 +39,7 @@ struct md_fair_limits md_job_limits(const struct md_config *cfg)
 }
 
 /* The figures of user p, created when create is set (NULL: none, or no memory). */
-static struct md_fair_user *user_of(struct md_daemon *d, const struct md_principal *p,
-                                    bool create)
+static struct md_fair_user *user_of(struct md_daemon *d, const struct md_principal *p, bool create)
 {
 	struct md_fair_user *u;
 
@@ -68,7 +67,8 @@ static void forget_idle_users(struct md_daemon *d)
 	for (size_t i = 0; i < d->n_users;) {
 		struct md_fair_user *u = &d->users[i];
 
-		if (u->usage.running || u->usage.queued || !md_fair_bucket_full(&l, &u->bucket, now)) {
+		if (u->usage.running || u->usage.queued ||
+		    !md_fair_bucket_full(&l, &u->bucket, now)) {
 			i++;
 			continue;
 		}
@@ -146,16 +146,17 @@ static void after_work_cb(uv_work_t *req, int status)
 		d->counters.duration_ms_sum += r->duration_ms;
 		d->counters.suspended_ms_sum += r->suspended_ms;
 		d->counters.events[MD_EVENT_PARTIAL] += r->partial;
-		md_log_dump(r, MD_LOG_NOTICE,
-		       "%s dump of pid %u (%s) saved: %s, %llu bytes, stopped %.1f ms, took %.1f "
-		       "ms%s%s",
-		       job->kind == MD_JOB_CRASH      ? "crash"
-		       : job->kind == MD_JOB_DUMP_NOW ? "live"
-		       : job->kind == MD_JOB_COREDUMP ? "coredump"
-		                                      : "requested",
-		       job->pid, job->process_name, r->path ? r->path : "",
-		       (unsigned long long)r->bytes, r->suspended_ms, r->duration_ms,
-		       job->message[0] ? "; " : "", job->message);
+		md_log_dump(
+		    r, MD_LOG_NOTICE,
+		    "%s dump of pid %u (%s) saved: %s, %llu bytes, stopped %.1f ms, took %.1f "
+		    "ms%s%s",
+		    job->kind == MD_JOB_CRASH      ? "crash"
+		    : job->kind == MD_JOB_DUMP_NOW ? "live"
+		    : job->kind == MD_JOB_COREDUMP ? "coredump"
+		                                   : "requested",
+		    job->pid, job->process_name, r->path ? r->path : "",
+		    (unsigned long long)r->bytes, r->suspended_ms, r->duration_ms,
+		    job->message[0] ? "; " : "", job->message);
 		/* the app first: the journal and the metrics follow, off the loop thread */
 		if (c)
 			md_conn_send_report(c, r);
@@ -229,7 +230,8 @@ static void start_next(struct md_daemon *d)
 		for (job = d->queue_head; job && n < MD_DAEMON_MAX_QUEUED; job = job->next_queued) {
 			w[n].is_crash = is_crash(job);
 			w[n].is_root = md_principal_is_root(&job->requester.user);
-			w[n].user_running = w[n].is_root ? 0 : user_running(d, &job->requester.user);
+			w[n].user_running =
+			    w[n].is_root ? 0 : user_running(d, &job->requester.user);
 			n++;
 		}
 		pick = md_fair_next(&l, w, n);

@@ -147,8 +147,8 @@ static void done(uv_work_t *req, int status)
 	const struct md_config *cfg = j->d->cfg;
 
 	if (j->journal_error < 0)
-		md_log(MD_LOG_WARNING, "cannot append to %s/%s: %s", cfg->dump_dir, MD_STORE_JOURNAL,
-		       md_os_strerror(-j->journal_error));
+		md_log(MD_LOG_WARNING, "cannot append to %s/%s: %s", cfg->dump_dir,
+		       MD_STORE_JOURNAL, md_os_strerror(-j->journal_error));
 	if (j->summary_error < 0)
 		md_log(MD_LOG_WARNING, "cannot write a crash-loop summary in %s: %s", cfg->dump_dir,
 		       md_os_strerror(-j->summary_error));

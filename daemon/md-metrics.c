@@ -102,63 +102,64 @@ int md_metrics_write(const char *path, const struct md_metrics_view *v)
 		return -ENOMEM;
 	}
 	fprintf(f,
-		"# HELP minidumpd_dumps_total Captures by result.\n"
-		"# TYPE minidumpd_dumps_total counter\n"
-		"minidumpd_dumps_total{result=\"ok\"} %llu\n"
-		"minidumpd_dumps_total{result=\"failed\"} %llu\n"
-		"minidumpd_dumps_total{result=\"rate_limited\"} %llu\n"
-		"# HELP minidumpd_dumps_by_kind_total Successful captures by kind.\n"
-		"# TYPE minidumpd_dumps_by_kind_total counter\n"
-		"minidumpd_dumps_by_kind_total{kind=\"crash\"} %llu\n"
-		"minidumpd_dumps_by_kind_total{kind=\"dump-now\"} %llu\n"
-		"minidumpd_dumps_by_kind_total{kind=\"request\"} %llu\n"
-		"minidumpd_dumps_by_kind_total{kind=\"coredump\"} %llu\n"
-		"# HELP minidumpd_dump_bytes_total Bytes of dumps written.\n"
-		"# TYPE minidumpd_dump_bytes_total counter\n"
-		"minidumpd_dump_bytes_total %llu\n"
-		"# HELP minidumpd_dump_duration_seconds Time from request to complete dump.\n"
-		"# TYPE minidumpd_dump_duration_seconds summary\n"
-		"minidumpd_dump_duration_seconds_sum %.6f\n"
-		"minidumpd_dump_duration_seconds_count %llu\n"
-		"# HELP minidumpd_suspended_seconds Time targets were kept stopped.\n"
-		"# TYPE minidumpd_suspended_seconds summary\n"
-		"minidumpd_suspended_seconds_sum %.6f\n"
-		"minidumpd_suspended_seconds_count %llu\n"
-		"# HELP minidumpd_requests_total Messages received.\n"
-		"# TYPE minidumpd_requests_total counter\n"
-		"minidumpd_requests_total %llu\n"
-		"# HELP minidumpd_bad_messages_total Malformed or unexpected messages.\n"
-		"# TYPE minidumpd_bad_messages_total counter\n"
-		"minidumpd_bad_messages_total %llu\n"
-		"# HELP minidumpd_refused_total Requests refused (limits, policy).\n"
-		"# TYPE minidumpd_refused_total counter\n"
-		"minidumpd_refused_total %llu\n"
-		"# HELP minidumpd_connections Open client connections.\n"
-		"# TYPE minidumpd_connections gauge\n"
-		"minidumpd_connections %u\n"
-		"# HELP minidumpd_dumps_in_flight Captures running or queued.\n"
-		"# TYPE minidumpd_dumps_in_flight gauge\n"
-		"minidumpd_dumps_in_flight %u\n"
-		"# HELP minidumpd_store_dumps Dumps in the store.\n"
-		"# TYPE minidumpd_store_dumps gauge\n"
-		"minidumpd_store_dumps %llu\n"
-		"# HELP minidumpd_store_bytes Bytes of dumps and reports in the store.\n"
-		"# TYPE minidumpd_store_bytes gauge\n"
-		"minidumpd_store_bytes %llu\n"
-		"# HELP minidumpd_store_removed_total Dumps removed to keep the store within its limits.\n"
-		"# TYPE minidumpd_store_removed_total counter\n"
-		"minidumpd_store_removed_total %llu\n",
-		(unsigned long long)k->dumps_ok, (unsigned long long)k->dumps_failed,
-		(unsigned long long)k->rate_limited, (unsigned long long)k->by_kind[MD_JOB_CRASH],
-		(unsigned long long)k->by_kind[MD_JOB_DUMP_NOW],
-		(unsigned long long)k->by_kind[MD_JOB_REQUEST],
-		(unsigned long long)k->by_kind[MD_JOB_COREDUMP],
-		(unsigned long long)k->bytes_written, k->duration_ms_sum / 1e3,
-		(unsigned long long)k->dumps_ok, k->suspended_ms_sum / 1e3,
-		(unsigned long long)k->dumps_ok, (unsigned long long)k->requests,
-		(unsigned long long)k->bad_messages, (unsigned long long)k->refused, v->connections,
-		v->in_flight, (unsigned long long)st.dumps, (unsigned long long)st.bytes,
-		(unsigned long long)st.removed_total);
+	        "# HELP minidumpd_dumps_total Captures by result.\n"
+	        "# TYPE minidumpd_dumps_total counter\n"
+	        "minidumpd_dumps_total{result=\"ok\"} %llu\n"
+	        "minidumpd_dumps_total{result=\"failed\"} %llu\n"
+	        "minidumpd_dumps_total{result=\"rate_limited\"} %llu\n"
+	        "# HELP minidumpd_dumps_by_kind_total Successful captures by kind.\n"
+	        "# TYPE minidumpd_dumps_by_kind_total counter\n"
+	        "minidumpd_dumps_by_kind_total{kind=\"crash\"} %llu\n"
+	        "minidumpd_dumps_by_kind_total{kind=\"dump-now\"} %llu\n"
+	        "minidumpd_dumps_by_kind_total{kind=\"request\"} %llu\n"
+	        "minidumpd_dumps_by_kind_total{kind=\"coredump\"} %llu\n"
+	        "# HELP minidumpd_dump_bytes_total Bytes of dumps written.\n"
+	        "# TYPE minidumpd_dump_bytes_total counter\n"
+	        "minidumpd_dump_bytes_total %llu\n"
+	        "# HELP minidumpd_dump_duration_seconds Time from request to complete dump.\n"
+	        "# TYPE minidumpd_dump_duration_seconds summary\n"
+	        "minidumpd_dump_duration_seconds_sum %.6f\n"
+	        "minidumpd_dump_duration_seconds_count %llu\n"
+	        "# HELP minidumpd_suspended_seconds Time targets were kept stopped.\n"
+	        "# TYPE minidumpd_suspended_seconds summary\n"
+	        "minidumpd_suspended_seconds_sum %.6f\n"
+	        "minidumpd_suspended_seconds_count %llu\n"
+	        "# HELP minidumpd_requests_total Messages received.\n"
+	        "# TYPE minidumpd_requests_total counter\n"
+	        "minidumpd_requests_total %llu\n"
+	        "# HELP minidumpd_bad_messages_total Malformed or unexpected messages.\n"
+	        "# TYPE minidumpd_bad_messages_total counter\n"
+	        "minidumpd_bad_messages_total %llu\n"
+	        "# HELP minidumpd_refused_total Requests refused (limits, policy).\n"
+	        "# TYPE minidumpd_refused_total counter\n"
+	        "minidumpd_refused_total %llu\n"
+	        "# HELP minidumpd_connections Open client connections.\n"
+	        "# TYPE minidumpd_connections gauge\n"
+	        "minidumpd_connections %u\n"
+	        "# HELP minidumpd_dumps_in_flight Captures running or queued.\n"
+	        "# TYPE minidumpd_dumps_in_flight gauge\n"
+	        "minidumpd_dumps_in_flight %u\n"
+	        "# HELP minidumpd_store_dumps Dumps in the store.\n"
+	        "# TYPE minidumpd_store_dumps gauge\n"
+	        "minidumpd_store_dumps %llu\n"
+	        "# HELP minidumpd_store_bytes Bytes of dumps and reports in the store.\n"
+	        "# TYPE minidumpd_store_bytes gauge\n"
+	        "minidumpd_store_bytes %llu\n"
+	        "# HELP minidumpd_store_removed_total Dumps removed to keep the store within its "
+	        "limits.\n"
+	        "# TYPE minidumpd_store_removed_total counter\n"
+	        "minidumpd_store_removed_total %llu\n",
+	        (unsigned long long)k->dumps_ok, (unsigned long long)k->dumps_failed,
+	        (unsigned long long)k->rate_limited, (unsigned long long)k->by_kind[MD_JOB_CRASH],
+	        (unsigned long long)k->by_kind[MD_JOB_DUMP_NOW],
+	        (unsigned long long)k->by_kind[MD_JOB_REQUEST],
+	        (unsigned long long)k->by_kind[MD_JOB_COREDUMP],
+	        (unsigned long long)k->bytes_written, k->duration_ms_sum / 1e3,
+	        (unsigned long long)k->dumps_ok, k->suspended_ms_sum / 1e3,
+	        (unsigned long long)k->dumps_ok, (unsigned long long)k->requests,
+	        (unsigned long long)k->bad_messages, (unsigned long long)k->refused, v->connections,
+	        v->in_flight, (unsigned long long)st.dumps, (unsigned long long)st.bytes,
+	        (unsigned long long)st.removed_total);
 	fputs(
 	    "# HELP minidumpd_events_total Events by kind (bad input, refused claims, failures).\n"
 	    "# TYPE minidumpd_events_total counter\n",

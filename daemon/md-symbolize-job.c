@@ -91,8 +91,8 @@ static void work(uv_work_t *req)
 		return;
 	}
 	text = md_report_to_text(r);
-	it->error = text ? md_capture_write_file(cfg->dump_dir, name, text, cfg->dump_gid, true)
-	                 : -ENOMEM;
+	it->error =
+	    text ? md_capture_write_file(cfg->dump_dir, name, text, cfg->dump_gid, true) : -ENOMEM;
 	free(text);
 }
 
@@ -105,7 +105,8 @@ static void done(uv_work_t *req, int status)
 	const char *why = json_string_value(json_object_get(it->report.symbolizer, "error"));
 
 	if (it->error < 0)
-		md_log(MD_LOG_WARNING, "dump %s: its report could not be written with its stacks: %s",
+		md_log(MD_LOG_WARNING,
+		       "dump %s: its report could not be written with its stacks: %s",
 		       it->report.id, md_os_strerror(-it->error));
 	else if (why)
 		md_log(MD_LOG_WARNING, "dump %s: no stacks: %s", it->report.id, why);
@@ -159,8 +160,9 @@ void md_symbolize_post(struct md_daemon *d, struct md_report *r)
 		q->d = d;
 	}
 	if (q->n_pending >= MD_DAEMON_SYMBOLIZE_PENDING) {
-		md_log(MD_LOG_WARNING, "dump %s: no stacks: %u reports are already waiting for theirs",
-		       r->id, (unsigned)q->n_pending);
+		md_log(MD_LOG_WARNING,
+		       "dump %s: no stacks: %u reports are already waiting for theirs", r->id,
+		       (unsigned)q->n_pending);
 		return;
 	}
 	it = calloc(1, sizeof(*it));

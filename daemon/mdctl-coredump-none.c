@@ -9,7 +9,8 @@
 
 int mdctl_coredump_main(int argc, char **argv)
 {
-	fprintf(stderr, "mdctl coredump: the kernel's coredump handler is a Linux thing; this system "
-	                "has none\n");
+	fprintf(stderr,
+	        "mdctl coredump: the kernel's coredump handler is a Linux thing; this system "
+	        "has none\n");
 	return MDCTL_EXIT_FAILURE;
 }

@@ -31,7 +31,7 @@ static int time_left(int deadline_ms, int64_t start_ns)
 }
 
 int mdctl_request(const char *socket_path, const void *msg, size_t len, int timeout_ms,
-		  uint8_t *reply, size_t reply_size, struct md_proto_msg *ret_reply)
+                  uint8_t *reply, size_t reply_size, struct md_proto_msg *ret_reply)
 {
 	struct md_platform_conn *conn;
 	int64_t start;

@@ -120,10 +120,11 @@ static int explain_failure(const struct md_capture_result *res, int r, uint32_t 
 			return MDCTL_EXIT_INTERRUPTED;
 		}
 		if (r == -ETIMEDOUT) {
-			fprintf(stderr,
-			        "mdctl: cannot stop process %u: no thread could be stopped (asleep in "
-			        "the kernel, e.g. in vfork())\n",
-			        pid);
+			fprintf(
+			    stderr,
+			    "mdctl: cannot stop process %u: no thread could be stopped (asleep in "
+			    "the kernel, e.g. in vfork())\n",
+			    pid);
 			return MDCTL_EXIT_FAILURE;
 		}
 		fprintf(stderr, "mdctl: cannot stop process %u: %s\n", pid, md_os_strerror(-r));
@@ -234,7 +235,7 @@ static int dump_via_daemon(uint32_t pid, const char *socket_path, bool as_json)
 	md_proto_put_u32(&e, MD_TAG_PID, pid);
 	n = md_proto_finish(&e);
 	r = mdctl_request(socket_path, msg, (size_t)n, MDCTL_DAEMON_TIMEOUT_MS, reply,
-			  sizeof(reply), &m);
+	                  sizeof(reply), &m);
 	if (r < 0) {
 		fprintf(stderr,
 		        "mdctl: cannot reach minidumpd at %s: %s (is it running? --direct "
@@ -246,11 +247,11 @@ static int dump_via_daemon(uint32_t pid, const char *socket_path, bool as_json)
 		fprintf(stderr, "mdctl: %s\n", m.text);
 		return m.error == -ESRCH   ? MDCTL_EXIT_NO_PROCESS
 		       : m.error == -EPERM ? MDCTL_EXIT_PERMISSION
-					   : MDCTL_EXIT_FAILURE;
+		                           : MDCTL_EXIT_FAILURE;
 	}
 	if (m.type != MD_MSG_RESULT) {
 		fprintf(stderr, "mdctl: unexpected %s reply from minidumpd\n",
-			md_proto_type_to_string(m.type));
+		        md_proto_type_to_string(m.type));
 		return MDCTL_EXIT_FAILURE;
 	}
 	if (as_json) {
@@ -272,10 +273,13 @@ static int dump_via_daemon(uint32_t pid, const char *socket_path, bool as_json)
 int mdctl_dump_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"output", required_argument, NULL, 'o'}, {"direct", no_argument, NULL, 'd'},
-		{"force", no_argument, NULL, 'f'},        {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},         {"socket", required_argument, NULL, 's'},
-		{NULL, 0, NULL, 0},
+	    {"output", required_argument, NULL, 'o'},
+	    {"direct", no_argument, NULL, 'd'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"socket", required_argument, NULL, 's'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *output = NULL, *socket_path = NULL;
 	bool direct = false, force = false, as_json = false;
@@ -286,13 +290,27 @@ int mdctl_dump_main(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'o': output = optarg; break;
-		case 'd': direct = true; break;
-		case 'f': force = true; break;
-		case 'j': as_json = true; break;
-		case 's': socket_path = optarg; break;
-		case 'h': usage(stdout); return MDCTL_EXIT_OK;
-		default: usage(stderr); return MDCTL_EXIT_USAGE;
+		case 'o':
+			output = optarg;
+			break;
+		case 'd':
+			direct = true;
+			break;
+		case 'f':
+			force = true;
+			break;
+		case 'j':
+			as_json = true;
+			break;
+		case 's':
+			socket_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return MDCTL_EXIT_OK;
+		default:
+			usage(stderr);
+			return MDCTL_EXIT_USAGE;
 		}
 	}
 	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)

@@ -24,9 +24,9 @@
 #include "md-symbolize-run.h"
 #endif
 
-#define STACKWALK_TIMEOUT_MS 120000             /* ms minidump_stackwalk may take */
+#define STACKWALK_TIMEOUT_MS 120000                /* ms minidump_stackwalk may take */
 #define STACKWALK_OUTPUT_MAX (64u * 1024u * 1024u) /* bytes of its output kept */
-#define STACK_FRAMES_MAX     256                /* frames shown for the crashing thread */
+#define STACK_FRAMES_MAX     256                   /* frames shown for the crashing thread */
 
 struct info {
 	const struct mdctl_store *store;
@@ -52,29 +52,29 @@ struct info {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: mdctl info ID [OPTIONS]\n"
-		"\n"
-		"Show one dump of minidumpd's store: its report, upload state, crashing thread,\n"
-		"modules with build ids, and the crashing thread's stack. ID is an id from\n"
-		"'mdctl list', or a prefix of exactly one.\n"
-		"\n"
-		"The stack is walked by Breakpad's minidump_stackwalk when it is found\n"
-		"($MINIDUMP_STACKWALK, else PATH); without it (or with --raw-stack) mdctl shows\n"
-		"the crash-time pc and sp read from the dump, with the module they point into.\n"
-		"\n"
-		"      --symbols DIR   Breakpad symbol folder for minidump_stackwalk\n"
-		"      --raw-stack     do not run minidump_stackwalk\n"
-		"      --no-symbolize  do not unwind every thread with md-symbolize\n"
-		"      --json          one JSON object: the report plus dump_file, upload,\n"
-		"                      crashing_thread, module_list and stack\n"
-		"      --utc           show the time in UTC instead of local time\n"
-		"%s"
-		"  -h, --help          this text\n"
-		"\n"
-		"Exit codes: 0 ok, 1 failure, 2 usage (or ID matches several dumps),\n"
-		"4 permission denied reading the store, 7 the dump file is not a valid minidump\n"
-		"(the report is still shown), 8 no dump has that id.\n",
-		mdctl_store_options_help);
+	        "Usage: mdctl info ID [OPTIONS]\n"
+	        "\n"
+	        "Show one dump of minidumpd's store: its report, upload state, crashing thread,\n"
+	        "modules with build ids, and the crashing thread's stack. ID is an id from\n"
+	        "'mdctl list', or a prefix of exactly one.\n"
+	        "\n"
+	        "The stack is walked by Breakpad's minidump_stackwalk when it is found\n"
+	        "($MINIDUMP_STACKWALK, else PATH); without it (or with --raw-stack) mdctl shows\n"
+	        "the crash-time pc and sp read from the dump, with the module they point into.\n"
+	        "\n"
+	        "      --symbols DIR   Breakpad symbol folder for minidump_stackwalk\n"
+	        "      --raw-stack     do not run minidump_stackwalk\n"
+	        "      --no-symbolize  do not unwind every thread with md-symbolize\n"
+	        "      --json          one JSON object: the report plus dump_file, upload,\n"
+	        "                      crashing_thread, module_list and stack\n"
+	        "      --utc           show the time in UTC instead of local time\n"
+	        "%s"
+	        "  -h, --help          this text\n"
+	        "\n"
+	        "Exit codes: 0 ok, 1 failure, 2 usage (or ID matches several dumps),\n"
+	        "4 permission denied reading the store, 7 the dump file is not a valid minidump\n"
+	        "(the report is still shown), 8 no dump has that id.\n",
+	        mdctl_store_options_help);
 }
 
 /* ---- the dump ---- */
@@ -145,13 +145,15 @@ static void raw_stack(struct info *in)
 	}
 	if (!found)
 		return;
-	frame = json_pack("{s:i, s:I, s:I}", "frame", 0, "pc", (json_int_t)pc, "sp", (json_int_t)sp);
+	frame =
+	    json_pack("{s:i, s:I, s:I}", "frame", 0, "pc", (json_int_t)pc, "sp", (json_int_t)sp);
 	{
 		const struct md_reader_module *m = module_at(in, pc);
 
 		if (m) {
 			json_object_set_new(frame, "module", json_string(base_name(m->name)));
-			json_object_set_new(frame, "offset", json_integer((json_int_t)(pc - m->base)));
+			json_object_set_new(frame, "offset",
+			                    json_integer((json_int_t)(pc - m->base)));
 		}
 	}
 	json_array_append_new(in->frames, frame);
@@ -208,10 +210,10 @@ static int stackwalk(struct info *in, const char *tool, const char *symbols)
 		frame = strtol(f[1], &end, 10);
 		if (*end || end == f[1] || json_array_size(in->frames) >= STACK_FRAMES_MAX)
 			continue;
-		json_array_append_new(
-			in->frames,
-			json_pack("{s:i, s:s, s:s, s:s, s:s, s:s}", "frame", (int)frame, "module", f[2],
-				  "function", f[3], "file", f[4], "line", f[5], "offset", f[6]));
+		json_array_append_new(in->frames,
+		                      json_pack("{s:i, s:s, s:s, s:s, s:s, s:s}", "frame",
+		                                (int)frame, "module", f[2], "function", f[3],
+		                                "file", f[4], "line", f[5], "offset", f[6]));
 	}
 	free(out);
 	return json_array_size(in->frames) ? 0 : -ENODATA;
@@ -240,7 +242,7 @@ static void load_stack(struct info *in, bool raw, const char *symbols)
 		tool = mdctl_find_program("minidump_stackwalk");
 	if (!tool) {
 		snprintf(in->stack_note, sizeof(in->stack_note), "minidump_stackwalk %s",
-			 env && *env ? "at $MINIDUMP_STACKWALK is not executable" : "not in PATH");
+		         env && *env ? "at $MINIDUMP_STACKWALK is not executable" : "not in PATH");
 		raw_stack(in);
 		return;
 	}
@@ -253,7 +255,7 @@ static void load_stack(struct info *in, bool raw, const char *symbols)
 	} else {
 		in->stack_source = "minidump_stackwalk";
 		snprintf(in->stack_note, sizeof(in->stack_note), "%s%s%s", tool,
-			 symbols ? ", symbols from " : ", no symbols", symbols ? symbols : "");
+		         symbols ? ", symbols from " : ", no symbols", symbols ? symbols : "");
 	}
 	free(tool);
 }
@@ -323,7 +325,7 @@ static void print_text(struct info *in, bool utc)
 	if (in->upload) {
 		json_t *att = json_object_get(in->upload, "attempts");
 		const char *state = str(in->upload, "state"), *sid = str(in->upload, "server_id"),
-			   *reason = str(in->upload, "reason"), *t = str(in->upload, "time");
+		           *reason = str(in->upload, "reason"), *t = str(in->upload, "time");
 		int n = snprintf(buf, sizeof(buf), "%s", state ? state : "?");
 
 		if (sid && *sid && n >= 0 && (size_t)n < sizeof(buf))
@@ -331,9 +333,10 @@ static void print_text(struct info *in, bool utc)
 		if (reason && *reason && n >= 0 && (size_t)n < sizeof(buf))
 			n += snprintf(buf + n, sizeof(buf) - (size_t)n, ": %s", reason);
 		if (json_is_integer(att) && n >= 0 && (size_t)n < sizeof(buf))
-			n += snprintf(buf + n, sizeof(buf) - (size_t)n, " (%" JSON_INTEGER_FORMAT
-				      " attempt%s)", json_integer_value(att),
-				      json_integer_value(att) == 1 ? "" : "s");
+			n += snprintf(buf + n, sizeof(buf) - (size_t)n,
+			              " (%" JSON_INTEGER_FORMAT " attempt%s)",
+			              json_integer_value(att),
+			              json_integer_value(att) == 1 ? "" : "s");
 		if (t && n >= 0 && (size_t)n < sizeof(buf))
 			snprintf(buf + n, sizeof(buf) - (size_t)n, " at %s", t);
 		field("Upload", buf);
@@ -357,7 +360,8 @@ static void print_text(struct info *in, bool utc)
 		json_t *err;
 
 		printf("%14s:\n", "Errors");
-		json_array_foreach(v, i, err) {
+		json_array_foreach(v, i, err)
+		{
 			char *s = json_is_string(err) ? NULL : json_dumps(err, JSON_COMPACT);
 
 			fputs("                ", stdout);
@@ -388,16 +392,18 @@ static void print_text(struct info *in, bool utc)
 	}
 	printf("Stack (%s, %s):\n",
 	       strcmp(in->stack_source, "dump") == 0 ? "frame 0 read from the dump"
-						     : "walked by minidump_stackwalk",
+	                                             : "walked by minidump_stackwalk",
 	       in->stack_note);
 	if (json_array_size(in->frames) == 0)
 		puts("  (no frames)");
 	for (size_t i = 0; i < json_array_size(in->frames); i++) {
 		json_t *fr = json_array_get(in->frames, i);
 		const char *mod = str(fr, "module"), *fn = str(fr, "function"),
-			   *file = str(fr, "file"), *line = str(fr, "line"), *off = str(fr, "offset");
+		           *file = str(fr, "file"), *line = str(fr, "line"),
+		           *off = str(fr, "offset");
 
-		printf("  #%-3" JSON_INTEGER_FORMAT " ", json_integer_value(json_object_get(fr, "frame")));
+		printf("  #%-3" JSON_INTEGER_FORMAT " ",
+		       json_integer_value(json_object_get(fr, "frame")));
 		if (json_is_integer(json_object_get(fr, "pc"))) {
 			/* raw: pc, sp, and module + offset */
 			printf("pc 0x%016" PRIx64 "  sp 0x%016" PRIx64,
@@ -469,31 +475,32 @@ static json_t *to_json(struct info *in)
 	json_object_set_new(o, "id", json_string(in->e->id));
 	json_object_set_new(o, "dump_file", dump ? json_string(dump) : json_null());
 	json_object_set_new(o, "dump_bytes",
-			    dump ? json_integer((json_int_t)in->e->dump_bytes) : json_null());
+	                    dump ? json_integer((json_int_t)in->e->dump_bytes) : json_null());
 	json_object_set_new(o, "upload", in->upload ? json_incref(in->upload) : json_null());
 	if (in->dump_error[0])
 		json_object_set_new(o, "dump_error", json_string(in->dump_error));
 	json_object_set_new(o, "crashing_thread",
-			    in->has_thread ? json_pack("{s:I, s:s?}", "tid", (json_int_t)in->tid,
-						       "name", in->thread_name)
-					   : json_null());
+	                    in->has_thread ? json_pack("{s:I, s:s?}", "tid", (json_int_t)in->tid,
+	                                               "name", in->thread_name)
+	                                   : json_null());
 	for (size_t i = 0; in->modules && i < in->modules->count; i++) {
 		const struct md_reader_module *m = &in->modules->modules[i];
 
-		json_array_append_new(mods, json_pack("{s:I, s:I, s:s, s:s, s:s}", "base",
-						      (json_int_t)m->base, "size", (json_int_t)m->size,
-						      "name", m->name ? m->name : "", "code_id",
-						      m->code_id, "debug_id", m->debug_id));
+		json_array_append_new(
+		    mods, json_pack("{s:I, s:I, s:s, s:s, s:s}", "base", (json_int_t)m->base,
+		                    "size", (json_int_t)m->size, "name", m->name ? m->name : "",
+		                    "code_id", m->code_id, "debug_id", m->debug_id));
 	}
 	json_object_set_new(o, "module_list", mods);
 	json_object_set_new(o, "stack",
-			    json_pack("{s:s, s:s, s:O}", "source", in->stack_source, "note",
-				      in->stack_note, "frames", in->frames));
+	                    json_pack("{s:s, s:s, s:O}", "source", in->stack_source, "note",
+	                              in->stack_note, "frames", in->frames));
 	if (in->symbolized) {
 		json_object_set(o, "threads", json_object_get(in->symbolized, "threads"));
 		json_object_set(o, "symbolizer", json_object_get(in->symbolized, "symbolizer"));
 	} else if (in->symbolize_error[0]) {
-		json_object_set_new(o, "symbolizer", json_pack("{s:s}", "error", in->symbolize_error));
+		json_object_set_new(o, "symbolizer",
+		                    json_pack("{s:s}", "error", in->symbolize_error));
 	}
 	free(dump);
 	return o;
@@ -502,14 +509,14 @@ static json_t *to_json(struct info *in)
 int mdctl_info_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"symbols", required_argument, NULL, 's'},
-		{"raw-stack", no_argument, NULL, 'R'},
-		{"no-symbolize", no_argument, NULL, 'S'},
-		{"json", no_argument, NULL, 'j'},
-		{"utc", no_argument, NULL, 'z'},
-		{"help", no_argument, NULL, 'h'},
-		MDCTL_STORE_LONGOPTS,
-		{NULL, 0, NULL, 0},
+	    {"symbols", required_argument, NULL, 's'},
+	    {"raw-stack", no_argument, NULL, 'R'},
+	    {"no-symbolize", no_argument, NULL, 'S'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"utc", no_argument, NULL, 'z'},
+	    {"help", no_argument, NULL, 'h'},
+	    MDCTL_STORE_LONGOPTS,
+	    {NULL, 0, NULL, 0},
 	};
 	struct mdctl_store_opts so = {0};
 	const char *symbols = NULL, *query;
@@ -526,13 +533,27 @@ int mdctl_info_main(int argc, char **argv)
 		if (mdctl_store_option(&so, c, optarg))
 			continue;
 		switch (c) {
-		case 's': symbols = optarg; break;
-		case 'R': raw = true; break;
-		case 'S': symbolize = false; break;
-		case 'j': as_json = true; break;
-		case 'z': utc = true; break;
-		case 'h': usage(stdout); return MDCTL_EXIT_OK;
-		default: usage(stderr); return MDCTL_EXIT_USAGE;
+		case 's':
+			symbols = optarg;
+			break;
+		case 'R':
+			raw = true;
+			break;
+		case 'S':
+			symbolize = false;
+			break;
+		case 'j':
+			as_json = true;
+			break;
+		case 'z':
+			utc = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return MDCTL_EXIT_OK;
+		default:
+			usage(stderr);
+			return MDCTL_EXIT_USAGE;
 		}
 	}
 	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
@@ -549,9 +570,10 @@ int mdctl_info_main(int argc, char **argv)
 	if (idx < 0) {
 		fprintf(stderr, "mdctl info: ");
 		mdctl_put_safe(stderr, query);
-		fprintf(stderr, idx == -ENOTUNIQ ? ": matches several dumps in %s; give more of the id\n"
-						 : ": no such dump in %s\n",
-			store.dir);
+		fprintf(stderr,
+		        idx == -ENOTUNIQ ? ": matches several dumps in %s; give more of the id\n"
+		                         : ": no such dump in %s\n",
+		        store.dir);
 		mdctl_store_free(entries, count);
 		return idx == -ENOTUNIQ ? MDCTL_EXIT_USAGE : MDCTL_EXIT_NO_DUMP;
 	}
@@ -581,7 +603,7 @@ int mdctl_info_main(int argc, char **argv)
 		struct md_symbolize_opts so_sym = {.all_threads = true};
 
 		if (md_symbolize_dump(in.dump_path, &so_sym, &in.symbolized, in.symbolize_error,
-				      sizeof(in.symbolize_error)) < 0)
+		                      sizeof(in.symbolize_error)) < 0)
 			in.symbolized = NULL;
 	}
 #else

@@ -36,37 +36,38 @@ struct filter {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: mdctl list [OPTIONS]\n"
-		"\n"
-		"List the dumps in minidumpd's store, oldest first: time, pid, uid, signal,\n"
-		"executable, size of the dump file and id. Give the id (or a unique prefix of it)\n"
-		"to 'mdctl info' or 'mdctl rm'.\n"
-		"\n"
-		"  -S, --since TIME     only dumps taken at TIME or later\n"
-		"  -U, --until TIME     only dumps taken at TIME or earlier\n"
-		"      --exe EXE        only this executable: a full path, or a file name\n"
-		"      --pid PID        only this process id\n"
-		"      --uid UID        only processes of this user id\n"
-		"      --kind KIND      only crash, dump-now, request or coredump\n"
-		"  -n N                 only the last N dumps\n"
-		"  -r, --reverse        newest first\n"
-		"      --json           one JSON array of objects instead of the table\n"
-		"      --no-legend      no header line\n"
-		"      --utc            show and read times in UTC instead of local time\n"
-		"%s"
-		"  -h, --help           this text\n"
-		"\n"
-		"TIME is YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]' (local time; a trailing Z means UTC),\n"
-		"now, today, yesterday, or an age such as 30m, 2h, 7d.\n"
-		"\n"
-		"On a terminal the table is aligned and sizes are rounded; in a pipe, columns are\n"
-		"separated by one tab, sizes are in bytes and nothing is shortened. A size of '-'\n"
-		"means there is no dump file: the crash was only recorded (crash-loop limit).\n"
-		"\n"
-		"Exit codes: 0 ok (also when nothing matches), 1 failure, 2 usage,\n"
-		"4 permission denied reading the store (it is root's: run as root).\n",
-		mdctl_store_options_help);
+	fprintf(
+	    f,
+	    "Usage: mdctl list [OPTIONS]\n"
+	    "\n"
+	    "List the dumps in minidumpd's store, oldest first: time, pid, uid, signal,\n"
+	    "executable, size of the dump file and id. Give the id (or a unique prefix of it)\n"
+	    "to 'mdctl info' or 'mdctl rm'.\n"
+	    "\n"
+	    "  -S, --since TIME     only dumps taken at TIME or later\n"
+	    "  -U, --until TIME     only dumps taken at TIME or earlier\n"
+	    "      --exe EXE        only this executable: a full path, or a file name\n"
+	    "      --pid PID        only this process id\n"
+	    "      --uid UID        only processes of this user id\n"
+	    "      --kind KIND      only crash, dump-now, request or coredump\n"
+	    "  -n N                 only the last N dumps\n"
+	    "  -r, --reverse        newest first\n"
+	    "      --json           one JSON array of objects instead of the table\n"
+	    "      --no-legend      no header line\n"
+	    "      --utc            show and read times in UTC instead of local time\n"
+	    "%s"
+	    "  -h, --help           this text\n"
+	    "\n"
+	    "TIME is YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]' (local time; a trailing Z means UTC),\n"
+	    "now, today, yesterday, or an age such as 30m, 2h, 7d.\n"
+	    "\n"
+	    "On a terminal the table is aligned and sizes are rounded; in a pipe, columns are\n"
+	    "separated by one tab, sizes are in bytes and nothing is shortened. A size of '-'\n"
+	    "means there is no dump file: the crash was only recorded (crash-loop limit).\n"
+	    "\n"
+	    "Exit codes: 0 ok (also when nothing matches), 1 failure, 2 usage,\n"
+	    "4 permission denied reading the store (it is root's: run as root).\n",
+	    mdctl_store_options_help);
 }
 
 static bool matches(const struct filter *f, const struct mdctl_entry *e)
@@ -143,7 +144,7 @@ static void time_text(time_t t, bool utc, char *buf, size_t size)
 
 /* The cells of one row; the strings point into bufs or into the report. */
 static void row(const struct mdctl_entry *e, bool human, bool utc, char bufs[4][SIZE_TEXT_MAX + 8],
-		const char *cells[COL_COUNT])
+                const char *cells[COL_COUNT])
 {
 	const struct md_report *r = &e->rep;
 	const char *exe = r->executable;
@@ -229,25 +230,27 @@ static void print_table(struct mdctl_entry **rows, size_t n, bool legend, bool u
 			others += width[c] + 2;
 	if (width[COL_EXE] > terminal_columns() - others)
 		width[COL_EXE] = terminal_columns() - others > EXE_COLUMN_MIN
-					 ? terminal_columns() - others
-					 : EXE_COLUMN_MIN;
+		                     ? terminal_columns() - others
+		                     : EXE_COLUMN_MIN;
 	if (legend)
 		for (int c = 0; c < COL_COUNT; c++)
 			put_cell(headers[c], width[c],
-				 !(c == COL_PID || c == COL_UID || c == COL_SIZE), c + 1 == COL_COUNT);
+			         !(c == COL_PID || c == COL_UID || c == COL_SIZE),
+			         c + 1 == COL_COUNT);
 	if (legend)
 		putchar('\n');
 	for (size_t i = 0; i < n; i++) {
 		row(rows[i], true, utc, bufs, cells);
 		for (int c = 0; c < COL_COUNT; c++)
-			put_cell(cells[c], width[c], !(c == COL_PID || c == COL_UID || c == COL_SIZE),
-				 c + 1 == COL_COUNT);
+			put_cell(cells[c], width[c],
+			         !(c == COL_PID || c == COL_UID || c == COL_SIZE),
+			         c + 1 == COL_COUNT);
 		putchar('\n');
 	}
 }
 
 static json_t *summary(const struct mdctl_store *s, const char *upload_dir,
-		       const struct mdctl_entry *e)
+                       const struct mdctl_entry *e)
 {
 	const struct md_report *r = &e->rep;
 	const char *kind = md_report_kind_to_string(r->kind);
@@ -265,7 +268,8 @@ static json_t *summary(const struct mdctl_store *s, const char *upload_dir,
 	if (r->has_uid)
 		json_object_set_new(o, "uid", json_integer(r->uid));
 	if (kind)
-		json_object_set_new(o, "signal", r->signal[0] ? json_string(r->signal) : json_null());
+		json_object_set_new(o, "signal",
+		                    r->signal[0] ? json_string(r->signal) : json_null());
 	if (r->executable)
 		json_object_set_new(o, "executable", json_string(r->executable));
 	if (r->process_name)
@@ -277,8 +281,9 @@ static json_t *summary(const struct mdctl_store *s, const char *upload_dir,
 	if (e->dump_name[0] && asprintf(&dump, "%s/%s", s->dir, e->dump_name) < 0)
 		dump = NULL;
 	json_object_set_new(o, "dump", dump ? json_string(dump) : json_null());
-	json_object_set_new(o, "dump_bytes", e->dump_name[0] ? json_integer((json_int_t)e->dump_bytes)
-							     : json_null());
+	json_object_set_new(o, "dump_bytes",
+	                    e->dump_name[0] ? json_integer((json_int_t)e->dump_bytes)
+	                                    : json_null());
 	state = up ? json_object_get(up, "state") : NULL;
 	json_object_set_new(o, "upload", json_is_string(state) ? json_incref(state) : json_null());
 	json_decref(up);
@@ -298,19 +303,19 @@ static int parse_ll(const char *s, long long *ret)
 int mdctl_list_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"since", required_argument, NULL, 'S'},
-		{"until", required_argument, NULL, 'U'},
-		{"exe", required_argument, NULL, 'e'},
-		{"pid", required_argument, NULL, 'p'},
-		{"uid", required_argument, NULL, 'u'},
-		{"kind", required_argument, NULL, 'k'},
-		{"reverse", no_argument, NULL, 'r'},
-		{"json", no_argument, NULL, 'j'},
-		{"no-legend", no_argument, NULL, 'L'},
-		{"utc", no_argument, NULL, 'z'},
-		{"help", no_argument, NULL, 'h'},
-		MDCTL_STORE_LONGOPTS,
-		{NULL, 0, NULL, 0},
+	    {"since", required_argument, NULL, 'S'},
+	    {"until", required_argument, NULL, 'U'},
+	    {"exe", required_argument, NULL, 'e'},
+	    {"pid", required_argument, NULL, 'p'},
+	    {"uid", required_argument, NULL, 'u'},
+	    {"kind", required_argument, NULL, 'k'},
+	    {"reverse", no_argument, NULL, 'r'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"no-legend", no_argument, NULL, 'L'},
+	    {"utc", no_argument, NULL, 'z'},
+	    {"help", no_argument, NULL, 'h'},
+	    MDCTL_STORE_LONGOPTS,
+	    {NULL, 0, NULL, 0},
 	};
 	struct filter f = {.pid = -1, .uid = -1};
 	struct mdctl_store_opts so = {0};
@@ -327,14 +332,21 @@ int mdctl_list_main(int argc, char **argv)
 		if (mdctl_store_option(&so, c, optarg))
 			continue;
 		switch (c) {
-		case 'S': since = optarg; break;
-		case 'U': until = optarg; break;
-		case 'e': f.exe = optarg; break;
+		case 'S':
+			since = optarg;
+			break;
+		case 'U':
+			until = optarg;
+			break;
+		case 'e':
+			f.exe = optarg;
+			break;
 		case 'k':
 			if (strcmp(optarg, "crash") && strcmp(optarg, "dump-now") &&
 			    strcmp(optarg, "request") && strcmp(optarg, "coredump")) {
-				fprintf(stderr, "mdctl list: --kind wants crash, dump-now, request or "
-				                "coredump\n");
+				fprintf(stderr,
+				        "mdctl list: --kind wants crash, dump-now, request or "
+				        "coredump\n");
 				return MDCTL_EXIT_USAGE;
 			}
 			f.kind = optarg;
@@ -347,12 +359,24 @@ int mdctl_list_main(int argc, char **argv)
 				return MDCTL_EXIT_USAGE;
 			}
 			break;
-		case 'r': reverse = true; break;
-		case 'j': as_json = true; break;
-		case 'L': legend = false; break;
-		case 'z': utc = true; break;
-		case 'h': usage(stdout); return MDCTL_EXIT_OK;
-		default: usage(stderr); return MDCTL_EXIT_USAGE;
+		case 'r':
+			reverse = true;
+			break;
+		case 'j':
+			as_json = true;
+			break;
+		case 'L':
+			legend = false;
+			break;
+		case 'z':
+			utc = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return MDCTL_EXIT_OK;
+		default:
+			usage(stderr);
+			return MDCTL_EXIT_USAGE;
 		}
 	}
 	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
@@ -363,7 +387,7 @@ int mdctl_list_main(int argc, char **argv)
 
 		if (arg && mdctl_parse_time(arg, utc, time(NULL), i ? &f.until : &f.since) < 0) {
 			fprintf(stderr, "mdctl list: '%s' is not a time (see mdctl list --help)\n",
-				arg);
+			        arg);
 			return MDCTL_EXIT_USAGE;
 		}
 	}

@@ -18,29 +18,30 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: mdctl rm [OPTIONS] ID...\n"
-		"\n"
-		"Remove dumps from minidumpd's store: each ID's dump file and JSON report. IDs are\n"
-		"whole ids as 'mdctl list' shows them (no prefixes). The history in reports.jsonl\n"
-		"is kept.\n"
-		"\n"
-		"  -v, --verbose       say what was removed\n"
-		"%s"
-		"  -h, --help          this text\n"
-		"\n"
-		"Exit codes: 0 all removed, 1 failure, 2 usage (an ID that cannot be a dump id),\n"
-		"4 permission denied, 8 no dump has one of the ids (the others are still removed).\n",
-		mdctl_store_options_help);
+	fprintf(
+	    f,
+	    "Usage: mdctl rm [OPTIONS] ID...\n"
+	    "\n"
+	    "Remove dumps from minidumpd's store: each ID's dump file and JSON report. IDs are\n"
+	    "whole ids as 'mdctl list' shows them (no prefixes). The history in reports.jsonl\n"
+	    "is kept.\n"
+	    "\n"
+	    "  -v, --verbose       say what was removed\n"
+	    "%s"
+	    "  -h, --help          this text\n"
+	    "\n"
+	    "Exit codes: 0 all removed, 1 failure, 2 usage (an ID that cannot be a dump id),\n"
+	    "4 permission denied, 8 no dump has one of the ids (the others are still removed).\n",
+	    mdctl_store_options_help);
 }
 
 int mdctl_rm_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		MDCTL_STORE_LONGOPTS,
-		{NULL, 0, NULL, 0},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    MDCTL_STORE_LONGOPTS,
+	    {NULL, 0, NULL, 0},
 	};
 	struct mdctl_store_opts so = {0};
 	struct mdctl_store store;
@@ -52,9 +53,15 @@ int mdctl_rm_main(int argc, char **argv)
 		if (mdctl_store_option(&so, c, optarg))
 			continue;
 		switch (c) {
-		case 'v': verbose = true; break;
-		case 'h': usage(stdout); return MDCTL_EXIT_OK;
-		default: usage(stderr); return MDCTL_EXIT_USAGE;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return MDCTL_EXIT_OK;
+		default:
+			usage(stderr);
+			return MDCTL_EXIT_USAGE;
 		}
 	}
 	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
@@ -74,7 +81,7 @@ int mdctl_rm_main(int argc, char **argv)
 		fprintf(stderr, "mdctl rm: cannot open the store %s (%s): %s\n", store.dir,
 		        store.source, md_os_strerror(errno));
 		return errno == EACCES || errno == EPERM ? MDCTL_EXIT_PERMISSION
-							 : MDCTL_EXIT_FAILURE;
+		                                         : MDCTL_EXIT_FAILURE;
 	}
 	close(dirfd);
 	for (int i = optind; i < argc; i++) {

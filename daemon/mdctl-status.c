@@ -15,10 +15,10 @@
 int mdctl_status_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	static uint8_t reply[MD_PROTO_MAX_MESSAGE];
 	const char *socket_path = NULL, *key;
@@ -32,13 +32,18 @@ int mdctl_status_main(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': socket_path = optarg; break;
-		case 'j': as_json = true; break;
+		case 's':
+			socket_path = optarg;
+			break;
+		case 'j':
+			as_json = true;
+			break;
 		case 'h':
 			puts("Usage: mdctl status [--json] [--socket PATH]\n\n"
 			     "Show the daemon's version, uptime and counters.");
 			return MDCTL_EXIT_OK;
-		default: return MDCTL_EXIT_USAGE;
+		default:
+			return MDCTL_EXIT_USAGE;
 		}
 	}
 	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
@@ -53,7 +58,8 @@ int mdctl_status_main(int argc, char **argv)
 		return MDCTL_EXIT_FAILURE;
 	}
 	if (m.type != MD_MSG_STATUS) {
-		fprintf(stderr, "mdctl: %s\n", m.type == MD_MSG_ERROR ? m.text : "unexpected reply");
+		fprintf(stderr, "mdctl: %s\n",
+		        m.type == MD_MSG_ERROR ? m.text : "unexpected reply");
 		return MDCTL_EXIT_FAILURE;
 	}
 	if (as_json) {
@@ -62,7 +68,8 @@ int mdctl_status_main(int argc, char **argv)
 	}
 	j = json_loads(m.text, 0, NULL);
 	printf("minidumpd at %s\n", socket_path);
-	json_object_foreach(j, key, v) {
+	json_object_foreach(j, key, v)
+	{
 		char *s = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY);
 
 		printf("  %-18s %s\n", key, s ? s : json_string_value(v));

@@ -35,10 +35,17 @@ const char mdctl_store_options_help[] =
 bool mdctl_store_option(struct mdctl_store_opts *o, int c, const char *arg)
 {
 	switch (c) {
-	case 0x100: o->dump_dir = arg; return true;
-	case 0x101: o->socket_path = arg; return true;
-	case 0x102: o->upload_state = arg; return true;
-	default: return false;
+	case 0x100:
+		o->dump_dir = arg;
+		return true;
+	case 0x101:
+		o->socket_path = arg;
+		return true;
+	case 0x102:
+		o->upload_state = arg;
+		return true;
+	default:
+		return false;
 	}
 }
 
@@ -58,7 +65,7 @@ static int daemon_dump_dir(const char *socket_path, char *buf, size_t size)
 	if (n < 0)
 		return n;
 	r = mdctl_request(mdctl_socket_path(socket_path), msg, (size_t)n, MDCTL_STORE_STATUS_MS,
-			  reply, sizeof(reply), &m);
+	                  reply, sizeof(reply), &m);
 	if (r < 0)
 		return r;
 	if (m.type != MD_MSG_STATUS || !m.text)
@@ -172,7 +179,8 @@ static int load_entry(const struct mdctl_store *s, int dfd, const struct md_stor
 	r = read_at(dfd, name, MD_STORE_REPORT_MAX, &text, &st);
 	if (r < 0) {
 		if (r != -ENOENT) /* removed while we read the folder */
-			fprintf(stderr, "mdctl: skipping %s/%s: %s\n", s->dir, name, md_os_strerror(-r));
+			fprintf(stderr, "mdctl: skipping %s/%s: %s\n", s->dir, name,
+			        md_os_strerror(-r));
 		return r;
 	}
 	e->report = json_loads(text, 0, &jerr);
@@ -196,7 +204,7 @@ static int load_entry(const struct mdctl_store *s, int dfd, const struct md_stor
 }
 
 int mdctl_store_load(const struct mdctl_store *s, struct mdctl_entry **ret_entries,
-		     size_t *ret_count)
+                     size_t *ret_count)
 {
 	struct mdctl_entry *entries = NULL;
 	struct md_store_item *items = NULL;
@@ -221,8 +229,9 @@ int mdctl_store_load(const struct mdctl_store *s, struct mdctl_entry **ret_entri
 		if (!items[i].has_report)
 			continue;
 		if (count >= MDCTL_STORE_ENTRIES_MAX) {
-			fprintf(stderr, "mdctl: %s: more than %d reports; the rest are not listed\n",
-				s->dir, MDCTL_STORE_ENTRIES_MAX);
+			fprintf(stderr,
+			        "mdctl: %s: more than %d reports; the rest are not listed\n",
+			        s->dir, MDCTL_STORE_ENTRIES_MAX);
 			break;
 		}
 		if (load_entry(s, dfd, &items[i], &entries[count]) == 0)
@@ -299,8 +308,8 @@ char *mdctl_find_program(const char *name)
 }
 
 int mdctl_store_open_dump(const struct mdctl_store *s, const struct mdctl_entry *e,
-			  struct md_reader_error *err, struct md_reader **ret_reader,
-			  char **ret_path, char **ret_tmp)
+                          struct md_reader_error *err, struct md_reader **ret_reader,
+                          char **ret_path, char **ret_tmp)
 {
 	char *path = NULL, *tmp = NULL, why[160];
 	int r;
@@ -377,14 +386,14 @@ int mdctl_parse_time(const char *s, bool utc, time_t now, time_t *ret_time)
 	/* an age: digits and one unit */
 	errno = 0;
 	v = strtoll(s, &num_end, 10);
-	if (num_end != s && isdigit((unsigned char)s[0]) && num_end[0] && !num_end[1] &&
-	    !errno && v >= 0 && v <= 100LL * 365 * 86400) {
-		long long unit = num_end[0] == 's' ? 1
-				 : num_end[0] == 'm' ? 60
-				 : num_end[0] == 'h' ? 3600
-				 : num_end[0] == 'd' ? 86400
-				 : num_end[0] == 'w' ? 7 * 86400
-						     : 0;
+	if (num_end != s && isdigit((unsigned char)s[0]) && num_end[0] && !num_end[1] && !errno &&
+	    v >= 0 && v <= 100LL * 365 * 86400) {
+		long long unit = num_end[0] == 's'   ? 1
+		                 : num_end[0] == 'm' ? 60
+		                 : num_end[0] == 'h' ? 3600
+		                 : num_end[0] == 'd' ? 86400
+		                 : num_end[0] == 'w' ? 7 * 86400
+		                                     : 0;
 		if (unit) {
 			*ret_time = now - (time_t)(v * unit);
 			return 0;

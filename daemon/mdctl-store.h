@@ -23,8 +23,8 @@
 #include "md-store.h"
 #include "md-upload-state.h"
 
-#define MDCTL_STORE_ENTRIES_MAX     1000000          /* reports one listing holds */
-#define MDCTL_STORE_STATUS_MS       2000             /* ms to wait for the daemon's status */
+#define MDCTL_STORE_ENTRIES_MAX 1000000 /* reports one listing holds */
+#define MDCTL_STORE_STATUS_MS   2000    /* ms to wait for the daemon's status */
 
 /* Where the store is, and how it was found. */
 struct mdctl_store {
@@ -37,10 +37,10 @@ struct mdctl_entry {
 	char id[MD_STORE_ID_MAX + 1];
 	json_t *report;       /* the report as it is in the file, for --json (owned) */
 	struct md_report rep; /* the same, typed (owned) */
-	time_t time;      /* from the report's "time", else the report file's mtime */
-	int64_t written_ns; /* the report file's mtime in ns: orders dumps within a second */
+	time_t time;          /* from the report's "time", else the report file's mtime */
+	int64_t written_ns;   /* the report file's mtime in ns: orders dumps within a second */
 	char dump_name[MD_STORE_NAME_MAX]; /* "<id>.dmp" or "<id>.dmp.zst"; "" if none */
-	uint64_t dump_bytes; /* size of that file on disk */
+	uint64_t dump_bytes;               /* size of that file on disk */
 };
 
 /* The options every store command takes, parsed by mdctl_store_option(). */
@@ -51,10 +51,11 @@ struct mdctl_store_opts {
 };
 
 /* getopt_long entries for the options above; their values are 0x100 and up. */
-#define MDCTL_STORE_LONGOPTS                                            \
-	{"dump-dir", required_argument, NULL, 0x100},                   \
-	{"socket", required_argument, NULL, 0x101},                     \
-	{"upload-state", required_argument, NULL, 0x102}
+#define MDCTL_STORE_LONGOPTS                                                                       \
+	{"dump-dir", required_argument, NULL, 0x100}, {"socket", required_argument, NULL, 0x101},  \
+	{                                                                                          \
+		"upload-state", required_argument, NULL, 0x102                                     \
+	}
 /* Takes one of them; returns true if c was one. */
 bool mdctl_store_option(struct mdctl_store_opts *o, int c, const char *arg);
 /* The options' help lines. */
@@ -66,7 +67,7 @@ void mdctl_store_locate(const struct mdctl_store_opts *opts, struct mdctl_store 
 /* Reads every report of the store, sorted by time then id. Unreadable or malformed report
  * files are skipped with a warning on stderr. Returns 0 or -errno (of opening the folder). */
 int mdctl_store_load(const struct mdctl_store *s, struct mdctl_entry **ret_entries,
-		     size_t *ret_count);
+                     size_t *ret_count);
 void mdctl_store_free(struct mdctl_entry *entries, size_t count);
 
 /* Finds query among entries: an exact id, else the one id it is a prefix of. Returns the
@@ -78,8 +79,8 @@ int mdctl_store_find(const struct mdctl_entry *entries, size_t count, const char
  * frees it); otherwise *ret_tmp is NULL. ret_path receives the path to hand to other tools (owned).
  * Returns 0, -ENOENT (no dump), or -errno with err filled. */
 int mdctl_store_open_dump(const struct mdctl_store *s, const struct mdctl_entry *e,
-			  struct md_reader_error *err, struct md_reader **ret_reader,
-			  char **ret_path, char **ret_tmp);
+                          struct md_reader_error *err, struct md_reader **ret_reader,
+                          char **ret_path, char **ret_tmp);
 
 /* The uploader's state of id (dir/<id>.json), or NULL when there is none. Owned. */
 json_t *mdctl_upload_state(const char *dir, const char *id);

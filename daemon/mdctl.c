@@ -25,21 +25,21 @@ static int verb_help(int argc, char **argv);
 static int verb_version(int argc, char **argv);
 
 static const struct verb verbs[] = {
-	{"dump", 1, 1, mdctl_dump_main, "PID [--direct [-o FILE] [--force]] [--json]",
-	 "a minidump of a live process: by minidumpd, or (--direct) here"},
-	{"status", 0, 0, mdctl_status_main, "[--json]", "the daemon's version, uptime and counters"},
-	{"inspect", 1, 1, mdctl_inspect_main, "FILE [--json]", "show what a minidump holds"},
-	{"list", 0, 0, mdctl_list_main, "[--since TIME] [--exe EXE] [--pid PID] [--json] ...",
-	 "the dumps in minidumpd's store"},
-	{"info", 1, 1, mdctl_info_main, "ID [--json]",
-	 "one dump: report, crashing thread, modules, stack"},
-	{"rm", 1, -1, mdctl_rm_main, "ID...", "remove dumps from the store"},
-	{"stack", 1, 1, mdctl_stack_main, "FILE [--json] [--all-threads]",
-	 "every thread's stack of a minidump, symbolized"},
-	{"coredump", 1, 1, mdctl_coredump_main, "enable|disable|status [--pipe]",
-	 "minidumpd as the kernel's crash handler (core_pattern)"},
-	{"help", 0, 0, verb_help, "", "this text"},
-	{"version", 0, 0, verb_version, "", "print the version"},
+    {"dump", 1, 1, mdctl_dump_main, "PID [--direct [-o FILE] [--force]] [--json]",
+     "a minidump of a live process: by minidumpd, or (--direct) here"},
+    {"status", 0, 0, mdctl_status_main, "[--json]", "the daemon's version, uptime and counters"},
+    {"inspect", 1, 1, mdctl_inspect_main, "FILE [--json]", "show what a minidump holds"},
+    {"list", 0, 0, mdctl_list_main, "[--since TIME] [--exe EXE] [--pid PID] [--json] ...",
+     "the dumps in minidumpd's store"},
+    {"info", 1, 1, mdctl_info_main, "ID [--json]",
+     "one dump: report, crashing thread, modules, stack"},
+    {"rm", 1, -1, mdctl_rm_main, "ID...", "remove dumps from the store"},
+    {"stack", 1, 1, mdctl_stack_main, "FILE [--json] [--all-threads]",
+     "every thread's stack of a minidump, symbolized"},
+    {"coredump", 1, 1, mdctl_coredump_main, "enable|disable|status [--pipe]",
+     "minidumpd as the kernel's crash handler (core_pattern)"},
+    {"help", 0, 0, verb_help, "", "this text"},
+    {"version", 0, 0, verb_version, "", "print the version"},
 };
 
 static const struct verb *verb_find(const char *name)
@@ -86,14 +86,14 @@ int mdctl_verb_args(int argc, char **argv)
 	if (v->max_args == 0)
 		fprintf(stderr, "mdctl %s: takes no arguments, got '%s'", v->name, argv[optind]);
 	else if (v->min_args == v->max_args)
-		fprintf(stderr, "mdctl %s: takes %d argument%s (%s), got %d", v->name,
-			v->min_args, v->min_args == 1 ? "" : "s", v->synopsis, n);
+		fprintf(stderr, "mdctl %s: takes %d argument%s (%s), got %d", v->name, v->min_args,
+		        v->min_args == 1 ? "" : "s", v->synopsis, n);
 	else if (v->max_args < 0)
 		fprintf(stderr, "mdctl %s: takes at least %d argument%s (%s), got %d", v->name,
-			v->min_args, v->min_args == 1 ? "" : "s", v->synopsis, n);
+		        v->min_args, v->min_args == 1 ? "" : "s", v->synopsis, n);
 	else
 		fprintf(stderr, "mdctl %s: takes %d to %d arguments (%s), got %d", v->name,
-			v->min_args, v->max_args, v->synopsis, n);
+		        v->min_args, v->max_args, v->synopsis, n);
 	/* help and version have no options of their own, hence no --help */
 	if (v->run == verb_help || v->run == verb_version)
 		fputs(" (see mdctl --help)\n", stderr);

@@ -41,7 +41,7 @@ const char *mdctl_socket_path(const char *opt);
 /* Sends one message to the daemon and waits for one reply (decoded into ret_reply, pointing
  * into reply). Returns 0 or -errno (-ENOENT/-ECONNREFUSED: no daemon; -ETIMEDOUT). */
 int mdctl_request(const char *socket_path, const void *msg, size_t len, int timeout_ms,
-		  uint8_t *reply, size_t reply_size, struct md_proto_msg *ret_reply);
+                  uint8_t *reply, size_t reply_size, struct md_proto_msg *ret_reply);
 int mdctl_inspect_main(int argc, char **argv);
 int mdctl_list_main(int argc, char **argv);
 int mdctl_info_main(int argc, char **argv);

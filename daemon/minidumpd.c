@@ -86,17 +86,17 @@ int main(int argc, char **argv)
 	/* the switches getopt_long() sets itself, through the table */
 	static int check_only, foreground;
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check-config", no_argument, &check_only, 1},
-		{"socket", required_argument, NULL, 's'},
-		{"socket-mode", required_argument, NULL, 'm'},
-		{"dump-dir", required_argument, NULL, 'd'},
-		{"max-dumps", required_argument, NULL, 'n'},
-		{"dump-timeout-ms", required_argument, NULL, 't'},
-		{"foreground", no_argument, &foreground, 1},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", no_argument, &check_only, 1},
+	    {"socket", required_argument, NULL, 's'},
+	    {"socket-mode", required_argument, NULL, 'm'},
+	    {"dump-dir", required_argument, NULL, 'd'},
+	    {"max-dumps", required_argument, NULL, 'n'},
+	    {"dump-timeout-ms", required_argument, NULL, 't'},
+	    {"foreground", no_argument, &foreground, 1},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	/* command-line values, applied over the config file */
 	const char *config_path = NULL, *socket_path = NULL, *dump_dir_opt = NULL;
@@ -112,13 +112,21 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 0: break; /* a switch, set by getopt_long() */
-		case 'c': config_path = optarg; break;
-		case 's': socket_path = optarg; break;
-		case 'd': dump_dir_opt = optarg; break;
+		case 0:
+			break; /* a switch, set by getopt_long() */
+		case 'c':
+			config_path = optarg;
+			break;
+		case 's':
+			socket_path = optarg;
+			break;
+		case 'd':
+			dump_dir_opt = optarg;
+			break;
 		case 'm':
 			if (parse_uint(optarg, 8, 0777, &socket_mode) < 0) {
-				fprintf(stderr, "minidumpd: --socket-mode wants octal bits, e.g. 0660\n");
+				fprintf(stderr,
+				        "minidumpd: --socket-mode wants octal bits, e.g. 0660\n");
 				return 2;
 			}
 			have_mode = true;
@@ -131,13 +139,20 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			if (parse_uint(optarg, 10, 3600000, &budget_ms) < 0 || budget_ms == 0) {
-				fprintf(stderr, "minidumpd: --dump-timeout-ms wants 1 to 3600000\n");
+				fprintf(stderr,
+				        "minidumpd: --dump-timeout-ms wants 1 to 3600000\n");
 				return 2;
 			}
 			break;
-		case 'V': printf("minidumpd %s\n", MD_VERSION_STRING); return 0;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'V':
+			printf("minidumpd %s\n", MD_VERSION_STRING);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc) {
@@ -160,8 +175,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (check_only) {
-		printf("%s: ok (%zu policy rule%s)\n", cfg.config_path ? cfg.config_path : "defaults",
-		       cfg.policy.n_rules, cfg.policy.n_rules == 1 ? "" : "s");
+		printf("%s: ok (%zu policy rule%s)\n",
+		       cfg.config_path ? cfg.config_path : "defaults", cfg.policy.n_rules,
+		       cfg.policy.n_rules == 1 ? "" : "s");
 		ret = 0;
 		goto out;
 	}
@@ -180,7 +196,7 @@ int main(int argc, char **argv)
 		/* the uploader must read the dumps: they go to the outbox's group */
 		if (stat(cfg.upload_outbox, &st) < 0 || !S_ISDIR(st.st_mode)) {
 			fprintf(stderr, "minidumpd: upload outbox %s: %s\n", cfg.upload_outbox,
-				errno ? md_os_strerror(errno) : "not a folder");
+			        errno ? md_os_strerror(errno) : "not a folder");
 			goto out;
 		}
 		if (st.st_gid != 0)
@@ -217,7 +233,8 @@ int main(int argc, char **argv)
 	if (!inherited) {
 		r = md_listen_create(cfg.socket_path, cfg.socket_mode, cfg.socket_gid, &fd);
 		if (r < 0) {
-			md_log(MD_LOG_ERR, "cannot listen on %s: %s", cfg.socket_path, md_os_strerror(-r));
+			md_log(MD_LOG_ERR, "cannot listen on %s: %s", cfg.socket_path,
+			       md_os_strerror(-r));
 			goto out;
 		}
 	}
@@ -227,7 +244,8 @@ int main(int argc, char **argv)
 	{
 		char threads[16];
 
-		snprintf(threads, sizeof(threads), "%u", cfg.max_dumps + 2 > 1024 ? 1024 : cfg.max_dumps + 2);
+		snprintf(threads, sizeof(threads), "%u",
+		         cfg.max_dumps + 2 > 1024 ? 1024 : cfg.max_dumps + 2);
 		uv_os_setenv("UV_THREADPOOL_SIZE", threads);
 	}
 	d.loop = uv_default_loop();
@@ -264,7 +282,8 @@ int main(int argc, char **argv)
 	md_notify("READY=1\nSTATUS=ready: dumps in %s, %u at a time", cfg.dump_dir, cfg.max_dumps);
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	md_log(MD_LOG_NOTICE, "stopped: %llu dumps written, %llu failed",
-	       (unsigned long long)d.counters.dumps_ok, (unsigned long long)d.counters.dumps_failed);
+	       (unsigned long long)d.counters.dumps_ok,
+	       (unsigned long long)d.counters.dumps_failed);
 	ret = 0;
 out:
 	if (d.loop) {

@@ -40,4 +40,4 @@ void md_platform_explain_permission(uint32_t pid, char *buf, size_t size);
 /* Converts registers a client sent (proto's md_proto_context_kind layout) into a minidump
  * context. -EPROTONOSUPPORT for a kind this build does not know, -EBADMSG for a bad size. */
 int md_platform_client_context(uint32_t kind, const void *data, size_t len,
-			       struct md_context *ret_ctx);
+                               struct md_context *ret_ctx);

@@ -21,8 +21,7 @@ struct md_platform_conn;
 int md_platform_conn_open(const char *endpoint, struct md_platform_conn **ret_conn);
 
 /* Sends all len bytes, waiting at most timeout_ms. Returns 0 or -errno. */
-int md_platform_conn_send(struct md_platform_conn *c, const void *buf, size_t len,
-			  int timeout_ms);
+int md_platform_conn_send(struct md_platform_conn *c, const void *buf, size_t len, int timeout_ms);
 
 /* Receives up to len bytes, waiting at most timeout_ms for some to arrive. Returns the count
  * (> 0), -ECONNRESET when the peer closed the connection, -ETIMEDOUT, or another -errno. */
@@ -35,7 +34,6 @@ void md_platform_conn_close(struct md_platform_conn *c);
  * POSIX). Returns 0 or -errno; -EOPNOTSUPP, whatever fd is, where files have no owning group
  * (Windows), so a caller may ask with fd -1 whether this OS can do it at all. */
 int md_platform_set_file_group(int fd, int64_t gid);
-
 
 /* Bytes that an unprivileged user may still write on the filesystem holding path. */
 int md_platform_free_space(const char *path, uint64_t *ret_bytes);
@@ -116,10 +114,10 @@ int md_os_make_private_dir(const char *path);
 
 /* What md_os_stat_nofollow says about a name. */
 struct md_os_stat {
-	uint64_t size;   /* bytes */
-	int64_t mtime_s; /* last modification, seconds since 1970 (UTC) */
+	uint64_t size;    /* bytes */
+	int64_t mtime_s;  /* last modification, seconds since 1970 (UTC) */
 	int64_t mtime_ns; /* the same in nanoseconds, as precise as the file system keeps it */
-	bool is_file;    /* a regular file */
+	bool is_file;     /* a regular file */
 	bool is_dir;
 	bool is_link; /* a symbolic link (Windows: any reparse point), never followed */
 };

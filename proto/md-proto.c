@@ -60,7 +60,7 @@ void md_proto_begin(struct md_proto_enc *e, void *buf, size_t size, enum md_prot
 
 /* Appends one field made of up to two pieces (a annotation is key\0 value\0). */
 static void put_field(struct md_proto_enc *e, enum md_proto_tag tag, const void *a, size_t alen,
-		      const void *b, size_t blen)
+                      const void *b, size_t blen)
 {
 	size_t len = alen + blen, padded = (len + 3u) & ~(size_t)3u;
 
@@ -101,8 +101,7 @@ void md_proto_put_u64(struct md_proto_enc *e, enum md_proto_tag tag, uint64_t v)
 	put_field(e, tag, b, 8, NULL, 0);
 }
 
-void md_proto_put_bytes(struct md_proto_enc *e, enum md_proto_tag tag, const void *data,
-			size_t len)
+void md_proto_put_bytes(struct md_proto_enc *e, enum md_proto_tag tag, const void *data, size_t len)
 {
 	put_field(e, tag, data, len, NULL, 0);
 }
@@ -150,20 +149,20 @@ int md_proto_header(const void *hdr, enum md_proto_type *ret_type)
 static const struct {
 	uint32_t allowed, required;
 } rules[MD_MSG_TYPE_MAX + 1] = {
-	[MD_MSG_HELLO] = {T(MD_TAG_VERSION) | T(MD_TAG_PID) | T(MD_TAG_NAME) | T(MD_TAG_ANNOTATION),
-			  T(MD_TAG_VERSION)},
-	[MD_MSG_CRASH] = {T(MD_TAG_PID) | T(MD_TAG_TID) | T(MD_TAG_SIGNO) | T(MD_TAG_SI_CODE) |
-				  T(MD_TAG_FAULT_ADDR) | T(MD_TAG_CONTEXT_KIND) | T(MD_TAG_CONTEXT) |
-				  T(MD_TAG_ANNOTATION),
-			  T(MD_TAG_TID) | T(MD_TAG_SIGNO) | T(MD_TAG_SI_CODE) | T(MD_TAG_FAULT_ADDR)},
-	[MD_MSG_DUMP_REQUEST] = {T(MD_TAG_PID) | T(MD_TAG_FLAGS), T(MD_TAG_PID)},
-	[MD_MSG_RESULT] = {T(MD_TAG_TEXT), T(MD_TAG_TEXT)},
-	[MD_MSG_ERROR] = {T(MD_TAG_ERRNO) | T(MD_TAG_TEXT), T(MD_TAG_ERRNO) | T(MD_TAG_TEXT)},
-	[MD_MSG_PING] = {T(MD_TAG_VERSION), 0},
-	[MD_MSG_PONG] = {T(MD_TAG_VERSION), 0},
-	[MD_MSG_DUMP_NOW] = {T(MD_TAG_TID) | T(MD_TAG_ANNOTATION), 0},
-	[MD_MSG_STATUS_REQUEST] = {0, 0},
-	[MD_MSG_STATUS] = {T(MD_TAG_TEXT), T(MD_TAG_TEXT)},
+    [MD_MSG_HELLO] = {T(MD_TAG_VERSION) | T(MD_TAG_PID) | T(MD_TAG_NAME) | T(MD_TAG_ANNOTATION),
+                      T(MD_TAG_VERSION)},
+    [MD_MSG_CRASH] = {T(MD_TAG_PID) | T(MD_TAG_TID) | T(MD_TAG_SIGNO) | T(MD_TAG_SI_CODE) |
+                          T(MD_TAG_FAULT_ADDR) | T(MD_TAG_CONTEXT_KIND) | T(MD_TAG_CONTEXT) |
+                          T(MD_TAG_ANNOTATION),
+                      T(MD_TAG_TID) | T(MD_TAG_SIGNO) | T(MD_TAG_SI_CODE) | T(MD_TAG_FAULT_ADDR)},
+    [MD_MSG_DUMP_REQUEST] = {T(MD_TAG_PID) | T(MD_TAG_FLAGS), T(MD_TAG_PID)},
+    [MD_MSG_RESULT] = {T(MD_TAG_TEXT), T(MD_TAG_TEXT)},
+    [MD_MSG_ERROR] = {T(MD_TAG_ERRNO) | T(MD_TAG_TEXT), T(MD_TAG_ERRNO) | T(MD_TAG_TEXT)},
+    [MD_MSG_PING] = {T(MD_TAG_VERSION), 0},
+    [MD_MSG_PONG] = {T(MD_TAG_VERSION), 0},
+    [MD_MSG_DUMP_NOW] = {T(MD_TAG_TID) | T(MD_TAG_ANNOTATION), 0},
+    [MD_MSG_STATUS_REQUEST] = {0, 0},
+    [MD_MSG_STATUS] = {T(MD_TAG_TEXT), T(MD_TAG_TEXT)},
 };
 #undef T
 
@@ -203,10 +202,10 @@ int md_proto_decode(const void *buf, size_t len, struct md_proto_msg *ret_msg, c
 	r = md_proto_header(p, &type);
 	if (r < 0) {
 		if (why)
-			*why = r == -EBADMSG	      ? "bad magic"
+			*why = r == -EBADMSG           ? "bad magic"
 			       : r == -EPROTONOSUPPORT ? "unsupported protocol version"
-			       : r == -EMSGSIZE	      ? "payload over the size limit"
-						      : "unknown message type";
+			       : r == -EMSGSIZE        ? "payload over the size limit"
+			                               : "unknown message type";
 		return r;
 	}
 	if ((size_t)r != len - MD_PROTO_HEADER_SIZE)
@@ -326,16 +325,27 @@ int md_proto_decode(const void *buf, size_t len, struct md_proto_msg *ret_msg, c
 const char *md_proto_type_to_string(uint32_t type)
 {
 	switch (type) {
-	case MD_MSG_HELLO: return "hello";
-	case MD_MSG_CRASH: return "crash";
-	case MD_MSG_DUMP_REQUEST: return "dump-request";
-	case MD_MSG_RESULT: return "result";
-	case MD_MSG_ERROR: return "error";
-	case MD_MSG_PING: return "ping";
-	case MD_MSG_PONG: return "pong";
-	case MD_MSG_DUMP_NOW: return "dump-now";
-	case MD_MSG_STATUS_REQUEST: return "status-request";
-	case MD_MSG_STATUS: return "status";
-	default: return "unknown";
+	case MD_MSG_HELLO:
+		return "hello";
+	case MD_MSG_CRASH:
+		return "crash";
+	case MD_MSG_DUMP_REQUEST:
+		return "dump-request";
+	case MD_MSG_RESULT:
+		return "result";
+	case MD_MSG_ERROR:
+		return "error";
+	case MD_MSG_PING:
+		return "ping";
+	case MD_MSG_PONG:
+		return "pong";
+	case MD_MSG_DUMP_NOW:
+		return "dump-now";
+	case MD_MSG_STATUS_REQUEST:
+		return "status-request";
+	case MD_MSG_STATUS:
+		return "status";
+	default:
+		return "unknown";
 	}
 }

@@ -28,12 +28,12 @@
 #define MD_PROTO_MAX_PAYLOAD (MD_PROTO_MAX_MESSAGE - MD_PROTO_HEADER_SIZE)
 
 /* Limits on what a client may send, each enforced by the decoder. */
-#define MD_PROTO_ANNOTATIONS_MAX  32u   /* key/value pairs per message */
-#define MD_PROTO_KEY_MAX          64u   /* bytes of a key, NUL excluded */
-#define MD_PROTO_VALUE_MAX        1024u /* bytes of a value, NUL excluded */
-#define MD_PROTO_NAME_MAX         256u  /* bytes of a process name, NUL excluded */
-#define MD_PROTO_CONTEXT_MAX      4096u /* bytes of a raw register context */
-#define MD_PROTO_TEXT_MAX         (MD_PROTO_MAX_PAYLOAD - 64u) /* JSON result / error text */
+#define MD_PROTO_ANNOTATIONS_MAX 32u   /* key/value pairs per message */
+#define MD_PROTO_KEY_MAX         64u   /* bytes of a key, NUL excluded */
+#define MD_PROTO_VALUE_MAX       1024u /* bytes of a value, NUL excluded */
+#define MD_PROTO_NAME_MAX        256u  /* bytes of a process name, NUL excluded */
+#define MD_PROTO_CONTEXT_MAX     4096u /* bytes of a raw register context */
+#define MD_PROTO_TEXT_MAX        (MD_PROTO_MAX_PAYLOAD - 64u) /* JSON result / error text */
 
 enum md_proto_type {
 	MD_MSG_HELLO = 1,        /* client -> daemon: registration */
@@ -43,7 +43,7 @@ enum md_proto_type {
 	MD_MSG_ERROR = 5,        /* daemon -> peer: errno and text */
 	MD_MSG_PING = 6,
 	MD_MSG_PONG = 7,
-	MD_MSG_DUMP_NOW = 8,      /* client -> daemon: dump me, I keep running */
+	MD_MSG_DUMP_NOW = 8,       /* client -> daemon: dump me, I keep running */
 	MD_MSG_STATUS_REQUEST = 9, /* mdctl -> daemon */
 	MD_MSG_STATUS = 10,        /* daemon -> mdctl: JSON */
 	MD_MSG_TYPE_MAX = MD_MSG_STATUS,
@@ -72,13 +72,13 @@ enum md_proto_tag {
  * has, and the daemon's platform code converts it. */
 enum md_proto_context_kind {
 	MD_CTX_NONE = 0,
-	MD_CTX_LINUX_X86_64 = 1,  /* mcontext_t gregs[23] (u64 each) then the 512-byte FXSAVE area */
+	MD_CTX_LINUX_X86_64 = 1, /* mcontext_t gregs[23] (u64 each) then the 512-byte FXSAVE area */
 	MD_CTX_LINUX_AARCH64 = 2, /* x0-x30, sp, pc, pstate (u64 each), fpsr, fpcr (u32), v0-v31 */
 	MD_CTX_WIN_AMD64 = 3,     /* Windows x64 CONTEXT, as mdclient.dll sends it */
 };
 
 struct md_proto_annotation {
-	const char *key;   /* points into the decoded buffer */
+	const char *key; /* points into the decoded buffer */
 	const char *value;
 };
 
@@ -113,7 +113,7 @@ void md_proto_begin(struct md_proto_enc *e, void *buf, size_t size, enum md_prot
 void md_proto_put_u32(struct md_proto_enc *e, enum md_proto_tag tag, uint32_t v);
 void md_proto_put_u64(struct md_proto_enc *e, enum md_proto_tag tag, uint64_t v);
 void md_proto_put_bytes(struct md_proto_enc *e, enum md_proto_tag tag, const void *data,
-			size_t len);
+                        size_t len);
 void md_proto_put_str(struct md_proto_enc *e, enum md_proto_tag tag, const char *s);
 void md_proto_put_annotation(struct md_proto_enc *e, const char *key, const char *value);
 /* Fills in the payload length. Returns the message size, or -EMSGSIZE/-EINVAL. */

@@ -21,8 +21,8 @@
 #include "daemon-util.h"
 #include "integration-util.h"
 
-#define NOBODY         "65534"
-#define LOOP_FAST_MS   1000 /* a rate-limited crash is released at once: well within this */
+#define NOBODY       "65534"
+#define LOOP_FAST_MS 1000 /* a rate-limited crash is released at once: well within this */
 
 static void write_text(const char *path, const char *text)
 {
@@ -74,9 +74,10 @@ static struct it_result check_config(const char *json)
 
 START_TEST(check_config_accepts_a_good_file)
 {
-	struct it_result r = check_config("{\n  \"max_concurrent_dumps\": 2,\n"
-					  "  \"store\": {\"max_dumps\": 100, \"max_age_days\": 30},\n"
-					  "  \"crash_loop\": {\"max_crashes\": 5, \"window_s\": 60}\n}\n");
+	struct it_result r =
+	    check_config("{\n  \"max_concurrent_dumps\": 2,\n"
+	                 "  \"store\": {\"max_dumps\": 100, \"max_age_days\": 30},\n"
+	                 "  \"crash_loop\": {\"max_crashes\": 5, \"window_s\": 60}\n}\n");
 
 	ck_assert_msg(r.exited && r.code == 0, "%s: %s", it_result_status(&r), r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "ok"));
@@ -92,13 +93,13 @@ START_TEST(check_config_names_file_line_and_column)
 	r = check_config("{\n  \"store\": {\n    \"max_dumpz\": 3\n  }\n}\n");
 	ck_assert_msg(r.exited && r.code == 1, "%s", it_result_status(&r));
 	ck_assert_msg(strstr(r.err, "c.json:3:5:") && strstr(r.err, "unknown key \"max_dumpz\""),
-		      "got: %s", r.err);
+	              "got: %s", r.err);
 	it_result_done(&r);
 	/* a wrong type on line 2 */
 	r = check_config("{\n  \"max_concurrent_dumps\": \"four\"\n}\n");
 	ck_assert_msg(r.exited && r.code == 1 && strstr(r.err, "c.json:2:3:") &&
-			      strstr(r.err, "whole number"),
-		      "got: %s", r.err);
+	                  strstr(r.err, "whole number"),
+	              "got: %s", r.err);
 	it_result_done(&r);
 	/* a syntax error, as jansson places it */
 	r = check_config("{\n  \"socket\": \"/run/x.sock\",,\n}\n");
@@ -107,7 +108,7 @@ START_TEST(check_config_names_file_line_and_column)
 	/* out of range */
 	r = check_config("{\"max_concurrent_dumps\": 1000}");
 	ck_assert_msg(r.exited && r.code == 1 && strstr(r.err, "between 0 and 64"), "got: %s",
-		      r.err);
+	              r.err);
 	it_result_done(&r);
 }
 END_TEST
@@ -123,17 +124,20 @@ START_TEST(check_config_validates_the_policy)
 	snprintf(pol, sizeof(pol), "%s/policy.json", dir);
 	snprintf(body, sizeof(body), "{\"policy\": \"%s\"}", pol);
 	write_text(conf, body);
-	write_text(pol, "{\"rules\": [\n  {\"users\": [\"no-such-user-xyz\"], \"may_dump\": \"any\"}\n]}\n");
+	write_text(
+	    pol,
+	    "{\"rules\": [\n  {\"users\": [\"no-such-user-xyz\"], \"may_dump\": \"any\"}\n]}\n");
 	ck_assert_int_eq(it_run(argv, NULL, 10000, &r), 0);
 	ck_assert_msg(r.exited && r.code == 1 && strstr(r.err, "policy.json:2:") &&
-			      strstr(r.err, "no user \"no-such-user-xyz\""),
-		      "got: %s", r.err);
+	                  strstr(r.err, "no user \"no-such-user-xyz\""),
+	              "got: %s", r.err);
 	it_result_done(&r);
-	write_text(pol, "{\"rules\": [{\"users\": \"*\", \"may_dump\": \"own\"},\n"
-			"  {\"groups\": [\"root\"], \"may_dump\": {\"users\": [0, \"nobody\"]}}]}\n");
+	write_text(pol,
+	           "{\"rules\": [{\"users\": \"*\", \"may_dump\": \"own\"},\n"
+	           "  {\"groups\": [\"root\"], \"may_dump\": {\"users\": [0, \"nobody\"]}}]}\n");
 	ck_assert_int_eq(it_run(argv, NULL, 10000, &r), 0);
 	ck_assert_msg(r.exited && r.code == 0 && strstr(r.out, "2 policy rules"), "got: %s %s",
-		      r.out, r.err);
+	              r.out, r.err);
 	it_result_done(&r);
 	it_rmtree(dir);
 }
@@ -144,8 +148,14 @@ END_TEST
 /* Starts tests/target-threads as nobody; returns its pid once it runs. */
 static pid_t start_nobody_target(struct it_proc *p)
 {
-	const char *argv[] = {"setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, "--clear-groups",
-			      it_env("TARGET_THREADS"), "--threads", "2", NULL};
+	const char *argv[] = {"setpriv",
+	                      "--reuid=" NOBODY,
+	                      "--regid=" NOBODY,
+	                      "--clear-groups",
+	                      it_env("TARGET_THREADS"),
+	                      "--threads",
+	                      "2",
+	                      NULL};
 	char path[64], exe[512];
 	int64_t deadline = it_now_ms() + 10000;
 
@@ -170,8 +180,15 @@ static pid_t start_nobody_target(struct it_proc *p)
 static int mdctl_as_nobody(pid_t pid)
 {
 	char pidbuf[16], sock[300];
-	const char *argv[] = {"setpriv", "--reuid=" NOBODY, "--regid=" NOBODY, "--clear-groups",
-			      it_env("MDCTL"), "dump", pidbuf, sock, NULL};
+	const char *argv[] = {"setpriv",
+	                      "--reuid=" NOBODY,
+	                      "--regid=" NOBODY,
+	                      "--clear-groups",
+	                      it_env("MDCTL"),
+	                      "dump",
+	                      pidbuf,
+	                      sock,
+	                      NULL};
 	struct it_result r;
 	int code;
 
@@ -253,8 +270,9 @@ START_TEST(crash_loop_limits_dumps_and_releases_apps_at_once)
 		ck_assert_int_eq(run.res.sig, SIGSEGV);
 		pids[i] = run.pid;
 		if (i >= 2)
-			ck_assert_msg(run.res.duration < LOOP_FAST_MS, "rate-limited crash took %lld ms",
-				      (long long)run.res.duration);
+			ck_assert_msg(run.res.duration < LOOP_FAST_MS,
+			              "rate-limited crash took %lld ms",
+			              (long long)run.res.duration);
 		it_result_done(&run.res);
 	}
 	/* the first two are dumped, the rest are counted */
@@ -310,7 +328,8 @@ START_TEST(store_keeps_at_most_max_dumps_newest_first)
 		ck_assert_int_eq(run.res.sig, SIGSEGV);
 		pids[i] = run.pid;
 		it_result_done(&run.res);
-		usleep(1100 * 1000); /* file times have a resolution of a second on some filesystems */
+		usleep(1100 *
+		       1000); /* file times have a resolution of a second on some filesystems */
 	}
 	ck_assert_int_eq(count_files(D.dumps, ".dmp"), 2);
 	ck_assert(!has_dump(pids[0], "dmp"));
@@ -364,8 +383,8 @@ START_TEST(store_total_bytes_limit_removes_oldest)
 	daemon_teardown();
 	limit = one * 5 / 2;
 	snprintf(body, sizeof(body),
-		 "{\"store\": {\"max_total_bytes\": %llu}, \"crash_loop\": {\"max_crashes\": 0}}",
-		 (unsigned long long)limit);
+	         "{\"store\": {\"max_total_bytes\": %llu}, \"crash_loop\": {\"max_crashes\": 0}}",
+	         (unsigned long long)limit);
 	start_with_config(body);
 	for (int i = 0; i < 5; i++) {
 		struct app_run run = run_app("segv", "size=yes", NULL, NULL);
@@ -406,7 +425,7 @@ START_TEST(journal_is_rotated_and_summaries_age_out)
 		lines[i] = '\n';
 	for (int i = 0; i < 16; i++) /* text lines, 100 bytes short of 16 MiB */
 		ck_assert_int_eq(write(fd, lines, sizeof(lines) - (i == 15 ? 100 : 0)),
-				 (ssize_t)(sizeof(lines) - (i == 15 ? 100 : 0)));
+		                 (ssize_t)(sizeof(lines) - (i == 15 ? 100 : 0)));
 	close(fd);
 	run = run_app("segv", "rotate=yes", NULL, NULL);
 	ck_assert_int_eq(run.res.sig, SIGSEGV);
@@ -487,8 +506,8 @@ START_TEST(metrics_file_and_upload_ticket)
 	snprintf(outbox, sizeof(outbox), "/tmp/check-config-outbox-%d", (int)getpid());
 	ck_assert_int_eq(mkdir(outbox, 0770), 0);
 	snprintf(body, sizeof(body),
-		 "{\"metrics_file\": \"%s\", \"upload\": {\"enabled\": true, \"outbox\": \"%s\"}}",
-		 metrics, outbox);
+	         "{\"metrics_file\": \"%s\", \"upload\": {\"enabled\": true, \"outbox\": \"%s\"}}",
+	         metrics, outbox);
 	start_with_config(body);
 	run = run_app("segv", "upload=yes", NULL, NULL);
 	ck_assert_int_eq(run.res.sig, SIGSEGV);
@@ -541,18 +560,19 @@ START_TEST(compressed_store_is_read_by_mdctl)
 	ck_assert(json_is_true(json_object_get(j, "compressed")));
 	path = strdup(json_string_value(json_object_get(j, "path")));
 	ck_assert_int_lt(json_integer_value(json_object_get(j, "bytes_on_disk")),
-			 json_integer_value(json_object_get(j, "bytes")));
+	                 json_integer_value(json_object_get(j, "bytes")));
 	json_decref(j);
 	{
 		const char *argv[] = {it_env("MDCTL"), "inspect", "--json", path, NULL};
 
 		ck_assert_int_eq(it_run(argv, NULL, 30000, &r), 0);
-		ck_assert_msg(r.exited && r.code == 0, "inspect: %s %s", it_result_status(&r), r.err);
+		ck_assert_msg(r.exited && r.code == 0, "inspect: %s %s", it_result_status(&r),
+		              r.err);
 		j = json_loads(r.out, 0, NULL);
 		ck_assert_int_eq(json_array_size(json_object_get(j, "threads")), 21);
-		ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "exception"),
-								   "code_name")),
-				 "SIGSEGV");
+		ck_assert_str_eq(json_string_value(
+		                     json_object_get(json_object_get(j, "exception"), "code_name")),
+		                 "SIGSEGV");
 		json_decref(j);
 		it_result_done(&r);
 	}

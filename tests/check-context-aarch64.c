@@ -195,6 +195,6 @@ static Suite *context_suite(void)
 }
 
 const struct check_suite check_suite = {
-	.name = "context",
-	.suite = context_suite,
+    .name = "context",
+    .suite = context_suite,
 };

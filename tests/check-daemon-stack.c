@@ -3,8 +3,8 @@
  * Integration suite of the daemon's symbolized stacks (issue 12): the real minidumpd with the
  * built md-symbolize ($MD_SYMBOLIZE), real apps linked with libmdclient crashing in known
  * functions. After the app has been released, the report beside the dump gains "stack" (frame 0
- * is the crashing function), "thread_stacks" (every other thread) and "symbolizer", and the log names
- * the crashing function. A symbolizer that cannot run leaves the report with the reason, and
+ * is the crashing function), "thread_stacks" (every other thread) and "symbolizer", and the log
+ * names the crashing function. A symbolizer that cannot run leaves the report with the reason, and
  * the daemon goes on serving. Every daemon and app started here is stopped at the end.
  */
 #include <check.h>
@@ -66,14 +66,15 @@ START_TEST(report_gains_the_symbolized_stack)
 	j = report_with_stacks(run.pid);
 	ck_assert_msg(j, "%s: no stacks in the report of pid %d; log:\n%s", cases[_i].mode,
 	              (int)run.pid, log_tail());
-	ck_assert_msg(!json_object_get(json_object_get(j, "symbolizer"), "error"),
-	              "%s: symbolizer error %s", cases[_i].mode,
-	              json_string_value(
-	                  json_object_get(json_object_get(j, "symbolizer"), "error")));
+	ck_assert_msg(
+	    !json_object_get(json_object_get(j, "symbolizer"), "error"), "%s: symbolizer error %s",
+	    cases[_i].mode,
+	    json_string_value(json_object_get(json_object_get(j, "symbolizer"), "error")));
 	ck_assert_msg(frame0_function(j) && strcmp(frame0_function(j), cases[_i].function) == 0,
 	              "%s: frame 0 is %s, want %s", cases[_i].mode,
 	              frame0_function(j) ? frame0_function(j) : "(none)", cases[_i].function);
-	ck_assert_uint_eq(json_array_size(json_object_get(j, "thread_stacks")), cases[_i].other_threads);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "thread_stacks")),
+	                  cases[_i].other_threads);
 	/* the dump's figures are still there: the report was added to, not replaced */
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")), run.pid);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "threads")),
@@ -101,9 +102,9 @@ START_TEST(failing_symbolizer_leaves_the_reason)
 		              it_result_status(&run.res));
 		j = report_with_stacks(run.pid);
 		ck_assert_msg(j, "no symbolizer object in the report; log:\n%s", log_tail());
-		ck_assert_msg(json_string_value(
-		                  json_object_get(json_object_get(j, "symbolizer"), "error")),
-		              "a failing helper left no error");
+		ck_assert_msg(
+		    json_string_value(json_object_get(json_object_get(j, "symbolizer"), "error")),
+		    "a failing helper left no error");
 		ck_assert_ptr_null(json_object_get(j, "stack"));
 		json_decref(j);
 		it_result_done(&run.res);
@@ -136,6 +137,6 @@ static Suite *stack_suite(void)
 }
 
 const struct check_suite check_suite = {
-	.name = "daemon-stack",
-	.suite = stack_suite,
+    .name = "daemon-stack",
+    .suite = stack_suite,
 };

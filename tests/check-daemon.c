@@ -29,10 +29,10 @@
 #include "integration-util.h"
 #include "md-proto.h"
 
-#define ABSENT_DEATH_MS   1000   /* the issue: without a daemon the app dies within 1 s */
-#define FROZEN_TIMEOUT_MS 1000   /* MINIDUMPD_TIMEOUT_MS for the frozen-daemon test */
-#define FROZEN_SLACK_MS   1500   /* process start and exit on a loaded 2-core machine */
-#define NOBODY_ID         65534
+#define ABSENT_DEATH_MS        1000 /* the issue: without a daemon the app dies within 1 s */
+#define FROZEN_TIMEOUT_MS      1000 /* MINIDUMPD_TIMEOUT_MS for the frozen-daemon test */
+#define FROZEN_SLACK_MS        1500 /* process start and exit on a loaded 2-core machine */
+#define NOBODY_ID              65534
 #define THREADS_DEFAULT_TARGET 6 /* worker threads of target-threads without --threads */
 
 /* ---- crashes, one per mode ---- */
@@ -42,16 +42,16 @@ static const struct crash_case {
 	int sig;
 	const char *reason; /* how stackwalk names it (prefix) */
 	const char *function;
-	bool frame0;  /* the function is frame 0 (else: somewhere in the crashing stack) */
+	bool frame0; /* the function is frame 0 (else: somewhere in the crashing stack) */
 	int threads;
 	const char *address; /* expected crash address, NULL: not checked */
 } cases[] = {
-	{"segv", SIGSEGV, "SIGSEGV", "crash_segv", true, 1, "0x0"},
-	{"abort", SIGABRT, "SIGABRT", "crash_abort", false, 1, NULL},
-	{"fpe", SIGFPE, "SIGFPE", "crash_fpe", true, 1, NULL},
-	{"ill", SIGILL, "SIGILL", "crash_ill", true, 1, NULL},
-	{"stackoverflow", SIGSEGV, "SIGSEGV", "crash_recurse", true, 1, NULL},
-	{"thread-segv", SIGSEGV, "SIGSEGV", "crash_in_thread", true, 21, "0x0"},
+    {"segv", SIGSEGV, "SIGSEGV", "crash_segv", true, 1, "0x0"},
+    {"abort", SIGABRT, "SIGABRT", "crash_abort", false, 1, NULL},
+    {"fpe", SIGFPE, "SIGFPE", "crash_fpe", true, 1, NULL},
+    {"ill", SIGILL, "SIGILL", "crash_ill", true, 1, NULL},
+    {"stackoverflow", SIGSEGV, "SIGSEGV", "crash_recurse", true, 1, NULL},
+    {"thread-segv", SIGSEGV, "SIGSEGV", "crash_in_thread", true, 21, "0x0"},
 };
 
 START_TEST(crash_is_dumped_and_app_dies_by_its_signal)
@@ -67,13 +67,13 @@ START_TEST(crash_is_dumped_and_app_dies_by_its_signal)
 	snprintf(annotation, sizeof(annotation), "test.key=%s", value);
 	run = run_app(c->mode, annotation, NULL, NULL);
 	ck_assert_msg(!run.res.exited && !run.res.timed_out && run.res.sig == c->sig,
-		      "%s: app ended with %s, want death by signal %d", c->mode,
-		      it_result_status(&run.res), c->sig);
+	              "%s: app ended with %s, want death by signal %d", c->mode,
+	              it_result_status(&run.res), c->sig);
 
 	dump = find_dump(run.pid, "dmp");
 	report = find_dump(run.pid, "json");
 	ck_assert_msg(dump && report, "%s: no dump/report for pid %d in %s; log: %s", c->mode,
-		      (int)run.pid, D.dumps, it_read_file(D.log, NULL));
+	              (int)run.pid, D.dumps, it_read_file(D.log, NULL));
 	{
 		struct stat st;
 
@@ -87,27 +87,26 @@ START_TEST(crash_is_dumped_and_app_dies_by_its_signal)
 	ck_assert_str_eq(json_string_value(json_object_get(j, "kind")), "crash");
 	crash = json_object_get(j, "crash");
 	ck_assert_int_eq(json_integer_value(json_object_get(crash, "code")), c->sig);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "annotations"),
-							   "test.key")),
-			 value);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(j, "annotations"), "test.key")),
+	    value);
 	ck_assert_str_eq(json_string_value(json_object_get(j, "path")), dump);
 	json_decref(j);
 
 	/* what Breakpad makes of the dump */
 	w = stackwalk(dump, c->function);
 	ck_assert_msg(strncmp(w.reason, c->reason, strlen(c->reason)) == 0,
-		      "%s: crash reason '%s', want %s", c->mode, w.reason, c->reason);
+	              "%s: crash reason '%s', want %s", c->mode, w.reason, c->reason);
 	if (c->address)
 		ck_assert_str_eq(w.address, c->address);
 	if (c->frame0)
 		ck_assert_msg(strcmp(w.frame0, c->function) == 0, "%s: frame 0 is '%s', want %s",
-			      c->mode, w.frame0, c->function);
+		              c->mode, w.frame0, c->function);
 	else
 		ck_assert_msg(w.in_stack, "%s: %s not in the crashing thread's stack", c->mode,
-			      c->function);
+		              c->function);
 	ck_assert_int_eq(w.threads, c->threads);
-	ck_assert_msg(dump_has_annotation(dump, "test.key", value),
-		      "annotation not in the dump");
+	ck_assert_msg(dump_has_annotation(dump, "test.key", value), "annotation not in the dump");
 	free(dump);
 	free(report);
 	it_result_done(&run.res);
@@ -149,10 +148,9 @@ START_TEST(no_daemon_app_still_dies_promptly)
 
 	snprintf(sock, sizeof(sock), "%s/nobody-listens.sock", D.dir);
 	run = run_app("segv", "k=v", sock, NULL);
-	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "%s",
-		      it_result_status(&run.res));
+	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "%s", it_result_status(&run.res));
 	ck_assert_msg(run.res.duration < ABSENT_DEATH_MS, "took %lld ms",
-		      (long long)run.res.duration);
+	              (long long)run.res.duration);
 	it_result_done(&run.res);
 }
 END_TEST
@@ -166,12 +164,11 @@ START_TEST(frozen_daemon_app_dies_at_its_timeout)
 	ck_assert_int_eq(kill(D.pid, SIGSTOP), 0);
 	run = run_app("segv", "k=v", NULL, timeout);
 	kill(D.pid, SIGCONT);
-	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "%s",
-		      it_result_status(&run.res));
+	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "%s", it_result_status(&run.res));
 	ck_assert_msg(run.res.duration >= FROZEN_TIMEOUT_MS - 100 &&
-			      run.res.duration < FROZEN_TIMEOUT_MS + FROZEN_SLACK_MS,
-		      "took %lld ms with a %d ms timeout", (long long)run.res.duration,
-		      FROZEN_TIMEOUT_MS);
+	                  run.res.duration < FROZEN_TIMEOUT_MS + FROZEN_SLACK_MS,
+	              "took %lld ms with a %d ms timeout", (long long)run.res.duration,
+	              FROZEN_TIMEOUT_MS);
 	it_result_done(&run.res);
 }
 END_TEST
@@ -218,7 +215,7 @@ START_TEST(two_apps_crashing_together_both_get_dumps)
 	for (int i = 0; i < 2; i++) {
 		ck_assert_int_eq(it_wait(&p[i], APP_TIMEOUT_MS, &r[i]), 0);
 		ck_assert_msg(!r[i].exited && r[i].sig == SIGSEGV, "app %d: %s", i,
-			      it_result_status(&r[i]));
+		              it_result_status(&r[i]));
 	}
 	for (int i = 0; i < 2; i++) {
 		char *dump = find_dump(p[i].pid, "dmp");
@@ -250,7 +247,7 @@ START_TEST(mdctl_dump_goes_through_the_daemon_and_is_authorized)
 
 		ck_assert_int_eq(it_run(argv, NULL, APP_TIMEOUT_MS, &res), 0);
 		ck_assert_msg(res.exited && res.code == 0, "mdctl: %s %s", it_result_status(&res),
-			      res.err);
+		              res.err);
 		j = json_loads(res.out, 0, NULL);
 		ck_assert_ptr_nonnull(j);
 		ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")), t.pid);
@@ -262,13 +259,14 @@ START_TEST(mdctl_dump_goes_through_the_daemon_and_is_authorized)
 	/* nobody may not have a dump of root's process: the daemon checks SO_PEERCRED */
 	{
 		char uid[32];
-		const char *argv[] = {"setpriv", uid, "--regid=65534", "--clear-groups", mdctl,
-				      "dump", pid, sock, NULL};
+		const char *argv[] = {
+		    "setpriv", uid, "--regid=65534", "--clear-groups", mdctl, "dump", pid,
+		    sock,      NULL};
 
 		snprintf(uid, sizeof(uid), "--reuid=%d", NOBODY_ID);
 		ck_assert_int_eq(it_run(argv, NULL, APP_TIMEOUT_MS, &res), 0);
 		ck_assert_msg(res.exited && res.code == 4, "nobody got %s: %s",
-			      it_result_status(&res), res.err);
+		              it_result_status(&res), res.err);
 		ck_assert_ptr_nonnull(strstr(res.err, "may not dump"));
 		it_result_done(&res);
 	}
@@ -391,7 +389,8 @@ START_TEST(process_stuck_in_vfork_is_refused_in_time)
 		if (vfork() == 0) {
 			syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 			for (;;)
-				syscall(SYS_ppoll, NULL, 0, NULL, NULL, 0); /* every arch has ppoll */
+				syscall(SYS_ppoll, NULL, 0, NULL, NULL,
+				        0); /* every arch has ppoll */
 		}
 		_exit(0);
 	}
@@ -428,7 +427,7 @@ static void stuck_setup(void)
 
 /* Sends raw bytes, returns the reply message (decoded into m) or -errno. */
 static int raw_exchange(const void *data, size_t len, uint8_t *reply, size_t size,
-			struct md_proto_msg *m)
+                        struct md_proto_msg *m)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0), r = 0;
@@ -500,9 +499,9 @@ START_TEST(claimed_identity_is_ignored)
 	ck_assert_int_eq(m.type, MD_MSG_RESULT);
 	j = json_loads(m.text, 0, NULL);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")), getpid());
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "crash"),
-							    "thread_id")),
-			 getpid());
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(j, "crash"), "thread_id")),
+	    getpid());
 	json_decref(j);
 	ck_assert_int_eq(status_event_count("foreign_pid"), 1);
 }
@@ -570,7 +569,7 @@ static Suite *daemon_suite(void)
 	tcase_add_checked_fixture(tc, daemon_start, daemon_teardown);
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, crash_is_dumped_and_app_dies_by_its_signal, 0,
-			    (int)(sizeof(cases) / sizeof(cases[0])));
+	                    (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, stack_overflow_keeps_the_recursion);
 	tcase_add_test(tc, no_daemon_app_still_dies_promptly);
 	tcase_add_test(tc, frozen_daemon_app_dies_at_its_timeout);

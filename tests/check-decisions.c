@@ -74,10 +74,7 @@ static void make_policy(const struct rule_spec *rules, size_t n, struct md_polic
 static const struct rule_spec rules_main[] = {
     {.uids = IDS(1000), .scope = MD_POLICY_OWN},
     {.gids = IDS(10), .scope = MD_POLICY_ANY},
-    {.uids = IDS(1001),
-     .scope = MD_POLICY_LIST,
-     .target_uids = IDS(2000),
-     .target_gids = IDS(50)},
+    {.uids = IDS(1001), .scope = MD_POLICY_LIST, .target_uids = IDS(2000), .target_gids = IDS(50)},
 };
 /* "users": "*", "may_dump": "own", then a rule for 1000 that a first rule does not shadow. */
 static const struct rule_spec rules_own[] = {
@@ -302,7 +299,7 @@ START_TEST(upload_backoff)
 
 	for (size_t i = 0; i < N(cases); i++) {
 		struct mdu_upload_config cfg = {.retry_initial_ms = cases[i].initial_ms,
-		                               .retry_max_ms = cases[i].max_ms};
+		                                .retry_max_ms = cases[i].max_ms};
 		int64_t got = mdu_upload_backoff_ms(&cfg, cases[i].attempt, cases[i].rnd);
 
 		ck_assert_msg(got == cases[i].want_ms, "case %zu: %lld ms, want %lld", i,

@@ -37,7 +37,7 @@
 #define BUDGET_MS     3000  /* the daemon's dump_timeout_ms in the flood test */
 #define FLOOD         100   /* A's requests; on a shared queue 100 x 200 ms is past the shim */
 #define BURST         10    /* the default per_user.requests_burst (md-defaults.h) */
-#define REFILL_SLACK 20 /* requests let through on top of the burst meanwhile (see below) */
+#define REFILL_SLACK  20    /* requests let through on top of the burst meanwhile (see below) */
 #define SHIM_MS       5000  /* the shim's default reply timeout (MD_CLIENT_DEFAULT_TIMEOUT_MS) */
 #define STUCK_WAIT_MS 5000  /* how long a vfork thread may take to fall asleep */
 #define REPLY_MS      30000 /* ms a flooder waits for a reply that must come */

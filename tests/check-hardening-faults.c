@@ -30,19 +30,20 @@
 
 #include "hardening-util.h"
 
-#define STORM_APPS          64     /* apps crashing at the same instant */
-#define STORM_RSS_MAX_KIB   (96 * 1024) /* daemon peak RSS allowed in the storm (not sanitized) */
-#define KILL_TRIES          30          /* attempts to catch a target stopped by its dump */
-#define KILL_CATCHES        10          /* times it must be caught: the races differ each time */
-#define REAP_MS             5000        /* ms a killed target may take to become reapable */
-#define KILL_THREADS        512         /* threads of that target: enough to make the dump last */
-#define CHURN_DUMPS         20          /* dumps of a target whose threads come and go */
-#define LEAK_REQUESTS       1000        /* requests of the leak test */
-#define LEAK_WARMUP         200         /* requests before the baseline is taken: every worker
-					 * thread and the journal have run, their malloc arenas grown */
-#define LEAK_RSS_SLACK_KIB  2048 /* RSS the daemon may keep after the leak test (malloc caches) */
-#define DISK_SIZE           "1m" /* the full disk: a tmpfs this big */
-#define DISK_FREE_BYTES     (48 * 1024) /* left free on it: less than one dump needs */
+#define STORM_APPS        64          /* apps crashing at the same instant */
+#define STORM_RSS_MAX_KIB (96 * 1024) /* daemon peak RSS allowed in the storm (not sanitized) */
+#define KILL_TRIES        30          /* attempts to catch a target stopped by its dump */
+#define KILL_CATCHES      10          /* times it must be caught: the races differ each time */
+#define REAP_MS           5000        /* ms a killed target may take to become reapable */
+#define KILL_THREADS      512         /* threads of that target: enough to make the dump last */
+#define CHURN_DUMPS       20          /* dumps of a target whose threads come and go */
+#define LEAK_REQUESTS     1000        /* requests of the leak test */
+#define LEAK_WARMUP                                                                                \
+	200                     /* requests before the baseline is taken: every worker             \
+	                         * thread and the journal have run, their malloc arenas grown */
+#define LEAK_RSS_SLACK_KIB 2048 /* RSS the daemon may keep after the leak test (malloc caches) */
+#define DISK_SIZE          "1m" /* the full disk: a tmpfs this big */
+#define DISK_FREE_BYTES    (48 * 1024) /* left free on it: less than one dump needs */
 
 /* ---- faults ---- */
 

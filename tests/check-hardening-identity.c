@@ -187,8 +187,10 @@ START_TEST(dump_now_after_a_setuid_exec_is_refused)
 	              (int)attacker);
 	ck_assert_int_eq(write(go[1], "g", 1), 1);
 	ck_assert_int_eq(read_full(result[0], &r, sizeof(r), REPLY_MS * 4), 0);
-	ck_assert_msg(r == -EPERM, "dump-now of pid %d (now set-uid root) for nobody: %d, want "
-	              "-EPERM; log:\n%s", (int)attacker, r, log_tail());
+	ck_assert_msg(r == -EPERM,
+	              "dump-now of pid %d (now set-uid root) for nobody: %d, want "
+	              "-EPERM; log:\n%s",
+	              (int)attacker, r, log_tail());
 	ck_assert_msg(find_dump_any(attacker, "dmp") == NULL, "the set-uid process was dumped");
 	snprintf(want, sizeof(want), "may not dump process %d now", (int)attacker);
 	ck_assert_int_ge(log_count(want), 1);
@@ -233,7 +235,7 @@ START_TEST(dump_now_of_a_process_made_non_dumpable_is_refused)
 		if (fd < 0)
 			_exit(121);
 		send_hello(fd, "goes-non-dumpable");
-		out[0] = dump_now_on(fd); /* dumpable: its own dump */
+		out[0] = dump_now_on(fd);  /* dumpable: its own dump */
 		prctl(PR_SET_DUMPABLE, 0); /* as ssh-agent or gpg-agent do */
 		out[1] = dump_now_on(fd);
 		if (write(result[1], out, sizeof(out)) != (ssize_t)sizeof(out))
@@ -323,10 +325,12 @@ START_TEST(peer_gone_before_accept_gets_no_dump_of_the_pid)
 	/* the connection's dump-now must not dump root's process */
 	ck_assert_int_eq(write(go[1], "g", 1), 1);
 	ck_assert_int_eq(read_full(result[0], &r, sizeof(r), REPLY_MS * 4), 0);
-	ck_assert_msg(r == -ESRCH, "dump-now on a connection whose peer had gone: %d, want -ESRCH; "
-	              "log:\n%s", r, log_tail());
+	ck_assert_msg(r == -ESRCH,
+	              "dump-now on a connection whose peer had gone: %d, want -ESRCH; "
+	              "log:\n%s",
+	              r, log_tail());
 	ck_assert_msg(find_dump_any(victim, "dmp") == NULL, "root's process with the reused pid "
-	              "was dumped for nobody");
+	                                                    "was dumped for nobody");
 	ck_assert_int_ge(log_count("has exited (or was gone before its connection was accepted)"),
 	                 1);
 	ck_assert_int_eq(it_stopped_task(victim, NULL), 0);
@@ -338,7 +342,6 @@ START_TEST(peer_gone_before_accept_gets_no_dump_of_the_pid)
 	assert_serving();
 }
 END_TEST
-
 
 /* ---- client text in logs and listings (issue 15, hole 4) ---- */
 
@@ -432,7 +435,6 @@ START_TEST(client_text_cannot_forge_log_lines_or_drive_terminals)
 	free(report);
 }
 END_TEST
-
 
 START_TEST(executable_name_in_invalid_utf8_still_gets_its_report)
 {

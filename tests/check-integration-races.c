@@ -192,8 +192,9 @@ static Suite *integration_races_suite(void)
 		tcase_add_test(tc, test_sigint);
 		tcase_add_test(tc, test_sigterm);
 	} else {
-		fprintf(stderr, "integration-races: built without -Dtest_hooks=true (tests/run sets "
-		                "it): test_target_exits, test_sigint and test_sigterm not run\n");
+		fprintf(stderr,
+		        "integration-races: built without -Dtest_hooks=true (tests/run sets "
+		        "it): test_target_exits, test_sigint and test_sigterm not run\n");
 	}
 	suite_add_tcase(s, tc);
 

@@ -29,5 +29,5 @@ extern const struct check_suite check_suite;
 
 /* Defines check_suite for a suite with neither fixture nor arguments of its own: its name (a
  * string) and the function that builds its Suite. */
-#define CHECK_SUITE(suite_name, suite_fn)                                                         \
+#define CHECK_SUITE(suite_name, suite_fn)                                                          \
 	const struct check_suite check_suite = {.name = (suite_name), .suite = (suite_fn)}

@@ -24,7 +24,6 @@
 #include "integration-util.h"
 #include "ops-util.h"
 
-
 /* ---- dumps ---- */
 
 /* The id of pid's dump (the report's file name without .json). */
@@ -33,7 +32,7 @@ static char *dump_id(pid_t pid)
 	char *report = find_dump(pid, "json"), *slash, *id;
 
 	ck_assert_msg(report != NULL, "no report for pid %d; log: %s", (int)pid,
-		      it_read_file(D.log, NULL));
+	              it_read_file(D.log, NULL));
 	slash = strrchr(report, '/');
 	id = strndup(slash + 1, strlen(slash + 1) - 5);
 	free(report);
@@ -59,7 +58,7 @@ static void store_setup(void)
 	it_result_done(&run.res);
 	run = run_app_opts("dump-now", NULL, NULL);
 	ck_assert_msg(run.res.exited && run.res.code == 0, "dump-now: %s",
-		      it_result_status(&run.res));
+	              it_result_status(&run.res));
 	P_NOW = run.pid;
 	it_result_done(&run.res);
 }
@@ -115,7 +114,7 @@ START_TEST(list_shows_every_dump_through_the_daemon)
 	for (size_t i = 0; i < 3; i++) {
 		int k = row_of(rows, n, want[i].pid);
 		char uid[16], *dmp = find_dump(want[i].pid, "dmp"), *id = dump_id(want[i].pid),
-			      size[32];
+		              size[32];
 		struct stat st;
 
 		ck_assert_msg(k > 0, "pid %d not listed", (int)want[i].pid);
@@ -228,10 +227,11 @@ START_TEST(list_survives_junk_and_shows_records_without_dumps)
 	fclose(fopen(path, "w"));
 	snprintf(path, sizeof(path), "%s/loop.77.20261128T000000Z.77.json", D.dumps);
 	f = fopen(path, "w");
-	fputs("{\"id\": \"loop.77.20261128T000000Z.77\", \"kind\": \"crash\", \"rate_limited\": true,"
-	      " \"pid\": 77, \"uid\": 0, \"signal\": \"SIGSEGV\", \"time\": \"2026-11-28T00:00:00Z\","
-	      " \"executable\": \"/opt/x\\u001b[31mred\"}",
-	      f);
+	fputs(
+	    "{\"id\": \"loop.77.20261128T000000Z.77\", \"kind\": \"crash\", \"rate_limited\": true,"
+	    " \"pid\": 77, \"uid\": 0, \"signal\": \"SIGSEGV\", \"time\": \"2026-11-28T00:00:00Z\","
+	    " \"executable\": \"/opt/x\\u001b[31mred\"}",
+	    f);
 	fclose(f);
 
 	r = MDCTL("list", "--dump-dir", D.dumps);
@@ -295,9 +295,9 @@ START_TEST(info_with_stackwalk_names_the_crashing_function)
 	j = json_loads(r.out, 0, NULL);
 	ck_assert_ptr_nonnull(j);
 	ck_assert_str_eq(json_string_value(json_object_get(j, "id")), id);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "crashing_thread"),
-							   "tid")),
-			 P_SEGV);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(j, "crashing_thread"), "tid")),
+	    P_SEGV);
 	stack = json_object_get(j, "stack");
 	ck_assert_str_eq(json_string_value(json_object_get(stack, "source")), "minidump_stackwalk");
 	frame0 = json_array_get(json_object_get(stack, "frames"), 0);
@@ -306,16 +306,19 @@ START_TEST(info_with_stackwalk_names_the_crashing_function)
 	/* modules with build ids, as readelf sees them */
 	ck_assert_int_eq(it_build_id(it_env("CRASH_APP"), build_id, sizeof(build_id)), 0);
 	mods = json_object_get(j, "module_list");
-	json_array_foreach(mods, i, m) {
-		if (strcmp(json_string_value(json_object_get(m, "name")), it_env("CRASH_APP")) == 0) {
-			ck_assert_str_eq(json_string_value(json_object_get(m, "code_id")), build_id);
+	json_array_foreach(mods, i, m)
+	{
+		if (strcmp(json_string_value(json_object_get(m, "name")), it_env("CRASH_APP")) ==
+		    0) {
+			ck_assert_str_eq(json_string_value(json_object_get(m, "code_id")),
+			                 build_id);
 			found = true;
 		}
 	}
 	ck_assert_msg(found, "crash-app not among the modules");
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "annotations"),
-							   "test.key")),
-			 "ops-segv");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(j, "annotations"), "test.key")),
+	    "ops-segv");
 	json_decref(j);
 	it_result_done(&r);
 
@@ -349,15 +352,15 @@ START_TEST(info_without_stackwalk_reads_frame0_from_the_dump)
 	j = json_loads(r.out, 0, NULL);
 	stack = json_object_get(j, "stack");
 	ck_assert_str_eq(json_string_value(json_object_get(stack, "source")), "dump");
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(stack, "note")),
-				     "not executable"));
+	ck_assert_ptr_nonnull(
+	    strstr(json_string_value(json_object_get(stack, "note")), "not executable"));
 	frame0 = json_array_get(json_object_get(stack, "frames"), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(frame0, "module")), "crash-app");
 	off = (uint64_t)json_integer_value(json_object_get(frame0, "offset"));
 	ck_assert_msg(off >= start && off < start + size,
-		      "frame 0 at crash-app+0x%llx, crash_segv is 0x%llx..0x%llx",
-		      (unsigned long long)off, (unsigned long long)start,
-		      (unsigned long long)(start + size));
+	              "frame 0 at crash-app+0x%llx, crash_segv is 0x%llx..0x%llx",
+	              (unsigned long long)off, (unsigned long long)start,
+	              (unsigned long long)(start + size));
 	ck_assert_int_ne(json_integer_value(json_object_get(frame0, "sp")), 0);
 	json_decref(j);
 	it_result_done(&r);
@@ -400,9 +403,10 @@ START_TEST(info_ids_prefixes_and_upload_state)
 	ck_assert_int_eq(mkdir(state_dir, 0755), 0);
 	snprintf(path, sizeof(path), "%s/%s.json", state_dir, id);
 	f = fopen(path, "w");
-	fprintf(f, "{\"id\": \"%s\", \"state\": \"uploaded\", \"server_id\": \"srv-42\", "
-		   "\"reason\": null, \"attempts\": 2, \"time\": \"2026-11-28T10:00:00Z\"}",
-		id);
+	fprintf(f,
+	        "{\"id\": \"%s\", \"state\": \"uploaded\", \"server_id\": \"srv-42\", "
+	        "\"reason\": null, \"attempts\": 2, \"time\": \"2026-11-28T10:00:00Z\"}",
+	        id);
 	fclose(f);
 	r = MDCTL("info", id, "--dump-dir", D.dumps, "--upload-state", state_dir, "--raw-stack");
 	ck_assert_int_eq(r.code, 0);
@@ -417,7 +421,8 @@ END_TEST
 
 START_TEST(rm_removes_one_dump_and_never_escapes_the_store)
 {
-	char *id = dump_id(P_SEGV), *dmp = find_dump(P_SEGV, "dmp"), *json = find_dump(P_SEGV, "json");
+	char *id = dump_id(P_SEGV), *dmp = find_dump(P_SEGV, "dmp"),
+	     *json = find_dump(P_SEGV, "json");
 	char outside[512], jsonl[512], *other = find_dump(P_ABORT, "dmp");
 	struct it_result r;
 	struct stat st;

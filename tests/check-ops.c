@@ -29,9 +29,9 @@
 #include "integration-util.h"
 #include "ops-util.h"
 
-#define DAEMON_STOP_MS    10000  /* ms minidumpd may take to stop after SIGTERM */
-#define NOTIFY_MAX        4096   /* bytes of one notification datagram */
-#define NOBODY_ID         65534
+#define DAEMON_STOP_MS 10000 /* ms minidumpd may take to stop after SIGTERM */
+#define NOTIFY_MAX     4096  /* bytes of one notification datagram */
+#define NOBODY_ID      65534
 
 /* Our end of NOTIFY_SOCKET, or -1, and its address ("@name": abstract). */
 static int notify_fd = -1;
@@ -50,8 +50,8 @@ static void notify_socket(bool abstract)
 	ck_assert_int_ge(notify_fd, 0);
 	ck_assert_int_eq(setsockopt(notify_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)), 0);
 	if (abstract) {
-		snprintf(notify_addr, sizeof(notify_addr), "@minidumpd-test-%d-%lld",
-			 (int)getpid(), (long long)it_now_ms());
+		snprintf(notify_addr, sizeof(notify_addr), "@minidumpd-test-%d-%lld", (int)getpid(),
+		         (long long)it_now_ms());
 		memcpy(sa.sun_path + 1, notify_addr + 1, strlen(notify_addr) - 1);
 		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(notify_addr));
 	} else {
@@ -76,8 +76,10 @@ static const char *notify_recv(int timeout_ms, pid_t *ret_pid)
 	static char buf[NOTIFY_MAX + 1];
 	char control[CMSG_SPACE(sizeof(struct ucred))];
 	struct iovec iov = {.iov_base = buf, .iov_len = NOTIFY_MAX};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-			    .msg_controllen = sizeof(control)};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = control,
+	                    .msg_controllen = sizeof(control)};
 	struct pollfd p = {.fd = notify_fd, .events = POLLIN};
 	struct cmsghdr *c;
 	ssize_t n;
@@ -133,7 +135,7 @@ START_TEST(notify_and_activation_like_systemd)
 	/* READY=1, from the daemon's own pid (what NotifyAccess=main checks) */
 	msg = notify_recv(DAEMON_READY_MS, &sender);
 	ck_assert_msg(msg != NULL, "no notification in %d ms; log: %s", DAEMON_READY_MS,
-		      it_read_file(D.log, NULL));
+	              it_read_file(D.log, NULL));
 	ck_assert_msg(has_line(msg, "READY=1"), "first notification: '%s'", msg);
 	ck_assert_msg(strstr(msg, "STATUS=") != NULL, "no STATUS in '%s'", msg);
 	ck_assert_int_eq(sender, D.pid);
@@ -141,7 +143,7 @@ START_TEST(notify_and_activation_like_systemd)
 	ck_assert_msg(can_connect(D.sock), "READY=1 sent before the socket is served");
 	run = run_app("segv", "via=activation", NULL, NULL);
 	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "app: %s",
-		      it_result_status(&run.res));
+	              it_result_status(&run.res));
 	dump = find_dump(run.pid, "dmp");
 	ck_assert_msg(dump != NULL, "no dump; log: %s", it_read_file(D.log, NULL));
 	ck_assert(status_flag("socket_inherited"));
@@ -149,7 +151,8 @@ START_TEST(notify_and_activation_like_systemd)
 	/* SIGTERM: STOPPING=1, then exit 0 */
 	ck_assert_int_eq(kill(D.pid, SIGTERM), 0);
 	msg = notify_recv(DAEMON_STOP_MS, &sender);
-	ck_assert_msg(msg && has_line(msg, "STOPPING=1"), "after SIGTERM: '%s'", msg ? msg : "nothing");
+	ck_assert_msg(msg && has_line(msg, "STOPPING=1"), "after SIGTERM: '%s'",
+	              msg ? msg : "nothing");
 	ck_assert_int_eq(sender, D.pid);
 	ck_assert_int_eq(waitpid(D.pid, &st, 0), D.pid);
 	D.pid = 0;
@@ -209,9 +212,9 @@ START_TEST(unit_capabilities_suffice_for_another_users_crash)
 	/* _i == 0: the unit's set; 1: the same without CAP_SYS_PTRACE, which must fail */
 	char *caps = unit_bounding_set(_i == 0 ? NULL : "CAP_SYS_PTRACE");
 	const char *daemon_wrap[] = {"setpriv", "--bounding-set", caps, "--inh-caps=-all", "--",
-				     NULL};
-	const char *app_wrap[] = {"setpriv", "--reuid", "65534", "--regid", "65534",
-				  "--clear-groups", "--", NULL};
+	                             NULL};
+	const char *app_wrap[] = {"setpriv", "--reuid",        "65534", "--regid",
+	                          "65534",   "--clear-groups", "--",    NULL};
 	struct app_run run;
 	char *dump, *report;
 
@@ -219,20 +222,20 @@ START_TEST(unit_capabilities_suffice_for_another_users_crash)
 	daemon_start_opts(&(struct daemon_opts){.wrapper = daemon_wrap});
 	run = run_app_opts("segv", "who=nobody", &(struct app_opts){.wrapper = app_wrap});
 	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "app: %s; %s",
-		      it_result_status(&run.res), run.res.err);
+	              it_result_status(&run.res), run.res.err);
 	dump = find_dump(run.pid, "dmp");
 	report = find_dump(run.pid, "json");
 	if (_i == 0) {
 		json_t *j;
 
 		ck_assert_msg(dump && report, "bounding set %s: no dump; log: %s", caps,
-			      it_read_file(D.log, NULL));
+		              it_read_file(D.log, NULL));
 		j = json_load_file(report, 0, NULL);
 		ck_assert_ptr_nonnull(j);
 		ck_assert_int_eq(json_integer_value(json_object_get(j, "uid")), NOBODY_ID);
 		ck_assert_msg(json_array_size(json_object_get(j, "errors")) == 0,
-			      "errors with the unit's capabilities: %s",
-			      json_dumps(json_object_get(j, "errors"), 0));
+		              "errors with the unit's capabilities: %s",
+		              json_dumps(json_object_get(j, "errors"), 0));
 		ck_assert(json_is_false(json_object_get(j, "partial")));
 		ck_assert_int_ge(json_integer_value(json_object_get(j, "modules")), 3);
 		json_decref(j);
@@ -272,20 +275,20 @@ END_TEST
 START_TEST(verb_table_help_and_argument_counts)
 {
 	static const char *const verbs[] = {"dump", "status", "inspect", "list",
-					    "info", "rm",     "help",    "version"};
+	                                    "info", "rm",     "help",    "version"};
 	static const struct {
 		const char *argv[4];
 		const char *says;
 	} bad[] = {
-		{{"no-such-verb"}, "unknown command 'no-such-verb'"},
-		{{"info"}, "mdctl info: takes 1 argument"},
-		{{"info", "a", "b"}, "mdctl info: takes 1 argument"},
-		{{"inspect"}, "mdctl inspect: takes 1 argument"},
-		{{"dump", "1", "2"}, "mdctl dump: takes 1 argument"},
-		{{"rm"}, "mdctl rm: takes at least 1 argument"},
-		{{"list", "extra"}, "mdctl list: takes no arguments"},
-		{{"status", "extra"}, "mdctl status: takes no arguments"},
-		{{"version", "extra"}, "mdctl version: takes no arguments"},
+	    {{"no-such-verb"}, "unknown command 'no-such-verb'"},
+	    {{"info"}, "mdctl info: takes 1 argument"},
+	    {{"info", "a", "b"}, "mdctl info: takes 1 argument"},
+	    {{"inspect"}, "mdctl inspect: takes 1 argument"},
+	    {{"dump", "1", "2"}, "mdctl dump: takes 1 argument"},
+	    {{"rm"}, "mdctl rm: takes at least 1 argument"},
+	    {{"list", "extra"}, "mdctl list: takes no arguments"},
+	    {{"status", "extra"}, "mdctl status: takes no arguments"},
+	    {{"version", "extra"}, "mdctl version: takes no arguments"},
 	};
 	struct it_result r = MDCTL("--help");
 

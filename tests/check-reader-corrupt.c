@@ -86,21 +86,21 @@ START_TEST(proc_status_fields)
 		int ret;
 		uint32_t value;
 	} cases[] = {
-		{"Name:\tcat\nPid:\t42\nPPid:\t1\n", "Pid", 0, 42},
-		{"Name:\tcat\nPid:\t42\nPPid:\t1\n", "PPid", 0, 1},
-		{"Pid:  \t 7", "Pid", 0, 7},                       /* no final newline */
-		{"Tgid:\t5\nPid:\t6\n", "Pid", 0, 6},             /* Tgid is not Pid */
-		{"Pidx:\t5\nPid:\t6\n", "Pid", 0, 6},             /* nor is Pidx */
-		{"Pid:\t4294967295\n", "Pid", 0, UINT32_MAX},
-		{"Pid:\t4294967296\n", "Pid", -EBADMSG, 0},       /* over 32 bits */
-		{"Pid:\t99999999999999999999999\n", "Pid", -EBADMSG, 0},
-		{"Pid:\t12 \n", "Pid", -EBADMSG, 0},              /* trailing blank */
-		{"Pid:\t-1\n", "Pid", -EBADMSG, 0},
-		{"Pid:\n", "Pid", -EBADMSG, 0},
-		{"Pid:\tx\nPid:\t3\n", "Pid", -EBADMSG, 0},       /* the first line decides */
-		{"Name:\tPid: 3\n", "Pid", -ENOENT, 0},           /* not at the start of a line */
-		{"", "Pid", -ENOENT, 0},
-		{"\n\n\n", "Pid", -ENOENT, 0},
+	    {"Name:\tcat\nPid:\t42\nPPid:\t1\n", "Pid", 0, 42},
+	    {"Name:\tcat\nPid:\t42\nPPid:\t1\n", "PPid", 0, 1},
+	    {"Pid:  \t 7", "Pid", 0, 7},          /* no final newline */
+	    {"Tgid:\t5\nPid:\t6\n", "Pid", 0, 6}, /* Tgid is not Pid */
+	    {"Pidx:\t5\nPid:\t6\n", "Pid", 0, 6}, /* nor is Pidx */
+	    {"Pid:\t4294967295\n", "Pid", 0, UINT32_MAX},
+	    {"Pid:\t4294967296\n", "Pid", -EBADMSG, 0}, /* over 32 bits */
+	    {"Pid:\t99999999999999999999999\n", "Pid", -EBADMSG, 0},
+	    {"Pid:\t12 \n", "Pid", -EBADMSG, 0}, /* trailing blank */
+	    {"Pid:\t-1\n", "Pid", -EBADMSG, 0},
+	    {"Pid:\n", "Pid", -EBADMSG, 0},
+	    {"Pid:\tx\nPid:\t3\n", "Pid", -EBADMSG, 0}, /* the first line decides */
+	    {"Name:\tPid: 3\n", "Pid", -ENOENT, 0},     /* not at the start of a line */
+	    {"", "Pid", -ENOENT, 0},
+	    {"\n\n\n", "Pid", -ENOENT, 0},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -109,7 +109,7 @@ START_TEST(proc_status_fields)
 
 		ck_assert_msg(r == cases[i].ret, "case %zu: %d, expected %d", i, r, cases[i].ret);
 		ck_assert_msg(v == (r == 0 ? cases[i].value : 0xdeadbeef), "case %zu: value %u", i,
-			      v);
+		              v);
 	}
 }
 END_TEST

@@ -465,7 +465,7 @@ static int reader_args(int argc, char **argv)
 }
 
 const struct check_suite check_suite = {
-	.name = "reader",
-	.suite = reader_suite,
-	.args = reader_args,
+    .name = "reader",
+    .suite = reader_suite,
+    .args = reader_args,
 };

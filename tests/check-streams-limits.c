@@ -138,7 +138,7 @@ START_TEST(tight_budget_keeps_contexts_modules_and_the_crashing_stack)
 	ck_assert_ptr_nonnull(stream(&d, MD_STREAM_SYSTEM_INFO, &size));
 	ck_assert_ptr_nonnull(stream(&d, MD_STREAM_MINIDUMPD_DIAGNOSTICS, &size));
 	ck_assert_ptr_nonnull(memmem(p = stream(&d, MD_STREAM_MINIDUMPD_DIAGNOSTICS, &size), size,
-				     "byte budget", 11));
+	                             "byte budget", 11));
 	free(d.data);
 	s->crash = NULL;
 	fake_snapshot_free(s);

@@ -83,7 +83,7 @@ START_TEST(thread_list_contexts_and_stacks)
 		/* from the red zone below sp to the end of the stack mapping */
 		ck_assert_uint_eq(t.stack.start_of_memory_range, sp - MD_RED_ZONE_AMD64);
 		ck_assert_uint_eq(t.stack.memory.data_size,
-				  FAKE_STACK_SIZE - FAKE_SP_OFFSET + MD_RED_ZONE_AMD64);
+		                  FAKE_STACK_SIZE - FAKE_SP_OFFSET + MD_RED_ZONE_AMD64);
 		check_pattern(&d, t.stack.start_of_memory_range, &t.stack.memory);
 	}
 	free(d.data);
@@ -139,8 +139,8 @@ END_TEST
 
 START_TEST(problems_are_reported_not_fatal)
 {
-	struct fake_options fo = {.n_threads = 4, .unreadable_stacks = true,
-				  .no_context_thread = true};
+	struct fake_options fo = {
+	    .n_threads = 4, .unreadable_stacks = true, .no_context_thread = true};
 	struct md_snapshot *s = fake_snapshot_new(&fo);
 	struct dump d = write_dump(s, NULL);
 	const uint8_t *p;
@@ -218,9 +218,9 @@ START_TEST(memory_list_repeats_stacks_and_merges_ip_regions)
 
 			memcpy(&o, p + 4 + k * sizeof(o), sizeof(o));
 			ck_assert(m.start_of_memory_range >=
-					  o.start_of_memory_range + o.memory.data_size ||
-				  o.start_of_memory_range >=
-					  m.start_of_memory_range + m.memory.data_size);
+			              o.start_of_memory_range + o.memory.data_size ||
+			          o.start_of_memory_range >=
+			              m.start_of_memory_range + m.memory.data_size);
 		}
 		for (uint32_t k = 0; k < tcount; k++) {
 			md_thread t;
@@ -507,8 +507,8 @@ START_TEST(annotations_go_to_crashpad_info)
 	struct fake_options fo = {.n_threads = 1};
 	struct md_snapshot *s = fake_snapshot_new(&fo);
 	const char *keys[] = {"version", "channel"}, *values[] = {"1.2.3", "beta"};
-	struct md_dump_options o = {.annotation_keys = keys, .annotation_values = values,
-				    .n_annotations = 2};
+	struct md_dump_options o = {
+	    .annotation_keys = keys, .annotation_values = values, .n_annotations = 2};
 	struct dump d = write_dump(s, &o);
 	const uint8_t *p;
 	uint32_t size, n;
@@ -542,7 +542,7 @@ END_TEST
 START_TEST(identifiers_match_breakpad)
 {
 	const uint8_t id[20] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x10, 0x32,
-				0x54, 0x76, 0x98, 0xBA, 0xDC, 0xFE, 0x11, 0x22, 0x33, 0x44};
+	                        0x54, 0x76, 0x98, 0xBA, 0xDC, 0xFE, 0x11, 0x22, 0x33, 0x44};
 	char code[2 * MD_BUILD_ID_MAX + 1], debug[34];
 
 	/* the example in docs/minidump-format.md, section 5 */
@@ -552,7 +552,8 @@ START_TEST(identifiers_match_breakpad)
 	ck_assert_str_eq(debug, "67452301AB89EFCD1032547698BADCFE0");
 	/* shorter ids are zero-padded */
 	md_module_debug_id(id, 4, 0, debug, sizeof(debug));
-	ck_assert_str_eq(debug, "67452301000000000000000000000000" "0");
+	ck_assert_str_eq(debug, "67452301000000000000000000000000"
+	                        "0");
 }
 END_TEST
 

@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "upload-util.h"
 #include "upload-config.h"
 #include "upload-form.h"
@@ -253,7 +252,7 @@ START_TEST(parsers_read_what_servers_and_operators_write)
 	mdu_upload_response_id("{\"id\":\"fc6d8c0c43fc4630ad850ee518f1b9d0\"}", 41, id, sizeof(id));
 	ck_assert_str_eq(id, "fc6d8c0c43fc4630ad850ee518f1b9d0");
 	mdu_upload_response_id("{\"response\":\"ok\",\"_rxid\":\"0a000000-ab\"}", 39, id,
-	                      sizeof(id));
+	                       sizeof(id));
 	ck_assert_str_eq(id, "0a000000-ab");
 	mdu_upload_response_id("3f2c1b0a9e8d7c6b\n", 17, id, sizeof(id));
 	ck_assert_str_eq(id, "3f2c1b0a9e8d7c6b");

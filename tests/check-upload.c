@@ -24,7 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include "upload-util.h"
 #include "upload-config.h"
 #include "upload-form.h"

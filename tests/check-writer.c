@@ -185,7 +185,11 @@ START_TEST(strings_are_utf16_with_uncounted_terminator)
 
 	ck_assert_int_eq(md_writer_init(&w, fd, 1), 0);
 	ck_assert_int_eq(md_writer_string(&w, s, &rva), 0);
-	ck_assert_int_eq(md_writer_string(&w, "a\xff" "b\xe2\x82", &bad), 0);
+	ck_assert_int_eq(md_writer_string(&w,
+	                                  "a\xff"
+	                                  "b\xe2\x82",
+	                                  &bad),
+	                 0);
 	ck_assert_int_eq(md_writer_finish(&w, 0), 0);
 	md_writer_done(&w);
 	file = slurp(fd, &len);
@@ -318,13 +322,13 @@ START_TEST(split_path)
 	ck_assert_str_eq(dir, ".");
 	ck_assert_str_eq(name, "a.dmp");
 	ck_assert_int_eq(md_output_split_path("/x/y/a.dmp", dir, sizeof(dir), name, sizeof(name)),
-			 0);
+	                 0);
 	ck_assert_str_eq(dir, "/x/y");
 	ck_assert_str_eq(name, "a.dmp");
 	ck_assert_int_eq(md_output_split_path("/a.dmp", dir, sizeof(dir), name, sizeof(name)), 0);
 	ck_assert_str_eq(dir, "/");
 	ck_assert_int_eq(md_output_split_path("/x/", dir, sizeof(dir), name, sizeof(name)),
-			 -EINVAL);
+	                 -EINVAL);
 }
 END_TEST
 

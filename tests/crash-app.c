@@ -44,7 +44,7 @@ static volatile int never;           /* never set: keeps the compiler from provi
 static int block_pipe[2] = {-1, -1}; /* never written: reads on it block forever */
 static int go_pipe[2] = {-1, -1};    /* written once by main to start the crash */
 static pthread_barrier_t barrier;
-static bool stamp_faults;            /* CRASH_APP_STAMP=1: print "fault-at US" before faulting */
+static bool stamp_faults; /* CRASH_APP_STAMP=1: print "fault-at US" before faulting */
 
 static void usage(FILE *f)
 {

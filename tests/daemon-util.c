@@ -125,7 +125,7 @@ void daemon_spawn(const struct daemon_opts *o)
 		int st;
 
 		ck_assert_msg(waitpid(D.pid, &st, WNOHANG) == 0, "minidumpd exited at start: %s",
-			      log_tail());
+		              log_tail());
 		ck_assert_msg(it_now_ms() < deadline, "minidumpd not ready");
 		usleep(5000);
 	}
@@ -223,10 +223,10 @@ struct app_run run_app_opts(const char *mode, const char *annotation, const stru
 }
 
 struct app_run run_app(const char *mode, const char *annotation, const char *sock,
-		       const char *extra_env)
+                       const char *extra_env)
 {
 	return run_app_opts(mode, annotation,
-			    &(struct app_opts){.sock = sock, .extra_env = extra_env});
+	                    &(struct app_opts){.sock = sock, .extra_env = extra_env});
 }
 
 /* The one file dumps/<exe>.<pid>.<...>.<ext> (exe a glob pattern), or NULL. */
@@ -270,7 +270,7 @@ struct walk stackwalk(const char *dump, const char *want_fn)
 	ck_assert_int_ge(it_make_symbols(dump, symroot), 0);
 	ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &res), 0);
 	ck_assert_msg(res.exited && res.code == 0, "minidump_stackwalk %s: %s", dump,
-		      it_result_status(&res));
+	              it_result_status(&res));
 	for (line = strtok_r(res.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char f[8][128];
 		int n = 0;
@@ -279,7 +279,8 @@ struct walk stackwalk(const char *dump, const char *want_fn)
 		memset(f, 0, sizeof(f));
 		while (n < 8) {
 			bar = strchr(p, '|');
-			snprintf(f[n++], sizeof(f[0]), "%.*s", bar ? (int)(bar - p) : (int)strlen(p), p);
+			snprintf(f[n++], sizeof(f[0]), "%.*s",
+			         bar ? (int)(bar - p) : (int)strlen(p), p);
 			if (!bar)
 				break;
 			p = bar + 1;
@@ -289,7 +290,7 @@ struct walk stackwalk(const char *dump, const char *want_fn)
 			snprintf(w.address, sizeof(w.address), "%s", f[2]);
 			w.crash_thread = atoi(f[3]);
 		} else if (n >= 4 && f[0][0] >= '0' && f[0][0] <= '9' && f[1][0] >= '0' &&
-			   f[1][0] <= '9') {
+		           f[1][0] <= '9') {
 			int t = atoi(f[0]);
 
 			if (t != last_thread)
@@ -388,8 +389,7 @@ json_t *status_json(void)
 	json_t *j;
 
 	ck_assert_int_eq(it_run(argv, NULL, 30000, &r), 0);
-	ck_assert_msg(r.exited && r.code == 0, "mdctl status: %s: %s", it_result_status(&r),
-		      r.err);
+	ck_assert_msg(r.exited && r.code == 0, "mdctl status: %s: %s", it_result_status(&r), r.err);
 	j = json_loads(r.out, 0, NULL);
 	ck_assert_msg(j != NULL, "mdctl status --json: not JSON: %s", r.out);
 	it_result_done(&r);

@@ -11,14 +11,14 @@
 
 #include "integration-util.h"
 
-#define APP_TIMEOUT_MS    30000  /* ms a crashing app may take to die (a dump included) */
-#define TOOL_TIMEOUT_MS   120000 /* ms for Breakpad's tools */
-#define DAEMON_READY_MS   10000  /* ms minidumpd may take to accept connections */
-#define LOG_TAIL_BYTES    3000   /* bytes of the daemon log quoted in a failure message */
+#define APP_TIMEOUT_MS  30000  /* ms a crashing app may take to die (a dump included) */
+#define TOOL_TIMEOUT_MS 120000 /* ms for Breakpad's tools */
+#define DAEMON_READY_MS 10000  /* ms minidumpd may take to accept connections */
+#define LOG_TAIL_BYTES  3000   /* bytes of the daemon log quoted in a failure message */
 
 struct daemon {
 	pid_t pid;
-	char *dir;  /* temporary folder: socket, config, dumps/, daemon.log */
+	char *dir; /* temporary folder: socket, config, dumps/, daemon.log */
 	char sock[256];
 	char dumps[256];
 	char log[256];
@@ -57,9 +57,9 @@ struct walk {
 	char address[128];
 	int crash_thread;
 	int threads;
-	char frame0[128];      /* function of frame 0 of the crashing thread */
-	bool in_stack;         /* the wanted function is somewhere in the crashing thread */
-	int want_frames;       /* frames of the crashing thread in the wanted function */
+	char frame0[128]; /* function of frame 0 of the crashing thread */
+	bool in_stack;    /* the wanted function is somewhere in the crashing thread */
+	int want_frames;  /* frames of the crashing thread in the wanted function */
 };
 
 /* Whether a connection to the Unix socket at path is accepted. */
@@ -91,7 +91,7 @@ struct app_run run_app_opts(const char *mode, const char *annotation, const stru
 /* Runs crash-app MODE --annotate annotation with the daemon's socket (or sock) and one extra
  * KEY=VALUE (or NULL) in its environment, and waits for it. */
 struct app_run run_app(const char *mode, const char *annotation, const char *sock,
-		       const char *extra_env);
+                       const char *extra_env);
 
 /* The crash-app dump ("dmp") or report ("json") the daemon wrote for pid, or NULL. */
 char *find_dump(pid_t pid, const char *ext);

@@ -45,17 +45,17 @@ static int fake_read_ranges(struct md_snapshot *s, struct md_mem_range *ranges, 
 }
 
 static const char *const blobs[MD_BLOB_COUNT] = {
-	[MD_BLOB_CPUINFO] = "processor\t: 0\nvendor_id\t: FakeVendor\n",
-	[MD_BLOB_PROC_STATUS] = "Name:\tfake\nPid:\t4242\n",
-	[MD_BLOB_LSB_RELEASE] = NULL, /* missing: the stream is left out */
-	[MD_BLOB_CMDLINE] = "fake\0--flag\0",
-	[MD_BLOB_ENVIRON] = "", /* empty: left out too */
-	[MD_BLOB_AUXV] = "\x09\0\0\0\0\0\0\0\x34\x12\0\0\0\0\0\0",
-	[MD_BLOB_MAPS] = "555555554000-555555558000 r-xp 00000000 08:01 1 /fake\n",
+    [MD_BLOB_CPUINFO] = "processor\t: 0\nvendor_id\t: FakeVendor\n",
+    [MD_BLOB_PROC_STATUS] = "Name:\tfake\nPid:\t4242\n",
+    [MD_BLOB_LSB_RELEASE] = NULL, /* missing: the stream is left out */
+    [MD_BLOB_CMDLINE] = "fake\0--flag\0",
+    [MD_BLOB_ENVIRON] = "", /* empty: left out too */
+    [MD_BLOB_AUXV] = "\x09\0\0\0\0\0\0\0\x34\x12\0\0\0\0\0\0",
+    [MD_BLOB_MAPS] = "555555554000-555555558000 r-xp 00000000 08:01 1 /fake\n",
 };
 static const size_t blob_len[MD_BLOB_COUNT] = {
-	[MD_BLOB_CMDLINE] = 12,
-	[MD_BLOB_AUXV] = 16,
+    [MD_BLOB_CMDLINE] = 12,
+    [MD_BLOB_AUXV] = 16,
 };
 
 static int fake_read_blob(struct md_snapshot *s, enum md_blob blob, md_sink_fn sink, void *ctx)
@@ -79,8 +79,8 @@ static int fake_read_blob(struct md_snapshot *s, enum md_blob blob, md_sink_fn s
 }
 
 static const struct md_snapshot_ops fake_ops = {
-	.read_ranges = fake_read_ranges,
-	.read_blob = fake_read_blob,
+    .read_ranges = fake_read_ranges,
+    .read_blob = fake_read_blob,
 };
 
 /* The fake knows its process and system from the start (as a core file's header would tell
@@ -146,11 +146,15 @@ static int fake_mappings(struct md_snapshot *s)
 	s->mappings = calloc(o->n_threads + 3, sizeof(*s->mappings));
 	if (!s->mappings)
 		return -ENOMEM;
-	s->mappings[nm++] = (struct md_mapping){FAKE_EXE_BASE, FAKE_EXE_BASE + FAKE_EXE_SIZE, 0,
-						1, MD_PROT_READ | MD_PROT_EXEC, "/usr/bin/fake"};
-	s->mappings[nm++] = (struct md_mapping){FAKE_LIB_BASE, FAKE_LIB_BASE + FAKE_LIB_SIZE, 0,
-						2, MD_PROT_READ | MD_PROT_EXEC,
-						"/usr/lib/libfake.so.1"};
+	s->mappings[nm++] = (struct md_mapping){
+	    FAKE_EXE_BASE,  FAKE_EXE_BASE + FAKE_EXE_SIZE, 0, 1, MD_PROT_READ | MD_PROT_EXEC,
+	    "/usr/bin/fake"};
+	s->mappings[nm++] = (struct md_mapping){FAKE_LIB_BASE,
+	                                        FAKE_LIB_BASE + FAKE_LIB_SIZE,
+	                                        0,
+	                                        2,
+	                                        MD_PROT_READ | MD_PROT_EXEC,
+	                                        "/usr/lib/libfake.so.1"};
 	for (size_t i = 0; i < o->n_threads; i++) {
 		uint64_t base = FAKE_STACK_BASE + i * FAKE_STACK_STEP;
 		uint32_t prot = MD_PROT_READ | MD_PROT_WRITE;
@@ -170,16 +174,16 @@ static int fake_modules(struct md_snapshot *s)
 	if (!s->modules)
 		return -ENOMEM;
 	s->modules[0] = (struct md_module_info){.base = FAKE_EXE_BASE,
-						.size = FAKE_EXE_SIZE,
-						.path = "/usr/bin/fake",
-						.id_kind = MD_MODULE_ID_BUILD_ID,
-						.id_len = 20};
+	                                        .size = FAKE_EXE_SIZE,
+	                                        .path = "/usr/bin/fake",
+	                                        .id_kind = MD_MODULE_ID_BUILD_ID,
+	                                        .id_len = 20};
 	for (int i = 0; i < 20; i++)
 		s->modules[0].id[i] = (uint8_t)(0x01 + i * 0x11);
 	s->modules[1] = (struct md_module_info){.base = FAKE_LIB_BASE,
-						.size = FAKE_LIB_SIZE,
-						.path = "/usr/lib/libfake.so.1",
-						.id_kind = MD_MODULE_ID_NONE};
+	                                        .size = FAKE_LIB_SIZE,
+	                                        .path = "/usr/lib/libfake.so.1",
+	                                        .id_kind = MD_MODULE_ID_NONE};
 	s->n_modules = 2;
 	return 0;
 }

@@ -30,7 +30,7 @@
 
 /* The storm's 64 crashes of one executable are not a crash loop: the limiter is off there. */
 
-bool mounted; /* something is mounted on D.dumps */
+bool mounted;   /* something is mounted on D.dumps */
 bool sanitized; /* an ASan/UBSan build: RSS figures include the sanitizers' own memory */
 
 /* ---- figures ---- */
@@ -353,8 +353,9 @@ int settle(int max)
 /* Runs crash-app MODE against the daemon, with one extra variable (may be NULL). */
 struct app_run crash_app(const char *mode, const char *extra_env)
 {
-	return run_app_opts(mode, "suite=hardening",
-	                    &(struct app_opts){.extra_env = extra_env, .timeout_ms = APP_LOADED_MS});
+	return run_app_opts(
+	    mode, "suite=hardening",
+	    &(struct app_opts){.extra_env = extra_env, .timeout_ms = APP_LOADED_MS});
 }
 
 /* A crash-app crash is dumped, promptly, and the app dies by its own signal. */
@@ -473,8 +474,7 @@ pid_t fork_as_nobody(void)
 		gid_t g = NOBODY_ID;
 
 		if (setgroups(1, &g) < 0 || setresgid(NOBODY_ID, NOBODY_ID, NOBODY_ID) < 0 ||
-		    setresuid(NOBODY_ID, NOBODY_ID, NOBODY_ID) < 0 ||
-		    prctl(PR_SET_DUMPABLE, 1) < 0)
+		    setresuid(NOBODY_ID, NOBODY_ID, NOBODY_ID) < 0 || prctl(PR_SET_DUMPABLE, 1) < 0)
 			_exit(120);
 	}
 	return pid;
@@ -499,4 +499,3 @@ int read_full(int fd, void *buf, size_t len, int timeout_ms)
 	}
 	return 0;
 }
-

@@ -15,11 +15,11 @@
 #include "integration-util.h"
 #include "md-proto.h"
 
-#define DAEMON_STOP_MS      60000  /* ms minidumpd may take to exit after SIGTERM */
-#define REPLY_MS            10000  /* ms to wait for a reply that must come */
-#define APP_LOADED_MS       60000  /* ms a crashing app may take to die here, its dump included */
-#define APP_PROMPT_MS       3000   /* ms an app may take to crash and die when all is well */
-#define NOBODY_ID           65534
+#define DAEMON_STOP_MS 60000 /* ms minidumpd may take to exit after SIGTERM */
+#define REPLY_MS       10000 /* ms to wait for a reply that must come */
+#define APP_LOADED_MS  60000 /* ms a crashing app may take to die here, its dump included */
+#define APP_PROMPT_MS  3000  /* ms an app may take to crash and die when all is well */
+#define NOBODY_ID      65534
 #define CONFIG_DEFAULT "{}\n"
 #define CONFIG_NO_LOOP "{\"crash_loop\": {\"max_crashes\": 0}}\n"
 

@@ -23,10 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define POLL_SLICE_MS   50     /* ms between checks for a child's exit while reading its output */
-#define DRAIN_AFTER_MS  2000   /* ms to keep reading pipes a grandchild may hold after the exit */
-#define READ_CHUNK      65536  /* bytes per read() from a child's pipe */
-#define NFTW_FDS        16     /* file descriptors nftw() may hold open */
+#define POLL_SLICE_MS  50    /* ms between checks for a child's exit while reading its output */
+#define DRAIN_AFTER_MS 2000  /* ms to keep reading pipes a grandchild may hold after the exit */
+#define READ_CHUNK     65536 /* bytes per read() from a child's pipe */
+#define NFTW_FDS       16    /* file descriptors nftw() may hold open */
 
 int64_t it_now_ms(void)
 {

@@ -104,11 +104,11 @@ void it_suite_teardown(const struct check_suite *cs);
 
 /* Defines check_suite for an integration suite: it_suite_setup/it_suite_teardown around its
  * tests, target_env naming the helper binary whose strays the teardown kills. */
-#define CHECK_IT_SUITE(suite_name, suite_fn, target_env_name)                                     \
-	const struct check_suite check_suite = {.name = (suite_name),                             \
-	                                        .suite = (suite_fn),                              \
-	                                        .setup = it_suite_setup,                          \
-	                                        .teardown = it_suite_teardown,                    \
+#define CHECK_IT_SUITE(suite_name, suite_fn, target_env_name)                                      \
+	const struct check_suite check_suite = {.name = (suite_name),                              \
+	                                        .suite = (suite_fn),                               \
+	                                        .setup = it_suite_setup,                           \
+	                                        .teardown = it_suite_teardown,                     \
 	                                        .target_env = (target_env_name)}
 
 /* Makes a fresh folder inside $IT_ROOT (else $TMPDIR or /tmp) with the given mode; returns it

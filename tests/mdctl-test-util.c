@@ -17,8 +17,8 @@
 
 #include "mdctl-test-util.h"
 
-#define MAX_CLEANUPS       16  /* targets or folders one test registers for cleanup */
-#define MAX_OWNED          128 /* allocations one test hands to the cleanup at exit */
+#define MAX_CLEANUPS 16  /* targets or folders one test registers for cleanup */
+#define MAX_OWNED    128 /* allocations one test hands to the cleanup at exit */
 
 /* Cleanup at exit: Check (fork mode) ends a failing test with exit(), so this is the one place
  * that runs on every path. A target is killed (SIGKILL works on a stopped one too). */

@@ -10,14 +10,11 @@
 
 /* ---- The reference dump: what was built, so tests can compare and corrupt it ---- */
 
-
 /* The build id of the format document's example (§5), with the ids it gives. */
 const uint8_t build_id[20] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x10, 0x32,
-                                     0x54, 0x76, 0x98, 0xBA, 0xDC, 0xFE, 0x11, 0x22, 0x33, 0x44};
+                              0x54, 0x76, 0x98, 0xBA, 0xDC, 0xFE, 0x11, 0x22, 0x33, 0x44};
 
 const md_guid pdb_guid = {0x11223344, 0x5566, 0x7788, {1, 2, 3, 4, 5, 6, 7, 8}};
-
-
 
 void put_count(struct tb *b, uint32_t n, bool pad)
 {
@@ -392,7 +389,6 @@ void check_ref(struct md_reader *r, const struct ref_opts *o)
 	ck_assert_int_eq(md_reader_stream_data(r, MD_STREAM_LINUX_MAPS, &text, &len), -ENOENT);
 	ck_assert_str_ne(md_reader_error(r), "");
 }
-
 
 /* Calls every view; each must succeed or fail with a known error and a message. Returns how
  * many succeeded; ret_codes (may be NULL) receives each view's return value. */

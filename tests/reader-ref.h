@@ -12,30 +12,30 @@
 #include "dump-builder.h"
 #include "md-reader.h"
 
-#define T1_TID      1001u
-#define T2_TID      1002u
-#define T1_RIP      0x0000555555555123ull
-#define T1_RSP      0x00007ffd12345678ull
-#define T1_RBP      0x00007ffd123456a0ull
-#define T1_STACK    0x00007ffd12345600ull
-#define STACK_BYTES 256u
-#define T2_STACK    0x00007f0000001000ull
-#define MOD1_BASE   0x0000555555554000ull
-#define MOD1_SIZE   0x5000u
-#define MOD2_BASE   0x00007f1234500000ull
-#define MOD2_SIZE   0x21000u
-#define PID         4242u
-#define CRASH_ADDR  0xdeadbeefull
-#define CSD         "Linux 6.1.0-test #1 SMP PREEMPT_DYNAMIC x86_64"
-#define MOD1_NAME   "/usr/bin/app"
-#define MOD2_NAME   "/opt/lib/libwörk😀.so" /* non-ASCII and a surrogate pair */
-#define PDB_NAME    "lib.pdb"
-#define DIAG_JSON   "{\"version\":1,\"entries\":[]}"
-#define STATUS_TEXT "Name:\tapp\nUmask:\t0022\nState:\tt (tracing stop)\nTgid:\t4242\nPid:\t4242\n"
+#define T1_TID            1001u
+#define T2_TID            1002u
+#define T1_RIP            0x0000555555555123ull
+#define T1_RSP            0x00007ffd12345678ull
+#define T1_RBP            0x00007ffd123456a0ull
+#define T1_STACK          0x00007ffd12345600ull
+#define STACK_BYTES       256u
+#define T2_STACK          0x00007f0000001000ull
+#define MOD1_BASE         0x0000555555554000ull
+#define MOD1_SIZE         0x5000u
+#define MOD2_BASE         0x00007f1234500000ull
+#define MOD2_SIZE         0x21000u
+#define PID               4242u
+#define CRASH_ADDR        0xdeadbeefull
+#define CSD               "Linux 6.1.0-test #1 SMP PREEMPT_DYNAMIC x86_64"
+#define MOD1_NAME         "/usr/bin/app"
+#define MOD2_NAME         "/opt/lib/libwörk😀.so" /* non-ASCII and a surrogate pair */
+#define PDB_NAME          "lib.pdb"
+#define DIAG_JSON         "{\"version\":1,\"entries\":[]}"
+#define STATUS_TEXT       "Name:\tapp\nUmask:\t0022\nState:\tt (tracing stop)\nTgid:\t4242\nPid:\t4242\n"
 #define BUILD_ID_CODE_ID  "0123456789abcdef1032547698badcfe11223344"
 #define BUILD_ID_DEBUG_ID "67452301AB89EFCD1032547698BADCFE0"
-#define PDB_AGE      0x2Au
-#define PDB_DEBUG_ID "112233445566778801020304050607082a"
+#define PDB_AGE           0x2Au
+#define PDB_DEBUG_ID      "112233445566778801020304050607082a"
 
 struct ref {
 	struct tb b;

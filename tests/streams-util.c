@@ -89,5 +89,5 @@ void check_pattern(const struct dump *d, uint64_t addr, const md_location *loc)
 	for (uint32_t k = 0; k < loc->data_size; k++)
 		if (d->data[loc->rva + k] != fake_byte(addr + k))
 			ck_abort_msg("memory byte at 0x%llx differs",
-				     (unsigned long long)(addr + k));
+			             (unsigned long long)(addr + k));
 }

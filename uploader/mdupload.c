@@ -117,8 +117,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (geteuid() == 0)
-		mdu_ulog(LOG_WARNING, "running as root: mdupload needs no privileges; run it as its "
-		                     "own user (see docs/upload.md)");
+		mdu_ulog(LOG_WARNING,
+		         "running as root: mdupload needs no privileges; run it as its "
+		         "own user (see docs/upload.md)");
 	/* a peer closing a connection must be an error on that request, not the end of us */
 	signal(SIGPIPE, SIG_IGN);
 	svc.verbose = verbose;

@@ -104,7 +104,7 @@ int mdu_service_init(struct mdu_service *svc, struct mdu_upload_config *cfg);
 
 /* upload-queue.c: what the outbox scan needs of the queue. */
 void mdu_queue_set_server_state(struct mdu_ticket *k, size_t i, enum md_upload_status st,
-                               const char *server_id, const char *reason);
+                                const char *server_id, const char *reason);
 int mdu_queue_save_state(struct mdu_service *svc, struct mdu_ticket *k);
 bool mdu_queue_all_final(const struct mdu_ticket *k);
 void mdu_queue_finish_ticket(struct mdu_service *svc, struct mdu_ticket *k);

@@ -114,7 +114,7 @@ static int get_uint32(struct ctx *c, json_t *o, const char *key, const char *whe
 }
 
 int mdu_upload_url_parse(const char *url, bool *ret_tls, char **ret_host, int *ret_port,
-                        char **ret_path)
+                         char **ret_path)
 {
 	const char *p, *host, *host_end, *path;
 	char *h = NULL, *pa = NULL;
@@ -416,7 +416,7 @@ static int load(struct ctx *c, json_t *root, struct mdu_upload_config *cfg)
 }
 
 int mdu_upload_config_load(const char *path, struct mdu_upload_config **ret_config, char *err,
-                          size_t err_size)
+                           size_t err_size)
 {
 	struct ctx c = {.file = path ? path : "(defaults)", .err = err, .err_size = err_size};
 	struct mdu_upload_config *cfg = calloc(1, sizeof(*cfg));

@@ -13,7 +13,6 @@
 
 #include "md-upload-state.h"
 
-
 #define MD_UPLOAD_FIELDS_MAX      64                      /* extra form fields per server */
 #define MD_UPLOAD_FIELD_KEY_MAX   128                     /* bytes of a form field name */
 #define MD_UPLOAD_FIELD_VALUE_MAX 4096                    /* bytes of a form field value */
@@ -61,7 +60,7 @@ struct mdu_upload_config {
  * one-line explanation ("FILE:LINE:COLUMN: ..." for syntax, "FILE: servers[0].kind: ..." for
  * values) into err. *ret_config is owned; free it with mdu_upload_config_free(). */
 int mdu_upload_config_load(const char *path, struct mdu_upload_config **ret_config, char *err,
-                          size_t err_size);
+                           size_t err_size);
 
 void mdu_upload_config_free(struct mdu_upload_config *c);
 
@@ -73,7 +72,7 @@ int64_t mdu_upload_backoff_ms(const struct mdu_upload_config *cfg, unsigned atte
 
 /* Parses an http:// or https:// URL into host, port and path (owned). Returns 0 or -EINVAL. */
 int mdu_upload_url_parse(const char *url, bool *ret_tls, char **ret_host, int *ret_port,
-                        char **ret_path);
+                         char **ret_path);
 
 /* Derives Sentry's minidump endpoint from a DSN: `SCHEME://KEY[:SECRET]@HOST[:PORT][/PREFIX]/
  * PROJECT` gives `SCHEME://HOST[:PORT][/PREFIX]/api/PROJECT/minidump/?sentry_key=KEY` (owned).

@@ -32,7 +32,7 @@ static int set_str(json_t *o, const char *key, const char *value)
 }
 
 json_t *mdu_upload_form_fields(const struct mdu_upload_server *srv, const struct md_report *report,
-                              size_t *ret_dropped)
+                               size_t *ret_dropped)
 {
 	json_t *fields = json_object();
 	const char *prod = report->process_name, *exe = report->executable, *id = report->id;
@@ -165,7 +165,7 @@ static int gzip_body(const unsigned char *in, size_t len, unsigned char **ret, s
 }
 
 int mdu_upload_form_build(const struct mdu_upload_server *srv, const struct md_report *report,
-                         const void *dump, size_t dump_len, struct mdu_upload_body *ret_body)
+                          const void *dump, size_t dump_len, struct mdu_upload_body *ret_body)
 {
 	const char *id = report->id;
 	char boundary[16 + MD_UPLOAD_BOUNDARY_HEX], line[MD_UPLOAD_FIELD_KEY_MAX + 160];

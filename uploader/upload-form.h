@@ -35,12 +35,12 @@ struct mdu_upload_body {
  * configured fields; a later source replaces an earlier field of the same name. Returns NULL
  * when out of memory. *ret_dropped counts annotations whose names cannot be field names. */
 json_t *mdu_upload_form_fields(const struct mdu_upload_server *srv, const struct md_report *report,
-                              size_t *ret_dropped);
+                               size_t *ret_dropped);
 
 /* Builds the body for srv (gzip if srv->gzip) from report and the dump's bytes. Returns 0,
  * -ENOMEM, or -EFBIG when it would exceed MD_UPLOAD_BODY_HARD_MAX. */
 int mdu_upload_form_build(const struct mdu_upload_server *srv, const struct md_report *report,
-                         const void *dump, size_t dump_len, struct mdu_upload_body *ret_body);
+                          const void *dump, size_t dump_len, struct mdu_upload_body *ret_body);
 
 void mdu_upload_body_done(struct mdu_upload_body *b);
 

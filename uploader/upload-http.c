@@ -188,8 +188,8 @@ static bool is_ip_literal(const char *host)
 }
 
 int mdu_http_post(struct event_base *base, struct evdns_base *dns, SSL_CTX *ssl_ctx,
-                 const struct mdu_upload_server *srv, const struct mdu_upload_body *body,
-                 md_http_done_fn done, void *userdata, struct mdu_http **ret_http)
+                  const struct mdu_upload_server *srv, const struct mdu_upload_body *body,
+                  md_http_done_fn done, void *userdata, struct mdu_http **ret_http)
 {
 	struct mdu_http *h = calloc(1, sizeof(*h));
 	struct evhttp_request *req = NULL;

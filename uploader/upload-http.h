@@ -42,8 +42,8 @@ int mdu_http_tls_new(const char *ca_file, SSL_CTX **ret_ctx, char *err, size_t e
  * cancelled. ssl_ctx is required for https servers. Returns 0 or -errno (*ret_http is then
  * untouched and done will not be called). */
 int mdu_http_post(struct event_base *base, struct evdns_base *dns, SSL_CTX *ssl_ctx,
-                 const struct mdu_upload_server *srv, const struct mdu_upload_body *body,
-                 md_http_done_fn done, void *userdata, struct mdu_http **ret_http);
+                  const struct mdu_upload_server *srv, const struct mdu_upload_body *body,
+                  md_http_done_fn done, void *userdata, struct mdu_http **ret_http);
 
 /* Aborts a request in flight without calling its callback and frees it. NULL is fine. */
 void mdu_http_cancel(struct mdu_http *h);

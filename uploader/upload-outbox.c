@@ -167,7 +167,7 @@ static void load_ticket(struct mdu_service *svc, int dirfd, const char *name, co
 		for (size_t i = 0; i < k->st.n_servers; i++)
 			mdu_queue_set_server_state(k, i, MD_UPLOAD_FAILED, NULL, err);
 		mdu_ulog(LOG_ERR, "%s: invalid ticket in %s, left in place: %s", id,
-		        svc->cfg->outbox, err);
+		         svc->cfg->outbox, err);
 		mdu_queue_save_state(svc, k);
 		insert_sorted(svc, k);
 		return;
@@ -214,7 +214,7 @@ void mdu_outbox_scan(struct mdu_service *svc)
 		svc->scan_errors++;
 		if (!svc->warned_scan)
 			mdu_ulog(LOG_ERR, "cannot list the outbox %s: %s (retrying every %u ms)",
-			        svc->cfg->outbox, strerror(errno), svc->cfg->scan_interval_ms);
+			         svc->cfg->outbox, strerror(errno), svc->cfg->scan_interval_ms);
 		svc->warned_scan = true;
 		svc->metrics_dirty = true;
 		return;

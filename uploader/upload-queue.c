@@ -47,8 +47,8 @@ int mdu_queue_save_state(struct mdu_service *svc, struct mdu_ticket *k)
 	md_upload_state_summarize(&k->st);
 	r = md_upload_state_write(svc->cfg->state_dir, &k->st);
 	if (r < 0)
-		mdu_ulog(LOG_ERR, "%s: cannot write its state in %s: %s", k->id, svc->cfg->state_dir,
-		        strerror(-r));
+		mdu_ulog(LOG_ERR, "%s: cannot write its state in %s: %s", k->id,
+		         svc->cfg->state_dir, strerror(-r));
 	return r;
 }
 
@@ -65,7 +65,7 @@ static void copy_str(char *dst, size_t size, const char *src)
 }
 
 void mdu_queue_set_server_state(struct mdu_ticket *k, size_t i, enum md_upload_status st,
-                               const char *server_id, const char *reason)
+                                const char *server_id, const char *reason)
 {
 	struct md_upload_server_state *ss = &k->st.servers[i];
 
@@ -113,13 +113,13 @@ void mdu_queue_finish_ticket(struct mdu_service *svc, struct mdu_ticket *k)
 	if (dirfd < 0 || (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)) {
 		/* it stays; the next scan sees its final state and tries again */
 		mdu_ulog(LOG_ERR, "%s: cannot remove its ticket from %s: %s", k->id,
-		        svc->cfg->outbox, strerror(errno));
+		         svc->cfg->outbox, strerror(errno));
 	} else {
 		fsync(dirfd);
 		svc->tickets_done++;
 		mdu_ulog(LOG_INFO, "%s: done (%s%s%s)", k->id,
-		        md_upload_status_to_string(k->st.state), k->st.server_id[0] ? ", id " : "",
-		        k->st.server_id);
+		         md_upload_status_to_string(k->st.state), k->st.server_id[0] ? ", id " : "",
+		         k->st.server_id);
 	}
 	if (dirfd >= 0)
 		close(dirfd);
@@ -209,7 +209,7 @@ static void upload_done(void *userdata, const struct mdu_http_result *res)
 		s->uploaded_dump_bytes += s->dump_bytes;
 		s->last_success_s = (int64_t)time(NULL);
 		mdu_ulog(LOG_INFO, "%s: %s: uploaded in %.0f ms (HTTP %d%s%s)", k->id, s->cfg->name,
-		        res->duration_ms, res->status, id[0] ? ", id " : "", id);
+		         res->duration_ms, res->status, id[0] ? ", id " : "", id);
 	} else if (res->status == 413) {
 		snprintf(reason, sizeof(reason), "the server refused its size (HTTP 413)");
 		mdu_queue_set_server_state(k, i, MD_UPLOAD_SKIPPED, NULL, reason);
@@ -242,7 +242,8 @@ static void upload_done(void *userdata, const struct mdu_http_result *res)
 }
 
 /* A local problem with one dump (unreadable, no memory): it waits, the server does not. */
-static void local_failure(struct mdu_service *svc, struct mdu_ticket *k, size_t i, const char *reason)
+static void local_failure(struct mdu_service *svc, struct mdu_ticket *k, size_t i,
+                          const char *reason)
 {
 	int64_t wait = backoff_ms(svc->cfg, ++k->local_failures);
 	char why[MD_UPLOAD_REASON_MAX + 96];
@@ -260,7 +261,7 @@ static void final_decision(struct mdu_service *svc, struct mdu_server *s, struct
 	mdu_queue_set_server_state(k, s->index, st, NULL, reason);
 	s->outcomes[st == MD_UPLOAD_SKIPPED ? MD_OUTCOME_SKIPPED : MD_OUTCOME_FAILED]++;
 	mdu_ulog(st == MD_UPLOAD_SKIPPED ? LOG_WARNING : LOG_ERR, "%s: %s: %s: %s", k->id,
-	        s->cfg->name, md_upload_status_to_string(st), reason);
+	         s->cfg->name, md_upload_status_to_string(st), reason);
 	svc->metrics_dirty = true;
 	if (mdu_queue_save_state(svc, k) >= 0 && mdu_queue_all_final(k))
 		mdu_queue_finish_ticket(svc, k);
@@ -335,8 +336,8 @@ static void start_upload(struct mdu_service *svc, struct mdu_server *s, struct m
 	}
 	if (s->body.n_dropped)
 		mdu_ulog(LOG_NOTICE,
-		        "%s: %zu annotations left out: their names cannot be form fields", k->id,
-		        s->body.n_dropped);
+		         "%s: %zu annotations left out: their names cannot be form fields", k->id,
+		         s->body.n_dropped);
 	r = mdu_http_post(svc->base, svc->dns, s->ssl, c, &s->body, upload_done, s, &s->http);
 	if (r < 0) {
 		mdu_upload_body_done(&s->body);
@@ -350,8 +351,8 @@ static void start_upload(struct mdu_service *svc, struct mdu_server *s, struct m
 	s->next_start_ms =
 	    mdu_mono_ms() + (c->rate_per_minute ? 60000 / (int64_t)c->rate_per_minute : 0);
 	if (svc->verbose)
-		mdu_ulog(LOG_DEBUG, "%s: %s: sending %zu bytes%s to %s", k->id, c->name, s->body.len,
-		        s->body.gzip ? " (gzip)" : "", c->url);
+		mdu_ulog(LOG_DEBUG, "%s: %s: sending %zu bytes%s to %s", k->id, c->name,
+		         s->body.len, s->body.gzip ? " (gzip)" : "", c->url);
 	return;
 local:
 	if (fd >= 0)
@@ -404,7 +405,7 @@ static void on_metrics(evutil_socket_t fd, short what, void *arg)
 
 	if (r < 0)
 		mdu_ulog(LOG_ERR, "cannot write the metrics file %s: %s", svc->cfg->metrics_file,
-		        strerror(-r));
+		         strerror(-r));
 	svc->metrics_dirty = false; /* retried at the next change, not in a loop */
 }
 
@@ -487,13 +488,13 @@ int mdu_service_init(struct mdu_service *svc, struct mdu_upload_config *cfg)
 	if (mkdir(cfg->state_dir, 0755) < 0 && errno != EEXIST) {
 		r = -errno;
 		mdu_ulog(LOG_ERR, "cannot create the state dir %s: %s", cfg->state_dir,
-		        strerror(-r));
+		         strerror(-r));
 		return r;
 	}
 	if (access(cfg->state_dir, W_OK | X_OK) < 0) {
 		r = -errno;
 		mdu_ulog(LOG_ERR, "cannot write in the state dir %s: %s", cfg->state_dir,
-		        strerror(-r));
+		         strerror(-r));
 		return r;
 	}
 	svc->servers = calloc(cfg->n_servers + 1, sizeof(*svc->servers));
@@ -532,8 +533,8 @@ int mdu_service_run(struct mdu_service *svc)
 	int r;
 
 	mdu_ulog(LOG_INFO, "watching %s, state in %s, %zu server%s, consent %s", svc->cfg->outbox,
-	        svc->cfg->state_dir, svc->n_servers, svc->n_servers == 1 ? "" : "s",
-	        svc->cfg->consent ? "given" : "not given: nothing is uploaded");
+	         svc->cfg->state_dir, svc->n_servers, svc->n_servers == 1 ? "" : "s",
+	         svc->cfg->consent ? "given" : "not given: nothing is uploaded");
 	mdu_outbox_scan(svc);
 	svc->metrics_dirty = true;
 	on_metrics(-1, 0, svc);

@@ -17,12 +17,12 @@
 #include "linux-elf.h"
 #include "md-os.h"
 
-#define MD_LINUX_PAGE_SIZE       4096        /* bytes; the smallest page, for rounding vaddrs */
-#define MD_LINUX_ELF_PHNUM_MAX   512         /* program headers we read per module */
-#define MD_LINUX_NOTE_MAX        (64 * 1024) /* bytes of one note segment or section we parse */
-#define MD_LINUX_DYNAMIC_MAX     (64 * 1024) /* bytes of a dynamic section we parse */
-#define MD_LINUX_TEXT_HASH_BYTES 4096        /* bytes of .text folded when there is no build id */
-#define MD_LINUX_TEXT_HASH_LEN   16          /* bytes of the folded identifier (a GUID) */
+#define MD_LINUX_PAGE_SIZE       4096         /* bytes; the smallest page, for rounding vaddrs */
+#define MD_LINUX_ELF_PHNUM_MAX   512          /* program headers we read per module */
+#define MD_LINUX_NOTE_MAX        (64 * 1024)  /* bytes of one note segment or section we parse */
+#define MD_LINUX_DYNAMIC_MAX     (64 * 1024)  /* bytes of a dynamic section we parse */
+#define MD_LINUX_TEXT_HASH_BYTES 4096         /* bytes of .text folded when there is no build id */
+#define MD_LINUX_TEXT_HASH_LEN   16           /* bytes of the folded identifier (a GUID) */
 #define MD_LINUX_IMAGE_SPAN_MAX  (1ull << 40) /* bytes from an image's first to last PT_LOAD */
 
 static size_t align_up(size_t v, size_t a)

@@ -12,7 +12,7 @@
 
 #include "linux-internal.h"
 
-#define MD_LINUX_SONAME_MAX      256         /* bytes of a DT_SONAME, NUL included */
+#define MD_LINUX_SONAME_MAX 256 /* bytes of a DT_SONAME, NUL included */
 
 /* What one ELF image says about itself: its identifier and DT_SONAME. */
 struct md_linux_elf_ident {

@@ -32,11 +32,11 @@ struct md_linux_tracees {
 	struct md_linux_tracee *t; /* sorted by tid once md_linux_attach_all() returns */
 	size_t n;
 	size_t cap;
-	pid_t pid;         /* the process */
-	bool parent_is_us; /* we are also its parent: its exit status is not ours to reap here */
-	bool stopped;      /* true while at least one thread is attached */
+	pid_t pid;            /* the process */
+	bool parent_is_us;    /* we are also its parent: its exit status is not ours to reap here */
+	bool stopped;         /* true while at least one thread is attached */
 	bool leader_unreaped; /* the group leader died traced and is still ours to reap */
-	uint64_t stop_ns;  /* CLOCK_MONOTONIC when the first thread was stopped, in ns */
+	uint64_t stop_ns;     /* CLOCK_MONOTONIC when the first thread was stopped, in ns */
 };
 
 /* How linux-memory.c reads the target; it falls back down this list for good when a reader is

@@ -24,7 +24,7 @@
 #include "linux-internal.h"
 #include "md-os.h"
 
-#define MD_LINUX_MODULE_MIN_SIZE 4096        /* bytes; smaller mappings are not modules */
+#define MD_LINUX_MODULE_MIN_SIZE 4096 /* bytes; smaller mappings are not modules */
 #define MD_LINUX_VDSO_NAME       "linux-gate.so"
 
 /* A run of mappings that may become one module. */

@@ -152,7 +152,7 @@ int md_platform_pin_peer(int fd, struct md_peer *peer)
 			return pidfd;
 		r = md_platform_process_creds(peer->pid, pidfd, &c);
 		if (r >= 0 && (c.uid[0] != peer->user.id || c.uid[1] != peer->user.id ||
-			       c.gid[1] != peer->group.id))
+		               c.gid[1] != peer->group.id))
 			r = -ESRCH; /* the peer's pid, now another user's process */
 	} else {
 		/* the peer itself, even if it has exited (then its pidfd names no pid) */
@@ -236,7 +236,7 @@ int md_platform_process_exe(uint32_t pid, char *buf, size_t size, uint64_t *ret_
 	/* stat through the magic link: the file the process runs, even if replaced or deleted */
 	if (stat(path, &st) < 0)
 		return -errno;
-	*ret_file_id = ((uint64_t)st.st_dev << 40) ^ (uint64_t)st.st_ino ^
-		       ((uint64_t)st.st_mtime << 20);
+	*ret_file_id =
+	    ((uint64_t)st.st_dev << 40) ^ (uint64_t)st.st_ino ^ ((uint64_t)st.st_mtime << 20);
 	return 0;
 }

@@ -31,20 +31,21 @@
 /* Rescans of /proc/<pid>/task; a target still spawning threads after this many is refused with
  * -EAGAIN (each round stops every thread it finds, so two rounds are the norm). */
 #define MD_LINUX_ATTACH_ROUNDS_MAX 64
-#define MD_LINUX_TRACEES_MIN       64         /* initial array size, in threads */
-#define MD_LINUX_POLL_MIN_NS       10000      /* first sleep between wait polls: 10 us */
-#define MD_LINUX_POLL_MAX_NS       1000000    /* longest sleep between wait polls: 1 ms */
-#define MD_LINUX_ZOMBIE_CHECK_NS   5000000    /* look for an exited (zombie) thread after 5 ms */
-#define MD_LINUX_STAT_MAX          512        /* bytes of /proc/<pid>/task/<tid>/stat we read */
+#define MD_LINUX_TRACEES_MIN       64          /* initial array size, in threads */
+#define MD_LINUX_POLL_MIN_NS       10000       /* first sleep between wait polls: 10 us */
+#define MD_LINUX_POLL_MAX_NS       1000000     /* longest sleep between wait polls: 1 ms */
+#define MD_LINUX_ZOMBIE_CHECK_NS   5000000     /* look for an exited (zombie) thread after 5 ms */
+#define MD_LINUX_STAT_MAX          512         /* bytes of /proc/<pid>/task/<tid>/stat we read */
 #define MD_LINUX_STATUS_MAX        (64 * 1024) /* bytes of /proc/<pid>/task/<tid>/status */
 /* How long threads asleep in the kernel get to wake while the others are held stopped: 200 ms. */
 #define MD_LINUX_ASLEEP_WAIT_NS 200000000
 /* Past the deadline or a cancel, how long a thread we interrupted may still take to stop: 250 ms
  * (a busy 2-core machine may not run it sooner). */
 #define MD_LINUX_STOP_GRACE_NS 250000000
-#define MD_LINUX_REAP_TIMEOUT_NS   10000000000ull /* how long detach waits for dying threads:
-							   * 10 s (512 threads dying on a loaded machine
-							   * take well over one) */
+#define MD_LINUX_REAP_TIMEOUT_NS                                                                   \
+	10000000000ull /* how long detach waits for dying threads:                                 \
+	                * 10 s (512 threads dying on a loaded machine                              \
+	                * take well over one) */
 
 /* Threads this OS thread seized that had not stopped when their dump let go of the target (they
  * fell asleep in the kernel just after we looked at them). The kernel lets a tracer detach only
@@ -305,7 +306,8 @@ static int wait_stopped(pid_t pid, struct md_linux_tracees *t, size_t first, uin
 		uint64_t sleep = MD_LINUX_POLL_MIN_NS;
 
 		while (!tr->settled &&
-		       !collect(pid, t, tr, (uint64_t)md_os_now_ns() - start > MD_LINUX_ZOMBIE_CHECK_NS,
+		       !collect(pid, t, tr,
+		                (uint64_t)md_os_now_ns() - start > MD_LINUX_ZOMBIE_CHECK_NS,
 		                diag)) {
 			/* Every thread here was running or asleep interruptibly when interrupted,
 			 * so it stops within moments: a deadline or a cancel still gives it a

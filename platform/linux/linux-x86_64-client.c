@@ -12,14 +12,36 @@
 
 /* gregs[] indices (the kernel's REG_* order in <sys/ucontext.h>) */
 enum {
-	G_R8, G_R9, G_R10, G_R11, G_R12, G_R13, G_R14, G_R15, G_RDI, G_RSI, G_RBP, G_RBX, G_RDX,
-	G_RAX, G_RCX, G_RSP, G_RIP, G_EFL, G_CSGSFS, G_ERR, G_TRAPNO, G_OLDMASK, G_CR2, G_COUNT
+	G_R8,
+	G_R9,
+	G_R10,
+	G_R11,
+	G_R12,
+	G_R13,
+	G_R14,
+	G_R15,
+	G_RDI,
+	G_RSI,
+	G_RBP,
+	G_RBX,
+	G_RDX,
+	G_RAX,
+	G_RCX,
+	G_RSP,
+	G_RIP,
+	G_EFL,
+	G_CSGSFS,
+	G_ERR,
+	G_TRAPNO,
+	G_OLDMASK,
+	G_CR2,
+	G_COUNT
 };
 
 #define FXSAVE_SIZE 512u
 
 int md_platform_client_context(uint32_t kind, const void *data, size_t len,
-			       struct md_context *ret_ctx)
+                               struct md_context *ret_ctx)
 {
 	uint64_t g[G_COUNT];
 	md_context_amd64 *c = &ret_ctx->u.amd64;

@@ -32,9 +32,9 @@ int md_output_open(struct md_output *o, const char *dir)
 		                     (unsigned long)i * 2654435761u;
 
 		snprintf(o->tmp_name, sizeof(o->tmp_name), ".md-%d-%08lx.tmp", (int)getpid(),
-			 salt & 0xFFFFFFFFul);
+		         salt & 0xFFFFFFFFul);
 		o->fd = openat(o->dirfd, o->tmp_name,
-			       O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		               O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (o->fd >= 0)
 			return 0;
 		if (errno != EEXIST)
@@ -98,8 +98,7 @@ void md_output_abort(struct md_output *o)
 	o->dirfd = -1;
 }
 
-int md_output_split_path(const char *path, char *dir, size_t dir_size, char *name,
-			 size_t name_size)
+int md_output_split_path(const char *path, char *dir, size_t dir_size, char *name, size_t name_size)
 {
 	const char *slash = strrchr(path, '/');
 	size_t dlen;

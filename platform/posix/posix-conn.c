@@ -57,8 +57,7 @@ static int wait_fd(int fd, short events, int timeout_ms)
 	return r == 0 ? -ETIMEDOUT : 0;
 }
 
-int md_platform_conn_send(struct md_platform_conn *c, const void *buf, size_t len,
-			  int timeout_ms)
+int md_platform_conn_send(struct md_platform_conn *c, const void *buf, size_t len, int timeout_ms)
 {
 	size_t off = 0;
 

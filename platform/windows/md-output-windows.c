@@ -63,14 +63,14 @@ int md_output_open(struct md_output *o, const char *dir)
 
 		QueryPerformanceCounter(&t);
 		snprintf(o->tmp_name, sizeof(o->tmp_name), ".md-%lu-%08lx.tmp",
-			 (unsigned long)GetCurrentProcessId(),
-			 (unsigned long)((uint64_t)t.QuadPart ^ (uint64_t)i * 2654435761u) &
-				 0xFFFFFFFFul);
+		         (unsigned long)GetCurrentProcessId(),
+		         (unsigned long)((uint64_t)t.QuadPart ^ (uint64_t)i * 2654435761u) &
+		             0xFFFFFFFFul);
 		r = join(dir, o->tmp_name, path, sizeof(path) / sizeof(path[0]));
 		if (r < 0)
 			break;
-		h = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ, &sa, CREATE_NEW,
-				FILE_ATTRIBUTE_NORMAL, NULL);
+		h = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ, &sa,
+		                CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
 		if (h == INVALID_HANDLE_VALUE) {
 			r = md_win_last_error();
 			if (r == -EEXIST)
@@ -133,7 +133,8 @@ int md_output_commit(struct md_output *o, const char *name, bool replace)
 		r = join(o->dir, name, to, sizeof(to) / sizeof(to[0]));
 	if (r < 0)
 		return r;
-	if (!MoveFileExW(from, to, MOVEFILE_WRITE_THROUGH | (replace ? MOVEFILE_REPLACE_EXISTING : 0)))
+	if (!MoveFileExW(from, to,
+	                 MOVEFILE_WRITE_THROUGH | (replace ? MOVEFILE_REPLACE_EXISTING : 0)))
 		return md_win_last_error(); /* -EEXIST: the caller may try another name */
 	o->tmp_name[0] = '\0';
 	md_output_abort(o);
@@ -157,8 +158,7 @@ void md_output_abort(struct md_output *o)
 	o->dirfd = -1;
 }
 
-int md_output_split_path(const char *path, char *dir, size_t dir_size, char *name,
-			 size_t name_size)
+int md_output_split_path(const char *path, char *dir, size_t dir_size, char *name, size_t name_size)
 {
 	const char *slash = strrchr(path, '/'), *bslash = strrchr(path, '\\');
 	size_t dlen;

@@ -37,7 +37,7 @@ int md_platform_conn_open(const char *endpoint, struct md_platform_conn **ret_co
 	}
 	for (int attempt = 0;; attempt++) {
 		c->pipe = CreateFileW(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING,
-				      FILE_FLAG_OVERLAPPED, NULL);
+		                      FILE_FLAG_OVERLAPPED, NULL);
 		if (c->pipe != INVALID_HANDLE_VALUE)
 			break;
 		if (GetLastError() != ERROR_PIPE_BUSY || attempt > 0 ||
@@ -54,7 +54,7 @@ int md_platform_conn_open(const char *endpoint, struct md_platform_conn **ret_co
 
 /* Runs one overlapped read or write to completion or timeout. Returns bytes or -errno. */
 static int overlapped(struct md_platform_conn *c, void *rbuf, const void *wbuf, size_t len,
-		      int timeout_ms)
+                      int timeout_ms)
 {
 	OVERLAPPED ov = {.hEvent = c->event};
 	DWORD n = 0, chunk = len > 0x10000000u ? 0x10000000u : (DWORD)len;
@@ -62,7 +62,7 @@ static int overlapped(struct md_platform_conn *c, void *rbuf, const void *wbuf, 
 
 	ResetEvent(c->event);
 	ok = rbuf ? ReadFile(c->pipe, rbuf, chunk, NULL, &ov)
-		  : WriteFile(c->pipe, wbuf, chunk, NULL, &ov);
+	          : WriteFile(c->pipe, wbuf, chunk, NULL, &ov);
 	if (!ok && GetLastError() != ERROR_IO_PENDING)
 		return md_win_last_error();
 	if (WaitForSingleObject(c->event, timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms) !=
@@ -76,8 +76,7 @@ static int overlapped(struct md_platform_conn *c, void *rbuf, const void *wbuf, 
 	return (int)n;
 }
 
-int md_platform_conn_send(struct md_platform_conn *c, const void *buf, size_t len,
-			  int timeout_ms)
+int md_platform_conn_send(struct md_platform_conn *c, const void *buf, size_t len, int timeout_ms)
 {
 	size_t off = 0;
 

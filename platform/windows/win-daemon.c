@@ -42,7 +42,7 @@ int md_platform_raise_fd_limit(uint64_t want, uint64_t *ret_limit)
 bool md_platform_path_is_absolute(const char *path)
 {
 	bool drive = ((path[0] >= 'A' && path[0] <= 'Z') || (path[0] >= 'a' && path[0] <= 'z')) &&
-		     path[1] == ':' && (path[2] == '\\' || path[2] == '/');
+	             path[1] == ':' && (path[2] == '\\' || path[2] == '/');
 
 	return drive || (path[0] == '\\' && path[1] == '\\');
 }

@@ -11,7 +11,8 @@
 int md_win_error(DWORD error)
 {
 	switch (error) {
-	case ERROR_SUCCESS: return 0;
+	case ERROR_SUCCESS:
+		return 0;
 	case ERROR_INVALID_PARAMETER: /* OpenProcess of a pid that does not exist */
 	case ERROR_INVALID_HANDLE:
 		return -ESRCH;
@@ -30,7 +31,8 @@ int md_win_error(DWORD error)
 	case ERROR_FILE_EXISTS:
 	case ERROR_ALREADY_EXISTS:
 		return -EEXIST;
-	case ERROR_PIPE_BUSY: return -EAGAIN;
+	case ERROR_PIPE_BUSY:
+		return -EAGAIN;
 	case ERROR_BROKEN_PIPE:
 	case ERROR_NO_DATA:
 	case ERROR_PIPE_NOT_CONNECTED:
@@ -38,7 +40,8 @@ int md_win_error(DWORD error)
 	case ERROR_SEM_TIMEOUT:
 	case WAIT_TIMEOUT:
 		return -ETIMEDOUT;
-	case ERROR_OPERATION_ABORTED: return -ECANCELED;
+	case ERROR_OPERATION_ABORTED:
+		return -ECANCELED;
 	case ERROR_BAD_LENGTH:
 	case ERROR_INSUFFICIENT_BUFFER:
 		return -ENOBUFS;
@@ -48,8 +51,10 @@ int md_win_error(DWORD error)
 	case ERROR_DISK_FULL:
 	case ERROR_HANDLE_DISK_FULL:
 		return -ENOSPC;
-	case ERROR_FILENAME_EXCED_RANGE: return -ENAMETOOLONG;
-	case ERROR_NO_MORE_FILES: return -ENOENT;
+	case ERROR_FILENAME_EXCED_RANGE:
+		return -ENAMETOOLONG;
+	case ERROR_NO_MORE_FILES:
+		return -ENOENT;
 	case ERROR_SHARING_VIOLATION:
 	case ERROR_LOCK_VIOLATION:
 		return -EBUSY;
@@ -63,7 +68,8 @@ int md_win_error(DWORD error)
 		return -ELOOP;
 	case ERROR_WRITE_PROTECT:
 		return -EROFS;
-	default: return -EIO;
+	default:
+		return -EIO;
 	}
 }
 

@@ -19,7 +19,8 @@
 /* One thread we suspended. */
 struct md_win_thread {
 	DWORD tid;
-	HANDLE handle; /* THREAD_SUSPEND_RESUME | THREAD_GET_CONTEXT | THREAD_QUERY_LIMITED_INFORMATION */
+	HANDLE handle; /* THREAD_SUSPEND_RESUME | THREAD_GET_CONTEXT |
+	                  THREAD_QUERY_LIMITED_INFORMATION */
 	bool suspended;
 };
 
@@ -53,6 +54,6 @@ void md_win_modules_free(struct md_module_info *modules, size_t n);
 /* win-system.c */
 int md_win_read_system_info(struct md_system *ret);
 int md_win_read_process_info(HANDLE process, DWORD pid, struct md_process_info *ret,
-			     struct md_diag *diag);
+                             struct md_diag *diag);
 /* The RID of the user SID of the process's token (our stand-in for a uid). */
 int md_win_process_user_rid(HANDLE process, uint32_t *ret_rid);

@@ -37,8 +37,8 @@ static int read_range(HANDLE process, struct md_mem_range *m)
 
 		if (chunk > m->len - m->got)
 			chunk = m->len - m->got;
-		if (!ReadProcessMemory(process, (LPCVOID)(uintptr_t)addr, (uint8_t *)m->buf + m->got,
-				       chunk, &n) ||
+		if (!ReadProcessMemory(process, (LPCVOID)(uintptr_t)addr,
+		                       (uint8_t *)m->buf + m->got, chunk, &n) ||
 		    n != chunk) {
 			m->err = md_win_last_error();
 			if (m->err == 0)
@@ -71,14 +71,25 @@ static uint32_t prot_from_page(DWORD protect)
 	if (protect & (PAGE_GUARD | PAGE_NOACCESS))
 		return 0; /* a guard page is not to be touched, and is not read */
 	switch (protect & 0xFF) {
-	case PAGE_READONLY: p = MD_PROT_READ; break;
+	case PAGE_READONLY:
+		p = MD_PROT_READ;
+		break;
 	case PAGE_READWRITE:
-	case PAGE_WRITECOPY: p = MD_PROT_READ | MD_PROT_WRITE; break;
-	case PAGE_EXECUTE: p = MD_PROT_EXEC; break;
-	case PAGE_EXECUTE_READ: p = MD_PROT_READ | MD_PROT_EXEC; break;
+	case PAGE_WRITECOPY:
+		p = MD_PROT_READ | MD_PROT_WRITE;
+		break;
+	case PAGE_EXECUTE:
+		p = MD_PROT_EXEC;
+		break;
+	case PAGE_EXECUTE_READ:
+		p = MD_PROT_READ | MD_PROT_EXEC;
+		break;
 	case PAGE_EXECUTE_READWRITE:
-	case PAGE_EXECUTE_WRITECOPY: p = MD_PROT_READ | MD_PROT_WRITE | MD_PROT_EXEC; break;
-	default: break;
+	case PAGE_EXECUTE_WRITECOPY:
+		p = MD_PROT_READ | MD_PROT_WRITE | MD_PROT_EXEC;
+		break;
+	default:
+		break;
 	}
 	return p;
 }
@@ -109,7 +120,8 @@ int md_win_read_regions(struct md_win_snapshot *ws)
 			continue;
 		if (s->n_mappings == REGIONS_MAX) {
 			md_diag_add(&s->diag, MD_DIAG_PROCESS, ws->pid, -E2BIG,
-				    "more than %u memory regions; the rest are left out", REGIONS_MAX);
+			            "more than %u memory regions; the rest are left out",
+			            REGIONS_MAX);
 			break;
 		}
 		if (s->n_mappings == cap) {

@@ -16,10 +16,10 @@
 
 #include "win-internal.h"
 
-#define MODULES_INITIAL  64u   /* first capacity of the module array */
-#define DEBUG_DIRS_MAX   32u   /* debug directory entries looked at per image */
-#define CV_NAME_MAX      1024u /* bytes of a PDB path kept */
-#define CV_RSDS_HEADER   24u   /* "RSDS", GUID, age */
+#define MODULES_INITIAL   64u   /* first capacity of the module array */
+#define DEBUG_DIRS_MAX    32u   /* debug directory entries looked at per image */
+#define CV_NAME_MAX       1024u /* bytes of a PDB path kept */
+#define CV_RSDS_HEADER    24u   /* "RSDS", GUID, age */
 #define CV_RSDS_SIGNATURE 0x53445352u
 
 static int read_exact(struct md_win_snapshot *ws, uint64_t addr, void *buf, size_t len)
@@ -111,7 +111,7 @@ int md_win_read_modules(struct md_win_snapshot *ws)
 	if (snap == INVALID_HANDLE_VALUE) {
 		r = md_win_last_error();
 		md_diag_add(&s->diag, MD_DIAG_PROCESS, ws->pid, r,
-			    "cannot list the modules: error %lu", (unsigned long)GetLastError());
+		            "cannot list the modules: error %lu", (unsigned long)GetLastError());
 		return r == -ESRCH ? r : 0;
 	}
 	for (BOOL ok = Module32FirstW(snap, &me); ok; ok = Module32NextW(snap, &me)) {
@@ -145,8 +145,9 @@ int md_win_read_modules(struct md_win_snapshot *ws)
 		if (r == -ENOMEM)
 			break;
 		if (r < 0)
-			md_diag_add(&s->diag, MD_DIAG_MODULE, m->base, r, "%s: no CodeView record%s",
-				    m->path, r == -ENOENT ? " (built without one)" : "");
+			md_diag_add(&s->diag, MD_DIAG_MODULE, m->base, r,
+			            "%s: no CodeView record%s", m->path,
+			            r == -ENOENT ? " (built without one)" : "");
 		m->pdb_name = pdb;
 		r = 0;
 	}

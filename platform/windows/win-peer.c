@@ -104,7 +104,7 @@ int md_platform_thread_of(uint32_t pid, uint32_t tid)
 }
 
 int md_platform_client_context(uint32_t kind, const void *data, size_t len,
-			       struct md_context *ret_ctx)
+                               struct md_context *ret_ctx)
 {
 	if (kind != MD_CTX_WIN_AMD64)
 		return -EPROTONOSUPPORT;
@@ -139,7 +139,7 @@ int md_platform_process_exe(uint32_t pid, char *buf, size_t size, uint64_t *ret_
 		return r;
 	/* the file's identity: volume serial number and file index, and its last write time */
 	f = CreateFileW(exe, 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-			OPEN_EXISTING, 0, NULL);
+	                OPEN_EXISTING, 0, NULL);
 	if (f == INVALID_HANDLE_VALUE)
 		return md_win_last_error();
 	if (!GetFileInformationByHandle(f, &info)) {
@@ -149,7 +149,7 @@ int md_platform_process_exe(uint32_t pid, char *buf, size_t size, uint64_t *ret_
 	}
 	CloseHandle(f);
 	*ret_file_id = ((uint64_t)info.dwVolumeSerialNumber << 40) ^
-		       (((uint64_t)info.nFileIndexHigh << 32) | info.nFileIndexLow) ^
-		       ((uint64_t)info.ftLastWriteTime.dwLowDateTime << 20);
+	               (((uint64_t)info.nFileIndexHigh << 32) | info.nFileIndexLow) ^
+	               ((uint64_t)info.ftLastWriteTime.dwLowDateTime << 20);
 	return 0;
 }

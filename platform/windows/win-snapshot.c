@@ -26,7 +26,7 @@
 #define THREADS_INITIAL    64 /* first capacity of the thread array */
 
 _Static_assert(sizeof(CONTEXT) == sizeof(md_context_amd64),
-	       "the Windows CONTEXT is the minidump's AMD64 context");
+               "the Windows CONTEXT is the minidump's AMD64 context");
 
 static int win_read_blob(struct md_snapshot *s, enum md_blob blob, md_sink_fn sink, void *ctx)
 {
@@ -34,8 +34,8 @@ static int win_read_blob(struct md_snapshot *s, enum md_blob blob, md_sink_fn si
 }
 
 static const struct md_snapshot_ops win_ops = {
-	.read_ranges = md_win_read_ranges,
-	.read_blob = win_read_blob,
+    .read_ranges = md_win_read_ranges,
+    .read_blob = win_read_blob,
 };
 
 static bool have_thread(const struct md_win_snapshot *ws, DWORD tid)
@@ -62,15 +62,15 @@ static int suspend_one(struct md_win_snapshot *ws, DWORD tid)
 		ws->cap_threads = cap;
 	}
 	h = OpenThread(THREAD_SUSPEND_RESUME | THREAD_GET_CONTEXT |
-			       THREAD_QUERY_LIMITED_INFORMATION,
-		       FALSE, tid);
+	                   THREAD_QUERY_LIMITED_INFORMATION,
+	               FALSE, tid);
 	if (!h) {
 		int r = md_win_last_error();
 
 		if (r == -ESRCH)
 			return 0; /* it exited between the list and the open */
 		md_diag_add(&ws->pub.diag, MD_DIAG_THREAD, tid, r, "cannot open thread: error %lu",
-			    (unsigned long)GetLastError());
+		            (unsigned long)GetLastError());
 		return r;
 	}
 	if (SuspendThread(h) == (DWORD)-1) {
@@ -78,7 +78,7 @@ static int suspend_one(struct md_win_snapshot *ws, DWORD tid)
 
 		CloseHandle(h);
 		md_diag_add(&ws->pub.diag, MD_DIAG_THREAD, tid, r,
-			    "cannot suspend thread: error %lu", (unsigned long)GetLastError());
+		            "cannot suspend thread: error %lu", (unsigned long)GetLastError());
 		return r == -ESRCH ? 0 : r;
 	}
 	if (!ws->stopped) {
@@ -107,7 +107,8 @@ static int suspend_all(struct md_win_snapshot *ws, const struct md_backend_optio
 		snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
 		if (snap == INVALID_HANDLE_VALUE)
 			return md_win_last_error();
-		for (BOOL ok = Thread32First(snap, &te); ok && r >= 0; ok = Thread32Next(snap, &te)) {
+		for (BOOL ok = Thread32First(snap, &te); ok && r >= 0;
+		     ok = Thread32Next(snap, &te)) {
 			if (te.th32OwnerProcessID != ws->pid || have_thread(ws, te.th32ThreadID))
 				continue;
 			found_new = true;
@@ -120,8 +121,8 @@ static int suspend_all(struct md_win_snapshot *ws, const struct md_backend_optio
 			return ws->n_threads ? 0 : -ESRCH;
 	}
 	md_diag_add(&ws->pub.diag, MD_DIAG_PROCESS, ws->pid, -EAGAIN,
-		    "threads kept appearing after %d passes; later ones are missing",
-		    SUSPEND_PASSES_MAX);
+	            "threads kept appearing after %d passes; later ones are missing",
+	            SUSPEND_PASSES_MAX);
 	return ws->n_threads ? 0 : -ESRCH;
 }
 
@@ -181,8 +182,8 @@ static int read_threads(struct md_win_snapshot *ws)
 			t->error = md_win_last_error();
 			t->context.size = 0;
 			md_diag_add(&s->diag, MD_DIAG_THREAD, t->tid, t->error,
-				    "cannot read registers: error %lu",
-				    (unsigned long)GetLastError());
+			            "cannot read registers: error %lu",
+			            (unsigned long)GetLastError());
 			if (t->error == -ESRCH)
 				gone++;
 		} else {
@@ -246,8 +247,8 @@ static int win_open(struct md_snapshot *s, uint32_t pid, const struct md_backend
 	ws->pid = pid;
 	if (s->crash)
 		crash_to_exception(&s->crash_copy);
-	ws->process = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ | SYNCHRONIZE, FALSE,
-				  pid);
+	ws->process =
+	    OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ | SYNCHRONIZE, FALSE, pid);
 	if (!ws->process)
 		return md_win_last_error();
 	return process_alive(ws->process) ? 0 : -ESRCH;
@@ -332,15 +333,15 @@ void md_platform_explain_permission(uint32_t pid, char *buf, size_t size)
 			snprintf(buf, size, "Process %u does not exist.", pid);
 		else
 			snprintf(buf, size,
-				 "Process %u cannot even be queried: it may be a protected process "
-				 "or belong to another session; run as Administrator.",
-				 pid);
+			         "Process %u cannot even be queried: it may be a protected process "
+			         "or belong to another session; run as Administrator.",
+			         pid);
 		return;
 	}
 	CloseHandle(h);
 	snprintf(buf, size,
-		 "Reading process %u needs PROCESS_VM_READ and suspending its threads "
-		 "THREAD_SUSPEND_RESUME: run as the process's user, as Administrator, or with "
-		 "SeDebugPrivilege enabled.",
-		 pid);
+	         "Reading process %u needs PROCESS_VM_READ and suspending its threads "
+	         "THREAD_SUSPEND_RESUME: run as the process's user, as Administrator, or with "
+	         "SeDebugPrivilege enabled.",
+	         pid);
 }

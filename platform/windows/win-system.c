@@ -26,8 +26,8 @@ int md_win_read_system_info(struct md_system *ret)
 	OSVERSIONINFOW v = {.dwOSVersionInfoSize = sizeof(v)};
 	HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
 	rtl_get_version_fn get_version =
-		ntdll ? (rtl_get_version_fn)(void (*)(void))GetProcAddress(ntdll, "RtlGetVersion")
-		      : NULL;
+	    ntdll ? (rtl_get_version_fn)(void (*)(void))GetProcAddress(ntdll, "RtlGetVersion")
+	          : NULL;
 	unsigned a, b, c, d;
 
 	memset(ret, 0, sizeof(*ret));
@@ -38,7 +38,7 @@ int md_win_read_system_info(struct md_system *ret)
 	ret->processor_level = si.wProcessorLevel;
 	ret->processor_revision = si.wProcessorRevision;
 	ret->number_of_processors =
-		si.dwNumberOfProcessors > 255 ? 255 : (uint8_t)si.dwNumberOfProcessors;
+	    si.dwNumberOfProcessors > 255 ? 255 : (uint8_t)si.dwNumberOfProcessors;
 	ret->platform_id = MD_OS_WIN32_NT;
 	if (get_version && get_version(&v) == 0) {
 		ret->os_major = v.dwMajorVersion;
@@ -64,7 +64,7 @@ static int64_t filetime_to_unix(FILETIME ft)
 	uint64_t t = ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
 
 	return t > FILETIME_UNIX_EPOCH ? (int64_t)((t - FILETIME_UNIX_EPOCH) / FILETIME_PER_SECOND)
-				       : 0;
+	                               : 0;
 }
 
 static uint32_t filetime_seconds(FILETIME ft)
@@ -103,7 +103,7 @@ out:
 }
 
 int md_win_read_process_info(HANDLE process, DWORD pid, struct md_process_info *ret,
-			     struct md_diag *diag)
+                             struct md_diag *diag)
 {
 	FILETIME created, exited, kernel, user;
 	wchar_t exe[MD_WIN_PATH_MAX / 2];
@@ -117,15 +117,15 @@ int md_win_read_process_info(HANDLE process, DWORD pid, struct md_process_info *
 		ret->kernel_time = filetime_seconds(kernel);
 	} else {
 		md_diag_add(diag, MD_DIAG_PROCESS, pid, md_win_last_error(),
-			    "cannot read the process times: error %lu",
-			    (unsigned long)GetLastError());
+		            "cannot read the process times: error %lu",
+		            (unsigned long)GetLastError());
 	}
 	if (QueryFullProcessImageNameW(process, 0, exe, &len))
 		md_win_utf8(exe, ret->exe, sizeof(ret->exe));
 	else
 		md_diag_add(diag, MD_DIAG_PROCESS, pid, md_win_last_error(),
-			    "cannot read the executable's path: error %lu",
-			    (unsigned long)GetLastError());
+		            "cannot read the executable's path: error %lu",
+		            (unsigned long)GetLastError());
 	if (md_win_process_user_rid(process, &ret->uid) < 0)
 		ret->uid = UINT32_MAX;
 	return 0;

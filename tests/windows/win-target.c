@@ -147,6 +147,6 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: win-target crash av|av-write|div0|overflow | threads N SECONDS | "
-			"dump-now\n");
+	                "dump-now\n");
 	return 2;
 }
