@@ -483,7 +483,8 @@ _Noreturn static void stuck_dump_request(int out)
 		if (vfork() == 0) {
 			syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 			for (;;)
-				syscall(SYS_pause);
+				syscall(SYS_ppoll, NULL, 0, NULL, NULL,
+				        0); /* every arch has ppoll */
 		}
 		_exit(0);
 	}
