@@ -158,8 +158,9 @@ struct md_daemon {
 	uv_timer_t store_timer;      /* periodic store limits and metrics */
 	bool store_busy;             /* a periodic pass is on the thread pool */
 	struct md_journal *journal;  /* reports.jsonl and the metrics file, off the loop thread */
-	struct md_symbolize_queue *symbolize; /* reports waiting for their stacks */
-	struct md_coredump *coredump;         /* the kernel's coredump socket, when configured */
+	bool symbolize;              /* stacks go into reports (md_symbolize_enabled) */
+	struct md_symbolize_queue *symbolize_queue; /* reports waiting for their stacks */
+	struct md_coredump *coredump; /* the kernel's coredump socket, when configured */
 };
 
 /* md-log.c. Priorities are syslog's (RFC 5424 severities), named here so that no OS header

@@ -162,7 +162,7 @@ static void after_work_cb(uv_work_t *req, int status)
 			md_conn_send_report(c, r);
 		md_journal_post(d, r, NULL);
 		/* the stacks follow, off the crash path: the report is rewritten with them */
-		if (md_symbolize_enabled(d->cfg))
+		if (d->symbolize)
 			md_symbolize_post(d, &job->report);
 	} else {
 		d->counters.dumps_failed++;

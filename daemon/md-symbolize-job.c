@@ -120,7 +120,7 @@ static void done(uv_work_t *req, int status)
 	q->busy = false;
 	start_next(q);
 	if (q->d->stopping && !q->busy) { /* md_symbolize_stop left it to us */
-		q->d->symbolize = NULL;
+		q->d->symbolize_queue = NULL;
 		free(q);
 	}
 }
@@ -148,13 +148,13 @@ static void start_next(struct md_symbolize_queue *q)
 
 void md_symbolize_post(struct md_daemon *d, struct md_report *r)
 {
-	struct md_symbolize_queue *q = d->symbolize;
+	struct md_symbolize_queue *q = d->symbolize_queue;
 	struct item *it;
 
 	if (!r->path || !r->id || d->stopping)
 		return;
 	if (!q) {
-		q = d->symbolize = calloc(1, sizeof(*q));
+		q = d->symbolize_queue = calloc(1, sizeof(*q));
 		if (!q)
 			return;
 		q->d = d;
@@ -178,7 +178,7 @@ void md_symbolize_post(struct md_daemon *d, struct md_report *r)
 
 void md_symbolize_stop(struct md_daemon *d)
 {
-	struct md_symbolize_queue *q = d->symbolize;
+	struct md_symbolize_queue *q = d->symbolize_queue;
 
 	if (!q)
 		return;
@@ -187,6 +187,6 @@ void md_symbolize_stop(struct md_daemon *d)
 	q->n_pending = 0;
 	if (!q->busy) {
 		free(q);
-		d->symbolize = NULL;
+		d->symbolize_queue = NULL;
 	}
 }

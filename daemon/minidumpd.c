@@ -251,6 +251,8 @@ int main(int argc, char **argv)
 	d.loop = uv_default_loop();
 	d.cfg = &cfg;
 	d.socket_inherited = inherited;
+	d.symbolize =
+	    md_symbolize_enabled(&cfg); /* once: the helper and the sandbox stay as they are */
 	d.loops = calloc(1, sizeof(*d.loops));
 	if (!d.loops) {
 		md_log(MD_LOG_ERR, "out of memory");
