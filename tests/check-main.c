@@ -10,6 +10,28 @@
 
 #include "check-main.h"
 
+Suite *check_suite_of(const char *name, const struct check_tcase *tcases)
+{
+	Suite *s = suite_create(name);
+
+	for (const struct check_tcase *c = tcases; c->name; c++) {
+		TCase *tc = tcase_create(c->name);
+
+		if (c->setup || c->teardown)
+			tcase_add_checked_fixture(tc, c->setup, c->teardown);
+		if (c->timeout > 0)
+			tcase_set_timeout(tc, c->timeout);
+		for (const struct check_test *t = c->tests; t->fn; t++) {
+			if (t->loops > 0)
+				tcase_add_loop_test(tc, t->fn, 0, t->loops);
+			else
+				tcase_add_test(tc, t->fn);
+		}
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
 int main(int argc, char **argv)
 {
 	const struct check_suite *cs = &check_suite;

@@ -27,6 +27,42 @@ struct check_suite {
 /* Defined by each check-*.c, most through CHECK_SUITE. */
 extern const struct check_suite check_suite;
 
+/* One test of a test case: the test, and for a loop test how many times it runs (_i from 0 to
+ * loops - 1); 0 for a plain test. A list of them ends with {NULL}. */
+struct check_test {
+	const TTest *fn;
+	int loops;
+};
+
+/* One test case of a suite, declared as data: its name, its tests, an optional checked fixture
+ * (run in the forked child around each test) and a timeout in seconds (0: Check's default). A
+ * list of them ends with {NULL}. */
+struct check_tcase {
+	const char *name;
+	const struct check_test *tests;
+	SFun setup;
+	SFun teardown;
+	double timeout;
+};
+
+/* Entries of the lists: a plain test, a loop test, and the end of either list. */
+#define CHECK_TEST(test)                                                                           \
+	{                                                                                          \
+		(test), 0                                                                          \
+	}
+#define CHECK_LOOP(test, n)                                                                        \
+	{                                                                                          \
+		(test), (n)                                                                        \
+	}
+#define CHECK_END                                                                                  \
+	{                                                                                          \
+		0                                                                                  \
+	}
+
+/* Builds a Suite from its test cases. The lists are automatic arrays in the suite function
+ * (Check's test handles are not constant expressions); Check copies what it keeps. */
+Suite *check_suite_of(const char *name, const struct check_tcase *tcases);
+
 /* Defines check_suite for a suite with neither fixture nor arguments of its own: its name (a
  * string) and the function that builds its Suite. */
 #define CHECK_SUITE(suite_name, suite_fn)                                                          \

@@ -246,17 +246,18 @@ END_TEST
 
 static Suite *proto_suite(void)
 {
-	Suite *s = suite_create("proto");
-	TCase *tc = tcase_create("codec");
+	const struct check_test codec[] = {
+	    CHECK_TEST(crash_round_trip),
+	    CHECK_TEST(other_types_round_trip),
+	    CHECK_TEST(header_errors),
+	    CHECK_TEST(decoder_rejects_malformed_payloads),
+	    CHECK_TEST(limits_are_enforced),
+	    CHECK_TEST(random_corruption_never_crashes),
+	    CHECK_END,
+	};
+	const struct check_tcase tcases[] = {{.name = "codec", .tests = codec}, CHECK_END};
 
-	tcase_add_test(tc, crash_round_trip);
-	tcase_add_test(tc, other_types_round_trip);
-	tcase_add_test(tc, header_errors);
-	tcase_add_test(tc, decoder_rejects_malformed_payloads);
-	tcase_add_test(tc, limits_are_enforced);
-	tcase_add_test(tc, random_corruption_never_crashes);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite_of("proto", tcases);
 }
 
 CHECK_SUITE("proto", proto_suite);

@@ -263,22 +263,24 @@ END_TEST
 
 static Suite *upload_queue_suite(void)
 {
-	Suite *s = suite_create("upload-queue");
-	TCase *tc = tcase_create("queue");
-	TCase *unit = tcase_create("parsers");
+	const struct check_test queue[] = {
+	    CHECK_TEST(restart_mid_queue_loses_nothing_and_resends_nothing_delivered),
+	    CHECK_TEST(uploaded_state_with_a_leftover_ticket_is_not_resent),
+	    CHECK_TEST(dump_over_the_size_limit_is_skipped_not_retried),
+	    CHECK_TEST(without_consent_nothing_is_sent_and_tickets_stay),
+	    CHECK_TEST(invalid_ticket_is_reported_and_kept_while_others_go),
+	    CHECK_TEST(config_errors_name_the_key),
+	    CHECK_END,
+	};
+	const struct check_test parsers[] = {
+	    CHECK_TEST(parsers_read_what_servers_and_operators_write), CHECK_END};
+	const struct check_tcase tcases[] = {
+	    {.name = "queue", .tests = queue, .setup = setup, .teardown = teardown, .timeout = 60},
+	    {.name = "parsers", .tests = parsers},
+	    CHECK_END,
+	};
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, restart_mid_queue_loses_nothing_and_resends_nothing_delivered);
-	tcase_add_test(tc, uploaded_state_with_a_leftover_ticket_is_not_resent);
-	tcase_add_test(tc, dump_over_the_size_limit_is_skipped_not_retried);
-	tcase_add_test(tc, without_consent_nothing_is_sent_and_tickets_stay);
-	tcase_add_test(tc, invalid_ticket_is_reported_and_kept_while_others_go);
-	tcase_add_test(tc, config_errors_name_the_key);
-	suite_add_tcase(s, tc);
-	tcase_add_test(unit, parsers_read_what_servers_and_operators_write);
-	suite_add_tcase(s, unit);
-	return s;
+	return check_suite_of("upload-queue", tcases);
 }
 
 CHECK_IT_SUITE("upload-queue", upload_queue_suite, "TARGET_THREADS");
