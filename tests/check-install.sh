@@ -128,6 +128,33 @@ else
 	fail "systemd-analyze security: exposure '${exposure}' (want <= 3.0)"
 fi
 
+# ---- the symbolizer's service, where the symbolizer is built ----
+if [[ -n $(installed_path /symbolizer/md-symbolize) ]]; then
+	for u in minidumpd-symbolize.socket minidumpd-symbolize@.service; do
+		p=$(installed_path "/$u")
+		[[ -n $p && -e $dest$p ]] && pass "installed $u: $p" || fail "installed $u: '$p'"
+		sed "s|^ExecStart=/|ExecStart=$dest/|" "$dest$p" >"$units/$u"
+	done
+	verify=$(MANPATH=$man_root SYSTEMD_LOG_LEVEL=notice systemd-analyze verify \
+		"$units/minidumpd-symbolize.socket" "$units/minidumpd-symbolize@.service" 2>&1)
+	rc=$?
+	((rc == 0)) && [[ -z $verify ]] && pass "systemd-analyze verify of the symbolizer's units: clean" ||
+		{ echo "$verify"; fail "systemd-analyze verify of the symbolizer's units (exit $rc)"; }
+	grep -q -- "^ExecStart=$prefix/sbin/minidumpd --symbolize-socket /run/minidumpd/symbolize.sock" \
+		"$dest${at[minidumpd.service]}" &&
+		grep -q "^ListenStream=/run/minidumpd/symbolize.sock" "$units/minidumpd-symbolize.socket" &&
+		pass "minidumpd.service symbolizes through minidumpd-symbolize.socket" ||
+		fail "minidumpd.service does not symbolize through minidumpd-symbolize.socket"
+	# its instances parse hostile ELF and DWARF: next to nothing is allowed them
+	exposure=$(systemd-analyze security --offline=true "$units/minidumpd-symbolize@.service" 2>/dev/null |
+		sed -n 's/.*Overall exposure level for minidumpd-symbolize@[^:]*: \([0-9.]*\).*/\1/p')
+	if [[ -n $exposure ]] && python3 -c "import sys; sys.exit(0 if float('$exposure') <= 1.0 else 1)"; then
+		pass "systemd-analyze security minidumpd-symbolize@.service: exposure $exposure"
+	else
+		fail "systemd-analyze security minidumpd-symbolize@.service: exposure '${exposure}' (want <= 1.0)"
+	fi
+fi
+
 # ---- tmpfiles.d ----
 troot=$tmp/tmpfiles-root
 mkdir -p "$troot"
