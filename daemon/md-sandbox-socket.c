@@ -32,22 +32,12 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Waits until fd is ready for events or the deadline passes. Returns 0, or -ETIMEDOUT. */
-static int wait_for(int fd, short events, double deadline)
+/* Milliseconds until deadline for poll(), at least 1; 0 once it has passed. */
+static int ms_left(double deadline)
 {
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = events};
-		double left = deadline - now_ms();
-		int n;
+	double left = deadline - now_ms();
 
-		if (left <= 0)
-			return -ETIMEDOUT;
-		n = poll(&p, 1, (int)left + 1);
-		if (n > 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return -errno;
-	}
+	return left <= 0 ? 0 : (int)left + 1;
 }
 
 /* Sends size bytes and, with n_fds > 0, the descriptors with them. Returns 0 or -errno. */
@@ -63,8 +53,8 @@ static int send_part(int fd, const void *data, size_t size, const int *fds, size
 	while (sent < size) {
 		struct iovec iov = {.iov_base = (char *)data + sent, .iov_len = size - sent};
 		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
 		ssize_t n;
-		int r;
 
 		if (n_fds && sent == 0) {
 			struct cmsghdr *c;
@@ -87,9 +77,11 @@ static int send_part(int fd, const void *data, size_t size, const int *fds, size
 			continue;
 		if (errno != EAGAIN)
 			return -errno;
-		r = wait_for(fd, POLLOUT, deadline);
-		if (r < 0)
-			return r;
+		/* the helper reads slower than we write: wait for room, within the budget */
+		if (!ms_left(deadline))
+			return -ETIMEDOUT;
+		if (poll(&p, 1, ms_left(deadline)) < 0 && errno != EINTR)
+			return -errno;
 	}
 	return 0;
 }
@@ -178,17 +170,19 @@ int md_sandbox_request(const char *socket_path, const struct md_sandbox *sb,
 
 	/* the answer, up to EOF, within the budget and the size cap */
 	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		char chunk[65536];
 		ssize_t n;
 
-		r = wait_for(fd, POLLIN, deadline);
-		if (r < 0) {
-			if (r == -ETIMEDOUT)
-				snprintf(ret->reason, sizeof(ret->reason),
-				         "gave no answer within its budget of %u ms", budget_ms);
-			else
-				snprintf(ret->reason, sizeof(ret->reason), "poll: %s",
-				         strerror(-r));
+		if (!ms_left(deadline)) {
+			snprintf(ret->reason, sizeof(ret->reason),
+			         "gave no answer within its budget of %u ms", budget_ms);
+			r = -ETIMEDOUT;
+			goto out;
+		}
+		if (poll(&p, 1, ms_left(deadline)) < 0 && errno != EINTR) {
+			r = -errno;
+			snprintf(ret->reason, sizeof(ret->reason), "poll: %s", strerror(-r));
 			goto out;
 		}
 		n = recv(fd, chunk, sizeof(chunk), 0);
@@ -204,17 +198,17 @@ int md_sandbox_request(const char *socket_path, const struct md_sandbox *sb,
 		}
 		if (len + (size_t)n + 1 > size) {
 			size_t want = size ? size * 2 : 65536;
-			char *p;
+			char *grown;
 
 			while (want < len + (size_t)n + 1)
 				want *= 2;
-			p = realloc(buf, want);
-			if (!p) {
+			grown = realloc(buf, want);
+			if (!grown) {
 				r = -ENOMEM;
 				snprintf(ret->reason, sizeof(ret->reason), "out of memory");
 				goto out;
 			}
-			buf = p;
+			buf = grown;
 			size = want;
 		}
 		memcpy(buf + len, chunk, (size_t)n);

@@ -120,13 +120,19 @@ for key in Type=notify NoNewPrivileges=yes ProtectSystem=strict StateDirectory=m
 done
 grep -q "^ListenStream=/run/minidumpd/minidumpd.sock" "$units/minidumpd.socket" ||
 	fail "minidumpd.socket does not listen on /run/minidumpd/minidumpd.sock"
-exposure=$(systemd-analyze security --offline=true "$units/minidumpd.service" 2>/dev/null |
-	sed -n 's/.*Overall exposure level for minidumpd.service: \([0-9.]*\).*/\1/p')
-if [[ -n $exposure ]] && python3 -c "import sys; sys.exit(0 if float('$exposure') <= 3.0 else 1)"; then
-	pass "systemd-analyze security: exposure $exposure"
-else
-	fail "systemd-analyze security: exposure '${exposure}' (want <= 3.0)"
-fi
+# systemd-analyze security of the unit file $1 (offline) is at most $2
+exposure_at_most() {
+	local name exposure
+	name=$(basename "$1")
+	exposure=$(systemd-analyze security --offline=true "$1" 2>/dev/null |
+		sed -n "s/.*Overall exposure level for ${name%%@*}[^:]*: \([0-9.]*\).*/\1/p")
+	if [[ -n $exposure ]] && python3 -c "import sys; sys.exit(0 if float('$exposure') <= $2 else 1)"; then
+		pass "systemd-analyze security $name: exposure $exposure"
+	else
+		fail "systemd-analyze security $name: exposure '${exposure}' (want <= $2)"
+	fi
+}
+exposure_at_most "$units/minidumpd.service" 3.0
 
 # ---- the symbolizer's service, where the symbolizer is built ----
 if [[ -n $(installed_path /symbolizer/md-symbolize) ]]; then
@@ -146,13 +152,7 @@ if [[ -n $(installed_path /symbolizer/md-symbolize) ]]; then
 		pass "minidumpd.service symbolizes through minidumpd-symbolize.socket" ||
 		fail "minidumpd.service does not symbolize through minidumpd-symbolize.socket"
 	# its instances parse hostile ELF and DWARF: next to nothing is allowed them
-	exposure=$(systemd-analyze security --offline=true "$units/minidumpd-symbolize@.service" 2>/dev/null |
-		sed -n 's/.*Overall exposure level for minidumpd-symbolize@[^:]*: \([0-9.]*\).*/\1/p')
-	if [[ -n $exposure ]] && python3 -c "import sys; sys.exit(0 if float('$exposure') <= 1.0 else 1)"; then
-		pass "systemd-analyze security minidumpd-symbolize@.service: exposure $exposure"
-	else
-		fail "systemd-analyze security minidumpd-symbolize@.service: exposure '${exposure}' (want <= 1.0)"
-	fi
+	exposure_at_most "$units/minidumpd-symbolize@.service" 1.0
 fi
 
 # ---- tmpfiles.d ----

@@ -33,26 +33,31 @@
 #define ANSWER_WAIT_MS 20000 /* ms the helper may take to answer one request */
 
 static pid_t activator_pid; /* the test's stand-in for systemd's socket, or 0 */
-static char *activator_dir;
+static char *activator_dir; /* its folder (the socket, the helpers' stderr) */
+
+/* Stops the stand-in for systemd (and the instances it started are its children, killed by
+ * their own budget or by the end of their connection) and removes its folder. */
+static void activator_stop(void)
+{
+	if (activator_pid <= 0)
+		return;
+	kill(-activator_pid, SIGKILL); /* its process group: the instances too */
+	waitpid(activator_pid, NULL, 0);
+	activator_pid = 0;
+	it_rmtree(activator_dir);
+	free(activator_dir);
+	activator_dir = NULL;
+}
 
 static void socket_teardown(void)
 {
-	if (activator_pid > 0) {
-		kill(activator_pid, SIGKILL);
-		waitpid(activator_pid, NULL, 0);
-		activator_pid = 0;
-	}
-	daemon_teardown();
-	if (activator_dir) {
-		it_rmtree(activator_dir);
-		free(activator_dir);
-		activator_dir = NULL;
-	}
+	daemon_teardown(); /* first: it may be connected */
+	activator_stop();
 }
 
-/* Starts the helper with sock as its stdin and stdout (stderr to err_path, or inherited), as an
- * Accept=yes service instance. Returns its pid. */
-static pid_t helper_on(int sock, const char *err_path)
+/* Starts program (NULL: $MD_SYMBOLIZE) with sock as its stdin and stdout and stderr to err_path,
+ * as an Accept=yes service instance. Returns its pid. */
+static pid_t helper_on(int sock, const char *err_path, const char *program)
 {
 	pid_t pid = fork();
 
@@ -63,14 +68,16 @@ static pid_t helper_on(int sock, const char *err_path)
 		if (dup2(sock, 0) < 0 || dup2(sock, 1) < 0 || err < 0 || dup2(err, 2) < 0)
 			_exit(126);
 		close_range(3, ~0u, 0);
-		execl(it_env("MD_SYMBOLIZE"), "md-symbolize", "--request-on-stdin", (char *)NULL);
+		execl(program ? program : it_env("MD_SYMBOLIZE"), "md-symbolize",
+		      "--request-on-stdin", (char *)NULL);
 		_exit(127);
 	}
 	return pid;
 }
 
-/* Listens on path and runs a helper per connection until killed; returns once listening. */
-static void activator_start(const char *path, const char *err_path)
+/* Listens on path and runs program (NULL: md-symbolize) per connection until killed, in a
+ * process group of its own; returns once listening. */
+static void activator_start(const char *path, const char *err_path, const char *program)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -84,6 +91,7 @@ static void activator_start(const char *path, const char *err_path)
 	activator_pid = fork();
 	ck_assert_int_ge(activator_pid, 0);
 	if (activator_pid == 0) {
+		setpgid(0, 0);
 		signal(SIGCHLD, SIG_IGN); /* the instances reap themselves */
 		for (;;) {
 			int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
@@ -93,28 +101,12 @@ static void activator_start(const char *path, const char *err_path)
 					continue;
 				_exit(1);
 			}
-			helper_on(c, err_path);
+			helper_on(c, err_path, program);
 			close(c);
 		}
 	}
+	setpgid(activator_pid, activator_pid); /* as the child does: whichever runs first */
 	close(l);
-}
-
-static json_t *report_with_symbolizer(pid_t pid)
-{
-	int64_t deadline = it_now_ms() + STACK_WAIT_MS;
-
-	while (it_now_ms() < deadline) {
-		char *path = find_dump(pid, "json");
-		json_t *j = path ? load_json(path) : NULL;
-
-		free(path);
-		if (j && json_is_object(json_object_get(j, "symbolizer")))
-			return j;
-		json_decref(j);
-		usleep(50000);
-	}
-	return NULL;
 }
 
 /* The daemon without CAP_SETUID/CAP_SETGID (as under minidumpd.service): round 0 without
@@ -122,22 +114,20 @@ static json_t *report_with_symbolizer(pid_t pid)
 START_TEST(daemon_symbolizes_through_the_socket_service)
 {
 	static const char *const wrap[] = {"setpriv", "--bounding-set=-setuid,-setgid", NULL};
-	char sock[512], config[1024], errlog[512], line[256];
+	char sock[512], config[1024], errlog[512], line[256], *report;
 	struct app_run run;
 	json_t *j, *sym;
 
 	activator_dir = it_tempdir(0755);
 	snprintf(sock, sizeof(sock), "%s/symbolize.sock", activator_dir);
 	snprintf(errlog, sizeof(errlog), "%s/helper.err", activator_dir);
-	activator_start(sock, errlog);
+	activator_start(sock, errlog, NULL);
 	snprintf(config, sizeof(config), "{\"symbolize\": {\"socket\": \"%s\"}}", sock);
 	daemon_start_opts(&(struct daemon_opts){.wrapper = wrap, .config = _i ? config : NULL});
 	run = run_app("segv", NULL, NULL, NULL);
 	ck_assert_msg(!run.res.exited, "crash-app did not crash: %s", it_result_status(&run.res));
 	if (_i == 0) {
 		/* the control: this daemon cannot sandbox a helper, so it does not run one */
-		char *report;
-
 		usleep(1500 * 1000);
 		report = find_dump(run.pid, "json");
 		ck_assert_ptr_nonnull(report);
@@ -150,8 +140,16 @@ START_TEST(daemon_symbolizes_through_the_socket_service)
 		it_result_done(&run.res);
 		return;
 	}
-	j = report_with_symbolizer(run.pid);
-	ck_assert_msg(j, "no stacks in the report; log:\n%s", log_tail());
+	/* the log names the function once the report has its stacks */
+	snprintf(line, sizeof(line), "pid %d (crash-app) crashed in crash_segv()", (int)run.pid);
+	for (int64_t until = it_now_ms() + STACK_WAIT_MS; !log_has(line) && it_now_ms() < until;)
+		usleep(50000);
+	ck_assert_msg(log_has(line), "the log does not say '%s':\n%s", line, log_tail());
+	report = find_dump(run.pid, "json");
+	ck_assert_ptr_nonnull(report);
+	j = load_json(report);
+	free(report);
+	ck_assert_ptr_nonnull(j);
 	sym = json_object_get(j, "symbolizer");
 	ck_assert_msg(!json_object_get(sym, "error"), "symbolizer error: %s",
 	              json_string_value(json_object_get(sym, "error")));
@@ -159,8 +157,6 @@ START_TEST(daemon_symbolizes_through_the_socket_service)
 	ck_assert_str_eq(json_string_value(json_object_get(
 	                     json_array_get(json_object_get(j, "stack"), 0), "function")),
 	                 "crash_segv");
-	snprintf(line, sizeof(line), "pid %d (crash-app) crashed in crash_segv()", (int)run.pid);
-	ck_assert_msg(log_has(line), "the log does not say '%s':\n%s", line, log_tail());
 	json_decref(j);
 	it_result_done(&run.res);
 }
@@ -189,7 +185,7 @@ static char *ask(const char *magic, uint32_t n_fds, const struct batch *batches,
 
 	ck_assert_ptr_nonnull(out);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	pid = helper_on(sv[1], "/dev/null");
+	pid = helper_on(sv[1], "/dev/null", NULL);
 	close(sv[1]);
 	memcpy(h.magic, magic ? magic : MD_SYMBOLIZE_WIRE_MAGIC, sizeof(h.magic));
 	send(sv[0], &h, sizeof(h), MSG_NOSIGNAL);
@@ -242,16 +238,40 @@ static void assert_refused(char *out, int status, const char *why)
 	free(out);
 }
 
+enum fds { FDS_ONE, FDS_TWO, FDS_NONE, FDS_WRITABLE };
+
+#define ARGS(s) s, sizeof(s)
+static const char good[] = "--dump-fd=3\0--all-threads";
+/* Requests that break the wire format or ask for what they may not, and why each is refused. */
+static const struct {
+	const char *magic; /* NULL: the right one */
+	bool no_batch;     /* the header says 0 descriptors, and none are sent */
+	enum fds fds;      /* else the one batch sent */
+	const char *args;  /* NULL: good */
+	size_t args_len;
+	bool unterminated; /* the last argument without its NUL */
+	const char *trailer;
+	const char *why;
+} refused[] = {
+    {.magic = "MDSYMRQ0", .why = "not a minidumpd symbolize request"},
+    /* a descriptor number it was not given (its own stderr, say) */
+    {.args = ARGS("--dump-fd=4"), .why = "bad --dump-fd"},
+    {.args = ARGS("--dump-fd=3\0--module=0:7:-1"), .why = "bad --module"},
+    {.args = ARGS("--dump-fd=3\0--no-seccomp"), .why = "--no-seccomp is refused"},
+    {.trailer = "more", .why = "bytes after the arguments"},
+    {.unterminated = true, .why = "not terminated"},
+    {.fds = FDS_TWO, .why = "did not have the descriptors"},
+    {.fds = FDS_NONE, .why = "did not have the descriptors"},
+    {.fds = FDS_WRITABLE, .why = "open read-only"},
+    {.no_batch = true, .why = "out of bounds"},
+};
+
 START_TEST(helper_takes_only_a_well_formed_request)
 {
-	static const char good[] = "--dump-fd=3\0--all-threads";
-	static const char other_fd[] = "--dump-fd=4";
-	static const char module_fd[] = "--dump-fd=3\0--module=0:7:-1";
-	static const char no_seccomp[] = "--dump-fd=3\0--no-seccomp";
 	char *dump, *writable_path, *out;
 	int fd, wfd, status;
 	struct app_run run;
-	json_t *j;
+	json_t *j, *f0;
 
 	daemon_start();
 	run = run_app("segv", NULL, NULL, NULL);
@@ -264,56 +284,93 @@ START_TEST(helper_takes_only_a_well_formed_request)
 	ck_assert_int_ge(asprintf(&writable_path, "%s/writable.dmp", D.dir), 0);
 	wfd = open(writable_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	ck_assert_int_ge(wfd, 0);
-	{
-		struct batch one = {&fd, 1};
-
-		/* the control: a well-formed request is answered with the stacks; given no
-		 * module file, frame 0 is module + offset, and it says so */
-		json_t *f0;
-
-		out = ask(NULL, 1, &one, 1, good, sizeof(good), NULL, &status);
-		j = json_loads(out, 0, NULL);
-		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0 && j, "%s", out);
-		f0 = json_array_get(
-		    json_object_get(json_array_get(json_object_get(j, "threads"), 0), "frames"), 0);
-		ck_assert_str_eq(json_string_value(json_object_get(f0, "module")), "crash-app");
-		ck_assert_str_eq(json_string_value(json_object_get(f0, "missing")),
-		                 "no file at the module's path");
-		json_decref(j);
-		free(out);
-
-		out = ask("MDSYMRQ0", 1, &one, 1, good, sizeof(good), NULL, &status);
-		assert_refused(out, status, "not a minidumpd symbolize request");
-		/* a descriptor number it was not given: its own stderr, say */
-		out = ask(NULL, 1, &one, 1, other_fd, sizeof(other_fd), NULL, &status);
-		assert_refused(out, status, "bad --dump-fd");
-		out = ask(NULL, 1, &one, 1, module_fd, sizeof(module_fd), NULL, &status);
-		assert_refused(out, status, "bad --module");
-		out = ask(NULL, 1, &one, 1, no_seccomp, sizeof(no_seccomp), NULL, &status);
-		assert_refused(out, status, "--no-seccomp is refused");
-		out = ask(NULL, 1, &one, 1, good, sizeof(good), "more", &status);
-		assert_refused(out, status, "bytes after the arguments");
-		/* the last argument without its NUL */
-		out = ask(NULL, 1, &one, 1, good, sizeof(good) - 1, NULL, &status);
-		assert_refused(out, status, "not terminated");
-	}
-	{
+	/* the control: a well-formed request is answered with the stacks; given no module file,
+	 * frame 0 is module + offset, and it says so */
+	out = ask(NULL, 1, &(struct batch){&fd, 1}, 1, good, sizeof(good), NULL, &status);
+	j = json_loads(out, 0, NULL);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0 && j, "%s", out);
+	f0 = json_array_get(
+	    json_object_get(json_array_get(json_object_get(j, "threads"), 0), "frames"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(f0, "module")), "crash-app");
+	ck_assert_str_eq(json_string_value(json_object_get(f0, "missing")),
+	                 "no file at the module's path");
+	json_decref(j);
+	free(out);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		int two[2] = {fd, fd};
-		struct batch more = {two, 2}, none = {NULL, 0}, w = {&wfd, 1};
+		const struct batch batches[] = {
+		    [FDS_ONE] = {&fd, 1},
+		    [FDS_TWO] = {two, 2},
+		    [FDS_NONE] = {NULL, 0},
+		    [FDS_WRITABLE] = {&wfd, 1},
+		};
+		const char *args = refused[i].args ? refused[i].args : good;
+		size_t args_len = refused[i].args ? refused[i].args_len : sizeof(good);
 
-		out = ask(NULL, 1, &more, 1, good, sizeof(good), NULL, &status);
-		assert_refused(out, status, "did not have the descriptors");
-		out = ask(NULL, 1, &none, 1, good, sizeof(good), NULL, &status);
-		assert_refused(out, status, "did not have the descriptors");
-		out = ask(NULL, 1, &w, 1, good, sizeof(good), NULL, &status);
-		assert_refused(out, status, "open read-only");
-		out = ask(NULL, 0, NULL, 0, good, sizeof(good), NULL, &status);
-		assert_refused(out, status, "out of bounds");
+		if (refused[i].unterminated)
+			args_len--;
+		out = ask(refused[i].magic, refused[i].no_batch ? 0 : 1, &batches[refused[i].fds],
+		          refused[i].no_batch ? 0 : 1, args, args_len, refused[i].trailer, &status);
+		assert_refused(out, status, refused[i].why);
 	}
 	close(wfd);
 	close(fd);
 	free(writable_path);
 	free(dump);
+}
+END_TEST
+
+/* Services that misbehave: the report says why and has no stack, within the budget. */
+START_TEST(misbehaving_service_leaves_the_reason)
+{
+	static const struct {
+		const char *script;
+		const char *reason;
+	} cases[] = {
+	    {"#!/bin/sh\nexec sleep 20\n", "gave no answer within its budget of 1500 ms"},
+	    {"#!/bin/sh\nexit 3\n", "closed the connection without an answer"},
+	    {"#!/bin/sh\necho '{\"error\": \"no room\"}'\n", "md-symbolize failed: no room"},
+	};
+	char sock[512], config[1024], script[512], *report;
+	const char *why;
+	struct app_run run;
+	json_t *j = NULL;
+	FILE *f;
+
+	activator_dir = it_tempdir(0755);
+	snprintf(sock, sizeof(sock), "%s/symbolize.sock", activator_dir);
+	snprintf(script, sizeof(script), "%s/service", activator_dir);
+	f = fopen(script, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(cases[_i].script, f);
+	fclose(f);
+	ck_assert_int_eq(chmod(script, 0755), 0);
+	activator_start(sock, "/dev/null", script);
+	snprintf(config, sizeof(config),
+	         "{\"symbolize\": {\"socket\": \"%s\", \"budget_ms\": 1500}}", sock);
+	daemon_start_opts(&(struct daemon_opts){.config = config});
+	run = run_app("segv", NULL, NULL, NULL);
+	ck_assert_msg(!run.res.exited, "crash-app did not crash");
+	for (int64_t until = it_now_ms() + STACK_WAIT_MS; it_now_ms() < until; usleep(50000)) {
+		report = find_dump(run.pid, "json");
+		j = report ? load_json(report) : NULL;
+		free(report);
+		if (json_object_get(j, "symbolizer"))
+			break;
+		json_decref(j);
+		j = NULL;
+	}
+	ck_assert_msg(j, "no symbolizer object in the report; log:\n%s", log_tail());
+	why = json_string_value(json_object_get(json_object_get(j, "symbolizer"), "error"));
+	ck_assert_msg(why && strstr(why, cases[_i].reason), "case %d: %s", _i,
+	              why ? why : "(none)");
+	ck_assert_ptr_null(json_object_get(j, "stack"));
+	/* the daemon goes on: the next crash is dumped */
+	json_decref(j);
+	it_result_done(&run.res);
+	run = run_app("abort", NULL, NULL, NULL);
+	ck_assert_msg(has_dump(run.pid, "dmp"), "the next crash was not dumped");
+	it_result_done(&run.res);
 }
 END_TEST
 
@@ -325,5 +382,6 @@ void symbolize_socket_tcase(Suite *s)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, daemon_symbolizes_through_the_socket_service, 0, 2);
 	tcase_add_test(tc, helper_takes_only_a_well_formed_request);
+	tcase_add_loop_test(tc, misbehaving_service_leaves_the_reason, 0, 3);
 	suite_add_tcase(s, tc);
 }
