@@ -320,17 +320,22 @@ START_TEST(helper_takes_only_a_well_formed_request)
 }
 END_TEST
 
-/* Services that misbehave: the report says why and has no stack, within the budget. */
+/* Services that misbehave, and what the report must say then. */
+static const struct {
+	const char *what;
+	const char *script;
+	const char *reason;
+} services[] = {
+    {"hangs past the budget (1500 ms)", "#!/bin/sh\nexec sleep 20\n",
+     "gave no answer within its budget of 1500 ms"},
+    {"closes without a word", "#!/bin/sh\nexit 3\n", "closed the connection without an answer"},
+    {"answers an error", "#!/bin/sh\necho '{\"error\": \"no room\"}'\n",
+     "md-symbolize failed: no room"},
+};
+#define N_SERVICES (int)(sizeof(services) / sizeof(services[0]))
+
 START_TEST(misbehaving_service_leaves_the_reason)
 {
-	static const struct {
-		const char *script;
-		const char *reason;
-	} cases[] = {
-	    {"#!/bin/sh\nexec sleep 20\n", "gave no answer within its budget of 1500 ms"},
-	    {"#!/bin/sh\nexit 3\n", "closed the connection without an answer"},
-	    {"#!/bin/sh\necho '{\"error\": \"no room\"}'\n", "md-symbolize failed: no room"},
-	};
 	char sock[512], config[1024], script[512], *report;
 	const char *why;
 	struct app_run run;
@@ -342,7 +347,7 @@ START_TEST(misbehaving_service_leaves_the_reason)
 	snprintf(script, sizeof(script), "%s/service", activator_dir);
 	f = fopen(script, "w");
 	ck_assert_ptr_nonnull(f);
-	fputs(cases[_i].script, f);
+	fputs(services[_i].script, f);
 	fclose(f);
 	ck_assert_int_eq(chmod(script, 0755), 0);
 	activator_start(sock, "/dev/null", script);
@@ -362,8 +367,8 @@ START_TEST(misbehaving_service_leaves_the_reason)
 	}
 	ck_assert_msg(j, "no symbolizer object in the report; log:\n%s", log_tail());
 	why = json_string_value(json_object_get(json_object_get(j, "symbolizer"), "error"));
-	ck_assert_msg(why && strstr(why, cases[_i].reason), "case %d: %s", _i,
-	              why ? why : "(none)");
+	ck_assert_msg(why && strstr(why, services[_i].reason), "a service that %s: %s",
+	              services[_i].what, why ? why : "(none)");
 	ck_assert_ptr_null(json_object_get(j, "stack"));
 	/* the daemon goes on: the next crash is dumped */
 	json_decref(j);
@@ -378,10 +383,11 @@ void symbolize_socket_tcase(Suite *s)
 {
 	TCase *tc = tcase_create("socket");
 
+	/* each test stops its daemon and the stand-in for systemd, whatever happened */
 	tcase_add_checked_fixture(tc, NULL, socket_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, daemon_symbolizes_through_the_socket_service, 0, 2);
 	tcase_add_test(tc, helper_takes_only_a_well_formed_request);
-	tcase_add_loop_test(tc, misbehaving_service_leaves_the_reason, 0, 3);
+	tcase_add_loop_test(tc, misbehaving_service_leaves_the_reason, 0, N_SERVICES);
 	suite_add_tcase(s, tc);
 }
