@@ -335,6 +335,7 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 	    {"budget_ms", K_UINT, &cfg->symbolize_budget_ms, 600000, NULL, false},
 	    {"all_threads", K_BOOL, &cfg->symbolize_all_threads, 0, NULL, false},
 	    {"debuginfod_urls", K_TEXT, &cfg->symbolize_debuginfod, 4096, NULL, true},
+	    {"socket", K_PATH, &cfg->symbolize_socket, 0, NULL, true},
 	    {NULL, K_UINT, NULL, 0, NULL, false},
 	};
 	const struct key top[] = {

@@ -89,6 +89,7 @@ struct md_config {
 	unsigned symbolize_budget_ms; /* 0: MD_SYMBOLIZE_BUDGET_MS */
 	bool symbolize_all_threads;   /* every thread's stack, not only the crashing one's */
 	const char *symbolize_debuginfod; /* NULL: no debuginfod, and no network for the helper */
+	const char *symbolize_socket; /* NULL: our own sandbox; else minidumpd-symbolize.socket's */
 	/* storage for the strings above (owned) */
 	char *strings[16];
 	size_t n_strings;

@@ -48,6 +48,16 @@ struct md_sandbox_result {
  * the signal or its stderr), or the error of a failed pipe/fork. */
 int md_sandbox_run(const struct md_sandbox *sb, struct md_sandbox_result *ret);
 
+/* Runs the helper as a socket-activated service instead (md-sandbox-socket.c): connects to
+ * socket_path (a systemd socket with Accept=yes, whose service is the sandbox), sends sb's
+ * arguments from argv[1] on and its descriptors (common/md-symbolize-wire.h; sb->program, user,
+ * network and env are the unit's business and not used), and reads the answer up to EOF within
+ * the budget. Returns 0 with ret->out as md_sandbox_run() does; else -errno with ret->reason:
+ * the errors of connect(), -ETIMEDOUT, -EFBIG, or -ECHILD (the connection closed without an
+ * answer). */
+int md_sandbox_request(const char *socket_path, const struct md_sandbox *sb,
+                       struct md_sandbox_result *ret);
+
 /* Whether a helper run by this process can be given a user of its own: either we are not root
  * (it runs as us, in a user namespace), or we hold CAP_SETUID and CAP_SETGID and may set its
  * resource limits. A root daemon without them (a unit's CapabilityBoundingSet) cannot sandbox

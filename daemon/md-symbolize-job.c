@@ -5,7 +5,8 @@
  * journal line; the reports wait here (at most MD_DAEMON_SYMBOLIZE_PENDING, past that a report
  * keeps no stack and the log says why) and go one at a time to the thread pool, so a slow
  * symbolizer never takes the threads captures need. There md-symbolize runs in its sandbox
- * (md-symbolize-run.c, md-sandbox.c: the daemon never parses ELF or DWARF itself), its stack,
+ * (md-symbolize-run.c; md-sandbox.c, or with symbolize.socket systemd's instance of
+ * minidumpd-symbolize@.service: the daemon never parses ELF or DWARF itself), its stack,
  * threads and symbolizer objects go into the report, and the report beside the dump is written
  * again (temporary name, then rename). A symbolizer that fails, hangs or prints garbage leaves
  * the report with the reason and no stack. The loop thread logs the crashing function.
@@ -44,7 +45,10 @@ bool md_symbolize_enabled(const struct md_config *cfg)
 #if HAVE_SYMBOLIZER
 	if (cfg->symbolize >= 0)
 		return cfg->symbolize == 1;
-	/* by default: where the helper is installed and can be sandboxed */
+	/* systemd's helper service is the sandbox (minidumpd-symbolize.socket): always there */
+	if (cfg->symbolize_socket)
+		return true;
+	/* else: where the helper is installed and we can sandbox it */
 	return access(md_symbolize_helper(cfg->symbolize_helper), X_OK) == 0 &&
 	       md_sandbox_available();
 #else
@@ -74,6 +78,7 @@ static void work(uv_work_t *req)
 	    .budget_ms = cfg->symbolize_budget_ms,
 	    .helper = cfg->symbolize_helper,
 	    .debuginfod_urls = cfg->symbolize_debuginfod,
+	    .socket = cfg->symbolize_socket,
 	};
 	char name[MD_STORE_NAME_MAX], *text;
 	json_t *j = md_symbolize_report(r->path, &opts, &it->crashed_in);

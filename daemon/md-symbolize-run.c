@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Symbolizing a stored minidump with md-symbolize in the sandbox (see md-symbolize-run.h). This
- * side reads only the dump, with the defensive reader; module files and debug files are opened
+ * Symbolizing a stored minidump with md-symbolize in the sandbox (see md-symbolize-run.h): our
+ * own (md-sandbox.c), or systemd's (md-sandbox-socket.c, with opts->socket). This side reads only
+ * the dump, with the defensive reader; the dump, module files and debug files are opened
  * read-only (regular files only, no controlling tty, non-blocking) and handed over unread. The
  * helper's answer is checked for shape before anyone uses it. Never logs.
  */
@@ -85,7 +86,15 @@ static int open_dump(const char *path, char *reason, size_t reason_size)
 		close(out);
 		return r;
 	}
-	return out;
+	/* the helper gets it read-only, as every other file (the socket's helper insists) */
+	snprintf(tmp, sizeof(tmp), "/proc/self/fd/%d", out);
+	fd = open(tmp, O_RDONLY | O_CLOEXEC);
+	r = fd < 0 ? -errno : 0;
+	close(out);
+	if (r < 0)
+		snprintf(reason, reason_size, "decompressing %s: reopening: %s", path,
+		         strerror(-r));
+	return r < 0 ? r : fd;
 }
 
 /* The helper's answer must be an object with a "threads" array of objects with "frames". */
@@ -116,7 +125,7 @@ int md_symbolize_dump(const char *path, const struct md_symbolize_opts *opts, js
 	struct md_reader_error rerr;
 	struct md_sandbox_result res = {0};
 	int *fds = NULL;
-	char **argv = NULL, *args = NULL, budget[32], urls[4096] = "";
+	char **argv = NULL, *args = NULL, budget[32], urls[4200] = "";
 	size_t n_fds = 0, n_argv = 0, n_mods = 0;
 	json_error_t jerr;
 	json_t *j = NULL;
@@ -158,8 +167,13 @@ int md_symbolize_dump(const char *path, const struct md_symbolize_opts *opts, js
 	argv[n_argv++] = budget;
 	if (opts->all_threads)
 		argv[n_argv++] = (char *)"--all-threads";
-	if (dinfod)
+	if (dinfod && opts->socket) {
+		/* the service's environment is its unit's: the servers go in the request */
+		snprintf(urls, sizeof(urls), "--debuginfod-urls=%s", opts->debuginfod_urls);
+		argv[n_argv++] = urls;
+	} else if (dinfod) {
 		argv[n_argv++] = (char *)"--debuginfod";
+	}
 	if (opts->full_debug)
 		argv[n_argv++] = (char *)"--dwarf-max-kib=0";
 	for (size_t i = 0; i < n_mods; i++) {
@@ -202,19 +216,29 @@ int md_symbolize_dump(const char *path, const struct md_symbolize_opts *opts, js
 		    .env = env,
 		};
 
-		if (dinfod) {
+		if (dinfod && !opts->socket) {
 			snprintf(urls, sizeof(urls), "DEBUGINFOD_URLS=%s", opts->debuginfod_urls);
 			env[0] = urls;
 			/* the private /tmp of the sandbox (or the system's, unprivileged) */
 			env[1] = "DEBUGINFOD_CACHE_PATH=/tmp/md-symbolize-debuginfod";
 		}
-		r = md_sandbox_run(&sb, &res);
+		r = opts->socket ? md_sandbox_request(opts->socket, &sb, &res)
+		                 : md_sandbox_run(&sb, &res);
 		if (r < 0) {
 			snprintf(reason, reason_size, "md-symbolize %s", res.reason);
 			goto out;
 		}
 	}
 	j = json_loadb(res.out, res.out_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (json_is_string(json_object_get(j, "error")) && !json_object_get(j, "threads")) {
+		/* the helper could not do it, and said why (the socket's helper answers so) */
+		snprintf(reason, reason_size, "md-symbolize failed: %s",
+		         json_string_value(json_object_get(j, "error")));
+		json_decref(j);
+		j = NULL;
+		r = -ECHILD;
+		goto out;
+	}
 	if (!j || !answer_ok(j)) {
 		snprintf(reason, reason_size, "md-symbolize answered garbage: %s",
 		         j ? "not the expected object" : jerr.text);

@@ -24,6 +24,8 @@ struct md_symbolize_opts {
 	const char *debuginfod_urls; /* NULL or "": no debuginfod, and no network */
 	const char *user;            /* NULL: the sandbox's default user */
 	bool full_debug;             /* read every module's DWARF for file:line, however large */
+	const char *socket; /* NULL: run the helper in our own sandbox; else ask the service on this
+	                     * socket (minidumpd-symbolize.socket), which is the sandbox */
 };
 
 /* The helper's path: opt, else $MD_SYMBOLIZE, else the installed one. */

@@ -48,6 +48,8 @@ static void usage(FILE *f)
 	        "  --dump-dir DIR       where dumps and reports go (default %s)\n"
 	        "  --max-dumps N        dumps in flight at once (default %d)\n"
 	        "  --dump-timeout-ms N  time budget of one dump (default %d)\n"
+	        "  --symbolize-socket PATH  symbolize through this socket's helper service\n"
+	        "                       (symbolize.socket; minidumpd-symbolize.socket)\n"
 	        "  --foreground         log to stderr instead of syslog\n"
 	        "  --version            print the version\n"
 	        "  -h, --help           this text\n",
@@ -93,13 +95,15 @@ int main(int argc, char **argv)
 	    {"dump-dir", required_argument, NULL, 'd'},
 	    {"max-dumps", required_argument, NULL, 'n'},
 	    {"dump-timeout-ms", required_argument, NULL, 't'},
+	    {"symbolize-socket", required_argument, NULL, 'S'},
 	    {"foreground", no_argument, &foreground, 1},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	/* command-line values, applied over the config file */
-	const char *config_path = NULL, *socket_path = NULL, *dump_dir_opt = NULL;
+	const char *config_path = NULL, *socket_path = NULL, *dump_dir_opt = NULL,
+	           *sym_socket = NULL;
 	unsigned socket_mode = 0, max_dumps = 0, budget_ms = 0;
 	bool have_mode = false;
 	struct md_config cfg;
@@ -143,6 +147,14 @@ int main(int argc, char **argv)
 				        "minidumpd: --dump-timeout-ms wants 1 to 3600000\n");
 				return 2;
 			}
+			break;
+		case 'S':
+			if (optarg[0] != '/') {
+				fprintf(stderr,
+				        "minidumpd: --symbolize-socket wants an absolute path\n");
+				return 2;
+			}
+			sym_socket = optarg;
 			break;
 		case 'V':
 			printf("minidumpd %s\n", MD_VERSION_STRING);
@@ -191,6 +203,8 @@ int main(int argc, char **argv)
 		cfg.max_dumps = max_dumps;
 	if (budget_ms)
 		cfg.dump_budget_ms = budget_ms;
+	if (sym_socket)
+		cfg.symbolize_socket = sym_socket;
 	cfg.foreground = foreground != 0;
 	if (cfg.upload_enabled && cfg.dump_gid < 0) {
 		/* the uploader must read the dumps: they go to the outbox's group */

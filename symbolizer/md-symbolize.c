@@ -5,7 +5,10 @@
  * hostile: it runs sandboxed (daemon/md-sandbox.c starts it as an unprivileged user with
  * rlimits and namespaces; it locks itself in with seccomp, sym-seccomp.c, before it reads any
  * input), it opens no file itself, and it answers one JSON document on stdout. It must never be
- * run with privileges and never be linked into the daemon.
+ * run with privileges and never be linked into the daemon. Under systemd it is instead an
+ * instance of minidumpd-symbolize@.service (--request-on-stdin): the unit is its sandbox, and
+ * the daemon's request on the connection (sym-request.c) brings the arguments and descriptors
+ * that exec brings otherwise.
  *
  * Inputs are already-open read-only file descriptors: the dump (--dump-fd) and, per module of
  * the dump's module list, the file found at its path and the separate debug file
@@ -18,7 +21,8 @@
  * dump): CFI from .eh_frame/.debug_frame, else its frame-pointer fallback. Where it stops, a
  * stack scan looks for a return address into a known function and libdwfl goes on from there;
  * such frames say found_by "scan". A frame is labelled with how the unwinder got it from the
- * frame below: "cfi" when that frame's pc had CFI, else "fp"; frame 0 is "context".
+ * frame below: "cfi" when that frame's pc had CFI, else "fp"; frame 0 is "context". Windows
+ * dumps have nothing libdwfl can unwind: their threads get frame 0 and a stack scan (sym-scan.c).
  */
 #include <elfutils/debuginfod.h>
 #include <dwarf.h>
@@ -31,6 +35,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +47,8 @@
 
 #include "config.h"
 #include "md-reader.h"
+#include "sym-request.h"
+#include "sym-scan.h"
 #include "sym-seccomp.h"
 
 #define FRAMES_MAX        256  /* frames walked per thread */
@@ -691,23 +698,111 @@ static json_t *walk_thread(struct sym *s, const struct md_reader_thread *t, cons
 	return w.frames;
 }
 
+/* Reports the modules (s->by_base) to libdwfl at their bases and loads their ELF files now, so
+ * that "missing" is complete before the first thread is walked. */
+static void report_modules(struct sym *s)
+{
+	dwfl_report_begin(s->dwfl);
+	for (size_t i = 0; i < s->n_modules; i++) {
+		struct module *m = s->by_base[i];
+		void **ud = NULL;
+
+		/* overlapping modules (a hostile dump) are named, not reported */
+		if (i > 0 &&
+		    s->by_base[i - 1]->md->base + s->by_base[i - 1]->md->size > m->md->base)
+			continue;
+		m->dwfl_mod = dwfl_report_module(s->dwfl, m->md->name, m->md->base,
+		                                 m->md->base + m->md->size);
+		if (m->dwfl_mod &&
+		    dwfl_module_info(m->dwfl_mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL))
+			*ud = m;
+	}
+	dwfl_report_end(s->dwfl, NULL, NULL);
+	/* load every module's ELF now, so "missing" is complete */
+	for (size_t i = 0; i < s->n_modules; i++) {
+		struct module *m = s->by_base[i];
+		Dwarf_Addr bias;
+
+		if (m->dwfl_mod)
+			dwfl_module_getelf(m->dwfl_mod, &bias);
+		/* a matching debug file counts before libdwfl asks for it */
+		if (m->has_elf && m->debug_fd >= 0 && !m->dwarf_bytes) {
+			uint64_t bytes = dwarf_size(m->debug_fd);
+
+			if (bytes && build_id_matches(m, m->debug_fd, "the debug file"))
+				m->dwarf_bytes = bytes;
+		}
+		if (m->has_elf && !m->dwarf_bytes && !m->missing[0] && !s->dclient)
+			snprintf(m->missing, sizeof(m->missing), "no debug info");
+	}
+}
+
 /* ---- Setup ---- */
 
 static int usage(FILE *f, int code)
 {
-	fputs("Usage: md-symbolize --dump-fd FD [--module INDEX:FD:DEBUGFD]... [--all-threads]\n"
-	      "                    [--budget-ms MS] [--debuginfod] [--no-seccomp]\n"
-	      "                    [--dwarf-max-kib KIB (0: no limit; default 1024)]\n"
-	      "Unwinds and symbolizes the threads of a minidump; prints JSON. Run by mdctl and\n"
-	      "minidumpd inside their sandbox, not by hand.\n",
-	      f);
+	fputs(
+	    "Usage: md-symbolize --dump-fd FD [--module INDEX:FD:DEBUGFD]... [--all-threads]\n"
+	    "                    [--budget-ms MS] [--debuginfod] [--debuginfod-urls URLS]\n"
+	    "                    [--no-seccomp] [--dwarf-max-kib KIB (0: no limit; default 1024)]\n"
+	    "       md-symbolize --request-on-stdin\n"
+	    "Unwinds and symbolizes the threads of a minidump; prints JSON. Run by mdctl and\n"
+	    "minidumpd inside their sandbox, or by minidumpd-symbolize@.service with the\n"
+	    "daemon's request on stdin (the arguments above, and the descriptors), not by hand.\n",
+	    f);
 	return code;
 }
+
+/* With --request-on-stdin: failures are also answered, as {"error": "..."}, to the daemon. */
+static bool answer_errors;
+/* Descriptors the arguments may name: with --request-on-stdin only those the request brought
+ * (3 up to this, exclusive). */
+static int fd_end = INT_MAX;
 
 static int fail(const char *what, const char *detail)
 {
 	fprintf(stderr, "md-symbolize: %s%s\n", what, detail);
+	if (answer_errors) {
+		char text[1024];
+		json_t *j;
+
+		snprintf(text, sizeof(text), "%s%s", what, detail);
+		j = json_pack("{s:s}", "error", text);
+		if (j && json_dumpf(j, stdout, JSON_COMPACT) == 0)
+			fputc('\n', stdout);
+		fflush(stdout);
+		json_decref(j);
+	}
 	return 1;
+}
+
+/* A number from the command line or the request: digits only (a leading '-' where negative ones
+ * are allowed), within [min, max]. */
+static bool parse_num(const char *s, long min, long max, long *ret)
+{
+	char *end;
+	long v;
+
+	if (!((s[0] >= '0' && s[0] <= '9') || (s[0] == '-' && min < 0)))
+		return false;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*ret = v;
+	return true;
+}
+
+/* A descriptor number: 3 or more and one the request brought, or -1 (none) where none_ok. */
+static bool parse_fd(const char *s, bool none_ok, int *ret)
+{
+	long v;
+
+	if (!parse_num(s, -1, INT_MAX, &v) || (v == -1 && !none_ok) || (v != -1 && v < 3) ||
+	    v >= fd_end)
+		return false;
+	*ret = (int)v;
+	return true;
 }
 
 int main(int argc, char **argv)
@@ -720,6 +815,7 @@ int main(int argc, char **argv)
 	    {"debuginfod", no_argument, NULL, 'D'},
 	    {"no-seccomp", no_argument, NULL, 'S'},
 	    {"dwarf-max-kib", required_argument, NULL, 'W'},
+	    {"debuginfod-urls", required_argument, NULL, 'U'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -742,17 +838,38 @@ int main(int argc, char **argv)
 	json_t *out, *threads, *missing;
 	struct stat st;
 	size_t walked = 0;
+	struct sym_scan *scan = NULL;
+	char **request_argv = NULL;
 
+	if (argc == 2 && strcmp(argv[1], "--request-on-stdin") == 0) {
+		/* an instance of minidumpd-symbolize@.service: the arguments and descriptors come
+		 * from the daemon, on the connection that is stdin and stdout */
+		char err[256];
+		unsigned n_fds;
+
+		answer_errors = true;
+		ret = sym_request_receive(0, &argc, &request_argv, &n_fds, err, sizeof(err));
+		if (ret < 0)
+			return fail(err, "");
+		argv = request_argv;
+		fd_end = 3 + (int)n_fds;
+	}
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
-			dump_fd = atoi(optarg);
+			if (!parse_fd(optarg, false, &dump_fd))
+				return fail("bad --dump-fd: ", optarg);
 			break;
 		case 'm': {
+			char idx_s[16], fd_s[16], dfd_s[16];
 			long idx;
-			int fd, dfd;
+			int fd, dfd, n = 0;
 
-			if (sscanf(optarg, "%ld:%d:%d", &idx, &fd, &dfd) != 3 || idx < 0)
+			/* INDEX:FD:DEBUGFD, nothing more */
+			if (sscanf(optarg, "%15[0-9]:%15[-0-9]:%15[-0-9]%n", idx_s, fd_s, dfd_s,
+			           &n) != 3 ||
+			    optarg[n] != 0 || !parse_num(idx_s, 0, INT_MAX, &idx) ||
+			    !parse_fd(fd_s, true, &fd) || !parse_fd(dfd_s, true, &dfd))
 				return fail("bad --module: ", optarg);
 			if (n_margs >= MODULES_MAX)
 				break;
@@ -770,26 +887,51 @@ int main(int argc, char **argv)
 			all_threads = true;
 			break;
 		case 'b':
-			budget_ms = atol(optarg);
+			if (!parse_num(optarg, 1, 3600000, &budget_ms))
+				return fail("bad --budget-ms: ", optarg);
 			break;
 		case 'D':
 			s.debuginfod = true;
 			break;
 		case 'S':
+			/* the daemon never asks for it; only a person debugging the helper does */
+			if (answer_errors)
+				return fail("--no-seccomp is refused in a request", "");
 			seccomp = false;
 			break;
-		case 'W':
-			s.dwarf_max = (uint64_t)strtoull(optarg, NULL, 10) << 10;
+		case 'U':
+			/* the request's way of passing what the spawn path passes in the
+			 * environment; the cache goes to the instance's private /tmp */
+			if (!*optarg || setenv("DEBUGINFOD_URLS", optarg, 1) < 0 ||
+			    setenv("DEBUGINFOD_CACHE_PATH", "/tmp/md-symbolize-debuginfod", 1) < 0)
+				return fail("bad --debuginfod-urls", "");
+			s.debuginfod = true;
+			break;
+		case 'W': {
+			long kib;
+
+			if (!parse_num(optarg, 0, LONG_MAX >> 10, &kib))
+				return fail("bad --dwarf-max-kib: ", optarg);
+			s.dwarf_max = (uint64_t)kib << 10;
 			dwarf_max_set = true;
 			break;
+		}
 		case 'h':
+			if (answer_errors)
+				return fail("--help is not a request", "");
 			return usage(stdout, 0);
 		default:
-			return usage(stderr, 2);
+			return answer_errors ? fail("a request with a bad argument", "")
+			                     : usage(stderr, 2);
 		}
 	}
 	if (dump_fd < 0 || optind != argc)
-		return usage(stderr, 2);
+		return answer_errors ? fail("a request without --dump-fd, or with stray words", "")
+		                     : usage(stderr, 2);
+	if (answer_errors) {
+		/* the budget holds here as in the spawn path, where the runner kills at its end */
+		alarm((unsigned)budget_ms / 1000 + 2);
+	}
 	if (!dwarf_max_set)
 		s.dwarf_max = DWARF_MAX_DEFAULT;
 	if (s.debuginfod) {
@@ -800,10 +942,8 @@ int main(int argc, char **argv)
 	 * the fds it was given (and, with debuginfod, talk to the network). */
 	if (seccomp) {
 		ret = sym_seccomp_lock(s.debuginfod);
-		if (ret < 0) {
-			fprintf(stderr, "md-symbolize: seccomp: %s\n", strerror(-ret));
-			return 1;
-		}
+		if (ret < 0)
+			return fail("seccomp: ", strerror(-ret));
 	}
 	g_sym = &s;
 	if (fstat(dump_fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
@@ -838,6 +978,8 @@ int main(int argc, char **argv)
 		crashing_tid = exc->thread_id;
 		has_crash = true;
 	}
+	if (sym_scan_wanted(s.r) && sym_scan_new(s.r, &scan) < 0)
+		return fail("out of memory", "");
 
 	out = json_object();
 	missing = json_array();
@@ -866,38 +1008,13 @@ int main(int argc, char **argv)
 				s.by_base[s.n_modules++] = m;
 		}
 		qsort(s.by_base, s.n_modules, sizeof(*s.by_base), module_cmp);
-		dwfl_report_begin(s.dwfl);
-		for (size_t i = 0; i < s.n_modules; i++) {
-			struct module *m = s.by_base[i];
-			void **ud = NULL;
-
-			/* overlapping modules (a hostile dump) are named, not reported */
-			if (i > 0 &&
-			    s.by_base[i - 1]->md->base + s.by_base[i - 1]->md->size > m->md->base)
-				continue;
-			m->dwfl_mod = dwfl_report_module(s.dwfl, m->md->name, m->md->base,
-			                                 m->md->base + m->md->size);
-			if (m->dwfl_mod &&
-			    dwfl_module_info(m->dwfl_mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL))
-				*ud = m;
-		}
-		dwfl_report_end(s.dwfl, NULL, NULL);
-		/* load every module's ELF now, so "missing" is complete */
-		for (size_t i = 0; i < s.n_modules; i++) {
-			struct module *m = s.by_base[i];
-			Dwarf_Addr bias;
-
-			if (m->dwfl_mod)
-				dwfl_module_getelf(m->dwfl_mod, &bias);
-			/* a matching debug file counts before libdwfl asks for it */
-			if (m->has_elf && m->debug_fd >= 0 && !m->dwarf_bytes) {
-				uint64_t bytes = dwarf_size(m->debug_fd);
-
-				if (bytes && build_id_matches(m, m->debug_fd, "the debug file"))
-					m->dwarf_bytes = bytes;
-			}
-			if (m->has_elf && !m->dwarf_bytes && !m->missing[0] && !s.dclient)
-				snprintf(m->missing, sizeof(m->missing), "no debug info");
+		if (scan) {
+			/* nothing for libdwfl: module + offset only, and why */
+			for (size_t i = 0; i < s.n_modules; i++)
+				snprintf(s.by_base[i]->missing, sizeof(s.by_base[i]->missing), "%s",
+				         SYM_SCAN_MISSING);
+		} else {
+			report_modules(&s);
 		}
 	}
 	{
@@ -935,7 +1052,16 @@ int main(int argc, char **argv)
 				truncated = true;
 				break;
 			}
-			frames = walk_thread(&s, t, &err);
+			if (scan) {
+				/* the crashing thread's registers at the fault are the exception's
+				 * (Windows records the thread's own where the dump was written) */
+				md_location ctx =
+				    crashed && exc->context.data_size ? exc->context : t->context;
+
+				frames = sym_scan_thread(scan, t, ctx, &err);
+			} else {
+				frames = walk_thread(&s, t, &err);
+			}
 			walked++;
 			th = json_pack("{s:I, s:b}", "tid", (json_int_t)t->tid, "crashed", crashed);
 			name = md_reader_thread_name(s.r, t->tid);
@@ -974,7 +1100,9 @@ int main(int argc, char **argv)
 		elf_end(s.arch_elf); /* libdwfl does not take it over */
 	if (s.dclient)
 		debuginfod_end(s.dclient);
+	sym_scan_free(scan);
 	md_reader_free(s.r);
+	free(request_argv);
 	free(s.by_base);
 	free(s.modules);
 	free(s.ranges);

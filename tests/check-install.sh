@@ -120,12 +120,39 @@ for key in Type=notify NoNewPrivileges=yes ProtectSystem=strict StateDirectory=m
 done
 grep -q "^ListenStream=/run/minidumpd/minidumpd.sock" "$units/minidumpd.socket" ||
 	fail "minidumpd.socket does not listen on /run/minidumpd/minidumpd.sock"
-exposure=$(systemd-analyze security --offline=true "$units/minidumpd.service" 2>/dev/null |
-	sed -n 's/.*Overall exposure level for minidumpd.service: \([0-9.]*\).*/\1/p')
-if [[ -n $exposure ]] && python3 -c "import sys; sys.exit(0 if float('$exposure') <= 3.0 else 1)"; then
-	pass "systemd-analyze security: exposure $exposure"
-else
-	fail "systemd-analyze security: exposure '${exposure}' (want <= 3.0)"
+# systemd-analyze security of the unit file $1 (offline) is at most $2
+exposure_at_most() {
+	local name exposure
+	name=$(basename "$1")
+	exposure=$(systemd-analyze security --offline=true "$1" 2>/dev/null |
+		sed -n "s/.*Overall exposure level for ${name%%@*}[^:]*: \([0-9.]*\).*/\1/p")
+	if [[ -n $exposure ]] && python3 -c "import sys; sys.exit(0 if float('$exposure') <= $2 else 1)"; then
+		pass "systemd-analyze security $name: exposure $exposure"
+	else
+		fail "systemd-analyze security $name: exposure '${exposure}' (want <= $2)"
+	fi
+}
+exposure_at_most "$units/minidumpd.service" 3.0
+
+# ---- the symbolizer's service, where the symbolizer is built ----
+if [[ -n $(installed_path /symbolizer/md-symbolize) ]]; then
+	for u in minidumpd-symbolize.socket minidumpd-symbolize@.service; do
+		p=$(installed_path "/$u")
+		[[ -n $p && -e $dest$p ]] && pass "installed $u: $p" || fail "installed $u: '$p'"
+		sed "s|^ExecStart=/|ExecStart=$dest/|" "$dest$p" >"$units/$u"
+	done
+	verify=$(MANPATH=$man_root SYSTEMD_LOG_LEVEL=notice systemd-analyze verify \
+		"$units/minidumpd-symbolize.socket" "$units/minidumpd-symbolize@.service" 2>&1)
+	rc=$?
+	((rc == 0)) && [[ -z $verify ]] && pass "systemd-analyze verify of the symbolizer's units: clean" ||
+		{ echo "$verify"; fail "systemd-analyze verify of the symbolizer's units (exit $rc)"; }
+	grep -q -- "^ExecStart=$prefix/sbin/minidumpd --symbolize-socket /run/minidumpd/symbolize.sock" \
+		"$dest${at[minidumpd.service]}" &&
+		grep -q "^ListenStream=/run/minidumpd/symbolize.sock" "$units/minidumpd-symbolize.socket" &&
+		pass "minidumpd.service symbolizes through minidumpd-symbolize.socket" ||
+		fail "minidumpd.service does not symbolize through minidumpd-symbolize.socket"
+	# its instances parse hostile ELF and DWARF: next to nothing is allowed them
+	exposure_at_most "$units/minidumpd-symbolize@.service" 1.0
 fi
 
 # ---- tmpfiles.d ----

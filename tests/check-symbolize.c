@@ -6,7 +6,8 @@
  * dump_syms symbols for the app's function names, addr2line for file and line. Then the ways
  * symbols go missing (stripped app with a debug file by build id, a file replaced after the
  * crash, no debug info, debuginfod on 127.0.0.1) and hostile input (fuzzed dumps, corrupt ELF
- * files, a helper that loops, crashes or floods).
+ * files, a helper that loops, crashes or floods). Windows minidumps and the helper as a
+ * socket-activated service have files of their own (check-symbolize.h).
  */
 #include <check.h>
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "check-symbolize.h"
 #include "daemon-util.h"
 #include "integration-util.h"
 
@@ -988,6 +990,9 @@ static Suite *symbolize_suite(void)
 	tcase_add_test(hostile, misbehaving_helper_is_contained);
 	tcase_add_test(hostile, helper_runs_unprivileged);
 	suite_add_tcase(s, hostile);
+
+	symbolize_windows_tcase(s);
+	symbolize_socket_tcase(s);
 	return s;
 }
 
