@@ -407,7 +407,7 @@ END_TEST
 /* Request number i of the leak test: ping, status, a bad message, or a dump of the target. */
 static void leak_request(int i, pid_t target)
 {
-	uint8_t msg[64];
+	uint8_t msg[64] = {0};
 	struct md_proto_msg m;
 	int n = 0;
 
