@@ -16,18 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon-proto.h"
 #include "daemon-util.h"
 #include "integration-util.h"
-#include "md-proto.h"
 
 #define ABSENT_DEATH_MS        1000 /* the issue: without a daemon the app dies within 1 s */
 #define FROZEN_TIMEOUT_MS      1000 /* MINIDUMPD_TIMEOUT_MS for the frozen-daemon test */
@@ -40,18 +36,14 @@
 static const struct crash_case {
 	const char *mode;
 	int sig;
-	const char *reason; /* how stackwalk names it (prefix) */
-	const char *function;
-	bool frame0; /* the function is frame 0 (else: somewhere in the crashing stack) */
-	int threads;
-	const char *address; /* expected crash address, NULL: not checked */
+	struct walk_want walk; /* what Breakpad's walk shows */
 } cases[] = {
-    {"segv", SIGSEGV, "SIGSEGV", "crash_segv", true, 1, "0x0"},
-    {"abort", SIGABRT, "SIGABRT", "crash_abort", false, 1, NULL},
-    {"fpe", SIGFPE, "SIGFPE", "crash_fpe", true, 1, NULL},
-    {"ill", SIGILL, "SIGILL", "crash_ill", true, 1, NULL},
-    {"stackoverflow", SIGSEGV, "SIGSEGV", "crash_recurse", true, 1, NULL},
-    {"thread-segv", SIGSEGV, "SIGSEGV", "crash_in_thread", true, 21, "0x0"},
+    {"segv", SIGSEGV, {"SIGSEGV", "0x0", "crash_segv", true, 1}},
+    {"abort", SIGABRT, {"SIGABRT", NULL, "crash_abort", false, 1}},
+    {"fpe", SIGFPE, {"SIGFPE", NULL, "crash_fpe", true, 1}},
+    {"ill", SIGILL, {"SIGILL", NULL, "crash_ill", true, 1}},
+    {"stackoverflow", SIGSEGV, {"SIGSEGV", NULL, "crash_recurse", true, 1}},
+    {"thread-segv", SIGSEGV, {"SIGSEGV", "0x0", "crash_in_thread", true, 21}},
 };
 
 START_TEST(crash_is_dumped_and_app_dies_by_its_signal)
@@ -59,7 +51,6 @@ START_TEST(crash_is_dumped_and_app_dies_by_its_signal)
 	const struct crash_case *c = &cases[_i];
 	char annotation[64], value[32];
 	struct app_run run;
-	struct walk w;
 	char *dump, *report;
 	json_t *j, *crash;
 
@@ -94,18 +85,7 @@ START_TEST(crash_is_dumped_and_app_dies_by_its_signal)
 	json_decref(j);
 
 	/* what Breakpad makes of the dump */
-	w = stackwalk(dump, c->function);
-	ck_assert_msg(strncmp(w.reason, c->reason, strlen(c->reason)) == 0,
-	              "%s: crash reason '%s', want %s", c->mode, w.reason, c->reason);
-	if (c->address)
-		ck_assert_str_eq(w.address, c->address);
-	if (c->frame0)
-		ck_assert_msg(strcmp(w.frame0, c->function) == 0, "%s: frame 0 is '%s', want %s",
-		              c->mode, w.frame0, c->function);
-	else
-		ck_assert_msg(w.in_stack, "%s: %s not in the crashing thread's stack", c->mode,
-		              c->function);
-	ck_assert_int_eq(w.threads, c->threads);
+	assert_walk(dump, &c->walk, c->mode);
 	ck_assert_msg(dump_has_annotation(dump, "test.key", value), "annotation not in the dump");
 	free(dump);
 	free(report);
@@ -202,16 +182,11 @@ END_TEST
 
 START_TEST(two_apps_crashing_together_both_get_dumps)
 {
-	const char *exe = it_env("CRASH_APP");
-	const char *argv[] = {exe, "thread-segv", "--annotate", "pair=yes", NULL};
-	char sockenv[300];
-	const char *env[] = {sockenv, NULL};
 	struct it_proc p[2];
 	struct it_result r[2];
 
-	snprintf(sockenv, sizeof(sockenv), "MINIDUMPD_SOCKET=%s", D.sock);
-	ck_assert_int_eq(it_spawn(argv, env, &p[0]), 0);
-	ck_assert_int_eq(it_spawn(argv, env, &p[1]), 0);
+	p[0] = app_spawn("thread-segv", "pair=yes", NULL);
+	p[1] = app_spawn("thread-segv", "pair=yes", NULL);
 	for (int i = 0; i < 2; i++) {
 		ck_assert_int_eq(it_wait(&p[i], APP_TIMEOUT_MS, &r[i]), 0);
 		ck_assert_msg(!r[i].exited && r[i].sig == SIGSEGV, "app %d: %s", i,
@@ -282,27 +257,6 @@ END_TEST
 #define STUCK_SLACK_MS  1500 /* process start, mdctl and a loaded 2-core machine */
 #define STUCK_WAIT_MS   5000 /* how long the target's vfork thread may take to fall asleep */
 
-/* The first task of pid in state D (asleep in the kernel), or 0 after timeout_ms. */
-static pid_t wait_asleep_task(pid_t pid, int timeout_ms)
-{
-	int64_t end = it_now_ms() + timeout_ms;
-
-	do {
-		pid_t *tids, found = 0;
-		int n = it_tasks(pid, &tids);
-
-		for (int i = 0; i < n && !found; i++)
-			if (it_task_state(pid, tids[i]) == 'D')
-				found = tids[i];
-		if (n >= 0)
-			free(tids);
-		if (found)
-			return found;
-		usleep(10000);
-	} while (it_now_ms() < end);
-	return 0;
-}
-
 START_TEST(thread_stuck_in_vfork_does_not_hold_a_worker)
 {
 	const char *mdctl = it_env("MDCTL");
@@ -315,7 +269,7 @@ START_TEST(thread_stuck_in_vfork_does_not_hold_a_worker)
 	json_t *j;
 
 	ck_assert_int_eq(it_target_start(stuck_args, &stuck), 0);
-	asleep = wait_asleep_task(stuck.pid, STUCK_WAIT_MS);
+	asleep = it_asleep_task(stuck.pid, STUCK_WAIT_MS);
 	ck_assert_msg(asleep > 0, "no thread of the target fell asleep in vfork()");
 	snprintf(pid, sizeof(pid), "%d", (int)stuck.pid);
 	snprintf(sock, sizeof(sock), "--socket=%s", D.sock);
@@ -381,20 +335,9 @@ START_TEST(process_stuck_in_vfork_is_refused_in_time)
 	int64_t t0, took;
 	pid_t child;
 
-	child = fork();
-	ck_assert_int_ge(child, 0);
-	if (child == 0) {
-		/* single-threaded; both die with the test (PR_SET_PDEATHSIG) */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (vfork() == 0) {
-			syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-			for (;;)
-				syscall(SYS_ppoll, NULL, 0, NULL, NULL,
-				        0); /* every arch has ppoll */
-		}
-		_exit(0);
-	}
-	ck_assert_int_eq(wait_asleep_task(child, STUCK_WAIT_MS), child);
+	child = fork_vfork_sleeper();
+	ck_assert_int_gt(child, 0);
+	ck_assert_int_eq(it_asleep_task(child, STUCK_WAIT_MS), child);
 	snprintf(pid, sizeof(pid), "%d", (int)child);
 	snprintf(sock, sizeof(sock), "--socket=%s", D.sock);
 	{
@@ -425,45 +368,14 @@ static void stuck_setup(void)
 	daemon_start_opts(&(struct daemon_opts){.config = config});
 }
 
-/* Sends raw bytes, returns the reply message (decoded into m) or -errno. */
-static int raw_exchange(const void *data, size_t len, uint8_t *reply, size_t size,
-                        struct md_proto_msg *m)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0), r = 0;
-	size_t got = 0;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", D.sock);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	for (;;) {
-		ssize_t n = read(fd, reply + got, size - got);
-
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (got >= 16) {
-			enum md_proto_type t;
-			int pl = md_proto_header(reply, &t);
-
-			if (pl >= 0 && got >= 16 + (size_t)pl)
-				break;
-		}
-	}
-	close(fd);
-	r = md_proto_decode(reply, got, m, NULL);
-	return r;
-}
-
 START_TEST(garbage_gets_an_error_and_the_daemon_keeps_serving)
 {
-	static uint8_t reply[MD_PROTO_MAX_MESSAGE];
 	struct md_proto_msg m;
 	uint8_t junk[64];
 
 	for (size_t i = 0; i < sizeof(junk); i++)
 		junk[i] = (uint8_t)(i * 37 + 11);
-	ck_assert_int_eq(raw_exchange(junk, sizeof(junk), reply, sizeof(reply), &m), 0);
+	ck_assert_int_eq(daemon_request(junk, sizeof(junk), false, REPLY_MS, &m), 0);
 	ck_assert_int_eq(m.type, MD_MSG_ERROR);
 	ck_assert_int_eq(m.error, -EBADMSG);
 	/* still serving */
@@ -480,7 +392,6 @@ END_TEST
 
 START_TEST(claimed_identity_is_ignored)
 {
-	static uint8_t reply[MD_PROTO_MAX_MESSAGE];
 	uint8_t msg[256];
 	struct md_proto_enc e;
 	struct md_proto_msg m;
@@ -495,7 +406,7 @@ START_TEST(claimed_identity_is_ignored)
 	md_proto_put_u32(&e, MD_TAG_SI_CODE, 1);
 	md_proto_put_u64(&e, MD_TAG_FAULT_ADDR, 0);
 	n = md_proto_finish(&e);
-	ck_assert_int_eq(raw_exchange(msg, (size_t)n, reply, sizeof(reply), &m), 0);
+	ck_assert_int_eq(daemon_request(msg, (size_t)n, false, REPLY_MS, &m), 0);
 	ck_assert_int_eq(m.type, MD_MSG_RESULT);
 	j = json_loads(m.text, 0, NULL);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")), getpid());
@@ -509,17 +420,11 @@ END_TEST
 
 START_TEST(sigterm_during_a_crash_still_delivers_the_dump)
 {
-	const char *exe = it_env("CRASH_APP");
-	const char *argv[] = {exe, "thread-segv", "--annotate", "k=v", NULL};
-	char sockenv[300];
-	const char *env[] = {sockenv, NULL};
-	struct it_proc p;
+	struct it_proc p = app_spawn("thread-segv", "k=v", NULL);
 	struct it_result r;
 	int64_t deadline;
 	int st;
 
-	snprintf(sockenv, sizeof(sockenv), "MINIDUMPD_SOCKET=%s", D.sock);
-	ck_assert_int_eq(it_spawn(argv, env, &p), 0);
 	/* as soon as the daemon has the crash, ask it to stop */
 	deadline = it_now_ms() + APP_TIMEOUT_MS;
 	for (;;) {

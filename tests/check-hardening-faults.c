@@ -47,12 +47,6 @@
 
 /* ---- faults ---- */
 
-/* The TracerPid line of /proc/PID/status, or -1. */
-static long tracer_of(pid_t pid)
-{
-	return proc_kib(pid, "TracerPid");
-}
-
 /* SIGKILLs a target and reaps it, waiting at most REAP_MS: a process that its dumper still
  * traces after its death stays a zombie its parent cannot reap. Returns 0 or -ETIMEDOUT. */
 static int kill_and_reap(struct it_target *t, long *ret_tracer)
@@ -70,7 +64,7 @@ static int kill_and_reap(struct it_target *t, long *ret_tracer)
 		usleep(5000);
 	}
 	if (r < 0) {
-		*ret_tracer = tracer_of(t->pid);
+		*ret_tracer = proc_status_number(t->pid, "TracerPid", 0);
 		t->pid = 0; /* left to init once the daemon lets go of it */
 	}
 	it_target_kill(t);
@@ -166,10 +160,9 @@ START_TEST(threads_exiting_during_the_dump)
 		uint8_t msg[64];
 		struct md_proto_msg m;
 		json_t *j;
-		int n = encode_dump_request(msg, sizeof(msg), t.pid), fd = connect_daemon();
+		int n = encode_dump_request(msg, sizeof(msg), t.pid);
 
-		send_all(fd, msg, (size_t)n);
-		ck_assert_int_eq(recv_msg(fd, REPLY_MS * 3, &m), 0);
+		ck_assert_int_eq(daemon_request(msg, (size_t)n, false, REPLY_MS * 3, &m), 0);
 		ck_assert_msg(m.type == MD_MSG_RESULT, "dump %d of a churning target failed: %s", i,
 		              m.text);
 		j = json_loads(m.text, 0, NULL);
@@ -178,7 +171,6 @@ START_TEST(threads_exiting_during_the_dump)
 		ck_assert_int_ge(json_integer_value(json_object_get(j, "threads")), 65);
 		bytes += json_integer_value(json_object_get(j, "bytes"));
 		json_decref(j);
-		close(fd);
 		ck_assert_int_eq(it_stopped_task(t.pid, NULL), 0);
 	}
 	ck_assert_int_eq(it_target_ping(&t, 5000), 64);
@@ -415,22 +407,17 @@ END_TEST
 /* Request number i of the leak test: ping, status, a bad message, or a dump of the target. */
 static void leak_request(int i, pid_t target)
 {
-	uint8_t msg[64];
+	uint8_t msg[64] = {0};
 	struct md_proto_msg m;
-	int fd = connect_daemon(), n = 0;
+	int n = 0;
 
-	ck_assert_int_ge(fd, 0);
 	switch (i % 4) {
 	case 0:
 		n = encode_ping(msg, sizeof(msg));
 		break;
-	case 1: {
-		struct md_proto_enc e;
-
-		md_proto_begin(&e, msg, sizeof(msg), MD_MSG_STATUS_REQUEST);
-		n = md_proto_finish(&e);
+	case 1:
+		n = encode_bare(msg, sizeof(msg), MD_MSG_STATUS_REQUEST);
 		break;
-	}
 	case 2:
 		n = encode_ping(msg, sizeof(msg));
 		msg[0] ^= 0xff; /* bad magic */
@@ -439,11 +426,9 @@ static void leak_request(int i, pid_t target)
 		n = encode_dump_request(msg, sizeof(msg), target);
 		break;
 	}
-	send_all(fd, msg, (size_t)n);
-	ck_assert_int_eq(recv_msg(fd, REPLY_MS * 3, &m), 0);
+	ck_assert_int_eq(daemon_request(msg, (size_t)n, false, REPLY_MS * 3, &m), 0);
 	if (i % 4 == 3)
 		ck_assert_msg(m.type == MD_MSG_RESULT, "dump %d: %s", i, m.text);
-	close(fd);
 }
 
 /* Lines in the dump folder's reports.jsonl: the journal writes one per dump, off the loop

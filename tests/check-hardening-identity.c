@@ -59,12 +59,9 @@ static void send_hello(int fd, const char *name)
 static int dump_now_on(int fd)
 {
 	uint8_t msg[64];
-	struct md_proto_enc e;
 	struct md_proto_msg m;
-	int n, r;
+	int n = encode_bare(msg, sizeof(msg), MD_MSG_DUMP_NOW), r;
 
-	md_proto_begin(&e, msg, sizeof(msg), MD_MSG_DUMP_NOW);
-	n = md_proto_finish(&e);
 	if (n < 0)
 		return n;
 	send_all(fd, msg, (size_t)n);
@@ -73,7 +70,7 @@ static int dump_now_on(int fd)
 		return r;
 	if (m.type == MD_MSG_RESULT)
 		return 0;
-	return m.type == MD_MSG_ERROR && m.error < 0 ? m.error : -EPROTO;
+	return m.type == MD_MSG_ERROR ? reply_errno(&m) : -EPROTO;
 }
 
 /* In a forked child: waits for a byte on go, sends a dump-now on fd, writes the reply's code
@@ -106,24 +103,6 @@ static int read_ready(int fd, int timeout_ms)
 	}
 	line[n] = '\0';
 	return sscanf(line, "ready %d", &pid) == 1 ? pid : -EPROTO;
-}
-
-/* The effective uid of pid (the second number of its Uid: line), or -1. */
-static long effective_uid(pid_t pid)
-{
-	char path[64], line[256];
-	long real, eff = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Uid: %ld %ld", &real, &eff) == 2)
-			break;
-	fclose(f);
-	return eff;
 }
 
 /* A root-owned set-uid copy of the helper target in D.dir; returns its path (owned). */
@@ -162,7 +141,7 @@ START_TEST(dump_now_after_a_setuid_exec_is_refused)
 	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
 	/* nobody connects and says hello, leaves the connection with a child, and execs a
 	 * set-uid root program; the child then asks for a dump "of itself" on that connection */
-	attacker = fork_as_nobody();
+	attacker = fork_as(NOBODY_ID);
 	if (attacker == 0) {
 		const char *argv[] = {suid, NULL};
 
@@ -173,18 +152,15 @@ START_TEST(dump_now_after_a_setuid_exec_is_refused)
 		if (fork() == 0)
 			dump_now_when_told(fd, go[0], result[1]);
 		close(fd);
-		if (dup2(in[0], STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0)
-			_exit(122);
-		execv(suid, (char *const *)argv);
-		_exit(127);
+		it_exec_piped(in[0], out[1], argv);
 	}
 	close(in[0]);
 	close(out[1]);
 	close(go[0]);
 	close(result[1]);
 	ck_assert_int_eq(read_ready(out[0], IT_TARGET_READY_MS), attacker);
-	ck_assert_msg(effective_uid(attacker) == 0, "the set-uid exec did not make pid %d root",
-	              (int)attacker);
+	ck_assert_msg(proc_status_number(attacker, "Uid", 1) == 0 /* effective */,
+	              "the set-uid exec did not make pid %d root", (int)attacker);
 	ck_assert_int_eq(write(go[1], "g", 1), 1);
 	ck_assert_int_eq(read_full(result[0], &r, sizeof(r), REPLY_MS * 4), 0);
 	ck_assert_msg(r == -EPERM,
@@ -199,16 +175,13 @@ START_TEST(dump_now_after_a_setuid_exec_is_refused)
 	/* root may have it, and its report says the process was not dumpable */
 	target = attacker;
 	n = encode_dump_request(msg, sizeof(msg), target);
-	fd = connect_daemon();
-	send_all(fd, msg, (size_t)n);
-	ck_assert_int_eq(recv_msg(fd, REPLY_MS * 3, &m), 0);
+	ck_assert_int_eq(daemon_request(msg, (size_t)n, false, REPLY_MS * 3, &m), 0);
 	ck_assert_msg(m.type == MD_MSG_RESULT, "root's dump of the set-uid process: %s", m.text);
 	j = json_loads(m.text, 0, NULL);
 	ck_assert_ptr_nonnull(j);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")), target);
 	ck_assert(json_is_false(json_object_get(j, "dumpable")));
 	json_decref(j);
-	close(fd);
 	ck_assert_int_eq(it_stopped_task(target, NULL), 0);
 
 	close(in[1]); /* end of file: the target exits */
@@ -228,7 +201,7 @@ START_TEST(dump_now_of_a_process_made_non_dumpable_is_refused)
 	int got[2];
 
 	ck_assert_int_eq(pipe(result), 0);
-	child = fork_as_nobody();
+	child = fork_as(NOBODY_ID);
 	if (child == 0) {
 		int fd = connect_daemon(), out[2];
 
@@ -285,7 +258,7 @@ START_TEST(peer_gone_before_accept_gets_no_dump_of_the_pid)
 	/* the daemon does not accept for a while (as under load): nobody's process connects, says
 	 * hello, leaves the connection with a child and exits before it is accepted */
 	ck_assert_int_eq(kill(D.pid, SIGSTOP), 0);
-	peer = fork_as_nobody();
+	peer = fork_as(NOBODY_ID);
 	if (peer == 0) {
 		int fd = connect_daemon();
 
@@ -311,10 +284,7 @@ START_TEST(peer_gone_before_accept_gets_no_dump_of_the_pid)
 	if (victim == 0) {
 		const char *argv[] = {it_env("TARGET_THREADS"), NULL};
 
-		if (dup2(in[0], STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0)
-			_exit(122);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
+		it_exec_piped(in[0], out[1], argv);
 	}
 	ck_assert_msg(victim == peer, "no process with pid %d: %s", (int)peer,
 	              victim < 0 ? strerror(-victim) : "another pid");
@@ -382,7 +352,7 @@ START_TEST(client_text_cannot_forge_log_lines_or_drive_terminals)
 	json_t *j, *ann;
 
 	ck_assert_int_eq(pipe(result), 0);
-	child = fork_as_nobody();
+	child = fork_as(NOBODY_ID);
 	if (child == 0) {
 		int fd = connect_daemon();
 

@@ -284,7 +284,7 @@ START_TEST(idle_connection_flood_is_limited_and_others_are_served)
 
 	ck_assert_int_eq(pipe(counts), 0);
 	ck_assert_int_eq(pipe(quit), 0);
-	flooder = fork_as_nobody();
+	flooder = fork_as(NOBODY_ID);
 	if (flooder == 0) {
 		static int fds[FLOOD_CONNECTIONS];
 		long long out[2] = {0, 0};
@@ -439,7 +439,7 @@ START_TEST(claimed_identity_is_not_believed)
 	/* root's process, which the liar (user nobody) names as the one that crashed */
 	ck_assert_int_eq(it_target_start(NULL, &t), 0);
 	ck_assert_int_eq(pipe(out), 0);
-	liar = fork_as_nobody();
+	liar = fork_as(NOBODY_ID);
 	if (liar == 0) {
 		uint8_t msg[256];
 		struct md_proto_enc e;

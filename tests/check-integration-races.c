@@ -20,24 +20,34 @@
 
 #include "mdctl-test-util.h"
 
+/* Starts `mdctl dump` of t to out, held in its stall hook for stall_ms once it has stopped the
+ * target, and returns once it is INTO_STALL_MS into that stall. */
+static struct it_proc mdctl_dump_stalled(struct it_target *t, const char *out, int stall_ms)
+{
+	char stall[64];
+	const char *env[] = {stall, NULL};
+	struct it_proc p;
+
+	snprintf(stall, sizeof(stall), "MDCTL_TEST_STALL_MS=%d", stall_ms);
+	p = mdctl_dump_spawn(t->pid, out, env);
+	ck_assert_msg(it_wait_stopped(t->pid, t->pid, STOP_WAIT_MS) == 0,
+	              "mdctl never stopped the target");
+	usleep(INTO_STALL_MS * 1000);
+	return p;
+}
+
 START_TEST(test_target_exits)
 {
 	struct it_target t = start_target(NULL);
 	char *dir = tempdir(0700);
 	char *out = path_in(dir, "partial.dmp");
-	char stall[64];
-	const char *env[] = {stall, NULL};
 	char *tool = tool_path("minidump_dump");
 	const char *argv[] = {tool, out, NULL};
 	struct it_result res, dump;
 	struct it_proc p;
 	json_t *j;
 
-	snprintf(stall, sizeof(stall), "MDCTL_TEST_STALL_MS=%d", STALL_EXIT_MS);
-	p = mdctl_dump_spawn(t.pid, out, env);
-	ck_assert_msg(it_wait_stopped(t.pid, t.pid, STOP_WAIT_MS) == 0,
-	              "mdctl never stopped the target");
-	usleep(INTO_STALL_MS * 1000);
+	p = mdctl_dump_stalled(&t, out, STALL_EXIT_MS);
 	ck_assert_int_eq(kill(t.pid, SIGKILL), 0);
 	ck_assert_int_eq(it_wait(&p, MDCTL_TIMEOUT_MS, &res), 0);
 	it_target_kill(&t);
@@ -108,17 +118,10 @@ static void signal_during_dump(int sig)
 	struct it_target t = start_target(NULL);
 	char *dir = tempdir(0700);
 	char *out = path_in(dir, "interrupted.dmp");
-	char stall[64];
-	const char *env[] = {stall, NULL};
 	struct it_result res;
-	struct it_proc p;
+	struct it_proc p = mdctl_dump_stalled(&t, out, STALL_SIGNAL_MS);
 	int64_t sent;
 
-	snprintf(stall, sizeof(stall), "MDCTL_TEST_STALL_MS=%d", STALL_SIGNAL_MS);
-	p = mdctl_dump_spawn(t.pid, out, env);
-	ck_assert_msg(it_wait_stopped(t.pid, t.pid, STOP_WAIT_MS) == 0,
-	              "mdctl never stopped the target");
-	usleep(INTO_STALL_MS * 1000);
 	ck_assert_int_eq(kill(p.pid, sig), 0);
 	sent = it_now_ms();
 	ck_assert_int_eq(it_wait(&p, MDCTL_TIMEOUT_MS, &res), 0);

@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +26,15 @@
 struct daemon D = {.listen_fd = -1};
 
 /* ---- the daemon under test ---- */
+
+void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
 
 bool can_connect(const char *path)
 {
@@ -48,13 +59,8 @@ void daemon_dirs_new(const char *config)
 	ck_assert_int_eq(mkdir(D.dumps, 0700), 0);
 	D.conf[0] = '\0';
 	if (config) {
-		FILE *f;
-
 		snprintf(D.conf, sizeof(D.conf), "%s/minidumpd.json", D.dir);
-		f = fopen(D.conf, "w");
-		ck_assert_ptr_nonnull(f);
-		fputs(config, f);
-		ck_assert_int_eq(fclose(f), 0);
+		write_text(D.conf, config);
 	}
 }
 
@@ -144,6 +150,11 @@ void daemon_start(void)
 	daemon_start_opts(NULL);
 }
 
+void daemon_start_config(const char *config)
+{
+	daemon_start_opts(&(struct daemon_opts){.config = config});
+}
+
 int daemon_stop_within(int timeout_ms, int *ret_status)
 {
 	int64_t deadline = it_now_ms() + timeout_ms;
@@ -192,14 +203,13 @@ void daemon_teardown(void)
 
 /* ---- apps ---- */
 
-struct app_run run_app_opts(const char *mode, const char *annotation, const struct app_opts *o)
+struct it_proc app_spawn(const char *mode, const char *annotation, const struct app_opts *o)
 {
 	static const struct app_opts plain;
 	const char *exe;
 	char sockenv[300];
 	const char *argv[32], *env[3] = {sockenv};
 	struct it_proc p;
-	struct app_run run;
 	int n = 0;
 
 	if (!o)
@@ -217,8 +227,16 @@ struct app_run run_app_opts(const char *mode, const char *annotation, const stru
 	env[1] = o->extra_env;
 	snprintf(sockenv, sizeof(sockenv), "MINIDUMPD_SOCKET=%s", o->sock ? o->sock : D.sock);
 	ck_assert_int_eq(it_spawn(argv, env, &p), 0);
-	run.pid = p.pid;
-	ck_assert_int_eq(it_wait(&p, o->timeout_ms ? o->timeout_ms : APP_TIMEOUT_MS, &run.res), 0);
+	return p;
+}
+
+struct app_run run_app_opts(const char *mode, const char *annotation, const struct app_opts *o)
+{
+	struct it_proc p = app_spawn(mode, annotation, o);
+	struct app_run run = {.pid = p.pid};
+
+	ck_assert_int_eq(it_wait(&p, o && o->timeout_ms ? o->timeout_ms : APP_TIMEOUT_MS, &run.res),
+	                 0);
 	return run;
 }
 
@@ -253,38 +271,53 @@ char *find_dump_any(pid_t pid, const char *ext)
 	return find_file("*", pid, ext);
 }
 
-/* minidump_stackwalk -m with symbols from dump_syms. */
-struct walk stackwalk(const char *dump, const char *want_fn)
+char *stackwalk_machine(const char *dump)
 {
-	char *tool = it_tool("minidump_stackwalk"), symroot[512];
+	char *tool = it_tool("minidump_stackwalk"), symroot[512], *out;
 	const char *argv[] = {tool, "-m", dump, symroot, NULL};
 	struct it_result res;
-	struct walk w;
-	char *line, *save = NULL;
-	int last_thread = -1;
 
-	memset(&w, 0, sizeof(w));
-	w.crash_thread = -1;
 	snprintf(symroot, sizeof(symroot), "%s/symbols", D.dir);
 	mkdir(symroot, 0755);
 	ck_assert_int_ge(it_make_symbols(dump, symroot), 0);
 	ck_assert_int_eq(it_run(argv, NULL, TOOL_TIMEOUT_MS, &res), 0);
 	ck_assert_msg(res.exited && res.code == 0, "minidump_stackwalk %s: %s", dump,
 	              it_result_status(&res));
-	for (line = strtok_r(res.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char f[8][128];
-		int n = 0;
-		char *p = line, *bar;
+	out = res.out;
+	res.out = NULL;
+	it_result_done(&res);
+	free(tool);
+	return out;
+}
 
-		memset(f, 0, sizeof(f));
-		while (n < 8) {
-			bar = strchr(p, '|');
-			snprintf(f[n++], sizeof(f[0]), "%.*s",
-			         bar ? (int)(bar - p) : (int)strlen(p), p);
-			if (!bar)
-				break;
-			p = bar + 1;
-		}
+int stackwalk_fields(const char *line, char (*f)[STACKWALK_FIELD], int max)
+{
+	const char *p = line, *bar;
+	int n = 0;
+
+	memset(f, 0, sizeof(*f) * (size_t)max);
+	while (n < max) {
+		bar = strchr(p, '|');
+		snprintf(f[n++], STACKWALK_FIELD, "%.*s", bar ? (int)(bar - p) : (int)strlen(p), p);
+		if (!bar)
+			break;
+		p = bar + 1;
+	}
+	return n;
+}
+
+struct walk stackwalk(const char *dump, const char *want_fn)
+{
+	char *text = stackwalk_machine(dump), *line, *save = NULL;
+	struct walk w;
+	int last_thread = -1;
+
+	memset(&w, 0, sizeof(w));
+	w.crash_thread = -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char f[8][STACKWALK_FIELD];
+		int n = stackwalk_fields(line, f, 8);
+
 		if (strcmp(f[0], "Crash") == 0) {
 			snprintf(w.reason, sizeof(w.reason), "%s", f[1]);
 			snprintf(w.address, sizeof(w.address), "%s", f[2]);
@@ -304,9 +337,25 @@ struct walk stackwalk(const char *dump, const char *want_fn)
 			}
 		}
 	}
-	it_result_done(&res);
-	free(tool);
+	free(text);
 	return w;
+}
+
+void assert_walk(const char *dump, const struct walk_want *want, const char *what)
+{
+	struct walk w = stackwalk(dump, want->function);
+
+	ck_assert_msg(strncmp(w.reason, want->reason, strlen(want->reason)) == 0,
+	              "%s: crash reason '%s', want %s", what, w.reason, want->reason);
+	if (want->address)
+		ck_assert_str_eq(w.address, want->address);
+	if (want->frame0)
+		ck_assert_msg(strcmp(w.frame0, want->function) == 0, "%s: frame 0 is '%s', want %s",
+		              what, w.frame0, want->function);
+	else
+		ck_assert_msg(w.in_stack, "%s: %s not in the crashing thread's stack", what,
+		              want->function);
+	ck_assert_int_eq(w.threads, want->threads);
 }
 
 /* Breakpad's minidump_dump prints CrashpadInfo's annotations as simple_annotations["k"] = v. */
@@ -396,33 +445,66 @@ json_t *status_json(void)
 	return j;
 }
 
-long long status_event_count(const char *name)
+long long status_event_in(json_t *status, const char *name)
 {
-	json_t *j = status_json();
-	json_t *v = json_object_get(json_object_get(j, "events"), name);
+	json_t *v = json_object_get(json_object_get(status, "events"), name);
 	long long n = json_integer_value(v);
 
-	ck_assert_msg(json_is_integer(v), "mdctl status --json has no event %s", name);
-	json_decref(j);
+	ck_assert_msg(json_is_integer(v), "the daemon's status has no event %s", name);
+	json_decref(status);
 	return n;
+}
+
+long long status_count_in(json_t *status, const char *key)
+{
+	json_t *v = json_object_get(status, key);
+	long long n = json_integer_value(v);
+
+	ck_assert_msg(json_is_integer(v), "the daemon's status has no %s", key);
+	json_decref(status);
+	return n;
+}
+
+bool status_flag_in(json_t *status, const char *key)
+{
+	bool v = json_is_true(json_object_get(status, key));
+
+	json_decref(status);
+	return v;
+}
+
+long long status_event_count(const char *name)
+{
+	return status_event_in(status_json(), name);
 }
 
 bool status_flag(const char *key)
 {
-	json_t *j = status_json();
-	bool v = json_is_true(json_object_get(j, key));
-
-	json_decref(j);
-	return v;
+	return status_flag_in(status_json(), key);
 }
 
 long long status_count(const char *key)
 {
-	json_t *j = status_json();
-	json_t *v = json_object_get(j, key);
-	long long n = json_integer_value(v);
+	return status_count_in(status_json(), key);
+}
 
-	ck_assert_msg(json_is_integer(v), "mdctl status --json has no %s", key);
-	json_decref(j);
-	return n;
+pid_t fork_vfork_sleeper(void)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		/* single-threaded; both die with the caller (PR_SET_PDEATHSIG) */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (vfork() == 0) {
+			syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+			for (;;) /* every arch has ppoll */
+				syscall(SYS_ppoll, NULL, 0, NULL, NULL, 0);
+		}
+		_exit(0);
+	}
+	return pid;
 }

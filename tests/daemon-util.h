@@ -52,15 +52,20 @@ struct app_run {
 	pid_t pid;
 };
 
+#define STACKWALK_FIELD 256 /* bytes of one field of a minidump_stackwalk -m line */
+
 struct walk {
-	char reason[128];
-	char address[128];
+	char reason[STACKWALK_FIELD];
+	char address[STACKWALK_FIELD];
 	int crash_thread;
 	int threads;
-	char frame0[128]; /* function of frame 0 of the crashing thread */
-	bool in_stack;    /* the wanted function is somewhere in the crashing thread */
-	int want_frames;  /* frames of the crashing thread in the wanted function */
+	char frame0[STACKWALK_FIELD]; /* function of frame 0 of the crashing thread */
+	bool in_stack;                /* the wanted function is somewhere in the crashing thread */
+	int want_frames;              /* frames of the crashing thread in the wanted function */
 };
+
+/* Writes text to a new file at path (replacing one that is there). */
+void write_text(const char *path, const char *text);
 
 /* Whether a connection to the Unix socket at path is accepted. */
 bool can_connect(const char *path);
@@ -78,6 +83,8 @@ void daemon_spawn(const struct daemon_opts *o);
 /* daemon_dirs_new(), daemon_listen() when o->activated, daemon_spawn(). */
 void daemon_start_opts(const struct daemon_opts *o);
 void daemon_start(void);
+/* The plain daemon with a config file holding config. */
+void daemon_start_config(const char *config);
 /* SIGCONT, SIGTERM, then waits; returns the wait status (0 with no daemon). */
 int daemon_stop(void);
 /* The same, but SIGKILLs and reaps a daemon still there after timeout_ms. Returns 0 with its wait
@@ -86,6 +93,9 @@ int daemon_stop_within(int timeout_ms, int *ret_status);
 /* Stops the daemon, closes D.listen_fd and removes D.dir (unless IT_KEEP). */
 void daemon_teardown(void);
 
+/* Starts crash-app MODE (with --annotate annotation unless NULL) as o says (its timeout aside);
+ * the caller waits for it (it_wait()). */
+struct it_proc app_spawn(const char *mode, const char *annotation, const struct app_opts *o);
 /* Runs crash-app MODE (with --annotate annotation unless NULL) as o says, and waits for it. */
 struct app_run run_app_opts(const char *mode, const char *annotation, const struct app_opts *o);
 /* Runs crash-app MODE --annotate annotation with the daemon's socket (or sock) and one extra
@@ -98,9 +108,27 @@ char *find_dump(pid_t pid, const char *ext);
 /* The same for a process of any executable. */
 char *find_dump_any(pid_t pid, const char *ext);
 
-/* minidump_stackwalk -m with symbols from dump_syms (kept in D.dir/symbols); want_fn: looked
- * for in the crashing thread's stack. */
+/* What Breakpad's walk of a crash must show. */
+struct walk_want {
+	const char *reason;   /* the crash reason, a prefix ("SIGSEGV") */
+	const char *address;  /* the crash address, or NULL: not checked */
+	const char *function; /* the crashing function */
+	bool frame0;          /* it is frame 0 (else: somewhere in the crashing thread's stack) */
+	int threads;
+};
+
+/* The output of `minidump_stackwalk -m dump` with symbols from dump_syms (kept in
+ * D.dir/symbols); the test fails when it fails. Owned. */
+char *stackwalk_machine(const char *dump);
+/* Splits one line of it at '|' into at most max fields (cut to STACKWALK_FIELD bytes, the rest
+ * empty); returns how many it has. */
+int stackwalk_fields(const char *line, char (*f)[STACKWALK_FIELD], int max);
+
+/* minidump_stackwalk -m with symbols from dump_syms; want_fn: looked for in the crashing
+ * thread's stack. */
 struct walk stackwalk(const char *dump, const char *want_fn);
+/* The walk of dump shows what want says; what names the case in failure messages. */
+void assert_walk(const char *dump, const struct walk_want *want, const char *what);
 
 /* Breakpad's minidump_dump shows CrashpadInfo annotation key = value. */
 bool dump_has_annotation(const char *dump, const char *key, const char *value);
@@ -122,8 +150,19 @@ bool log_has(const char *text);
 /* The daemon's counters as `mdctl status --json --socket D.sock` shows them (MDCTL from the
  * environment); the test fails when mdctl does. Caller frees. */
 json_t *status_json(void);
+/* One counter of a status object (status_json(), or daemon_status() of daemon-proto.h), which
+ * they release: one of its "events" (md_event_to_string() names them), a top-level counter, or
+ * a top-level boolean. The test fails when a counter is not there. */
+long long status_event_in(json_t *status, const char *name);
+long long status_count_in(json_t *status, const char *key);
+bool status_flag_in(json_t *status, const char *key);
 /* One counter of its "events" object (md_event_to_string() names them), or a top-level
  * boolean. */
 long long status_event_count(const char *name);
 long long status_count(const char *key); /* a top-level counter: refused, dumps_ok... */
 bool status_flag(const char *key);
+
+/* A child process whose one thread sleeps in vfork() (its own child never execs), so that it
+ * cannot be stopped; both die with the caller (PR_SET_PDEATHSIG). Returns its pid or -errno;
+ * no ck_assert (usable in forked children). */
+pid_t fork_vfork_sleeper(void);

@@ -48,8 +48,7 @@ void figures(const char *name, const char *fmt, ...)
 	fflush(stdout);
 }
 
-/* A field of /proc/PID/status in KiB (VmRSS, VmHWM), or -1. */
-long proc_kib(pid_t pid, const char *field)
+long proc_status_number(pid_t pid, const char *field, int nth)
 {
 	char path[64], line[256];
 	size_t n = strlen(field);
@@ -60,11 +59,30 @@ long proc_kib(pid_t pid, const char *field)
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, field, n) == 0 && line[n] == ':')
-			v = strtol(line + n + 1, NULL, 10);
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line + n + 1;
+
+		if (strncmp(line, field, n) != 0 || line[n] != ':')
+			continue;
+		for (int i = 0; i <= nth; i++) {
+			char *end;
+
+			v = strtol(p, &end, 10);
+			if (end == p) {
+				v = -1;
+				break;
+			}
+			p = end;
+		}
+		break;
+	}
 	fclose(f);
 	return v;
+}
+
+long proc_kib(pid_t pid, const char *field)
+{
+	return proc_status_number(pid, field, 0);
 }
 
 int proc_fds(pid_t pid)
@@ -128,202 +146,6 @@ void hardening_teardown(void)
 	              "sanitizer report in the daemon log:\n%s", log);
 	free(log);
 	daemon_teardown();
-}
-
-/* ---- raw protocol ---- */
-
-int connect_daemon(void)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", D.sock);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int r = -errno;
-
-		if (fd >= 0)
-			close(fd);
-		return r;
-	}
-	return fd;
-}
-
-/* Writes all of data, ignoring a peer that closed early (it may have answered already). */
-void send_all(int fd, const void *data, size_t len)
-{
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t n = send(fd, (const char *)data + off, len - off, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		off += (size_t)n;
-	}
-}
-
-/* Reads one whole message within timeout_ms; m points into a static buffer until the next
- * call. Returns 0, -ETIMEDOUT, -ECONNRESET (closed before a whole message), or the decoder's
- * error. */
-int recv_msg(int fd, int timeout_ms, struct md_proto_msg *m)
-{
-	static uint8_t buf[MD_PROTO_MAX_MESSAGE];
-	int64_t deadline = it_now_ms() + timeout_ms;
-	size_t got = 0;
-
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int64_t left = deadline - it_now_ms();
-		ssize_t n;
-
-		if (got >= MD_PROTO_HEADER_SIZE) {
-			enum md_proto_type t;
-			int pl = md_proto_header(buf, &t);
-
-			if (pl < 0)
-				return pl;
-			if (got >= MD_PROTO_HEADER_SIZE + (size_t)pl)
-				return md_proto_decode(buf, MD_PROTO_HEADER_SIZE + (size_t)pl, m,
-				                       NULL);
-		}
-		/* poll at least once: what has already arrived counts even with no time left */
-		if (poll(&p, 1, left > 0 ? (int)left : 0) == 0)
-			return -ETIMEDOUT;
-		n = read(fd, buf + got, sizeof(buf) - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ECONNRESET;
-		got += (size_t)n;
-	}
-}
-
-/* True when the peer has closed: a read gives end of file within timeout_ms. */
-bool peer_closed(int fd, int timeout_ms)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	char c;
-
-	return poll(&p, 1, timeout_ms) == 1 && read(fd, &c, 1) == 0;
-}
-
-/* The 16-byte header with any fields. */
-void put_header(uint8_t *h, uint32_t magic, uint16_t version, uint16_t type, uint32_t len)
-{
-	h[0] = (uint8_t)magic, h[1] = (uint8_t)(magic >> 8);
-	h[2] = (uint8_t)(magic >> 16), h[3] = (uint8_t)(magic >> 24);
-	h[4] = (uint8_t)version, h[5] = (uint8_t)(version >> 8);
-	h[6] = (uint8_t)type, h[7] = (uint8_t)(type >> 8);
-	h[8] = (uint8_t)len, h[9] = (uint8_t)(len >> 8);
-	h[10] = (uint8_t)(len >> 16), h[11] = (uint8_t)(len >> 24);
-	memset(h + 12, 0, 4);
-}
-
-int encode_ping(uint8_t *buf, size_t size)
-{
-	struct md_proto_enc e;
-
-	md_proto_begin(&e, buf, size, MD_MSG_PING);
-	md_proto_put_u32(&e, MD_TAG_VERSION, MD_PROTO_VERSION);
-	return md_proto_finish(&e);
-}
-
-int encode_dump_request(uint8_t *buf, size_t size, pid_t pid)
-{
-	struct md_proto_enc e;
-
-	md_proto_begin(&e, buf, size, MD_MSG_DUMP_REQUEST);
-	md_proto_put_u32(&e, MD_TAG_PID, (uint32_t)pid);
-	return md_proto_finish(&e);
-}
-
-/* Sends data on a new connection, half-closes it when shut, and returns the reply's errno for
- * an ERROR (and its text in text), 0 for any other message, or a negative recv_msg() error. */
-int exchange(const void *data, size_t len, bool shut, char *text, size_t text_size)
-{
-	struct md_proto_msg m;
-	int fd = connect_daemon(), r;
-
-	ck_assert_int_ge(fd, 0);
-	send_all(fd, data, len);
-	if (shut)
-		shutdown(fd, SHUT_WR);
-	r = recv_msg(fd, REPLY_MS, &m);
-	if (text && text_size)
-		snprintf(text, text_size, "%s", r == 0 && m.text ? m.text : "");
-	if (r == 0)
-		r = m.type == MD_MSG_ERROR ? (m.error < 0 ? m.error : -EPROTO) : 0;
-	close(fd);
-	return r;
-}
-
-/* The daemon answers a ping on a new connection. */
-void assert_serving(void)
-{
-	uint8_t msg[64];
-	struct md_proto_msg m;
-	int fd = connect_daemon(), n = encode_ping(msg, sizeof(msg));
-
-	ck_assert_msg(fd >= 0, "cannot connect to minidumpd: %s", strerror(-fd));
-	send_all(fd, msg, (size_t)n);
-	ck_assert_int_eq(recv_msg(fd, REPLY_MS, &m), 0);
-	ck_assert_int_eq(m.type, MD_MSG_PONG);
-	close(fd);
-}
-
-/* The daemon's status counters (a status request on a new connection). */
-json_t *daemon_status(void)
-{
-	uint8_t msg[64];
-	struct md_proto_enc e;
-	struct md_proto_msg m;
-	json_t *j;
-	int fd = connect_daemon(), n;
-
-	ck_assert_int_ge(fd, 0);
-	md_proto_begin(&e, msg, sizeof(msg), MD_MSG_STATUS_REQUEST);
-	n = md_proto_finish(&e);
-	send_all(fd, msg, (size_t)n);
-	ck_assert_int_eq(recv_msg(fd, REPLY_MS, &m), 0);
-	ck_assert_int_eq(m.type, MD_MSG_STATUS);
-	j = json_loads(m.text, 0, NULL);
-	ck_assert_ptr_nonnull(j);
-	close(fd);
-	return j;
-}
-
-long long status_int(const char *key)
-{
-	json_t *j = daemon_status();
-	long long v = json_integer_value(json_object_get(j, key));
-
-	json_decref(j);
-	return v;
-}
-
-bool status_true(const char *key)
-{
-	json_t *j = daemon_status();
-	bool v = json_is_true(json_object_get(j, key));
-
-	json_decref(j);
-	return v;
-}
-
-/* One of the daemon's event counters (status "events"; md_event_to_string() names them). */
-long long status_event(const char *name)
-{
-	json_t *j = daemon_status();
-	json_t *v = json_object_get(json_object_get(j, "events"), name);
-	long long n = json_integer_value(v);
-
-	ck_assert_msg(json_is_integer(v), "status has no event %s", name);
-	json_decref(j);
-	return n;
 }
 
 /* Waits until the daemon holds at most max connections (the status request's own included)
@@ -460,42 +282,4 @@ bool has_open(pid_t pid, const char *path, int timeout_ms)
 		usleep(2000);
 	} while (it_now_ms() < deadline);
 	return false;
-}
-
-/* A child process that changes to user nobody; returns its pid (0 in the child). Like any
- * process of nobody's that did not change its credentials, it is dumpable (the kernel clears
- * that flag on setresuid; a login's processes have it from their exec). */
-pid_t fork_as_nobody(void)
-{
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		gid_t g = NOBODY_ID;
-
-		if (setgroups(1, &g) < 0 || setresgid(NOBODY_ID, NOBODY_ID, NOBODY_ID) < 0 ||
-		    setresuid(NOBODY_ID, NOBODY_ID, NOBODY_ID) < 0 || prctl(PR_SET_DUMPABLE, 1) < 0)
-			_exit(120);
-	}
-	return pid;
-}
-
-int read_full(int fd, void *buf, size_t len, int timeout_ms)
-{
-	int64_t deadline = it_now_ms() + timeout_ms;
-	size_t got = 0;
-
-	while (got < len) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int64_t left = deadline - it_now_ms();
-		ssize_t n;
-
-		if (left <= 0 || poll(&p, 1, (int)left) != 1)
-			return -ETIMEDOUT;
-		n = read(fd, (char *)buf + got, len - got);
-		if (n <= 0)
-			return n == 0 ? -EPIPE : -errno;
-		got += (size_t)n;
-	}
-	return 0;
 }

@@ -55,22 +55,45 @@ char *it_tool(const char *name)
 	return path;
 }
 
+static void close_pipe(int p[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (p[i] >= 0)
+			close(p[i]);
+	p[0] = p[1] = -1;
+}
+
+/* Makes two pipes (close-on-exec) and forks. Returns the child's pid in the parent, which then
+ * owns all four ends, 0 in the child, or -errno with nothing left open. */
+static pid_t fork_with_pipes(int a[2], int b[2])
+{
+	pid_t pid = -1;
+	int r = 0;
+
+	a[0] = a[1] = b[0] = b[1] = -1;
+	if (pipe2(a, O_CLOEXEC) < 0 || pipe2(b, O_CLOEXEC) < 0) {
+		r = -errno;
+	} else {
+		fflush(NULL);
+		pid = fork();
+		if (pid < 0)
+			r = -errno;
+	}
+	if (r < 0) {
+		close_pipe(a);
+		close_pipe(b);
+		return r;
+	}
+	return pid;
+}
+
 int it_spawn(const char *const *argv, const char *const *env, struct it_proc *ret_proc)
 {
-	int out[2] = {-1, -1}, err[2] = {-1, -1};
-	pid_t pid;
-	int r;
+	int out[2], err[2];
+	pid_t pid = fork_with_pipes(out, err);
 
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		goto fail;
-	}
+	if (pid < 0)
+		return pid;
 	if (pid == 0) {
 		/* The suite is single-threaded, so the child may use putenv() and stdio. */
 		int null = open("/dev/null", O_RDONLY);
@@ -89,14 +112,6 @@ int it_spawn(const char *const *argv, const char *const *env, struct it_proc *re
 	*ret_proc = (struct it_proc){
 	    .pid = pid, .out_fd = out[0], .err_fd = err[0], .start_ms = it_now_ms()};
 	return 0;
-fail:
-	for (int i = 0; i < 2; i++) {
-		if (out[i] >= 0)
-			close(out[i]);
-		if (err[i] >= 0)
-			close(err[i]);
-	}
-	return r;
 }
 
 /* Appends what is readable on *fd to the buffer; closes *fd (sets -1) at end of file. */
@@ -353,7 +368,7 @@ int it_target_start(const char *const *args, struct it_target *ret_target)
 {
 	const char *bin = it_env("TARGET_THREADS");
 	const char *argv[32] = {bin};
-	int in[2] = {-1, -1}, out[2] = {-1, -1};
+	int in[2], out[2];
 	char line[64];
 	size_t n = 1;
 	pid_t pid;
@@ -365,22 +380,11 @@ int it_target_start(const char *const *args, struct it_target *ret_target)
 		argv[n++] = args[i];
 	}
 	argv[n] = NULL;
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (pid == 0) {
-		if (dup2(in[0], STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0)
-			_exit(126);
-		execv(bin, (char *const *)argv);
-		_exit(127);
-	}
+	pid = fork_with_pipes(in, out);
+	if (pid < 0)
+		return pid;
+	if (pid == 0)
+		it_exec_piped(in[0], out[1], argv);
 	close(in[0]);
 	close(out[1]);
 	*ret_target = (struct it_target){.pid = pid, .in_fd = in[1], .out_fd = out[0]};
@@ -396,14 +400,14 @@ int it_target_start(const char *const *args, struct it_target *ret_target)
 	if (r < 0)
 		it_target_kill(ret_target);
 	return r < 0 ? r : 0;
-fail:
-	for (int i = 0; i < 2; i++) {
-		if (in[i] >= 0)
-			close(in[i]);
-		if (out[i] >= 0)
-			close(out[i]);
-	}
-	return r;
+}
+
+void it_exec_piped(int in, int out, const char *const *argv)
+{
+	if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0)
+		_exit(126);
+	execv(argv[0], (char *const *)argv);
+	_exit(127);
 }
 
 int it_target_ping(struct it_target *t, int timeout_ms)

@@ -81,6 +81,10 @@ const char *it_result_status(const struct it_result *r);
  * its "ready PID" line. Returns 0 or -errno (-ETIMEDOUT, -EPROTO for a wrong line). */
 int it_target_start(const char *const *args, struct it_target *ret_target);
 
+/* In a forked child: runs argv[0] (a path) with stdin from in and stdout to out; never returns
+ * (exit 126 when the descriptors cannot be set, 127 when the exec fails). */
+_Noreturn void it_exec_piped(int in, int out, const char *const *argv);
+
 /* Sends "ping" and waits for "pong N"; returns N (worker threads alive) or -errno. */
 int it_target_ping(struct it_target *t, int timeout_ms);
 
@@ -127,6 +131,9 @@ char it_task_state(pid_t pid, pid_t tid);
 
 /* First task of pid in a stopped state ('t' or 'T'), or 0 when none is stopped. */
 pid_t it_stopped_task(pid_t pid, char *ret_state);
+
+/* The first task of pid in state D (asleep in the kernel), or 0 after timeout_ms. */
+pid_t it_asleep_task(pid_t pid, int timeout_ms);
 
 /* Sorted thread ids of /proc/PID/task. Returns the count or -errno; *ret_tids is owned. */
 int it_tasks(pid_t pid, pid_t **ret_tids);

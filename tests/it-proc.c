@@ -122,3 +122,23 @@ int it_wait_stopped(pid_t pid, pid_t tid, int timeout_ms)
 	}
 	return -ETIMEDOUT;
 }
+
+pid_t it_asleep_task(pid_t pid, int timeout_ms)
+{
+	int64_t end = it_now_ms() + timeout_ms;
+
+	do {
+		pid_t *tids, found = 0;
+		int n = it_tasks(pid, &tids);
+
+		for (int i = 0; i < n && !found; i++)
+			if (it_task_state(pid, tids[i]) == 'D')
+				found = tids[i];
+		if (n >= 0)
+			free(tids);
+		if (found)
+			return found;
+		usleep(10000);
+	} while (it_now_ms() < end);
+	return 0;
+}
