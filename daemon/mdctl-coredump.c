@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,57 +256,34 @@ static int status(const char *state, const char *sock, const char *helper,
 	return mode ? MDCTL_EXIT_OK : MDCTL_EXIT_FAILURE;
 }
 
+static void usage(FILE *f)
+{
+	fputs("Usage: mdctl coredump enable|disable|status [--pipe]\n"
+	      "         [--coredump-socket PATH] [--helper PATH] [--state FILE]\n\n"
+	      "Make minidumpd the kernel's crash handler (kernel.core_pattern), or put\n"
+	      "the previous handler back. Socket mode where the kernel has it, else (or\n"
+	      "with --pipe) the pipe helper. Root only. status exits 1 when minidumpd is\n"
+	      "not the handler.\n",
+	      f);
+}
+
 int mdctl_coredump_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"coredump-socket", required_argument, NULL, 'c'},
-	    {"socket", required_argument, NULL, 's'},
-	    {"helper", required_argument, NULL, 'H'},
-	    {"state", required_argument, NULL, 'S'},
-	    {"pipe", no_argument, NULL, 'p'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	const char *sock = SOCKET_DEFAULT, *helper = HELPER_DEFAULT, *state = STATE_DEFAULT;
 	const char *daemon_socket = NULL, *verb;
 	bool pipe_mode = false;
-	int c;
+	const struct md_cmdline_opt opts[] = {
+	    MD_CMDLINE_STRING("coredump-socket", 0, &sock),
+	    MD_CMDLINE_STRING("socket", 0, &daemon_socket),
+	    MD_CMDLINE_STRING("helper", 0, &helper),
+	    MD_CMDLINE_STRING("state", 0, &state),
+	    MD_CMDLINE_SET("pipe", 0, &pipe_mode),
+	    MD_CMDLINE_END,
+	};
+	int code;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			sock = optarg;
-			break;
-		case 's':
-			daemon_socket = optarg;
-			break;
-		case 'H':
-			helper = optarg;
-			break;
-		case 'S':
-			state = optarg;
-			break;
-		case 'p':
-			pipe_mode = true;
-			break;
-		case 'h':
-			puts("Usage: mdctl coredump enable|disable|status [--pipe]\n"
-			     "         [--coredump-socket PATH] [--helper PATH] [--state FILE]\n\n"
-			     "Make minidumpd the kernel's crash handler (kernel.core_pattern), or "
-			     "put\n"
-			     "the previous handler back. Socket mode where the kernel has it, else "
-			     "(or\n"
-			     "with --pipe) the pipe helper. Root only. status exits 1 when "
-			     "minidumpd is\n"
-			     "not the handler.");
-			return MDCTL_EXIT_OK;
-		default:
-			return MDCTL_EXIT_USAGE;
-		}
-	}
-	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
-		return MDCTL_EXIT_USAGE;
+	if (!mdctl_parse_options(argc, argv, opts, usage, &code))
+		return code;
 	verb = argv[optind];
 	daemon_socket = mdctl_socket_path(daemon_socket);
 	if (!strcmp(verb, "status"))

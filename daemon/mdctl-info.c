@@ -9,7 +9,6 @@
  * with control characters replaced.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -508,56 +507,27 @@ static json_t *to_json(struct info *in)
 
 int mdctl_info_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"symbols", required_argument, NULL, 's'},
-	    {"raw-stack", no_argument, NULL, 'R'},
-	    {"no-symbolize", no_argument, NULL, 'S'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"utc", no_argument, NULL, 'z'},
-	    {"help", no_argument, NULL, 'h'},
-	    MDCTL_STORE_LONGOPTS,
-	    {NULL, 0, NULL, 0},
-	};
 	struct mdctl_store_opts so = {0};
 	const char *symbols = NULL, *query;
 	bool as_json = false, raw = false, utc = false, symbolize = true;
+	const struct md_cmdline_opt opts[] = {
+	    MD_CMDLINE_STRING("symbols", 0, &symbols),
+	    MD_CMDLINE_SET("raw-stack", 0, &raw),
+	    MD_CMDLINE_CLEAR("no-symbolize", 0, &symbolize),
+	    MD_CMDLINE_SET("json", 0, &as_json),
+	    MD_CMDLINE_SET("utc", 0, &utc),
+	    MDCTL_STORE_OPTS(&so),
+	    MD_CMDLINE_END,
+	};
 	struct mdctl_entry *entries = NULL;
 	struct mdctl_store store;
 	struct info in;
 	char *tmp = NULL;
 	size_t count = 0;
-	int c, r, idx, ret = MDCTL_EXIT_FAILURE;
+	int r, idx, ret = MDCTL_EXIT_FAILURE;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (mdctl_store_option(&so, c, optarg))
-			continue;
-		switch (c) {
-		case 's':
-			symbols = optarg;
-			break;
-		case 'R':
-			raw = true;
-			break;
-		case 'S':
-			symbolize = false;
-			break;
-		case 'j':
-			as_json = true;
-			break;
-		case 'z':
-			utc = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return MDCTL_EXIT_OK;
-		default:
-			usage(stderr);
-			return MDCTL_EXIT_USAGE;
-		}
-	}
-	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
-		return MDCTL_EXIT_USAGE;
+	if (!mdctl_parse_options(argc, argv, opts, usage, &ret))
+		return ret;
 	query = argv[optind];
 	mdctl_store_locate(&so, &store);
 	r = mdctl_store_load(&store, &entries, &count);

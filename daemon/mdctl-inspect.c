@@ -7,7 +7,6 @@
  * terminal. A malformed stream is reported and the rest is still shown; the exit code is then 7.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <unistd.h> /* optind */
 
 #include "md-escape.h"
 #include "md-format.h"
@@ -413,34 +413,17 @@ static json_t *build_json(struct inspect *in)
 
 int mdctl_inspect_main(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
 	struct inspect in = {0};
 	struct md_reader_error err;
 	bool json = false;
-	int c, ret, status = MDCTL_EXIT_OK;
+	const struct md_cmdline_opt opts[] = {
+	    MD_CMDLINE_SET("json", 0, &json),
+	    MD_CMDLINE_END,
+	};
+	int ret, status = MDCTL_EXIT_OK;
 
-	optind = 1;
-	opterr = 0; /* our own message below names the command */
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return MDCTL_EXIT_OK;
-		default:
-			fprintf(stderr, "mdctl inspect: unknown option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			return MDCTL_EXIT_USAGE;
-		}
-	}
-	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
-		return MDCTL_EXIT_USAGE;
+	if (!mdctl_parse_options(argc, argv, opts, usage, &status))
+		return status;
 	in.path = argv[optind];
 
 	ret = md_reader_open_path(in.path, &err, &in.r);

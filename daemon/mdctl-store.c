@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -31,23 +30,6 @@ const char mdctl_store_options_help[] =
     "      --dump-dir DIR      the store (default: the daemon's, else " MD_DEFAULT_DUMP_DIR ")\n"
     "      --socket PATH       the daemon's socket, to ask it where the store is\n"
     "      --upload-state DIR  the uploader's state folder (default " MD_DEFAULT_UPLOAD_STATE ")\n";
-
-bool mdctl_store_option(struct mdctl_store_opts *o, int c, const char *arg)
-{
-	switch (c) {
-	case 0x100:
-		o->dump_dir = arg;
-		return true;
-	case 0x101:
-		o->socket_path = arg;
-		return true;
-	case 0x102:
-		o->upload_state = arg;
-		return true;
-	default:
-		return false;
-	}
-}
 
 /* Asks the daemon for its status and takes "dump_dir" from it. */
 static int daemon_dump_dir(const char *socket_path, char *buf, size_t size)

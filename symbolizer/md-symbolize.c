@@ -19,7 +19,7 @@
  * stack scan where it stops), sym-frame.c names the frames.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,22 +27,23 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "md-cmdline.h"
 #include "md-os.h"
 #include "sym-seccomp.h"
 #include "sym.h"
 
 #define BUDGET_MS_DEFAULT 5000 /* ms after which no further thread is walked */
-#define DWARF_MAX_DEFAULT                                                                          \
-	(1u << 20) /* bytes of DWARF on disk read for file:line (libc6-dbg's                       \
-	            * 3.8 MiB of compressed DWARF take 60 ms to inflate) */
+/* KiB of DWARF on disk read for file:line (libc6-dbg's 3.8 MiB of compressed DWARF take 60 ms
+ * to inflate) */
+#define DWARF_MAX_KIB_DEFAULT 1024
 
 struct options {
-	int dump_fd;
+	unsigned dump_fd;               /* UINT_MAX: not given */
 	struct sym_module_arg *modules; /* --module, at most SYM_MODULES_MAX */
 	size_t n_modules;
 	bool all_threads, seccomp, debuginfod;
-	long budget_ms;
-	uint64_t dwarf_max; /* bytes */
+	unsigned budget_ms;
+	unsigned dwarf_max_kib;
 };
 
 static double now_ms(void)
@@ -50,7 +51,7 @@ static double now_ms(void)
 	return (double)md_os_now_ns() / 1e6;
 }
 
-static int usage(FILE *f, int code)
+static void usage(FILE *f)
 {
 	fputs("Usage: md-symbolize --dump-fd FD [--module INDEX:FD:DEBUGFD]... [--all-threads]\n"
 	      "                    [--budget-ms MS] [--debuginfod] [--no-seccomp]\n"
@@ -58,7 +59,6 @@ static int usage(FILE *f, int code)
 	      "Unwinds and symbolizes the threads of a minidump; prints JSON. Run by mdctl and\n"
 	      "minidumpd inside their sandbox, not by hand.\n",
 	      f);
-	return code;
 }
 
 static int fail(const char *what, const char *detail)
@@ -67,70 +67,57 @@ static int fail(const char *what, const char *detail)
 	return 1;
 }
 
-/* Returns -1 when o is complete, else the exit code. */
-static int parse_options(int argc, char **argv, struct options *o)
+/* --module INDEX:FD:DEBUGFD, added to the struct options at value. */
+static int parse_module(const char *arg, void *value)
 {
-	static const struct option longopts[] = {
-	    {"dump-fd", required_argument, NULL, 'd'},
-	    {"module", required_argument, NULL, 'm'},
-	    {"all-threads", no_argument, NULL, 'a'},
-	    {"budget-ms", required_argument, NULL, 'b'},
-	    {"debuginfod", no_argument, NULL, 'D'},
-	    {"no-seccomp", no_argument, NULL, 'S'},
-	    {"dwarf-max-kib", required_argument, NULL, 'W'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int opt;
+	struct options *o = value;
+	struct sym_module_arg a;
+	void *p;
 
-	*o = (struct options){.dump_fd = -1,
+	if (sscanf(arg, "%ld:%d:%d", &a.index, &a.fd, &a.debug_fd) != 3 || a.index < 0) {
+		fail("bad --module: ", arg);
+		return -EINVAL;
+	}
+	if (o->n_modules >= SYM_MODULES_MAX)
+		return 0;
+	p = realloc(o->modules, (o->n_modules + 1) * sizeof(*o->modules));
+	if (!p) {
+		fail("out of memory", "");
+		return -ENOMEM;
+	}
+	o->modules = p;
+	o->modules[o->n_modules++] = a;
+	return 0;
+}
+
+/* Returns true when o is complete, else false with the exit code in *ret_exit. */
+static bool parse_options(int argc, char **argv, struct options *o, int *ret_exit)
+{
+	const struct md_cmdline_opt opts[] = {
+	    MD_CMDLINE_UINT("dump-fd", 0, &o->dump_fd, 0, INT_MAX),
+	    MD_CMDLINE_CALL("module", 0, o, parse_module),
+	    MD_CMDLINE_SET("all-threads", 0, &o->all_threads),
+	    MD_CMDLINE_UINT("budget-ms", 0, &o->budget_ms, 0, UINT_MAX),
+	    MD_CMDLINE_SET("debuginfod", 0, &o->debuginfod),
+	    MD_CMDLINE_CLEAR("no-seccomp", 0, &o->seccomp),
+	    MD_CMDLINE_UINT("dwarf-max-kib", 0, &o->dwarf_max_kib, 0, UINT_MAX),
+	    MD_CMDLINE_END,
+	};
+	const struct md_cmdline cmdline = {
+	    .program = "md-symbolize", .usage = usage, .opts = opts, .no_operands = true};
+
+	*o = (struct options){.dump_fd = UINT_MAX,
 	                      .seccomp = true,
 	                      .budget_ms = BUDGET_MS_DEFAULT,
-	                      .dwarf_max = DWARF_MAX_DEFAULT};
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			o->dump_fd = atoi(optarg);
-			break;
-		case 'm': {
-			struct sym_module_arg a;
-
-			if (sscanf(optarg, "%ld:%d:%d", &a.index, &a.fd, &a.debug_fd) != 3 ||
-			    a.index < 0)
-				return fail("bad --module: ", optarg);
-			if (o->n_modules >= SYM_MODULES_MAX)
-				break;
-			void *p = realloc(o->modules, (o->n_modules + 1) * sizeof(*o->modules));
-			if (!p)
-				return fail("out of memory", "");
-			o->modules = p;
-			o->modules[o->n_modules++] = a;
-			break;
-		}
-		case 'a':
-			o->all_threads = true;
-			break;
-		case 'b':
-			o->budget_ms = atol(optarg);
-			break;
-		case 'D':
-			o->debuginfod = true;
-			break;
-		case 'S':
-			o->seccomp = false;
-			break;
-		case 'W':
-			o->dwarf_max = (uint64_t)strtoull(optarg, NULL, 10) << 10;
-			break;
-		case 'h':
-			return usage(stdout, 0);
-		default:
-			return usage(stderr, 2);
-		}
+	                      .dwarf_max_kib = DWARF_MAX_KIB_DEFAULT};
+	if (!md_cmdline_parse(&cmdline, argc, argv, ret_exit))
+		return false;
+	if (o->dump_fd == UINT_MAX) {
+		usage(stderr);
+		*ret_exit = 2;
+		return false;
 	}
-	if (o->dump_fd < 0 || optind != argc)
-		return usage(stderr, 2);
-	return -1;
+	return true;
 }
 
 /* Maps the dump and opens it with the format reader. Returns -1, or the exit code. */
@@ -222,11 +209,10 @@ int main(int argc, char **argv)
 	size_t walked = 0;
 	int ret;
 
-	ret = parse_options(argc, argv, &o);
-	if (ret >= 0)
+	if (!parse_options(argc, argv, &o, &ret))
 		goto out;
 	s.debuginfod = o.debuginfod;
-	s.dwarf_max = o.dwarf_max;
+	s.dwarf_max = (uint64_t)o.dwarf_max_kib << 10;
 	if (s.debuginfod) {
 		/* before the lock-down: libdebuginfod reads its configuration now */
 		s.dclient = debuginfod_begin();
@@ -240,7 +226,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	ret = open_dump(&s, o.dump_fd);
+	ret = open_dump(&s, (int)o.dump_fd);
 	if (ret >= 0)
 		goto out;
 	if (md_reader_exception(s.r, &exc) == 0 &&
