@@ -342,7 +342,7 @@ int mdctl_list_main(int argc, char **argv)
 	struct mdctl_entry *entries = NULL, **rows = NULL;
 	struct mdctl_store store;
 	size_t count = 0, n = 0, first = 0;
-	int r, ret = MDCTL_EXIT_FAILURE;
+	int ret = MDCTL_EXIT_FAILURE;
 
 	if (!mdctl_parse_options(argc, argv, opts, usage, &ret))
 		return ret;
@@ -360,13 +360,10 @@ int mdctl_list_main(int argc, char **argv)
 	f.has_since = since;
 	f.has_until = until;
 
-	mdctl_store_locate(&so, &store);
-	r = mdctl_store_load(&store, &entries, &count);
-	if (r < 0) {
-		fprintf(stderr, "mdctl list: cannot read the store %s (%s): %s\n", store.dir,
-		        store.source, md_os_strerror(-r));
-		return r == -EACCES || r == -EPERM ? MDCTL_EXIT_PERMISSION : MDCTL_EXIT_FAILURE;
-	}
+	ret = mdctl_store_open("list", &so, &store, &entries, &count);
+	if (ret != MDCTL_EXIT_OK)
+		return ret;
+	ret = MDCTL_EXIT_FAILURE;
 	rows = calloc(count ? count : 1, sizeof(*rows));
 	if (!rows) {
 		fprintf(stderr, "mdctl list: out of memory\n");

@@ -59,12 +59,8 @@ int mdctl_rm_main(int argc, char **argv)
 	}
 	mdctl_store_locate(&so, &store);
 	dirfd = open(store.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		fprintf(stderr, "mdctl rm: cannot open the store %s (%s): %s\n", store.dir,
-		        store.source, md_os_strerror(errno));
-		return errno == EACCES || errno == EPERM ? MDCTL_EXIT_PERMISSION
-		                                         : MDCTL_EXIT_FAILURE;
-	}
+	if (dirfd < 0)
+		return mdctl_store_fail("rm", &store, -errno);
 	close(dirfd);
 	for (int i = optind; i < argc; i++) {
 		int r = md_store_remove(store.dir, argv[i]);

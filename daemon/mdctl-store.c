@@ -235,6 +235,24 @@ out:
 	return 0;
 }
 
+int mdctl_store_fail(const char *verb, const struct mdctl_store *s, int err)
+{
+	fprintf(stderr, "mdctl %s: cannot read the store %s (%s): %s\n", verb, s->dir, s->source,
+	        md_os_strerror(-err));
+	return err == -EACCES || err == -EPERM ? MDCTL_EXIT_PERMISSION : MDCTL_EXIT_FAILURE;
+}
+
+int mdctl_store_open(const char *verb, const struct mdctl_store_opts *opts,
+                     struct mdctl_store *ret_store, struct mdctl_entry **ret_entries,
+                     size_t *ret_count)
+{
+	int r;
+
+	mdctl_store_locate(opts, ret_store);
+	r = mdctl_store_load(ret_store, ret_entries, ret_count);
+	return r < 0 ? mdctl_store_fail(verb, ret_store, r) : MDCTL_EXIT_OK;
+}
+
 void mdctl_store_free(struct mdctl_entry *entries, size_t count)
 {
 	for (size_t i = 0; i < count; i++) {

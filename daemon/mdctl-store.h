@@ -68,6 +68,16 @@ int mdctl_store_load(const struct mdctl_store *s, struct mdctl_entry **ret_entri
                      size_t *ret_count);
 void mdctl_store_free(struct mdctl_entry *entries, size_t count);
 
+/* Says on stderr that `mdctl verb` cannot read the store s (err: a -errno) and returns the
+ * exit code for that: MDCTL_EXIT_PERMISSION for -EACCES/-EPERM, else MDCTL_EXIT_FAILURE. */
+int mdctl_store_fail(const char *verb, const struct mdctl_store *s, int err);
+
+/* Finds the store (mdctl_store_locate()) and reads it (mdctl_store_load()). Returns
+ * MDCTL_EXIT_OK, or the exit code of mdctl_store_fail() after saying why. */
+int mdctl_store_open(const char *verb, const struct mdctl_store_opts *opts,
+                     struct mdctl_store *ret_store, struct mdctl_entry **ret_entries,
+                     size_t *ret_count);
+
 /* Finds query among entries: an exact id, else the one id it is a prefix of. Returns the
  * index, -ENOENT, or -ENOTUNIQ when several ids start with it. */
 int mdctl_store_find(const struct mdctl_entry *entries, size_t count, const char *query);
