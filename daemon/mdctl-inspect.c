@@ -95,37 +95,43 @@ static void load(struct inspect *in)
 
 /* ---- Names ---- */
 
+struct code_name {
+	uint32_t code;
+	const char *name;
+};
+
+/* SystemInfo's processor_architecture */
+static const struct code_name arch_names[] = {
+    {MD_CPU_ARCHITECTURE_X86, "x86"},         {MD_CPU_ARCHITECTURE_ARM, "arm"},
+    {MD_CPU_ARCHITECTURE_AMD64, "amd64"},     {MD_CPU_ARCHITECTURE_ARM64, "arm64"},
+    {MD_CPU_ARCHITECTURE_ARM64_OLD, "arm64"},
+};
+
+/* SystemInfo's platform_id */
+static const struct code_name os_names[] = {
+    {MD_OS_LINUX, "Linux"},
+    {MD_OS_ANDROID, "Android"},
+    {MD_OS_WIN32_NT, "Windows NT"},
+    {MD_OS_MAC_OS_X, "Mac OS X"},
+};
+
+/* The name of code in table (n entries), or "unknown". */
+static const char *name_of(const struct code_name *table, size_t n, uint32_t code)
+{
+	for (size_t i = 0; i < n; i++)
+		if (table[i].code == code)
+			return table[i].name;
+	return "unknown";
+}
+
 static const char *arch_name(uint16_t arch)
 {
-	switch (arch) {
-	case MD_CPU_ARCHITECTURE_X86:
-		return "x86";
-	case MD_CPU_ARCHITECTURE_ARM:
-		return "arm";
-	case MD_CPU_ARCHITECTURE_AMD64:
-		return "amd64";
-	case MD_CPU_ARCHITECTURE_ARM64:
-	case MD_CPU_ARCHITECTURE_ARM64_OLD:
-		return "arm64";
-	default:
-		return "unknown";
-	}
+	return name_of(arch_names, sizeof(arch_names) / sizeof(arch_names[0]), arch);
 }
 
 static const char *os_name(uint32_t platform_id)
 {
-	switch (platform_id) {
-	case MD_OS_LINUX:
-		return "Linux";
-	case MD_OS_ANDROID:
-		return "Android";
-	case MD_OS_WIN32_NT:
-		return "Windows NT";
-	case MD_OS_MAC_OS_X:
-		return "Mac OS X";
-	default:
-		return "unknown";
-	}
+	return name_of(os_names, sizeof(os_names) / sizeof(os_names[0]), platform_id);
 }
 
 static bool is_linux(const struct inspect *in)
