@@ -17,6 +17,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "md-os.h"
 #include "mdctl.h"
 
 #define CORE_PATTERN    "/proc/sys/kernel/core_pattern"
@@ -32,35 +33,10 @@
 #define VALUE_MAX        4096
 #define CORE_PATTERN_MAX 127 /* bytes the kernel keeps of core_pattern (CORENAME_MAX_SIZE - 1) */
 
-static int read_value(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
+/* Writes a kernel setting (/proc/sys/...). */
 static int write_value(const char *path, const char *value)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	size_t len = strlen(value);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, value, len);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
+	return md_os_write_file(path, value, strlen(value), 0644);
 }
 
 /* Linux >= 6.17 (the request protocol) from uname's release. */
@@ -77,18 +53,15 @@ static bool kernel_has_requests(void)
 /* core_modes lists one mode a line; "socket" from Linux 6.16. */
 static bool kernel_has_socket(void)
 {
-	char modes[256];
-	int fd = open(CORE_MODES, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	char *modes = NULL;
+	size_t len;
+	bool has;
 
-	if (fd < 0)
+	if (md_os_read_file(CORE_MODES, VALUE_MAX, &modes, &len) < 0)
 		return false;
-	n = read(fd, modes, sizeof(modes) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	modes[n] = '\0';
-	return strstr(modes, "socket") != NULL;
+	has = strstr(modes, "socket") != NULL;
+	free(modes);
+	return has;
 }
 
 /* Whether pattern is one of ours: the coredump socket or the pipe helper. */
@@ -151,8 +124,8 @@ static int enable(const char *state, const char *sock, const char *helper, bool 
 	const char *mode;
 	int r;
 
-	if ((r = read_value(CORE_PATTERN, old, sizeof(old))) < 0 ||
-	    (r = read_value(CORE_PIPE_LIMIT, old_limit, sizeof(old_limit))) < 0) {
+	if ((r = md_os_read_line(CORE_PATTERN, old, sizeof(old))) < 0 ||
+	    (r = md_os_read_line(CORE_PIPE_LIMIT, old_limit, sizeof(old_limit))) < 0) {
 		fprintf(stderr, "mdctl: cannot read the kernel's settings: %s\n", strerror(-r));
 		return MDCTL_EXIT_FAILURE;
 	}
@@ -201,7 +174,7 @@ static int disable(const char *state, const char *sock, const char *helper)
 		        strerror(-r));
 		return MDCTL_EXIT_FAILURE;
 	}
-	if (read_value(CORE_PATTERN, now, sizeof(now)) == 0 && !mode_of(now, sock, helper))
+	if (md_os_read_line(CORE_PATTERN, now, sizeof(now)) == 0 && !mode_of(now, sock, helper))
 		fprintf(stderr,
 		        "mdctl: core_pattern is no longer ours ('%s'); putting back the "
 		        "previous one anyway\n",
@@ -228,7 +201,7 @@ static int status(const char *state, const char *sock, const char *helper,
 	struct stat st;
 	int n, r;
 
-	r = read_value(CORE_PATTERN, now, sizeof(now));
+	r = md_os_read_line(CORE_PATTERN, now, sizeof(now));
 	if (r < 0) {
 		fprintf(stderr, "mdctl: cannot read core_pattern: %s\n", strerror(-r));
 		return MDCTL_EXIT_FAILURE;

@@ -91,6 +91,36 @@ int md_os_open_read(const char *path)
 	return handle_to_fd(h, _O_RDONLY);
 }
 
+int md_os_open_read_regular(const char *path)
+{
+	BY_HANDLE_FILE_INFORMATION info;
+	wchar_t w[MD_WIN_PATH_MAX];
+	HANDLE h;
+	int r = wide_path(path, w, MD_WIN_PATH_MAX);
+
+	if (r < 0)
+		return r;
+	/* OPEN_REPARSE_POINT: a symbolic link at path is opened itself, then refused below */
+	h = CreateFileW(w, GENERIC_READ | FILE_READ_ATTRIBUTES,
+	                FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+	                FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+	if (h == INVALID_HANDLE_VALUE)
+		return md_win_last_error();
+	if (!GetFileInformationByHandle(h, &info)) {
+		r = md_win_last_error();
+		CloseHandle(h);
+		return r;
+	}
+	if (info.dwFileAttributes & (FILE_ATTRIBUTE_REPARSE_POINT | FILE_ATTRIBUTE_DIRECTORY) ||
+	    GetFileType(h) != FILE_TYPE_DISK) {
+		CloseHandle(h);
+		return info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT ? -ELOOP
+		       : info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY   ? -EISDIR
+		                                                            : -EINVAL;
+	}
+	return handle_to_fd(h, _O_RDONLY);
+}
+
 int md_os_open_write(const char *path, enum md_os_write_mode how, unsigned mode)
 {
 	SECURITY_ATTRIBUTES sa = {.nLength = sizeof(sa)};
