@@ -33,22 +33,25 @@ const char *sym_module_file_name(const struct sym_module *m)
 	return s ? s + 1 : (path ? path : "");
 }
 
+/* bsearch: where the module *elem lies from the address key. */
+static int module_holds(const void *key, const void *elem)
+{
+	uint64_t addr = *(const uint64_t *)key;
+	const struct sym_module *m = *(struct sym_module *const *)elem;
+
+	if (addr < m->md->base)
+		return -1;
+	return addr - m->md->base < m->md->size ? 0 : 1;
+}
+
 struct sym_module *sym_module_at(const struct sym *s, uint64_t addr)
 {
-	size_t lo = 0, hi = s->n_modules;
+	struct sym_module **m;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->by_base[mid]->md->base <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0)
-		return NULL;
-	struct sym_module *m = s->by_base[lo - 1];
-	return addr - m->md->base < m->md->size ? m : NULL;
+	if (!s->n_modules)
+		return NULL; /* by_base may be NULL, which bsearch must not get */
+	m = bsearch(&addr, s->by_base, s->n_modules, sizeof(*s->by_base), module_holds);
+	return m ? *m : NULL;
 }
 
 static int module_cmp(const void *a, const void *b)

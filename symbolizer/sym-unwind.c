@@ -69,23 +69,25 @@ int sym_memory_load(struct sym *s)
 	return 0;
 }
 
+/* bsearch: where the range elem lies from the address key. */
+static int range_holds(const void *key, const void *elem)
+{
+	uint64_t addr = *(const uint64_t *)key;
+	const struct sym_range *g = elem;
+
+	if (addr < g->start)
+		return -1;
+	return addr - g->start < g->size ? 0 : 1;
+}
+
 bool sym_memory_read(const struct sym *s, uint64_t addr, uint64_t *ret)
 {
-	size_t lo = 0, hi = s->n_ranges;
+	const struct sym_range *g;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->ranges[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* lo - 1 is the last range starting at or below addr */
-	if (lo == 0)
-		return false;
-	const struct sym_range *g = &s->ranges[lo - 1];
-	if (addr - g->start > g->size || g->size - (addr - g->start) < 8)
+	if (!s->n_ranges)
+		return false; /* ranges may be NULL, which bsearch must not get */
+	g = bsearch(&addr, s->ranges, s->n_ranges, sizeof(*s->ranges), range_holds);
+	if (!g || g->size - (addr - g->start) < 8)
 		return false;
 	memcpy(ret, s->map + g->rva + (addr - g->start), 8);
 	return true;
