@@ -144,33 +144,30 @@ int mdctl_store_load(const struct mdctl_store *s, struct mdctl_entry **ret_entri
 {
 	struct mdctl_entry *entries = NULL;
 	struct md_store_item *items = NULL;
-	size_t count = 0, n = 0;
+	size_t count = 0, n = 0, reports = 0;
 	int r;
 
 	r = md_store_scan(s->dir, false, &items, &n);
 	if (r < 0)
 		return r;
-	entries = calloc(n ? n : 1, sizeof(*entries));
+	/* reports only: a dump without one is still being written */
+	for (size_t i = 0; i < n; i++)
+		reports += items[i].has_report;
+	if (reports > MDCTL_STORE_ENTRIES_MAX) {
+		fprintf(stderr, "mdctl: %s: more than %d reports; the rest are not listed\n",
+		        s->dir, MDCTL_STORE_ENTRIES_MAX);
+		reports = MDCTL_STORE_ENTRIES_MAX;
+	}
+	entries = calloc(reports ? reports : 1, sizeof(*entries));
 	if (!entries) {
 		r = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		/* reports only: a dump without one is still being written */
-		if (!items[i].has_report)
-			continue;
-		if (count >= MDCTL_STORE_ENTRIES_MAX) {
-			fprintf(stderr,
-			        "mdctl: %s: more than %d reports; the rest are not listed\n",
-			        s->dir, MDCTL_STORE_ENTRIES_MAX);
-			break;
-		}
-		if (load_entry(s, &items[i], &entries[count]) == 0)
+	for (size_t i = 0; i < n && count < reports; i++)
+		if (items[i].has_report && load_entry(s, &items[i], &entries[count]) == 0)
 			count++;
-	}
 	if (count > 1)
 		qsort(entries, count, sizeof(*entries), entry_cmp);
-	r = 0;
 out:
 	free(items);
 	if (r < 0) {
