@@ -60,6 +60,16 @@ void md_report_init(struct md_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
+void md_report_pairs_free(char **keys, char **values, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(keys[i]);
+		free(values[i]);
+	}
+	free(keys);
+	free(values);
+}
+
 void md_report_done(struct md_report *r)
 {
 	free(r->executable);
@@ -67,12 +77,7 @@ void md_report_done(struct md_report *r)
 	free(r->streams);
 	free(r->errors);
 	free(r->process_name);
-	for (size_t i = 0; i < r->n_annotations; i++) {
-		free(r->keys[i]);
-		free(r->values[i]);
-	}
-	free(r->keys);
-	free(r->values);
+	md_report_pairs_free(r->keys, r->values, r->n_annotations);
 	free(r->id);
 	free(r->report_path);
 	free(r->core_pattern_mode);

@@ -130,6 +130,9 @@ int md_report_from_snapshot(struct md_report *r, const struct md_snapshot *s,
 int md_report_set(char **member, const char *s);
 /* Appends an annotation, replacing the value of an existing key. Returns 0 or -ENOMEM. */
 int md_report_annotate(struct md_report *r, const char *key, const char *value);
+/* Frees n keys and their values (a report's annotations, an uploader's form fields: the same
+ * two parallel arrays of owned strings), then the arrays. Accepts NULL arrays when n is 0. */
+void md_report_pairs_free(char **keys, char **values, size_t n);
 
 /* Copies src (NULL: "") into dst of size bytes, cut to fit. */
 void md_report_copy_name(char *dst, size_t size, const char *src);

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "md-os.h"
 #include "mdctl.h"
 
 #define CORE_PATTERN    "/proc/sys/kernel/core_pattern"
@@ -33,35 +33,10 @@
 #define VALUE_MAX        4096
 #define CORE_PATTERN_MAX 127 /* bytes the kernel keeps of core_pattern (CORENAME_MAX_SIZE - 1) */
 
-static int read_value(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
+/* Writes a kernel setting (/proc/sys/...). */
 static int write_value(const char *path, const char *value)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	size_t len = strlen(value);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, value, len);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
+	return md_os_write_file(path, value, strlen(value), 0644);
 }
 
 /* Linux >= 6.17 (the request protocol) from uname's release. */
@@ -78,18 +53,15 @@ static bool kernel_has_requests(void)
 /* core_modes lists one mode a line; "socket" from Linux 6.16. */
 static bool kernel_has_socket(void)
 {
-	char modes[256];
-	int fd = open(CORE_MODES, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	char *modes = NULL;
+	size_t len;
+	bool has;
 
-	if (fd < 0)
+	if (md_os_read_file(CORE_MODES, VALUE_MAX, &modes, &len) < 0)
 		return false;
-	n = read(fd, modes, sizeof(modes) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	modes[n] = '\0';
-	return strstr(modes, "socket") != NULL;
+	has = strstr(modes, "socket") != NULL;
+	free(modes);
+	return has;
 }
 
 /* Whether pattern is one of ours: the coredump socket or the pipe helper. */
@@ -152,8 +124,8 @@ static int enable(const char *state, const char *sock, const char *helper, bool 
 	const char *mode;
 	int r;
 
-	if ((r = read_value(CORE_PATTERN, old, sizeof(old))) < 0 ||
-	    (r = read_value(CORE_PIPE_LIMIT, old_limit, sizeof(old_limit))) < 0) {
+	if ((r = md_os_read_line(CORE_PATTERN, old, sizeof(old))) < 0 ||
+	    (r = md_os_read_line(CORE_PIPE_LIMIT, old_limit, sizeof(old_limit))) < 0) {
 		fprintf(stderr, "mdctl: cannot read the kernel's settings: %s\n", strerror(-r));
 		return MDCTL_EXIT_FAILURE;
 	}
@@ -202,7 +174,7 @@ static int disable(const char *state, const char *sock, const char *helper)
 		        strerror(-r));
 		return MDCTL_EXIT_FAILURE;
 	}
-	if (read_value(CORE_PATTERN, now, sizeof(now)) == 0 && !mode_of(now, sock, helper))
+	if (md_os_read_line(CORE_PATTERN, now, sizeof(now)) == 0 && !mode_of(now, sock, helper))
 		fprintf(stderr,
 		        "mdctl: core_pattern is no longer ours ('%s'); putting back the "
 		        "previous one anyway\n",
@@ -229,7 +201,7 @@ static int status(const char *state, const char *sock, const char *helper,
 	struct stat st;
 	int n, r;
 
-	r = read_value(CORE_PATTERN, now, sizeof(now));
+	r = md_os_read_line(CORE_PATTERN, now, sizeof(now));
 	if (r < 0) {
 		fprintf(stderr, "mdctl: cannot read core_pattern: %s\n", strerror(-r));
 		return MDCTL_EXIT_FAILURE;
@@ -257,57 +229,34 @@ static int status(const char *state, const char *sock, const char *helper,
 	return mode ? MDCTL_EXIT_OK : MDCTL_EXIT_FAILURE;
 }
 
+static void usage(FILE *f)
+{
+	fputs("Usage: mdctl coredump enable|disable|status [--pipe]\n"
+	      "         [--coredump-socket PATH] [--helper PATH] [--state FILE]\n\n"
+	      "Make minidumpd the kernel's crash handler (kernel.core_pattern), or put\n"
+	      "the previous handler back. Socket mode where the kernel has it, else (or\n"
+	      "with --pipe) the pipe helper. Root only. status exits 1 when minidumpd is\n"
+	      "not the handler.\n",
+	      f);
+}
+
 int mdctl_coredump_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"coredump-socket", required_argument, NULL, 'c'},
-	    {"socket", required_argument, NULL, 's'},
-	    {"helper", required_argument, NULL, 'H'},
-	    {"state", required_argument, NULL, 'S'},
-	    {"pipe", no_argument, NULL, 'p'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	const char *sock = SOCKET_DEFAULT, *helper = HELPER_DEFAULT, *state = STATE_DEFAULT;
 	const char *daemon_socket = NULL, *verb;
 	bool pipe_mode = false;
-	int c;
+	const struct md_cmdline_opt opts[] = {
+	    MD_CMDLINE_STRING("coredump-socket", 0, &sock),
+	    MD_CMDLINE_STRING("socket", 0, &daemon_socket),
+	    MD_CMDLINE_STRING("helper", 0, &helper),
+	    MD_CMDLINE_STRING("state", 0, &state),
+	    MD_CMDLINE_SET("pipe", 0, &pipe_mode),
+	    MD_CMDLINE_END,
+	};
+	int code;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			sock = optarg;
-			break;
-		case 's':
-			daemon_socket = optarg;
-			break;
-		case 'H':
-			helper = optarg;
-			break;
-		case 'S':
-			state = optarg;
-			break;
-		case 'p':
-			pipe_mode = true;
-			break;
-		case 'h':
-			puts("Usage: mdctl coredump enable|disable|status [--pipe]\n"
-			     "         [--coredump-socket PATH] [--helper PATH] [--state FILE]\n\n"
-			     "Make minidumpd the kernel's crash handler (kernel.core_pattern), or "
-			     "put\n"
-			     "the previous handler back. Socket mode where the kernel has it, else "
-			     "(or\n"
-			     "with --pipe) the pipe helper. Root only. status exits 1 when "
-			     "minidumpd is\n"
-			     "not the handler.");
-			return MDCTL_EXIT_OK;
-		default:
-			return MDCTL_EXIT_USAGE;
-		}
-	}
-	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
-		return MDCTL_EXIT_USAGE;
+	if (!mdctl_parse_options(argc, argv, opts, usage, &code))
+		return code;
 	verb = argv[optind];
 	daemon_socket = mdctl_socket_path(daemon_socket);
 	if (!strcmp(verb, "status"))

@@ -6,7 +6,6 @@
  * exits, and no file is left under a final name unless it is complete.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -272,49 +271,19 @@ static int dump_via_daemon(uint32_t pid, const char *socket_path, bool as_json)
 
 int mdctl_dump_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    {"direct", no_argument, NULL, 'd'},
-	    {"force", no_argument, NULL, 'f'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"socket", required_argument, NULL, 's'},
-	    {NULL, 0, NULL, 0},
-	};
 	const char *output = NULL, *socket_path = NULL;
 	bool direct = false, force = false, as_json = false;
+	const struct md_cmdline_opt opts[] = {
+	    MD_CMDLINE_STRING("output", 'o', &output),    MD_CMDLINE_SET("direct", 0, &direct),
+	    MD_CMDLINE_SET("force", 0, &force),           MD_CMDLINE_SET("json", 0, &as_json),
+	    MD_CMDLINE_STRING("socket", 0, &socket_path), MD_CMDLINE_END,
+	};
 	unsigned long pid;
 	char *end;
-	int c;
+	int code;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			output = optarg;
-			break;
-		case 'd':
-			direct = true;
-			break;
-		case 'f':
-			force = true;
-			break;
-		case 'j':
-			as_json = true;
-			break;
-		case 's':
-			socket_path = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return MDCTL_EXIT_OK;
-		default:
-			usage(stderr);
-			return MDCTL_EXIT_USAGE;
-		}
-	}
-	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
-		return MDCTL_EXIT_USAGE;
+	if (!mdctl_parse_options(argc, argv, opts, usage, &code))
+		return code;
 	errno = 0;
 	pid = strtoul(argv[optind], &end, 10);
 	if (errno || *end || pid == 0 || pid > INT_MAX) {

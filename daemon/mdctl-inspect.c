@@ -7,7 +7,6 @@
  * terminal. A malformed stream is reported and the rest is still shown; the exit code is then 7.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <unistd.h> /* optind */
 
 #include "md-escape.h"
 #include "md-format.h"
@@ -95,37 +95,43 @@ static void load(struct inspect *in)
 
 /* ---- Names ---- */
 
+struct code_name {
+	uint32_t code;
+	const char *name;
+};
+
+/* SystemInfo's processor_architecture */
+static const struct code_name arch_names[] = {
+    {MD_CPU_ARCHITECTURE_X86, "x86"},         {MD_CPU_ARCHITECTURE_ARM, "arm"},
+    {MD_CPU_ARCHITECTURE_AMD64, "amd64"},     {MD_CPU_ARCHITECTURE_ARM64, "arm64"},
+    {MD_CPU_ARCHITECTURE_ARM64_OLD, "arm64"},
+};
+
+/* SystemInfo's platform_id */
+static const struct code_name os_names[] = {
+    {MD_OS_LINUX, "Linux"},
+    {MD_OS_ANDROID, "Android"},
+    {MD_OS_WIN32_NT, "Windows NT"},
+    {MD_OS_MAC_OS_X, "Mac OS X"},
+};
+
+/* The name of code in table (n entries), or "unknown". */
+static const char *name_of(const struct code_name *table, size_t n, uint32_t code)
+{
+	for (size_t i = 0; i < n; i++)
+		if (table[i].code == code)
+			return table[i].name;
+	return "unknown";
+}
+
 static const char *arch_name(uint16_t arch)
 {
-	switch (arch) {
-	case MD_CPU_ARCHITECTURE_X86:
-		return "x86";
-	case MD_CPU_ARCHITECTURE_ARM:
-		return "arm";
-	case MD_CPU_ARCHITECTURE_AMD64:
-		return "amd64";
-	case MD_CPU_ARCHITECTURE_ARM64:
-	case MD_CPU_ARCHITECTURE_ARM64_OLD:
-		return "arm64";
-	default:
-		return "unknown";
-	}
+	return name_of(arch_names, sizeof(arch_names) / sizeof(arch_names[0]), arch);
 }
 
 static const char *os_name(uint32_t platform_id)
 {
-	switch (platform_id) {
-	case MD_OS_LINUX:
-		return "Linux";
-	case MD_OS_ANDROID:
-		return "Android";
-	case MD_OS_WIN32_NT:
-		return "Windows NT";
-	case MD_OS_MAC_OS_X:
-		return "Mac OS X";
-	default:
-		return "unknown";
-	}
+	return name_of(os_names, sizeof(os_names) / sizeof(os_names[0]), platform_id);
 }
 
 static bool is_linux(const struct inspect *in)
@@ -413,34 +419,17 @@ static json_t *build_json(struct inspect *in)
 
 int mdctl_inspect_main(int argc, char **argv)
 {
-	static const struct option options[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
 	struct inspect in = {0};
 	struct md_reader_error err;
 	bool json = false;
-	int c, ret, status = MDCTL_EXIT_OK;
+	const struct md_cmdline_opt opts[] = {
+	    MD_CMDLINE_SET("json", 0, &json),
+	    MD_CMDLINE_END,
+	};
+	int ret, status = MDCTL_EXIT_OK;
 
-	optind = 1;
-	opterr = 0; /* our own message below names the command */
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return MDCTL_EXIT_OK;
-		default:
-			fprintf(stderr, "mdctl inspect: unknown option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			return MDCTL_EXIT_USAGE;
-		}
-	}
-	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
-		return MDCTL_EXIT_USAGE;
+	if (!mdctl_parse_options(argc, argv, opts, usage, &status))
+		return status;
 	in.path = argv[optind];
 
 	ret = md_reader_open_path(in.path, &err, &in.r);

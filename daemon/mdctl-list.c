@@ -7,7 +7,6 @@
  * one tab and nothing is shortened or rounded, so the output can be cut and sorted.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,96 +290,63 @@ static json_t *summary(const struct mdctl_store *s, const char *upload_dir,
 	return o;
 }
 
-static int parse_ll(const char *s, long long *ret)
+/* --pid, --uid, -n: a number >= 0 into the long long at value. */
+static int parse_count(const char *arg, void *value)
 {
+	long long *ret = value;
 	char *end;
 
 	errno = 0;
-	*ret = strtoll(s, &end, 10);
-	return errno || !*s || *end || *ret < 0 ? -EINVAL : 0;
+	*ret = strtoll(arg, &end, 10);
+	if (errno || !*arg || *end || *ret < 0) {
+		fprintf(stderr, "mdctl list: '%s' is not a number\n", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* --kind: one of the kinds of dump a report names, into the const char * at value. */
+static int parse_kind(const char *arg, void *value)
+{
+	if (strcmp(arg, "crash") && strcmp(arg, "dump-now") && strcmp(arg, "request") &&
+	    strcmp(arg, "coredump")) {
+		fprintf(stderr, "mdctl list: --kind wants crash, dump-now, request or coredump\n");
+		return -EINVAL;
+	}
+	*(const char **)value = arg;
+	return 0;
 }
 
 int mdctl_list_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"since", required_argument, NULL, 'S'},
-	    {"until", required_argument, NULL, 'U'},
-	    {"exe", required_argument, NULL, 'e'},
-	    {"pid", required_argument, NULL, 'p'},
-	    {"uid", required_argument, NULL, 'u'},
-	    {"kind", required_argument, NULL, 'k'},
-	    {"reverse", no_argument, NULL, 'r'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"no-legend", no_argument, NULL, 'L'},
-	    {"utc", no_argument, NULL, 'z'},
-	    {"help", no_argument, NULL, 'h'},
-	    MDCTL_STORE_LONGOPTS,
-	    {NULL, 0, NULL, 0},
-	};
 	struct filter f = {.pid = -1, .uid = -1};
 	struct mdctl_store_opts so = {0};
 	const char *since = NULL, *until = NULL;
 	bool as_json = false, legend = true, utc = false, reverse = false;
 	long long last = -1;
+	const struct md_cmdline_opt opts[] = {
+	    MD_CMDLINE_STRING("since", 'S', &since),
+	    MD_CMDLINE_STRING("until", 'U', &until),
+	    MD_CMDLINE_STRING("exe", 0, &f.exe),
+	    MD_CMDLINE_CALL("pid", 0, &f.pid, parse_count),
+	    MD_CMDLINE_CALL("uid", 0, &f.uid, parse_count),
+	    MD_CMDLINE_CALL("kind", 0, &f.kind, parse_kind),
+	    MD_CMDLINE_CALL(NULL, 'n', &last, parse_count),
+	    MD_CMDLINE_SET("reverse", 'r', &reverse),
+	    MD_CMDLINE_SET("json", 0, &as_json),
+	    MD_CMDLINE_CLEAR("no-legend", 0, &legend),
+	    MD_CMDLINE_SET("utc", 0, &utc),
+	    MDCTL_STORE_OPTS(&so),
+	    MD_CMDLINE_END,
+	};
 	struct mdctl_entry *entries = NULL, **rows = NULL;
 	struct mdctl_store store;
 	size_t count = 0, n = 0, first = 0;
-	int c, r, ret = MDCTL_EXIT_FAILURE;
+	int ret = MDCTL_EXIT_FAILURE;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "S:U:n:rh", longopts, NULL)) != -1) {
-		if (mdctl_store_option(&so, c, optarg))
-			continue;
-		switch (c) {
-		case 'S':
-			since = optarg;
-			break;
-		case 'U':
-			until = optarg;
-			break;
-		case 'e':
-			f.exe = optarg;
-			break;
-		case 'k':
-			if (strcmp(optarg, "crash") && strcmp(optarg, "dump-now") &&
-			    strcmp(optarg, "request") && strcmp(optarg, "coredump")) {
-				fprintf(stderr,
-				        "mdctl list: --kind wants crash, dump-now, request or "
-				        "coredump\n");
-				return MDCTL_EXIT_USAGE;
-			}
-			f.kind = optarg;
-			break;
-		case 'p':
-		case 'u':
-		case 'n':
-			if (parse_ll(optarg, c == 'p' ? &f.pid : c == 'u' ? &f.uid : &last) < 0) {
-				fprintf(stderr, "mdctl list: '%s' is not a number\n", optarg);
-				return MDCTL_EXIT_USAGE;
-			}
-			break;
-		case 'r':
-			reverse = true;
-			break;
-		case 'j':
-			as_json = true;
-			break;
-		case 'L':
-			legend = false;
-			break;
-		case 'z':
-			utc = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return MDCTL_EXIT_OK;
-		default:
-			usage(stderr);
-			return MDCTL_EXIT_USAGE;
-		}
-	}
-	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
-		return MDCTL_EXIT_USAGE;
+	if (!mdctl_parse_options(argc, argv, opts, usage, &ret))
+		return ret;
+	ret = MDCTL_EXIT_FAILURE;
 	/* times are parsed after all options, so that --utc applies wherever it is */
 	for (int i = 0; i < 2; i++) {
 		const char *arg = i ? until : since;
@@ -394,13 +360,10 @@ int mdctl_list_main(int argc, char **argv)
 	f.has_since = since;
 	f.has_until = until;
 
-	mdctl_store_locate(&so, &store);
-	r = mdctl_store_load(&store, &entries, &count);
-	if (r < 0) {
-		fprintf(stderr, "mdctl list: cannot read the store %s (%s): %s\n", store.dir,
-		        store.source, md_os_strerror(-r));
-		return r == -EACCES || r == -EPERM ? MDCTL_EXIT_PERMISSION : MDCTL_EXIT_FAILURE;
-	}
+	ret = mdctl_store_open("list", &so, &store, &entries, &count);
+	if (ret != MDCTL_EXIT_OK)
+		return ret;
+	ret = MDCTL_EXIT_FAILURE;
 	rows = calloc(count ? count : 1, sizeof(*rows));
 	if (!rows) {
 		fprintf(stderr, "mdctl list: out of memory\n");

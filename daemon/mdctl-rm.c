@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,35 +36,18 @@ static void usage(FILE *f)
 
 int mdctl_rm_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    MDCTL_STORE_LONGOPTS,
-	    {NULL, 0, NULL, 0},
-	};
 	struct mdctl_store_opts so = {0};
 	struct mdctl_store store;
 	bool verbose = false;
-	int c, dirfd, ret = MDCTL_EXIT_OK;
+	const struct md_cmdline_opt opts[] = {
+	    MD_CMDLINE_SET("verbose", 'v', &verbose),
+	    MDCTL_STORE_OPTS(&so),
+	    MD_CMDLINE_END,
+	};
+	int dirfd, ret = MDCTL_EXIT_OK;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-		if (mdctl_store_option(&so, c, optarg))
-			continue;
-		switch (c) {
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return MDCTL_EXIT_OK;
-		default:
-			usage(stderr);
-			return MDCTL_EXIT_USAGE;
-		}
-	}
-	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
-		return MDCTL_EXIT_USAGE;
+	if (!mdctl_parse_options(argc, argv, opts, usage, &ret))
+		return ret;
 	/* every argument is checked before anything is removed */
 	for (int i = optind; i < argc; i++) {
 		if (!md_store_id_valid(argv[i])) {
@@ -77,12 +59,8 @@ int mdctl_rm_main(int argc, char **argv)
 	}
 	mdctl_store_locate(&so, &store);
 	dirfd = open(store.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		fprintf(stderr, "mdctl rm: cannot open the store %s (%s): %s\n", store.dir,
-		        store.source, md_os_strerror(errno));
-		return errno == EACCES || errno == EPERM ? MDCTL_EXIT_PERMISSION
-		                                         : MDCTL_EXIT_FAILURE;
-	}
+	if (dirfd < 0)
+		return mdctl_store_fail("rm", &store, -errno);
 	close(dirfd);
 	for (int i = optind; i < argc; i++) {
 		int r = md_store_remove(store.dir, argv[i]);

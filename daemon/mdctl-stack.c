@@ -6,11 +6,11 @@
  * fails, hangs or answers garbage is an error message, never a crash of mdctl.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h> /* optind */
 
 #include "md-symbolize-run.h"
 #include "mdctl.h"
@@ -105,64 +105,30 @@ void mdctl_print_stacks(json_t *answer, FILE *f)
 
 int mdctl_stack_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"all-threads", no_argument, NULL, 'a'},
-	    {"debuginfod", no_argument, NULL, 'D'},
-	    {"debug-dir", required_argument, NULL, 'd'},
-	    {"budget-ms", required_argument, NULL, 'b'},
-	    {"full-debug", no_argument, NULL, 'F'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct md_symbolize_opts o = {0};
 	char reason[MD_SYMBOLIZE_REASON_MAX];
-	bool json = false;
+	bool json = false, debuginfod = false;
+	const struct md_cmdline_opt opts[] = {
+	    MD_CMDLINE_SET("json", 'j', &json),
+	    MD_CMDLINE_SET("all-threads", 'a', &o.all_threads),
+	    MD_CMDLINE_SET("debuginfod", 0, &debuginfod),
+	    MD_CMDLINE_STRING("debug-dir", 0, &o.debug_dir),
+	    MD_CMDLINE_UINT("budget-ms", 0, &o.budget_ms, 1, 600000),
+	    MD_CMDLINE_SET("full-debug", 0, &o.full_debug),
+	    MD_CMDLINE_END,
+	};
 	json_t *answer = NULL;
-	int opt, r;
+	int r;
 
-	while ((opt = getopt_long(argc, argv, "jah", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'a':
-			o.all_threads = true;
-			break;
-		case 'D':
-			o.debuginfod_urls = getenv("DEBUGINFOD_URLS");
-			if (!o.debuginfod_urls || !*o.debuginfod_urls) {
-				fputs("mdctl stack: --debuginfod needs $DEBUGINFOD_URLS\n", stderr);
-				return MDCTL_EXIT_USAGE;
-			}
-			break;
-		case 'd':
-			o.debug_dir = optarg;
-			break;
-		case 'F':
-			o.full_debug = true;
-			break;
-		case 'b': {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-
-			if (*end || end == optarg || v == 0 || v > 600000) {
-				fprintf(stderr, "mdctl stack: bad --budget-ms '%s'\n", optarg);
-				return MDCTL_EXIT_USAGE;
-			}
-			o.budget_ms = (unsigned)v;
-			break;
-		}
-		case 'h':
-			usage(stdout);
-			return MDCTL_EXIT_OK;
-		default:
-			usage(stderr);
+	if (!mdctl_parse_options(argc, argv, opts, usage, &r))
+		return r;
+	if (debuginfod) {
+		o.debuginfod_urls = getenv("DEBUGINFOD_URLS");
+		if (!o.debuginfod_urls || !*o.debuginfod_urls) {
+			fputs("mdctl stack: --debuginfod needs $DEBUGINFOD_URLS\n", stderr);
 			return MDCTL_EXIT_USAGE;
 		}
 	}
-	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
-		return MDCTL_EXIT_USAGE;
 	r = md_symbolize_dump(argv[optind], &o, &answer, reason, sizeof(reason));
 	if (r < 0) {
 		fprintf(stderr, "mdctl stack: %s\n", reason);

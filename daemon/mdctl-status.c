@@ -2,7 +2,6 @@
 /*
  * `mdctl status`: the daemon's version, uptime and counters.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,42 +11,31 @@
 #include "md-os.h"
 #include "mdctl.h"
 
+static void usage(FILE *f)
+{
+	fputs("Usage: mdctl status [--json] [--socket PATH]\n\n"
+	      "Show the daemon's version, uptime and counters.\n",
+	      f);
+}
+
 int mdctl_status_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"socket", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	static uint8_t reply[MD_PROTO_MAX_MESSAGE];
 	const char *socket_path = NULL, *key;
 	bool as_json = false;
+	const struct md_cmdline_opt opts[] = {
+	    MD_CMDLINE_STRING("socket", 0, &socket_path),
+	    MD_CMDLINE_SET("json", 0, &as_json),
+	    MD_CMDLINE_END,
+	};
 	uint8_t msg[32];
 	struct md_proto_enc e;
 	struct md_proto_msg m;
 	json_t *j, *v;
-	int c, n, r;
+	int n, r;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			socket_path = optarg;
-			break;
-		case 'j':
-			as_json = true;
-			break;
-		case 'h':
-			puts("Usage: mdctl status [--json] [--socket PATH]\n\n"
-			     "Show the daemon's version, uptime and counters.");
-			return MDCTL_EXIT_OK;
-		default:
-			return MDCTL_EXIT_USAGE;
-		}
-	}
-	if (mdctl_verb_args(argc, argv) != MDCTL_EXIT_OK)
-		return MDCTL_EXIT_USAGE;
+	if (!mdctl_parse_options(argc, argv, opts, usage, &r))
+		return r;
 	socket_path = mdctl_socket_path(socket_path);
 	md_proto_begin(&e, msg, sizeof(msg), MD_MSG_STATUS_REQUEST);
 	n = md_proto_finish(&e);

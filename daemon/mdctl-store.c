@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -31,23 +30,6 @@ const char mdctl_store_options_help[] =
     "      --dump-dir DIR      the store (default: the daemon's, else " MD_DEFAULT_DUMP_DIR ")\n"
     "      --socket PATH       the daemon's socket, to ask it where the store is\n"
     "      --upload-state DIR  the uploader's state folder (default " MD_DEFAULT_UPLOAD_STATE ")\n";
-
-bool mdctl_store_option(struct mdctl_store_opts *o, int c, const char *arg)
-{
-	switch (c) {
-	case 0x100:
-		o->dump_dir = arg;
-		return true;
-	case 0x101:
-		o->socket_path = arg;
-		return true;
-	case 0x102:
-		o->upload_state = arg;
-		return true;
-	default:
-		return false;
-	}
-}
 
 /* Asks the daemon for its status and takes "dump_dir" from it. */
 static int daemon_dump_dir(const char *socket_path, char *buf, size_t size)
@@ -96,53 +78,6 @@ void mdctl_store_locate(const struct mdctl_store_opts *opts, struct mdctl_store 
 	ret_store->source = "default";
 }
 
-/* Reads dir/name (a regular file of at most max bytes) into a NUL-terminated buffer. */
-static int read_at(int dirfd, const char *name, size_t max, char **ret_data, struct stat *ret_st)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int64_t n;
-	int fd, r;
-
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		goto out;
-	}
-	if ((uint64_t)st.st_size > max) {
-		r = -EFBIG;
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	n = md_os_read_full(fd, buf, (size_t)st.st_size); /* short if the file shrank */
-	if (n < 0) {
-		r = (int)n;
-		goto out;
-	}
-	got = (size_t)n;
-	buf[got] = '\0';
-	*ret_data = buf;
-	buf = NULL;
-	if (ret_st)
-		*ret_st = st;
-	r = 0;
-out:
-	free(buf);
-	close(fd);
-	return r;
-}
-
 /* The report's time (ISO 8601 UTC, as the daemon writes it), or -1. */
 static time_t report_time(const char *s)
 {
@@ -165,37 +100,38 @@ static int entry_cmp(const void *a, const void *b)
 }
 
 /* Reads and parses the report of item into e. Returns 0 or -errno (reported on stderr). */
-static int load_entry(const struct mdctl_store *s, int dfd, const struct md_store_item *it,
+static int load_entry(const struct mdctl_store *s, const struct md_store_item *it,
                       struct mdctl_entry *e)
 {
-	char name[MD_STORE_NAME_MAX], *text = NULL;
-	struct stat st = {0}; /* set by read_at(); initialized for gcc's flow analysis */
+	char name[MD_STORE_NAME_MAX], path[PATH_MAX + MD_STORE_NAME_MAX], *text = NULL;
 	json_error_t jerr;
+	size_t len;
 	int r;
 
 	memset(e, 0, sizeof(*e));
 	memcpy(e->id, it->id, sizeof(e->id));
 	md_store_name(it->id, MD_STORE_REPORT, name);
-	r = read_at(dfd, name, MD_STORE_REPORT_MAX, &text, &st);
+	snprintf(path, sizeof(path), "%s/%s", s->dir, name);
+	r = md_os_read_regular_file(path, MD_STORE_REPORT_MAX, &text, &len);
 	if (r < 0) {
 		if (r != -ENOENT) /* removed while we read the folder */
-			fprintf(stderr, "mdctl: skipping %s/%s: %s\n", s->dir, name,
-			        md_os_strerror(-r));
+			fprintf(stderr, "mdctl: skipping %s: %s\n", path, md_os_strerror(-r));
 		return r;
 	}
 	e->report = json_loads(text, 0, &jerr);
 	free(text);
 	if (!json_is_object(e->report) || md_report_from_json(e->report, &e->rep) < 0) {
-		fprintf(stderr, "mdctl: skipping %s/%s: not a report (%s)\n", s->dir, name,
+		fprintf(stderr, "mdctl: skipping %s: not a report (%s)\n", path,
 		        e->report ? "not an object" : jerr.text);
 		json_decref(e->report);
 		return -EINVAL;
 	}
+	/* reports carry whole seconds; the file's own time (from the scan) orders a second's
+	 * dumps, and stands in for a report without a time */
+	e->written_ns = it->report_mtime_ns;
 	e->time = report_time(e->rep.time);
 	if (e->time == (time_t)-1)
-		e->time = st.st_mtime;
-	/* reports carry whole seconds; the file's own time orders a second's dumps */
-	e->written_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+		e->time = (time_t)(it->report_mtime_ns / 1000000000);
 	if (it->has_dump) {
 		md_store_name(it->id, it->dump_kind, e->dump_name);
 		e->dump_bytes = it->dump_bytes;
@@ -208,41 +144,31 @@ int mdctl_store_load(const struct mdctl_store *s, struct mdctl_entry **ret_entri
 {
 	struct mdctl_entry *entries = NULL;
 	struct md_store_item *items = NULL;
-	size_t count = 0, n = 0;
-	int dfd, r;
+	size_t count = 0, n = 0, reports = 0;
+	int r;
 
 	r = md_store_scan(s->dir, false, &items, &n);
 	if (r < 0)
 		return r;
-	dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		r = -errno;
-		goto out;
+	/* reports only: a dump without one is still being written */
+	for (size_t i = 0; i < n; i++)
+		reports += items[i].has_report;
+	if (reports > MDCTL_STORE_ENTRIES_MAX) {
+		fprintf(stderr, "mdctl: %s: more than %d reports; the rest are not listed\n",
+		        s->dir, MDCTL_STORE_ENTRIES_MAX);
+		reports = MDCTL_STORE_ENTRIES_MAX;
 	}
-	entries = calloc(n ? n : 1, sizeof(*entries));
+	entries = calloc(reports ? reports : 1, sizeof(*entries));
 	if (!entries) {
 		r = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		/* reports only: a dump without one is still being written */
-		if (!items[i].has_report)
-			continue;
-		if (count >= MDCTL_STORE_ENTRIES_MAX) {
-			fprintf(stderr,
-			        "mdctl: %s: more than %d reports; the rest are not listed\n",
-			        s->dir, MDCTL_STORE_ENTRIES_MAX);
-			break;
-		}
-		if (load_entry(s, dfd, &items[i], &entries[count]) == 0)
+	for (size_t i = 0; i < n && count < reports; i++)
+		if (items[i].has_report && load_entry(s, &items[i], &entries[count]) == 0)
 			count++;
-	}
 	if (count > 1)
 		qsort(entries, count, sizeof(*entries), entry_cmp);
-	r = 0;
 out:
-	if (dfd >= 0)
-		close(dfd);
 	free(items);
 	if (r < 0) {
 		mdctl_store_free(entries, count);
@@ -251,6 +177,24 @@ out:
 	*ret_entries = entries;
 	*ret_count = count;
 	return 0;
+}
+
+int mdctl_store_fail(const char *verb, const struct mdctl_store *s, int err)
+{
+	fprintf(stderr, "mdctl %s: cannot read the store %s (%s): %s\n", verb, s->dir, s->source,
+	        md_os_strerror(-err));
+	return err == -EACCES || err == -EPERM ? MDCTL_EXIT_PERMISSION : MDCTL_EXIT_FAILURE;
+}
+
+int mdctl_store_open(const char *verb, const struct mdctl_store_opts *opts,
+                     struct mdctl_store *ret_store, struct mdctl_entry **ret_entries,
+                     size_t *ret_count)
+{
+	int r;
+
+	mdctl_store_locate(opts, ret_store);
+	r = mdctl_store_load(ret_store, ret_entries, ret_count);
+	return r < 0 ? mdctl_store_fail(verb, ret_store, r) : MDCTL_EXIT_OK;
 }
 
 void mdctl_store_free(struct mdctl_entry *entries, size_t count)

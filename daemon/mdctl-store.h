@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "md-cmdline.h"
 #include "md-defaults.h"
 #include "md-reader.h"
 #include "md-report.h"
@@ -43,21 +44,18 @@ struct mdctl_entry {
 	uint64_t dump_bytes;               /* size of that file on disk */
 };
 
-/* The options every store command takes, parsed by mdctl_store_option(). */
+/* The options every store command takes (MDCTL_STORE_OPTS). */
 struct mdctl_store_opts {
 	const char *dump_dir;     /* --dump-dir */
 	const char *socket_path;  /* --socket */
 	const char *upload_state; /* --upload-state */
 };
 
-/* getopt_long entries for the options above; their values are 0x100 and up. */
-#define MDCTL_STORE_LONGOPTS                                                                       \
-	{"dump-dir", required_argument, NULL, 0x100}, {"socket", required_argument, NULL, 0x101},  \
-	{                                                                                          \
-		"upload-state", required_argument, NULL, 0x102                                     \
-	}
-/* Takes one of them; returns true if c was one. */
-bool mdctl_store_option(struct mdctl_store_opts *o, int c, const char *arg);
+/* md_cmdline_opt entries for the options above, setting them in *so. */
+#define MDCTL_STORE_OPTS(so)                                                                       \
+	MD_CMDLINE_STRING("dump-dir", 0, &(so)->dump_dir),                                         \
+	    MD_CMDLINE_STRING("socket", 0, &(so)->socket_path),                                    \
+	    MD_CMDLINE_STRING("upload-state", 0, &(so)->upload_state)
 /* The options' help lines. */
 extern const char mdctl_store_options_help[];
 
@@ -69,6 +67,16 @@ void mdctl_store_locate(const struct mdctl_store_opts *opts, struct mdctl_store 
 int mdctl_store_load(const struct mdctl_store *s, struct mdctl_entry **ret_entries,
                      size_t *ret_count);
 void mdctl_store_free(struct mdctl_entry *entries, size_t count);
+
+/* Says on stderr that `mdctl verb` cannot read the store s (err: a -errno) and returns the
+ * exit code for that: MDCTL_EXIT_PERMISSION for -EACCES/-EPERM, else MDCTL_EXIT_FAILURE. */
+int mdctl_store_fail(const char *verb, const struct mdctl_store *s, int err);
+
+/* Finds the store (mdctl_store_locate()) and reads it (mdctl_store_load()). Returns
+ * MDCTL_EXIT_OK, or the exit code of mdctl_store_fail() after saying why. */
+int mdctl_store_open(const char *verb, const struct mdctl_store_opts *opts,
+                     struct mdctl_store *ret_store, struct mdctl_entry **ret_entries,
+                     size_t *ret_count);
 
 /* Finds query among entries: an exact id, else the one id it is a prefix of. Returns the
  * index, -ENOENT, or -ENOTUNIQ when several ids start with it. */

@@ -2,8 +2,8 @@
 /*
  * mdctl: the command-line tool for capturing and inspecting minidumps. This file only holds
  * the verb table and dispatches to the verbs; each lives in mdctl-<verb>.c and parses its
- * own options. `mdctl --help` is generated from the table, and the table's argument counts
- * are checked by every verb once its options are parsed (mdctl_verb_args()).
+ * own options from a table (mdctl_parse_options()). `mdctl --help` is generated from the
+ * verb table, and its argument counts are checked once a verb's options are parsed.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -76,7 +76,9 @@ static void usage(FILE *f)
 	      f);
 }
 
-int mdctl_verb_args(int argc, char **argv)
+/* Checks the number of arguments left after a verb's options (argv[optind...]) against the
+ * table. Prints what is wrong and returns MDCTL_EXIT_USAGE, else MDCTL_EXIT_OK. */
+static int verb_args(int argc, char **argv)
 {
 	const struct verb *v = verb_find(argv[0]);
 	int n = argc - optind;
@@ -100,6 +102,19 @@ int mdctl_verb_args(int argc, char **argv)
 	else
 		fprintf(stderr, " (see mdctl %s --help)\n", v->name);
 	return MDCTL_EXIT_USAGE;
+}
+
+bool mdctl_parse_options(int argc, char **argv, const struct md_cmdline_opt *opts,
+                         void (*verb_usage)(FILE *f), int *ret_exit)
+{
+	char program[64];
+	struct md_cmdline c = {.program = program, .usage = verb_usage, .opts = opts};
+
+	snprintf(program, sizeof(program), "mdctl %s", argv[0]);
+	if (!md_cmdline_parse(&c, argc, argv, ret_exit))
+		return false;
+	*ret_exit = verb_args(argc, argv);
+	return *ret_exit == MDCTL_EXIT_OK;
 }
 
 static int verb_help(int argc, char **argv)
@@ -138,7 +153,7 @@ int main(int argc, char **argv)
 	if (v->run == verb_help || v->run == verb_version) {
 		/* these two have no options: the count is checked here */
 		optind = 1;
-		if (mdctl_verb_args(argc - 1, argv + 1) != MDCTL_EXIT_OK)
+		if (verb_args(argc - 1, argv + 1) != MDCTL_EXIT_OK)
 			return MDCTL_EXIT_USAGE;
 	}
 	return v->run(argc - 1, argv + 1);

@@ -5,10 +5,12 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
 
+#include "md-cmdline.h"
 #include "md-proto.h"
 
 /* Exit codes, documented in mdctl --help and the README. */
@@ -27,10 +29,12 @@ enum {
 
 #define MDCTL_DAEMON_TIMEOUT_MS 60000 /* how long mdctl waits for the daemon's answer */
 
-/* Checks the number of arguments left after a verb's options (argv[optind...]) against the
- * verb table in mdctl.c; argv[0] is the verb. Prints what is wrong and returns
- * MDCTL_EXIT_USAGE, else MDCTL_EXIT_OK. Each verb calls it once its options are parsed. */
-int mdctl_verb_args(int argc, char **argv);
+/* Parses a verb's options (argv[0] is the verb) from the table opts with md_cmdline_parse(),
+ * then checks the number of arguments left against the verb table in mdctl.c. Returns true
+ * when the verb goes on, with its arguments at argv[optind...]; false with *ret_exit the code
+ * to exit with (MDCTL_EXIT_OK after --help, MDCTL_EXIT_USAGE, said on stderr). */
+bool mdctl_parse_options(int argc, char **argv, const struct md_cmdline_opt *opts,
+                         void (*usage)(FILE *f), int *ret_exit);
 
 int mdctl_dump_main(int argc, char **argv);
 int mdctl_status_main(int argc, char **argv);

@@ -5,7 +5,6 @@
  * stops accepting, finishes the dumps in flight and exits 0. It never touches the network.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "md-cmdline.h"
 #include "md-daemon.h"
 #include "md-os.h"
 
@@ -70,105 +70,63 @@ static void close_handle(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
-static int parse_uint(const char *s, unsigned base, unsigned max, unsigned *ret)
+/* --socket-mode: permission bits in octal. */
+struct socket_mode_opt {
+	unsigned *bits;
+	bool *given;
+};
+
+static int parse_socket_mode(const char *arg, void *value)
 {
+	struct socket_mode_opt *o = value;
 	char *end;
 	unsigned long v;
 
 	errno = 0;
-	v = strtoul(s, &end, (int)base);
-	if (errno || *end || !*s || v > max)
+	v = strtoul(arg, &end, 8);
+	if (errno || *end || !*arg || v > 0777) {
+		fprintf(stderr, "minidumpd: --socket-mode wants octal bits, e.g. 0660\n");
 		return -EINVAL;
-	*ret = (unsigned)v;
+	}
+	*o->bits = (unsigned)v;
+	*o->given = true;
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	/* the switches getopt_long() sets itself, through the table */
-	static int check_only, foreground;
-	static const struct option longopts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"check-config", no_argument, &check_only, 1},
-	    {"socket", required_argument, NULL, 's'},
-	    {"socket-mode", required_argument, NULL, 'm'},
-	    {"dump-dir", required_argument, NULL, 'd'},
-	    {"max-dumps", required_argument, NULL, 'n'},
-	    {"dump-timeout-ms", required_argument, NULL, 't'},
-	    {"symbolize-socket", required_argument, NULL, 'S'},
-	    {"foreground", no_argument, &foreground, 1},
-	    {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	/* command-line values, applied over the config file */
 	const char *config_path = NULL, *socket_path = NULL, *dump_dir_opt = NULL,
 	           *sym_socket = NULL;
 	unsigned socket_mode = 0, max_dumps = 0, budget_ms = 0;
-	bool have_mode = false;
+	bool have_mode = false, check_only = false, foreground = false;
+	struct socket_mode_opt mode_opt = {&socket_mode, &have_mode};
+	const struct md_cmdline_opt opts[] = {
+	    MD_CMDLINE_STRING("config", 0, &config_path),
+	    MD_CMDLINE_SET("check-config", 0, &check_only),
+	    MD_CMDLINE_STRING("socket", 0, &socket_path),
+	    MD_CMDLINE_CALL("socket-mode", 0, &mode_opt, parse_socket_mode),
+	    MD_CMDLINE_STRING("dump-dir", 0, &dump_dir_opt),
+	    MD_CMDLINE_UINT("max-dumps", 0, &max_dumps, 1, 64),
+	    MD_CMDLINE_UINT("dump-timeout-ms", 0, &budget_ms, 1, 3600000),
+	    MD_CMDLINE_STRING("symbolize-socket", 0, &sym_socket),
+	    MD_CMDLINE_SET("foreground", 0, &foreground),
+	    MD_CMDLINE_END,
+	};
+	const struct md_cmdline cmdline = {"minidumpd", usage, opts, .version = true,
+	                                   .no_operands = true};
 	struct md_config cfg;
 	char err[MD_CONFIG_ERROR_MAX];
 	struct md_daemon d;
 	char dump_dir[PATH_MAX], *real_dir;
 	struct stat st;
 	bool inherited;
-	int c, fd = -1, r, ret = 1;
+	int fd = -1, r, ret = 1;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 0:
-			break; /* a switch, set by getopt_long() */
-		case 'c':
-			config_path = optarg;
-			break;
-		case 's':
-			socket_path = optarg;
-			break;
-		case 'd':
-			dump_dir_opt = optarg;
-			break;
-		case 'm':
-			if (parse_uint(optarg, 8, 0777, &socket_mode) < 0) {
-				fprintf(stderr,
-				        "minidumpd: --socket-mode wants octal bits, e.g. 0660\n");
-				return 2;
-			}
-			have_mode = true;
-			break;
-		case 'n':
-			if (parse_uint(optarg, 10, 64, &max_dumps) < 0 || max_dumps == 0) {
-				fprintf(stderr, "minidumpd: --max-dumps wants 1 to 64\n");
-				return 2;
-			}
-			break;
-		case 't':
-			if (parse_uint(optarg, 10, 3600000, &budget_ms) < 0 || budget_ms == 0) {
-				fprintf(stderr,
-				        "minidumpd: --dump-timeout-ms wants 1 to 3600000\n");
-				return 2;
-			}
-			break;
-		case 'S':
-			if (optarg[0] != '/') {
-				fprintf(stderr,
-				        "minidumpd: --symbolize-socket wants an absolute path\n");
-				return 2;
-			}
-			sym_socket = optarg;
-			break;
-		case 'V':
-			printf("minidumpd %s\n", MD_VERSION_STRING);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
+	if (!md_cmdline_parse(&cmdline, argc, argv, &r))
+		return r;
+	if (sym_socket && sym_socket[0] != '/') {
+		fprintf(stderr, "minidumpd: --symbolize-socket wants an absolute path\n");
 		return 2;
 	}
 

@@ -59,6 +59,12 @@ bool md_platform_path_is_absolute(const char *path);
 /* Opens path for reading. Returns the fd or -errno. */
 int md_os_open_read(const char *path);
 
+/* Opens path for reading if it is a regular file, for a file someone else may have planted:
+ * a symbolic link at path is not followed (-ELOOP; Windows: any reparse point), a folder is
+ * -EISDIR, and anything else (a FIFO, a device) is -EINVAL, refused without waiting on it
+ * (POSIX: O_NONBLOCK while opening). Returns the fd or -errno. */
+int md_os_open_read_regular(const char *path);
+
 enum md_os_write_mode {
 	MD_OS_TRUNCATE, /* create or empty the file, then write from its start */
 	MD_OS_APPEND,   /* create or keep the file; every write goes to its end */
@@ -97,6 +103,20 @@ int md_os_write_full(int fd, const void *buf, size_t len);
  * stores its length without the NUL. -EFBIG when the file holds more than max bytes, so a
  * hostile or runaway file costs at most max + 1 bytes of memory. */
 int md_os_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
+
+/* md_os_read_file for a file someone else may have planted: opened with
+ * md_os_open_read_regular, so links, FIFOs and devices are refused. */
+int md_os_read_regular_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
+
+/* Reads the first line of the small text file path (a kernel setting such as
+ * /proc/sys/kernel/core_pattern, whose size says 0) into buf, without its newline. Reads to
+ * the end of the file, never trusting its size. -EFBIG when the file holds size bytes or more. */
+int md_os_read_line(const char *path, char *buf, size_t size);
+
+/* Writes all len bytes of data to path from its start, creating it with mode (as
+ * md_os_open_write with MD_OS_TRUNCATE) or emptying it first; for a kernel setting, one write.
+ * Not atomic: see md_os_replace_file. Returns 0 or -errno. */
+int md_os_write_file(const char *path, const void *data, size_t len, unsigned mode);
 
 /* Flushes fd's data and metadata to the disk (POSIX fsync; Windows FlushFileBuffers). */
 int md_os_fsync(int fd);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "coredump-util.h"
+#include "md-os.h"
 #include "integration-util.h"
 
 #define PATTERN_FILE    "/proc/sys/kernel/core_pattern"
@@ -22,41 +23,15 @@ static char suite_pipe_limit[64];
 static char suite_suid[16];
 static bool suite_saved;
 
-static int read_line(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	return 0;
-}
-
+/* Writes a kernel setting (/proc/sys/...). */
 static int write_line(const char *path, const char *value)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	size_t len = strlen(value);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, value, len);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
+	return md_os_write_file(path, value, strlen(value), 0644);
 }
 
 int cd_pattern_get(char *buf, size_t size)
 {
-	return read_line(PATTERN_FILE, buf, size);
+	return md_os_read_line(PATTERN_FILE, buf, size);
 }
 
 bool cd_can_set_pattern(void)
@@ -66,10 +41,16 @@ bool cd_can_set_pattern(void)
 
 bool cd_have_socket_mode(void)
 {
-	char modes[256];
+	char *modes = NULL;
+	size_t len;
+	bool has;
 
-	return read_line("/proc/sys/kernel/core_modes", modes, sizeof(modes)) == 0 &&
-	       strstr(modes, "socket");
+	/* one mode a line */
+	if (md_os_read_file("/proc/sys/kernel/core_modes", 4096, &modes, &len) < 0)
+		return false;
+	has = strstr(modes, "socket") != NULL;
+	free(modes);
+	return has;
 }
 
 int cd_pattern_set(const char *pattern, int pipe_limit, int suid_dumpable, struct cd_guard *ret)
@@ -83,9 +64,10 @@ int cd_pattern_set(const char *pattern, int pipe_limit, int suid_dumpable, struc
 	r = cd_pattern_get(old, sizeof(old));
 	if (r < 0)
 		return r;
-	if (pipe_limit >= 0 && (r = read_line(PIPE_LIMIT_FILE, old_limit, sizeof(old_limit))) < 0)
+	if (pipe_limit >= 0 &&
+	    (r = md_os_read_line(PIPE_LIMIT_FILE, old_limit, sizeof(old_limit))) < 0)
 		return r;
-	if (suid_dumpable >= 0 && (r = read_line(SUID_FILE, old_suid, sizeof(old_suid))) < 0)
+	if (suid_dumpable >= 0 && (r = md_os_read_line(SUID_FILE, old_suid, sizeof(old_suid))) < 0)
 		return r;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
@@ -162,8 +144,8 @@ void cd_pattern_restore(struct cd_guard *g)
 int cd_suite_setup(const struct check_suite *cs)
 {
 	if (cd_pattern_get(suite_pattern, sizeof(suite_pattern)) == 0 &&
-	    read_line(PIPE_LIMIT_FILE, suite_pipe_limit, sizeof(suite_pipe_limit)) == 0 &&
-	    read_line(SUID_FILE, suite_suid, sizeof(suite_suid)) == 0)
+	    md_os_read_line(PIPE_LIMIT_FILE, suite_pipe_limit, sizeof(suite_pipe_limit)) == 0 &&
+	    md_os_read_line(SUID_FILE, suite_suid, sizeof(suite_suid)) == 0)
 		suite_saved = true;
 	return it_suite_setup(cs);
 }

@@ -7,7 +7,6 @@
  * dir and metrics file, and talks HTTP(S). See docs/upload.md.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "md-cmdline.h"
 #include "md-defaults.h"
 #include "mdupload.h"
 
@@ -61,44 +61,23 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'C'},
-	    {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},         {0},
-	};
 	const char *config_path = MD_DEFAULT_UPLOAD_CONFIG;
 	struct mdu_upload_config *cfg = NULL;
 	struct mdu_service svc = {0};
 	bool check = false;
+	const struct md_cmdline_opt opts[] = {
+	    MD_CMDLINE_STRING("config", 'c', &config_path),
+	    MD_CMDLINE_SET("check-config", 0, &check),
+	    MD_CMDLINE_SET("verbose", 'v', &verbose),
+	    MD_CMDLINE_END,
+	};
+	const struct md_cmdline cmdline = {"mdupload", usage, opts, .version = true,
+	                                   .no_operands = true};
 	char err[1024] = "";
-	int c, r;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'C':
-			check = true;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'V':
-			printf("mdupload %s\n", MD_VERSION_STRING);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (!md_cmdline_parse(&cmdline, argc, argv, &r))
+		return r;
 	journal = getenv("JOURNAL_STREAM") != NULL;
 	r = mdu_upload_config_load(config_path, &cfg, err, sizeof(err));
 	if (r < 0) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "md-defaults.h"
+#include "md-report.h"
 #include "upload-config.h"
 
 #define DEFAULT_MAX_BYTES       (100ull * 1024 * 1024) /* bytes of one request body */
@@ -465,12 +466,7 @@ void mdu_upload_config_free(struct mdu_upload_config *c)
 	for (size_t i = 0; i < c->n_servers; i++) {
 		struct mdu_upload_server *s = &c->servers[i];
 
-		for (size_t j = 0; j < s->n_fields; j++) {
-			free(s->field_keys[j]);
-			free(s->field_values[j]);
-		}
-		free(s->field_keys);
-		free(s->field_values);
+		md_report_pairs_free(s->field_keys, s->field_values, s->n_fields);
 		free(s->name);
 		free(s->url);
 		free(s->host);

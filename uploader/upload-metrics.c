@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,33 @@ static void head(struct text *t, const char *name, const char *type, const char 
 	add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The per-server byte counters (uint64_t members of struct mdu_server). */
+struct server_counter {
+	const char *name, *help;
+	size_t offset; /* of the counter in struct mdu_server */
+};
+
+static const struct server_counter byte_counters[] = {
+    {"mdupload_request_bytes_total",
+     "Request body bytes sent (after compression), successful or not.",
+     offsetof(struct mdu_server, request_bytes)},
+    {"mdupload_uploaded_dump_bytes_total", "Minidump bytes (uncompressed) delivered.",
+     offsetof(struct mdu_server, uploaded_dump_bytes)},
+};
+
+static void per_server(struct text *t, const struct mdu_service *svc,
+                       const struct server_counter *c)
+{
+	head(t, c->name, "counter", c->help);
+	for (size_t i = 0; i < svc->n_servers; i++) {
+		const struct mdu_server *s = &svc->servers[i];
+		uint64_t v;
+
+		memcpy(&v, (const char *)s + c->offset, sizeof(v));
+		add(t, "%s{server=\"%s\"} %llu\n", c->name, s->cfg->name, (unsigned long long)v);
+	}
+}
+
 int mdu_metrics_write(struct mdu_service *svc)
 {
 	const char *path = svc->cfg->metrics_file;
@@ -92,17 +120,8 @@ int mdu_metrics_write(struct mdu_service *svc)
 			add(&t, "mdupload_uploads_total{server=\"%s\",outcome=\"%s\"} %llu\n",
 			    svc->servers[i].cfg->name, outcome_names[o],
 			    (unsigned long long)svc->servers[i].outcomes[o]);
-	head(&t, "mdupload_request_bytes_total", "counter",
-	     "Request body bytes sent (after compression), successful or not.");
-	for (size_t i = 0; i < svc->n_servers; i++)
-		add(&t, "mdupload_request_bytes_total{server=\"%s\"} %llu\n",
-		    svc->servers[i].cfg->name, (unsigned long long)svc->servers[i].request_bytes);
-	head(&t, "mdupload_uploaded_dump_bytes_total", "counter",
-	     "Minidump bytes (uncompressed) delivered.");
-	for (size_t i = 0; i < svc->n_servers; i++)
-		add(&t, "mdupload_uploaded_dump_bytes_total{server=\"%s\"} %llu\n",
-		    svc->servers[i].cfg->name,
-		    (unsigned long long)svc->servers[i].uploaded_dump_bytes);
+	for (size_t k = 0; k < sizeof(byte_counters) / sizeof(byte_counters[0]); k++)
+		per_server(&t, svc, &byte_counters[k]);
 	head(&t, "mdupload_request_duration_seconds", "summary",
 	     "Duration of upload requests that got an answer or timed out.");
 	for (size_t i = 0; i < svc->n_servers; i++) {

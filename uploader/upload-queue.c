@@ -558,6 +558,9 @@ int mdu_service_run(struct mdu_service *svc)
 
 void mdu_service_done(struct mdu_service *svc)
 {
+	struct event *events[] = {svc->scan_timer, svc->pump_timer, svc->metrics_timer,
+	                          svc->sig_term,   svc->sig_int,    svc->sig_hup};
+
 	while (svc->tickets) {
 		struct mdu_ticket *k = svc->tickets;
 
@@ -568,18 +571,9 @@ void mdu_service_done(struct mdu_service *svc)
 		if (svc->servers[i].ssl)
 			SSL_CTX_free(svc->servers[i].ssl);
 	free(svc->servers);
-	if (svc->scan_timer)
-		event_free(svc->scan_timer);
-	if (svc->pump_timer)
-		event_free(svc->pump_timer);
-	if (svc->metrics_timer)
-		event_free(svc->metrics_timer);
-	if (svc->sig_term)
-		event_free(svc->sig_term);
-	if (svc->sig_int)
-		event_free(svc->sig_int);
-	if (svc->sig_hup)
-		event_free(svc->sig_hup);
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		if (events[i])
+			event_free(events[i]);
 	if (svc->dns)
 		evdns_base_free(svc->dns, 0);
 	if (svc->base)

@@ -91,10 +91,11 @@ int md_os_open_read(const char *path)
 	return handle_to_fd(h, _O_RDONLY);
 }
 
-int md_os_open_write(const char *path, enum md_os_write_mode how, unsigned mode)
+/* Opens path with FILE_FLAG_OPEN_REPARSE_POINT, so that a symbolic link there is opened itself
+ * and refused (-ELOOP), as a folder is (-EISDIR). Stores the handle. */
+static int open_no_link(const char *path, DWORD access, DWORD share, SECURITY_ATTRIBUTES *sa,
+                        DWORD disposition, HANDLE *ret_h)
 {
-	SECURITY_ATTRIBUTES sa = {.nLength = sizeof(sa)};
-	PSECURITY_DESCRIPTOR sd = NULL;
 	BY_HANDLE_FILE_INFORMATION info;
 	wchar_t w[MD_WIN_PATH_MAX];
 	HANDLE h;
@@ -102,29 +103,59 @@ int md_os_open_write(const char *path, enum md_os_write_mode how, unsigned mode)
 
 	if (r < 0)
 		return r;
+	h = CreateFileW(w, access | FILE_READ_ATTRIBUTES, share, sa, disposition,
+	                FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+	if (h == INVALID_HANDLE_VALUE)
+		return md_win_last_error();
+	if (!GetFileInformationByHandle(h, &info))
+		r = md_win_last_error();
+	else if (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
+		r = -EISDIR;
+	else if (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)
+		r = -ELOOP;
+	if (r < 0) {
+		CloseHandle(h);
+		return r;
+	}
+	*ret_h = h;
+	return 0;
+}
+
+int md_os_open_read_regular(const char *path)
+{
+	HANDLE h;
+	int r =
+	    open_no_link(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+	                 NULL, OPEN_EXISTING, &h);
+
+	if (r < 0)
+		return r;
+	if (GetFileType(h) != FILE_TYPE_DISK) { /* a pipe or a device */
+		CloseHandle(h);
+		return -EINVAL;
+	}
+	return handle_to_fd(h, _O_RDONLY);
+}
+
+int md_os_open_write(const char *path, enum md_os_write_mode how, unsigned mode)
+{
+	SECURITY_ATTRIBUTES sa = {.nLength = sizeof(sa)};
+	PSECURITY_DESCRIPTOR sd = NULL;
+	HANDLE h;
+	int r;
+
 	if ((mode & 077) == 0) {
 		r = md_win_private_descriptor(false, &sd);
 		if (r < 0)
 			return r; /* never a private file that others could read */
 		sa.lpSecurityDescriptor = sd;
 	}
-	/* OPEN_REPARSE_POINT: a symbolic link at path is opened itself, then refused below */
-	h = CreateFileW(w, GENERIC_WRITE | FILE_READ_ATTRIBUTES,
-	                FILE_SHARE_READ | FILE_SHARE_DELETE, &sa, OPEN_ALWAYS,
-	                FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+	r = open_no_link(path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_DELETE, &sa, OPEN_ALWAYS,
+	                 &h);
 	if (sd)
 		LocalFree(sd);
-	if (h == INVALID_HANDLE_VALUE)
-		return md_win_last_error();
-	if (!GetFileInformationByHandle(h, &info)) {
-		r = md_win_last_error();
-		CloseHandle(h);
+	if (r < 0)
 		return r;
-	}
-	if (info.dwFileAttributes & (FILE_ATTRIBUTE_REPARSE_POINT | FILE_ATTRIBUTE_DIRECTORY)) {
-		CloseHandle(h);
-		return info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY ? -EISDIR : -ELOOP;
-	}
 	if (how == MD_OS_TRUNCATE && !SetEndOfFile(h)) {
 		r = md_win_last_error();
 		CloseHandle(h);
