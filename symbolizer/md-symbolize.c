@@ -79,8 +79,11 @@ static int fd_end = INT_MAX;
 
 static int fail(const char *what, const char *detail)
 {
+	static bool answered; /* the daemon reads one answer: the first failure's */
+
 	fprintf(stderr, "md-symbolize: %s%s\n", what, detail);
-	if (answer_errors) {
+	if (answer_errors && !answered) {
+		answered = true;
 		char text[1024];
 		json_t *j;
 
