@@ -360,6 +360,7 @@ static uint32_t global_tid(int task_fd, uint32_t ns_tid, bool *nested)
 	d = fdopendir(dup(task_fd));
 	if (!d)
 		return 0;
+	rewinddir(d); /* the dup shares task_fd's offset, left at the end by the last call */
 	while (!found && (e = readdir(d))) {
 		char path[512], *text, *line, *last;
 		size_t len;
@@ -399,7 +400,10 @@ static bool in_child_namespace(pid_t pid)
 		return false;
 	f = md_linux_status_field(text, "NSpid");
 	if (f) {
-		const char *end = strchr(f, '\n');
+		const char *end;
+
+		f += strspn(f, " \t"); /* the separator's tab is not a second field */
+		end = strchr(f, '\n');
 
 		nested = memchr(f, '\t', end ? (size_t)(end - f) : strlen(f)) != NULL;
 	}
