@@ -12,6 +12,8 @@
 #include "md-daemon.h"
 
 #define CD_CGROUP_MAX 512
+#define CD_PEEK_MS    2000 /* ms the kernel may leave its connection silent (SO_RCVTIMEO) */
+#define CD_HELPER_MS  500  /* ms the pipe helper has to send its header */
 
 struct md_coredump_job {
 	int helper_dumpable; /* the pipe helper's %d, -1 for the socket */
@@ -25,9 +27,6 @@ struct md_coredump_job {
 	char stream_error[160];
 	struct md_core_source src;
 };
-
-/* 0 once fd is readable, -ETIMEDOUT after ms, or -errno. */
-int md_coredump_wait_readable(int fd, int ms);
 
 /* Answers the kernel's connection fd without a dump, on a worker, and closes it:
  * COREDUMP_REJECT in the request protocol (no core at all), else the close ends the core. */

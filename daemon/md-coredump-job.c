@@ -10,7 +10,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +19,6 @@
 
 #include "md-coredump-int.h"
 #include "md-report.h"
-
-#define CD_PEEK_MS 2000 /* ms the kernel (or the helper) has to send its first bytes */
 
 /* What the kernel's request protocol says (include/uapi/linux/coredump.h, Linux >= 6.17):
  * declared here because distribution headers predate it. */
@@ -42,30 +39,15 @@ struct cd_coredump_ack {
 #define CD_REQ_SIZE_MAX    4095u
 #define CD_MARK_REQACK     0u
 
-int md_coredump_wait_readable(int fd, int ms)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	int r;
-
-	do
-		r = poll(&p, 1, ms);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -errno;
-	return r == 0 ? -ETIMEDOUT : 0;
-}
-
 static int recv_all(int fd, void *buf, size_t len, int flags)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n;
-		int r = md_coredump_wait_readable(fd, CD_PEEK_MS);
+		ssize_t n = recv(fd, (char *)buf + done, len - done, flags);
 
-		if (r < 0)
-			return r;
-		n = recv(fd, (char *)buf + done, len - done, flags);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -ETIMEDOUT; /* the connection's receive timeout (md-coredump.c) */
 		if (n <= 0 && !(n < 0 && errno == EINTR))
 			return n < 0 ? -errno : -EPIPE; /* the kernel went away */
 		if (n > 0 && !(flags & MSG_PEEK))

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -131,6 +132,13 @@ static bool is_helper(const struct ucred *cred)
 	return !strcmp(base ? base + 1 : exe, CD_HELPER_NAME);
 }
 
+static int set_recv_timeout(int fd, int ms)
+{
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+
+	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ? -errno : 0;
+}
+
 /* The helper's header and the core pipe, sent right after it connected. */
 static int receive_helper(int fd, struct md_cd_helper_msg *m, int *ret_stream)
 {
@@ -142,19 +150,17 @@ static int receive_helper(int fd, struct md_cd_helper_msg *m, int *ret_stream)
 	struct msghdr mh = {0};
 	struct cmsghdr *cm;
 	ssize_t n;
-	int r;
 
 	*ret_stream = -1;
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	mh.msg_control = control.buf;
 	mh.msg_controllen = sizeof(control.buf);
-	r = md_coredump_wait_readable(fd, CD_HELPER_MS);
-	if (r < 0)
-		return r;
-	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC); /* at most CD_HELPER_MS (SO_RCVTIMEO) */
+	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return -errno;
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 	cm = CMSG_FIRSTHDR(&mh);
 	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
 	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
@@ -181,6 +187,7 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 	uint64_t file_id;
 	struct md_job *job;
 	int fd, stream = -1, helper_dumpable = -1;
+	bool helper;
 
 	if (status < 0)
 		return;
@@ -196,7 +203,14 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 		close(fd);
 		return;
 	}
-	if (is_helper(&cred)) {
+	helper = is_helper(&cred);
+	/* a receive that waits longer fails: the kernel streams at once, the helper sends its
+	 * header at once */
+	if (set_recv_timeout(fd, helper ? CD_HELPER_MS : CD_PEEK_MS) < 0) {
+		close(fd);
+		return;
+	}
+	if (helper) {
 		struct md_cd_helper_msg m;
 
 		if (receive_helper(fd, &m, &stream) < 0) {
