@@ -37,15 +37,7 @@
 
 /* ---- crashes, one per mode ---- */
 
-static const struct crash_case {
-	const char *mode;
-	int sig;
-	const char *reason; /* how stackwalk names it (prefix) */
-	const char *function;
-	bool frame0; /* the function is frame 0 (else: somewhere in the crashing stack) */
-	int threads;
-	const char *address; /* expected crash address, NULL: not checked */
-} cases[] = {
+static const struct crash_case cases[] = {
     {"segv", SIGSEGV, "SIGSEGV", "crash_segv", true, 1, "0x0"},
     {"abort", SIGABRT, "SIGABRT", "crash_abort", false, 1, NULL},
     {"fpe", SIGFPE, "SIGFPE", "crash_fpe", true, 1, NULL},
@@ -59,7 +51,6 @@ START_TEST(crash_is_dumped_and_app_dies_by_its_signal)
 	const struct crash_case *c = &cases[_i];
 	char annotation[64], value[32];
 	struct app_run run;
-	struct walk w;
 	char *dump, *report;
 	json_t *j, *crash;
 
@@ -94,18 +85,7 @@ START_TEST(crash_is_dumped_and_app_dies_by_its_signal)
 	json_decref(j);
 
 	/* what Breakpad makes of the dump */
-	w = stackwalk(dump, c->function);
-	ck_assert_msg(strncmp(w.reason, c->reason, strlen(c->reason)) == 0,
-	              "%s: crash reason '%s', want %s", c->mode, w.reason, c->reason);
-	if (c->address)
-		ck_assert_str_eq(w.address, c->address);
-	if (c->frame0)
-		ck_assert_msg(strcmp(w.frame0, c->function) == 0, "%s: frame 0 is '%s', want %s",
-		              c->mode, w.frame0, c->function);
-	else
-		ck_assert_msg(w.in_stack, "%s: %s not in the crashing thread's stack", c->mode,
-		              c->function);
-	ck_assert_int_eq(w.threads, c->threads);
+	check_crash_walk(c, dump);
 	ck_assert_msg(dump_has_annotation(dump, "test.key", value), "annotation not in the dump");
 	free(dump);
 	free(report);

@@ -426,3 +426,22 @@ long long status_count(const char *key)
 	json_decref(j);
 	return n;
 }
+
+void check_crash_walk(const struct crash_case *c, const char *dump)
+{
+	struct walk w = stackwalk(dump, c->function);
+
+	ck_assert_msg(strncmp(w.reason, c->reason, strlen(c->reason)) == 0,
+	              "%s: crash reason '%s', want %s", c->mode, w.reason, c->reason);
+	if (c->address)
+		ck_assert_msg(strcmp(w.address, c->address) == 0, "%s: crash address %s, want %s",
+		              c->mode, w.address, c->address);
+	if (c->frame0)
+		ck_assert_msg(strcmp(w.frame0, c->function) == 0, "%s: frame 0 is '%s', want %s",
+		              c->mode, w.frame0, c->function);
+	else
+		ck_assert_msg(w.in_stack, "%s: %s not in the crashing thread's stack", c->mode,
+		              c->function);
+	ck_assert_msg(w.threads == c->threads, "%s: %d threads, want %d", c->mode, w.threads,
+	              c->threads);
+}

@@ -62,6 +62,22 @@ struct walk {
 	int want_frames;  /* frames of the crashing thread in the wanted function */
 };
 
+/* A crash of crash-app (or crash-app-plain) in one of its modes, as Breakpad should see its
+ * dump. */
+struct crash_case {
+	const char *mode;
+	int sig;
+	const char *reason; /* how stackwalk names it (prefix) */
+	const char *function;
+	bool frame0; /* the function is frame 0 (else: somewhere in the crashing stack) */
+	int threads;
+	const char *address; /* expected crash address, NULL: not checked */
+};
+
+/* Asserts what minidump_stackwalk makes of dump, a crash of c: the crash reason, the address,
+ * the function at frame 0 (or on the crashing thread's stack) and the number of threads. */
+void check_crash_walk(const struct crash_case *c, const char *dump);
+
 /* Whether a connection to the Unix socket at path is accepted. */
 bool can_connect(const char *path);
 
