@@ -148,7 +148,7 @@ START_TEST(big_heap_is_cheap)
 		return;
 	/* core_pattern is ours only for the fault itself: the heap takes a while to fill, and
 	 * other programs' crashes meanwhile would be dumped here too, all adding to the peak */
-	run = run_when_ready(argv, "CRASH_APP_HEAP_MB=1024", CD_REQUEST);
+	run = run_when_ready(argv, "CRASH_APP_HEAP_MB=1024", CD_REQUEST, -1);
 	ck_assert_msg(run.res.sig == SIGSEGV, "%s", it_result_status(&run.res));
 	report = wait_dump(run.pid, "json");
 	ck_assert_msg(report, "no dump; log: %s", log_tail());

@@ -254,51 +254,61 @@ END_TEST
 
 /* ---- the kernel's stream through the coredump socket ---- */
 
-START_TEST(socket_stream_of_unlinked_app)
+/* Starts argv with core_pattern "@" on a socket in D.dir (a fresh one) for as long as it takes
+ * the kernel to connect for it; returns the kernel's connection and the app in *app. Other
+ * programs on this machine may crash meanwhile and reach our socket too: they are turned away
+ * (no core for them) until our app connects. */
+static int crash_to_socket(const char *const *argv, struct it_proc *app, struct ucred *cred)
 {
-	const struct crash_case *c = &cd_cases[_i];
-	const char *argv[] = {it_env("CRASH_APP_PLAIN"), c->mode, NULL};
-	char sock[512], pattern[600], why[160], *dump;
+	char sock[512], pattern[600];
 	struct cd_guard guard;
-	struct it_proc app;
-	struct it_result res;
-	struct pollfd pfd;
-	struct ucred cred;
-	socklen_t cl = sizeof(cred);
-	int lfd, conn, err;
+	socklen_t cl = sizeof(*cred);
+	int lfd, conn = -1;
 
-	if (!socket_tests_possible())
-		return;
 	D.dir = it_tempdir(0700);
 	snprintf(sock, sizeof(sock), "%s/core.sock", D.dir);
 	lfd = listen_at(sock);
 	snprintf(pattern, sizeof(pattern), "@%s", sock);
 	/* the window with our pattern: from just before the app starts to the kernel's connect */
 	ck_assert_int_eq(cd_pattern_set(pattern, -1, -1, &guard), 0);
-	if (it_spawn(argv, NULL, &app) < 0) {
+	if (it_spawn(argv, NULL, app) < 0) {
 		cd_pattern_restore(&guard);
 		ck_abort_msg("cannot start %s", argv[0]);
 	}
-	/* Other programs on this machine may crash meanwhile and reach our socket too: they are
-	 * turned away (no core for them) until our app connects. */
-	conn = -1;
 	for (int64_t end = it_now_ms() + ACCEPT_TIMEOUT_MS; conn < 0 && it_now_ms() < end;) {
-		pfd = (struct pollfd){.fd = lfd, .events = POLLIN};
+		struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+
 		if (poll(&pfd, 1, (int)(end - it_now_ms())) != 1)
 			break;
 		conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (conn >= 0 && (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
-		                  cred.pid != app.pid)) {
+		if (conn >= 0 && (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, cred, &cl) < 0 ||
+		                  cred->pid != app->pid)) {
 			close(conn);
 			conn = -1;
 		}
 	}
 	cd_pattern_restore(&guard);
-	ck_assert_msg(conn >= 0, "the kernel did not connect for pid %d within %d ms", (int)app.pid,
-	              ACCEPT_TIMEOUT_MS);
+	close(lfd);
+	ck_assert_msg(conn >= 0, "the kernel did not connect for pid %d within %d ms",
+	              (int)app->pid, ACCEPT_TIMEOUT_MS);
+	return conn;
+}
+
+START_TEST(socket_stream_of_unlinked_app)
+{
+	const struct crash_case *c = &cd_cases[_i];
+	const char *argv[] = {it_env("CRASH_APP_PLAIN"), c->mode, NULL};
+	char why[160], *dump;
+	struct it_proc app;
+	struct it_result res;
+	struct ucred cred;
+	int conn, err;
+
+	if (!socket_tests_possible())
+		return;
+	conn = crash_to_socket(argv, &app, &cred);
 	dump = capture((uint32_t)cred.pid, conn, D.dir, &err, why, sizeof(why));
 	close(conn); /* the kernel stops writing; the task dies */
-	close(lfd);
 	ck_assert_msg(dump, "capture: %s (%s)", strerror(-err), why);
 	ck_assert_int_eq(it_wait(&app, APP_TIMEOUT_MS, &res), 0);
 	ck_assert_msg(!res.exited && res.sig == c->sig, "%s: app ended with %s", c->mode,
@@ -314,13 +324,11 @@ END_TEST
 START_TEST(kernel_stream_alone)
 {
 	const char *argv[] = {it_env("CRASH_APP_PLAIN"), "thread-segv", NULL};
-	char sock[512], pattern[600], why[160], path[600], *dump;
-	struct cd_guard guard;
+	char why[160], path[600], *dump;
 	struct it_proc app;
 	struct it_result res;
 	struct ucred cred;
-	socklen_t cl = sizeof(cred);
-	int lfd, conn = -1, out, err, in;
+	int conn, out, err, in;
 	pid_t feeder;
 	struct walk w;
 	char buf[65536];
@@ -328,30 +336,8 @@ START_TEST(kernel_stream_alone)
 
 	if (!socket_tests_possible())
 		return;
-	D.dir = it_tempdir(0700);
-	snprintf(sock, sizeof(sock), "%s/core.sock", D.dir);
+	conn = crash_to_socket(argv, &app, &cred);
 	snprintf(path, sizeof(path), "%s/kernel.core", D.dir);
-	lfd = listen_at(sock);
-	snprintf(pattern, sizeof(pattern), "@%s", sock);
-	ck_assert_int_eq(cd_pattern_set(pattern, -1, -1, &guard), 0);
-	if (it_spawn(argv, NULL, &app) < 0) {
-		cd_pattern_restore(&guard);
-		ck_abort_msg("cannot start %s", argv[0]);
-	}
-	for (int64_t end = it_now_ms() + ACCEPT_TIMEOUT_MS; conn < 0 && it_now_ms() < end;) {
-		struct pollfd pfd = {.fd = lfd, .events = POLLIN};
-
-		if (poll(&pfd, 1, (int)(end - it_now_ms())) != 1)
-			break;
-		conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (conn >= 0 && (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
-		                  cred.pid != app.pid)) {
-			close(conn);
-			conn = -1;
-		}
-	}
-	cd_pattern_restore(&guard);
-	ck_assert_msg(conn >= 0, "the kernel did not connect");
 	/* the whole stream, as a core file would have it */
 	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	ck_assert_int_ge(out, 0);
@@ -359,7 +345,6 @@ START_TEST(kernel_stream_alone)
 		ck_assert_int_eq(write(out, buf, (size_t)n), n);
 	close(out);
 	close(conn);
-	close(lfd);
 	ck_assert_int_eq(it_wait(&app, APP_TIMEOUT_MS, &res), 0);
 	it_result_done(&res);
 

@@ -130,7 +130,8 @@ struct app_run run_with(const char *const *argv, const char *const *env, enum cd
 	return run;
 }
 
-struct app_run run_when_ready(const char *const *argv, const char *env0, enum cd_mode mode)
+struct app_run run_when_ready(const char *const *argv, const char *env0, enum cd_mode mode,
+                              int suid_dumpable)
 {
 	char pattern[1024], fifo[600], go[620];
 	const char *env[] = {go, env0, NULL};
@@ -148,7 +149,8 @@ struct app_run run_when_ready(const char *const *argv, const char *env0, enum cd
 	for (int64_t end = it_now_ms() + APP_TIMEOUT_MS; fd < 0 && it_now_ms() < end;)
 		if ((fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
 			usleep(5000);
-	r = fd >= 0 ? cd_pattern_set(pattern, mode == CD_PIPE ? 16 : -1, -1, &guard) : -ETIMEDOUT;
+	r = fd >= 0 ? cd_pattern_set(pattern, mode == CD_PIPE ? 16 : -1, suid_dumpable, &guard)
+	            : -ETIMEDOUT;
 	if (fd >= 0)
 		close(fd); /* the app reads its end: it faults now */
 	if (r == 0) {

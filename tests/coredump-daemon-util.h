@@ -53,7 +53,8 @@ struct app_run run_with_pattern(const char *const *argv, enum cd_mode mode);
 /* As run_with, for crash-app(-plain) with env0 (may be NULL) in its environment, but with
  * core_pattern set only once the app is ready to fault (CRASH_APP_GO): the setting is global,
  * and whatever else crashes on the machine meanwhile would reach minidumpd too. */
-struct app_run run_when_ready(const char *const *argv, const char *env0, enum cd_mode mode);
+struct app_run run_when_ready(const char *const *argv, const char *env0, enum cd_mode mode,
+                              int suid_dumpable);
 
 /* Dumps (".dmp") in the store whose name holds ".PID." */
 int dumps_of(pid_t pid);
