@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The kernel's coredump socket (kernel.core_pattern "@PATH", Linux >= 6.16, or "@@PATH" with
- * the request protocol, >= 6.17),
- * served on the daemon's loop. A connection is the crashing task itself: the kernel connects
- * as it, so SO_PEERCRED names it, and it waits in the kernel until the connection is closed.
- * The decision is made here, on the loop thread, from what the kernel says about the peer:
+ * the request protocol, >= 6.17), served on the daemon's loop. A connection is the crashing
+ * task itself: the kernel connects as it, so SO_PEERCRED names it, and it waits in the kernel
+ * until the connection is closed. The decision is made here, on the loop thread, from what
+ * the kernel says about the peer:
  *   - a crash the client shim already had dumped (one crash, one dump), or a program past the
- *     crash-loop limit, is rejected: COREDUMP_REJECT in the request protocol (no core at all,
- *     anywhere), else the connection is closed;
- *   - anything else becomes a capture job (MD_JOB_COREDUMP) on the existing queue: on the
- *     worker, md_coredump_prepare() answers the request with COREDUMP_KERNEL|COREDUMP_WAIT,
- *     the core-stream backend reads the stream's head and the task's memory through
- *     /proc/<pid>/mem, and the connection is closed when the job is freed, which ends the
+ *     crash-loop limit, is rejected (md_coredump_reject): COREDUMP_REJECT in the request
+ *     protocol (no core at all, anywhere), else the connection is closed;
+ *   - anything else becomes a capture job (MD_JOB_COREDUMP) on the existing queue; the
+ *     worker's side is md-coredump-job.c: it answers COREDUMP_KERNEL|COREDUMP_WAIT, the
+ *     core-stream backend reads the stream's head and the task's memory through
+ *     /proc/<pid>/mem, and the connection is closed once the dump is written, which ends the
  *     kernel's core there: the rest of the address space is never read.
  * The stream's first bytes tell the kinds of connection apart: the ELF magic (plain socket
  * mode) or a coredump_req (its size, 16 to 4095). The pipe helper (md-coredump-helper.c, run
@@ -23,45 +23,22 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "md-coredump-int.h"
 #include "md-coredump-proto.h"
-#include "md-daemon.h"
-#include "md-report.h"
 
 #define CD_RECENT      64   /* client crashes remembered for one-crash-one-dump */
 #define CD_RECENT_S    60.0 /* seconds a client crash is remembered */
-#define CD_PEEK_MS     2000 /* ms the kernel (or the helper) has to send its first bytes */
-#define CD_STATUS_MAX  (64 * 1024)
-#define CD_CGROUP_MAX  512
-#define CD_HELPER_MS   500 /* ms the pipe helper has to send its header */
+#define CD_HELPER_MS   500  /* ms the pipe helper has to send its header */
 #define CD_HELPER_NAME "md-coredump"
-
-/* What the kernel's request protocol says (include/uapi/linux/coredump.h, Linux >= 6.17):
- * declared here because distribution headers predate it. */
-struct cd_coredump_req {
-	uint32_t size;     /* of this struct as the kernel knows it */
-	uint32_t size_ack; /* of the ack it accepts */
-	uint64_t mask;     /* the features it supports */
-};
-struct cd_coredump_ack {
-	uint32_t size;
-	uint32_t spare;
-	uint64_t mask;
-};
-#define CD_COREDUMP_KERNEL (1ull << 0)
-#define CD_COREDUMP_REJECT (1ull << 2)
-#define CD_COREDUMP_WAIT   (1ull << 3)
-#define CD_REQ_SIZE_VER0   16u
-#define CD_REQ_SIZE_MAX    4095u
-#define CD_MARK_REQACK     0u
 
 struct md_coredump {
 	uv_poll_t poll;
@@ -75,258 +52,6 @@ struct md_coredump {
 	} recent[CD_RECENT];
 	unsigned next_recent;
 };
-
-struct md_coredump_job {
-	int helper_dumpable; /* the pipe helper's %d, -1 for the socket */
-	int fd;              /* the connection; the kernel waits until it is closed */
-	int stream_fd;       /* where the core stream is read: fd, or the helper's pipe */
-	bool reject;         /* answer without a dump */
-	char mode[8];        /* "socket" or "pipe" */
-	char why[160];       /* why the dump is private, or why it was rejected */
-	char nspid[64];      /* NSpid of the task, as /proc prints it */
-	char cgroup[CD_CGROUP_MAX];
-	char stream_error[160];
-	struct md_core_source src;
-};
-
-/* ---- the worker's side ---- */
-
-static int wait_readable(int fd, int ms)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	int r;
-
-	do
-		r = poll(&p, 1, ms);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -errno;
-	return r == 0 ? -ETIMEDOUT : 0;
-}
-
-static int recv_all(int fd, void *buf, size_t len, int flags)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n;
-		int r = wait_readable(fd, CD_PEEK_MS);
-
-		if (r < 0)
-			return r;
-		n = recv(fd, (char *)buf + done, len - done, flags);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EPIPE;
-		if (flags & MSG_PEEK) {
-			if ((size_t)n >= len)
-				return 0;
-			continue; /* peek again once more has arrived */
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * The request protocol: reads the kernel's coredump_req (at most CD_REQ_SIZE_MAX bytes),
- * answers mask (REJECT, or KERNEL with WAIT where offered) and reads the kernel's mark.
- * Returns 0, -EPROTO when the kernel refused our ack, or -errno.
- */
-static int answer_request(int fd, bool reject)
-{
-	struct cd_coredump_req req = {0};
-	struct cd_coredump_ack ack = {0};
-	uint8_t rest[CD_REQ_SIZE_MAX];
-	uint32_t size, mark;
-	int r;
-
-	r = recv_all(fd, &size, sizeof(size), MSG_PEEK);
-	if (r < 0)
-		return r;
-	if (size < CD_REQ_SIZE_VER0 || size > CD_REQ_SIZE_MAX)
-		return -EPROTO;
-	r = recv_all(fd, &req, sizeof(req), 0);
-	if (r == 0 && size > sizeof(req))
-		r = recv_all(fd, rest, size - sizeof(req), 0);
-	if (r < 0)
-		return r;
-	if (req.size_ack < CD_REQ_SIZE_VER0)
-		return -EPROTO;
-	ack.size = sizeof(ack);
-	if (reject)
-		ack.mask = CD_COREDUMP_REJECT;
-	else
-		ack.mask = CD_COREDUMP_KERNEL | (req.mask & CD_COREDUMP_WAIT);
-	if ((ack.mask & req.mask) != ack.mask)
-		return -EPROTONOSUPPORT;
-	if (send(fd, &ack, sizeof(ack), MSG_NOSIGNAL) != (ssize_t)sizeof(ack))
-		return -errno;
-	r = recv_all(fd, &mark, sizeof(mark), 0);
-	if (r < 0)
-		return reject && r == -EPIPE ? 0 : r; /* a rejected task may go at once */
-	return mark == CD_MARK_REQACK ? 0 : -EPROTO;
-}
-
-static void read_task_facts(struct md_job *job)
-{
-	struct md_coredump_job *cj = job->core;
-	char path[64], *text = NULL;
-	struct stat st;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/status", job->pid);
-	f = fopen(path, "re");
-	if (f) {
-		char line[256];
-		long real_uid = -1;
-
-		while (fgets(line, sizeof(line), f)) {
-			if (!strncmp(line, "NSpid:", 6)) {
-				char *p = line + 6;
-
-				p += strspn(p, " \t");
-				p[strcspn(p, "\n")] = '\0';
-				snprintf(cj->nspid, sizeof(cj->nspid), "%s", p);
-			} else if (!strncmp(line, "Uid:", 4)) {
-				real_uid = strtol(line + 4, NULL, 10);
-			}
-		}
-		fclose(f);
-		/* The kernel makes a task that is not dumpable by its user (set-uid, file
-		 * capabilities, PR_SET_DUMPABLE 0) own its /proc entries as root. */
-		snprintf(path, sizeof(path), "/proc/%u", job->pid);
-		if (cj->helper_dumpable >= 0
-		        ? cj->helper_dumpable != 1
-		        : stat(path, &st) == 0 && real_uid >= 0 && (long)st.st_uid != real_uid) {
-			job->not_dumpable = true;
-			snprintf(cj->why, sizeof(cj->why),
-			         "not dumpable by its user (uid %ld): set-uid, capabilities or "
-			         "PR_SET_DUMPABLE 0; the dump is root's alone",
-			         real_uid);
-		}
-	}
-	snprintf(path, sizeof(path), "/proc/%u/cgroup", job->pid);
-	f = fopen(path, "re");
-	if (f) {
-		char line[CD_CGROUP_MAX];
-
-		/* the unified hierarchy's line ("0::/..."), else the first */
-		while (fgets(line, sizeof(line), f)) {
-			line[strcspn(line, "\n")] = '\0';
-			if (!cj->cgroup[0] || !strncmp(line, "0::", 3))
-				snprintf(cj->cgroup, sizeof(cj->cgroup), "%s", line);
-		}
-		fclose(f);
-	}
-	free(text);
-}
-
-int md_coredump_prepare(struct md_job *job, struct md_backend_options *opts)
-{
-	struct md_coredump_job *cj = job->core;
-	uint8_t head[4];
-	int r;
-
-	if (cj->stream_fd >= 0)
-		goto ready; /* the pipe helper's: the stream is its pipe */
-	r = recv_all(cj->fd, head, sizeof(head), MSG_PEEK);
-	if (r < 0) {
-		snprintf(job->message, sizeof(job->message),
-		         "pid %u: nothing came on the coredump connection: %s", job->pid,
-		         md_os_strerror(-r));
-		return r;
-	}
-	if (memcmp(head, "\177ELF", 4)) {
-		r = answer_request(cj->fd, false);
-		if (r < 0) {
-			snprintf(job->message, sizeof(job->message),
-			         "pid %u: the kernel's coredump request failed: %s", job->pid,
-			         md_os_strerror(-r));
-			return r;
-		}
-	}
-ready:
-	read_task_facts(job);
-	cj->src.fd = cj->stream_fd >= 0 ? cj->stream_fd : cj->fd;
-	cj->src.error = cj->stream_error;
-	cj->src.error_size = sizeof(cj->stream_error);
-	opts->source = &cj->src;
-	return 0;
-}
-
-int md_coredump_report(const struct md_job *job, struct md_report *r)
-{
-	const struct md_coredump_job *cj = job->core;
-	int e = 0;
-
-	e |= md_report_set(&r->core_pattern_mode, cj->mode);
-	if (cj->nspid[0])
-		e |= md_report_set(&r->nspid, cj->nspid);
-	if (cj->cgroup[0])
-		e |= md_report_set(&r->cgroup, cj->cgroup);
-	if (job->not_dumpable)
-		e |= md_report_set(&r->private_because, cj->why);
-	return e ? -ENOMEM : 0;
-}
-
-void md_coredump_release(struct md_job *job)
-{
-	struct md_coredump_job *cj = job->core;
-
-	if (!cj)
-		return;
-	if (cj->stream_fd >= 0)
-		close(cj->stream_fd);
-	if (cj->fd >= 0)
-		close(cj->fd); /* the kernel stops writing the core; the task dies */
-	cj->stream_fd = cj->fd = -1;
-}
-
-void md_coredump_job_free(struct md_job *job)
-{
-	struct md_coredump_job *cj = job->core;
-
-	if (!cj)
-		return;
-	if (cj->stream_fd >= 0)
-		close(cj->stream_fd);
-	if (cj->fd >= 0)
-		close(cj->fd); /* the kernel stops writing the core; the task dies */
-	free(cj);
-	job->core = NULL;
-}
-
-/* ---- rejecting, on its own worker ---- */
-
-struct reject {
-	uv_work_t work;
-	struct md_coredump_job cj;
-};
-
-static void reject_work(uv_work_t *req)
-{
-	struct reject *rj = req->data;
-	uint8_t head[4];
-
-	/* the request protocol answers REJECT: no core is written anywhere; otherwise closing
-	 * the connection ends the core */
-	if (recv_all(rj->cj.fd, head, sizeof(head), MSG_PEEK) == 0 && memcmp(head, "\177ELF", 4))
-		answer_request(rj->cj.fd, true);
-}
-
-static void reject_done(uv_work_t *req, int status)
-{
-	struct reject *rj = req->data;
-
-	close(rj->cj.fd);
-	free(rj);
-}
-
-/* ---- the loop's side ---- */
 
 /* Field 22 of /proc/<pid>/stat (start time in clock ticks), 0 when unreadable. */
 static uint64_t start_time(uint32_t pid)
@@ -378,24 +103,6 @@ void md_coredump_note_client_crash(struct md_daemon *d, uint32_t pid)
 	cd->next_recent = (cd->next_recent + 1) % CD_RECENT;
 }
 
-static void start_reject(struct md_daemon *d, int fd)
-{
-	struct reject *rj = calloc(1, sizeof(*rj));
-
-	if (!rj) {
-		close(fd);
-		return;
-	}
-	rj->cj.fd = fd;
-	rj->cj.stream_fd = -1;
-	rj->cj.helper_dumpable = -1;
-	rj->work.data = rj;
-	if (uv_queue_work(d->loop, &rj->work, reject_work, reject_done) < 0) {
-		close(fd);
-		free(rj);
-	}
-}
-
 static void process_name(uint32_t pid, char *buf, size_t size)
 {
 	char path[64];
@@ -425,25 +132,35 @@ static bool is_helper(const struct ucred *cred)
 	return !strcmp(base ? base + 1 : exe, CD_HELPER_NAME);
 }
 
+static int set_recv_timeout(int fd, int ms)
+{
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+
+	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ? -errno : 0;
+}
+
 /* The helper's header and the core pipe, sent right after it connected. */
 static int receive_helper(int fd, struct md_cd_helper_msg *m, int *ret_stream)
 {
-	char control[CMSG_SPACE(sizeof(int))];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
 	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
-	struct msghdr mh = {.msg_iov = &iov,
-	                    .msg_iovlen = 1,
-	                    .msg_control = control,
-	                    .msg_controllen = sizeof(control)};
-	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct msghdr mh = {0};
 	struct cmsghdr *cm;
 	ssize_t n;
 
 	*ret_stream = -1;
-	if (poll(&p, 1, CD_HELPER_MS) != 1)
-		return -ETIMEDOUT;
-	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = control.buf;
+	mh.msg_controllen = sizeof(control.buf);
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC); /* at most CD_HELPER_MS (SO_RCVTIMEO) */
+	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return -errno;
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 	cm = CMSG_FIRSTHDR(&mh);
 	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
 	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
@@ -470,6 +187,7 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 	uint64_t file_id;
 	struct md_job *job;
 	int fd, stream = -1, helper_dumpable = -1;
+	bool helper;
 
 	if (status < 0)
 		return;
@@ -485,7 +203,14 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 		close(fd);
 		return;
 	}
-	if (is_helper(&cred)) {
+	helper = is_helper(&cred);
+	/* a receive that waits longer fails: the kernel streams at once, the helper sends its
+	 * header at once */
+	if (set_recv_timeout(fd, helper ? CD_HELPER_MS : CD_PEEK_MS) < 0) {
+		close(fd);
+		return;
+	}
+	if (helper) {
 		struct md_cd_helper_msg m;
 
 		if (receive_helper(fd, &m, &stream) < 0) {
@@ -505,7 +230,7 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 			close(stream); /* the helper exits; the kernel's pipe breaks: no core */
 			close(fd);
 		} else {
-			start_reject(d, fd);
+			md_coredump_reject(d, fd);
 		}
 		return;
 	}
@@ -522,7 +247,7 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 			close(stream);
 			close(fd);
 		} else {
-			start_reject(d, fd);
+			md_coredump_reject(d, fd);
 		}
 		return;
 	}

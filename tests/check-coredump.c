@@ -6,7 +6,9 @@
  * built without libmdclient. Each dump is judged by Breakpad's minidump_stackwalk. Hostile
  * streams (every prefix of a real core, headers with broken fields) are refused, never
  * trusted. The socket tests change kernel.core_pattern under a guard (coredump-util.h) and
- * are skipped, saying so, on a machine where it cannot be written.
+ * are skipped, saying so, on a machine where it cannot be written. The suite goes on with
+ * minidumpd on the coredump socket (check-coredump-daemon.c) and its operation
+ * (check-coredump-ops.c).
  */
 #include <check.h>
 #include <elf.h>
@@ -25,8 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "coredump-util.h"
-#include "daemon-util.h"
+#include "coredump-daemon-util.h"
 #include "md-backend.h"
 #include "linux-core.h"
 #include "md-capture.h"
@@ -253,763 +254,24 @@ END_TEST
 
 /* ---- the kernel's stream through the coredump socket ---- */
 
-static const struct crash_case {
-	const char *mode;
-	int sig;
-	const char *reason; /* how stackwalk names it (prefix) */
-	const char *function;
-	bool frame0;
-	int threads;
-	const char *address;
-} cases[] = {
-    {"segv", SIGSEGV, "SIGSEGV", "crash_segv", true, 1, "0x0"},
-    {"abort", SIGABRT, "SIGABRT", "crash_abort", false, 1, NULL},
-    {"fpe", SIGFPE, "SIGFPE", "crash_fpe", true, 1, NULL},
-    {"stackoverflow", SIGSEGV, "SIGSEGV", "crash_recurse", true, 1, NULL},
-    {"thread-segv", SIGSEGV, "SIGSEGV", "crash_in_thread", true, 21, "0x0"},
-};
-
-static bool socket_tests_possible(void)
+/* Starts argv with core_pattern "@" on a socket in D.dir (a fresh one) for as long as it takes
+ * the kernel to connect for it; returns the kernel's connection and the app in *app. Other
+ * programs on this machine may crash meanwhile and reach our socket too: they are turned away
+ * (no core for them) until our app connects. */
+static int crash_to_socket(const char *const *argv, struct it_proc *app, struct ucred *cred)
 {
-	const char *required = getenv("MD_COREDUMP_REQUIRED");
-
-	/* tests/run says this machine can run them: a skip would hide a failure */
-	if (required && !strcmp(required, "1"))
-		ck_assert_msg(
-		    cd_can_set_pattern() && cd_have_socket_mode(),
-		    "the core_pattern tests cannot run here, yet tests/run says they can");
-	if (!cd_can_set_pattern()) {
-		fprintf(stderr, "SKIP coredump: /proc/sys/kernel/core_pattern is not writable here "
-		                "(run as root)\n");
-		return false;
-	}
-	if (!cd_have_socket_mode()) {
-		fprintf(stderr,
-		        "SKIP coredump: this kernel has no coredump socket (Linux < 6.16)\n");
-		return false;
-	}
-	return true;
-}
-
-static int listen_at(const char *path)
-{
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_uint_lt(strlen(path), sizeof(a.sun_path));
-	memcpy(a.sun_path, path, strlen(path) + 1);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(listen(fd, 8), 0);
-	return fd;
-}
-
-START_TEST(socket_stream_of_unlinked_app)
-{
-	const struct crash_case *c = &cases[_i];
-	const char *argv[] = {it_env("CRASH_APP_PLAIN"), c->mode, NULL};
-	char sock[512], pattern[600], why[160], *dump;
+	char sock[512], pattern[600];
 	struct cd_guard guard;
-	struct it_proc app;
-	struct it_result res;
-	struct pollfd pfd;
-	struct ucred cred;
-	socklen_t cl = sizeof(cred);
-	int lfd, conn, err;
-	struct walk w;
+	socklen_t cl = sizeof(*cred);
+	int lfd, conn = -1;
 
-	if (!socket_tests_possible())
-		return;
 	D.dir = it_tempdir(0700);
 	snprintf(sock, sizeof(sock), "%s/core.sock", D.dir);
 	lfd = listen_at(sock);
 	snprintf(pattern, sizeof(pattern), "@%s", sock);
 	/* the window with our pattern: from just before the app starts to the kernel's connect */
 	ck_assert_int_eq(cd_pattern_set(pattern, -1, -1, &guard), 0);
-	if (it_spawn(argv, NULL, &app) < 0) {
-		cd_pattern_restore(&guard);
-		ck_abort_msg("cannot start %s", argv[0]);
-	}
-	/* Other programs on this machine may crash meanwhile and reach our socket too: they are
-	 * turned away (no core for them) until our app connects. */
-	conn = -1;
-	for (int64_t end = it_now_ms() + ACCEPT_TIMEOUT_MS; conn < 0 && it_now_ms() < end;) {
-		pfd = (struct pollfd){.fd = lfd, .events = POLLIN};
-		if (poll(&pfd, 1, (int)(end - it_now_ms())) != 1)
-			break;
-		conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (conn >= 0 && (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
-		                  cred.pid != app.pid)) {
-			close(conn);
-			conn = -1;
-		}
-	}
-	cd_pattern_restore(&guard);
-	ck_assert_msg(conn >= 0, "the kernel did not connect for pid %d within %d ms", (int)app.pid,
-	              ACCEPT_TIMEOUT_MS);
-	dump = capture((uint32_t)cred.pid, conn, D.dir, &err, why, sizeof(why));
-	close(conn); /* the kernel stops writing; the task dies */
-	close(lfd);
-	ck_assert_msg(dump, "capture: %s (%s)", strerror(-err), why);
-	ck_assert_int_eq(it_wait(&app, APP_TIMEOUT_MS, &res), 0);
-	ck_assert_msg(!res.exited && res.sig == c->sig, "%s: app ended with %s", c->mode,
-	              it_result_status(&res));
-	it_result_done(&res);
-
-	w = stackwalk(dump, c->function);
-	ck_assert_msg(strncmp(w.reason, c->reason, strlen(c->reason)) == 0,
-	              "%s: crash reason '%s', want %s", c->mode, w.reason, c->reason);
-	if (c->address)
-		ck_assert_str_eq(w.address, c->address);
-	if (c->frame0)
-		ck_assert_msg(strcmp(w.frame0, c->function) == 0, "%s: frame 0 is '%s', want %s",
-		              c->mode, w.frame0, c->function);
-	else
-		ck_assert_msg(w.in_stack, "%s: %s not in the crashing thread's stack", c->mode,
-		              c->function);
-	ck_assert_int_eq(w.threads, c->threads);
-	free(dump);
-	it_rmtree(D.dir);
-}
-END_TEST
-
-/* ---- minidumpd on the coredump socket ---- */
-
-static char cd_sock[300];
-
-/* minidumpd in a fresh D.dir, serving the coredump socket D.dir/coredump.sock; extra: more
- * top-level config members ("" for none). */
-static void coredump_daemon_start(const char *extra)
-{
-	char outbox[300], text[2048], *at;
-	FILE *f;
-
-	daemon_dirs_new(NULL);
-	snprintf(cd_sock, sizeof(cd_sock), "%s/coredump.sock", D.dir);
-	snprintf(outbox, sizeof(outbox), "%s/outbox", D.dir);
-	ck_assert_int_eq(mkdir(outbox, 0700), 0);
-	snprintf(D.conf, sizeof(D.conf), "%s/minidumpd.json", D.dir);
-	/* "@DIR@" in extra stands for D.dir */
-	snprintf(text, sizeof(text), "%s", extra);
-	if ((at = strstr(text, "@DIR@"))) {
-		char tail[2048];
-
-		snprintf(tail, sizeof(tail), "%s", at + 5);
-		snprintf(at, sizeof(text) - (size_t)(at - text), "%s%s", D.dir, tail);
-	}
-	f = fopen(D.conf, "w");
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "{\"coredump_socket\": \"%s\"%s%s}\n", cd_sock, text[0] ? ", " : "", text);
-	ck_assert_int_eq(fclose(f), 0);
-	daemon_spawn(NULL);
-	for (int i = 0; i < 500 && access(cd_sock, F_OK) < 0; i++)
-		usleep(10000);
-	ck_assert_msg(access(cd_sock, F_OK) == 0, "no coredump socket; log: %s", log_tail());
-}
-
-/* Runs argv (with env, NULL-ended, may be NULL) with core_pattern "@@" (request protocol) or
- * "@" on the daemon's coredump socket, fs.suid_dumpable set when >= 0, only for the life of
- * the program, and waits for it. */
-enum cd_mode { CD_SOCKET, CD_REQUEST, CD_PIPE };
-
-static struct app_run run_with(const char *const *argv, const char *const *env, enum cd_mode mode,
-                               int suid_dumpable)
-{
-	char pattern[1024];
-	struct cd_guard guard;
-	struct app_run run;
-	struct it_proc p;
-	int r;
-
-	if (mode == CD_PIPE)
-		snprintf(pattern, sizeof(pattern), "|%s --socket %s %%P %%I %%s %%t %%d %%u %%g",
-		         it_env("MD_COREDUMP_HELPER"), cd_sock);
-	else
-		snprintf(pattern, sizeof(pattern), "%s%s", mode == CD_REQUEST ? "@@" : "@",
-		         cd_sock);
-	ck_assert_int_eq(cd_pattern_set(pattern, mode == CD_PIPE ? 16 : -1, suid_dumpable, &guard),
-	                 0);
-	r = it_spawn(argv, env, &p);
-	if (r == 0)
-		r = it_wait(&p, APP_TIMEOUT_MS, &run.res);
-	cd_pattern_restore(&guard);
-	ck_assert_int_eq(r, 0);
-	run.pid = p.pid;
-	return run;
-}
-
-static struct app_run run_with_pattern(const char *const *argv, enum cd_mode mode)
-{
-	return run_with(argv, NULL, mode, -1);
-}
-
-/* Dumps (".dmp") in the store whose name holds ".PID." */
-static int dumps_of(pid_t pid)
-{
-	char pat[32], *names;
-	int n = 0;
-
-	snprintf(pat, sizeof(pat), ".%d.", (int)pid);
-	names = NULL;
-	{
-		DIR *d = opendir(D.dumps);
-		struct dirent *e;
-
-		ck_assert_ptr_nonnull(d);
-		while ((e = readdir(d)))
-			if (strstr(e->d_name, pat) && strstr(e->d_name, ".dmp"))
-				n++;
-		closedir(d);
-	}
-	free(names);
-	return n;
-}
-
-/* The daemon's dump or report for pid: the task is let go once its dump is written, so the
- * report may follow its death by a little. Waits up to 10 s. */
-static char *wait_dump(pid_t pid, const char *ext)
-{
-	char *path = NULL;
-
-	for (int i = 0; i < 1000 && !(path = find_dump_any(pid, ext)); i++)
-		usleep(10000);
-	return path;
-}
-
-static void check_daemon_case(const struct crash_case *c, enum cd_mode mode)
-{
-	const char *argv[] = {it_env("CRASH_APP_PLAIN"), c->mode, NULL};
-	struct app_run run;
-	char *dump, *report;
-	struct stat st;
-	struct walk w;
-	json_t *j;
-
-	if (!socket_tests_possible())
-		return;
-	coredump_daemon_start("");
-	run = run_with_pattern(argv, mode);
-	ck_assert_msg(!run.res.exited && !run.res.timed_out && run.res.sig == c->sig,
-	              "%s: app ended with %s", c->mode, it_result_status(&run.res));
-	ck_assert_msg(run.res.duration < APP_TIMEOUT_MS / 3, "%s: took %lld ms to die", c->mode,
-	              (long long)run.res.duration);
-	dump = wait_dump(run.pid, "dmp");
-	report = wait_dump(run.pid, "json");
-	ck_assert_msg(dump && report, "%s: no dump/report for pid %d; log: %s", c->mode,
-	              (int)run.pid, log_tail());
-	ck_assert_int_eq(stat(dump, &st), 0);
-	ck_assert_uint_eq(st.st_mode & 0777, 0600);
-
-	j = load_json(report);
-	ck_assert_str_eq(json_string_value(json_object_get(j, "kind")), "coredump");
-	ck_assert_str_eq(json_string_value(json_object_get(j, "core_pattern_mode")),
-	                 mode == CD_PIPE ? "pipe" : "socket");
-	ck_assert_int_eq(json_integer_value(json_object_get(j, "pid")), run.pid);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "crash"), "code")),
-	                 c->sig);
-	ck_assert(json_is_true(json_object_get(j, "dumpable")));
-	json_decref(j);
-
-	w = stackwalk(dump, c->function);
-	ck_assert_msg(strncmp(w.reason, c->reason, strlen(c->reason)) == 0,
-	              "%s: crash reason '%s', want %s", c->mode, w.reason, c->reason);
-	if (c->address)
-		ck_assert_str_eq(w.address, c->address);
-	if (c->frame0)
-		ck_assert_msg(strcmp(w.frame0, c->function) == 0, "%s: frame 0 is '%s', want %s",
-		              c->mode, w.frame0, c->function);
-	else
-		ck_assert_msg(w.in_stack, "%s: %s not in the crashing thread's stack", c->mode,
-		              c->function);
-	ck_assert_int_eq(w.threads, c->threads);
-	{
-		/* lldb reads it too and lists every thread */
-		const char *largv[] = {"lldb", "--batch", "-c", dump, "-o", "thread list", NULL};
-		struct it_result res;
-
-		ck_assert_int_eq(it_run(largv, NULL, 120000, &res), 0);
-		ck_assert_msg(res.exited && res.code == 0, "lldb: %s", it_result_status(&res));
-		ck_assert_msg(strstr(res.out, "stop reason"), "lldb: [%s]", res.out);
-		if (c->threads > 1) {
-			int n = 0;
-
-			for (const char *p = res.out; (p = strstr(p, "thread #")); p++)
-				n++;
-			ck_assert_int_eq(n, c->threads);
-		}
-		it_result_done(&res);
-	}
-	{
-		/* the store's tools see it like any other dump */
-		char pidbuf[16];
-		const char *largv[] = {it_env("MDCTL"), "list",  "--dump-dir", D.dumps,  "--kind",
-		                       "coredump",      "--pid", pidbuf,       "--json", NULL};
-		struct it_result res;
-
-		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)run.pid);
-		ck_assert_int_eq(it_run(largv, NULL, 30000, &res), 0);
-		ck_assert_msg(res.exited && res.code == 0, "mdctl list: %s %s",
-		              it_result_status(&res), res.err);
-		ck_assert_msg(strstr(res.out, "\"coredump\"") && strstr(res.out, pidbuf),
-		              "mdctl list: [%s]", res.out);
-		it_result_done(&res);
-	}
-	free(dump);
-	free(report);
-	it_result_done(&run.res);
-	daemon_teardown();
-}
-
-START_TEST(daemon_request_protocol)
-{
-	check_daemon_case(&cases[_i], CD_REQUEST);
-}
-END_TEST
-
-START_TEST(daemon_plain_socket)
-{
-	check_daemon_case(&cases[0], CD_SOCKET);
-}
-END_TEST
-
-/* The pipe helper (kernels before 6.16): the same dumps, core_pattern_mode "pipe". */
-START_TEST(daemon_pipe_helper)
-{
-	check_daemon_case(&cases[_i], CD_PIPE);
-}
-END_TEST
-
-/* An app linked with libmdclient is dumped by its shim; when it then dies by its signal the
- * kernel calls the coredump socket too, and is turned away: one crash, one dump. */
-START_TEST(shim_app_dumped_once)
-{
-	const char *argv[] = {it_env("CRASH_APP"), "segv", NULL};
-	char sockenv[300];
-	const char *env[] = {sockenv, NULL};
-	struct app_run run;
-	char *report;
-	json_t *j;
-
-	if (!socket_tests_possible())
-		return;
-	coredump_daemon_start("");
-	snprintf(sockenv, sizeof(sockenv), "MINIDUMPD_SOCKET=%s", D.sock);
-	run = run_with(argv, env, CD_REQUEST, -1);
-	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "%s", it_result_status(&run.res));
-	/* the kernel's call is answered on a worker: give it a moment to be logged */
-	for (int i = 0; i < 200 && !log_has("already dumped through its client"); i++)
-		usleep(10000);
-	ck_assert_msg(log_has("already dumped through its client"), "log: %s", log_tail());
-	ck_assert_int_eq(dumps_of(run.pid), 1);
-	report = wait_dump(run.pid, "json");
-	ck_assert_ptr_nonnull(report);
-	j = load_json(report);
-	ck_assert_str_eq(json_string_value(json_object_get(j, "kind")), "crash");
-	json_decref(j);
-	free(report);
-	it_result_done(&run.res);
-	daemon_teardown();
-}
-END_TEST
-
-/* Past the crash-loop limit the kernel is answered COREDUMP_REJECT: no dump, and no core
- * written anywhere (the app's folder stays empty). */
-START_TEST(crash_loop_rejected)
-{
-	const char *argv[] = {it_env("CRASH_APP_PLAIN"), "segv", NULL};
-	struct app_run first, second;
-
-	if (!socket_tests_possible())
-		return;
-	coredump_daemon_start("\"crash_loop\": {\"max_crashes\": 1, \"window_s\": 3600}");
-	first = run_with_pattern(argv, CD_REQUEST);
-	ck_assert_int_eq(first.res.sig, SIGSEGV);
-	free(wait_dump(first.pid, "json"));
-	ck_assert_int_eq(dumps_of(first.pid), 1);
-	second = run_with_pattern(argv, CD_REQUEST);
-	ck_assert_msg(!second.res.exited && second.res.sig == SIGSEGV, "%s",
-	              it_result_status(&second.res));
-	ck_assert_msg(second.res.duration < 2000, "the rejected app took %lld ms to die",
-	              (long long)second.res.duration);
-	for (int i = 0; i < 200 && !log_has("no core either"); i++)
-		usleep(10000);
-	ck_assert_msg(log_has("no core either"), "log: %s", log_tail());
-	ck_assert_int_eq(dumps_of(second.pid), 0);
-	ck_assert_msg(access("core", F_OK) < 0, "a core file was written");
-	it_result_done(&first.res);
-	it_result_done(&second.res);
-	daemon_teardown();
-}
-END_TEST
-
-/* A set-uid-root program crashing as nobody with fs.suid_dumpable=2: dumped, but the dump is
- * root's alone (0600, not the dump group's) and not handed to the uploader; the report says
- * why. */
-START_TEST(setuid_dump_is_private)
-{
-	const char *plain = it_env("CRASH_APP_PLAIN");
-	char copy[512], outbox[512];
-	const char *argv[] = {
-	    "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", copy, "segv", NULL};
-	struct app_run run;
-	char *dump, *report, *data;
-	struct stat st;
-	size_t len;
-	json_t *j;
-	int fd;
-
-	if (!socket_tests_possible())
-		return;
-	coredump_daemon_start("\"dump_group\": \"nogroup\", \"upload\": {\"enabled\": true, "
-	                      "\"outbox\": \"@DIR@/outbox\"}");
-	snprintf(outbox, sizeof(outbox), "%s/outbox", D.dir);
-	/* a set-uid root copy of the plain app, where nobody may run it */
-	snprintf(copy, sizeof(copy), "%s/crash-app-suid", D.dir);
-	data = it_read_file(plain, &len);
-	ck_assert_ptr_nonnull(data);
-	fd = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	ck_assert_int_eq(fchmod(fd, 04755), 0);
-	close(fd);
-	free(data);
-	ck_assert_int_eq(chmod(D.dir, 0755), 0);
-
-	run = run_with(argv, NULL, CD_REQUEST, 2);
-	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "%s: %s",
-	              it_result_status(&run.res), run.res.err);
-	/* setpriv execs the app: same pid */
-	dump = wait_dump(run.pid, "dmp");
-	report = wait_dump(run.pid, "json");
-	ck_assert_msg(dump && report, "no dump for the set-uid app; log: %s", log_tail());
-	ck_assert_int_eq(stat(dump, &st), 0);
-	ck_assert_uint_eq(st.st_mode & 0777, 0600);
-	ck_assert_uint_eq(st.st_uid, 0);
-	ck_assert_uint_eq(st.st_gid, 0);
-	j = load_json(report);
-	ck_assert(json_is_false(json_object_get(j, "dumpable")));
-	ck_assert_ptr_nonnull(
-	    strstr(json_string_value(json_object_get(j, "private_because")), "not dumpable"));
-	json_decref(j);
-	ck_assert_int_eq(it_dir_count(outbox), 0);
-	free(dump);
-	free(report);
-	it_result_done(&run.res);
-	daemon_teardown();
-}
-END_TEST
-
-/* A process in its own pid namespace: the report gives its pid there (NSpid) and its
- * cgroup; the dump carries the host's thread ids. */
-START_TEST(pid_namespace)
-{
-	const char *argv[] = {"unshare", "--pid", "--fork", it_env("CRASH_APP_PLAIN"),
-	                      "segv",    NULL};
-	struct app_run run;
-	char name[256] = "", report_path[600], dump_path[600];
-	const char *nspid;
-	struct dirent *e;
-	struct walk w;
-	json_t *j;
-	DIR *d;
-
-	if (!socket_tests_possible())
-		return;
-	coredump_daemon_start("");
-	run = run_with_pattern(argv, CD_REQUEST);
-	/* unshare reports its child's death by the signal as its own exit status */
-	ck_assert_msg(run.res.sig == SIGSEGV || (run.res.exited && run.res.code == 128 + SIGSEGV),
-	              "%s", it_result_status(&run.res));
-	for (int i = 0; i < 1000 && !name[0]; i++) {
-		d = opendir(D.dumps);
-		ck_assert_ptr_nonnull(d);
-		while ((e = readdir(d)))
-			if (!strncmp(e->d_name, "crash-app-plain.", 16) &&
-			    strstr(e->d_name, ".json"))
-				snprintf(name, sizeof(name), "%s", e->d_name);
-		closedir(d);
-		if (!name[0])
-			usleep(10000);
-	}
-	ck_assert_msg(name[0], "no report; log: %s", log_tail());
-	snprintf(report_path, sizeof(report_path), "%s/%s", D.dumps, name);
-	j = load_json(report_path);
-	nspid = json_string_value(json_object_get(j, "nspid"));
-	ck_assert_ptr_nonnull(nspid);
-	/* two levels: the host's pid, then 1 (the namespace's first process) */
-	ck_assert_msg(strchr(nspid, '\t') && !strcmp(strrchr(nspid, '\t') + 1, "1"), "NSpid '%s'",
-	              nspid);
-	ck_assert_int_eq(strtol(nspid, NULL, 10), json_integer_value(json_object_get(j, "pid")));
-	ck_assert_ptr_nonnull(json_string_value(json_object_get(j, "cgroup")));
-	ck_assert_int_eq(
-	    json_integer_value(json_object_get(json_object_get(j, "crash"), "thread_id")),
-	    strtol(nspid, NULL, 10));
-	snprintf(dump_path, sizeof(dump_path), "%s", json_string_value(json_object_get(j, "path")));
-	json_decref(j);
-	w = stackwalk(dump_path, "crash_segv");
-	ck_assert_str_eq(w.frame0, "crash_segv");
-	it_result_done(&run.res);
-	daemon_teardown();
-}
-END_TEST
-
-/* With minidumpd stopped, the kernel finds no socket: the app dies at once, nothing hangs. */
-START_TEST(daemon_stopped_app_dies_at_once)
-{
-	const char *argv[] = {it_env("CRASH_APP_PLAIN"), "segv", NULL};
-	struct app_run run;
-
-	if (!socket_tests_possible())
-		return;
-	coredump_daemon_start("");
-	daemon_stop();
-	run = run_with_pattern(argv, _i ? CD_PIPE : CD_REQUEST);
-	ck_assert_msg(!run.res.exited && run.res.sig == SIGSEGV, "%s", it_result_status(&run.res));
-	ck_assert_msg(run.res.duration < 1000, "took %lld ms", (long long)run.res.duration);
-	ck_assert_int_eq(dumps_of(run.pid), 0);
-	it_result_done(&run.res);
-	daemon_teardown();
-}
-END_TEST
-
-/* mdctl coredump enable / status / disable: the pattern it sets works, and the previous
- * handler comes back. Under a guard that restores the values of before, whatever happens. */
-START_TEST(mdctl_enable_disable)
-{
-	const bool pipe_mode = _i == 1;
-	const char *app[] = {it_env("CRASH_APP_PLAIN"), "segv", NULL};
-	char before[CD_PATTERN_MAX], limit_before[32], state[400], now[CD_PATTERN_MAX];
-	char *limit_now;
-	struct cd_guard guard;
-	struct it_result res;
-	struct it_proc p;
-	char *dump;
-
-	if (!socket_tests_possible())
-		return;
-	coredump_daemon_start("");
-	snprintf(state, sizeof(state), "%s/core_pattern.previous", D.dir);
-	ck_assert_int_eq(cd_pattern_get(before, sizeof(before)), 0);
-	{
-		char *t = it_read_file("/proc/sys/kernel/core_pipe_limit", NULL);
-
-		ck_assert_ptr_nonnull(t);
-		snprintf(limit_before, sizeof(limit_before), "%s", t);
-		limit_before[strcspn(limit_before, "\n")] = '\0';
-		free(t);
-	}
-	/* the guard "sets" the values they have: it is there to put them back */
-	ck_assert_int_eq(cd_pattern_set(before, atoi(limit_before), -1, &guard), 0);
-	{
-		const char *argv[] = {it_env("MDCTL"),
-		                      "coredump",
-		                      "enable",
-		                      "--coredump-socket",
-		                      cd_sock,
-		                      "--state",
-		                      state,
-		                      "--helper",
-		                      it_env("MD_COREDUMP_HELPER"),
-		                      pipe_mode ? "--pipe" : NULL,
-		                      NULL};
-
-		ck_assert_int_eq(it_run(argv, NULL, 10000, &res), 0);
-		ck_assert_msg(res.exited && res.code == 0, "enable: %s %s", it_result_status(&res),
-		              res.err);
-		it_result_done(&res);
-	}
-	ck_assert_int_eq(cd_pattern_get(now, sizeof(now)), 0);
-	if (pipe_mode) {
-		ck_assert_msg(now[0] == '|' && strstr(now, it_env("MD_COREDUMP_HELPER")), "'%s'",
-		              now);
-		limit_now = it_read_file("/proc/sys/kernel/core_pipe_limit", NULL);
-		ck_assert_msg(limit_now && atoi(limit_now) > 0, "core_pipe_limit %s", limit_now);
-		free(limit_now);
-	} else {
-		ck_assert_msg(!strncmp(now, "@@", 2) && !strcmp(now + 2, cd_sock), "'%s'", now);
-	}
-	{
-		const char *argv[] = {it_env("MDCTL"),
-		                      "coredump",
-		                      "status",
-		                      "--coredump-socket",
-		                      cd_sock,
-		                      "--state",
-		                      state,
-		                      "--socket",
-		                      D.sock,
-		                      "--helper",
-		                      it_env("MD_COREDUMP_HELPER"),
-		                      NULL};
-		char want[CD_PATTERN_MAX + 32];
-
-		ck_assert_int_eq(it_run(argv, NULL, 10000, &res), 0);
-		ck_assert_msg(res.exited && res.code == 0, "status: %s", res.out);
-		ck_assert_msg(strstr(res.out, pipe_mode ? "mode: pipe" : "mode: socket"), "%s",
-		              res.out);
-		ck_assert_msg(strstr(res.out, "minidumpd: answers"), "%s", res.out);
-		snprintf(want, sizeof(want), "previous handler: %s", before);
-		ck_assert_msg(strstr(res.out, want), "%s", res.out);
-		it_result_done(&res);
-	}
-	ck_assert_int_eq(it_spawn(app, NULL, &p), 0);
-	ck_assert_int_eq(it_wait(&p, APP_TIMEOUT_MS, &res), 0);
-	ck_assert_int_eq(res.sig, SIGSEGV);
-	it_result_done(&res);
-	{
-		const char *argv[] = {
-		    it_env("MDCTL"), "coredump", "disable",  "--coredump-socket",          cd_sock,
-		    "--state",       state,      "--helper", it_env("MD_COREDUMP_HELPER"), NULL};
-
-		ck_assert_int_eq(it_run(argv, NULL, 10000, &res), 0);
-		ck_assert_msg(res.exited && res.code == 0, "disable: %s", res.err);
-		it_result_done(&res);
-	}
-	ck_assert_int_eq(cd_pattern_get(now, sizeof(now)), 0);
-	ck_assert_str_eq(now, before);
-	limit_now = it_read_file("/proc/sys/kernel/core_pipe_limit", NULL);
-	ck_assert_int_eq(atoi(limit_now), atoi(limit_before));
-	free(limit_now);
-	ck_assert_int_eq(access(state, F_OK), -1);
-	cd_pattern_restore(&guard);
-	dump = wait_dump(p.pid, "json");
-	ck_assert_msg(dump, "no dump while enabled; log: %s", log_tail());
-	{
-		json_t *j = load_json(dump);
-
-		ck_assert_str_eq(json_string_value(json_object_get(j, "core_pattern_mode")),
-		                 pipe_mode ? "pipe" : "socket");
-		json_decref(j);
-	}
-	free(dump);
-	daemon_teardown();
-}
-END_TEST
-
-/* A 1 GiB heap costs nothing more: the app dies promptly, the dump is small and the daemon's
- * peak memory stays under 8 MiB (not checked under sanitizers, whose quarantine keeps freed
- * memory). */
-START_TEST(big_heap_is_cheap)
-{
-	const char *argv[] = {it_env("CRASH_APP_PLAIN"), "segv", NULL};
-	const char *env[] = {"CRASH_APP_HEAP_MB=1024", NULL};
-	const char *san = getenv("MD_SANITIZED");
-	struct app_run run;
-	char path[64], *report, *status;
-	long hwm_kib = -1;
-	json_t *j;
-
-	if (!socket_tests_possible())
-		return;
-	coredump_daemon_start("");
-	run = run_with(argv, env, CD_REQUEST, -1);
-	ck_assert_msg(run.res.sig == SIGSEGV, "%s", it_result_status(&run.res));
-	report = wait_dump(run.pid, "json");
-	ck_assert_msg(report, "no dump; log: %s", log_tail());
-	j = load_json(report);
-	ck_assert_int_lt(json_integer_value(json_object_get(j, "bytes_on_disk")), 1 << 20);
-	json_decref(j);
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)D.pid);
-	status = it_read_file(path, NULL);
-	ck_assert_ptr_nonnull(status);
-	if (strstr(status, "VmHWM:"))
-		hwm_kib = strtol(strstr(status, "VmHWM:") + 6, NULL, 10);
-	free(status);
-	if (!(san && !strcmp(san, "1")))
-		ck_assert_msg(hwm_kib > 0 && hwm_kib < 8 * 1024, "minidumpd peak RSS %ld KiB",
-		              hwm_kib);
-	free(report);
-	it_result_done(&run.res);
-	daemon_teardown();
-}
-END_TEST
-
-/* Under systemd: minidumpd.socket and minidumpd-coredump.socket handed over together, the
- * second named "coredump" (LISTEN_FDNAMES); crashes reach the inherited one. */
-START_TEST(socket_activation_two_sockets)
-{
-	const char *argv[] = {it_env("CRASH_APP_PLAIN"), "segv", NULL};
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	int main_fd, core_fd;
-	struct app_run run;
-	char *report;
-
-	if (!socket_tests_possible())
-		return;
-	daemon_dirs_new(NULL);
-	snprintf(cd_sock, sizeof(cd_sock), "%s/coredump.sock", D.dir);
-	main_fd = listen_at(D.sock);
-	core_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ge(core_fd, 0);
-	memcpy(a.sun_path, cd_sock, strlen(cd_sock) + 1);
-	ck_assert_int_eq(bind(core_fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(chmod(cd_sock, 0600), 0);
-	ck_assert_int_eq(listen(core_fd, 16), 0);
-	D.pid = fork();
-	ck_assert_int_ge(D.pid, 0);
-	if (D.pid == 0) {
-		char pidbuf[16];
-		int log = open(D.log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-		dup2(log, 2);
-		dup2(2, 1);
-		/* the order systemd may use: the coredump one first (moved out of the way first:
-		 * either may be 3 or 4 already) */
-		core_fd = fcntl(core_fd, F_DUPFD, 20);
-		main_fd = fcntl(main_fd, F_DUPFD, 20);
-		dup2(core_fd, 3);
-		dup2(main_fd, 4);
-		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
-		setenv("LISTEN_PID", pidbuf, 1);
-		setenv("LISTEN_FDS", "2", 1);
-		setenv("LISTEN_FDNAMES", "coredump:minidumpd.socket", 1);
-		execl(it_env("MINIDUMPD"), "minidumpd", "--foreground", "--dump-dir", D.dumps,
-		      "--socket", "/nonexistent/ignored.sock", (char *)NULL);
-		_exit(127);
-	}
-	close(core_fd);
-	close(main_fd);
-	for (int i = 0; i < 500 && !log_has("coredump socket (inherited) ready"); i++)
-		usleep(10000);
-	ck_assert_msg(log_has("coredump socket (inherited) ready"), "log: %s", log_tail());
-	run = run_with_pattern(argv, CD_REQUEST);
-	ck_assert_int_eq(run.res.sig, SIGSEGV);
-	report = wait_dump(run.pid, "json");
-	ck_assert_msg(report, "no dump through the inherited socket; log: %s", log_tail());
-	free(report);
-	it_result_done(&run.res);
-	daemon_teardown();
-}
-END_TEST
-
-/* No /proc and no going back: the kernel's whole stream of a 21-thread crash, kept in a file,
- * is fed through a pipe without its process. The stacks and module headers are kept from the
- * stream as it goes by (within the backend's bound), and Breakpad still finds the crash in
- * crash_in_thread and every thread. */
-START_TEST(kernel_stream_alone)
-{
-	const char *argv[] = {it_env("CRASH_APP_PLAIN"), "thread-segv", NULL};
-	char sock[512], pattern[600], why[160], path[600], *dump;
-	struct cd_guard guard;
-	struct it_proc app;
-	struct it_result res;
-	struct ucred cred;
-	socklen_t cl = sizeof(cred);
-	int lfd, conn = -1, out, err, in;
-	pid_t feeder;
-	struct walk w;
-	char buf[65536];
-	ssize_t n;
-
-	if (!socket_tests_possible())
-		return;
-	D.dir = it_tempdir(0700);
-	snprintf(sock, sizeof(sock), "%s/core.sock", D.dir);
-	snprintf(path, sizeof(path), "%s/kernel.core", D.dir);
-	lfd = listen_at(sock);
-	snprintf(pattern, sizeof(pattern), "@%s", sock);
-	ck_assert_int_eq(cd_pattern_set(pattern, -1, -1, &guard), 0);
-	if (it_spawn(argv, NULL, &app) < 0) {
+	if (it_spawn(argv, NULL, app) < 0) {
 		cd_pattern_restore(&guard);
 		ck_abort_msg("cannot start %s", argv[0]);
 	}
@@ -1019,14 +281,63 @@ START_TEST(kernel_stream_alone)
 		if (poll(&pfd, 1, (int)(end - it_now_ms())) != 1)
 			break;
 		conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (conn >= 0 && (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
-		                  cred.pid != app.pid)) {
+		if (conn >= 0 && (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, cred, &cl) < 0 ||
+		                  cred->pid != app->pid)) {
 			close(conn);
 			conn = -1;
 		}
 	}
 	cd_pattern_restore(&guard);
-	ck_assert_msg(conn >= 0, "the kernel did not connect");
+	close(lfd);
+	ck_assert_msg(conn >= 0, "the kernel did not connect for pid %d within %d ms",
+	              (int)app->pid, ACCEPT_TIMEOUT_MS);
+	return conn;
+}
+
+START_TEST(socket_stream_of_unlinked_app)
+{
+	const struct crash_case *c = &cd_cases[_i];
+	const char *argv[] = {it_env("CRASH_APP_PLAIN"), c->mode, NULL};
+	char why[160], *dump;
+	struct it_proc app;
+	struct it_result res;
+	struct ucred cred;
+	int conn, err;
+
+	if (!socket_tests_possible())
+		return;
+	conn = crash_to_socket(argv, &app, &cred);
+	dump = capture((uint32_t)cred.pid, conn, D.dir, &err, why, sizeof(why));
+	close(conn); /* the kernel stops writing; the task dies */
+	ck_assert_msg(dump, "capture: %s (%s)", strerror(-err), why);
+	ck_assert_int_eq(it_wait(&app, APP_TIMEOUT_MS, &res), 0);
+	ck_assert_msg(!res.exited && res.sig == c->sig, "%s: app ended with %s", c->mode,
+	              it_result_status(&res));
+	it_result_done(&res);
+
+	assert_walk(dump, &c->walk, c->mode);
+	free(dump);
+	it_rmtree(D.dir);
+}
+END_TEST
+
+START_TEST(kernel_stream_alone)
+{
+	const char *argv[] = {it_env("CRASH_APP_PLAIN"), "thread-segv", NULL};
+	char why[160], path[600], *dump;
+	struct it_proc app;
+	struct it_result res;
+	struct ucred cred;
+	int conn, out, err, in;
+	pid_t feeder;
+	struct walk w;
+	char buf[65536];
+	ssize_t n;
+
+	if (!socket_tests_possible())
+		return;
+	conn = crash_to_socket(argv, &app, &cred);
+	snprintf(path, sizeof(path), "%s/kernel.core", D.dir);
 	/* the whole stream, as a core file would have it */
 	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	ck_assert_int_ge(out, 0);
@@ -1034,7 +345,6 @@ START_TEST(kernel_stream_alone)
 		ck_assert_int_eq(write(out, buf, (size_t)n), n);
 	close(out);
 	close(conn);
-	close(lfd);
 	ck_assert_int_eq(it_wait(&app, APP_TIMEOUT_MS, &res), 0);
 	it_result_done(&res);
 
@@ -1062,23 +372,12 @@ static Suite *coredump_suite(void)
 	tcase_add_test(tc, gcore_file_with_live_process);
 	tcase_add_test(tc, hostile_streams_refused);
 	tcase_add_test(tc, kernel_stream_alone);
-	tcase_add_loop_test(tc, socket_stream_of_unlinked_app, 0,
-	                    (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_loop_test(tc, socket_stream_of_unlinked_app, 0, CD_N_CASES);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("daemon");
 	tcase_set_timeout(tc, 300);
-	tcase_add_loop_test(tc, daemon_request_protocol, 0,
-	                    (int)(sizeof(cases) / sizeof(cases[0])));
-	tcase_add_test(tc, daemon_plain_socket);
-	tcase_add_test(tc, shim_app_dumped_once);
-	tcase_add_test(tc, crash_loop_rejected);
-	tcase_add_test(tc, setuid_dump_is_private);
-	tcase_add_test(tc, pid_namespace);
-	tcase_add_loop_test(tc, daemon_stopped_app_dies_at_once, 0, 2);
-	tcase_add_loop_test(tc, daemon_pipe_helper, 0, (int)(sizeof(cases) / sizeof(cases[0])));
-	tcase_add_loop_test(tc, mdctl_enable_disable, 0, 2);
-	tcase_add_test(tc, big_heap_is_cheap);
-	tcase_add_test(tc, socket_activation_two_sockets);
+	coredump_daemon_tests(tc);
+	coredump_ops_tests(tc);
 	suite_add_tcase(s, tc);
 	return s;
 }

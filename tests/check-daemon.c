@@ -33,11 +33,7 @@
 
 /* ---- crashes, one per mode ---- */
 
-static const struct crash_case {
-	const char *mode;
-	int sig;
-	struct walk_want walk; /* what Breakpad's walk shows */
-} cases[] = {
+static const struct crash_case cases[] = {
     {"segv", SIGSEGV, {"SIGSEGV", "0x0", "crash_segv", true, 1}},
     {"abort", SIGABRT, {"SIGABRT", NULL, "crash_abort", false, 1}},
     {"fpe", SIGFPE, {"SIGFPE", NULL, "crash_fpe", true, 1}},

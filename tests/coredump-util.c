@@ -90,6 +90,16 @@ int cd_pattern_set(const char *pattern, int pipe_limit, int suid_dumpable, struc
 		/* the guard: set, say so, wait for the word or for the test's death, restore */
 		close(p[1]);
 		close(ack[0]);
+		/* and nothing else of the test's: a descriptor it closes to tell its app something
+		 * (a FIFO's write end) must not stay open here */
+		{
+			unsigned lo = (unsigned)(p[0] < ack[1] ? p[0] : ack[1]);
+			unsigned hi = (unsigned)(p[0] < ack[1] ? ack[1] : p[0]);
+
+			close_range(3, lo - 1, 0);
+			close_range(lo + 1, hi - 1, 0);
+			close_range(hi + 1, ~0u, 0);
+		}
 		signal(SIGINT, SIG_IGN);
 		signal(SIGTERM, SIG_IGN);
 		snprintf(limit, sizeof(limit), "%d", pipe_limit);

@@ -6,13 +6,14 @@
  * fpe, ill, stackoverflow, thread-segv, double-segv, dump-now or sleep (see usage()). It
  * calls md_client_init(NULL), so $MINIDUMPD_SOCKET and $MINIDUMPD_TIMEOUT_MS apply, sets the
  * annotation app=crash-app and every --annotate pair, prints "ready PID" and then does what
- * the mode says. With CRASH_APP_STAMP=1 in the environment it also prints "fault-at US", the
- * CLOCK_MONOTONIC time in microseconds, right before it faults (bench/bench-crash measures
- * from there). With CRASH_APP_GO=FIFO it opens that FIFO for reading and reads it to its end
- * before faulting, so a test can make many apps crash at one instant by opening the FIFO for
- * writing and closing it. With CRASH_APP_HEAP_MB=N it first allocates and touches N MiB of heap
- * (bench/bench-coredump). Built without libmdclient as crash-app-plain (crash-app-plain.h).
- * It must never touch anything outside itself.
+ * the mode says. With CRASH_APP_STAMP=1 in the environment it also prints "fault-at US RUN
+ * WAIT", the CLOCK_MONOTONIC time in microseconds and its schedstat so far (ns run, ns waited
+ * for a cpu), right before it faults (bench/bench-crash and bench-coredump measure from there).
+ * With CRASH_APP_GO=FIFO it opens that FIFO for reading and reads it to its end before faulting, so
+ * a test can make many apps crash at one instant by opening the FIFO for writing and closing it.
+ * With CRASH_APP_HEAP_MB=N it first allocates and touches N MiB of heap (bench/bench-coredump).
+ * Built without libmdclient as crash-app-plain (crash-app-plain.h). It must never touch anything
+ * outside itself.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -103,7 +104,20 @@ static void stamp(void)
 	if (!stamp_faults)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	printf("fault-at %lld\n", (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+	/* and the time this task has run and waited for a cpu so far (/proc/self/schedstat), so
+	 * a benchmark can tell its death's cpu and run-queue time from its blocked time */
+	{
+		unsigned long long run_ns = 0, wait_ns = 0;
+		FILE *f = fopen("/proc/self/schedstat", "re");
+
+		if (f) {
+			if (fscanf(f, "%llu %llu", &run_ns, &wait_ns) != 2)
+				run_ns = wait_ns = 0;
+			fclose(f);
+		}
+		printf("fault-at %lld %llu %llu\n",
+		       (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, run_ns, wait_ns);
+	}
 	fflush(stdout);
 }
 

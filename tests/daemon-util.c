@@ -348,14 +348,16 @@ void assert_walk(const char *dump, const struct walk_want *want, const char *wha
 	ck_assert_msg(strncmp(w.reason, want->reason, strlen(want->reason)) == 0,
 	              "%s: crash reason '%s', want %s", what, w.reason, want->reason);
 	if (want->address)
-		ck_assert_str_eq(w.address, want->address);
+		ck_assert_msg(strcmp(w.address, want->address) == 0,
+		              "%s: crash address %s, want %s", what, w.address, want->address);
 	if (want->frame0)
 		ck_assert_msg(strcmp(w.frame0, want->function) == 0, "%s: frame 0 is '%s', want %s",
 		              what, w.frame0, want->function);
 	else
 		ck_assert_msg(w.in_stack, "%s: %s not in the crashing thread's stack", what,
 		              want->function);
-	ck_assert_int_eq(w.threads, want->threads);
+	ck_assert_msg(w.threads == want->threads, "%s: %d threads, want %d", what, w.threads,
+	              want->threads);
 }
 
 /* Breakpad's minidump_dump prints CrashpadInfo's annotations as simple_annotations["k"] = v. */

@@ -130,6 +130,14 @@ struct walk stackwalk(const char *dump, const char *want_fn);
 /* The walk of dump shows what want says; what names the case in failure messages. */
 void assert_walk(const char *dump, const struct walk_want *want, const char *what);
 
+/* A crash of crash-app (or crash-app-plain) in one of its modes, and what Breakpad's walk of
+ * its dump shows. */
+struct crash_case {
+	const char *mode;
+	int sig;
+	struct walk_want walk;
+};
+
 /* Breakpad's minidump_dump shows CrashpadInfo annotation key = value. */
 bool dump_has_annotation(const char *dump, const char *key, const char *value);
 
