@@ -322,25 +322,31 @@ END_TEST
 
 static Suite *capture_suite(void)
 {
-	Suite *s = suite_create("capture");
-	TCase *tc;
+	const struct check_test builder[] = {
+	    CHECK_TEST(steps_run_once_in_order_and_resume_once),
+	    CHECK_LOOP(a_failing_step_resumes_and_frees, 7),
+	    CHECK_TEST(a_target_that_died_fails_with_esrch),
+	    CHECK_TEST(cancel_between_steps_resumes),
+	    CHECK_TEST(a_spent_deadline_stops_nothing),
+	    CHECK_END,
+	};
+	const struct check_test capture[] = {
+	    CHECK_TEST(capture_writes_a_dump_under_its_default_name),
+	    CHECK_TEST(a_refused_capture_resumes_and_leaves_no_file),
+	    CHECK_TEST(a_taken_name_stops_nothing),
+	    CHECK_TEST(default_name_is_sanitized),
+	    CHECK_END,
+	};
+	const struct check_tcase tcases[] = {
+	    {.name = "builder", .tests = builder},
+	    {.name = "capture",
+	     .tests = capture,
+	     .setup = tmpdir_setup,
+	     .teardown = tmpdir_teardown},
+	    CHECK_END,
+	};
 
-	tc = tcase_create("builder");
-	tcase_add_test(tc, steps_run_once_in_order_and_resume_once);
-	tcase_add_loop_test(tc, a_failing_step_resumes_and_frees, 0, 7);
-	tcase_add_test(tc, a_target_that_died_fails_with_esrch);
-	tcase_add_test(tc, cancel_between_steps_resumes);
-	tcase_add_test(tc, a_spent_deadline_stops_nothing);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("capture");
-	tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
-	tcase_add_test(tc, capture_writes_a_dump_under_its_default_name);
-	tcase_add_test(tc, a_refused_capture_resumes_and_leaves_no_file);
-	tcase_add_test(tc, a_taken_name_stops_nothing);
-	tcase_add_test(tc, default_name_is_sanitized);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite_of("capture", tcases);
 }
 
 CHECK_SUITE("capture", capture_suite);

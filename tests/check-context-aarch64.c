@@ -183,15 +183,16 @@ END_TEST
 
 static Suite *context_suite(void)
 {
-	Suite *s = suite_create("context");
-	TCase *tc = tcase_create("aarch64");
+	const struct check_test tests[] = {
+	    CHECK_LOOP(registers_and_vectors_reach_the_minidump_context, 3),
+	    CHECK_TEST(missing_or_broken_fp_record_gives_zeros),
+	    CHECK_TEST(converter_refuses_other_kinds_and_lengths),
+	    CHECK_TEST(context_of_a_real_signal),
+	    CHECK_END,
+	};
+	const struct check_tcase tcases[] = {{.name = "aarch64", .tests = tests}, CHECK_END};
 
-	tcase_add_loop_test(tc, registers_and_vectors_reach_the_minidump_context, 0, 3);
-	tcase_add_test(tc, missing_or_broken_fp_record_gives_zeros);
-	tcase_add_test(tc, converter_refuses_other_kinds_and_lengths);
-	tcase_add_test(tc, context_of_a_real_signal);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite_of("context", tcases);
 }
 
 const struct check_suite check_suite = {

@@ -153,15 +153,16 @@ END_TEST
 
 static Suite *context_suite(void)
 {
-	Suite *s = suite_create("context");
-	TCase *tc = tcase_create("x86_64");
+	const struct check_test tests[] = {
+	    CHECK_TEST(registers_and_fxsave_reach_the_minidump_context),
+	    CHECK_TEST(missing_fpu_area_gives_zeros),
+	    CHECK_TEST(converter_refuses_other_kinds_and_lengths),
+	    CHECK_TEST(context_of_a_real_signal),
+	    CHECK_END,
+	};
+	const struct check_tcase tcases[] = {{.name = "x86_64", .tests = tests}, CHECK_END};
 
-	tcase_add_test(tc, registers_and_fxsave_reach_the_minidump_context);
-	tcase_add_test(tc, missing_fpu_area_gives_zeros);
-	tcase_add_test(tc, converter_refuses_other_kinds_and_lengths);
-	tcase_add_test(tc, context_of_a_real_signal);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite_of("context", tcases);
 }
 
 const struct check_suite check_suite = {

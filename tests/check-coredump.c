@@ -1054,33 +1054,36 @@ END_TEST
 
 static Suite *coredump_suite(void)
 {
-	Suite *s = suite_create("coredump");
-	TCase *tc = tcase_create("core");
+	const int n_cases = (int)(sizeof(cases) / sizeof(cases[0]));
+	const struct check_test core[] = {
+	    CHECK_TEST(gcore_file_alone),
+	    CHECK_TEST(gcore_file_with_live_process),
+	    CHECK_TEST(hostile_streams_refused),
+	    CHECK_TEST(kernel_stream_alone),
+	    CHECK_LOOP(socket_stream_of_unlinked_app, n_cases),
+	    CHECK_END,
+	};
+	const struct check_test daemon[] = {
+	    CHECK_LOOP(daemon_request_protocol, n_cases),
+	    CHECK_TEST(daemon_plain_socket),
+	    CHECK_TEST(shim_app_dumped_once),
+	    CHECK_TEST(crash_loop_rejected),
+	    CHECK_TEST(setuid_dump_is_private),
+	    CHECK_TEST(pid_namespace),
+	    CHECK_LOOP(daemon_stopped_app_dies_at_once, 2),
+	    CHECK_LOOP(daemon_pipe_helper, n_cases),
+	    CHECK_LOOP(mdctl_enable_disable, 2),
+	    CHECK_TEST(big_heap_is_cheap),
+	    CHECK_TEST(socket_activation_two_sockets),
+	    CHECK_END,
+	};
+	const struct check_tcase tcases[] = {
+	    {.name = "core", .tests = core, .timeout = 300},
+	    {.name = "daemon", .tests = daemon, .timeout = 300},
+	    CHECK_END,
+	};
 
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, gcore_file_alone);
-	tcase_add_test(tc, gcore_file_with_live_process);
-	tcase_add_test(tc, hostile_streams_refused);
-	tcase_add_test(tc, kernel_stream_alone);
-	tcase_add_loop_test(tc, socket_stream_of_unlinked_app, 0,
-	                    (int)(sizeof(cases) / sizeof(cases[0])));
-	suite_add_tcase(s, tc);
-	tc = tcase_create("daemon");
-	tcase_set_timeout(tc, 300);
-	tcase_add_loop_test(tc, daemon_request_protocol, 0,
-	                    (int)(sizeof(cases) / sizeof(cases[0])));
-	tcase_add_test(tc, daemon_plain_socket);
-	tcase_add_test(tc, shim_app_dumped_once);
-	tcase_add_test(tc, crash_loop_rejected);
-	tcase_add_test(tc, setuid_dump_is_private);
-	tcase_add_test(tc, pid_namespace);
-	tcase_add_loop_test(tc, daemon_stopped_app_dies_at_once, 0, 2);
-	tcase_add_loop_test(tc, daemon_pipe_helper, 0, (int)(sizeof(cases) / sizeof(cases[0])));
-	tcase_add_loop_test(tc, mdctl_enable_disable, 0, 2);
-	tcase_add_test(tc, big_heap_is_cheap);
-	tcase_add_test(tc, socket_activation_two_sockets);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite_of("coredump", tcases);
 }
 
 const struct check_suite check_suite = {

@@ -120,20 +120,27 @@ static void failing_setup(void)
 
 static Suite *stack_suite(void)
 {
-	Suite *s = suite_create("daemon-stack");
-	TCase *tc = tcase_create("stacks");
-	TCase *bad = tcase_create("failing");
+	const struct check_test stacks[] = {
+	    CHECK_LOOP(report_gains_the_symbolized_stack, (int)(sizeof(cases) / sizeof(cases[0]))),
+	    CHECK_END,
+	};
+	const struct check_test failing[] = {CHECK_TEST(failing_symbolizer_leaves_the_reason),
+	                                     CHECK_END};
+	const struct check_tcase tcases[] = {
+	    {.name = "stacks",
+	     .tests = stacks,
+	     .setup = daemon_start,
+	     .teardown = daemon_teardown,
+	     .timeout = 120},
+	    {.name = "failing",
+	     .tests = failing,
+	     .setup = failing_setup,
+	     .teardown = daemon_teardown,
+	     .timeout = 120},
+	    CHECK_END,
+	};
 
-	tcase_add_checked_fixture(tc, daemon_start, daemon_teardown);
-	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, report_gains_the_symbolized_stack, 0,
-	                    (int)(sizeof(cases) / sizeof(cases[0])));
-	suite_add_tcase(s, tc);
-	tcase_add_checked_fixture(bad, failing_setup, daemon_teardown);
-	tcase_set_timeout(bad, 120);
-	tcase_add_test(bad, failing_symbolizer_leaves_the_reason);
-	suite_add_tcase(s, bad);
-	return s;
+	return check_suite_of("daemon-stack", tcases);
 }
 
 const struct check_suite check_suite = {

@@ -310,16 +310,17 @@ END_TEST
 
 static Suite *decisions_suite(void)
 {
-	Suite *s = suite_create("decisions");
-	TCase *tc = tcase_create("decisions");
+	const struct check_test tests[] = {
+	    CHECK_TEST(policy_decides_who_may_dump_whom),
+	    CHECK_TEST(crash_loop_window),
+	    CHECK_TEST(crash_loop_limits),
+	    CHECK_TEST(times_for_since_and_until),
+	    CHECK_TEST(upload_backoff),
+	    CHECK_END,
+	};
+	const struct check_tcase tcases[] = {{.name = "decisions", .tests = tests}, CHECK_END};
 
-	tcase_add_test(tc, policy_decides_who_may_dump_whom);
-	tcase_add_test(tc, crash_loop_window);
-	tcase_add_test(tc, crash_loop_limits);
-	tcase_add_test(tc, times_for_since_and_until);
-	tcase_add_test(tc, upload_backoff);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite_of("decisions", tcases);
 }
 
 CHECK_SUITE("decisions", decisions_suite);

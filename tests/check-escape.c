@@ -93,15 +93,15 @@ END_TEST
 
 static Suite *escape_suite(void)
 {
-	Suite *s = suite_create("escape");
-	TCase *tc = tcase_create("escape");
+	const struct check_test tests[] = {
+	    CHECK_LOOP(escapes_as_a_user_must_see_it, (int)(sizeof(cases) / sizeof(cases[0]))),
+	    CHECK_TEST(worst_case_fits_its_size),
+	    CHECK_TEST(cuts_only_between_whole_escapes_and_characters),
+	    CHECK_END,
+	};
+	const struct check_tcase tcases[] = {{.name = "escape", .tests = tests}, CHECK_END};
 
-	tcase_add_loop_test(tc, escapes_as_a_user_must_see_it, 0,
-	                    (int)(sizeof(cases) / sizeof(cases[0])));
-	tcase_add_test(tc, worst_case_fits_its_size);
-	tcase_add_test(tc, cuts_only_between_whole_escapes_and_characters);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite_of("escape", tcases);
 }
 
 CHECK_SUITE("escape", escape_suite);

@@ -658,21 +658,25 @@ END_TEST
 
 static Suite *fairness_suite(void)
 {
-	Suite *s = suite_create("fairness");
-	TCase *decisions = tcase_create("decisions"), *users = tcase_create("users");
+	const struct check_test decisions[] = {
+	    CHECK_TEST(admit_decisions),
+	    CHECK_TEST(next_decisions),
+	    CHECK_TEST(rate_decisions),
+	    CHECK_TEST(prune_by_owner),
+	    CHECK_END,
+	};
+	const struct check_test users[] = {
+	    CHECK_TEST(flood_of_requests_does_not_delay_another_users_crash),
+	    CHECK_LOOP(one_users_dumps_evict_only_that_users, 2),
+	    CHECK_END,
+	};
+	const struct check_tcase tcases[] = {
+	    {.name = "decisions", .tests = decisions},
+	    {.name = "users", .tests = users, .teardown = daemon_teardown_fair, .timeout = 180},
+	    CHECK_END,
+	};
 
-	tcase_add_test(decisions, admit_decisions);
-	tcase_add_test(decisions, next_decisions);
-	tcase_add_test(decisions, rate_decisions);
-	tcase_add_test(decisions, prune_by_owner);
-	suite_add_tcase(s, decisions);
-
-	tcase_add_checked_fixture(users, NULL, daemon_teardown_fair);
-	tcase_set_timeout(users, 180);
-	tcase_add_test(users, flood_of_requests_does_not_delay_another_users_crash);
-	tcase_add_loop_test(users, one_users_dumps_evict_only_that_users, 0, 2);
-	suite_add_tcase(s, users);
-	return s;
+	return check_suite_of("fairness", tcases);
 }
 
 const struct check_suite check_suite = {

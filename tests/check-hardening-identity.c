@@ -482,18 +482,24 @@ END_TEST
 
 static Suite *hardening_identity_suite(void)
 {
-	Suite *s = suite_create("hardening-identity");
-	TCase *identity = tcase_create("identity");
+	const struct check_test identity[] = {
+	    CHECK_TEST(dump_now_after_a_setuid_exec_is_refused),
+	    CHECK_TEST(dump_now_of_a_process_made_non_dumpable_is_refused),
+	    CHECK_TEST(peer_gone_before_accept_gets_no_dump_of_the_pid),
+	    CHECK_TEST(client_text_cannot_forge_log_lines_or_drive_terminals),
+	    CHECK_TEST(executable_name_in_invalid_utf8_still_gets_its_report),
+	    CHECK_END,
+	};
+	const struct check_tcase tcases[] = {
+	    {.name = "identity",
+	     .tests = identity,
+	     .setup = daemon_setup,
+	     .teardown = hardening_teardown,
+	     .timeout = 120},
+	    CHECK_END,
+	};
 
-	tcase_add_checked_fixture(identity, daemon_setup, hardening_teardown);
-	tcase_set_timeout(identity, 120);
-	tcase_add_test(identity, dump_now_after_a_setuid_exec_is_refused);
-	tcase_add_test(identity, dump_now_of_a_process_made_non_dumpable_is_refused);
-	tcase_add_test(identity, peer_gone_before_accept_gets_no_dump_of_the_pid);
-	tcase_add_test(identity, client_text_cannot_forge_log_lines_or_drive_terminals);
-	tcase_add_test(identity, executable_name_in_invalid_utf8_still_gets_its_report);
-	suite_add_tcase(s, identity);
-	return s;
+	return check_suite_of("hardening-identity", tcases);
 }
 
 CHECK_SUITE("hardening-identity", hardening_identity_suite);

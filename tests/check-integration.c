@@ -529,29 +529,31 @@ END_TEST
 
 static Suite *integration_suite(void)
 {
-	Suite *s = suite_create("integration");
-	TCase *tc;
+	const struct check_test dump[] = {
+	    CHECK_TEST(test_dump_json_and_file), CHECK_TEST(test_dump_stackwalk),
+	    CHECK_TEST(test_dump_minidump_dump), CHECK_TEST(test_dump_lldb),
+	    CHECK_TEST(test_dump_inspect),       CHECK_END,
+	};
+	const struct check_test errors[] = {
+	    CHECK_TEST(test_existing_output),
+	    CHECK_TEST(test_default_name),
+	    CHECK_TEST(test_no_such_process),
+	    CHECK_TEST(test_unprivileged),
+	    CHECK_END,
+	};
+	const struct check_test modules[] = {
+	    CHECK_TEST(test_modules_cover_segments_past_a_hole),
+	    CHECK_TEST(test_modules_cover_node),
+	    CHECK_END,
+	};
+	const struct check_tcase tcases[] = {
+	    {.name = "dump", .tests = dump},
+	    {.name = "errors", .tests = errors},
+	    {.name = "modules", .tests = modules},
+	    CHECK_END,
+	};
 
-	tc = tcase_create("dump");
-	tcase_add_test(tc, test_dump_json_and_file);
-	tcase_add_test(tc, test_dump_stackwalk);
-	tcase_add_test(tc, test_dump_minidump_dump);
-	tcase_add_test(tc, test_dump_lldb);
-	tcase_add_test(tc, test_dump_inspect);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("errors");
-	tcase_add_test(tc, test_existing_output);
-	tcase_add_test(tc, test_default_name);
-	tcase_add_test(tc, test_no_such_process);
-	tcase_add_test(tc, test_unprivileged);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("modules");
-	tcase_add_test(tc, test_modules_cover_segments_past_a_hole);
-	tcase_add_test(tc, test_modules_cover_node);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite_of("integration", tcases);
 }
 
 CHECK_IT_SUITE("integration", integration_suite, "TARGET_THREADS");

@@ -342,20 +342,21 @@ END_TEST
 
 static Suite *reader_corrupt_suite(void)
 {
-	Suite *s = suite_create("reader-corrupt");
-	TCase *tc = tcase_create("corrupt");
+	const struct check_test tests[] = {
+	    CHECK_TEST(bad_memory_info),
+	    CHECK_TEST(read_bounds),
+	    CHECK_TEST(pid_from_proc_status),
+	    CHECK_TEST(proc_status_fields),
+	    CHECK_TEST(truncation_at_every_offset),
+	    CHECK_TEST(random_bit_flips),
+	    CHECK_TEST(file_and_buffer_agree),
+	    CHECK_TEST(empty_directory),
+	    CHECK_END,
+	};
+	const struct check_tcase tcases[] = {{.name = "corrupt", .tests = tests, .timeout = 60},
+	                                     CHECK_END};
 
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, bad_memory_info);
-	tcase_add_test(tc, read_bounds);
-	tcase_add_test(tc, pid_from_proc_status);
-	tcase_add_test(tc, proc_status_fields);
-	tcase_add_test(tc, truncation_at_every_offset);
-	tcase_add_test(tc, random_bit_flips);
-	tcase_add_test(tc, file_and_buffer_agree);
-	tcase_add_test(tc, empty_directory);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite_of("reader-corrupt", tcases);
 }
 
 CHECK_SUITE("reader-corrupt", reader_corrupt_suite);

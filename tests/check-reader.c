@@ -404,23 +404,24 @@ END_TEST
 
 static Suite *reader_suite(void)
 {
-	Suite *s = suite_create("reader");
-	TCase *tc = tcase_create("core");
+	const struct check_test tests[] = {
+	    CHECK_TEST(valid_dump_parses),
+	    CHECK_TEST(valid_file_parses),
+	    CHECK_TEST(truncated_header),
+	    CHECK_TEST(bad_signature_and_version),
+	    CHECK_TEST(directory_past_eof),
+	    CHECK_TEST(stream_past_eof),
+	    CHECK_TEST(duplicate_streams),
+	    CHECK_TEST(thread_count_mismatch),
+	    CHECK_TEST(thread_names_and_cached_failures),
+	    CHECK_TEST(bad_contexts),
+	    CHECK_TEST(bad_module_names),
+	    CHECK_END,
+	};
+	const struct check_tcase tcases[] = {{.name = "core", .tests = tests, .timeout = 60},
+	                                     CHECK_END};
 
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, valid_dump_parses);
-	tcase_add_test(tc, valid_file_parses);
-	tcase_add_test(tc, truncated_header);
-	tcase_add_test(tc, bad_signature_and_version);
-	tcase_add_test(tc, directory_past_eof);
-	tcase_add_test(tc, stream_past_eof);
-	tcase_add_test(tc, duplicate_streams);
-	tcase_add_test(tc, thread_count_mismatch);
-	tcase_add_test(tc, thread_names_and_cached_failures);
-	tcase_add_test(tc, bad_contexts);
-	tcase_add_test(tc, bad_module_names);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite_of("reader", tcases);
 }
 
 /* Writes the fuzzing seeds: the reference dump's variants, each under 4 KiB. */

@@ -474,26 +474,36 @@ END_TEST
 
 static Suite *store_suite(void)
 {
-	Suite *s = suite_create("store");
-	TCase *ids = tcase_create("ids"), *folder = tcase_create("folder");
-	TCase *prune = tcase_create("prune"), *report = tcase_create("report");
+	const struct check_test ids[] = {
+	    CHECK_TEST(ids_are_checked),
+	    CHECK_TEST(names_round_trip),
+	    CHECK_TEST(ids_are_made_from_the_executable),
+	    CHECK_END,
+	};
+	const struct check_test folder[] = {
+	    CHECK_TEST(scan_merges_files_by_id),
+	    CHECK_TEST(remove_takes_every_file_of_an_id),
+	    CHECK_TEST(expand_leaves_a_plain_dump_alone),
+	    CHECK_END,
+	};
+	const struct check_test prune[] = {
+	    CHECK_LOOP(prune_decisions, (int)(sizeof(prune_cases) / sizeof(prune_cases[0]))),
+	    CHECK_END,
+	};
+	const struct check_test report[] = {
+	    CHECK_TEST(report_round_trip_keeps_every_field),
+	    CHECK_TEST(report_groups_follow_what_is_set),
+	    CHECK_END,
+	};
+	const struct check_tcase tcases[] = {
+	    {.name = "ids", .tests = ids},
+	    {.name = "folder", .tests = folder, .setup = setup_dir, .teardown = teardown_dir},
+	    {.name = "prune", .tests = prune},
+	    {.name = "report", .tests = report},
+	    CHECK_END,
+	};
 
-	tcase_add_test(ids, ids_are_checked);
-	tcase_add_test(ids, names_round_trip);
-	tcase_add_test(ids, ids_are_made_from_the_executable);
-	suite_add_tcase(s, ids);
-	tcase_add_checked_fixture(folder, setup_dir, teardown_dir);
-	tcase_add_test(folder, scan_merges_files_by_id);
-	tcase_add_test(folder, remove_takes_every_file_of_an_id);
-	tcase_add_test(folder, expand_leaves_a_plain_dump_alone);
-	suite_add_tcase(s, folder);
-	tcase_add_loop_test(prune, prune_decisions, 0,
-	                    (int)(sizeof(prune_cases) / sizeof(prune_cases[0])));
-	suite_add_tcase(s, prune);
-	tcase_add_test(report, report_round_trip_keeps_every_field);
-	tcase_add_test(report, report_groups_follow_what_is_set);
-	suite_add_tcase(s, report);
-	return s;
+	return check_suite_of("store", tcases);
 }
 
 CHECK_SUITE("store", store_suite);

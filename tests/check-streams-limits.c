@@ -147,16 +147,17 @@ END_TEST
 
 static Suite *streams_limits_suite(void)
 {
-	Suite *s = suite_create("streams-limits");
-	TCase *tc = tcase_create("limits");
+	const struct check_test tests[] = {
+	    CHECK_TEST(vanished_target_gives_a_flagged_partial_dump),
+	    CHECK_TEST(cancel_stops_the_dump),
+	    CHECK_TEST(full_disk_fails_cleanly),
+	    CHECK_TEST(byte_budget_cuts_other_stacks_first),
+	    CHECK_TEST(tight_budget_keeps_contexts_modules_and_the_crashing_stack),
+	    CHECK_END,
+	};
+	const struct check_tcase tcases[] = {{.name = "limits", .tests = tests}, CHECK_END};
 
-	tcase_add_test(tc, vanished_target_gives_a_flagged_partial_dump);
-	tcase_add_test(tc, cancel_stops_the_dump);
-	tcase_add_test(tc, full_disk_fails_cleanly);
-	tcase_add_test(tc, byte_budget_cuts_other_stacks_first);
-	tcase_add_test(tc, tight_budget_keeps_contexts_modules_and_the_crashing_stack);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite_of("streams-limits", tcases);
 }
 
 CHECK_SUITE("streams-limits", streams_limits_suite);

@@ -559,26 +559,27 @@ END_TEST
 
 static Suite *streams_suite(void)
 {
-	Suite *s = suite_create("streams");
-	TCase *tc = tcase_create("fake");
+	const struct check_test tests[] = {
+	    CHECK_TEST(directory_has_one_slot_per_table_entry),
+	    CHECK_TEST(thread_list_contexts_and_stacks),
+	    CHECK_TEST(stack_is_capped),
+	    CHECK_TEST(overflowed_stack_is_kept_from_its_bottom),
+	    CHECK_TEST(problems_are_reported_not_fatal),
+	    CHECK_TEST(memory_list_repeats_stacks_and_merges_ip_regions),
+	    CHECK_TEST(module_list_names_and_build_ids),
+	    CHECK_TEST(exception_for_a_live_dump),
+	    CHECK_TEST(exception_for_a_crash_uses_the_clients_context),
+	    CHECK_LOOP(overflowed_stack_pointer_takes_the_stack_above_the_guard_gap, 2),
+	    CHECK_TEST(system_misc_and_breakpad_info),
+	    CHECK_TEST(thread_names_and_memory_info),
+	    CHECK_TEST(raw_linux_streams_are_byte_for_byte),
+	    CHECK_TEST(annotations_go_to_crashpad_info),
+	    CHECK_TEST(identifiers_match_breakpad),
+	    CHECK_END,
+	};
+	const struct check_tcase tcases[] = {{.name = "fake", .tests = tests}, CHECK_END};
 
-	tcase_add_test(tc, directory_has_one_slot_per_table_entry);
-	tcase_add_test(tc, thread_list_contexts_and_stacks);
-	tcase_add_test(tc, stack_is_capped);
-	tcase_add_test(tc, overflowed_stack_is_kept_from_its_bottom);
-	tcase_add_test(tc, problems_are_reported_not_fatal);
-	tcase_add_test(tc, memory_list_repeats_stacks_and_merges_ip_regions);
-	tcase_add_test(tc, module_list_names_and_build_ids);
-	tcase_add_test(tc, exception_for_a_live_dump);
-	tcase_add_test(tc, exception_for_a_crash_uses_the_clients_context);
-	tcase_add_loop_test(tc, overflowed_stack_pointer_takes_the_stack_above_the_guard_gap, 0, 2);
-	tcase_add_test(tc, system_misc_and_breakpad_info);
-	tcase_add_test(tc, thread_names_and_memory_info);
-	tcase_add_test(tc, raw_linux_streams_are_byte_for_byte);
-	tcase_add_test(tc, annotations_go_to_crashpad_info);
-	tcase_add_test(tc, identifiers_match_breakpad);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite_of("streams", tcases);
 }
 
 CHECK_SUITE("streams", streams_suite);

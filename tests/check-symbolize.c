@@ -953,42 +953,42 @@ END_TEST
 
 static Suite *symbolize_suite(void)
 {
-	Suite *s = suite_create("symbolize");
-	TCase *walk = tcase_create("walk");
-	TCase *missing = tcase_create("missing");
-	TCase *hostile = tcase_create("hostile");
+	const struct check_test walk[] = {
+	    CHECK_LOOP(crash_kinds_match_stackwalk_and_addr2line, 2 * N_KINDS),
+	    CHECK_TEST(info_prints_every_thread_symbolized),
+	    CHECK_TEST(report_objects_for_the_daemon),
+	    CHECK_END,
+	};
+	const struct check_test missing[] = {
+	    CHECK_TEST(stripped_app_with_debug_file_by_build_id),
+	    CHECK_TEST(replaced_app_build_id_mismatch),
+	    CHECK_TEST(no_debug_info_module_offset_and_cfi),
+	    CHECK_TEST(libc_lines_only_with_full_debug),
+	    CHECK_TEST(no_cfi_frame_pointers_say_fp),
+	    CHECK_TEST(unprivileged_mdctl_stack),
+	    CHECK_END,
+	};
+	const struct check_test debuginfod[] = {CHECK_TEST(debuginfod_serves_the_debug_file),
+	                                        CHECK_END};
+	const struct check_test hostile[] = {
+	    CHECK_TEST(hostile_dumps_never_take_mdctl_down),
+	    CHECK_TEST(corrupt_elf_modules_never_take_mdctl_down),
+	    CHECK_TEST(misbehaving_helper_is_contained),
+	    CHECK_TEST(helper_runs_unprivileged),
+	    CHECK_END,
+	};
+	const struct check_tcase tcases[] = {
+	    {.name = "walk", .tests = walk, .teardown = teardown, .timeout = 300},
+	    {.name = "missing", .tests = missing, .teardown = teardown, .timeout = 300},
+	    {.name = "debuginfod",
+	     .tests = debuginfod,
+	     .teardown = debuginfod_teardown,
+	     .timeout = 300},
+	    {.name = "hostile", .tests = hostile, .teardown = teardown, .timeout = 600},
+	    CHECK_END,
+	};
 
-	tcase_add_checked_fixture(walk, NULL, teardown);
-	tcase_set_timeout(walk, 300);
-	tcase_add_loop_test(walk, crash_kinds_match_stackwalk_and_addr2line, 0, 2 * N_KINDS);
-	tcase_add_test(walk, info_prints_every_thread_symbolized);
-	tcase_add_test(walk, report_objects_for_the_daemon);
-	suite_add_tcase(s, walk);
-
-	tcase_add_checked_fixture(missing, NULL, teardown);
-	tcase_set_timeout(missing, 300);
-	tcase_add_test(missing, stripped_app_with_debug_file_by_build_id);
-	tcase_add_test(missing, replaced_app_build_id_mismatch);
-	tcase_add_test(missing, no_debug_info_module_offset_and_cfi);
-	tcase_add_test(missing, libc_lines_only_with_full_debug);
-	tcase_add_test(missing, no_cfi_frame_pointers_say_fp);
-	tcase_add_test(missing, unprivileged_mdctl_stack);
-	suite_add_tcase(s, missing);
-
-	TCase *dinfod = tcase_create("debuginfod");
-	tcase_add_checked_fixture(dinfod, NULL, debuginfod_teardown);
-	tcase_set_timeout(dinfod, 300);
-	tcase_add_test(dinfod, debuginfod_serves_the_debug_file);
-	suite_add_tcase(s, dinfod);
-
-	tcase_add_checked_fixture(hostile, NULL, teardown);
-	tcase_set_timeout(hostile, 600);
-	tcase_add_test(hostile, hostile_dumps_never_take_mdctl_down);
-	tcase_add_test(hostile, corrupt_elf_modules_never_take_mdctl_down);
-	tcase_add_test(hostile, misbehaving_helper_is_contained);
-	tcase_add_test(hostile, helper_runs_unprivileged);
-	suite_add_tcase(s, hostile);
-	return s;
+	return check_suite_of("symbolize", tcases);
 }
 
 const struct check_suite check_suite = {

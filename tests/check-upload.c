@@ -329,28 +329,43 @@ START_TEST(minidumpd_crash_reaches_the_collector)
 }
 END_TEST
 
+/* The end-to-end case's fixture: the uploader's (upload-util.c) and the daemon's, torn down in
+ * the reverse order (the daemon first). */
+static void e2e_teardown(void)
+{
+	daemon_teardown();
+	teardown();
+}
+
 static Suite *upload_suite(void)
 {
-	Suite *s = suite_create("upload");
-	TCase *tc = tcase_create("uploader");
-	TCase *e2e = tcase_create("minidumpd");
+	const struct check_test uploader[] = {
+	    CHECK_TEST(every_field_and_byte_reaches_the_collector),
+	    CHECK_TEST(gzip_body_decodes_to_the_same_bytes),
+	    CHECK_TEST(sentry_dsn_and_a_second_server_both_get_it),
+	    CHECK_TEST(server_down_then_up_is_delivered_after_recovery),
+	    CHECK_TEST(http_500_is_retried_with_growing_backoff),
+	    CHECK_TEST(http_429_waits_for_retry_after),
+	    CHECK_TEST(slow_response_times_out_and_is_retried),
+	    CHECK_END,
+	};
+	const struct check_test e2e[] = {CHECK_TEST(minidumpd_crash_reaches_the_collector),
+	                                 CHECK_END};
+	const struct check_tcase tcases[] = {
+	    {.name = "uploader",
+	     .tests = uploader,
+	     .setup = setup,
+	     .teardown = teardown,
+	     .timeout = 60},
+	    {.name = "minidumpd",
+	     .tests = e2e,
+	     .setup = setup,
+	     .teardown = e2e_teardown,
+	     .timeout = 60},
+	    CHECK_END,
+	};
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, every_field_and_byte_reaches_the_collector);
-	tcase_add_test(tc, gzip_body_decodes_to_the_same_bytes);
-	tcase_add_test(tc, sentry_dsn_and_a_second_server_both_get_it);
-	tcase_add_test(tc, server_down_then_up_is_delivered_after_recovery);
-	tcase_add_test(tc, http_500_is_retried_with_growing_backoff);
-	tcase_add_test(tc, http_429_waits_for_retry_after);
-	tcase_add_test(tc, slow_response_times_out_and_is_retried);
-	suite_add_tcase(s, tc);
-	tcase_add_checked_fixture(e2e, setup, teardown);
-	tcase_add_checked_fixture(e2e, NULL, daemon_teardown);
-	tcase_set_timeout(e2e, 60);
-	tcase_add_test(e2e, minidumpd_crash_reaches_the_collector);
-	suite_add_tcase(s, e2e);
-	return s;
+	return check_suite_of("upload", tcases);
 }
 
 CHECK_IT_SUITE("upload", upload_suite, "TARGET_THREADS");
