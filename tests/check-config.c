@@ -581,33 +581,19 @@ START_TEST(compressed_store_is_read_by_mdctl)
 }
 END_TEST
 
-static Suite *config_suite(void)
-{
-	const struct check_test files[] = {
-	    CHECK_TEST(check_config_accepts_a_good_file),
-	    CHECK_TEST(check_config_names_file_line_and_column),
-	    CHECK_TEST(check_config_validates_the_policy),
-	    CHECK_END,
-	};
-	const struct check_test run[] = {
-	    CHECK_TEST(default_policy_lets_users_dump_their_own_processes_only),
-	    CHECK_TEST(policy_file_grants_and_restricts),
-	    CHECK_TEST(crash_loop_limits_dumps_and_releases_apps_at_once),
-	    CHECK_TEST(store_keeps_at_most_max_dumps_newest_first),
-	    CHECK_TEST(store_total_bytes_limit_removes_oldest),
-	    CHECK_TEST(journal_is_rotated_and_summaries_age_out),
-	    CHECK_TEST(byte_budget_keeps_the_crash_readable),
-	    CHECK_TEST(metrics_file_and_upload_ticket),
-	    CHECK_TEST(compressed_store_is_read_by_mdctl),
-	    CHECK_END,
-	};
-	const struct check_tcase tcases[] = {
-	    {.name = "files", .tests = files},
-	    {.name = "daemon", .tests = run, .teardown = daemon_teardown, .timeout = 300},
-	    CHECK_END,
-	};
-
-	return check_suite_of("config", tcases);
-}
+CHECK_SUITE_FN(config_suite, "config",
+               CHECK_CASE("files", NULL, NULL, 0, CHECK_TEST(check_config_accepts_a_good_file),
+                          CHECK_TEST(check_config_names_file_line_and_column),
+                          CHECK_TEST(check_config_validates_the_policy)),
+               CHECK_CASE("daemon", NULL, daemon_teardown, 300,
+                          CHECK_TEST(default_policy_lets_users_dump_their_own_processes_only),
+                          CHECK_TEST(policy_file_grants_and_restricts),
+                          CHECK_TEST(crash_loop_limits_dumps_and_releases_apps_at_once),
+                          CHECK_TEST(store_keeps_at_most_max_dumps_newest_first),
+                          CHECK_TEST(store_total_bytes_limit_removes_oldest),
+                          CHECK_TEST(journal_is_rotated_and_summaries_age_out),
+                          CHECK_TEST(byte_budget_keeps_the_crash_readable),
+                          CHECK_TEST(metrics_file_and_upload_ticket),
+                          CHECK_TEST(compressed_store_is_read_by_mdctl)));
 
 CHECK_SUITE("config", config_suite);

@@ -181,19 +181,12 @@ START_TEST(context_of_a_real_signal)
 }
 END_TEST
 
-static Suite *context_suite(void)
-{
-	const struct check_test tests[] = {
-	    CHECK_LOOP(registers_and_vectors_reach_the_minidump_context, 3),
-	    CHECK_TEST(missing_or_broken_fp_record_gives_zeros),
-	    CHECK_TEST(converter_refuses_other_kinds_and_lengths),
-	    CHECK_TEST(context_of_a_real_signal),
-	    CHECK_END,
-	};
-	const struct check_tcase tcases[] = {{.name = "aarch64", .tests = tests}, CHECK_END};
-
-	return check_suite_of("context", tcases);
-}
+CHECK_SUITE_FN(context_suite, "context",
+               CHECK_CASE("aarch64", NULL, NULL, 0,
+                          CHECK_LOOP(registers_and_vectors_reach_the_minidump_context, 3),
+                          CHECK_TEST(missing_or_broken_fp_record_gives_zeros),
+                          CHECK_TEST(converter_refuses_other_kinds_and_lengths),
+                          CHECK_TEST(context_of_a_real_signal)));
 
 const struct check_suite check_suite = {
     .name = "context",

@@ -151,19 +151,12 @@ START_TEST(context_of_a_real_signal)
 }
 END_TEST
 
-static Suite *context_suite(void)
-{
-	const struct check_test tests[] = {
-	    CHECK_TEST(registers_and_fxsave_reach_the_minidump_context),
-	    CHECK_TEST(missing_fpu_area_gives_zeros),
-	    CHECK_TEST(converter_refuses_other_kinds_and_lengths),
-	    CHECK_TEST(context_of_a_real_signal),
-	    CHECK_END,
-	};
-	const struct check_tcase tcases[] = {{.name = "x86_64", .tests = tests}, CHECK_END};
-
-	return check_suite_of("context", tcases);
-}
+CHECK_SUITE_FN(context_suite, "context",
+               CHECK_CASE("x86_64", NULL, NULL, 0,
+                          CHECK_TEST(registers_and_fxsave_reach_the_minidump_context),
+                          CHECK_TEST(missing_fpu_area_gives_zeros),
+                          CHECK_TEST(converter_refuses_other_kinds_and_lengths),
+                          CHECK_TEST(context_of_a_real_signal)));
 
 const struct check_suite check_suite = {
     .name = "context",

@@ -118,30 +118,12 @@ static void failing_setup(void)
 	    .config = "{\"symbolize\": {\"enabled\": true, \"helper\": \"/bin/false\"}}"});
 }
 
-static Suite *stack_suite(void)
-{
-	const struct check_test stacks[] = {
-	    CHECK_LOOP(report_gains_the_symbolized_stack, (int)(sizeof(cases) / sizeof(cases[0]))),
-	    CHECK_END,
-	};
-	const struct check_test failing[] = {CHECK_TEST(failing_symbolizer_leaves_the_reason),
-	                                     CHECK_END};
-	const struct check_tcase tcases[] = {
-	    {.name = "stacks",
-	     .tests = stacks,
-	     .setup = daemon_start,
-	     .teardown = daemon_teardown,
-	     .timeout = 120},
-	    {.name = "failing",
-	     .tests = failing,
-	     .setup = failing_setup,
-	     .teardown = daemon_teardown,
-	     .timeout = 120},
-	    CHECK_END,
-	};
-
-	return check_suite_of("daemon-stack", tcases);
-}
+CHECK_SUITE_FN(stack_suite, "daemon-stack",
+               CHECK_CASE("stacks", daemon_start, daemon_teardown, 120,
+                          CHECK_LOOP(report_gains_the_symbolized_stack,
+                                     (int)(sizeof(cases) / sizeof(cases[0])))),
+               CHECK_CASE("failing", failing_setup, daemon_teardown, 120,
+                          CHECK_TEST(failing_symbolizer_leaves_the_reason)));
 
 const struct check_suite check_suite = {
     .name = "daemon-stack",

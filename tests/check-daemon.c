@@ -559,48 +559,23 @@ START_TEST(socket_activation_is_served)
 }
 END_TEST
 
-static Suite *daemon_suite(void)
-{
-	const struct check_test crashes[] = {
-	    CHECK_LOOP(crash_is_dumped_and_app_dies_by_its_signal,
-	               (int)(sizeof(cases) / sizeof(cases[0]))),
-	    CHECK_TEST(stack_overflow_keeps_the_recursion),
-	    CHECK_TEST(no_daemon_app_still_dies_promptly),
-	    CHECK_TEST(frozen_daemon_app_dies_at_its_timeout),
-	    CHECK_TEST(dump_now_keeps_the_app_running),
-	    CHECK_TEST(two_apps_crashing_together_both_get_dumps),
-	    CHECK_TEST(mdctl_dump_goes_through_the_daemon_and_is_authorized),
-	    CHECK_TEST(garbage_gets_an_error_and_the_daemon_keeps_serving),
-	    CHECK_TEST(claimed_identity_is_ignored),
-	    CHECK_TEST(sigterm_during_a_crash_still_delivers_the_dump),
-	    CHECK_END,
-	};
-	const struct check_test activation[] = {CHECK_TEST(socket_activation_is_served), CHECK_END};
-	const struct check_test stuck[] = {
-	    CHECK_TEST(thread_stuck_in_vfork_does_not_hold_a_worker),
-	    CHECK_TEST(process_stuck_in_vfork_is_refused_in_time),
-	    CHECK_END,
-	};
-	const struct check_tcase tcases[] = {
-	    {.name = "crashes",
-	     .tests = crashes,
-	     .setup = daemon_start,
-	     .teardown = daemon_teardown,
-	     .timeout = 300},
-	    {.name = "activation",
-	     .tests = activation,
-	     .setup = activated_setup,
-	     .teardown = daemon_teardown,
-	     .timeout = 120},
-	    {.name = "stuck",
-	     .tests = stuck,
-	     .setup = stuck_setup,
-	     .teardown = daemon_teardown,
-	     .timeout = 120},
-	    CHECK_END,
-	};
-
-	return check_suite_of("daemon", tcases);
-}
+CHECK_SUITE_FN(daemon_suite, "daemon",
+               CHECK_CASE("crashes", daemon_start, daemon_teardown, 300,
+                          CHECK_LOOP(crash_is_dumped_and_app_dies_by_its_signal,
+                                     (int)(sizeof(cases) / sizeof(cases[0]))),
+                          CHECK_TEST(stack_overflow_keeps_the_recursion),
+                          CHECK_TEST(no_daemon_app_still_dies_promptly),
+                          CHECK_TEST(frozen_daemon_app_dies_at_its_timeout),
+                          CHECK_TEST(dump_now_keeps_the_app_running),
+                          CHECK_TEST(two_apps_crashing_together_both_get_dumps),
+                          CHECK_TEST(mdctl_dump_goes_through_the_daemon_and_is_authorized),
+                          CHECK_TEST(garbage_gets_an_error_and_the_daemon_keeps_serving),
+                          CHECK_TEST(claimed_identity_is_ignored),
+                          CHECK_TEST(sigterm_during_a_crash_still_delivers_the_dump)),
+               CHECK_CASE("activation", activated_setup, daemon_teardown, 120,
+                          CHECK_TEST(socket_activation_is_served)),
+               CHECK_CASE("stuck", stuck_setup, daemon_teardown, 120,
+                          CHECK_TEST(thread_stuck_in_vfork_does_not_hold_a_worker),
+                          CHECK_TEST(process_stuck_in_vfork_is_refused_in_time)));
 
 CHECK_SUITE("daemon", daemon_suite);

@@ -308,19 +308,9 @@ START_TEST(upload_backoff)
 }
 END_TEST
 
-static Suite *decisions_suite(void)
-{
-	const struct check_test tests[] = {
-	    CHECK_TEST(policy_decides_who_may_dump_whom),
-	    CHECK_TEST(crash_loop_window),
-	    CHECK_TEST(crash_loop_limits),
-	    CHECK_TEST(times_for_since_and_until),
-	    CHECK_TEST(upload_backoff),
-	    CHECK_END,
-	};
-	const struct check_tcase tcases[] = {{.name = "decisions", .tests = tests}, CHECK_END};
-
-	return check_suite_of("decisions", tcases);
-}
+CHECK_SUITE_FN(decisions_suite, "decisions",
+               CHECK_CASE("decisions", NULL, NULL, 0, CHECK_TEST(policy_decides_who_may_dump_whom),
+                          CHECK_TEST(crash_loop_window), CHECK_TEST(crash_loop_limits),
+                          CHECK_TEST(times_for_since_and_until), CHECK_TEST(upload_backoff)));
 
 CHECK_SUITE("decisions", decisions_suite);

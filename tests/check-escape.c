@@ -91,17 +91,11 @@ START_TEST(cuts_only_between_whole_escapes_and_characters)
 }
 END_TEST
 
-static Suite *escape_suite(void)
-{
-	const struct check_test tests[] = {
-	    CHECK_LOOP(escapes_as_a_user_must_see_it, (int)(sizeof(cases) / sizeof(cases[0]))),
-	    CHECK_TEST(worst_case_fits_its_size),
-	    CHECK_TEST(cuts_only_between_whole_escapes_and_characters),
-	    CHECK_END,
-	};
-	const struct check_tcase tcases[] = {{.name = "escape", .tests = tests}, CHECK_END};
-
-	return check_suite_of("escape", tcases);
-}
+CHECK_SUITE_FN(escape_suite, "escape",
+               CHECK_CASE("escape", NULL, NULL, 0,
+                          CHECK_LOOP(escapes_as_a_user_must_see_it,
+                                     (int)(sizeof(cases) / sizeof(cases[0]))),
+                          CHECK_TEST(worst_case_fits_its_size),
+                          CHECK_TEST(cuts_only_between_whole_escapes_and_characters)));
 
 CHECK_SUITE("escape", escape_suite);

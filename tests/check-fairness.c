@@ -656,28 +656,13 @@ START_TEST(one_users_dumps_evict_only_that_users)
 }
 END_TEST
 
-static Suite *fairness_suite(void)
-{
-	const struct check_test decisions[] = {
-	    CHECK_TEST(admit_decisions),
-	    CHECK_TEST(next_decisions),
-	    CHECK_TEST(rate_decisions),
-	    CHECK_TEST(prune_by_owner),
-	    CHECK_END,
-	};
-	const struct check_test users[] = {
-	    CHECK_TEST(flood_of_requests_does_not_delay_another_users_crash),
-	    CHECK_LOOP(one_users_dumps_evict_only_that_users, 2),
-	    CHECK_END,
-	};
-	const struct check_tcase tcases[] = {
-	    {.name = "decisions", .tests = decisions},
-	    {.name = "users", .tests = users, .teardown = daemon_teardown_fair, .timeout = 180},
-	    CHECK_END,
-	};
-
-	return check_suite_of("fairness", tcases);
-}
+CHECK_SUITE_FN(fairness_suite, "fairness",
+               CHECK_CASE("decisions", NULL, NULL, 0, CHECK_TEST(admit_decisions),
+                          CHECK_TEST(next_decisions), CHECK_TEST(rate_decisions),
+                          CHECK_TEST(prune_by_owner)),
+               CHECK_CASE("users", NULL, daemon_teardown_fair, 180,
+                          CHECK_TEST(flood_of_requests_does_not_delay_another_users_crash),
+                          CHECK_LOOP(one_users_dumps_evict_only_that_users, 2)));
 
 const struct check_suite check_suite = {
     .name = "fairness",

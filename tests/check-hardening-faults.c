@@ -528,44 +528,15 @@ static void leak_setup(void)
 	daemon_start_opts(&(struct daemon_opts){.config = CONFIG_DEFAULT, .env = env});
 }
 
-static Suite *hardening_faults_suite(void)
-{
-	const struct check_test faults[] = {
-	    CHECK_TEST(target_killed_during_its_dump),
-	    CHECK_TEST(threads_exiting_during_the_dump),
-	    CHECK_TEST(unwritable_dump_folder),
-	    CHECK_TEST(full_disk),
-	    CHECK_END,
-	};
-	const struct check_test storm[] = {CHECK_TEST(crash_storm), CHECK_END};
-	const struct check_test load[] = {CHECK_TEST(no_leaks_after_1000_requests), CHECK_END};
-	const struct check_test restart[] = {CHECK_TEST(crash_during_a_restart_is_captured),
-	                                     CHECK_END};
-	const struct check_tcase tcases[] = {
-	    {.name = "faults",
-	     .tests = faults,
-	     .setup = daemon_setup,
-	     .teardown = hardening_teardown,
-	     .timeout = 300},
-	    {.name = "storm",
-	     .tests = storm,
-	     .setup = storm_setup,
-	     .teardown = hardening_teardown,
-	     .timeout = 600},
-	    {.name = "load",
-	     .tests = load,
-	     .setup = leak_setup,
-	     .teardown = hardening_teardown,
-	     .timeout = 600},
-	    {.name = "restart",
-	     .tests = restart,
-	     .setup = activated_setup,
-	     .teardown = hardening_teardown,
-	     .timeout = 120},
-	    CHECK_END,
-	};
-
-	return check_suite_of("hardening-faults", tcases);
-}
+CHECK_SUITE_FN(hardening_faults_suite, "hardening-faults",
+               CHECK_CASE("faults", daemon_setup, hardening_teardown, 300,
+                          CHECK_TEST(target_killed_during_its_dump),
+                          CHECK_TEST(threads_exiting_during_the_dump),
+                          CHECK_TEST(unwritable_dump_folder), CHECK_TEST(full_disk)),
+               CHECK_CASE("storm", storm_setup, hardening_teardown, 600, CHECK_TEST(crash_storm)),
+               CHECK_CASE("load", leak_setup, hardening_teardown, 600,
+                          CHECK_TEST(no_leaks_after_1000_requests)),
+               CHECK_CASE("restart", activated_setup, hardening_teardown, 120,
+                          CHECK_TEST(crash_during_a_restart_is_captured)));
 
 CHECK_SUITE("hardening-faults", hardening_faults_suite);

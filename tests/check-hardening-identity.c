@@ -480,26 +480,12 @@ START_TEST(executable_name_in_invalid_utf8_still_gets_its_report)
 }
 END_TEST
 
-static Suite *hardening_identity_suite(void)
-{
-	const struct check_test identity[] = {
-	    CHECK_TEST(dump_now_after_a_setuid_exec_is_refused),
-	    CHECK_TEST(dump_now_of_a_process_made_non_dumpable_is_refused),
-	    CHECK_TEST(peer_gone_before_accept_gets_no_dump_of_the_pid),
-	    CHECK_TEST(client_text_cannot_forge_log_lines_or_drive_terminals),
-	    CHECK_TEST(executable_name_in_invalid_utf8_still_gets_its_report),
-	    CHECK_END,
-	};
-	const struct check_tcase tcases[] = {
-	    {.name = "identity",
-	     .tests = identity,
-	     .setup = daemon_setup,
-	     .teardown = hardening_teardown,
-	     .timeout = 120},
-	    CHECK_END,
-	};
-
-	return check_suite_of("hardening-identity", tcases);
-}
+CHECK_SUITE_FN(hardening_identity_suite, "hardening-identity",
+               CHECK_CASE("identity", daemon_setup, hardening_teardown, 120,
+                          CHECK_TEST(dump_now_after_a_setuid_exec_is_refused),
+                          CHECK_TEST(dump_now_of_a_process_made_non_dumpable_is_refused),
+                          CHECK_TEST(peer_gone_before_accept_gets_no_dump_of_the_pid),
+                          CHECK_TEST(client_text_cannot_forge_log_lines_or_drive_terminals),
+                          CHECK_TEST(executable_name_in_invalid_utf8_still_gets_its_report)));
 
 CHECK_SUITE("hardening-identity", hardening_identity_suite);

@@ -496,30 +496,16 @@ START_TEST(claimed_identity_is_not_believed)
 }
 END_TEST
 
-static Suite *hardening_suite(void)
-{
-	const struct check_test input[] = {
-	    CHECK_TEST(random_bytes_get_an_error),
-	    CHECK_TEST(truncated_frames_get_an_error),
-	    CHECK_TEST(length_over_the_limit_is_refused_at_once),
-	    CHECK_TEST(wrong_version_is_refused),
-	    CHECK_TEST(unknown_and_daemon_only_types_are_refused),
-	    CHECK_TEST(slow_peer_times_out_without_delaying_others),
-	    CHECK_TEST(idle_connection_flood_is_limited_and_others_are_served),
-	    CHECK_TEST(peer_that_disconnects_mid_request_loses_nothing),
-	    CHECK_TEST(claimed_identity_is_not_believed),
-	    CHECK_END,
-	};
-	const struct check_tcase tcases[] = {
-	    {.name = "bad-input",
-	     .tests = input,
-	     .setup = daemon_setup,
-	     .teardown = hardening_teardown,
-	     .timeout = 300},
-	    CHECK_END,
-	};
-
-	return check_suite_of("hardening", tcases);
-}
+CHECK_SUITE_FN(hardening_suite, "hardening",
+               CHECK_CASE("bad-input", daemon_setup, hardening_teardown, 300,
+                          CHECK_TEST(random_bytes_get_an_error),
+                          CHECK_TEST(truncated_frames_get_an_error),
+                          CHECK_TEST(length_over_the_limit_is_refused_at_once),
+                          CHECK_TEST(wrong_version_is_refused),
+                          CHECK_TEST(unknown_and_daemon_only_types_are_refused),
+                          CHECK_TEST(slow_peer_times_out_without_delaying_others),
+                          CHECK_TEST(idle_connection_flood_is_limited_and_others_are_served),
+                          CHECK_TEST(peer_that_disconnects_mid_request_loses_nothing),
+                          CHECK_TEST(claimed_identity_is_not_believed)));
 
 CHECK_SUITE("hardening", hardening_suite);

@@ -191,18 +191,13 @@ static Suite *integration_races_suite(void)
 #endif
 		CHECK_END,
 	};
-	const struct check_test large[] = {CHECK_TEST(test_large_target), CHECK_END};
-	const struct check_tcase tcases[] = {
-	    {.name = "races", .tests = races},
-	    {.name = "large", .tests = large},
-	    CHECK_END,
-	};
 
 	if (!MD_TEST_HOOKS)
 		fprintf(stderr,
 		        "integration-races: built without -Dtest_hooks=true (tests/run sets "
 		        "it): test_target_exits, test_sigint and test_sigterm not run\n");
-	return check_suite_of("integration-races", tcases);
+	return CHECK_SUITE_OF("integration-races", {.name = "races", .tests = races},
+	                      CHECK_CASE("large", NULL, NULL, 0, CHECK_TEST(test_large_target)));
 }
 
 CHECK_IT_SUITE("integration-races", integration_races_suite, "TARGET_THREADS");

@@ -527,33 +527,15 @@ START_TEST(test_modules_cover_node)
 }
 END_TEST
 
-static Suite *integration_suite(void)
-{
-	const struct check_test dump[] = {
-	    CHECK_TEST(test_dump_json_and_file), CHECK_TEST(test_dump_stackwalk),
-	    CHECK_TEST(test_dump_minidump_dump), CHECK_TEST(test_dump_lldb),
-	    CHECK_TEST(test_dump_inspect),       CHECK_END,
-	};
-	const struct check_test errors[] = {
-	    CHECK_TEST(test_existing_output),
-	    CHECK_TEST(test_default_name),
-	    CHECK_TEST(test_no_such_process),
-	    CHECK_TEST(test_unprivileged),
-	    CHECK_END,
-	};
-	const struct check_test modules[] = {
-	    CHECK_TEST(test_modules_cover_segments_past_a_hole),
-	    CHECK_TEST(test_modules_cover_node),
-	    CHECK_END,
-	};
-	const struct check_tcase tcases[] = {
-	    {.name = "dump", .tests = dump},
-	    {.name = "errors", .tests = errors},
-	    {.name = "modules", .tests = modules},
-	    CHECK_END,
-	};
-
-	return check_suite_of("integration", tcases);
-}
+CHECK_SUITE_FN(integration_suite, "integration",
+               CHECK_CASE("dump", NULL, NULL, 0, CHECK_TEST(test_dump_json_and_file),
+                          CHECK_TEST(test_dump_stackwalk), CHECK_TEST(test_dump_minidump_dump),
+                          CHECK_TEST(test_dump_lldb), CHECK_TEST(test_dump_inspect)),
+               CHECK_CASE("errors", NULL, NULL, 0, CHECK_TEST(test_existing_output),
+                          CHECK_TEST(test_default_name), CHECK_TEST(test_no_such_process),
+                          CHECK_TEST(test_unprivileged)),
+               CHECK_CASE("modules", NULL, NULL, 0,
+                          CHECK_TEST(test_modules_cover_segments_past_a_hole),
+                          CHECK_TEST(test_modules_cover_node)));
 
 CHECK_IT_SUITE("integration", integration_suite, "TARGET_THREADS");

@@ -63,6 +63,29 @@ struct check_tcase {
  * (Check's test handles are not constant expressions); Check copies what it keeps. */
 Suite *check_suite_of(const char *name, const struct check_tcase *tcases);
 
+/* The usual way to write a suite function, without naming the lists:
+ *
+ *	CHECK_SUITE_FN(store_suite, "store", CHECK_CASE("ids", NULL, NULL, 0, CHECK_TEST(ids_ok)),
+ *	               CHECK_CASE("dir", setup_dir, teardown_dir, 60, CHECK_LOOP(scan, 3)));
+ *
+ * defines static Suite *store_suite(void). CHECK_SUITE_OF is its body, for a suite function
+ * that does more than return the suite. CHECK_CASE is one test case: its name, checked fixture
+ *(either may be NULL), timeout in seconds (0: Check's default) and its CHECK_TEST/CHECK_LOOP
+ *entries. Both lists are compound literals, alive until the suite function returns, which is after
+ *check_suite_of. */
+#define CHECK_CASE(case_name, case_setup, case_teardown, case_timeout, ...)                        \
+	{                                                                                          \
+		.name = (case_name), .tests = (const struct check_test[]){__VA_ARGS__, CHECK_END}, \
+		.setup = (case_setup), .teardown = (case_teardown), .timeout = (case_timeout)      \
+	}
+#define CHECK_SUITE_OF(suite_name, ...)                                                            \
+	check_suite_of((suite_name), (const struct check_tcase[]){__VA_ARGS__, CHECK_END})
+#define CHECK_SUITE_FN(suite_fn, suite_name, ...)                                                  \
+	static Suite *suite_fn(void)                                                               \
+	{                                                                                          \
+		return CHECK_SUITE_OF((suite_name), __VA_ARGS__);                                  \
+	}
+
 /* Defines check_suite for a suite with neither fixture nor arguments of its own: its name (a
  * string) and the function that builds its Suite. */
 #define CHECK_SUITE(suite_name, suite_fn)                                                          \

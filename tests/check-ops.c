@@ -309,26 +309,12 @@ START_TEST(verb_table_help_and_argument_counts)
 }
 END_TEST
 
-static Suite *ops_suite(void)
-{
-	const struct check_test service[] = {
-	    CHECK_LOOP(notify_and_activation_like_systemd, 2),
-	    CHECK_TEST(no_notify_socket_no_notification),
-	    CHECK_LOOP(unit_capabilities_suffice_for_another_users_crash, 2),
-	    CHECK_END,
-	};
-	const struct check_test cli[] = {
-	    CHECK_TEST(help_and_usage_exit_codes),
-	    CHECK_TEST(verb_table_help_and_argument_counts),
-	    CHECK_END,
-	};
-	const struct check_tcase tcases[] = {
-	    {.name = "service", .tests = service, .teardown = teardown, .timeout = 120},
-	    {.name = "cli", .tests = cli},
-	    CHECK_END,
-	};
-
-	return check_suite_of("ops", tcases);
-}
+CHECK_SUITE_FN(ops_suite, "ops",
+               CHECK_CASE("service", NULL, teardown, 120,
+                          CHECK_LOOP(notify_and_activation_like_systemd, 2),
+                          CHECK_TEST(no_notify_socket_no_notification),
+                          CHECK_LOOP(unit_capabilities_suffice_for_another_users_crash, 2)),
+               CHECK_CASE("cli", NULL, NULL, 0, CHECK_TEST(help_and_usage_exit_codes),
+                          CHECK_TEST(verb_table_help_and_argument_counts)));
 
 CHECK_IT_SUITE("ops", ops_suite, "CRASH_APP");

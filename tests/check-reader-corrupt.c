@@ -340,23 +340,11 @@ START_TEST(empty_directory)
 }
 END_TEST
 
-static Suite *reader_corrupt_suite(void)
-{
-	const struct check_test tests[] = {
-	    CHECK_TEST(bad_memory_info),
-	    CHECK_TEST(read_bounds),
-	    CHECK_TEST(pid_from_proc_status),
-	    CHECK_TEST(proc_status_fields),
-	    CHECK_TEST(truncation_at_every_offset),
-	    CHECK_TEST(random_bit_flips),
-	    CHECK_TEST(file_and_buffer_agree),
-	    CHECK_TEST(empty_directory),
-	    CHECK_END,
-	};
-	const struct check_tcase tcases[] = {{.name = "corrupt", .tests = tests, .timeout = 60},
-	                                     CHECK_END};
-
-	return check_suite_of("reader-corrupt", tcases);
-}
+CHECK_SUITE_FN(reader_corrupt_suite, "reader-corrupt",
+               CHECK_CASE("corrupt", NULL, NULL, 60, CHECK_TEST(bad_memory_info),
+                          CHECK_TEST(read_bounds), CHECK_TEST(pid_from_proc_status),
+                          CHECK_TEST(proc_status_fields), CHECK_TEST(truncation_at_every_offset),
+                          CHECK_TEST(random_bit_flips), CHECK_TEST(file_and_buffer_agree),
+                          CHECK_TEST(empty_directory)));
 
 CHECK_SUITE("reader-corrupt", reader_corrupt_suite);

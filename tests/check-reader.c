@@ -402,27 +402,14 @@ START_TEST(bad_module_names)
 }
 END_TEST
 
-static Suite *reader_suite(void)
-{
-	const struct check_test tests[] = {
-	    CHECK_TEST(valid_dump_parses),
-	    CHECK_TEST(valid_file_parses),
-	    CHECK_TEST(truncated_header),
-	    CHECK_TEST(bad_signature_and_version),
-	    CHECK_TEST(directory_past_eof),
-	    CHECK_TEST(stream_past_eof),
-	    CHECK_TEST(duplicate_streams),
-	    CHECK_TEST(thread_count_mismatch),
-	    CHECK_TEST(thread_names_and_cached_failures),
-	    CHECK_TEST(bad_contexts),
-	    CHECK_TEST(bad_module_names),
-	    CHECK_END,
-	};
-	const struct check_tcase tcases[] = {{.name = "core", .tests = tests, .timeout = 60},
-	                                     CHECK_END};
-
-	return check_suite_of("reader", tcases);
-}
+CHECK_SUITE_FN(reader_suite, "reader",
+               CHECK_CASE("core", NULL, NULL, 60, CHECK_TEST(valid_dump_parses),
+                          CHECK_TEST(valid_file_parses), CHECK_TEST(truncated_header),
+                          CHECK_TEST(bad_signature_and_version), CHECK_TEST(directory_past_eof),
+                          CHECK_TEST(stream_past_eof), CHECK_TEST(duplicate_streams),
+                          CHECK_TEST(thread_count_mismatch),
+                          CHECK_TEST(thread_names_and_cached_failures), CHECK_TEST(bad_contexts),
+                          CHECK_TEST(bad_module_names)));
 
 /* Writes the fuzzing seeds: the reference dump's variants, each under 4 KiB. */
 static int write_corpus(const char *dir)

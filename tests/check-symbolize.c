@@ -951,45 +951,22 @@ START_TEST(unprivileged_mdctl_stack)
 }
 END_TEST
 
-static Suite *symbolize_suite(void)
-{
-	const struct check_test walk[] = {
-	    CHECK_LOOP(crash_kinds_match_stackwalk_and_addr2line, 2 * N_KINDS),
-	    CHECK_TEST(info_prints_every_thread_symbolized),
-	    CHECK_TEST(report_objects_for_the_daemon),
-	    CHECK_END,
-	};
-	const struct check_test missing[] = {
-	    CHECK_TEST(stripped_app_with_debug_file_by_build_id),
-	    CHECK_TEST(replaced_app_build_id_mismatch),
-	    CHECK_TEST(no_debug_info_module_offset_and_cfi),
-	    CHECK_TEST(libc_lines_only_with_full_debug),
-	    CHECK_TEST(no_cfi_frame_pointers_say_fp),
-	    CHECK_TEST(unprivileged_mdctl_stack),
-	    CHECK_END,
-	};
-	const struct check_test debuginfod[] = {CHECK_TEST(debuginfod_serves_the_debug_file),
-	                                        CHECK_END};
-	const struct check_test hostile[] = {
-	    CHECK_TEST(hostile_dumps_never_take_mdctl_down),
-	    CHECK_TEST(corrupt_elf_modules_never_take_mdctl_down),
-	    CHECK_TEST(misbehaving_helper_is_contained),
-	    CHECK_TEST(helper_runs_unprivileged),
-	    CHECK_END,
-	};
-	const struct check_tcase tcases[] = {
-	    {.name = "walk", .tests = walk, .teardown = teardown, .timeout = 300},
-	    {.name = "missing", .tests = missing, .teardown = teardown, .timeout = 300},
-	    {.name = "debuginfod",
-	     .tests = debuginfod,
-	     .teardown = debuginfod_teardown,
-	     .timeout = 300},
-	    {.name = "hostile", .tests = hostile, .teardown = teardown, .timeout = 600},
-	    CHECK_END,
-	};
-
-	return check_suite_of("symbolize", tcases);
-}
+CHECK_SUITE_FN(
+    symbolize_suite, "symbolize",
+    CHECK_CASE("walk", NULL, teardown, 300,
+               CHECK_LOOP(crash_kinds_match_stackwalk_and_addr2line, 2 * N_KINDS),
+               CHECK_TEST(info_prints_every_thread_symbolized),
+               CHECK_TEST(report_objects_for_the_daemon)),
+    CHECK_CASE("missing", NULL, teardown, 300, CHECK_TEST(stripped_app_with_debug_file_by_build_id),
+               CHECK_TEST(replaced_app_build_id_mismatch),
+               CHECK_TEST(no_debug_info_module_offset_and_cfi),
+               CHECK_TEST(libc_lines_only_with_full_debug),
+               CHECK_TEST(no_cfi_frame_pointers_say_fp), CHECK_TEST(unprivileged_mdctl_stack)),
+    CHECK_CASE("debuginfod", NULL, debuginfod_teardown, 300,
+               CHECK_TEST(debuginfod_serves_the_debug_file)),
+    CHECK_CASE("hostile", NULL, teardown, 600, CHECK_TEST(hostile_dumps_never_take_mdctl_down),
+               CHECK_TEST(corrupt_elf_modules_never_take_mdctl_down),
+               CHECK_TEST(misbehaving_helper_is_contained), CHECK_TEST(helper_runs_unprivileged)));
 
 const struct check_suite check_suite = {
     .name = "symbolize",

@@ -261,26 +261,15 @@ START_TEST(parsers_read_what_servers_and_operators_write)
 }
 END_TEST
 
-static Suite *upload_queue_suite(void)
-{
-	const struct check_test queue[] = {
-	    CHECK_TEST(restart_mid_queue_loses_nothing_and_resends_nothing_delivered),
-	    CHECK_TEST(uploaded_state_with_a_leftover_ticket_is_not_resent),
-	    CHECK_TEST(dump_over_the_size_limit_is_skipped_not_retried),
-	    CHECK_TEST(without_consent_nothing_is_sent_and_tickets_stay),
-	    CHECK_TEST(invalid_ticket_is_reported_and_kept_while_others_go),
-	    CHECK_TEST(config_errors_name_the_key),
-	    CHECK_END,
-	};
-	const struct check_test parsers[] = {
-	    CHECK_TEST(parsers_read_what_servers_and_operators_write), CHECK_END};
-	const struct check_tcase tcases[] = {
-	    {.name = "queue", .tests = queue, .setup = setup, .teardown = teardown, .timeout = 60},
-	    {.name = "parsers", .tests = parsers},
-	    CHECK_END,
-	};
-
-	return check_suite_of("upload-queue", tcases);
-}
+CHECK_SUITE_FN(upload_queue_suite, "upload-queue",
+               CHECK_CASE("queue", setup, teardown, 60,
+                          CHECK_TEST(restart_mid_queue_loses_nothing_and_resends_nothing_delivered),
+                          CHECK_TEST(uploaded_state_with_a_leftover_ticket_is_not_resent),
+                          CHECK_TEST(dump_over_the_size_limit_is_skipped_not_retried),
+                          CHECK_TEST(without_consent_nothing_is_sent_and_tickets_stay),
+                          CHECK_TEST(invalid_ticket_is_reported_and_kept_while_others_go),
+                          CHECK_TEST(config_errors_name_the_key)),
+               CHECK_CASE("parsers", NULL, NULL, 0,
+                          CHECK_TEST(parsers_read_what_servers_and_operators_write)));
 
 CHECK_IT_SUITE("upload-queue", upload_queue_suite, "TARGET_THREADS");

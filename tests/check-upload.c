@@ -273,6 +273,8 @@ START_TEST(slow_response_times_out_and_is_retried)
 	json_decref(reqs);
 	json_decref(report);
 }
+END_TEST
+
 /* End to end: minidumpd with uploads enabled drops the ticket; mdupload delivers the dump. */
 START_TEST(minidumpd_crash_reaches_the_collector)
 {
@@ -337,35 +339,16 @@ static void e2e_teardown(void)
 	teardown();
 }
 
-static Suite *upload_suite(void)
-{
-	const struct check_test uploader[] = {
-	    CHECK_TEST(every_field_and_byte_reaches_the_collector),
-	    CHECK_TEST(gzip_body_decodes_to_the_same_bytes),
-	    CHECK_TEST(sentry_dsn_and_a_second_server_both_get_it),
-	    CHECK_TEST(server_down_then_up_is_delivered_after_recovery),
-	    CHECK_TEST(http_500_is_retried_with_growing_backoff),
-	    CHECK_TEST(http_429_waits_for_retry_after),
-	    CHECK_TEST(slow_response_times_out_and_is_retried),
-	    CHECK_END,
-	};
-	const struct check_test e2e[] = {CHECK_TEST(minidumpd_crash_reaches_the_collector),
-	                                 CHECK_END};
-	const struct check_tcase tcases[] = {
-	    {.name = "uploader",
-	     .tests = uploader,
-	     .setup = setup,
-	     .teardown = teardown,
-	     .timeout = 60},
-	    {.name = "minidumpd",
-	     .tests = e2e,
-	     .setup = setup,
-	     .teardown = e2e_teardown,
-	     .timeout = 60},
-	    CHECK_END,
-	};
-
-	return check_suite_of("upload", tcases);
-}
+CHECK_SUITE_FN(upload_suite, "upload",
+               CHECK_CASE("uploader", setup, teardown, 60,
+                          CHECK_TEST(every_field_and_byte_reaches_the_collector),
+                          CHECK_TEST(gzip_body_decodes_to_the_same_bytes),
+                          CHECK_TEST(sentry_dsn_and_a_second_server_both_get_it),
+                          CHECK_TEST(server_down_then_up_is_delivered_after_recovery),
+                          CHECK_TEST(http_500_is_retried_with_growing_backoff),
+                          CHECK_TEST(http_429_waits_for_retry_after),
+                          CHECK_TEST(slow_response_times_out_and_is_retried)),
+               CHECK_CASE("minidumpd", setup, e2e_teardown, 60,
+                          CHECK_TEST(minidumpd_crash_reaches_the_collector)));
 
 CHECK_IT_SUITE("upload", upload_suite, "TARGET_THREADS");

@@ -332,26 +332,16 @@ START_TEST(split_path)
 }
 END_TEST
 
-static Suite *writer_suite(void)
-{
-	const struct check_test tests[] = {
-	    CHECK_TEST(header_and_directory_layout),
-	    CHECK_TEST(blocks_are_8_aligned_and_put_is_contiguous),
-	    CHECK_TEST(write_at_patches_flushed_and_buffered_bytes),
-	    CHECK_TEST(strings_are_utf16_with_uncounted_terminator),
-	    CHECK_TEST(rva_overflow_is_refused),
-	    CHECK_TEST(write_errors_are_sticky_and_reported),
-	    CHECK_TEST(output_is_0600_exclusive_and_never_replaced_without_force),
-	    CHECK_TEST(output_does_not_follow_a_planted_symlink),
-	    CHECK_TEST(split_path),
-	    CHECK_END,
-	};
-	const struct check_tcase tcases[] = {
-	    {.name = "core", .tests = tests, .setup = tmpdir_setup, .teardown = tmpdir_teardown},
-	    CHECK_END,
-	};
-
-	return check_suite_of("writer", tcases);
-}
+CHECK_SUITE_FN(writer_suite, "writer",
+               CHECK_CASE("core", tmpdir_setup, tmpdir_teardown, 0,
+                          CHECK_TEST(header_and_directory_layout),
+                          CHECK_TEST(blocks_are_8_aligned_and_put_is_contiguous),
+                          CHECK_TEST(write_at_patches_flushed_and_buffered_bytes),
+                          CHECK_TEST(strings_are_utf16_with_uncounted_terminator),
+                          CHECK_TEST(rva_overflow_is_refused),
+                          CHECK_TEST(write_errors_are_sticky_and_reported),
+                          CHECK_TEST(output_is_0600_exclusive_and_never_replaced_without_force),
+                          CHECK_TEST(output_does_not_follow_a_planted_symlink),
+                          CHECK_TEST(split_path)));
 
 CHECK_SUITE("writer", writer_suite);
