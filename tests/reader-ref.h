@@ -11,6 +11,7 @@
 
 #include "dump-builder.h"
 #include "md-reader.h"
+#include "reader-views.h"
 
 #define T1_TID            1001u
 #define T2_TID            1002u
@@ -55,7 +56,7 @@ struct ref_opts {
 	bool unused_slot; /* add an unused directory entry */
 	bool dir_first;   /* the directory before the streams, not after them */
 };
-#define N_VIEWS 12
+#define N_VIEWS (N_READER_VIEWS + 1) /* and the diagnostics stream */
 
 extern const uint8_t build_id[20];
 extern const md_guid pdb_guid;
