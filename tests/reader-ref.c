@@ -424,3 +424,32 @@ struct md_reader *open_ok(struct ref *ref, uint8_t **copy)
 	ck_assert_msg(open_copy(&ref->b, ref->b.size, copy, &r, &err) == 0, "%s", err.message);
 	return r;
 }
+
+void expect_open_fails(struct ref *ref, int err, const char *msg)
+{
+	struct md_reader_error e;
+	struct md_reader *r;
+	uint8_t *copy;
+
+	ck_assert_int_eq(open_copy(&ref->b, ref->b.size, &copy, &r, &e), err);
+	ck_assert_str_ne(e.message, "");
+	if (msg)
+		ck_assert_msg(strstr(e.message, msg), "message: %s, expected %s", e.message, msg);
+	free(copy);
+}
+
+void expect_view_fails(struct ref *ref, enum reader_view view, int err, const char *msg)
+{
+	struct reader_views v = {0};
+	struct md_reader *r;
+	uint8_t *copy;
+
+	r = open_ok(ref, &copy);
+	ck_assert_int_eq(reader_view(r, view, &v), err);
+	ck_assert_str_ne(md_reader_error(r), "");
+	if (msg)
+		ck_assert_msg(strstr(md_reader_error(r), msg), "view %d: %s, expected %s", view,
+		              md_reader_error(r), msg);
+	md_reader_free(r);
+	free(copy);
+}

@@ -92,3 +92,11 @@ int exercise(struct md_reader *r);
 
 /* Opens the (modified) reference dump, which must open, and returns the reader. */
 struct md_reader *open_ok(struct ref *ref, uint8_t **copy);
+
+/* The (modified) reference dump must not open: the buffer open fails with err and a message
+ * containing msg (NULL: any message). */
+void expect_open_fails(struct ref *ref, int err, const char *msg);
+
+/* The (modified) reference dump must open, and then view must fail with err and a message
+ * containing msg (NULL: any message). */
+void expect_view_fails(struct ref *ref, enum reader_view view, int err, const char *msg);

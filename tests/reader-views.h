@@ -44,5 +44,9 @@ struct reader_views {
 	bool message[N_READER_VIEWS]; /* a failed call left a message (md_reader_error) */
 };
 
+/* Calls one view of r into v (its pointer, ret and message) and returns its result; view must
+ * be below N_READER_VIEWS. */
+int reader_view(struct md_reader *r, enum reader_view view, struct reader_views *v);
+
 /* Calls every view of r, in the order of enum reader_view, into v. */
 void reader_views_read(struct md_reader *r, struct reader_views *v);
