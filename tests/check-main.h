@@ -86,6 +86,12 @@ Suite *check_suite_of(const char *name, const struct check_tcase *tcases);
 		return CHECK_SUITE_OF((suite_name), __VA_ARGS__);                                  \
 	}
 
+/* A checked fixture: a fresh folder /tmp/check-<suite>-XXXXXX for each test, named in
+ * check_tmpdir, and removed with what the test left in it. */
+extern char check_tmpdir[64];
+void check_tmpdir_setup(void);
+void check_tmpdir_teardown(void);
+
 /* Defines check_suite for a suite with neither fixture nor arguments of its own: its name (a
  * string) and the function that builds its Suite. */
 #define CHECK_SUITE(suite_name, suite_fn)                                                          \
