@@ -302,6 +302,21 @@ static long parse_num(const char *s, long max)
 	return v;
 }
 
+/* Starts a detached thread running fn(arg); says what could not be started and returns -1 on
+ * failure. */
+static int start_detached(pthread_attr_t *attr, void *(*fn)(void *), void *arg, const char *what)
+{
+	pthread_t t;
+	int r = pthread_create(&t, attr, fn, arg);
+
+	if (r != 0) {
+		fprintf(stderr, "target-threads: cannot start %s: %s\n", what, strerror(r));
+		return -1;
+	}
+	pthread_detach(t);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned n = THREADS_DEFAULT;
@@ -353,33 +368,16 @@ int main(int argc, char **argv)
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES);
 	for (unsigned i = 0; i < n; i++) {
-		pthread_t t;
-		int r = pthread_create(&t, &attr, worker_main, (void *)(uintptr_t)i);
+		char what[32];
 
-		if (r != 0) {
-			fprintf(stderr, "target-threads: thread %u: %s\n", i, strerror(r));
+		snprintf(what, sizeof(what), "thread %u", i);
+		if (start_detached(&attr, worker_main, (void *)(uintptr_t)i, what) < 0)
 			return 1;
-		}
-		pthread_detach(t);
 	}
-	if (churn) {
-		pthread_t t;
-
-		if (pthread_create(&t, &attr, churn_main, NULL) != 0) {
-			fprintf(stderr, "target-threads: cannot start the churn thread\n");
-			return 1;
-		}
-		pthread_detach(t);
-	}
-	if (vfork_stuck) {
-		pthread_t t;
-
-		if (pthread_create(&t, &attr, vfork_main, NULL) != 0) {
-			fprintf(stderr, "target-threads: cannot start the vfork thread\n");
-			return 1;
-		}
-		pthread_detach(t);
-	}
+	if (churn && start_detached(&attr, churn_main, NULL, "the churn thread") < 0)
+		return 1;
+	if (vfork_stuck && start_detached(&attr, vfork_main, NULL, "the vfork thread") < 0)
+		return 1;
 	pthread_attr_destroy(&attr);
 
 	if (wait_parked(n) < 0) {
