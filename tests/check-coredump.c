@@ -1052,23 +1052,19 @@ START_TEST(kernel_stream_alone)
 }
 END_TEST
 
-static Suite *coredump_suite(void)
-{
-	const int n_cases = (int)(sizeof(cases) / sizeof(cases[0]));
-
-	return CHECK_SUITE_OF(
-	    "coredump",
-	    CHECK_CASE("core", NULL, NULL, 300, CHECK_TEST(gcore_file_alone),
-	               CHECK_TEST(gcore_file_with_live_process),
-	               CHECK_TEST(hostile_streams_refused), CHECK_TEST(kernel_stream_alone),
-	               CHECK_LOOP(socket_stream_of_unlinked_app, n_cases)),
-	    CHECK_CASE("daemon", NULL, NULL, 300, CHECK_LOOP(daemon_request_protocol, n_cases),
-	               CHECK_TEST(daemon_plain_socket), CHECK_TEST(shim_app_dumped_once),
-	               CHECK_TEST(crash_loop_rejected), CHECK_TEST(setuid_dump_is_private),
-	               CHECK_TEST(pid_namespace), CHECK_LOOP(daemon_stopped_app_dies_at_once, 2),
-	               CHECK_LOOP(daemon_pipe_helper, n_cases), CHECK_LOOP(mdctl_enable_disable, 2),
-	               CHECK_TEST(big_heap_is_cheap), CHECK_TEST(socket_activation_two_sockets)));
-}
+CHECK_SUITE_FN(coredump_suite, "coredump",
+               CHECK_CASE("core", NULL, NULL, 300, CHECK_TEST(gcore_file_alone),
+                          CHECK_TEST(gcore_file_with_live_process),
+                          CHECK_TEST(hostile_streams_refused), CHECK_TEST(kernel_stream_alone),
+                          CHECK_LOOP_EACH(socket_stream_of_unlinked_app, cases)),
+               CHECK_CASE("daemon", NULL, NULL, 300,
+                          CHECK_LOOP_EACH(daemon_request_protocol, cases),
+                          CHECK_TEST(daemon_plain_socket), CHECK_TEST(shim_app_dumped_once),
+                          CHECK_TEST(crash_loop_rejected), CHECK_TEST(setuid_dump_is_private),
+                          CHECK_TEST(pid_namespace), CHECK_LOOP(daemon_stopped_app_dies_at_once, 2),
+                          CHECK_LOOP_EACH(daemon_pipe_helper, cases),
+                          CHECK_LOOP(mdctl_enable_disable, 2), CHECK_TEST(big_heap_is_cheap),
+                          CHECK_TEST(socket_activation_two_sockets)));
 
 const struct check_suite check_suite = {
     .name = "coredump",

@@ -120,8 +120,7 @@ static void failing_setup(void)
 
 CHECK_SUITE_FN(stack_suite, "daemon-stack",
                CHECK_CASE("stacks", daemon_start, daemon_teardown, 120,
-                          CHECK_LOOP(report_gains_the_symbolized_stack,
-                                     (int)(sizeof(cases) / sizeof(cases[0])))),
+                          CHECK_LOOP_EACH(report_gains_the_symbolized_stack, cases)),
                CHECK_CASE("failing", failing_setup, daemon_teardown, 120,
                           CHECK_TEST(failing_symbolizer_leaves_the_reason)));
 

@@ -561,8 +561,7 @@ END_TEST
 
 CHECK_SUITE_FN(daemon_suite, "daemon",
                CHECK_CASE("crashes", daemon_start, daemon_teardown, 300,
-                          CHECK_LOOP(crash_is_dumped_and_app_dies_by_its_signal,
-                                     (int)(sizeof(cases) / sizeof(cases[0]))),
+                          CHECK_LOOP_EACH(crash_is_dumped_and_app_dies_by_its_signal, cases),
                           CHECK_TEST(stack_overflow_keeps_the_recursion),
                           CHECK_TEST(no_daemon_app_still_dies_promptly),
                           CHECK_TEST(frozen_daemon_app_dies_at_its_timeout),

@@ -93,8 +93,7 @@ END_TEST
 
 CHECK_SUITE_FN(escape_suite, "escape",
                CHECK_CASE("escape", NULL, NULL, 0,
-                          CHECK_LOOP(escapes_as_a_user_must_see_it,
-                                     (int)(sizeof(cases) / sizeof(cases[0]))),
+                          CHECK_LOOP_EACH(escapes_as_a_user_must_see_it, cases),
                           CHECK_TEST(worst_case_fits_its_size),
                           CHECK_TEST(cuts_only_between_whole_escapes_and_characters)));
 

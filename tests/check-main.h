@@ -54,6 +54,8 @@ struct check_tcase {
 	{                                                                                          \
 		(test), (n)                                                                        \
 	}
+/* A loop test run once per element of a static array: _i indexes array. */
+#define CHECK_LOOP_EACH(test, array) CHECK_LOOP(test, (int)(sizeof(array) / sizeof((array)[0])))
 #define CHECK_END                                                                                  \
 	{                                                                                          \
 		0                                                                                  \
