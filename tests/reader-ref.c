@@ -271,35 +271,42 @@ void check_ref(struct md_reader *r, const struct ref_opts *o)
 	for (int i = 0; i < N_READER_VIEWS; i++)
 		ck_assert_msg(v.ret[i] == (i == VIEW_MISC_INFO && o->no_misc ? -ENOENT : 0),
 		              "view %d returned %d", i, v.ret[i]);
+	const struct md_reader_system_info *si = v.si;
+	const struct md_reader_thread_list *tl = v.tl;
+	const struct md_reader_module_list *ml = v.ml;
+	const struct md_reader_memory_list *mem = v.mem;
+	const struct md_reader_memory_info_list *mil = v.mil;
+	const struct md_reader_exception *ex = v.ex;
+	const struct md_reader_crashpad_info *cpi = v.cpi;
 
-	ck_assert_uint_eq(v.si->arch,
+	ck_assert_uint_eq(si->arch,
 	                  o->arm64 ? MD_CPU_ARCHITECTURE_ARM64_OLD : MD_CPU_ARCHITECTURE_AMD64);
-	ck_assert_uint_eq(v.si->platform_id, MD_OS_LINUX);
-	ck_assert_uint_eq(v.si->cpus, 4);
-	ck_assert_str_eq(v.si->csd, CSD);
+	ck_assert_uint_eq(si->platform_id, MD_OS_LINUX);
+	ck_assert_uint_eq(si->cpus, 4);
+	ck_assert_str_eq(si->csd, CSD);
 	if (o->arm64) {
-		ck_assert_str_eq(v.si->cpu_vendor, "");
-		ck_assert_uint_eq(v.si->arm_cpuid, 0x410fd083);
+		ck_assert_str_eq(si->cpu_vendor, "");
+		ck_assert_uint_eq(si->arm_cpuid, 0x410fd083);
 	} else {
-		ck_assert_str_eq(v.si->cpu_vendor, "GenuineIntel");
+		ck_assert_str_eq(si->cpu_vendor, "GenuineIntel");
 	}
 
-	ck_assert_uint_eq(v.tl->count, 2);
-	ck_assert_uint_eq(v.tl->threads[0].tid, T1_TID);
-	ck_assert_int_eq(v.tl->threads[0].cpu,
+	ck_assert_uint_eq(tl->count, 2);
+	ck_assert_uint_eq(tl->threads[0].tid, T1_TID);
+	ck_assert_int_eq(tl->threads[0].cpu,
 	                 o->arm64 ? MD_READER_CPU_ARM64_OLD : MD_READER_CPU_AMD64);
-	ck_assert_uint_eq(v.tl->threads[0].context_flags,
+	ck_assert_uint_eq(tl->threads[0].context_flags,
 	                  o->arm64 ? MD_CONTEXT_ARM64_OLD_FULL : MD_CONTEXT_AMD64_FULL);
-	ck_assert_uint_eq(v.tl->threads[0].pc, T1_RIP);
-	ck_assert_uint_eq(v.tl->threads[0].sp, T1_RSP);
-	ck_assert_uint_eq(v.tl->threads[0].fp, T1_RBP);
-	ck_assert_uint_eq(v.tl->threads[0].stack_start, T1_STACK);
-	ck_assert_uint_eq(v.tl->threads[0].stack_size, STACK_BYTES);
-	ck_assert_uint_eq(v.tl->threads[1].tid, T2_TID);
-	ck_assert_int_eq(v.tl->threads[1].cpu, MD_READER_CPU_NONE);
-	ck_assert_uint_eq(v.tl->threads[1].pc, 0);
-	ck_assert_uint_eq(v.tl->threads[1].stack_size, 16);
-	ck_assert_int_eq(md_reader_context(r, v.tl->threads[0].context, &ctx), 0);
+	ck_assert_uint_eq(tl->threads[0].pc, T1_RIP);
+	ck_assert_uint_eq(tl->threads[0].sp, T1_RSP);
+	ck_assert_uint_eq(tl->threads[0].fp, T1_RBP);
+	ck_assert_uint_eq(tl->threads[0].stack_start, T1_STACK);
+	ck_assert_uint_eq(tl->threads[0].stack_size, STACK_BYTES);
+	ck_assert_uint_eq(tl->threads[1].tid, T2_TID);
+	ck_assert_int_eq(tl->threads[1].cpu, MD_READER_CPU_NONE);
+	ck_assert_uint_eq(tl->threads[1].pc, 0);
+	ck_assert_uint_eq(tl->threads[1].stack_size, 16);
+	ck_assert_int_eq(md_reader_context(r, tl->threads[0].context, &ctx), 0);
 	if (!o->arm64)
 		ck_assert_uint_eq(ctx.u.amd64.rax, 0x1111);
 
@@ -308,43 +315,43 @@ void check_ref(struct md_reader *r, const struct ref_opts *o)
 	ck_assert_str_eq(md_reader_thread_name(r, T2_TID), "wörker");
 	ck_assert_ptr_null(md_reader_thread_name(r, 7));
 
-	ck_assert_uint_eq(v.ml->count, 2);
-	ck_assert_uint_eq(v.ml->modules[0].base, MOD1_BASE);
-	ck_assert_uint_eq(v.ml->modules[0].size, MOD1_SIZE);
-	ck_assert_str_eq(v.ml->modules[0].name, MOD1_NAME);
-	ck_assert_int_eq(v.ml->modules[0].cv, MD_READER_CV_ELF);
-	ck_assert_uint_eq(v.ml->modules[0].build_id_len, sizeof(build_id));
-	ck_assert_mem_eq(v.ml->modules[0].build_id, build_id, sizeof(build_id));
-	ck_assert_str_eq(v.ml->modules[0].code_id, BUILD_ID_CODE_ID);
-	ck_assert_str_eq(v.ml->modules[0].debug_id, BUILD_ID_DEBUG_ID);
-	ck_assert_uint_eq(v.ml->modules[1].base, MOD2_BASE);
-	ck_assert_str_eq(v.ml->modules[1].name, MOD2_NAME);
-	ck_assert_int_eq(v.ml->modules[1].cv, MD_READER_CV_PDB70);
-	ck_assert_str_eq(v.ml->modules[1].pdb_name, PDB_NAME);
-	ck_assert_uint_eq(v.ml->modules[1].pdb_age, PDB_AGE);
-	ck_assert_str_eq(v.ml->modules[1].debug_id, PDB_DEBUG_ID);
-	ck_assert_str_eq(v.ml->modules[1].code_id, "5F00000021000");
+	ck_assert_uint_eq(ml->count, 2);
+	ck_assert_uint_eq(ml->modules[0].base, MOD1_BASE);
+	ck_assert_uint_eq(ml->modules[0].size, MOD1_SIZE);
+	ck_assert_str_eq(ml->modules[0].name, MOD1_NAME);
+	ck_assert_int_eq(ml->modules[0].cv, MD_READER_CV_ELF);
+	ck_assert_uint_eq(ml->modules[0].build_id_len, sizeof(build_id));
+	ck_assert_mem_eq(ml->modules[0].build_id, build_id, sizeof(build_id));
+	ck_assert_str_eq(ml->modules[0].code_id, BUILD_ID_CODE_ID);
+	ck_assert_str_eq(ml->modules[0].debug_id, BUILD_ID_DEBUG_ID);
+	ck_assert_uint_eq(ml->modules[1].base, MOD2_BASE);
+	ck_assert_str_eq(ml->modules[1].name, MOD2_NAME);
+	ck_assert_int_eq(ml->modules[1].cv, MD_READER_CV_PDB70);
+	ck_assert_str_eq(ml->modules[1].pdb_name, PDB_NAME);
+	ck_assert_uint_eq(ml->modules[1].pdb_age, PDB_AGE);
+	ck_assert_str_eq(ml->modules[1].debug_id, PDB_DEBUG_ID);
+	ck_assert_str_eq(ml->modules[1].code_id, "5F00000021000");
 
-	ck_assert_uint_eq(v.mem->count, 2);
-	ck_assert_uint_eq(v.mem->ranges[0].start, T1_STACK);
-	ck_assert_uint_eq(v.mem->ranges[0].size, STACK_BYTES);
-	ck_assert_uint_eq(v.mem->ranges[1].start, T2_STACK);
+	ck_assert_uint_eq(mem->count, 2);
+	ck_assert_uint_eq(mem->ranges[0].start, T1_STACK);
+	ck_assert_uint_eq(mem->ranges[0].size, STACK_BYTES);
+	ck_assert_uint_eq(mem->ranges[1].start, T2_STACK);
 	ck_assert_int_eq(md_reader_read_memory(r, T1_STACK + 100, stack, sizeof(stack)), 0);
 	for (size_t i = 0; i < sizeof(stack); i++)
 		ck_assert_uint_eq(stack[i], (uint8_t)((100 + i) * 7 + 3));
 	ck_assert_int_eq(md_reader_read_memory(r, T1_STACK + STACK_BYTES - 8, stack, 16), -ENOENT);
 	ck_assert_int_eq(md_reader_read_memory(r, UINT64_MAX - 4, stack, 16), -ENOENT);
 
-	ck_assert_uint_eq(v.mil->count, 2);
-	ck_assert_uint_eq(v.mil->entries[0].base_address, MOD1_BASE);
-	ck_assert_uint_eq(v.mil->entries[0].protection, MD_MEMORY_PROTECT_EXECUTE_READ);
-	ck_assert_uint_eq(v.mil->entries[1].region_size, 0x21000);
+	ck_assert_uint_eq(mil->count, 2);
+	ck_assert_uint_eq(mil->entries[0].base_address, MOD1_BASE);
+	ck_assert_uint_eq(mil->entries[0].protection, MD_MEMORY_PROTECT_EXECUTE_READ);
+	ck_assert_uint_eq(mil->entries[1].region_size, 0x21000);
 
-	ck_assert_uint_eq(v.ex->thread_id, T1_TID);
-	ck_assert_uint_eq(v.ex->code, 11);
-	ck_assert_uint_eq(v.ex->flags, 1);
-	ck_assert_uint_eq(v.ex->address, CRASH_ADDR);
-	ck_assert_uint_eq(v.ex->context.rva, v.tl->threads[0].context.rva);
+	ck_assert_uint_eq(ex->thread_id, T1_TID);
+	ck_assert_uint_eq(ex->code, 11);
+	ck_assert_uint_eq(ex->flags, 1);
+	ck_assert_uint_eq(ex->address, CRASH_ADDR);
+	ck_assert_uint_eq(ex->context.rva, tl->threads[0].context.rva);
 
 	if (!o->no_misc) {
 		ck_assert(v.misc->has_pid);
@@ -357,12 +364,12 @@ void check_ref(struct md_reader *r, const struct ref_opts *o)
 	ck_assert_uint_eq(v.bpi->dump_thread_id, 999);
 	ck_assert_uint_eq(v.bpi->requesting_thread_id, T1_TID);
 
-	ck_assert_uint_eq(v.cpi->version, 1);
-	ck_assert_uint_eq(v.cpi->n_annotations, 2);
-	ck_assert_str_eq(v.cpi->annotations[0].key, "channel");
-	ck_assert_str_eq(v.cpi->annotations[0].value, "beta");
-	ck_assert_str_eq(v.cpi->annotations[1].key, "bad");
-	ck_assert_str_eq(v.cpi->annotations[1].value, "a\xEF\xBF\xBDz");
+	ck_assert_uint_eq(cpi->version, 1);
+	ck_assert_uint_eq(cpi->n_annotations, 2);
+	ck_assert_str_eq(cpi->annotations[0].key, "channel");
+	ck_assert_str_eq(cpi->annotations[0].value, "beta");
+	ck_assert_str_eq(cpi->annotations[1].key, "bad");
+	ck_assert_str_eq(cpi->annotations[1].value, "a\xEF\xBF\xBDz");
 
 	ck_assert_int_eq(md_reader_stream_data(r, MD_STREAM_MINIDUMPD_DIAGNOSTICS, &text, &len), 0);
 	ck_assert_uint_eq(len, strlen(DIAG_JSON));
