@@ -18,13 +18,6 @@
 
 #define ESR_BYTES 16u /* sizeof(struct esr_context), magic ESR_MAGIC (<asm/sigcontext.h>) */
 
-const struct context_arch context_arch = {
-    .kind = MD_CTX_LINUX_AARCH64,
-    .other_kind = MD_CTX_LINUX_X86_64,
-    .bytes = 792u, /* the MD_CTX_LINUX_AARCH64 layout */
-    .md_size = sizeof(md_context_arm64_old),
-};
-
 /* A ucontext with x_i = 0x1000 + i, sp, pc, pstate, and (unless fp_at < 0) an FP/SIMD record
  * at byte fp_at of __reserved with fpsr, fpcr and v_i = bytes (i, 0x80 | i, ...). An ESR
  * record comes first when fp_at > 0, so the walk must step over it. */
@@ -121,38 +114,37 @@ START_TEST(missing_or_broken_fp_record_gives_zeros)
 }
 END_TEST
 
-START_TEST(converter_refuses_other_kinds_and_lengths)
+static void full_ucontext(ucontext_t *uc)
 {
-	ucontext_t uc;
-
-	make_ucontext(&uc, 0);
-	check_converter_refusals(&uc);
+	make_ucontext(uc, 0);
 }
-END_TEST
 
 /* A real signal frame: the handler converts its own ucontext. The rounding mode set before
  * the signal (FPCR.RMode, bits 23:22) and the stack pointer near the raising frame must come
  * through, so the FP/SIMD record was found where the kernel (or qemu) put it. */
-START_TEST(context_of_a_real_signal)
+static void check_signal(const struct md_context *ctx, uint64_t here)
 {
-	struct md_context ctx;
-	uint64_t here;
-
-	context_of_a_signal(&ctx, &here);
-	ck_assert_uint_eq((ctx.u.arm64.fpcr >> 22) & 3, 3); /* RMode: toward zero */
+	ck_assert_uint_eq((ctx->u.arm64.fpcr >> 22) & 3, 3); /* RMode: toward zero */
 	/* raise() runs below the raising frame: sp is under its local, within a few pages */
-	ck_assert_uint_lt(ctx.u.arm64.iregs[31], here);
-	ck_assert_uint_gt(ctx.u.arm64.iregs[31], here - 64 * 1024);
-	ck_assert_uint_ne(ctx.u.arm64.pc, 0);
+	ck_assert_uint_lt(ctx->u.arm64.iregs[31], here);
+	ck_assert_uint_gt(ctx->u.arm64.iregs[31], here - 64 * 1024);
+	ck_assert_uint_ne(ctx->u.arm64.pc, 0);
 }
-END_TEST
+
+const struct context_arch context_arch = {
+    .kind = MD_CTX_LINUX_AARCH64,
+    .other_kind = MD_CTX_LINUX_X86_64,
+    .bytes = 792u, /* the MD_CTX_LINUX_AARCH64 layout */
+    .md_size = sizeof(md_context_arm64_old),
+    .full_ucontext = full_ucontext,
+    .check_signal = check_signal,
+};
 
 CHECK_SUITE_FN(context_suite, "context",
                CHECK_CASE("aarch64", NULL, NULL, 0,
                           CHECK_LOOP(registers_and_vectors_reach_the_minidump_context, 3),
                           CHECK_TEST(missing_or_broken_fp_record_gives_zeros),
-                          CHECK_TEST(converter_refuses_other_kinds_and_lengths),
-                          CHECK_TEST(context_of_a_real_signal)));
+                          CHECK_TEST(context_refusals_test()), CHECK_TEST(context_signal_test())));
 
 const struct check_suite check_suite = {
     .name = "context",

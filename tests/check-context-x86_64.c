@@ -14,13 +14,6 @@
 #include "context-util.h"
 #include "md-proto.h"
 
-const struct context_arch context_arch = {
-    .kind = MD_CTX_LINUX_X86_64,
-    .other_kind = MD_CTX_LINUX_AARCH64,
-    .bytes = 23u * 8u + 512u, /* the MD_CTX_LINUX_X86_64 layout */
-    .md_size = sizeof(md_context_amd64),
-};
-
 /* A ucontext with gregs[i] = 0x1000 + i (REG_CSGSFS packing cs 0x33, gs 0x2b, fs 0x63) and,
  * unless fp is NULL, an FXSAVE area whose byte k is k ^ 0x5a, with mxcsr 0x1f80 | rounding. */
 static void make_ucontext(ucontext_t *uc, struct _libc_fpstate *fp)
@@ -94,37 +87,37 @@ START_TEST(missing_fpu_area_gives_zeros)
 }
 END_TEST
 
-START_TEST(converter_refuses_other_kinds_and_lengths)
+static void full_ucontext(ucontext_t *uc)
 {
-	struct _libc_fpstate fp;
-	ucontext_t uc;
+	static struct _libc_fpstate fp;
 
-	make_ucontext(&uc, &fp);
-	check_converter_refusals(&uc);
+	make_ucontext(uc, &fp);
 }
-END_TEST
 
 /* A real signal frame: the rounding mode set before the signal (MXCSR.RC, bits 14:13) and the
  * stack pointer near the raising frame must come through. */
-START_TEST(context_of_a_real_signal)
+static void check_signal(const struct md_context *ctx, uint64_t here)
 {
-	struct md_context ctx;
-	uint64_t here;
-
-	context_of_a_signal(&ctx, &here);
-	ck_assert_uint_eq((ctx.u.amd64.mx_csr >> 13) & 3, 3); /* RC: toward zero */
-	ck_assert_uint_lt(ctx.u.amd64.rsp, here);
-	ck_assert_uint_gt(ctx.u.amd64.rsp, here - 64 * 1024);
-	ck_assert_uint_ne(ctx.u.amd64.rip, 0);
+	ck_assert_uint_eq((ctx->u.amd64.mx_csr >> 13) & 3, 3); /* RC: toward zero */
+	ck_assert_uint_lt(ctx->u.amd64.rsp, here);
+	ck_assert_uint_gt(ctx->u.amd64.rsp, here - 64 * 1024);
+	ck_assert_uint_ne(ctx->u.amd64.rip, 0);
 }
-END_TEST
+
+const struct context_arch context_arch = {
+    .kind = MD_CTX_LINUX_X86_64,
+    .other_kind = MD_CTX_LINUX_AARCH64,
+    .bytes = 23u * 8u + 512u, /* the MD_CTX_LINUX_X86_64 layout */
+    .md_size = sizeof(md_context_amd64),
+    .full_ucontext = full_ucontext,
+    .check_signal = check_signal,
+};
 
 CHECK_SUITE_FN(context_suite, "context",
                CHECK_CASE("x86_64", NULL, NULL, 0,
                           CHECK_TEST(registers_and_fxsave_reach_the_minidump_context),
                           CHECK_TEST(missing_fpu_area_gives_zeros),
-                          CHECK_TEST(converter_refuses_other_kinds_and_lengths),
-                          CHECK_TEST(context_of_a_real_signal)));
+                          CHECK_TEST(context_refusals_test()), CHECK_TEST(context_signal_test())));
 
 const struct check_suite check_suite = {
     .name = "context",

@@ -23,11 +23,13 @@ void context_convert(const ucontext_t *uc, struct md_context *ctx)
 	ck_assert_uint_eq(ctx->size, context_arch.md_size);
 }
 
-void check_converter_refusals(const ucontext_t *uc)
+START_TEST(converter_refuses_other_kinds_and_lengths)
 {
 	struct md_context ctx;
+	ucontext_t full, *uc = &full;
 	size_t len;
 
+	context_arch.full_ucontext(uc);
 	ck_assert_uint_eq(md_shim_context_fill(uc, buf, sizeof(buf), &len), context_arch.kind);
 	ck_assert_int_eq(md_platform_client_context(context_arch.other_kind, buf, len, &ctx),
 	                 -EPROTONOSUPPORT);
@@ -40,6 +42,7 @@ void check_converter_refusals(const ucontext_t *uc)
 	ck_assert_uint_eq(len, 0);
 	ck_assert_uint_eq(md_shim_context_fill(NULL, buf, sizeof(buf), &len), MD_CTX_NONE);
 }
+END_TEST
 
 static struct md_context signal_ctx;
 static int signal_result = -1;
@@ -52,7 +55,7 @@ static void on_signal(int signo, siginfo_t *si, void *ucontext)
 	signal_result = md_platform_client_context(kind, buf, len, &signal_ctx);
 }
 
-void context_of_a_signal(struct md_context *ret_ctx, uint64_t *ret_here)
+START_TEST(context_of_a_real_signal)
 {
 	struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO};
 	volatile char marker = 0;
@@ -62,6 +65,16 @@ void context_of_a_signal(struct md_context *ret_ctx, uint64_t *ret_here)
 	raise(SIGUSR1);
 	fesetround(FE_TONEAREST);
 	ck_assert_int_eq(signal_result, 0);
-	*ret_ctx = signal_ctx;
-	*ret_here = (uint64_t)(uintptr_t)&marker;
+	context_arch.check_signal(&signal_ctx, (uint64_t)(uintptr_t)&marker);
+}
+END_TEST
+
+const TTest *context_refusals_test(void)
+{
+	return converter_refuses_other_kinds_and_lengths;
+}
+
+const TTest *context_signal_test(void)
+{
+	return context_of_a_real_signal;
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <ucontext.h>
 
+#include <check.h>
+
 #include "md-backend.h"
 
 struct context_arch {
@@ -17,6 +19,12 @@ struct context_arch {
 	uint32_t other_kind; /* another cpu's kind, which the converter must refuse */
 	size_t bytes;        /* the length of this cpu's layout on the wire */
 	uint32_t md_size;    /* the size of the minidump context it becomes */
+	/* Fills uc with every register set (and its FP state, which lives as long as the test). */
+	void (*full_ucontext)(ucontext_t *uc);
+	/* This cpu's checks of a real signal's context: the rounding mode set toward zero, the
+	 * stack pointer a little below here (the address of a local of the raising frame), a
+	 * program counter. */
+	void (*check_signal)(const struct md_context *ctx, uint64_t here);
 };
 
 /* Defined by each check-context-<cpu>.c. */
@@ -26,12 +34,10 @@ extern const struct context_arch context_arch;
  * into ctx, which must succeed with the minidump context's size. */
 void context_convert(const ucontext_t *uc, struct md_context *ctx);
 
-/* Checks that uc's wire context is refused as another cpu's kind, one byte short and one byte
- * long; that a buffer one byte short of the layout gets nothing; and that no ucontext gets
- * nothing. */
-void check_converter_refusals(const ucontext_t *uc);
-
-/* Raises SIGUSR1 with the rounding mode set toward zero; the handler converts its own ucontext
- * into ret_ctx (which must succeed). ret_here is the address of a local of the frame that
- * raised, so the signal's stack pointer lies a little below it. */
-void context_of_a_signal(struct md_context *ret_ctx, uint64_t *ret_here);
+/* The tests every cpu's suite runs, driven by context_arch, for its CHECK_CASE:
+ * converter_refuses_other_kinds_and_lengths (the wire context of full_ucontext is refused as
+ * the other kind, one byte short or long, into a buffer one byte short, or without a
+ * ucontext) and context_of_a_real_signal (the handler of a raised SIGUSR1 converts its own
+ * ucontext; check_signal judges it). */
+const TTest *context_refusals_test(void);
+const TTest *context_signal_test(void);
