@@ -50,13 +50,10 @@ END_TEST
 START_TEST(thread_list_contexts_and_stacks)
 {
 	struct dump d = fake_dump(5, NULL);
-	const uint8_t *p;
-	uint32_t size, count = list_stream(&d, MD_STREAM_THREAD_LIST, &p, &size);
 
-	ck_assert_uint_eq(count, 5);
-	ck_assert_uint_eq(size, 4 + 5 * sizeof(md_thread));
+	list_entries(&d, MD_STREAM_THREAD_LIST, 5, sizeof(md_thread));
 	ck_assert_uint_eq(d.res.threads, 5);
-	for (uint32_t i = 0; i < count; i++) {
+	for (uint32_t i = 0; i < 5; i++) {
 		md_thread t = dump_thread(&d, i);
 		md_context_amd64 ctx;
 		uint64_t sp = FAKE_STACK_BASE + i * FAKE_STACK_STEP + FAKE_SP_OFFSET;
@@ -165,29 +162,27 @@ END_TEST
 START_TEST(memory_list_repeats_stacks_and_merges_ip_regions)
 {
 	struct dump d = fake_dump(3, NULL);
-	const uint8_t *p, *tl;
-	uint32_t size, tsize, count, tcount;
+	const uint32_t count = 4; /* three stacks and one merged region around the pcs */
+	const uint8_t *p =
+	    list_entries(&d, MD_STREAM_MEMORY_LIST, count, sizeof(md_memory_descriptor));
 	int stacks = 0, ip = 0;
 
-	tcount = list_stream(&d, MD_STREAM_THREAD_LIST, &tl, &tsize);
-	count = list_stream(&d, MD_STREAM_MEMORY_LIST, &p, &size);
-	ck_assert_uint_eq(size, 4 + count * sizeof(md_memory_descriptor));
 	for (uint32_t i = 0; i < count; i++) {
 		md_memory_descriptor m;
 
-		memcpy(&m, p + 4 + i * sizeof(m), sizeof(m));
+		memcpy(&m, p + i * sizeof(m), sizeof(m));
 		check_pattern(&d, m.start_of_memory_range, &m.memory);
 		/* no two ranges overlap */
 		for (uint32_t k = 0; k < i; k++) {
 			md_memory_descriptor o;
 
-			memcpy(&o, p + 4 + k * sizeof(o), sizeof(o));
+			memcpy(&o, p + k * sizeof(o), sizeof(o));
 			ck_assert(m.start_of_memory_range >=
 			              o.start_of_memory_range + o.memory.data_size ||
 			          o.start_of_memory_range >=
 			              m.start_of_memory_range + m.memory.data_size);
 		}
-		for (uint32_t k = 0; k < tcount; k++) {
+		for (uint32_t k = 0; k < 3; k++) {
 			md_thread t = dump_thread(&d, k);
 
 			if (t.stack.start_of_memory_range == m.start_of_memory_range) {
@@ -204,7 +199,6 @@ START_TEST(memory_list_repeats_stacks_and_merges_ip_regions)
 	}
 	ck_assert_int_eq(stacks, 3);
 	ck_assert_int_eq(ip, 1);
-	ck_assert_uint_eq(count, 4);
 	dump_free(&d);
 }
 END_TEST
@@ -212,14 +206,13 @@ END_TEST
 START_TEST(module_list_names_and_build_ids)
 {
 	struct dump d = fake_dump(1, NULL);
-	const uint8_t *p;
-	uint32_t size, sig;
+	/* 108 bytes an entry, not the C struct's padded size */
+	const uint8_t *p = list_entries(&d, MD_STREAM_MODULE_LIST, 2, 108);
+	uint32_t sig;
 	md_module m;
 	char name[64];
 
-	ck_assert_uint_eq(list_stream(&d, MD_STREAM_MODULE_LIST, &p, &size), 2);
-	ck_assert_uint_eq(size, 4 + 2 * 108);
-	memcpy(&m, p + 4, sizeof(m));
+	memcpy(&m, p, sizeof(m));
 	ck_assert_uint_eq(m.base_of_image, FAKE_EXE_BASE);
 	ck_assert_uint_eq(m.size_of_image, FAKE_EXE_SIZE);
 	utf16_to_ascii(&d, m.module_name_rva, name, sizeof(name));
@@ -228,8 +221,7 @@ START_TEST(module_list_names_and_build_ids)
 	memcpy(&sig, d.data + m.cv_record.rva, 4);
 	ck_assert_mem_eq(d.data + m.cv_record.rva, "LEpB", 4);
 	ck_assert_mem_eq(d.data + m.cv_record.rva + 4, d.s->modules[0].id, 20);
-	/* the second entry starts 108 bytes later (not the C struct's padded size) */
-	memcpy(&m, p + 4 + 108, sizeof(m));
+	memcpy(&m, p + 108, sizeof(m));
 	ck_assert_uint_eq(m.base_of_image, FAKE_LIB_BASE);
 	utf16_to_ascii(&d, m.module_name_rva, name, sizeof(name));
 	ck_assert_str_eq(name, "/usr/lib/libfake.so.1");
@@ -359,17 +351,15 @@ END_TEST
 START_TEST(thread_names_and_memory_info)
 {
 	struct dump d = fake_dump(3, NULL);
-	const uint8_t *p;
-	uint32_t size, count = list_stream(&d, MD_STREAM_THREAD_NAMES, &p, &size);
+	const uint8_t *p = list_entries(&d, MD_STREAM_THREAD_NAMES, 3, 12);
+	uint32_t size;
 	md_memory_info_list h;
 
-	ck_assert_uint_eq(count, 3);
-	ck_assert_uint_eq(size, 4 + 12 * 3);
-	for (uint32_t i = 0; i < count; i++) {
+	for (uint32_t i = 0; i < 3; i++) {
 		md_thread_name n;
 		char name[32], want[32];
 
-		memcpy(&n, p + 4 + 12 * i, sizeof(n));
+		memcpy(&n, p + 12 * i, sizeof(n));
 		ck_assert_uint_eq(n.thread_id, 4242 + i);
 		utf16_to_ascii(&d, n.thread_name_rva, name, sizeof(name));
 		snprintf(want, sizeof(want), "fake-%u", i);

@@ -98,6 +98,16 @@ uint32_t list_stream(const struct dump *d, uint32_t type, const uint8_t **ret_p,
 	return count;
 }
 
+const uint8_t *list_entries(const struct dump *d, uint32_t type, uint32_t n, size_t entry_size)
+{
+	const uint8_t *p;
+	uint32_t size;
+
+	ck_assert_uint_eq(list_stream(d, type, &p, &size), n);
+	ck_assert_uint_eq(size, 4 + n * entry_size);
+	return p + 4;
+}
+
 uint32_t stream_read(const struct dump *d, uint32_t type, void *out, size_t size)
 {
 	uint32_t got;

@@ -38,6 +38,10 @@ const uint8_t *stream(const struct dump *d, uint32_t type, uint32_t *ret_size);
 uint32_t list_stream(const struct dump *d, uint32_t type, const uint8_t **ret_p,
                      uint32_t *ret_size);
 
+/* A list stream that must hold n entries of entry_size bytes after its uint32 count, and
+ * nothing else: its first entry. */
+const uint8_t *list_entries(const struct dump *d, uint32_t type, uint32_t n, size_t entry_size);
+
 /* Copies a stream, which must be present and hold at least size bytes, into out; returns the
  * stream's size. */
 uint32_t stream_read(const struct dump *d, uint32_t type, void *out, size_t size);
