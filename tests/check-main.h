@@ -71,10 +71,10 @@ Suite *check_suite_of(const char *name, const struct check_tcase *tcases);
  *	               CHECK_CASE("dir", setup_dir, teardown_dir, 60, CHECK_LOOP(scan, 3)));
  *
  * defines static Suite *store_suite(void). CHECK_SUITE_OF is its body, for a suite function
- * that does more than return the suite. CHECK_CASE is one test case: its name, checked fixture
- *(either may be NULL), timeout in seconds (0: Check's default) and its CHECK_TEST/CHECK_LOOP
- *entries. Both lists are compound literals, alive until the suite function returns, which is after
- *check_suite_of. */
+ * that does more than return the suite. CHECK_CASE is one test case: its name, its checked
+ * fixture (either function may be NULL), its timeout in seconds (0: Check's default) and its
+ * CHECK_TEST/CHECK_LOOP entries. Both lists are compound literals, alive until the suite
+ * function returns, which is after check_suite_of. */
 #define CHECK_CASE(case_name, case_setup, case_teardown, case_timeout, ...)                        \
 	{                                                                                          \
 		.name = (case_name), .tests = (const struct check_test[]){__VA_ARGS__, CHECK_END}, \
