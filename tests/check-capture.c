@@ -304,12 +304,11 @@ START_TEST(default_name_is_sanitized)
 END_TEST
 
 CHECK_SUITE_FN(capture_suite, "capture",
-               CHECK_CASE("builder", NULL, NULL, 0,
-                          CHECK_TEST(steps_run_once_in_order_and_resume_once),
-                          CHECK_LOOP(a_failing_step_resumes_and_frees, 7),
-                          CHECK_TEST(a_target_that_died_fails_with_esrch),
-                          CHECK_TEST(cancel_between_steps_resumes),
-                          CHECK_TEST(a_spent_deadline_stops_nothing)),
+               CHECK_CASE_PLAIN("builder", CHECK_TEST(steps_run_once_in_order_and_resume_once),
+                                CHECK_LOOP(a_failing_step_resumes_and_frees, 7),
+                                CHECK_TEST(a_target_that_died_fails_with_esrch),
+                                CHECK_TEST(cancel_between_steps_resumes),
+                                CHECK_TEST(a_spent_deadline_stops_nothing)),
                CHECK_CASE("capture", check_tmpdir_setup, check_tmpdir_teardown, 0,
                           CHECK_TEST(capture_writes_a_dump_under_its_default_name),
                           CHECK_TEST(a_refused_capture_resumes_and_leaves_no_file),

@@ -582,9 +582,9 @@ START_TEST(compressed_store_is_read_by_mdctl)
 END_TEST
 
 CHECK_SUITE_FN(config_suite, "config",
-               CHECK_CASE("files", NULL, NULL, 0, CHECK_TEST(check_config_accepts_a_good_file),
-                          CHECK_TEST(check_config_names_file_line_and_column),
-                          CHECK_TEST(check_config_validates_the_policy)),
+               CHECK_CASE_PLAIN("files", CHECK_TEST(check_config_accepts_a_good_file),
+                                CHECK_TEST(check_config_names_file_line_and_column),
+                                CHECK_TEST(check_config_validates_the_policy)),
                CHECK_CASE("daemon", NULL, daemon_teardown, 300,
                           CHECK_TEST(default_policy_lets_users_dump_their_own_processes_only),
                           CHECK_TEST(policy_file_grants_and_restricts),

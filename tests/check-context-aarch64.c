@@ -141,10 +141,11 @@ const struct context_arch context_arch = {
 };
 
 CHECK_SUITE_FN(context_suite, "context",
-               CHECK_CASE("aarch64", NULL, NULL, 0,
-                          CHECK_LOOP(registers_and_vectors_reach_the_minidump_context, 3),
-                          CHECK_TEST(missing_or_broken_fp_record_gives_zeros),
-                          CHECK_TEST(context_refusals_test()), CHECK_TEST(context_signal_test())));
+               CHECK_CASE_PLAIN("aarch64",
+                                CHECK_LOOP(registers_and_vectors_reach_the_minidump_context, 3),
+                                CHECK_TEST(missing_or_broken_fp_record_gives_zeros),
+                                CHECK_TEST(context_refusals_test()),
+                                CHECK_TEST(context_signal_test())));
 
 const struct check_suite check_suite = {
     .name = "context",

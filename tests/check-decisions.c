@@ -309,8 +309,8 @@ START_TEST(upload_backoff)
 END_TEST
 
 CHECK_SUITE_FN(decisions_suite, "decisions",
-               CHECK_CASE("decisions", NULL, NULL, 0, CHECK_TEST(policy_decides_who_may_dump_whom),
-                          CHECK_TEST(crash_loop_window), CHECK_TEST(crash_loop_limits),
-                          CHECK_TEST(times_for_since_and_until), CHECK_TEST(upload_backoff)));
+               CHECK_CASE_PLAIN("decisions", CHECK_TEST(policy_decides_who_may_dump_whom),
+                                CHECK_TEST(crash_loop_window), CHECK_TEST(crash_loop_limits),
+                                CHECK_TEST(times_for_since_and_until), CHECK_TEST(upload_backoff)));
 
 CHECK_SUITE("decisions", decisions_suite);

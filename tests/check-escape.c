@@ -92,9 +92,8 @@ START_TEST(cuts_only_between_whole_escapes_and_characters)
 END_TEST
 
 CHECK_SUITE_FN(escape_suite, "escape",
-               CHECK_CASE("escape", NULL, NULL, 0,
-                          CHECK_LOOP_EACH(escapes_as_a_user_must_see_it, cases),
-                          CHECK_TEST(worst_case_fits_its_size),
-                          CHECK_TEST(cuts_only_between_whole_escapes_and_characters)));
+               CHECK_CASE_PLAIN("escape", CHECK_LOOP_EACH(escapes_as_a_user_must_see_it, cases),
+                                CHECK_TEST(worst_case_fits_its_size),
+                                CHECK_TEST(cuts_only_between_whole_escapes_and_characters)));
 
 CHECK_SUITE("escape", escape_suite);

@@ -657,9 +657,9 @@ START_TEST(one_users_dumps_evict_only_that_users)
 END_TEST
 
 CHECK_SUITE_FN(fairness_suite, "fairness",
-               CHECK_CASE("decisions", NULL, NULL, 0, CHECK_TEST(admit_decisions),
-                          CHECK_TEST(next_decisions), CHECK_TEST(rate_decisions),
-                          CHECK_TEST(prune_by_owner)),
+               CHECK_CASE_PLAIN("decisions", CHECK_TEST(admit_decisions),
+                                CHECK_TEST(next_decisions), CHECK_TEST(rate_decisions),
+                                CHECK_TEST(prune_by_owner)),
                CHECK_CASE("users", NULL, daemon_teardown_fair, 180,
                           CHECK_TEST(flood_of_requests_does_not_delay_another_users_crash),
                           CHECK_LOOP(one_users_dumps_evict_only_that_users, 2)));

@@ -197,7 +197,7 @@ static Suite *integration_races_suite(void)
 		        "integration-races: built without -Dtest_hooks=true (tests/run sets "
 		        "it): test_target_exits, test_sigint and test_sigterm not run\n");
 	return CHECK_SUITE_OF("integration-races", {.name = "races", .tests = races},
-	                      CHECK_CASE("large", NULL, NULL, 0, CHECK_TEST(test_large_target)));
+	                      CHECK_CASE_PLAIN("large", CHECK_TEST(test_large_target)));
 }
 
 CHECK_IT_SUITE("integration-races", integration_races_suite, "TARGET_THREADS");

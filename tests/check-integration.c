@@ -528,14 +528,14 @@ START_TEST(test_modules_cover_node)
 END_TEST
 
 CHECK_SUITE_FN(integration_suite, "integration",
-               CHECK_CASE("dump", NULL, NULL, 0, CHECK_TEST(test_dump_json_and_file),
-                          CHECK_TEST(test_dump_stackwalk), CHECK_TEST(test_dump_minidump_dump),
-                          CHECK_TEST(test_dump_lldb), CHECK_TEST(test_dump_inspect)),
-               CHECK_CASE("errors", NULL, NULL, 0, CHECK_TEST(test_existing_output),
-                          CHECK_TEST(test_default_name), CHECK_TEST(test_no_such_process),
-                          CHECK_TEST(test_unprivileged)),
-               CHECK_CASE("modules", NULL, NULL, 0,
-                          CHECK_TEST(test_modules_cover_segments_past_a_hole),
-                          CHECK_TEST(test_modules_cover_node)));
+               CHECK_CASE_PLAIN("dump", CHECK_TEST(test_dump_json_and_file),
+                                CHECK_TEST(test_dump_stackwalk),
+                                CHECK_TEST(test_dump_minidump_dump), CHECK_TEST(test_dump_lldb),
+                                CHECK_TEST(test_dump_inspect)),
+               CHECK_CASE_PLAIN("errors", CHECK_TEST(test_existing_output),
+                                CHECK_TEST(test_default_name), CHECK_TEST(test_no_such_process),
+                                CHECK_TEST(test_unprivileged)),
+               CHECK_CASE_PLAIN("modules", CHECK_TEST(test_modules_cover_segments_past_a_hole),
+                                CHECK_TEST(test_modules_cover_node)));
 
 CHECK_IT_SUITE("integration", integration_suite, "TARGET_THREADS");

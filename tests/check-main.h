@@ -67,7 +67,7 @@ Suite *check_suite_of(const char *name, const struct check_tcase *tcases);
 
 /* The usual way to write a suite function, without naming the lists:
  *
- *	CHECK_SUITE_FN(store_suite, "store", CHECK_CASE("ids", NULL, NULL, 0, CHECK_TEST(ids_ok)),
+ *	CHECK_SUITE_FN(store_suite, "store", CHECK_CASE_PLAIN("ids", CHECK_TEST(ids_ok)),
  *	               CHECK_CASE("dir", setup_dir, teardown_dir, 60, CHECK_LOOP(scan, 3)));
  *
  * defines static Suite *store_suite(void). CHECK_SUITE_OF is its body, for a suite function
@@ -80,6 +80,8 @@ Suite *check_suite_of(const char *name, const struct check_tcase *tcases);
 		.name = (case_name), .tests = (const struct check_test[]){__VA_ARGS__, CHECK_END}, \
 		.setup = (case_setup), .teardown = (case_teardown), .timeout = (case_timeout)      \
 	}
+/* A test case without fixture, with Check's default timeout. */
+#define CHECK_CASE_PLAIN(case_name, ...) CHECK_CASE(case_name, NULL, NULL, 0, __VA_ARGS__)
 #define CHECK_SUITE_OF(suite_name, ...)                                                            \
 	check_suite_of((suite_name), (const struct check_tcase[]){__VA_ARGS__, CHECK_END})
 #define CHECK_SUITE_FN(suite_fn, suite_name, ...)                                                  \

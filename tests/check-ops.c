@@ -314,7 +314,7 @@ CHECK_SUITE_FN(ops_suite, "ops",
                           CHECK_LOOP(notify_and_activation_like_systemd, 2),
                           CHECK_TEST(no_notify_socket_no_notification),
                           CHECK_LOOP(unit_capabilities_suffice_for_another_users_crash, 2)),
-               CHECK_CASE("cli", NULL, NULL, 0, CHECK_TEST(help_and_usage_exit_codes),
-                          CHECK_TEST(verb_table_help_and_argument_counts)));
+               CHECK_CASE_PLAIN("cli", CHECK_TEST(help_and_usage_exit_codes),
+                                CHECK_TEST(verb_table_help_and_argument_counts)));
 
 CHECK_IT_SUITE("ops", ops_suite, "CRASH_APP");

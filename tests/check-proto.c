@@ -261,10 +261,10 @@ START_TEST(random_corruption_never_crashes)
 END_TEST
 
 CHECK_SUITE_FN(proto_suite, "proto",
-               CHECK_CASE("codec", NULL, NULL, 0, CHECK_TEST(crash_round_trip),
-                          CHECK_TEST(other_types_round_trip), CHECK_TEST(header_errors),
-                          CHECK_TEST(decoder_rejects_malformed_payloads),
-                          CHECK_TEST(limits_are_enforced),
-                          CHECK_TEST(random_corruption_never_crashes)));
+               CHECK_CASE_PLAIN("codec", CHECK_TEST(crash_round_trip),
+                                CHECK_TEST(other_types_round_trip), CHECK_TEST(header_errors),
+                                CHECK_TEST(decoder_rejects_malformed_payloads),
+                                CHECK_TEST(limits_are_enforced),
+                                CHECK_TEST(random_corruption_never_crashes)));
 
 CHECK_SUITE("proto", proto_suite);

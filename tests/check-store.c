@@ -457,15 +457,14 @@ START_TEST(report_groups_follow_what_is_set)
 END_TEST
 
 CHECK_SUITE_FN(store_suite, "store",
-               CHECK_CASE("ids", NULL, NULL, 0, CHECK_TEST(ids_are_checked),
-                          CHECK_TEST(names_round_trip),
-                          CHECK_TEST(ids_are_made_from_the_executable)),
+               CHECK_CASE_PLAIN("ids", CHECK_TEST(ids_are_checked), CHECK_TEST(names_round_trip),
+                                CHECK_TEST(ids_are_made_from_the_executable)),
                CHECK_CASE("folder", check_tmpdir_setup, check_tmpdir_teardown, 0,
                           CHECK_TEST(scan_merges_files_by_id),
                           CHECK_TEST(remove_takes_every_file_of_an_id),
                           CHECK_TEST(expand_leaves_a_plain_dump_alone)),
-               CHECK_CASE("prune", NULL, NULL, 0, CHECK_LOOP_EACH(prune_decisions, prune_cases)),
-               CHECK_CASE("report", NULL, NULL, 0, CHECK_TEST(report_round_trip_keeps_every_field),
-                          CHECK_TEST(report_groups_follow_what_is_set)));
+               CHECK_CASE_PLAIN("prune", CHECK_LOOP_EACH(prune_decisions, prune_cases)),
+               CHECK_CASE_PLAIN("report", CHECK_TEST(report_round_trip_keeps_every_field),
+                                CHECK_TEST(report_groups_follow_what_is_set)));
 
 CHECK_SUITE("store", store_suite);

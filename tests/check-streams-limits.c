@@ -126,11 +126,11 @@ START_TEST(tight_budget_keeps_contexts_modules_and_the_crashing_stack)
 }
 END_TEST
 
-CHECK_SUITE_FN(streams_limits_suite, "streams-limits",
-               CHECK_CASE("limits", NULL, NULL, 0,
-                          CHECK_TEST(vanished_target_gives_a_flagged_partial_dump),
-                          CHECK_TEST(cancel_stops_the_dump), CHECK_TEST(full_disk_fails_cleanly),
-                          CHECK_TEST(byte_budget_cuts_other_stacks_first),
-                          CHECK_TEST(tight_budget_keeps_contexts_modules_and_the_crashing_stack)));
+CHECK_SUITE_FN(
+    streams_limits_suite, "streams-limits",
+    CHECK_CASE_PLAIN("limits", CHECK_TEST(vanished_target_gives_a_flagged_partial_dump),
+                     CHECK_TEST(cancel_stops_the_dump), CHECK_TEST(full_disk_fails_cleanly),
+                     CHECK_TEST(byte_budget_cuts_other_stacks_first),
+                     CHECK_TEST(tight_budget_keeps_contexts_modules_and_the_crashing_stack)));
 
 CHECK_SUITE("streams-limits", streams_limits_suite);

@@ -453,17 +453,17 @@ END_TEST
 
 CHECK_SUITE_FN(
     streams_suite, "streams",
-    CHECK_CASE("fake", NULL, NULL, 0, CHECK_TEST(directory_has_one_slot_per_table_entry),
-               CHECK_TEST(thread_list_contexts_and_stacks), CHECK_TEST(stack_is_capped),
-               CHECK_TEST(overflowed_stack_is_kept_from_its_bottom),
-               CHECK_TEST(problems_are_reported_not_fatal),
-               CHECK_TEST(memory_list_repeats_stacks_and_merges_ip_regions),
-               CHECK_TEST(module_list_names_and_build_ids), CHECK_TEST(exception_for_a_live_dump),
-               CHECK_TEST(exception_for_a_crash_uses_the_clients_context),
-               CHECK_LOOP(overflowed_stack_pointer_takes_the_stack_above_the_guard_gap, 2),
-               CHECK_TEST(system_misc_and_breakpad_info), CHECK_TEST(thread_names_and_memory_info),
-               CHECK_TEST(raw_linux_streams_are_byte_for_byte),
-               CHECK_TEST(annotations_go_to_crashpad_info),
-               CHECK_TEST(identifiers_match_breakpad)));
+    CHECK_CASE_PLAIN(
+        "fake", CHECK_TEST(directory_has_one_slot_per_table_entry),
+        CHECK_TEST(thread_list_contexts_and_stacks), CHECK_TEST(stack_is_capped),
+        CHECK_TEST(overflowed_stack_is_kept_from_its_bottom),
+        CHECK_TEST(problems_are_reported_not_fatal),
+        CHECK_TEST(memory_list_repeats_stacks_and_merges_ip_regions),
+        CHECK_TEST(module_list_names_and_build_ids), CHECK_TEST(exception_for_a_live_dump),
+        CHECK_TEST(exception_for_a_crash_uses_the_clients_context),
+        CHECK_LOOP(overflowed_stack_pointer_takes_the_stack_above_the_guard_gap, 2),
+        CHECK_TEST(system_misc_and_breakpad_info), CHECK_TEST(thread_names_and_memory_info),
+        CHECK_TEST(raw_linux_streams_are_byte_for_byte),
+        CHECK_TEST(annotations_go_to_crashpad_info), CHECK_TEST(identifiers_match_breakpad)));
 
 CHECK_SUITE("streams", streams_suite);

@@ -264,7 +264,7 @@ CHECK_SUITE_FN(upload_queue_suite, "upload-queue",
                           CHECK_TEST(without_consent_nothing_is_sent_and_tickets_stay),
                           CHECK_TEST(invalid_ticket_is_reported_and_kept_while_others_go),
                           CHECK_TEST(config_errors_name_the_key)),
-               CHECK_CASE("parsers", NULL, NULL, 0,
-                          CHECK_TEST(parsers_read_what_servers_and_operators_write)));
+               CHECK_CASE_PLAIN("parsers",
+                                CHECK_TEST(parsers_read_what_servers_and_operators_write)));
 
 CHECK_IT_SUITE("upload-queue", upload_queue_suite, "TARGET_THREADS");
