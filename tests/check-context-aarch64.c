@@ -140,14 +140,12 @@ const struct context_arch context_arch = {
     .check_signal = check_signal,
 };
 
-CHECK_SUITE_FN(context_suite, "context",
-               CHECK_CASE_PLAIN("aarch64",
-                                CHECK_LOOP(registers_and_vectors_reach_the_minidump_context, 3),
-                                CHECK_TEST(missing_or_broken_fp_record_gives_zeros),
-                                CHECK_TEST(context_refusals_test()),
-                                CHECK_TEST(context_signal_test())));
-
-const struct check_suite check_suite = {
-    .name = "context",
-    .suite = context_suite,
-};
+Suite *context_suite(void)
+{
+	return CHECK_SUITE_OF(
+	    "context",
+	    CHECK_CASE_PLAIN(
+	        "aarch64", CHECK_LOOP(registers_and_vectors_reach_the_minidump_context, 3),
+	        CHECK_TEST(missing_or_broken_fp_record_gives_zeros),
+	        CHECK_TEST(context_refusals_test()), CHECK_TEST(context_signal_test())));
+}

@@ -113,14 +113,11 @@ const struct context_arch context_arch = {
     .check_signal = check_signal,
 };
 
-CHECK_SUITE_FN(context_suite, "context",
-               CHECK_CASE_PLAIN("x86_64",
-                                CHECK_TEST(registers_and_fxsave_reach_the_minidump_context),
-                                CHECK_TEST(missing_fpu_area_gives_zeros),
-                                CHECK_TEST(context_refusals_test()),
-                                CHECK_TEST(context_signal_test())));
-
-const struct check_suite check_suite = {
-    .name = "context",
-    .suite = context_suite,
-};
+Suite *context_suite(void)
+{
+	return CHECK_SUITE_OF(
+	    "context", CHECK_CASE_PLAIN(
+	                   "x86_64", CHECK_TEST(registers_and_fxsave_reach_the_minidump_context),
+	                   CHECK_TEST(missing_fpu_area_gives_zeros),
+	                   CHECK_TEST(context_refusals_test()), CHECK_TEST(context_signal_test())));
+}

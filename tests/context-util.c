@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "check-main.h"
 #include "context-util.h"
 #include "md-proto.h"
 #include "mdclient-internal.h"
@@ -78,3 +79,5 @@ const TTest *context_signal_test(void)
 {
 	return context_of_a_real_signal;
 }
+
+const struct check_suite check_suite = {.name = "context", .suite = context_suite};

@@ -27,8 +27,10 @@ struct context_arch {
 	void (*check_signal)(const struct md_context *ctx, uint64_t here);
 };
 
-/* Defined by each check-context-<cpu>.c. */
+/* Defined by each check-context-<cpu>.c: what its cpu is, and the suite (its own tests, then
+ * context_refusals_test and context_signal_test). context-util.c defines check_suite. */
 extern const struct context_arch context_arch;
+Suite *context_suite(void);
 
 /* Fills the wire context from uc, which must give this cpu's kind and length, and converts it
  * into ctx, which must succeed with the minidump context's size. */
