@@ -57,8 +57,7 @@ START_TEST(read_bounds)
 	free(s);
 	ck_assert_int_eq(md_reader_string(r, UINT64_MAX, &s), -EBADMSG);
 	ck_assert_int_eq(md_reader_find_stream(r, MD_STREAM_UNUSED, &(md_location){0}), -EINVAL);
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 	free(ref);
 }
 END_TEST
@@ -112,8 +111,7 @@ START_TEST(pid_from_proc_status)
 	r = open_ok(ref, &copy);
 	ck_assert_int_eq(md_reader_pid(r, &pid), 0);
 	ck_assert_uint_eq(pid, PID);
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 
 	/* "Tgid:" is not "Pid:"; with the Pid: line spoilt there is no pid. */
 	build_ref(ref, &o);
@@ -317,8 +315,7 @@ START_TEST(empty_directory)
 	ck_assert_int_eq(md_reader_threads(r, &tl), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(md_reader_error(r), "no ThreadList stream"));
 	ck_assert_int_eq(exercise(r), 0);
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 	free(b);
 }
 END_TEST

@@ -47,8 +47,7 @@ START_TEST(valid_dump_parses)
 		check_ref(r, &variants[v]);
 		/* Cached views come back identical. */
 		check_ref(r, &variants[v]);
-		md_reader_free(r);
-		free(copy);
+		close_copy(r, copy);
 		free(ref);
 	}
 }
@@ -120,8 +119,7 @@ START_TEST(bad_signature_and_version)
 	/* Only the low 16 bits of the version are the format's. */
 	put32(&ref->b, 4, 0x1234A793);
 	ck_assert_int_eq(open_copy(&ref->b, ref->b.size, &copy, &r, &err), 0);
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 	free(ref);
 }
 END_TEST
@@ -182,8 +180,7 @@ START_TEST(stream_past_eof)
 		ck_assert_int_eq(md_reader_breakpad_info(r, &bpi), -EBADMSG);
 		ck_assert_ptr_nonnull(strstr(md_reader_error(r), "BreakpadInfo"));
 	}
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 	free(ref);
 }
 END_TEST
@@ -212,8 +209,7 @@ START_TEST(duplicate_streams)
 	tb_finish(&ref->b);
 	ck_assert_msg(open_copy(&ref->b, ref->b.size, &copy, &r, &err) == 0, "%s", err.message);
 	check_ref(r, &default_opts);
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 	free(ref);
 }
 END_TEST
@@ -232,8 +228,7 @@ START_TEST(thread_count_mismatch)
 	ck_assert_ptr_nonnull(strstr(md_reader_error(r), "does not match its count 268435456"));
 	/* Other views are unaffected. */
 	ck_assert_int_eq(md_reader_modules(r, &(const struct md_reader_module_list *){NULL}), 0);
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 
 	/* ThreadNames takes no padding after its count. */
 	build_ref(ref, &default_opts);
@@ -242,8 +237,7 @@ START_TEST(thread_count_mismatch)
 	ck_assert_int_eq(md_reader_thread_names(r, &(const struct md_reader_thread_names *){NULL}),
 	                 -EBADMSG);
 	ck_assert_ptr_null(md_reader_thread_name(r, T1_TID));
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 	free(ref);
 }
 END_TEST
@@ -262,8 +256,7 @@ START_TEST(thread_names_and_cached_failures)
 	r = open_ok(ref, &copy);
 	ck_assert_str_eq(md_reader_thread_name(r, T1_TID), "main");
 	ck_assert_ptr_null(md_reader_thread_name(r, T2_TID));
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 
 	/* A failed view fails the same way when asked again, after other calls. */
 	build_ref(ref, &default_opts);
@@ -275,8 +268,7 @@ START_TEST(thread_names_and_cached_failures)
 	                 -ENOENT);
 	ck_assert_int_eq(md_reader_threads(r, &tl), -EBADMSG);
 	ck_assert_str_eq(md_reader_error(r), first);
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 	free(ref);
 }
 END_TEST
@@ -298,8 +290,7 @@ START_TEST(bad_contexts)
 	ck_assert_int_eq(md_reader_threads(r, &tl), -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(md_reader_error(r), "thread 0 (tid 1001): context at rva"));
 	ck_assert_int_eq(md_reader_exception(r, &ex), -EBADMSG);
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 
 	/* A context size that is neither AMD64 nor ARM64_OLD. */
 	build_ref(ref, &default_opts);
@@ -343,8 +334,7 @@ START_TEST(bad_module_names)
 		              md_reader_error(r));
 		ck_assert_ptr_nonnull(
 		    strstr(md_reader_error(r), "module 0 (base 0x555555554000) name"));
-		md_reader_free(r);
-		free(copy);
+		close_copy(r, copy);
 	}
 
 	/* A name RVA two bytes before the end of the file: no room for the length. */

@@ -241,6 +241,12 @@ int open_copy(const struct tb *b, size_t size, uint8_t **ret_copy, struct md_rea
 	return md_reader_open_buffer(*ret_copy, size, err, ret);
 }
 
+void close_copy(struct md_reader *r, uint8_t *copy)
+{
+	md_reader_free(r);
+	free(copy);
+}
+
 void put32(struct tb *b, size_t off, uint32_t v)
 {
 	memcpy(b->buf + off, &v, sizeof(v));
@@ -457,6 +463,5 @@ void expect_view_fails(struct ref *ref, enum reader_view view, int err, const ch
 	if (msg)
 		ck_assert_msg(strstr(md_reader_error(r), msg), "view %d: %s, expected %s", view,
 		              md_reader_error(r), msg);
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 }

@@ -74,6 +74,9 @@ uint8_t *dup_bytes(const void *p, size_t n);
 int open_copy(const struct tb *b, size_t size, uint8_t **ret_copy, struct md_reader **ret,
               struct md_reader_error *err);
 
+/* Frees a reader that open_copy or open_ok opened, and its copy of the dump. */
+void close_copy(struct md_reader *r, uint8_t *copy);
+
 /* Overwrites the u32 at off (a corruption at a known place). */
 void put32(struct tb *b, size_t off, uint32_t v);
 
