@@ -21,23 +21,6 @@
 
 #define STOPPED_US 1234 /* what the recording backend says the target was stopped for */
 
-static char tmpdir[64]; /* the current test's folder, under /tmp */
-
-static void tmpdir_setup(void)
-{
-	strcpy(tmpdir, "/tmp/check-capture-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void tmpdir_teardown(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", tmpdir);
-}
-
 /* The recording backend: each step appends its letter to trace; one step may fail, or set
  * the cancel flag, when the test asks. */
 static char trace[32];
@@ -217,7 +200,7 @@ START_TEST(capture_writes_a_dump_under_its_default_name)
 	    .backend = &fake_backend,
 	    .pid = FAKE_PID,
 	    .snapshot = {.pidfd = -1, .source = &fo},
-	    .dir = tmpdir,
+	    .dir = check_tmpdir,
 	};
 	struct md_capture_result res;
 	char want[MD_OUTPUT_NAME_MAX], path[MD_CAPTURE_PATH_MAX], magic[4];
@@ -231,7 +214,7 @@ START_TEST(capture_writes_a_dump_under_its_default_name)
 	                                 want, sizeof(want)),
 	                 0);
 	ck_assert_str_eq(res.name, want);
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, want);
+	snprintf(path, sizeof(path), "%s/%s", check_tmpdir, want);
 	ck_assert_str_eq(res.path, path);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);
@@ -242,7 +225,7 @@ START_TEST(capture_writes_a_dump_under_its_default_name)
 	ck_assert_uint_eq(fread(magic, 1, 4, f), 4);
 	fclose(f);
 	ck_assert_int_eq(memcmp(magic, "MDMP", 4), 0);
-	ck_assert_uint_eq(files_in(tmpdir), 1); /* no temporary file left */
+	ck_assert_uint_eq(files_in(check_tmpdir), 1); /* no temporary file left */
 	md_capture_result_done(&res);
 	md_capture_result_done(&res);
 }
@@ -253,7 +236,7 @@ static int refuse(void *ctx, const struct md_snapshot *s)
 	return -EPERM;
 }
 
-/* A capture of the recording backend into tmpdir, named name (NULL: the default name). */
+/* A capture of the recording backend into check_tmpdir, named name (NULL: the default name). */
 static int rec_capture(const char *name, int (*stopped)(void *, const struct md_snapshot *),
                        struct md_capture_result *ret)
 {
@@ -263,7 +246,7 @@ static int rec_capture(const char *name, int (*stopped)(void *, const struct md_
 	    .backend = &rec_backend,
 	    .pid = 77,
 	    .snapshot = {.cancel = &cancel, .pidfd = -1, .source = &p},
-	    .dir = tmpdir,
+	    .dir = check_tmpdir,
 	    .name = name,
 	    .stopped = stopped,
 	};
@@ -280,7 +263,7 @@ START_TEST(a_refused_capture_resumes_and_leaves_no_file)
 	ck_assert_int_eq(res.step, MD_CAPTURE_STEP_STOPPED);
 	ck_assert_ptr_null(res.snapshot);
 	ck_assert_str_eq(trace, "ostpymdarf");
-	ck_assert_uint_eq(files_in(tmpdir), 0);
+	ck_assert_uint_eq(files_in(check_tmpdir), 0);
 }
 END_TEST
 
@@ -290,14 +273,14 @@ START_TEST(a_taken_name_stops_nothing)
 	char path[MD_CAPTURE_PATH_MAX];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/taken.dmp", tmpdir);
+	snprintf(path, sizeof(path), "%s/taken.dmp", check_tmpdir);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	fclose(f);
 	ck_assert_int_eq(rec_capture("taken.dmp", NULL, &res), -EEXIST);
 	ck_assert_int_eq(res.step, MD_CAPTURE_STEP_NAME);
 	ck_assert_str_eq(trace, ""); /* the target was never touched */
-	ck_assert_uint_eq(files_in(tmpdir), 1);
+	ck_assert_uint_eq(files_in(check_tmpdir), 1);
 }
 END_TEST
 
@@ -320,27 +303,16 @@ START_TEST(default_name_is_sanitized)
 }
 END_TEST
 
-static Suite *capture_suite(void)
-{
-	Suite *s = suite_create("capture");
-	TCase *tc;
-
-	tc = tcase_create("builder");
-	tcase_add_test(tc, steps_run_once_in_order_and_resume_once);
-	tcase_add_loop_test(tc, a_failing_step_resumes_and_frees, 0, 7);
-	tcase_add_test(tc, a_target_that_died_fails_with_esrch);
-	tcase_add_test(tc, cancel_between_steps_resumes);
-	tcase_add_test(tc, a_spent_deadline_stops_nothing);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("capture");
-	tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
-	tcase_add_test(tc, capture_writes_a_dump_under_its_default_name);
-	tcase_add_test(tc, a_refused_capture_resumes_and_leaves_no_file);
-	tcase_add_test(tc, a_taken_name_stops_nothing);
-	tcase_add_test(tc, default_name_is_sanitized);
-	suite_add_tcase(s, tc);
-	return s;
-}
+CHECK_SUITE_FN(capture_suite, "capture",
+               CHECK_CASE_PLAIN("builder", CHECK_TEST(steps_run_once_in_order_and_resume_once),
+                                CHECK_LOOP(a_failing_step_resumes_and_frees, 7),
+                                CHECK_TEST(a_target_that_died_fails_with_esrch),
+                                CHECK_TEST(cancel_between_steps_resumes),
+                                CHECK_TEST(a_spent_deadline_stops_nothing)),
+               CHECK_CASE("capture", check_tmpdir_setup, check_tmpdir_teardown, 0,
+                          CHECK_TEST(capture_writes_a_dump_under_its_default_name),
+                          CHECK_TEST(a_refused_capture_resumes_and_leaves_no_file),
+                          CHECK_TEST(a_taken_name_stops_nothing),
+                          CHECK_TEST(default_name_is_sanitized)));
 
 CHECK_SUITE("capture", capture_suite);

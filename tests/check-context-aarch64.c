@@ -7,23 +7,16 @@
  * (tests/meson.build's per-cpu dict); tests/aarch64/run runs it under qemu-aarch64-static,
  * whose signal frames have the kernel's layout.
  */
-#include <errno.h>
-#include <fenv.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <ucontext.h>
 
 #include "check-main.h"
-#include "md-backend.h"
+#include "context-util.h"
 #include "md-proto.h"
-#include "mdclient-internal.h"
 
-#define CONTEXT_BYTES 792u /* the MD_CTX_LINUX_AARCH64 layout */
-#define ESR_BYTES     16u  /* sizeof(struct esr_context), magic ESR_MAGIC (<asm/sigcontext.h>) */
-
-static uint8_t buf[MD_SHIM_CONTEXT_MAX];
+#define ESR_BYTES 16u /* sizeof(struct esr_context), magic ESR_MAGIC (<asm/sigcontext.h>) */
 
 /* A ucontext with x_i = 0x1000 + i, sp, pc, pstate, and (unless fp_at < 0) an FP/SIMD record
  * at byte fp_at of __reserved with fpsr, fpcr and v_i = bytes (i, 0x80 | i, ...). An ESR
@@ -59,13 +52,7 @@ static void make_ucontext(ucontext_t *uc, int fp_at)
 
 static void convert(const ucontext_t *uc, struct md_context *ctx)
 {
-	size_t len = 1;
-	uint32_t kind = md_shim_context_fill(uc, buf, sizeof(buf), &len);
-
-	ck_assert_uint_eq(kind, MD_CTX_LINUX_AARCH64);
-	ck_assert_uint_eq(len, CONTEXT_BYTES);
-	ck_assert_int_eq(md_platform_client_context(kind, buf, len, ctx), 0);
-	ck_assert_uint_eq(ctx->size, sizeof(md_context_arm64_old));
+	context_convert(uc, ctx);
 	ck_assert_uint_eq(ctx->u.arm64.context_flags, MD_CONTEXT_ARM64_OLD_FULL);
 }
 
@@ -127,74 +114,38 @@ START_TEST(missing_or_broken_fp_record_gives_zeros)
 }
 END_TEST
 
-START_TEST(converter_refuses_other_kinds_and_lengths)
+static void full_ucontext(ucontext_t *uc)
 {
-	struct md_context ctx;
-	ucontext_t uc;
-	size_t len;
-
-	make_ucontext(&uc, 0);
-	ck_assert_uint_eq(md_shim_context_fill(&uc, buf, sizeof(buf), &len), MD_CTX_LINUX_AARCH64);
-	ck_assert_int_eq(md_platform_client_context(MD_CTX_LINUX_X86_64, buf, len, &ctx),
-	                 -EPROTONOSUPPORT);
-	ck_assert_int_eq(md_platform_client_context(MD_CTX_LINUX_AARCH64, buf, len - 1, &ctx),
-	                 -EBADMSG);
-	ck_assert_int_eq(md_platform_client_context(MD_CTX_LINUX_AARCH64, buf, len + 1, &ctx),
-	                 -EBADMSG);
-	/* a buffer too small for the layout: nothing is sent */
-	ck_assert_uint_eq(md_shim_context_fill(&uc, buf, CONTEXT_BYTES - 1, &len), MD_CTX_NONE);
-	ck_assert_uint_eq(len, 0);
-	ck_assert_uint_eq(md_shim_context_fill(NULL, buf, sizeof(buf), &len), MD_CTX_NONE);
+	make_ucontext(uc, 0);
 }
-END_TEST
 
 /* A real signal frame: the handler converts its own ucontext. The rounding mode set before
  * the signal (FPCR.RMode, bits 23:22) and the stack pointer near the raising frame must come
  * through, so the FP/SIMD record was found where the kernel (or qemu) put it. */
-static struct md_context signal_ctx;
-static int signal_result = -1;
-
-static void on_signal(int signo, siginfo_t *si, void *ucontext)
+static void check_signal(const struct md_context *ctx, uint64_t here)
 {
-	size_t len;
-	uint32_t kind = md_shim_context_fill(ucontext, buf, sizeof(buf), &len);
-
-	signal_result = md_platform_client_context(kind, buf, len, &signal_ctx);
+	ck_assert_uint_eq((ctx->u.arm64.fpcr >> 22) & 3, 3); /* RMode: toward zero */
+	/* raise() runs below the raising frame: sp is under its local, within a few pages */
+	ck_assert_uint_lt(ctx->u.arm64.iregs[31], here);
+	ck_assert_uint_gt(ctx->u.arm64.iregs[31], here - 64 * 1024);
+	ck_assert_uint_ne(ctx->u.arm64.pc, 0);
 }
 
-START_TEST(context_of_a_real_signal)
-{
-	struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO};
-	volatile char marker = 0;
-	uint64_t here = (uint64_t)(uintptr_t)&marker;
-
-	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
-	ck_assert_int_eq(fesetround(FE_TOWARDZERO), 0);
-	raise(SIGUSR1);
-	fesetround(FE_TONEAREST);
-	ck_assert_int_eq(signal_result, 0);
-	ck_assert_uint_eq((signal_ctx.u.arm64.fpcr >> 22) & 3, 3); /* RMode: toward zero */
-	/* raise() runs below this frame: sp is under the marker, within a few pages */
-	ck_assert_uint_lt(signal_ctx.u.arm64.iregs[31], here);
-	ck_assert_uint_gt(signal_ctx.u.arm64.iregs[31], here - 64 * 1024);
-	ck_assert_uint_ne(signal_ctx.u.arm64.pc, 0);
-}
-END_TEST
-
-static Suite *context_suite(void)
-{
-	Suite *s = suite_create("context");
-	TCase *tc = tcase_create("aarch64");
-
-	tcase_add_loop_test(tc, registers_and_vectors_reach_the_minidump_context, 0, 3);
-	tcase_add_test(tc, missing_or_broken_fp_record_gives_zeros);
-	tcase_add_test(tc, converter_refuses_other_kinds_and_lengths);
-	tcase_add_test(tc, context_of_a_real_signal);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-const struct check_suite check_suite = {
-    .name = "context",
-    .suite = context_suite,
+const struct context_arch context_arch = {
+    .kind = MD_CTX_LINUX_AARCH64,
+    .other_kind = MD_CTX_LINUX_X86_64,
+    .bytes = 792u, /* the MD_CTX_LINUX_AARCH64 layout */
+    .md_size = sizeof(md_context_arm64_old),
+    .full_ucontext = full_ucontext,
+    .check_signal = check_signal,
 };
+
+Suite *context_suite(void)
+{
+	return CHECK_SUITE_OF(
+	    "context",
+	    CHECK_CASE_PLAIN(
+	        "aarch64", CHECK_LOOP(registers_and_vectors_reach_the_minidump_context, 3),
+	        CHECK_TEST(missing_or_broken_fp_record_gives_zeros),
+	        CHECK_TEST(context_refusals_test()), CHECK_TEST(context_signal_test())));
+}

@@ -6,21 +6,13 @@
  * register in the minidump AMD64 context the dump will carry. Built for x86_64 only
  * (tests/meson.build's per-cpu dict).
  */
-#include <errno.h>
-#include <fenv.h>
-#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <ucontext.h>
 
 #include "check-main.h"
-#include "md-backend.h"
+#include "context-util.h"
 #include "md-proto.h"
-#include "mdclient-internal.h"
-
-#define CONTEXT_BYTES (23u * 8u + 512u) /* the MD_CTX_LINUX_X86_64 layout */
-
-static uint8_t buf[MD_SHIM_CONTEXT_MAX];
 
 /* A ucontext with gregs[i] = 0x1000 + i (REG_CSGSFS packing cs 0x33, gs 0x2b, fs 0x63) and,
  * unless fp is NULL, an FXSAVE area whose byte k is k ^ 0x5a, with mxcsr 0x1f80 | rounding. */
@@ -42,13 +34,7 @@ static void make_ucontext(ucontext_t *uc, struct _libc_fpstate *fp)
 
 static void convert(const ucontext_t *uc, struct md_context *ctx)
 {
-	size_t len = 1;
-	uint32_t kind = md_shim_context_fill(uc, buf, sizeof(buf), &len);
-
-	ck_assert_uint_eq(kind, MD_CTX_LINUX_X86_64);
-	ck_assert_uint_eq(len, CONTEXT_BYTES);
-	ck_assert_int_eq(md_platform_client_context(kind, buf, len, ctx), 0);
-	ck_assert_uint_eq(ctx->size, sizeof(md_context_amd64));
+	context_convert(uc, ctx);
 	ck_assert_uint_eq(ctx->u.amd64.context_flags, MD_CONTEXT_AMD64_FULL);
 }
 
@@ -101,70 +87,37 @@ START_TEST(missing_fpu_area_gives_zeros)
 }
 END_TEST
 
-START_TEST(converter_refuses_other_kinds_and_lengths)
+static void full_ucontext(ucontext_t *uc)
 {
-	struct _libc_fpstate fp;
-	struct md_context ctx;
-	ucontext_t uc;
-	size_t len;
+	static struct _libc_fpstate fp;
 
-	make_ucontext(&uc, &fp);
-	ck_assert_uint_eq(md_shim_context_fill(&uc, buf, sizeof(buf), &len), MD_CTX_LINUX_X86_64);
-	ck_assert_int_eq(md_platform_client_context(MD_CTX_LINUX_AARCH64, buf, len, &ctx),
-	                 -EPROTONOSUPPORT);
-	ck_assert_int_eq(md_platform_client_context(MD_CTX_LINUX_X86_64, buf, len - 1, &ctx),
-	                 -EBADMSG);
-	ck_assert_uint_eq(md_shim_context_fill(&uc, buf, CONTEXT_BYTES - 1, &len), MD_CTX_NONE);
-	ck_assert_uint_eq(len, 0);
-	ck_assert_uint_eq(md_shim_context_fill(NULL, buf, sizeof(buf), &len), MD_CTX_NONE);
+	make_ucontext(uc, &fp);
 }
-END_TEST
 
 /* A real signal frame: the rounding mode set before the signal (MXCSR.RC, bits 14:13) and the
  * stack pointer near the raising frame must come through. */
-static struct md_context signal_ctx;
-static int signal_result = -1;
-
-static void on_signal(int signo, siginfo_t *si, void *ucontext)
+static void check_signal(const struct md_context *ctx, uint64_t here)
 {
-	size_t len;
-	uint32_t kind = md_shim_context_fill(ucontext, buf, sizeof(buf), &len);
-
-	signal_result = md_platform_client_context(kind, buf, len, &signal_ctx);
+	ck_assert_uint_eq((ctx->u.amd64.mx_csr >> 13) & 3, 3); /* RC: toward zero */
+	ck_assert_uint_lt(ctx->u.amd64.rsp, here);
+	ck_assert_uint_gt(ctx->u.amd64.rsp, here - 64 * 1024);
+	ck_assert_uint_ne(ctx->u.amd64.rip, 0);
 }
 
-START_TEST(context_of_a_real_signal)
-{
-	struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO};
-	volatile char marker = 0;
-	uint64_t here = (uint64_t)(uintptr_t)&marker;
-
-	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
-	ck_assert_int_eq(fesetround(FE_TOWARDZERO), 0);
-	raise(SIGUSR1);
-	fesetround(FE_TONEAREST);
-	ck_assert_int_eq(signal_result, 0);
-	ck_assert_uint_eq((signal_ctx.u.amd64.mx_csr >> 13) & 3, 3); /* RC: toward zero */
-	ck_assert_uint_lt(signal_ctx.u.amd64.rsp, here);
-	ck_assert_uint_gt(signal_ctx.u.amd64.rsp, here - 64 * 1024);
-	ck_assert_uint_ne(signal_ctx.u.amd64.rip, 0);
-}
-END_TEST
-
-static Suite *context_suite(void)
-{
-	Suite *s = suite_create("context");
-	TCase *tc = tcase_create("x86_64");
-
-	tcase_add_test(tc, registers_and_fxsave_reach_the_minidump_context);
-	tcase_add_test(tc, missing_fpu_area_gives_zeros);
-	tcase_add_test(tc, converter_refuses_other_kinds_and_lengths);
-	tcase_add_test(tc, context_of_a_real_signal);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-const struct check_suite check_suite = {
-    .name = "context",
-    .suite = context_suite,
+const struct context_arch context_arch = {
+    .kind = MD_CTX_LINUX_X86_64,
+    .other_kind = MD_CTX_LINUX_AARCH64,
+    .bytes = 23u * 8u + 512u, /* the MD_CTX_LINUX_X86_64 layout */
+    .md_size = sizeof(md_context_amd64),
+    .full_ucontext = full_ucontext,
+    .check_signal = check_signal,
 };
+
+Suite *context_suite(void)
+{
+	return CHECK_SUITE_OF(
+	    "context", CHECK_CASE_PLAIN(
+	                   "x86_64", CHECK_TEST(registers_and_fxsave_reach_the_minidump_context),
+	                   CHECK_TEST(missing_fpu_area_gives_zeros),
+	                   CHECK_TEST(context_refusals_test()), CHECK_TEST(context_signal_test())));
+}

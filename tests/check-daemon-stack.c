@@ -118,23 +118,11 @@ static void failing_setup(void)
 	    .config = "{\"symbolize\": {\"enabled\": true, \"helper\": \"/bin/false\"}}"});
 }
 
-static Suite *stack_suite(void)
-{
-	Suite *s = suite_create("daemon-stack");
-	TCase *tc = tcase_create("stacks");
-	TCase *bad = tcase_create("failing");
-
-	tcase_add_checked_fixture(tc, daemon_start, daemon_teardown);
-	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, report_gains_the_symbolized_stack, 0,
-	                    (int)(sizeof(cases) / sizeof(cases[0])));
-	suite_add_tcase(s, tc);
-	tcase_add_checked_fixture(bad, failing_setup, daemon_teardown);
-	tcase_set_timeout(bad, 120);
-	tcase_add_test(bad, failing_symbolizer_leaves_the_reason);
-	suite_add_tcase(s, bad);
-	return s;
-}
+CHECK_SUITE_FN(stack_suite, "daemon-stack",
+               CHECK_CASE("stacks", daemon_start, daemon_teardown, 120,
+                          CHECK_LOOP_EACH(report_gains_the_symbolized_stack, cases)),
+               CHECK_CASE("failing", failing_setup, daemon_teardown, 120,
+                          CHECK_TEST(failing_symbolizer_leaves_the_reason)));
 
 const struct check_suite check_suite = {
     .name = "daemon-stack",

@@ -460,37 +460,22 @@ START_TEST(socket_activation_is_served)
 }
 END_TEST
 
-static Suite *daemon_suite(void)
-{
-	Suite *s = suite_create("daemon");
-	TCase *tc = tcase_create("crashes");
-	TCase *act = tcase_create("activation");
-	TCase *stuck = tcase_create("stuck");
-
-	tcase_add_checked_fixture(tc, daemon_start, daemon_teardown);
-	tcase_set_timeout(tc, 300);
-	tcase_add_loop_test(tc, crash_is_dumped_and_app_dies_by_its_signal, 0,
-	                    (int)(sizeof(cases) / sizeof(cases[0])));
-	tcase_add_test(tc, stack_overflow_keeps_the_recursion);
-	tcase_add_test(tc, no_daemon_app_still_dies_promptly);
-	tcase_add_test(tc, frozen_daemon_app_dies_at_its_timeout);
-	tcase_add_test(tc, dump_now_keeps_the_app_running);
-	tcase_add_test(tc, two_apps_crashing_together_both_get_dumps);
-	tcase_add_test(tc, mdctl_dump_goes_through_the_daemon_and_is_authorized);
-	tcase_add_test(tc, garbage_gets_an_error_and_the_daemon_keeps_serving);
-	tcase_add_test(tc, claimed_identity_is_ignored);
-	tcase_add_test(tc, sigterm_during_a_crash_still_delivers_the_dump);
-	suite_add_tcase(s, tc);
-	tcase_add_checked_fixture(act, activated_setup, daemon_teardown);
-	tcase_set_timeout(act, 120);
-	tcase_add_test(act, socket_activation_is_served);
-	suite_add_tcase(s, act);
-	tcase_add_checked_fixture(stuck, stuck_setup, daemon_teardown);
-	tcase_set_timeout(stuck, 120);
-	tcase_add_test(stuck, thread_stuck_in_vfork_does_not_hold_a_worker);
-	tcase_add_test(stuck, process_stuck_in_vfork_is_refused_in_time);
-	suite_add_tcase(s, stuck);
-	return s;
-}
+CHECK_SUITE_FN(daemon_suite, "daemon",
+               CHECK_CASE("crashes", daemon_start, daemon_teardown, 300,
+                          CHECK_LOOP_EACH(crash_is_dumped_and_app_dies_by_its_signal, cases),
+                          CHECK_TEST(stack_overflow_keeps_the_recursion),
+                          CHECK_TEST(no_daemon_app_still_dies_promptly),
+                          CHECK_TEST(frozen_daemon_app_dies_at_its_timeout),
+                          CHECK_TEST(dump_now_keeps_the_app_running),
+                          CHECK_TEST(two_apps_crashing_together_both_get_dumps),
+                          CHECK_TEST(mdctl_dump_goes_through_the_daemon_and_is_authorized),
+                          CHECK_TEST(garbage_gets_an_error_and_the_daemon_keeps_serving),
+                          CHECK_TEST(claimed_identity_is_ignored),
+                          CHECK_TEST(sigterm_during_a_crash_still_delivers_the_dump)),
+               CHECK_CASE("activation", activated_setup, daemon_teardown, 120,
+                          CHECK_TEST(socket_activation_is_served)),
+               CHECK_CASE("stuck", stuck_setup, daemon_teardown, 120,
+                          CHECK_TEST(thread_stuck_in_vfork_does_not_hold_a_worker),
+                          CHECK_TEST(process_stuck_in_vfork_is_refused_in_time)));
 
 CHECK_SUITE("daemon", daemon_suite);

@@ -308,18 +308,9 @@ START_TEST(upload_backoff)
 }
 END_TEST
 
-static Suite *decisions_suite(void)
-{
-	Suite *s = suite_create("decisions");
-	TCase *tc = tcase_create("decisions");
-
-	tcase_add_test(tc, policy_decides_who_may_dump_whom);
-	tcase_add_test(tc, crash_loop_window);
-	tcase_add_test(tc, crash_loop_limits);
-	tcase_add_test(tc, times_for_since_and_until);
-	tcase_add_test(tc, upload_backoff);
-	suite_add_tcase(s, tc);
-	return s;
-}
+CHECK_SUITE_FN(decisions_suite, "decisions",
+               CHECK_CASE_PLAIN("decisions", CHECK_TEST(policy_decides_who_may_dump_whom),
+                                CHECK_TEST(crash_loop_window), CHECK_TEST(crash_loop_limits),
+                                CHECK_TEST(times_for_since_and_until), CHECK_TEST(upload_backoff)));
 
 CHECK_SUITE("decisions", decisions_suite);

@@ -91,17 +91,9 @@ START_TEST(cuts_only_between_whole_escapes_and_characters)
 }
 END_TEST
 
-static Suite *escape_suite(void)
-{
-	Suite *s = suite_create("escape");
-	TCase *tc = tcase_create("escape");
-
-	tcase_add_loop_test(tc, escapes_as_a_user_must_see_it, 0,
-	                    (int)(sizeof(cases) / sizeof(cases[0])));
-	tcase_add_test(tc, worst_case_fits_its_size);
-	tcase_add_test(tc, cuts_only_between_whole_escapes_and_characters);
-	suite_add_tcase(s, tc);
-	return s;
-}
+CHECK_SUITE_FN(escape_suite, "escape",
+               CHECK_CASE_PLAIN("escape", CHECK_LOOP_EACH(escapes_as_a_user_must_see_it, cases),
+                                CHECK_TEST(worst_case_fits_its_size),
+                                CHECK_TEST(cuts_only_between_whole_escapes_and_characters)));
 
 CHECK_SUITE("escape", escape_suite);

@@ -513,37 +513,15 @@ static void leak_setup(void)
 	daemon_start_opts(&(struct daemon_opts){.config = CONFIG_DEFAULT, .env = env});
 }
 
-static Suite *hardening_faults_suite(void)
-{
-	Suite *s = suite_create("hardening-faults");
-	TCase *faults = tcase_create("faults");
-	TCase *storm = tcase_create("storm");
-	TCase *load = tcase_create("load");
-	TCase *restart = tcase_create("restart");
-
-	tcase_add_checked_fixture(faults, daemon_setup, hardening_teardown);
-	tcase_set_timeout(faults, 300);
-	tcase_add_test(faults, target_killed_during_its_dump);
-	tcase_add_test(faults, threads_exiting_during_the_dump);
-	tcase_add_test(faults, unwritable_dump_folder);
-	tcase_add_test(faults, full_disk);
-	suite_add_tcase(s, faults);
-
-	tcase_add_checked_fixture(storm, storm_setup, hardening_teardown);
-	tcase_set_timeout(storm, 600);
-	tcase_add_test(storm, crash_storm);
-	suite_add_tcase(s, storm);
-
-	tcase_add_checked_fixture(load, leak_setup, hardening_teardown);
-	tcase_set_timeout(load, 600);
-	tcase_add_test(load, no_leaks_after_1000_requests);
-	suite_add_tcase(s, load);
-
-	tcase_add_checked_fixture(restart, activated_setup, hardening_teardown);
-	tcase_set_timeout(restart, 120);
-	tcase_add_test(restart, crash_during_a_restart_is_captured);
-	suite_add_tcase(s, restart);
-	return s;
-}
+CHECK_SUITE_FN(hardening_faults_suite, "hardening-faults",
+               CHECK_CASE("faults", daemon_setup, hardening_teardown, 300,
+                          CHECK_TEST(target_killed_during_its_dump),
+                          CHECK_TEST(threads_exiting_during_the_dump),
+                          CHECK_TEST(unwritable_dump_folder), CHECK_TEST(full_disk)),
+               CHECK_CASE("storm", storm_setup, hardening_teardown, 600, CHECK_TEST(crash_storm)),
+               CHECK_CASE("load", leak_setup, hardening_teardown, 600,
+                          CHECK_TEST(no_leaks_after_1000_requests)),
+               CHECK_CASE("restart", activated_setup, hardening_teardown, 120,
+                          CHECK_TEST(crash_during_a_restart_is_captured)));
 
 CHECK_SUITE("hardening-faults", hardening_faults_suite);

@@ -450,20 +450,12 @@ START_TEST(executable_name_in_invalid_utf8_still_gets_its_report)
 }
 END_TEST
 
-static Suite *hardening_identity_suite(void)
-{
-	Suite *s = suite_create("hardening-identity");
-	TCase *identity = tcase_create("identity");
-
-	tcase_add_checked_fixture(identity, daemon_setup, hardening_teardown);
-	tcase_set_timeout(identity, 120);
-	tcase_add_test(identity, dump_now_after_a_setuid_exec_is_refused);
-	tcase_add_test(identity, dump_now_of_a_process_made_non_dumpable_is_refused);
-	tcase_add_test(identity, peer_gone_before_accept_gets_no_dump_of_the_pid);
-	tcase_add_test(identity, client_text_cannot_forge_log_lines_or_drive_terminals);
-	tcase_add_test(identity, executable_name_in_invalid_utf8_still_gets_its_report);
-	suite_add_tcase(s, identity);
-	return s;
-}
+CHECK_SUITE_FN(hardening_identity_suite, "hardening-identity",
+               CHECK_CASE("identity", daemon_setup, hardening_teardown, 120,
+                          CHECK_TEST(dump_now_after_a_setuid_exec_is_refused),
+                          CHECK_TEST(dump_now_of_a_process_made_non_dumpable_is_refused),
+                          CHECK_TEST(peer_gone_before_accept_gets_no_dump_of_the_pid),
+                          CHECK_TEST(client_text_cannot_forge_log_lines_or_drive_terminals),
+                          CHECK_TEST(executable_name_in_invalid_utf8_still_gets_its_report)));
 
 CHECK_SUITE("hardening-identity", hardening_identity_suite);

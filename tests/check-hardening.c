@@ -496,24 +496,16 @@ START_TEST(claimed_identity_is_not_believed)
 }
 END_TEST
 
-static Suite *hardening_suite(void)
-{
-	Suite *s = suite_create("hardening");
-	TCase *input = tcase_create("bad-input");
-
-	tcase_add_checked_fixture(input, daemon_setup, hardening_teardown);
-	tcase_set_timeout(input, 300);
-	tcase_add_test(input, random_bytes_get_an_error);
-	tcase_add_test(input, truncated_frames_get_an_error);
-	tcase_add_test(input, length_over_the_limit_is_refused_at_once);
-	tcase_add_test(input, wrong_version_is_refused);
-	tcase_add_test(input, unknown_and_daemon_only_types_are_refused);
-	tcase_add_test(input, slow_peer_times_out_without_delaying_others);
-	tcase_add_test(input, idle_connection_flood_is_limited_and_others_are_served);
-	tcase_add_test(input, peer_that_disconnects_mid_request_loses_nothing);
-	tcase_add_test(input, claimed_identity_is_not_believed);
-	suite_add_tcase(s, input);
-	return s;
-}
+CHECK_SUITE_FN(hardening_suite, "hardening",
+               CHECK_CASE("bad-input", daemon_setup, hardening_teardown, 300,
+                          CHECK_TEST(random_bytes_get_an_error),
+                          CHECK_TEST(truncated_frames_get_an_error),
+                          CHECK_TEST(length_over_the_limit_is_refused_at_once),
+                          CHECK_TEST(wrong_version_is_refused),
+                          CHECK_TEST(unknown_and_daemon_only_types_are_refused),
+                          CHECK_TEST(slow_peer_times_out_without_delaying_others),
+                          CHECK_TEST(idle_connection_flood_is_limited_and_others_are_served),
+                          CHECK_TEST(peer_that_disconnects_mid_request_loses_nothing),
+                          CHECK_TEST(claimed_identity_is_not_believed)));
 
 CHECK_SUITE("hardening", hardening_suite);

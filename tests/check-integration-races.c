@@ -184,27 +184,23 @@ END_TEST
 
 static Suite *integration_races_suite(void)
 {
-	Suite *s = suite_create("integration-races");
-	TCase *tc;
-
-	tc = tcase_create("races");
-	tcase_add_test(tc, test_thread_churn);
+	const struct check_test races[] = {
+		CHECK_TEST(test_thread_churn),
 	/* these hold mdctl in its stall hook, which only a -Dtest_hooks=true build has */
-	if (MD_TEST_HOOKS) {
-		tcase_add_test(tc, test_target_exits);
-		tcase_add_test(tc, test_sigint);
-		tcase_add_test(tc, test_sigterm);
-	} else {
+#if MD_TEST_HOOKS
+		CHECK_TEST(test_target_exits),
+		CHECK_TEST(test_sigint),
+		CHECK_TEST(test_sigterm),
+#endif
+		CHECK_END,
+	};
+
+	if (!MD_TEST_HOOKS)
 		fprintf(stderr,
 		        "integration-races: built without -Dtest_hooks=true (tests/run sets "
 		        "it): test_target_exits, test_sigint and test_sigterm not run\n");
-	}
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("large");
-	tcase_add_test(tc, test_large_target);
-	suite_add_tcase(s, tc);
-	return s;
+	return CHECK_SUITE_OF("integration-races", {.name = "races", .tests = races},
+	                      CHECK_CASE_PLAIN("large", CHECK_TEST(test_large_target)));
 }
 
 CHECK_IT_SUITE("integration-races", integration_races_suite, "TARGET_THREADS");

@@ -527,31 +527,15 @@ START_TEST(test_modules_cover_node)
 }
 END_TEST
 
-static Suite *integration_suite(void)
-{
-	Suite *s = suite_create("integration");
-	TCase *tc;
-
-	tc = tcase_create("dump");
-	tcase_add_test(tc, test_dump_json_and_file);
-	tcase_add_test(tc, test_dump_stackwalk);
-	tcase_add_test(tc, test_dump_minidump_dump);
-	tcase_add_test(tc, test_dump_lldb);
-	tcase_add_test(tc, test_dump_inspect);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("errors");
-	tcase_add_test(tc, test_existing_output);
-	tcase_add_test(tc, test_default_name);
-	tcase_add_test(tc, test_no_such_process);
-	tcase_add_test(tc, test_unprivileged);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("modules");
-	tcase_add_test(tc, test_modules_cover_segments_past_a_hole);
-	tcase_add_test(tc, test_modules_cover_node);
-	suite_add_tcase(s, tc);
-	return s;
-}
+CHECK_SUITE_FN(integration_suite, "integration",
+               CHECK_CASE_PLAIN("dump", CHECK_TEST(test_dump_json_and_file),
+                                CHECK_TEST(test_dump_stackwalk),
+                                CHECK_TEST(test_dump_minidump_dump), CHECK_TEST(test_dump_lldb),
+                                CHECK_TEST(test_dump_inspect)),
+               CHECK_CASE_PLAIN("errors", CHECK_TEST(test_existing_output),
+                                CHECK_TEST(test_default_name), CHECK_TEST(test_no_such_process),
+                                CHECK_TEST(test_unprivileged)),
+               CHECK_CASE_PLAIN("modules", CHECK_TEST(test_modules_cover_segments_past_a_hole),
+                                CHECK_TEST(test_modules_cover_node)));
 
 CHECK_IT_SUITE("integration", integration_suite, "TARGET_THREADS");

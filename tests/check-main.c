@@ -10,6 +10,22 @@
 
 #include "check-main.h"
 
+char check_tmpdir[64];
+
+void check_tmpdir_setup(void)
+{
+	snprintf(check_tmpdir, sizeof(check_tmpdir), "/tmp/check-%s-XXXXXX", check_suite.name);
+	ck_assert_ptr_nonnull(mkdtemp(check_tmpdir));
+}
+
+void check_tmpdir_teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", check_tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
 Suite *check_suite_of(const char *name, const struct check_tcase *tcases)
 {
 	Suite *s = suite_create(name);

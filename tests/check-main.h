@@ -54,6 +54,8 @@ struct check_tcase {
 	{                                                                                          \
 		(test), (n)                                                                        \
 	}
+/* A loop test run once per element of a static array: _i indexes array. */
+#define CHECK_LOOP_EACH(test, array) CHECK_LOOP(test, (int)(sizeof(array) / sizeof((array)[0])))
 #define CHECK_END                                                                                  \
 	{                                                                                          \
 		0                                                                                  \
@@ -62,6 +64,37 @@ struct check_tcase {
 /* Builds a Suite from its test cases. The lists are automatic arrays in the suite function
  * (Check's test handles are not constant expressions); Check copies what it keeps. */
 Suite *check_suite_of(const char *name, const struct check_tcase *tcases);
+
+/* The usual way to write a suite function, without naming the lists:
+ *
+ *	CHECK_SUITE_FN(store_suite, "store", CHECK_CASE_PLAIN("ids", CHECK_TEST(ids_ok)),
+ *	               CHECK_CASE("dir", setup_dir, teardown_dir, 60, CHECK_LOOP(scan, 3)));
+ *
+ * defines static Suite *store_suite(void). CHECK_SUITE_OF is its body, for a suite function
+ * that does more than return the suite. CHECK_CASE is one test case: its name, its checked
+ * fixture (either function may be NULL), its timeout in seconds (0: Check's default) and its
+ * CHECK_TEST/CHECK_LOOP entries. Both lists are compound literals, alive until the suite
+ * function returns, which is after check_suite_of. */
+#define CHECK_CASE(case_name, case_setup, case_teardown, case_timeout, ...)                        \
+	{                                                                                          \
+		.name = (case_name), .tests = (const struct check_test[]){__VA_ARGS__, CHECK_END}, \
+		.setup = (case_setup), .teardown = (case_teardown), .timeout = (case_timeout)      \
+	}
+/* A test case without fixture, with Check's default timeout. */
+#define CHECK_CASE_PLAIN(case_name, ...) CHECK_CASE(case_name, NULL, NULL, 0, __VA_ARGS__)
+#define CHECK_SUITE_OF(suite_name, ...)                                                            \
+	check_suite_of((suite_name), (const struct check_tcase[]){__VA_ARGS__, CHECK_END})
+#define CHECK_SUITE_FN(suite_fn, suite_name, ...)                                                  \
+	static Suite *suite_fn(void)                                                               \
+	{                                                                                          \
+		return CHECK_SUITE_OF((suite_name), __VA_ARGS__);                                  \
+	}
+
+/* A checked fixture: a fresh folder /tmp/check-<suite>-XXXXXX for each test, named in
+ * check_tmpdir, and removed with what the test left in it. */
+extern char check_tmpdir[64];
+void check_tmpdir_setup(void);
+void check_tmpdir_teardown(void);
 
 /* Defines check_suite for a suite with neither fixture nor arguments of its own: its name (a
  * string) and the function that builds its Suite. */

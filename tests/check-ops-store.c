@@ -542,24 +542,16 @@ START_TEST(compressed_dumps_are_listed_and_read)
 }
 END_TEST
 
-static Suite *ops_store_suite(void)
-{
-	Suite *s = suite_create("ops-store");
-	TCase *store = tcase_create("store");
-
-	tcase_add_checked_fixture(store, store_setup, daemon_teardown);
-	tcase_set_timeout(store, 300);
-	tcase_add_test(store, list_shows_every_dump_through_the_daemon);
-	tcase_add_test(store, list_filters_and_json);
-	tcase_add_test(store, list_survives_junk_and_shows_records_without_dumps);
-	tcase_add_test(store, info_with_stackwalk_names_the_crashing_function);
-	tcase_add_test(store, info_without_stackwalk_reads_frame0_from_the_dump);
-	tcase_add_test(store, info_ids_prefixes_and_upload_state);
-	tcase_add_test(store, rm_removes_one_dump_and_never_escapes_the_store);
-	tcase_add_test(store, store_without_daemon_needs_dump_dir);
-	tcase_add_test(store, compressed_dumps_are_listed_and_read);
-	suite_add_tcase(s, store);
-	return s;
-}
+CHECK_SUITE_FN(ops_store_suite, "ops-store",
+               CHECK_CASE("store", store_setup, daemon_teardown, 300,
+                          CHECK_TEST(list_shows_every_dump_through_the_daemon),
+                          CHECK_TEST(list_filters_and_json),
+                          CHECK_TEST(list_survives_junk_and_shows_records_without_dumps),
+                          CHECK_TEST(info_with_stackwalk_names_the_crashing_function),
+                          CHECK_TEST(info_without_stackwalk_reads_frame0_from_the_dump),
+                          CHECK_TEST(info_ids_prefixes_and_upload_state),
+                          CHECK_TEST(rm_removes_one_dump_and_never_escapes_the_store),
+                          CHECK_TEST(store_without_daemon_needs_dump_dir),
+                          CHECK_TEST(compressed_dumps_are_listed_and_read)));
 
 CHECK_IT_SUITE("ops-store", ops_store_suite, "CRASH_APP");

@@ -309,23 +309,12 @@ START_TEST(verb_table_help_and_argument_counts)
 }
 END_TEST
 
-static Suite *ops_suite(void)
-{
-	Suite *s = suite_create("ops");
-	TCase *svc = tcase_create("service");
-	TCase *cli = tcase_create("cli");
-
-	tcase_add_checked_fixture(svc, NULL, teardown);
-	tcase_set_timeout(svc, 120);
-	tcase_add_loop_test(svc, notify_and_activation_like_systemd, 0, 2);
-	tcase_add_test(svc, no_notify_socket_no_notification);
-	tcase_add_loop_test(svc, unit_capabilities_suffice_for_another_users_crash, 0, 2);
-	suite_add_tcase(s, svc);
-
-	tcase_add_test(cli, help_and_usage_exit_codes);
-	tcase_add_test(cli, verb_table_help_and_argument_counts);
-	suite_add_tcase(s, cli);
-	return s;
-}
+CHECK_SUITE_FN(ops_suite, "ops",
+               CHECK_CASE("service", NULL, teardown, 120,
+                          CHECK_LOOP(notify_and_activation_like_systemd, 2),
+                          CHECK_TEST(no_notify_socket_no_notification),
+                          CHECK_LOOP(unit_capabilities_suffice_for_another_users_crash, 2)),
+               CHECK_CASE_PLAIN("cli", CHECK_TEST(help_and_usage_exit_codes),
+                                CHECK_TEST(verb_table_help_and_argument_counts)));
 
 CHECK_IT_SUITE("ops", ops_suite, "CRASH_APP");

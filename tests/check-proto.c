@@ -118,6 +118,50 @@ START_TEST(header_errors)
 }
 END_TEST
 
+/* One field of a hand-made message: a u32, a u64, or bytes (when bytes is set). */
+struct field {
+	uint16_t tag;
+	bool u64;
+	uint64_t value;
+	const char *bytes;
+	size_t len;
+};
+
+#define U32(t, v)                                                                                  \
+	{                                                                                          \
+		.tag = (t), .value = (v)                                                           \
+	}
+#define U64(t, v)                                                                                  \
+	{                                                                                          \
+		.tag = (t), .u64 = true, .value = (v)                                              \
+	}
+#define BYTES(t, b, n)                                                                             \
+	{                                                                                          \
+		.tag = (t), .bytes = (b), .len = (n)                                               \
+	}
+
+/* Messages the decoder must refuse with -EBADMSG; each list of fields ends with tag 0. */
+static const struct {
+	const char *what;
+	uint32_t type;
+	struct field fields[6];
+} malformed[] = {
+    {"a missing required field", MD_MSG_CRASH, {U32(MD_TAG_TID, 1)}},
+    {"a field another type owns", MD_MSG_DUMP_REQUEST, {U32(MD_TAG_PID, 1), U32(MD_TAG_SIGNO, 11)}},
+    {"a repeated field", MD_MSG_DUMP_REQUEST, {U32(MD_TAG_PID, 1), U32(MD_TAG_PID, 2)}},
+    {"an integer of the wrong width", MD_MSG_DUMP_REQUEST, {U64(MD_TAG_PID, 1)}},
+    {"a string without its terminator",
+     MD_MSG_HELLO,
+     {U32(MD_TAG_VERSION, 1), BYTES(MD_TAG_NAME, "abc", 3)}},
+    {"a string with a NUL inside",
+     MD_MSG_HELLO,
+     {U32(MD_TAG_VERSION, 1), BYTES(MD_TAG_NAME, "a\0c", 4)}},
+    {"context without its kind",
+     MD_MSG_CRASH,
+     {U32(MD_TAG_TID, 1), U32(MD_TAG_SIGNO, 11), U32(MD_TAG_SI_CODE, 1), U64(MD_TAG_FAULT_ADDR, 0),
+      BYTES(MD_TAG_CONTEXT, "xxxx", 4)}},
+};
+
 START_TEST(decoder_rejects_malformed_payloads)
 {
 	struct md_proto_msg m;
@@ -138,48 +182,20 @@ START_TEST(decoder_rejects_malformed_payloads)
 		ck_assert_int_eq(md_proto_decode(copy, (size_t)n, &m, &why), -EBADMSG);
 		ck_assert_ptr_nonnull(why);
 	}
-	/* a missing required field */
-	md_proto_begin(&e, buf, sizeof(buf), MD_MSG_CRASH);
-	md_proto_put_u32(&e, MD_TAG_TID, 1);
-	n = md_proto_finish(&e);
-	ck_assert_int_eq(md_proto_decode(buf, (size_t)n, &m, &why), -EBADMSG);
-	/* a field another type owns */
-	md_proto_begin(&e, buf, sizeof(buf), MD_MSG_DUMP_REQUEST);
-	md_proto_put_u32(&e, MD_TAG_PID, 1);
-	md_proto_put_u32(&e, MD_TAG_SIGNO, 11);
-	n = md_proto_finish(&e);
-	ck_assert_int_eq(md_proto_decode(buf, (size_t)n, &m, &why), -EBADMSG);
-	/* a repeated field */
-	md_proto_begin(&e, buf, sizeof(buf), MD_MSG_DUMP_REQUEST);
-	md_proto_put_u32(&e, MD_TAG_PID, 1);
-	md_proto_put_u32(&e, MD_TAG_PID, 2);
-	n = md_proto_finish(&e);
-	ck_assert_int_eq(md_proto_decode(buf, (size_t)n, &m, &why), -EBADMSG);
-	/* an integer of the wrong width */
-	md_proto_begin(&e, buf, sizeof(buf), MD_MSG_DUMP_REQUEST);
-	md_proto_put_u64(&e, MD_TAG_PID, 1);
-	n = md_proto_finish(&e);
-	ck_assert_int_eq(md_proto_decode(buf, (size_t)n, &m, &why), -EBADMSG);
-	/* a string without its terminator, or with a NUL inside */
-	md_proto_begin(&e, buf, sizeof(buf), MD_MSG_HELLO);
-	md_proto_put_u32(&e, MD_TAG_VERSION, 1);
-	md_proto_put_bytes(&e, MD_TAG_NAME, "abc", 3);
-	n = md_proto_finish(&e);
-	ck_assert_int_eq(md_proto_decode(buf, (size_t)n, &m, &why), -EBADMSG);
-	md_proto_begin(&e, buf, sizeof(buf), MD_MSG_HELLO);
-	md_proto_put_u32(&e, MD_TAG_VERSION, 1);
-	md_proto_put_bytes(&e, MD_TAG_NAME, "a\0c", 4);
-	n = md_proto_finish(&e);
-	ck_assert_int_eq(md_proto_decode(buf, (size_t)n, &m, &why), -EBADMSG);
-	/* context without its kind */
-	md_proto_begin(&e, buf, sizeof(buf), MD_MSG_CRASH);
-	md_proto_put_u32(&e, MD_TAG_TID, 1);
-	md_proto_put_u32(&e, MD_TAG_SIGNO, 11);
-	md_proto_put_u32(&e, MD_TAG_SI_CODE, 1);
-	md_proto_put_u64(&e, MD_TAG_FAULT_ADDR, 0);
-	md_proto_put_bytes(&e, MD_TAG_CONTEXT, "xxxx", 4);
-	n = md_proto_finish(&e);
-	ck_assert_int_eq(md_proto_decode(buf, (size_t)n, &m, &why), -EBADMSG);
+	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+		md_proto_begin(&e, buf, sizeof(buf), malformed[i].type);
+		for (const struct field *f = malformed[i].fields; f->tag; f++) {
+			if (f->bytes)
+				md_proto_put_bytes(&e, f->tag, f->bytes, f->len);
+			else if (f->u64)
+				md_proto_put_u64(&e, f->tag, f->value);
+			else
+				md_proto_put_u32(&e, f->tag, (uint32_t)f->value);
+		}
+		n = md_proto_finish(&e);
+		ck_assert_msg(md_proto_decode(buf, (size_t)n, &m, &why) == -EBADMSG,
+		              "%s: not refused", malformed[i].what);
+	}
 }
 END_TEST
 
@@ -244,20 +260,11 @@ START_TEST(random_corruption_never_crashes)
 }
 END_TEST
 
-static Suite *proto_suite(void)
-{
-	const struct check_test codec[] = {
-	    CHECK_TEST(crash_round_trip),
-	    CHECK_TEST(other_types_round_trip),
-	    CHECK_TEST(header_errors),
-	    CHECK_TEST(decoder_rejects_malformed_payloads),
-	    CHECK_TEST(limits_are_enforced),
-	    CHECK_TEST(random_corruption_never_crashes),
-	    CHECK_END,
-	};
-	const struct check_tcase tcases[] = {{.name = "codec", .tests = codec}, CHECK_END};
-
-	return check_suite_of("proto", tcases);
-}
+CHECK_SUITE_FN(proto_suite, "proto",
+               CHECK_CASE_PLAIN("codec", CHECK_TEST(crash_round_trip),
+                                CHECK_TEST(other_types_round_trip), CHECK_TEST(header_errors),
+                                CHECK_TEST(decoder_rejects_malformed_payloads),
+                                CHECK_TEST(limits_are_enforced),
+                                CHECK_TEST(random_corruption_never_crashes)));
 
 CHECK_SUITE("proto", proto_suite);

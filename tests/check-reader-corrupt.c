@@ -22,33 +22,19 @@
 START_TEST(bad_memory_info)
 {
 	struct ref *ref = malloc(sizeof(*ref));
-	const struct md_reader_memory_info_list *mil;
-	struct md_reader *r;
-	uint8_t *copy;
 
 	build_ref(ref, &default_opts);
 	put32(&ref->b, ref->memory_info_rva, 24); /* size_of_header */
-	r = open_ok(ref, &copy);
-	ck_assert_int_eq(md_reader_memory_info(r, &mil), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(md_reader_error(r), "header size 24"));
-	md_reader_free(r);
-	free(copy);
+	expect_view_fails(ref, VIEW_MEMORY_INFO, -EBADMSG, "header size 24");
 
 	build_ref(ref, &default_opts);
 	put32(&ref->b, ref->memory_info_rva + 4, 40); /* size_of_entry */
-	r = open_ok(ref, &copy);
-	ck_assert_int_eq(md_reader_memory_info(r, &mil), -EBADMSG);
-	md_reader_free(r);
-	free(copy);
+	expect_view_fails(ref, VIEW_MEMORY_INFO, -EBADMSG, NULL);
 
 	/* number_of_entries is a u64: a huge one must not wrap into a match. */
 	build_ref(ref, &default_opts);
 	put32(&ref->b, ref->memory_info_rva + 12, 0x40000000);
-	r = open_ok(ref, &copy);
-	ck_assert_int_eq(md_reader_memory_info(r, &mil), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(md_reader_error(r), "does not match"));
-	md_reader_free(r);
-	free(copy);
+	expect_view_fails(ref, VIEW_MEMORY_INFO, -EBADMSG, "does not match");
 	free(ref);
 }
 END_TEST
@@ -71,8 +57,7 @@ START_TEST(read_bounds)
 	free(s);
 	ck_assert_int_eq(md_reader_string(r, UINT64_MAX, &s), -EBADMSG);
 	ck_assert_int_eq(md_reader_find_stream(r, MD_STREAM_UNUSED, &(md_location){0}), -EINVAL);
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 	free(ref);
 }
 END_TEST
@@ -126,8 +111,7 @@ START_TEST(pid_from_proc_status)
 	r = open_ok(ref, &copy);
 	ck_assert_int_eq(md_reader_pid(r, &pid), 0);
 	ck_assert_uint_eq(pid, PID);
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 
 	/* "Tgid:" is not "Pid:"; with the Pid: line spoilt there is no pid. */
 	build_ref(ref, &o);
@@ -138,10 +122,7 @@ START_TEST(pid_from_proc_status)
 		ck_assert_ptr_nonnull(p);
 		p[5] = 'x';
 	}
-	r = open_ok(ref, &copy);
-	ck_assert_int_eq(md_reader_pid(r, &pid), -ENOENT);
-	md_reader_free(r);
-	free(copy);
+	expect_view_fails(ref, VIEW_PID, -ENOENT, NULL);
 	free(ref);
 }
 END_TEST
@@ -334,28 +315,16 @@ START_TEST(empty_directory)
 	ck_assert_int_eq(md_reader_threads(r, &tl), -ENOENT);
 	ck_assert_ptr_nonnull(strstr(md_reader_error(r), "no ThreadList stream"));
 	ck_assert_int_eq(exercise(r), 0);
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 	free(b);
 }
 END_TEST
 
-static Suite *reader_corrupt_suite(void)
-{
-	Suite *s = suite_create("reader-corrupt");
-	TCase *tc = tcase_create("corrupt");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, bad_memory_info);
-	tcase_add_test(tc, read_bounds);
-	tcase_add_test(tc, pid_from_proc_status);
-	tcase_add_test(tc, proc_status_fields);
-	tcase_add_test(tc, truncation_at_every_offset);
-	tcase_add_test(tc, random_bit_flips);
-	tcase_add_test(tc, file_and_buffer_agree);
-	tcase_add_test(tc, empty_directory);
-	suite_add_tcase(s, tc);
-	return s;
-}
+CHECK_SUITE_FN(reader_corrupt_suite, "reader-corrupt",
+               CHECK_CASE("corrupt", NULL, NULL, 60, CHECK_TEST(bad_memory_info),
+                          CHECK_TEST(read_bounds), CHECK_TEST(pid_from_proc_status),
+                          CHECK_TEST(proc_status_fields), CHECK_TEST(truncation_at_every_offset),
+                          CHECK_TEST(random_bit_flips), CHECK_TEST(file_and_buffer_agree),
+                          CHECK_TEST(empty_directory)));
 
 CHECK_SUITE("reader-corrupt", reader_corrupt_suite);

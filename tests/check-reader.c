@@ -47,8 +47,7 @@ START_TEST(valid_dump_parses)
 		check_ref(r, &variants[v]);
 		/* Cached views come back identical. */
 		check_ref(r, &variants[v]);
-		md_reader_free(r);
-		free(copy);
+		close_copy(r, copy);
 		free(ref);
 	}
 }
@@ -111,21 +110,16 @@ START_TEST(bad_signature_and_version)
 
 	build_ref(ref, &default_opts);
 	put32(&ref->b, 0, 0); /* a torn file as Crashpad leaves it */
-	ck_assert_int_eq(open_copy(&ref->b, ref->b.size, &copy, &r, &err), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(err.message, "signature"));
-	free(copy);
+	expect_open_fails(ref, -EBADMSG, "signature");
 
 	build_ref(ref, &default_opts);
 	put32(&ref->b, 4, 0xA794);
-	ck_assert_int_eq(open_copy(&ref->b, ref->b.size, &copy, &r, &err), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(err.message, "version 0x0000a794"));
-	free(copy);
+	expect_open_fails(ref, -EBADMSG, "version 0x0000a794");
 
 	/* Only the low 16 bits of the version are the format's. */
 	put32(&ref->b, 4, 0x1234A793);
 	ck_assert_int_eq(open_copy(&ref->b, ref->b.size, &copy, &r, &err), 0);
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 	free(ref);
 }
 END_TEST
@@ -133,26 +127,18 @@ END_TEST
 START_TEST(directory_past_eof)
 {
 	struct ref *ref = malloc(sizeof(*ref));
-	struct md_reader_error err;
-	struct md_reader *r;
-	uint8_t *copy;
 
 	build_ref(ref, &default_opts);
 	put32(&ref->b, offsetof(md_header, stream_directory_rva), (uint32_t)ref->b.size - 4);
-	ck_assert_int_eq(open_copy(&ref->b, ref->b.size, &copy, &r, &err), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(err.message, "stream directory"));
-	free(copy);
+	expect_open_fails(ref, -EBADMSG, "stream directory");
 
 	build_ref(ref, &default_opts);
 	put32(&ref->b, offsetof(md_header, stream_count), 0x20000000);
-	ck_assert_int_eq(open_copy(&ref->b, ref->b.size, &copy, &r, &err), -E2BIG);
-	free(copy);
+	expect_open_fails(ref, -E2BIG, NULL);
 
 	build_ref(ref, &default_opts);
 	put32(&ref->b, offsetof(md_header, stream_count), ref->b.n_dir + 1);
-	ck_assert_int_eq(open_copy(&ref->b, ref->b.size, &copy, &r, &err), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(err.message, "runs past end of file"));
-	free(copy);
+	expect_open_fails(ref, -EBADMSG, "runs past end of file");
 	free(ref);
 }
 END_TEST
@@ -180,9 +166,7 @@ START_TEST(stream_past_eof)
 	d = dir_entry(ref, MD_STREAM_MODULE_LIST);
 	d->location.rva = 0xFFFFFFF0u;
 	d->location.data_size = 0x20;
-	ck_assert_int_eq(open_copy(&ref->b, ref->b.size, &copy, &r, &err), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(err.message, "(ModuleList) at rva 0xfffffff0 size 0x20"));
-	free(copy);
+	expect_open_fails(ref, -EBADMSG, "(ModuleList) at rva 0xfffffff0 size 0x20");
 
 	/* An empty entry may point anywhere. */
 	build_ref(ref, &default_opts);
@@ -196,8 +180,7 @@ START_TEST(stream_past_eof)
 		ck_assert_int_eq(md_reader_breakpad_info(r, &bpi), -EBADMSG);
 		ck_assert_ptr_nonnull(strstr(md_reader_error(r), "BreakpadInfo"));
 	}
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 	free(ref);
 }
 END_TEST
@@ -215,9 +198,7 @@ START_TEST(duplicate_streams)
 	ref->b.n_dir--; /* drop the last entry to make room, then add a duplicate */
 	tb_stream(&ref->b, MD_STREAM_THREAD_LIST, ref->thread_list_rva, 4);
 	tb_finish(&ref->b);
-	ck_assert_int_eq(open_copy(&ref->b, ref->b.size, &copy, &r, &err), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(err.message, "(ThreadList, type 0x3) duplicates stream"));
-	free(copy);
+	expect_open_fails(ref, -EBADMSG, "(ThreadList, type 0x3) duplicates stream");
 
 	/* Unused slots and a second Exception are accepted. */
 	build_ref(ref, &default_opts);
@@ -228,8 +209,7 @@ START_TEST(duplicate_streams)
 	tb_finish(&ref->b);
 	ck_assert_msg(open_copy(&ref->b, ref->b.size, &copy, &r, &err) == 0, "%s", err.message);
 	check_ref(r, &default_opts);
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 	free(ref);
 }
 END_TEST
@@ -248,8 +228,7 @@ START_TEST(thread_count_mismatch)
 	ck_assert_ptr_nonnull(strstr(md_reader_error(r), "does not match its count 268435456"));
 	/* Other views are unaffected. */
 	ck_assert_int_eq(md_reader_modules(r, &(const struct md_reader_module_list *){NULL}), 0);
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 
 	/* ThreadNames takes no padding after its count. */
 	build_ref(ref, &default_opts);
@@ -258,8 +237,7 @@ START_TEST(thread_count_mismatch)
 	ck_assert_int_eq(md_reader_thread_names(r, &(const struct md_reader_thread_names *){NULL}),
 	                 -EBADMSG);
 	ck_assert_ptr_null(md_reader_thread_name(r, T1_TID));
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 	free(ref);
 }
 END_TEST
@@ -278,8 +256,7 @@ START_TEST(thread_names_and_cached_failures)
 	r = open_ok(ref, &copy);
 	ck_assert_str_eq(md_reader_thread_name(r, T1_TID), "main");
 	ck_assert_ptr_null(md_reader_thread_name(r, T2_TID));
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 
 	/* A failed view fails the same way when asked again, after other calls. */
 	build_ref(ref, &default_opts);
@@ -291,8 +268,7 @@ START_TEST(thread_names_and_cached_failures)
 	                 -ENOENT);
 	ck_assert_int_eq(md_reader_threads(r, &tl), -EBADMSG);
 	ck_assert_str_eq(md_reader_error(r), first);
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 	free(ref);
 }
 END_TEST
@@ -314,29 +290,20 @@ START_TEST(bad_contexts)
 	ck_assert_int_eq(md_reader_threads(r, &tl), -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(md_reader_error(r), "thread 0 (tid 1001): context at rva"));
 	ck_assert_int_eq(md_reader_exception(r, &ex), -EBADMSG);
-	md_reader_free(r);
-	free(copy);
+	close_copy(r, copy);
 
 	/* A context size that is neither AMD64 nor ARM64_OLD. */
 	build_ref(ref, &default_opts);
 	memcpy(&th, ref->b.buf + ref->thread_list_rva + 4, sizeof(th));
 	th.thread_context.data_size = 716; /* an x86 context */
 	memcpy(ref->b.buf + ref->thread_list_rva + 4, &th, sizeof(th));
-	r = open_ok(ref, &copy);
-	ck_assert_int_eq(md_reader_threads(r, &tl), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(md_reader_error(r), "has size 0x2cc"));
-	md_reader_free(r);
-	free(copy);
+	expect_view_fails(ref, VIEW_THREADS, -EBADMSG, "has size 0x2cc");
 
 	/* An AMD64 context in a dump whose SystemInfo says ARM64. */
 	build_ref(ref, &default_opts);
 	memcpy(ref->b.buf + dir_entry(ref, MD_STREAM_SYSTEM_INFO)->location.rva,
 	       &(uint16_t){MD_CPU_ARCHITECTURE_ARM64_OLD}, 2);
-	r = open_ok(ref, &copy);
-	ck_assert_int_eq(md_reader_threads(r, &tl), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(md_reader_error(r), "does not match SystemInfo"));
-	md_reader_free(r);
-	free(copy);
+	expect_view_fails(ref, VIEW_THREADS, -EBADMSG, "does not match SystemInfo");
 	free(ref);
 }
 END_TEST
@@ -367,8 +334,7 @@ START_TEST(bad_module_names)
 		              md_reader_error(r));
 		ck_assert_ptr_nonnull(
 		    strstr(md_reader_error(r), "module 0 (base 0x555555554000) name"));
-		md_reader_free(r);
-		free(copy);
+		close_copy(r, copy);
 	}
 
 	/* A name RVA two bytes before the end of the file: no room for the length. */
@@ -376,52 +342,30 @@ START_TEST(bad_module_names)
 	memcpy(&mod, ref->b.buf + ref->module_list_rva + 4, sizeof(mod));
 	mod.module_name_rva = (uint32_t)ref->b.size - 2;
 	memcpy(ref->b.buf + ref->module_list_rva + 4, &mod, sizeof(mod));
-	r = open_ok(ref, &copy);
-	ck_assert_int_eq(md_reader_modules(r, &ml), -EBADMSG);
-	md_reader_free(r);
-	free(copy);
+	expect_view_fails(ref, VIEW_MODULES, -EBADMSG, NULL);
 
 	/* A build id longer than MD_BUILD_ID_MAX, and a CodeView record past the end. */
 	build_ref(ref, &default_opts);
 	memcpy(&mod, ref->b.buf + ref->module_list_rva + 4, sizeof(mod));
 	mod.cv_record.data_size = 4 + MD_BUILD_ID_MAX + 1;
 	memcpy(ref->b.buf + ref->module_list_rva + 4, &mod, sizeof(mod));
-	r = open_ok(ref, &copy);
-	ck_assert_int_eq(md_reader_modules(r, &ml), -E2BIG);
-	md_reader_free(r);
-	free(copy);
+	expect_view_fails(ref, VIEW_MODULES, -E2BIG, NULL);
 	mod.cv_record.rva = (uint32_t)ref->b.size - 8;
 	mod.cv_record.data_size = 24;
 	memcpy(ref->b.buf + ref->module_list_rva + 4, &mod, sizeof(mod));
-	r = open_ok(ref, &copy);
-	ck_assert_int_eq(md_reader_modules(r, &ml), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(md_reader_error(r), "CodeView record"));
-	md_reader_free(r);
-	free(copy);
+	expect_view_fails(ref, VIEW_MODULES, -EBADMSG, "CodeView record");
 	free(ref);
 }
 END_TEST
 
-static Suite *reader_suite(void)
-{
-	Suite *s = suite_create("reader");
-	TCase *tc = tcase_create("core");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, valid_dump_parses);
-	tcase_add_test(tc, valid_file_parses);
-	tcase_add_test(tc, truncated_header);
-	tcase_add_test(tc, bad_signature_and_version);
-	tcase_add_test(tc, directory_past_eof);
-	tcase_add_test(tc, stream_past_eof);
-	tcase_add_test(tc, duplicate_streams);
-	tcase_add_test(tc, thread_count_mismatch);
-	tcase_add_test(tc, thread_names_and_cached_failures);
-	tcase_add_test(tc, bad_contexts);
-	tcase_add_test(tc, bad_module_names);
-	suite_add_tcase(s, tc);
-	return s;
-}
+CHECK_SUITE_FN(reader_suite, "reader",
+               CHECK_CASE("core", NULL, NULL, 60, CHECK_TEST(valid_dump_parses),
+                          CHECK_TEST(valid_file_parses), CHECK_TEST(truncated_header),
+                          CHECK_TEST(bad_signature_and_version), CHECK_TEST(directory_past_eof),
+                          CHECK_TEST(stream_past_eof), CHECK_TEST(duplicate_streams),
+                          CHECK_TEST(thread_count_mismatch),
+                          CHECK_TEST(thread_names_and_cached_failures), CHECK_TEST(bad_contexts),
+                          CHECK_TEST(bad_module_names)));
 
 /* Writes the fuzzing seeds: the reference dump's variants, each under 4 KiB. */
 static int write_corpus(const char *dir)

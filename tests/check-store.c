@@ -103,28 +103,12 @@ END_TEST
 
 /* ---- the folder ---- */
 
-static char dir[64];
-
-static void setup_dir(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/check-store-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void teardown_dir(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
 static void put(const char *name, size_t bytes)
 {
 	char path[256], *buf = calloc(1, bytes + 1);
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", check_tmpdir, name);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, buf, bytes), (ssize_t)bytes);
@@ -137,7 +121,7 @@ static bool exists(const char *name)
 	char path[256];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", check_tmpdir, name);
 	return lstat(path, &st) == 0;
 }
 
@@ -157,9 +141,9 @@ START_TEST(scan_merges_files_by_id)
 	put("reports.jsonl.1", 1000);
 	put(".md-tmp", 1);
 	put("other.txt", 1);
-	snprintf(path, sizeof(path), "%s/e.json", dir);
+	snprintf(path, sizeof(path), "%s/e.json", check_tmpdir);
 	ck_assert_int_eq(symlink("/etc/passwd", path), 0); /* never followed, never an item */
-	ck_assert_int_eq(md_store_scan(dir, false, &items, &n), 0);
+	ck_assert_int_eq(md_store_scan(check_tmpdir, false, &items, &n), 0);
 	ck_assert_uint_eq(n, 4);
 	ck_assert_str_eq(items[0].id, "a");
 	ck_assert(items[0].has_dump && items[0].has_report);
@@ -184,11 +168,11 @@ START_TEST(remove_takes_every_file_of_an_id)
 	put("a.dmp.zst", 1);
 	put("a.json", 1);
 	put("ab.json", 1);
-	ck_assert_int_eq(md_store_remove(dir, "a"), 3);
+	ck_assert_int_eq(md_store_remove(check_tmpdir, "a"), 3);
 	ck_assert(!exists("a.dmp") && !exists("a.dmp.zst") && !exists("a.json"));
 	ck_assert(exists("ab.json"));
-	ck_assert_int_eq(md_store_remove(dir, "a"), 0);
-	ck_assert_int_eq(md_store_remove(dir, "../a"), -EINVAL);
+	ck_assert_int_eq(md_store_remove(check_tmpdir, "a"), 0);
+	ck_assert_int_eq(md_store_remove(check_tmpdir, "../a"), -EINVAL);
 }
 END_TEST
 
@@ -197,10 +181,10 @@ START_TEST(expand_leaves_a_plain_dump_alone)
 	char path[256], why[128], *plain = (char *)1;
 
 	put("a.dmp", 64);
-	snprintf(path, sizeof(path), "%s/a.dmp", dir);
+	snprintf(path, sizeof(path), "%s/a.dmp", check_tmpdir);
 	ck_assert_int_eq(md_store_expand(path, &plain, why, sizeof(why)), 0);
 	ck_assert_ptr_null(plain);
-	snprintf(path, sizeof(path), "%s/none.dmp", dir);
+	snprintf(path, sizeof(path), "%s/none.dmp", check_tmpdir);
 	ck_assert_int_eq(md_store_expand(path, &plain, why, sizeof(why)), -ENOENT);
 }
 END_TEST
@@ -472,28 +456,15 @@ START_TEST(report_groups_follow_what_is_set)
 }
 END_TEST
 
-static Suite *store_suite(void)
-{
-	Suite *s = suite_create("store");
-	TCase *ids = tcase_create("ids"), *folder = tcase_create("folder");
-	TCase *prune = tcase_create("prune"), *report = tcase_create("report");
-
-	tcase_add_test(ids, ids_are_checked);
-	tcase_add_test(ids, names_round_trip);
-	tcase_add_test(ids, ids_are_made_from_the_executable);
-	suite_add_tcase(s, ids);
-	tcase_add_checked_fixture(folder, setup_dir, teardown_dir);
-	tcase_add_test(folder, scan_merges_files_by_id);
-	tcase_add_test(folder, remove_takes_every_file_of_an_id);
-	tcase_add_test(folder, expand_leaves_a_plain_dump_alone);
-	suite_add_tcase(s, folder);
-	tcase_add_loop_test(prune, prune_decisions, 0,
-	                    (int)(sizeof(prune_cases) / sizeof(prune_cases[0])));
-	suite_add_tcase(s, prune);
-	tcase_add_test(report, report_round_trip_keeps_every_field);
-	tcase_add_test(report, report_groups_follow_what_is_set);
-	suite_add_tcase(s, report);
-	return s;
-}
+CHECK_SUITE_FN(store_suite, "store",
+               CHECK_CASE_PLAIN("ids", CHECK_TEST(ids_are_checked), CHECK_TEST(names_round_trip),
+                                CHECK_TEST(ids_are_made_from_the_executable)),
+               CHECK_CASE("folder", check_tmpdir_setup, check_tmpdir_teardown, 0,
+                          CHECK_TEST(scan_merges_files_by_id),
+                          CHECK_TEST(remove_takes_every_file_of_an_id),
+                          CHECK_TEST(expand_leaves_a_plain_dump_alone)),
+               CHECK_CASE_PLAIN("prune", CHECK_LOOP_EACH(prune_decisions, prune_cases)),
+               CHECK_CASE_PLAIN("report", CHECK_TEST(report_round_trip_keeps_every_field),
+                                CHECK_TEST(report_groups_follow_what_is_set)));
 
 CHECK_SUITE("store", store_suite);

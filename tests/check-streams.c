@@ -22,13 +22,10 @@
 
 START_TEST(directory_has_one_slot_per_table_entry)
 {
-	struct fake_options fo = {.n_threads = 4};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
-	struct dump d = write_dump(s, NULL);
+	struct dump d = fake_dump(4, NULL);
 	md_header h;
 	uint32_t size;
 
-	ck_assert_int_eq(d.r, 0);
 	memcpy(&h, d.data, sizeof(h));
 	ck_assert_uint_eq(h.signature, MD_SIGNATURE);
 	ck_assert_uint_eq(h.stream_count, d.res.n_streams);
@@ -46,32 +43,21 @@ START_TEST(directory_has_one_slot_per_table_entry)
 		if (sr->type == MD_STREAM_THREAD_LIST || sr->type == MD_STREAM_SYSTEM_INFO)
 			ck_assert_int_eq(sr->status, MD_STREAM_OK);
 	}
-	free(d.data);
-	fake_snapshot_free(s);
+	dump_free(&d);
 }
 END_TEST
 
 START_TEST(thread_list_contexts_and_stacks)
 {
-	struct fake_options fo = {.n_threads = 5};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
-	struct dump d = write_dump(s, NULL);
-	const uint8_t *p;
-	uint32_t size, count;
+	struct dump d = fake_dump(5, NULL);
 
-	ck_assert_int_eq(d.r, 0);
-	p = stream(&d, MD_STREAM_THREAD_LIST, &size);
-	ck_assert_ptr_nonnull(p);
-	memcpy(&count, p, 4);
-	ck_assert_uint_eq(count, 5);
-	ck_assert_uint_eq(size, 4 + 5 * sizeof(md_thread));
+	list_entries(&d, MD_STREAM_THREAD_LIST, 5, sizeof(md_thread));
 	ck_assert_uint_eq(d.res.threads, 5);
-	for (uint32_t i = 0; i < count; i++) {
-		md_thread t;
+	for (uint32_t i = 0; i < 5; i++) {
+		md_thread t = dump_thread(&d, i);
 		md_context_amd64 ctx;
 		uint64_t sp = FAKE_STACK_BASE + i * FAKE_STACK_STEP + FAKE_SP_OFFSET;
 
-		memcpy(&t, p + 4 + i * sizeof(t), sizeof(t));
 		ck_assert_uint_eq(t.thread_id, 4242 + i);
 		ck_assert_uint_eq(t.thread_context.data_size, sizeof(md_context_amd64));
 		ck_assert_uint_eq(t.thread_context.rva % 8, 0);
@@ -86,28 +72,19 @@ START_TEST(thread_list_contexts_and_stacks)
 		                  FAKE_STACK_SIZE - FAKE_SP_OFFSET + MD_RED_ZONE_AMD64);
 		check_pattern(&d, t.stack.start_of_memory_range, &t.stack.memory);
 	}
-	free(d.data);
-	fake_snapshot_free(s);
+	dump_free(&d);
 }
 END_TEST
 
 START_TEST(stack_is_capped)
 {
-	struct fake_options fo = {.n_threads = 1};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
 	struct md_dump_options o = {.stack_max = 1024};
-	struct dump d = write_dump(s, &o);
-	const uint8_t *p;
-	uint32_t size;
-	md_thread t;
+	struct dump d = fake_dump(1, &o);
+	md_thread t = dump_thread(&d, 0);
 
-	ck_assert_int_eq(d.r, 0);
-	p = stream(&d, MD_STREAM_THREAD_LIST, &size);
-	memcpy(&t, p + 4, sizeof(t));
 	ck_assert_uint_eq(t.stack.memory.data_size, 1024);
 	check_pattern(&d, t.stack.start_of_memory_range, &t.stack.memory);
-	free(d.data);
-	fake_snapshot_free(s);
+	dump_free(&d);
 }
 END_TEST
 
@@ -115,25 +92,21 @@ END_TEST
  * the stack from its lowest readable byte; one farther away than any guard keeps nothing. */
 START_TEST(overflowed_stack_is_kept_from_its_bottom)
 {
-	struct fake_options fo = {.n_threads = 2};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct md_snapshot *s = fake_threads(2);
 	struct dump d;
-	const uint8_t *p;
-	uint32_t size;
 	md_thread t[2];
 
 	s->threads[0].sp = s->threads[0].context.u.amd64.rsp = FAKE_STACK_BASE - 0x3000;
 	s->threads[1].sp = s->threads[1].context.u.amd64.rsp = FAKE_STACK_BASE - 0x1000000;
 	d = write_dump(s, NULL);
 	ck_assert_int_eq(d.r, 0);
-	p = stream(&d, MD_STREAM_THREAD_LIST, &size);
-	memcpy(t, p + 4, sizeof(t));
+	t[0] = dump_thread(&d, 0);
+	t[1] = dump_thread(&d, 1);
 	ck_assert_uint_eq(t[0].stack.start_of_memory_range, FAKE_STACK_BASE);
 	ck_assert_uint_eq(t[0].stack.memory.data_size, FAKE_STACK_SIZE);
 	check_pattern(&d, t[0].stack.start_of_memory_range, &t[0].stack.memory);
 	ck_assert_uint_eq(t[1].stack.memory.data_size, 0);
-	free(d.data);
-	fake_snapshot_free(s);
+	dump_free(&d);
 }
 END_TEST
 
@@ -151,20 +124,16 @@ START_TEST(problems_are_reported_not_fatal)
 
 	ck_assert_int_eq(d.r, 0);
 	ck_assert(d.res.partial);
-	p = stream(&d, MD_STREAM_THREAD_LIST, &size);
-	memcpy(&count, p, 4);
+	count = list_stream(&d, MD_STREAM_THREAD_LIST, &p, &size);
 	ck_assert_uint_eq(count, 3); /* the thread without registers is left out */
 	for (uint32_t i = 0; i < count; i++) {
-		md_thread t;
+		md_thread t = dump_thread(&d, i);
 
-		memcpy(&t, p + 4 + i * sizeof(t), sizeof(t));
 		ck_assert_uint_ne(t.thread_id, 4244);
 		if (t.thread_id == 4243)
 			ck_assert_uint_eq(t.stack.memory.data_size, 0);
 	}
-	for (size_t i = 0; i < d.res.n_streams; i++)
-		if (d.res.streams[i].type == MD_STREAM_THREAD_LIST)
-			ck_assert_int_eq(d.res.streams[i].status, MD_STREAM_PARTIAL);
+	ck_assert_int_eq(stream_status(&d, MD_STREAM_THREAD_LIST), MD_STREAM_PARTIAL);
 	/* the diagnostics stream says what and why, as JSON */
 	p = stream(&d, MD_STREAM_MINIDUMPD_DIAGNOSTICS, &size);
 	ck_assert_ptr_nonnull(p);
@@ -186,46 +155,36 @@ START_TEST(problems_are_reported_not_fatal)
 	ck_assert(saw_stack);
 	ck_assert(json_is_array(json_object_get(doc, "streams")));
 	json_decref(doc);
-	free(d.data);
-	fake_snapshot_free(s);
+	dump_free(&d);
 }
 END_TEST
 
 START_TEST(memory_list_repeats_stacks_and_merges_ip_regions)
 {
-	struct fake_options fo = {.n_threads = 3};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
-	struct dump d = write_dump(s, NULL);
-	const uint8_t *p, *tl;
-	uint32_t size, tsize, count, tcount;
+	struct dump d = fake_dump(3, NULL);
+	const uint32_t count = 4; /* three stacks and one merged region around the pcs */
+	const uint8_t *p =
+	    list_entries(&d, MD_STREAM_MEMORY_LIST, count, sizeof(md_memory_descriptor));
 	int stacks = 0, ip = 0;
 
-	ck_assert_int_eq(d.r, 0);
-	tl = stream(&d, MD_STREAM_THREAD_LIST, &tsize);
-	memcpy(&tcount, tl, 4);
-	p = stream(&d, MD_STREAM_MEMORY_LIST, &size);
-	ck_assert_ptr_nonnull(p);
-	memcpy(&count, p, 4);
-	ck_assert_uint_eq(size, 4 + count * sizeof(md_memory_descriptor));
 	for (uint32_t i = 0; i < count; i++) {
 		md_memory_descriptor m;
 
-		memcpy(&m, p + 4 + i * sizeof(m), sizeof(m));
+		memcpy(&m, p + i * sizeof(m), sizeof(m));
 		check_pattern(&d, m.start_of_memory_range, &m.memory);
 		/* no two ranges overlap */
 		for (uint32_t k = 0; k < i; k++) {
 			md_memory_descriptor o;
 
-			memcpy(&o, p + 4 + k * sizeof(o), sizeof(o));
+			memcpy(&o, p + k * sizeof(o), sizeof(o));
 			ck_assert(m.start_of_memory_range >=
 			              o.start_of_memory_range + o.memory.data_size ||
 			          o.start_of_memory_range >=
 			              m.start_of_memory_range + m.memory.data_size);
 		}
-		for (uint32_t k = 0; k < tcount; k++) {
-			md_thread t;
+		for (uint32_t k = 0; k < 3; k++) {
+			md_thread t = dump_thread(&d, k);
 
-			memcpy(&t, tl + 4 + k * sizeof(t), sizeof(t));
 			if (t.stack.start_of_memory_range == m.start_of_memory_range) {
 				/* same bytes, stored once */
 				ck_assert_uint_eq(t.stack.memory.rva, m.memory.rva);
@@ -240,28 +199,20 @@ START_TEST(memory_list_repeats_stacks_and_merges_ip_regions)
 	}
 	ck_assert_int_eq(stacks, 3);
 	ck_assert_int_eq(ip, 1);
-	ck_assert_uint_eq(count, 4);
-	free(d.data);
-	fake_snapshot_free(s);
+	dump_free(&d);
 }
 END_TEST
 
 START_TEST(module_list_names_and_build_ids)
 {
-	struct fake_options fo = {.n_threads = 1};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
-	struct dump d = write_dump(s, NULL);
-	const uint8_t *p;
-	uint32_t size, count, sig;
+	struct dump d = fake_dump(1, NULL);
+	/* 108 bytes an entry, not the C struct's padded size */
+	const uint8_t *p = list_entries(&d, MD_STREAM_MODULE_LIST, 2, 108);
+	uint32_t sig;
 	md_module m;
 	char name[64];
 
-	ck_assert_int_eq(d.r, 0);
-	p = stream(&d, MD_STREAM_MODULE_LIST, &size);
-	memcpy(&count, p, 4);
-	ck_assert_uint_eq(count, 2);
-	ck_assert_uint_eq(size, 4 + 2 * 108);
-	memcpy(&m, p + 4, sizeof(m));
+	memcpy(&m, p, sizeof(m));
 	ck_assert_uint_eq(m.base_of_image, FAKE_EXE_BASE);
 	ck_assert_uint_eq(m.size_of_image, FAKE_EXE_SIZE);
 	utf16_to_ascii(&d, m.module_name_rva, name, sizeof(name));
@@ -269,52 +220,36 @@ START_TEST(module_list_names_and_build_ids)
 	ck_assert_uint_eq(m.cv_record.data_size, 24);
 	memcpy(&sig, d.data + m.cv_record.rva, 4);
 	ck_assert_mem_eq(d.data + m.cv_record.rva, "LEpB", 4);
-	ck_assert_mem_eq(d.data + m.cv_record.rva + 4, s->modules[0].id, 20);
-	/* the second entry starts 108 bytes later (not the C struct's padded size) */
-	memcpy(&m, p + 4 + 108, sizeof(m));
+	ck_assert_mem_eq(d.data + m.cv_record.rva + 4, d.s->modules[0].id, 20);
+	memcpy(&m, p + 108, sizeof(m));
 	ck_assert_uint_eq(m.base_of_image, FAKE_LIB_BASE);
 	utf16_to_ascii(&d, m.module_name_rva, name, sizeof(name));
 	ck_assert_str_eq(name, "/usr/lib/libfake.so.1");
 	ck_assert_uint_eq(m.cv_record.data_size, 0);
-	free(d.data);
-	fake_snapshot_free(s);
+	dump_free(&d);
 }
 END_TEST
 
 START_TEST(exception_for_a_live_dump)
 {
-	struct fake_options fo = {.n_threads = 2};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
-	struct dump d = write_dump(s, NULL);
-	const uint8_t *p, *tl;
-	uint32_t size;
+	struct dump d = fake_dump(2, NULL);
 	md_exception_stream e;
-	md_thread t;
 
-	ck_assert_int_eq(d.r, 0);
-	p = stream(&d, MD_STREAM_EXCEPTION, &size);
-	ck_assert_uint_eq(size, 168);
-	memcpy(&e, p, sizeof(e));
+	ck_assert_uint_eq(stream_read(&d, MD_STREAM_EXCEPTION, &e, sizeof(e)), 168);
 	ck_assert_uint_eq(e.thread_id, 4242);
 	ck_assert_uint_eq(e.exception_record.exception_code, 0xFFFFFFFFu);
 	ck_assert_uint_eq(e.exception_record.exception_address, FAKE_PC);
-	tl = stream(&d, MD_STREAM_THREAD_LIST, &size);
-	memcpy(&t, tl + 4, sizeof(t));
-	ck_assert_uint_eq(e.thread_context.rva, t.thread_context.rva);
-	free(d.data);
-	fake_snapshot_free(s);
+	ck_assert_uint_eq(e.thread_context.rva, dump_thread(&d, 0).thread_context.rva);
+	dump_free(&d);
 }
 END_TEST
 
 START_TEST(exception_for_a_crash_uses_the_clients_context)
 {
-	struct fake_options fo = {.n_threads = 3};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct md_snapshot *s = fake_threads(3);
 	struct md_crash_info crash = {.tid = 4243, .code = 11, .flags = 1, .address = 0x10};
 	uint64_t crash_sp = FAKE_STACK_BASE + FAKE_STACK_STEP + 0xE000;
 	struct dump d;
-	const uint8_t *p, *tl;
-	uint32_t size;
 	md_exception_stream e;
 	md_thread t;
 	md_context_amd64 ctx;
@@ -326,23 +261,19 @@ START_TEST(exception_for_a_crash_uses_the_clients_context)
 	s->crash = &crash;
 	d = write_dump(s, NULL);
 	ck_assert_int_eq(d.r, 0);
-	p = stream(&d, MD_STREAM_EXCEPTION, &size);
-	memcpy(&e, p, sizeof(e));
+	stream_read(&d, MD_STREAM_EXCEPTION, &e, sizeof(e));
 	ck_assert_uint_eq(e.thread_id, 4243);
 	ck_assert_uint_eq(e.exception_record.exception_code, 11);
 	ck_assert_uint_eq(e.exception_record.exception_flags, 1);
 	ck_assert_uint_eq(e.exception_record.exception_address, 0x10);
-	tl = stream(&d, MD_STREAM_THREAD_LIST, &size);
-	memcpy(&t, tl + 4 + sizeof(t), sizeof(t));
+	t = dump_thread(&d, 1);
 	ck_assert_uint_eq(t.thread_id, 4243);
 	ck_assert_uint_eq(e.thread_context.rva, t.thread_context.rva);
 	memcpy(&ctx, d.data + t.thread_context.rva, sizeof(ctx));
 	ck_assert_uint_eq(ctx.rip, FAKE_EXE_BASE + 0x2000);
 	/* the stack is taken from the fault's sp, not the signal handler's */
 	ck_assert_uint_eq(t.stack.start_of_memory_range, crash_sp - MD_RED_ZONE_AMD64);
-	free(d.data);
-	s->crash = NULL;
-	fake_snapshot_free(s);
+	dump_free(&d);
 }
 END_TEST
 
@@ -354,13 +285,10 @@ START_TEST(overflowed_stack_pointer_takes_the_stack_above_the_guard_gap)
 {
 	/* just below the stack; nowhere near any mapping */
 	static const uint64_t sp[] = {FAKE_STACK_BASE + FAKE_STACK_STEP - 0x200, 0x10000};
-	struct fake_options fo = {.n_threads = 3};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
+	struct md_snapshot *s = fake_threads(3);
 	uint64_t stack = FAKE_STACK_BASE + FAKE_STACK_STEP; /* thread 4243's stack mapping */
 	struct md_crash_info crash = {.tid = 4243, .code = 11, .flags = 1};
 	struct dump d;
-	const uint8_t *tl;
-	uint32_t size;
 	md_thread t;
 
 	s->system.processor_architecture = MD_CPU_ARCHITECTURE_ARM64_OLD;
@@ -372,8 +300,7 @@ START_TEST(overflowed_stack_pointer_takes_the_stack_above_the_guard_gap)
 	s->crash = &crash;
 	d = write_dump(s, NULL);
 	ck_assert_int_eq(d.r, 0);
-	tl = stream(&d, MD_STREAM_THREAD_LIST, &size);
-	memcpy(&t, tl + 4 + sizeof(t), sizeof(t));
+	t = dump_thread(&d, 1);
 	ck_assert_uint_eq(t.thread_id, 4243);
 	ck_assert_uint_eq(t.thread_context.data_size, sizeof(md_context_arm64_old));
 	if (_i == 0) {
@@ -384,21 +311,15 @@ START_TEST(overflowed_stack_pointer_takes_the_stack_above_the_guard_gap)
 		ck_assert_uint_eq(t.stack.memory.data_size, 0);
 	}
 	/* a thread without its stack makes the thread list partial */
-	for (size_t i = 0; i < d.res.n_streams; i++)
-		if (d.res.streams[i].type == MD_STREAM_THREAD_LIST)
-			ck_assert_int_eq(d.res.streams[i].status,
-			                 _i == 0 ? MD_STREAM_OK : MD_STREAM_PARTIAL);
-	free(d.data);
-	s->crash = NULL;
-	fake_snapshot_free(s);
+	ck_assert_int_eq(stream_status(&d, MD_STREAM_THREAD_LIST),
+	                 _i == 0 ? MD_STREAM_OK : MD_STREAM_PARTIAL);
+	dump_free(&d);
 }
 END_TEST
 
 START_TEST(system_misc_and_breakpad_info)
 {
-	struct fake_options fo = {.n_threads = 1};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
-	struct dump d = write_dump(s, NULL);
+	struct dump d = fake_dump(1, NULL);
 	const uint8_t *p;
 	uint32_t size;
 	md_system_info si;
@@ -406,10 +327,8 @@ START_TEST(system_misc_and_breakpad_info)
 	md_breakpad_info bi;
 	char csd[128];
 
-	ck_assert_int_eq(d.r, 0);
+	ck_assert_uint_eq(stream_read(&d, MD_STREAM_SYSTEM_INFO, &si, sizeof(si)), 56);
 	p = stream(&d, MD_STREAM_SYSTEM_INFO, &size);
-	ck_assert_uint_eq(size, 56);
-	memcpy(&si, p, sizeof(si));
 	ck_assert_uint_eq(si.processor_architecture, 9);
 	ck_assert_uint_eq(si.platform_id, 0x8201);
 	ck_assert_uint_eq(si.number_of_processors, 2);
@@ -417,42 +336,30 @@ START_TEST(system_misc_and_breakpad_info)
 	ck_assert_mem_eq(p + 0x20, "GenuineIntel", 12);
 	utf16_to_ascii(&d, si.csd_version_rva, csd, sizeof(csd));
 	ck_assert_str_eq(csd, "Linux 6.1.0 #1 SMP x86_64");
-	p = stream(&d, MD_STREAM_MISC_INFO, &size);
-	ck_assert_uint_eq(size, 24);
-	memcpy(&mi, p, sizeof(mi));
+	ck_assert_uint_eq(stream_read(&d, MD_STREAM_MISC_INFO, &mi, sizeof(mi)), 24);
 	ck_assert_uint_eq(mi.size_of_info, 24);
 	ck_assert_uint_eq(mi.flags1, 3);
 	ck_assert_uint_eq(mi.process_id, 4242);
 	ck_assert_uint_eq(mi.process_create_time, 1700000000);
-	p = stream(&d, MD_STREAM_BREAKPAD_INFO, &size);
-	ck_assert_uint_eq(size, 12);
-	memcpy(&bi, p, sizeof(bi));
+	ck_assert_uint_eq(stream_read(&d, MD_STREAM_BREAKPAD_INFO, &bi, sizeof(bi)), 12);
 	ck_assert_uint_eq(bi.validity, MD_BREAKPAD_INFO_VALID_REQUESTING_THREAD_ID);
 	ck_assert_uint_eq(bi.requesting_thread_id, 4242);
-	free(d.data);
-	fake_snapshot_free(s);
+	dump_free(&d);
 }
 END_TEST
 
 START_TEST(thread_names_and_memory_info)
 {
-	struct fake_options fo = {.n_threads = 3};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
-	struct dump d = write_dump(s, NULL);
-	const uint8_t *p;
-	uint32_t size, count;
+	struct dump d = fake_dump(3, NULL);
+	const uint8_t *p = list_entries(&d, MD_STREAM_THREAD_NAMES, 3, 12);
+	uint32_t size;
 	md_memory_info_list h;
 
-	ck_assert_int_eq(d.r, 0);
-	p = stream(&d, MD_STREAM_THREAD_NAMES, &size);
-	memcpy(&count, p, 4);
-	ck_assert_uint_eq(count, 3);
-	ck_assert_uint_eq(size, 4 + 12 * 3);
-	for (uint32_t i = 0; i < count; i++) {
+	for (uint32_t i = 0; i < 3; i++) {
 		md_thread_name n;
 		char name[32], want[32];
 
-		memcpy(&n, p + 4 + 12 * i, sizeof(n));
+		memcpy(&n, p + 12 * i, sizeof(n));
 		ck_assert_uint_eq(n.thread_id, 4242 + i);
 		utf16_to_ascii(&d, n.thread_name_rva, name, sizeof(name));
 		snprintf(want, sizeof(want), "fake-%u", i);
@@ -462,8 +369,8 @@ START_TEST(thread_names_and_memory_info)
 	memcpy(&h, p, sizeof(h));
 	ck_assert_uint_eq(h.size_of_header, 16);
 	ck_assert_uint_eq(h.size_of_entry, 48);
-	ck_assert_uint_eq(h.number_of_entries, s->n_mappings);
-	ck_assert_uint_eq(size, 16 + 48 * s->n_mappings);
+	ck_assert_uint_eq(h.number_of_entries, d.s->n_mappings);
+	ck_assert_uint_eq(size, 16 + 48 * d.s->n_mappings);
 	{
 		md_memory_info e;
 
@@ -475,20 +382,16 @@ START_TEST(thread_names_and_memory_info)
 		memcpy(&e, p + 16 + 48 * 2, sizeof(e));
 		ck_assert_uint_eq(e.protection, MD_MEMORY_PROTECT_READWRITE);
 	}
-	free(d.data);
-	fake_snapshot_free(s);
+	dump_free(&d);
 }
 END_TEST
 
 START_TEST(raw_linux_streams_are_byte_for_byte)
 {
-	struct fake_options fo = {.n_threads = 1};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
-	struct dump d = write_dump(s, NULL);
+	struct dump d = fake_dump(1, NULL);
 	const uint8_t *p;
 	uint32_t size;
 
-	ck_assert_int_eq(d.r, 0);
 	p = stream(&d, MD_STREAM_LINUX_CMD_LINE, &size);
 	ck_assert_uint_eq(size, 12);
 	ck_assert_mem_eq(p, "fake\0--flag\0", 12);
@@ -497,28 +400,20 @@ START_TEST(raw_linux_streams_are_byte_for_byte)
 	ck_assert_mem_eq(p, "Name:\tfake\nPid:\t4242\n", size);
 	p = stream(&d, MD_STREAM_LINUX_AUXV, &size);
 	ck_assert_uint_eq(size, 16);
-	free(d.data);
-	fake_snapshot_free(s);
+	dump_free(&d);
 }
 END_TEST
 
 START_TEST(annotations_go_to_crashpad_info)
 {
-	struct fake_options fo = {.n_threads = 1};
-	struct md_snapshot *s = fake_snapshot_new(&fo);
 	const char *keys[] = {"version", "channel"}, *values[] = {"1.2.3", "beta"};
 	struct md_dump_options o = {
 	    .annotation_keys = keys, .annotation_values = values, .n_annotations = 2};
-	struct dump d = write_dump(s, &o);
-	const uint8_t *p;
-	uint32_t size, n;
+	struct dump d = fake_dump(1, &o);
+	uint32_t n;
 	md_crashpad_info ci;
 
-	ck_assert_int_eq(d.r, 0);
-	p = stream(&d, MD_STREAM_CRASHPAD_INFO, &size);
-	ck_assert_ptr_nonnull(p);
-	ck_assert_uint_eq(size, 64);
-	memcpy(&ci, p, sizeof(ci));
+	ck_assert_uint_eq(stream_read(&d, MD_STREAM_CRASHPAD_INFO, &ci, sizeof(ci)), 64);
 	ck_assert_uint_eq(ci.version, 1);
 	ck_assert_uint_eq(ci.simple_annotations.data_size, 4 + 2 * 8);
 	memcpy(&n, d.data + ci.simple_annotations.rva, 4);
@@ -534,8 +429,7 @@ START_TEST(annotations_go_to_crashpad_info)
 		ck_assert_mem_eq(d.data + e.key + 4, keys[i], klen + 1);
 		ck_assert_mem_eq(d.data + e.value + 4, values[i], vlen + 1);
 	}
-	free(d.data);
-	fake_snapshot_free(s);
+	dump_free(&d);
 }
 END_TEST
 
@@ -557,28 +451,19 @@ START_TEST(identifiers_match_breakpad)
 }
 END_TEST
 
-static Suite *streams_suite(void)
-{
-	Suite *s = suite_create("streams");
-	TCase *tc = tcase_create("fake");
-
-	tcase_add_test(tc, directory_has_one_slot_per_table_entry);
-	tcase_add_test(tc, thread_list_contexts_and_stacks);
-	tcase_add_test(tc, stack_is_capped);
-	tcase_add_test(tc, overflowed_stack_is_kept_from_its_bottom);
-	tcase_add_test(tc, problems_are_reported_not_fatal);
-	tcase_add_test(tc, memory_list_repeats_stacks_and_merges_ip_regions);
-	tcase_add_test(tc, module_list_names_and_build_ids);
-	tcase_add_test(tc, exception_for_a_live_dump);
-	tcase_add_test(tc, exception_for_a_crash_uses_the_clients_context);
-	tcase_add_loop_test(tc, overflowed_stack_pointer_takes_the_stack_above_the_guard_gap, 0, 2);
-	tcase_add_test(tc, system_misc_and_breakpad_info);
-	tcase_add_test(tc, thread_names_and_memory_info);
-	tcase_add_test(tc, raw_linux_streams_are_byte_for_byte);
-	tcase_add_test(tc, annotations_go_to_crashpad_info);
-	tcase_add_test(tc, identifiers_match_breakpad);
-	suite_add_tcase(s, tc);
-	return s;
-}
+CHECK_SUITE_FN(
+    streams_suite, "streams",
+    CHECK_CASE_PLAIN(
+        "fake", CHECK_TEST(directory_has_one_slot_per_table_entry),
+        CHECK_TEST(thread_list_contexts_and_stacks), CHECK_TEST(stack_is_capped),
+        CHECK_TEST(overflowed_stack_is_kept_from_its_bottom),
+        CHECK_TEST(problems_are_reported_not_fatal),
+        CHECK_TEST(memory_list_repeats_stacks_and_merges_ip_regions),
+        CHECK_TEST(module_list_names_and_build_ids), CHECK_TEST(exception_for_a_live_dump),
+        CHECK_TEST(exception_for_a_crash_uses_the_clients_context),
+        CHECK_LOOP(overflowed_stack_pointer_takes_the_stack_above_the_guard_gap, 2),
+        CHECK_TEST(system_misc_and_breakpad_info), CHECK_TEST(thread_names_and_memory_info),
+        CHECK_TEST(raw_linux_streams_are_byte_for_byte),
+        CHECK_TEST(annotations_go_to_crashpad_info), CHECK_TEST(identifiers_match_breakpad)));
 
 CHECK_SUITE("streams", streams_suite);

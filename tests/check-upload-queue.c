@@ -191,34 +191,29 @@ START_TEST(invalid_ticket_is_reported_and_kept_while_others_go)
 }
 END_TEST
 
+/* Runs mdupload --check-config on text, which must exit with code; res is the caller's to
+ * free. */
+static void check_config(const char *text, int code, struct it_result *res)
+{
+	const char *argv[] = {it_env("MDUPLOAD"), "--check-config", "--config", E.cfg, NULL};
+
+	write_file(E.cfg, text, strlen(text));
+	ck_assert_int_eq(it_run(argv, NULL, 10000, res), 0);
+	ck_assert_msg(res->exited && res->code == code, "%s %s", it_result_status(res), res->err);
+}
+
 START_TEST(config_errors_name_the_key)
 {
-	const char *exe = it_env("MDUPLOAD");
 	struct it_result res;
-	char text[512];
 
-	snprintf(text, sizeof(text),
-	         "{\"consent\": true, \"servers\": [{\"name\": \"x\", \"url\": \"http://h/\", "
-	         "\"gzipp\": true}]}");
-	write_file(E.cfg, text, strlen(text));
-	{
-		const char *argv[] = {exe, "--check-config", "--config", E.cfg, NULL};
-
-		ck_assert_int_eq(it_run(argv, NULL, 10000, &res), 0);
-	}
-	ck_assert_msg(res.exited && res.code == 1, "%s", it_result_status(&res));
+	check_config("{\"consent\": true, \"servers\": [{\"name\": \"x\", \"url\": \"http://h/\", "
+	             "\"gzipp\": true}]}",
+	             1, &res);
 	ck_assert_ptr_nonnull(strstr(res.err, "servers[0].gzipp: unknown key"));
 	it_result_done(&res);
-	snprintf(text, sizeof(text),
-	         "{\"servers\": [{\"name\": \"s\", \"sentry_dsn\": "
-	         "\"https://abc@o1.ingest.example.com/77\", \"gzip\": true}]}");
-	write_file(E.cfg, text, strlen(text));
-	{
-		const char *argv[] = {exe, "--check-config", "--config", E.cfg, NULL};
-
-		ck_assert_int_eq(it_run(argv, NULL, 10000, &res), 0);
-	}
-	ck_assert_msg(res.exited && res.code == 0, "%s %s", it_result_status(&res), res.err);
+	check_config("{\"servers\": [{\"name\": \"s\", \"sentry_dsn\": "
+	             "\"https://abc@o1.ingest.example.com/77\", \"gzip\": true}]}",
+	             0, &res);
 	ck_assert_ptr_nonnull(
 	    strstr(res.out, "https://o1.ingest.example.com/api/77/minidump/?sentry_key=abc"));
 	ck_assert_ptr_nonnull(strstr(res.out, "consent false"));
@@ -261,26 +256,15 @@ START_TEST(parsers_read_what_servers_and_operators_write)
 }
 END_TEST
 
-static Suite *upload_queue_suite(void)
-{
-	const struct check_test queue[] = {
-	    CHECK_TEST(restart_mid_queue_loses_nothing_and_resends_nothing_delivered),
-	    CHECK_TEST(uploaded_state_with_a_leftover_ticket_is_not_resent),
-	    CHECK_TEST(dump_over_the_size_limit_is_skipped_not_retried),
-	    CHECK_TEST(without_consent_nothing_is_sent_and_tickets_stay),
-	    CHECK_TEST(invalid_ticket_is_reported_and_kept_while_others_go),
-	    CHECK_TEST(config_errors_name_the_key),
-	    CHECK_END,
-	};
-	const struct check_test parsers[] = {
-	    CHECK_TEST(parsers_read_what_servers_and_operators_write), CHECK_END};
-	const struct check_tcase tcases[] = {
-	    {.name = "queue", .tests = queue, .setup = setup, .teardown = teardown, .timeout = 60},
-	    {.name = "parsers", .tests = parsers},
-	    CHECK_END,
-	};
-
-	return check_suite_of("upload-queue", tcases);
-}
+CHECK_SUITE_FN(upload_queue_suite, "upload-queue",
+               CHECK_CASE("queue", setup, teardown, 60,
+                          CHECK_TEST(restart_mid_queue_loses_nothing_and_resends_nothing_delivered),
+                          CHECK_TEST(uploaded_state_with_a_leftover_ticket_is_not_resent),
+                          CHECK_TEST(dump_over_the_size_limit_is_skipped_not_retried),
+                          CHECK_TEST(without_consent_nothing_is_sent_and_tickets_stay),
+                          CHECK_TEST(invalid_ticket_is_reported_and_kept_while_others_go),
+                          CHECK_TEST(config_errors_name_the_key)),
+               CHECK_CASE_PLAIN("parsers",
+                                CHECK_TEST(parsers_read_what_servers_and_operators_write)));
 
 CHECK_IT_SUITE("upload-queue", upload_queue_suite, "TARGET_THREADS");

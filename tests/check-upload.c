@@ -28,6 +28,31 @@
 #include "upload-config.h"
 #include "upload-form.h"
 
+/* Waits until id is final, which must be uploaded, and returns what the server received,
+ * which must be n requests (owned). */
+static json_t *uploaded(const char *id, struct md_upload_state *st, size_t n)
+{
+	json_t *reqs;
+
+	ck_assert_msg(wait_final(id, DELIVER_MS, st) == 0, "%s not delivered: %s", id, ulog());
+	ck_assert_int_eq(st->state, MD_UPLOAD_UPLOADED);
+	reqs = requests();
+	ck_assert_uint_eq(json_array_size(reqs), n);
+	return reqs;
+}
+
+/* When the server received request i, in ms. */
+static long long request_ms(json_t *reqs, size_t i)
+{
+	return json_integer_value(json_object_get(json_array_get(reqs, i), "t_ms"));
+}
+
+/* The report id the server answered request i with. */
+static const char *response_id(json_t *reqs, size_t i)
+{
+	return json_string_value(json_object_get(json_array_get(reqs, i), "response_id"));
+}
+
 /* ---- tests ---- */
 
 START_TEST(every_field_and_byte_reaches_the_collector)
@@ -44,10 +69,7 @@ START_TEST(every_field_and_byte_reaches_the_collector)
 	server_start(0);
 	report = queue_ticket("fleet-app.4242.20261128T095651Z.4242", ann);
 	uploader_start(one_server_config(json_pack("{s:O}", "fields", fields)));
-	ck_assert_msg(wait_final("fleet-app.4242.20261128T095651Z.4242", DELIVER_MS, &st) == 0,
-	              "not delivered: %s", ulog());
-	reqs = requests();
-	ck_assert_uint_eq(json_array_size(reqs), 1);
+	reqs = uploaded("fleet-app.4242.20261128T095651Z.4242", &st, 1);
 	req = json_array_get(reqs, 0);
 	ck_assert_str_eq(json_string_value(json_object_get(req, "path")), "/submit");
 	ck_assert_ptr_null(json_string_value(json_object_get(req, "content_encoding")));
@@ -57,7 +79,7 @@ START_TEST(every_field_and_byte_reaches_the_collector)
 
 	/* what mdctl shows: uploaded, with the collector's own report id */
 	ck_assert_str_eq(md_upload_status_to_string(st.state), "uploaded");
-	ck_assert_str_eq(st.server_id, json_string_value(json_object_get(req, "response_id")));
+	ck_assert_str_eq(st.server_id, response_id(reqs, 0));
 	ck_assert_uint_eq(st.attempts, 1);
 	ck_assert_uint_eq(st.n_servers, 1);
 	ck_assert_str_eq(st.servers[0].name, "main");
@@ -83,10 +105,7 @@ START_TEST(gzip_body_decodes_to_the_same_bytes)
 	server_start(0);
 	report = queue_ticket("gz.1.20261128T095651Z.1", json_pack("{s:s}", "ver", "7"));
 	uploader_start(one_server_config(json_pack("{s:b}", "gzip", 1)));
-	ck_assert_msg(wait_final("gz.1.20261128T095651Z.1", DELIVER_MS, &st) == 0, "%s", ulog());
-	ck_assert_int_eq(st.state, MD_UPLOAD_UPLOADED);
-	reqs = requests();
-	ck_assert_uint_eq(json_array_size(reqs), 1);
+	reqs = uploaded("gz.1.20261128T095651Z.1", &st, 1);
 	req = json_array_get(reqs, 0);
 	ck_assert_str_eq(json_string_value(json_object_get(req, "content_encoding")), "gzip");
 	/* compressed on the wire, and the server's inflated body is the full form */
@@ -113,9 +132,7 @@ START_TEST(sentry_dsn_and_a_second_server_both_get_it)
 	json_array_append_new(json_object_get(cfg, "servers"), server_cfg("socorro", "/submit"));
 	report = queue_ticket("two.1.20261128T095651Z.1", NULL);
 	uploader_start(cfg);
-	ck_assert_msg(wait_final("two.1.20261128T095651Z.1", DELIVER_MS, &st) == 0, "%s", ulog());
-	reqs = requests();
-	ck_assert_uint_eq(json_array_size(reqs), 2);
+	reqs = uploaded("two.1.20261128T095651Z.1", &st, 2);
 	json_array_foreach(reqs, i, r)
 	{
 		if (strcmp(json_string_value(json_object_get(r, "path")), "/submit") == 0)
@@ -197,19 +214,15 @@ START_TEST(http_500_is_retried_with_growing_backoff)
 	server_plan("status 500\nstatus 500\nok\n");
 	report = queue_ticket(id, NULL);
 	uploader_start(one_server_config(NULL));
-	ck_assert_msg(wait_final(id, DELIVER_MS, &st) == 0, "%s", ulog());
-	ck_assert_int_eq(st.state, MD_UPLOAD_UPLOADED);
+	reqs = uploaded(id, &st, 3);
 	ck_assert_uint_eq(st.attempts, 3);
-	reqs = requests();
-	ck_assert_uint_eq(json_array_size(reqs), 3);
-	for (int i = 0; i < 3; i++)
-		t[i] = json_integer_value(json_object_get(json_array_get(reqs, (size_t)i), "t_ms"));
+	for (size_t i = 0; i < 3; i++)
+		t[i] = request_ms(reqs, i);
 	/* equal jitter: at least half of initial_ms, then at least half of twice that */
 	ck_assert_msg(t[1] - t[0] >= INITIAL_MS / 2, "first retry after %lld ms", t[1] - t[0]);
 	ck_assert_msg(t[2] - t[1] >= INITIAL_MS, "second retry after %lld ms", t[2] - t[1]);
 	ck_assert_msg(t[2] - t[0] < 3 * MAX_MS, "retries took %lld ms", t[2] - t[0]);
-	ck_assert_str_eq(st.server_id, json_string_value(json_object_get(json_array_get(reqs, 2),
-	                                                                 "response_id")));
+	ck_assert_str_eq(st.server_id, response_id(reqs, 2));
 	check_request(json_array_get(reqs, 2), report, NULL);
 	wait_metric("mdupload_uploads_total{server=\"main\",outcome=\"retry\"}", 2);
 	wait_metric("mdupload_uploads_total{server=\"main\",outcome=\"uploaded\"}", 1);
@@ -229,12 +242,8 @@ START_TEST(http_429_waits_for_retry_after)
 	server_plan("status 429 retry-after=2\nok\n");
 	report = queue_ticket(id, NULL);
 	uploader_start(one_server_config(NULL));
-	ck_assert_msg(wait_final(id, DELIVER_MS, &st) == 0, "%s", ulog());
-	ck_assert_int_eq(st.state, MD_UPLOAD_UPLOADED);
-	reqs = requests();
-	ck_assert_uint_eq(json_array_size(reqs), 2);
-	gap = json_integer_value(json_object_get(json_array_get(reqs, 1), "t_ms")) -
-	      json_integer_value(json_object_get(json_array_get(reqs, 0), "t_ms"));
+	reqs = uploaded(id, &st, 2);
+	gap = request_ms(reqs, 1) - request_ms(reqs, 0);
 	/* the backoff alone (max_ms 400) would have retried much sooner */
 	ck_assert_msg(gap >= 2000 && gap < 3500, "retried %lld ms after a 429 with Retry-After: 2",
 	              gap);
@@ -256,23 +265,20 @@ START_TEST(slow_response_times_out_and_is_retried)
 	server_plan("slow 5000\nok\n");
 	report = queue_ticket(id, NULL);
 	uploader_start(one_server_config(json_pack("{s:i}", "timeout_ms", 300)));
-	ck_assert_msg(wait_final(id, DELIVER_MS, &st) == 0, "%s", ulog());
-	ck_assert_int_eq(st.state, MD_UPLOAD_UPLOADED);
+	reqs = uploaded(id, &st, 2);
 	ck_assert_uint_eq(st.attempts, 2);
-	reqs = requests();
-	ck_assert_uint_eq(json_array_size(reqs), 2);
-	gap = json_integer_value(json_object_get(json_array_get(reqs, 1), "t_ms")) -
-	      json_integer_value(json_object_get(json_array_get(reqs, 0), "t_ms"));
+	gap = request_ms(reqs, 1) - request_ms(reqs, 0);
 	ck_assert_msg(gap >= 300 && gap < 5000, "retry %lld ms after a request timing out at 300",
 	              gap);
 	/* the id is the one of the answer that arrived, not of the abandoned one */
-	ck_assert_str_eq(st.server_id, json_string_value(json_object_get(json_array_get(reqs, 1),
-	                                                                 "response_id")));
+	ck_assert_str_eq(st.server_id, response_id(reqs, 1));
 	ck_assert_ptr_nonnull(strstr(ulog(), "within 300 ms"));
 	wait_metric("mdupload_uploads_total{server=\"main\",outcome=\"retry\"}", 1);
 	json_decref(reqs);
 	json_decref(report);
 }
+END_TEST
+
 /* End to end: minidumpd with uploads enabled drops the ticket; mdupload delivers the dump. */
 START_TEST(minidumpd_crash_reaches_the_collector)
 {
@@ -329,28 +335,24 @@ START_TEST(minidumpd_crash_reaches_the_collector)
 }
 END_TEST
 
-static Suite *upload_suite(void)
+/* The end-to-end case's fixture: the uploader's (upload-util.c) and the daemon's, torn down in
+ * the reverse order (the daemon first). */
+static void e2e_teardown(void)
 {
-	Suite *s = suite_create("upload");
-	TCase *tc = tcase_create("uploader");
-	TCase *e2e = tcase_create("minidumpd");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, every_field_and_byte_reaches_the_collector);
-	tcase_add_test(tc, gzip_body_decodes_to_the_same_bytes);
-	tcase_add_test(tc, sentry_dsn_and_a_second_server_both_get_it);
-	tcase_add_test(tc, server_down_then_up_is_delivered_after_recovery);
-	tcase_add_test(tc, http_500_is_retried_with_growing_backoff);
-	tcase_add_test(tc, http_429_waits_for_retry_after);
-	tcase_add_test(tc, slow_response_times_out_and_is_retried);
-	suite_add_tcase(s, tc);
-	tcase_add_checked_fixture(e2e, setup, teardown);
-	tcase_add_checked_fixture(e2e, NULL, daemon_teardown);
-	tcase_set_timeout(e2e, 60);
-	tcase_add_test(e2e, minidumpd_crash_reaches_the_collector);
-	suite_add_tcase(s, e2e);
-	return s;
+	daemon_teardown();
+	teardown();
 }
+
+CHECK_SUITE_FN(upload_suite, "upload",
+               CHECK_CASE("uploader", setup, teardown, 60,
+                          CHECK_TEST(every_field_and_byte_reaches_the_collector),
+                          CHECK_TEST(gzip_body_decodes_to_the_same_bytes),
+                          CHECK_TEST(sentry_dsn_and_a_second_server_both_get_it),
+                          CHECK_TEST(server_down_then_up_is_delivered_after_recovery),
+                          CHECK_TEST(http_500_is_retried_with_growing_backoff),
+                          CHECK_TEST(http_429_waits_for_retry_after),
+                          CHECK_TEST(slow_response_times_out_and_is_retried)),
+               CHECK_CASE("minidumpd", setup, e2e_teardown, 60,
+                          CHECK_TEST(minidumpd_crash_reaches_the_collector)));
 
 CHECK_IT_SUITE("upload", upload_suite, "TARGET_THREADS");

@@ -18,14 +18,12 @@
 #include "md-output.h"
 #include "md-writer.h"
 
-static char tmpdir[64];
-
 static int tmpfile_fd(void)
 {
 	char path[128];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/w.dmp", tmpdir);
+	snprintf(path, sizeof(path), "%s/w.dmp", check_tmpdir);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	ck_assert_int_ge(fd, 0);
 	return fd;
@@ -42,20 +40,6 @@ static uint8_t *slurp(int fd, size_t *ret_len)
 	ck_assert_int_eq(pread(fd, p, (size_t)st.st_size, 0), st.st_size);
 	*ret_len = (size_t)st.st_size;
 	return p;
-}
-
-static void tmpdir_setup(void)
-{
-	strcpy(tmpdir, "/tmp/check-writer-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void tmpdir_teardown(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
 }
 
 START_TEST(header_and_directory_layout)
@@ -256,12 +240,12 @@ START_TEST(output_is_0600_exclusive_and_never_replaced_without_force)
 	char path[160];
 	int fd;
 
-	ck_assert_int_eq(md_output_open(&o, tmpdir), 0);
+	ck_assert_int_eq(md_output_open(&o, check_tmpdir), 0);
 	ck_assert_int_eq(fstat(o.fd, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0600);
 	ck_assert_int_eq(write(o.fd, "new", 3), 3);
 	/* an existing file under the final name */
-	snprintf(path, sizeof(path), "%s/taken.dmp", tmpdir);
+	snprintf(path, sizeof(path), "%s/taken.dmp", check_tmpdir);
 	fd = open(path, O_WRONLY | O_CREAT, 0644);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, "old", 3), 3);
@@ -278,7 +262,7 @@ START_TEST(output_is_0600_exclusive_and_never_replaced_without_force)
 		close(fd);
 		ck_assert_str_eq(buf, "old");
 	}
-	ck_assert_int_eq(md_output_open(&o, tmpdir), 0);
+	ck_assert_int_eq(md_output_open(&o, check_tmpdir), 0);
 	ck_assert_int_eq(write(o.fd, "new", 3), 3);
 	ck_assert_int_eq(md_output_commit(&o, "taken.dmp", true), 0);
 	ck_assert_int_eq(stat(path, &st), 0);
@@ -288,7 +272,7 @@ START_TEST(output_is_0600_exclusive_and_never_replaced_without_force)
 	{
 		char cmd[200];
 
-		snprintf(cmd, sizeof(cmd), "test \"$(ls -A '%s' | wc -l)\" = 1", tmpdir);
+		snprintf(cmd, sizeof(cmd), "test \"$(ls -A '%s' | wc -l)\" = 1", check_tmpdir);
 		ck_assert_int_eq(system(cmd), 0);
 	}
 }
@@ -301,10 +285,10 @@ START_TEST(output_does_not_follow_a_planted_symlink)
 	struct stat st;
 
 	/* a symlink under the final name is not written through, and not replaced */
-	snprintf(victim, sizeof(victim), "%s/victim", tmpdir);
-	snprintf(link_path, sizeof(link_path), "%s/dump.dmp", tmpdir);
+	snprintf(victim, sizeof(victim), "%s/victim", check_tmpdir);
+	snprintf(link_path, sizeof(link_path), "%s/dump.dmp", check_tmpdir);
 	ck_assert_int_eq(symlink(victim, link_path), 0);
-	ck_assert_int_eq(md_output_open(&o, tmpdir), 0);
+	ck_assert_int_eq(md_output_open(&o, check_tmpdir), 0);
 	ck_assert_int_eq(write(o.fd, "secret", 6), 6);
 	ck_assert_int_eq(md_output_commit(&o, "dump.dmp", false), -EEXIST);
 	md_output_abort(&o);
@@ -332,23 +316,16 @@ START_TEST(split_path)
 }
 END_TEST
 
-static Suite *writer_suite(void)
-{
-	Suite *s = suite_create("writer");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, tmpdir_setup, tmpdir_teardown);
-	tcase_add_test(tc, header_and_directory_layout);
-	tcase_add_test(tc, blocks_are_8_aligned_and_put_is_contiguous);
-	tcase_add_test(tc, write_at_patches_flushed_and_buffered_bytes);
-	tcase_add_test(tc, strings_are_utf16_with_uncounted_terminator);
-	tcase_add_test(tc, rva_overflow_is_refused);
-	tcase_add_test(tc, write_errors_are_sticky_and_reported);
-	tcase_add_test(tc, output_is_0600_exclusive_and_never_replaced_without_force);
-	tcase_add_test(tc, output_does_not_follow_a_planted_symlink);
-	tcase_add_test(tc, split_path);
-	suite_add_tcase(s, tc);
-	return s;
-}
+CHECK_SUITE_FN(writer_suite, "writer",
+               CHECK_CASE("core", check_tmpdir_setup, check_tmpdir_teardown, 0,
+                          CHECK_TEST(header_and_directory_layout),
+                          CHECK_TEST(blocks_are_8_aligned_and_put_is_contiguous),
+                          CHECK_TEST(write_at_patches_flushed_and_buffered_bytes),
+                          CHECK_TEST(strings_are_utf16_with_uncounted_terminator),
+                          CHECK_TEST(rva_overflow_is_refused),
+                          CHECK_TEST(write_errors_are_sticky_and_reported),
+                          CHECK_TEST(output_is_0600_exclusive_and_never_replaced_without_force),
+                          CHECK_TEST(output_does_not_follow_a_planted_symlink),
+                          CHECK_TEST(split_path)));
 
 CHECK_SUITE("writer", writer_suite);

@@ -139,11 +139,13 @@ __attribute__((noinline)) static void crash_abort(void)
 	abort();
 }
 
-CRASHES_ON_PURPOSE static int crash_fpe(void)
+static volatile int quotient; /* crash_fpe's result, so the division is not dropped */
+
+CRASHES_ON_PURPOSE static void crash_fpe(void)
 {
 	volatile int a = 1, b = 0;
 
-	return a / b;
+	quotient = a / b;
 }
 
 __attribute__((noinline)) static void crash_ill(void)
@@ -161,6 +163,23 @@ __attribute__((noinline)) static int crash_recurse(int depth)
 		return pad[0];
 	return crash_recurse(depth + 1) + pad[RECURSE_FRAME_BYTES - 1];
 }
+
+static void crash_overflow(void)
+{
+	crash_recurse(0);
+}
+
+/* The modes that say ready, stamp the time and fault in a function of their own. */
+static const struct {
+	const char *mode;
+	void (*crash)(void);
+} crashes[] = {
+    {"segv", crash_segv},
+    {"abort", crash_abort},
+    {"fpe", crash_fpe},
+    {"ill", crash_ill},
+    {"stackoverflow", crash_overflow},
+};
 
 CRASHES_ON_PURPOSE static void crash_in_thread(void)
 {
@@ -350,27 +369,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (strcmp(mode, "segv") == 0) {
-		ready();
-		stamp();
-		crash_segv();
-	} else if (strcmp(mode, "abort") == 0) {
-		ready();
-		stamp();
-		crash_abort();
-	} else if (strcmp(mode, "fpe") == 0) {
-		ready();
-		stamp();
-		crash_fpe();
-	} else if (strcmp(mode, "ill") == 0) {
-		ready();
-		stamp();
-		crash_ill();
-	} else if (strcmp(mode, "stackoverflow") == 0) {
-		ready();
-		stamp();
-		crash_recurse(0);
-	} else if (strcmp(mode, "thread-segv") == 0) {
+	for (size_t i = 0; i < sizeof(crashes) / sizeof(crashes[0]); i++) {
+		if (strcmp(mode, crashes[i].mode) == 0) {
+			ready();
+			stamp();
+			crashes[i].crash();
+			fprintf(stderr, "crash-app: mode '%s' did not crash\n", mode);
+			return 1;
+		}
+	}
+	if (strcmp(mode, "thread-segv") == 0) {
 		return run_thread_segv();
 	} else if (strcmp(mode, "double-segv") == 0) {
 		return run_double_segv();
@@ -387,6 +395,4 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	fprintf(stderr, "crash-app: mode '%s' did not crash\n", mode);
-	return 1;
 }

@@ -11,6 +11,8 @@
  * builds and runs it.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,43 @@ static void check(int ok)
 {
 	if (!ok)
 		abort();
+}
+
+/* The message's 32-bit fields: their tag and where the decoder keeps them (uint32_t or
+ * int32_t, sent as a u32). */
+static const struct {
+	uint32_t tag;
+	size_t off;
+} u32_fields[] = {
+    {MD_TAG_PID, offsetof(struct md_proto_msg, pid)},
+    {MD_TAG_TID, offsetof(struct md_proto_msg, tid)},
+    {MD_TAG_SIGNO, offsetof(struct md_proto_msg, signo)},
+    {MD_TAG_SI_CODE, offsetof(struct md_proto_msg, si_code)},
+    {MD_TAG_CONTEXT_KIND, offsetof(struct md_proto_msg, context_kind)},
+    {MD_TAG_ERRNO, offsetof(struct md_proto_msg, error)},
+    {MD_TAG_FLAGS, offsetof(struct md_proto_msg, flags)},
+    {MD_TAG_VERSION, offsetof(struct md_proto_msg, version)},
+};
+#define N_U32_FIELDS (sizeof(u32_fields) / sizeof(u32_fields[0]))
+
+static uint32_t u32_field(const struct md_proto_msg *m, size_t i)
+{
+	uint32_t v;
+
+	memcpy(&v, (const char *)m + u32_fields[i].off, sizeof(v));
+	return v;
+}
+
+/* Re-encodes m's 32-bit field of this tag; false if tag is not one. */
+static bool put_u32_field(struct md_proto_enc *e, const struct md_proto_msg *m, uint32_t tag)
+{
+	for (size_t i = 0; i < N_U32_FIELDS; i++) {
+		if (u32_fields[i].tag == tag) {
+			md_proto_put_u32(e, tag, u32_field(m, i));
+			return true;
+		}
+	}
+	return false;
 }
 
 /* p points into [data, data + size) and so does the string it starts, NUL included. */
@@ -55,24 +94,11 @@ static int reencode(const uint8_t *data, size_t size, const struct md_proto_msg 
 		               (uint32_t)data[off + 6] << 16 | (uint32_t)data[off + 7] << 24;
 
 		off += 8 + ((len + 3u) & ~3u);
+		if (put_u32_field(&e, m, tag))
+			continue;
 		switch (tag) {
-		case MD_TAG_PID:
-			md_proto_put_u32(&e, MD_TAG_PID, m->pid);
-			break;
-		case MD_TAG_TID:
-			md_proto_put_u32(&e, MD_TAG_TID, m->tid);
-			break;
-		case MD_TAG_SIGNO:
-			md_proto_put_u32(&e, MD_TAG_SIGNO, m->signo);
-			break;
-		case MD_TAG_SI_CODE:
-			md_proto_put_u32(&e, MD_TAG_SI_CODE, (uint32_t)m->si_code);
-			break;
 		case MD_TAG_FAULT_ADDR:
 			md_proto_put_u64(&e, MD_TAG_FAULT_ADDR, m->fault_addr);
-			break;
-		case MD_TAG_CONTEXT_KIND:
-			md_proto_put_u32(&e, MD_TAG_CONTEXT_KIND, m->context_kind);
 			break;
 		case MD_TAG_CONTEXT:
 			md_proto_put_bytes(&e, MD_TAG_CONTEXT, m->context, m->context_len);
@@ -89,15 +115,6 @@ static int reencode(const uint8_t *data, size_t size, const struct md_proto_msg 
 		case MD_TAG_TEXT:
 			md_proto_put_str(&e, MD_TAG_TEXT, m->text);
 			break;
-		case MD_TAG_ERRNO:
-			md_proto_put_u32(&e, MD_TAG_ERRNO, (uint32_t)m->error);
-			break;
-		case MD_TAG_FLAGS:
-			md_proto_put_u32(&e, MD_TAG_FLAGS, m->flags);
-			break;
-		case MD_TAG_VERSION:
-			md_proto_put_u32(&e, MD_TAG_VERSION, m->version);
-			break;
 		default:
 			check(0); /* the decoder accepted a tag it does not know */
 		}
@@ -109,10 +126,9 @@ static int reencode(const uint8_t *data, size_t size, const struct md_proto_msg 
 static void check_same(const struct md_proto_msg *a, const struct md_proto_msg *b)
 {
 	check(a->type == b->type && a->fields == b->fields);
-	check(a->pid == b->pid && a->tid == b->tid && a->signo == b->signo);
-	check(a->si_code == b->si_code && a->fault_addr == b->fault_addr);
-	check(a->context_kind == b->context_kind && a->context_len == b->context_len);
-	check(a->error == b->error && a->flags == b->flags && a->version == b->version);
+	for (size_t i = 0; i < N_U32_FIELDS; i++)
+		check(u32_field(a, i) == u32_field(b, i));
+	check(a->fault_addr == b->fault_addr && a->context_len == b->context_len);
 	check(a->n_annotations == b->n_annotations);
 	if (a->context_len)
 		check(memcmp(a->context, b->context, a->context_len) == 0);

@@ -241,6 +241,12 @@ int open_copy(const struct tb *b, size_t size, uint8_t **ret_copy, struct md_rea
 	return md_reader_open_buffer(*ret_copy, size, err, ret);
 }
 
+void close_copy(struct md_reader *r, uint8_t *copy)
+{
+	md_reader_free(r);
+	free(copy);
+}
+
 void put32(struct tb *b, size_t off, uint32_t v)
 {
 	memcpy(b->buf + off, &v, sizeof(v));
@@ -259,25 +265,26 @@ md_directory *dir_entry(struct ref *r, uint32_t type)
 
 void check_ref(struct md_reader *r, const struct ref_opts *o)
 {
-	const struct md_reader_system_info *si;
-	const struct md_reader_thread_list *tl;
-	const struct md_reader_thread_names *tn;
-	const struct md_reader_module_list *ml;
-	const struct md_reader_memory_list *mem;
-	const struct md_reader_memory_info_list *mil;
-	const struct md_reader_exception *ex;
-	const struct md_reader_misc_info *misc;
-	const md_breakpad_info *bpi;
-	const struct md_reader_crashpad_info *cpi;
+	struct reader_views v;
 	struct md_reader_context ctx;
 	uint8_t stack[16];
-	uint32_t pid;
 	char *text;
 	size_t len;
 
 	ck_assert_uint_eq(md_reader_header(r)->time_date_stamp, 1700000000);
+	/* every view parses; only MiscInfo is missing when it was left out */
+	reader_views_read(r, &v);
+	for (int i = 0; i < N_READER_VIEWS; i++)
+		ck_assert_msg(v.ret[i] == (i == VIEW_MISC_INFO && o->no_misc ? -ENOENT : 0),
+		              "view %d returned %d", i, v.ret[i]);
+	const struct md_reader_system_info *si = v.si;
+	const struct md_reader_thread_list *tl = v.tl;
+	const struct md_reader_module_list *ml = v.ml;
+	const struct md_reader_memory_list *mem = v.mem;
+	const struct md_reader_memory_info_list *mil = v.mil;
+	const struct md_reader_exception *ex = v.ex;
+	const struct md_reader_crashpad_info *cpi = v.cpi;
 
-	ck_assert_int_eq(md_reader_system_info(r, &si), 0);
 	ck_assert_uint_eq(si->arch,
 	                  o->arm64 ? MD_CPU_ARCHITECTURE_ARM64_OLD : MD_CPU_ARCHITECTURE_AMD64);
 	ck_assert_uint_eq(si->platform_id, MD_OS_LINUX);
@@ -290,7 +297,6 @@ void check_ref(struct md_reader *r, const struct ref_opts *o)
 		ck_assert_str_eq(si->cpu_vendor, "GenuineIntel");
 	}
 
-	ck_assert_int_eq(md_reader_threads(r, &tl), 0);
 	ck_assert_uint_eq(tl->count, 2);
 	ck_assert_uint_eq(tl->threads[0].tid, T1_TID);
 	ck_assert_int_eq(tl->threads[0].cpu,
@@ -310,13 +316,11 @@ void check_ref(struct md_reader *r, const struct ref_opts *o)
 	if (!o->arm64)
 		ck_assert_uint_eq(ctx.u.amd64.rax, 0x1111);
 
-	ck_assert_int_eq(md_reader_thread_names(r, &tn), 0);
-	ck_assert_uint_eq(tn->count, 2);
+	ck_assert_uint_eq(v.tn->count, 2);
 	ck_assert_str_eq(md_reader_thread_name(r, T1_TID), "main");
 	ck_assert_str_eq(md_reader_thread_name(r, T2_TID), "wörker");
 	ck_assert_ptr_null(md_reader_thread_name(r, 7));
 
-	ck_assert_int_eq(md_reader_modules(r, &ml), 0);
 	ck_assert_uint_eq(ml->count, 2);
 	ck_assert_uint_eq(ml->modules[0].base, MOD1_BASE);
 	ck_assert_uint_eq(ml->modules[0].size, MOD1_SIZE);
@@ -334,7 +338,6 @@ void check_ref(struct md_reader *r, const struct ref_opts *o)
 	ck_assert_str_eq(ml->modules[1].debug_id, PDB_DEBUG_ID);
 	ck_assert_str_eq(ml->modules[1].code_id, "5F00000021000");
 
-	ck_assert_int_eq(md_reader_memory_list(r, &mem), 0);
 	ck_assert_uint_eq(mem->count, 2);
 	ck_assert_uint_eq(mem->ranges[0].start, T1_STACK);
 	ck_assert_uint_eq(mem->ranges[0].size, STACK_BYTES);
@@ -345,36 +348,28 @@ void check_ref(struct md_reader *r, const struct ref_opts *o)
 	ck_assert_int_eq(md_reader_read_memory(r, T1_STACK + STACK_BYTES - 8, stack, 16), -ENOENT);
 	ck_assert_int_eq(md_reader_read_memory(r, UINT64_MAX - 4, stack, 16), -ENOENT);
 
-	ck_assert_int_eq(md_reader_memory_info(r, &mil), 0);
 	ck_assert_uint_eq(mil->count, 2);
 	ck_assert_uint_eq(mil->entries[0].base_address, MOD1_BASE);
 	ck_assert_uint_eq(mil->entries[0].protection, MD_MEMORY_PROTECT_EXECUTE_READ);
 	ck_assert_uint_eq(mil->entries[1].region_size, 0x21000);
 
-	ck_assert_int_eq(md_reader_exception(r, &ex), 0);
 	ck_assert_uint_eq(ex->thread_id, T1_TID);
 	ck_assert_uint_eq(ex->code, 11);
 	ck_assert_uint_eq(ex->flags, 1);
 	ck_assert_uint_eq(ex->address, CRASH_ADDR);
 	ck_assert_uint_eq(ex->context.rva, tl->threads[0].context.rva);
 
-	if (o->no_misc) {
-		ck_assert_int_eq(md_reader_misc_info(r, &misc), -ENOENT);
-	} else {
-		ck_assert_int_eq(md_reader_misc_info(r, &misc), 0);
-		ck_assert(misc->has_pid);
-		ck_assert_uint_eq(misc->pid, PID);
-		ck_assert(misc->has_times);
-		ck_assert_uint_eq(misc->create_time, 1699999000);
+	if (!o->no_misc) {
+		ck_assert(v.misc->has_pid);
+		ck_assert_uint_eq(v.misc->pid, PID);
+		ck_assert(v.misc->has_times);
+		ck_assert_uint_eq(v.misc->create_time, 1699999000);
 	}
-	ck_assert_int_eq(md_reader_pid(r, &pid), 0);
-	ck_assert_uint_eq(pid, PID);
+	ck_assert_uint_eq(v.pid, PID);
 
-	ck_assert_int_eq(md_reader_breakpad_info(r, &bpi), 0);
-	ck_assert_uint_eq(bpi->dump_thread_id, 999);
-	ck_assert_uint_eq(bpi->requesting_thread_id, T1_TID);
+	ck_assert_uint_eq(v.bpi->dump_thread_id, 999);
+	ck_assert_uint_eq(v.bpi->requesting_thread_id, T1_TID);
 
-	ck_assert_int_eq(md_reader_crashpad_info(r, &cpi), 0);
 	ck_assert_uint_eq(cpi->version, 1);
 	ck_assert_uint_eq(cpi->n_annotations, 2);
 	ck_assert_str_eq(cpi->annotations[0].key, "channel");
@@ -394,34 +389,16 @@ void check_ref(struct md_reader *r, const struct ref_opts *o)
  * many succeeded; ret_codes (may be NULL) receives each view's return value. */
 int exercise_codes(struct md_reader *r, int *ret_codes)
 {
-	const struct md_reader_system_info *si;
-	const struct md_reader_thread_list *tl;
-	const struct md_reader_thread_names *tn;
-	const struct md_reader_module_list *ml;
-	const struct md_reader_memory_list *mem;
-	const struct md_reader_memory_info_list *mil;
-	const struct md_reader_exception *ex;
-	const struct md_reader_misc_info *misc;
-	const md_breakpad_info *bpi;
-	const struct md_reader_crashpad_info *cpi;
+	struct reader_views v;
 	int rets[N_VIEWS], ok = 0;
-	uint32_t pid;
 	uint8_t byte;
 	char *text = NULL;
 	size_t len;
 
-	rets[0] = md_reader_system_info(r, &si);
-	rets[1] = md_reader_threads(r, &tl);
-	rets[2] = md_reader_thread_names(r, &tn);
-	rets[3] = md_reader_modules(r, &ml);
-	rets[4] = md_reader_memory_list(r, &mem);
-	rets[5] = md_reader_memory_info(r, &mil);
-	rets[6] = md_reader_exception(r, &ex);
-	rets[7] = md_reader_misc_info(r, &misc);
-	rets[8] = md_reader_breakpad_info(r, &bpi);
-	rets[9] = md_reader_crashpad_info(r, &cpi);
-	rets[10] = md_reader_pid(r, &pid);
-	rets[11] = md_reader_stream_data(r, MD_STREAM_MINIDUMPD_DIAGNOSTICS, &text, &len);
+	reader_views_read(r, &v);
+	memcpy(rets, v.ret, sizeof(v.ret));
+	rets[N_READER_VIEWS] =
+	    md_reader_stream_data(r, MD_STREAM_MINIDUMPD_DIAGNOSTICS, &text, &len);
 	free(text);
 	md_reader_read_memory(r, T1_STACK, &byte, 1);
 	for (size_t i = 0; i < N_VIEWS; i++) {
@@ -431,14 +408,16 @@ int exercise_codes(struct md_reader *r, int *ret_codes)
 		}
 		ck_assert_msg(rets[i] == -EBADMSG || rets[i] == -ENOENT || rets[i] == -E2BIG,
 		              "view %zu returned %d", i, rets[i]);
+		ck_assert_msg(i == N_READER_VIEWS || v.message[i],
+		              "view %zu failed without a message", i);
 	}
 	/* Lists that parsed hold what their counts say, and every thread name is a string. */
-	if (rets[1] >= 0)
-		for (size_t i = 0; i < tl->count; i++)
-			(void)md_reader_thread_name(r, tl->threads[i].tid);
-	if (rets[3] >= 0)
-		for (size_t i = 0; i < ml->count; i++)
-			ck_assert_uint_le(strlen(ml->modules[i].name), 3 * MD_READER_STRING_MAX);
+	if (rets[VIEW_THREADS] >= 0)
+		for (size_t i = 0; i < v.tl->count; i++)
+			(void)md_reader_thread_name(r, v.tl->threads[i].tid);
+	if (rets[VIEW_MODULES] >= 0)
+		for (size_t i = 0; i < v.ml->count; i++)
+			ck_assert_uint_le(strlen(v.ml->modules[i].name), 3 * MD_READER_STRING_MAX);
 	if (ret_codes)
 		memcpy(ret_codes, rets, sizeof(rets));
 	return ok;
@@ -457,4 +436,32 @@ struct md_reader *open_ok(struct ref *ref, uint8_t **copy)
 
 	ck_assert_msg(open_copy(&ref->b, ref->b.size, copy, &r, &err) == 0, "%s", err.message);
 	return r;
+}
+
+void expect_open_fails(struct ref *ref, int err, const char *msg)
+{
+	struct md_reader_error e;
+	struct md_reader *r;
+	uint8_t *copy;
+
+	ck_assert_int_eq(open_copy(&ref->b, ref->b.size, &copy, &r, &e), err);
+	ck_assert_str_ne(e.message, "");
+	if (msg)
+		ck_assert_msg(strstr(e.message, msg), "message: %s, expected %s", e.message, msg);
+	free(copy);
+}
+
+void expect_view_fails(struct ref *ref, enum reader_view view, int err, const char *msg)
+{
+	struct reader_views v = {0};
+	struct md_reader *r;
+	uint8_t *copy;
+
+	r = open_ok(ref, &copy);
+	ck_assert_int_eq(reader_view(r, view, &v), err);
+	ck_assert_str_ne(md_reader_error(r), "");
+	if (msg)
+		ck_assert_msg(strstr(md_reader_error(r), msg), "view %d: %s, expected %s", view,
+		              md_reader_error(r), msg);
+	close_copy(r, copy);
 }

@@ -11,6 +11,7 @@
 
 #include "dump-builder.h"
 #include "md-reader.h"
+#include "reader-views.h"
 
 #define T1_TID            1001u
 #define T2_TID            1002u
@@ -55,7 +56,7 @@ struct ref_opts {
 	bool unused_slot; /* add an unused directory entry */
 	bool dir_first;   /* the directory before the streams, not after them */
 };
-#define N_VIEWS 12
+#define N_VIEWS (N_READER_VIEWS + 1) /* and the diagnostics stream */
 
 extern const uint8_t build_id[20];
 extern const md_guid pdb_guid;
@@ -72,6 +73,9 @@ uint8_t *dup_bytes(const void *p, size_t n);
 
 int open_copy(const struct tb *b, size_t size, uint8_t **ret_copy, struct md_reader **ret,
               struct md_reader_error *err);
+
+/* Frees a reader that open_copy or open_ok opened, and its copy of the dump. */
+void close_copy(struct md_reader *r, uint8_t *copy);
 
 /* Overwrites the u32 at off (a corruption at a known place). */
 void put32(struct tb *b, size_t off, uint32_t v);
@@ -91,3 +95,11 @@ int exercise(struct md_reader *r);
 
 /* Opens the (modified) reference dump, which must open, and returns the reader. */
 struct md_reader *open_ok(struct ref *ref, uint8_t **copy);
+
+/* The (modified) reference dump must not open: the buffer open fails with err and a message
+ * containing msg (NULL: any message). */
+void expect_open_fails(struct ref *ref, int err, const char *msg);
+
+/* The (modified) reference dump must open, and then view must fail with err and a message
+ * containing msg (NULL: any message). */
+void expect_view_fails(struct ref *ref, enum reader_view view, int err, const char *msg);

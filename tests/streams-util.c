@@ -24,6 +24,7 @@ struct dump write_dump(struct md_snapshot *s, const struct md_dump_options *o)
 
 	ck_assert_int_ge(fd, 0);
 	unlink(path);
+	d.s = s;
 	d.r = md_dump_write(s, fd, o, &d.res);
 	ck_assert_int_eq(fstat(fd, &st), 0);
 	d.len = (size_t)st.st_size;
@@ -31,6 +32,30 @@ struct dump write_dump(struct md_snapshot *s, const struct md_dump_options *o)
 	ck_assert_int_eq(pread(fd, d.data, d.len, 0), (ssize_t)d.len);
 	close(fd);
 	return d;
+}
+
+struct md_snapshot *fake_threads(size_t n_threads)
+{
+	struct fake_options fo = {.n_threads = n_threads};
+	struct md_snapshot *s = fake_snapshot_new(&fo);
+
+	ck_assert_ptr_nonnull(s);
+	return s;
+}
+
+struct dump fake_dump(size_t n_threads, const struct md_dump_options *o)
+{
+	struct dump d = write_dump(fake_threads(n_threads), o);
+
+	ck_assert_int_eq(d.r, 0);
+	return d;
+}
+
+void dump_free(struct dump *d)
+{
+	free(d->data);
+	fake_snapshot_free(d->s);
+	*d = (struct dump){0};
 }
 
 /* The stream's location, checked to lie inside the file; NULL data if absent. */
@@ -60,6 +85,58 @@ const uint8_t *stream(const struct dump *d, uint32_t type, uint32_t *ret_size)
 	}
 	ck_assert_int_le(seen, 1); /* never twice */
 	return found;
+}
+
+uint32_t list_stream(const struct dump *d, uint32_t type, const uint8_t **ret_p, uint32_t *ret_size)
+{
+	uint32_t count;
+
+	*ret_p = stream(d, type, ret_size);
+	ck_assert_msg(*ret_p != NULL, "no stream of type 0x%x", type);
+	ck_assert_uint_ge(*ret_size, 4);
+	memcpy(&count, *ret_p, 4);
+	return count;
+}
+
+const uint8_t *list_entries(const struct dump *d, uint32_t type, uint32_t n, size_t entry_size)
+{
+	const uint8_t *p;
+	uint32_t size;
+
+	ck_assert_uint_eq(list_stream(d, type, &p, &size), n);
+	ck_assert_uint_eq(size, 4 + n * entry_size);
+	return p + 4;
+}
+
+uint32_t stream_read(const struct dump *d, uint32_t type, void *out, size_t size)
+{
+	uint32_t got;
+	const uint8_t *p = stream(d, type, &got);
+
+	ck_assert_msg(p != NULL, "no stream of type 0x%x", type);
+	ck_assert_uint_ge(got, size);
+	memcpy(out, p, size);
+	return got;
+}
+
+md_thread dump_thread(const struct dump *d, uint32_t i)
+{
+	const uint8_t *p;
+	uint32_t size, count = list_stream(d, MD_STREAM_THREAD_LIST, &p, &size);
+	md_thread t;
+
+	ck_assert_uint_lt(i, count);
+	memcpy(&t, p + 4 + i * sizeof(t), sizeof(t));
+	return t;
+}
+
+enum md_stream_status stream_status(const struct dump *d, uint32_t type)
+{
+	for (size_t i = 0; i < d->res.n_streams; i++)
+		if (d->res.streams[i].type == type)
+			return d->res.streams[i].status;
+	ck_abort_msg("no stream of type 0x%x in the result", type);
+	return MD_STREAM_SKIPPED;
 }
 
 void utf16_to_ascii(const struct dump *d, uint64_t rva, char *out, size_t size)

@@ -52,65 +52,47 @@ static atomic_int workers_started;
 static volatile unsigned char *heap_block; /* kept reachable so the heap stays in the dump */
 
 /* Each park function blocks in a different kind of system call so the dump sees threads
- * sleeping in read, futex, poll and pause. The loops restart a call that a ptrace stop or a
- * signal interrupted; none of them ever returns. */
-__attribute__((noinline)) static void park_alpha(void)
-{
-	char c;
+ * sleeping in read, futex, poll and pause; two letters share each kind, since what a test
+ * checks is the function's name. The loops restart a call that a ptrace stop or a signal
+ * interrupted; none of them ever returns. */
+#define PARK_IN_READ(fn)                                                                           \
+	__attribute__((noinline)) static void fn(void)                                             \
+	{                                                                                          \
+		char c;                                                                            \
+                                                                                                   \
+		for (;;)                                                                           \
+			(void)read(block_pipe[0], &c, 1);                                          \
+	}
+#define PARK_IN_FUTEX(fn)                                                                          \
+	__attribute__((noinline)) static void fn(void)                                             \
+	{                                                                                          \
+		pthread_mutex_lock(&park_lock);                                                    \
+		for (;;)                                                                           \
+			pthread_cond_wait(&park_cond, &park_lock);                                 \
+	}
+#define PARK_IN_POLL(fn)                                                                           \
+	__attribute__((noinline)) static void fn(void)                                             \
+	{                                                                                          \
+		struct pollfd p = {.fd = block_pipe[0], .events = POLLIN};                         \
+                                                                                                   \
+		for (;;)                                                                           \
+			(void)poll(&p, 1, -1);                                                     \
+	}
+#define PARK_IN_PAUSE(fn)                                                                          \
+	__attribute__((noinline)) static void fn(void)                                             \
+	{                                                                                          \
+		for (;;)                                                                           \
+			pause();                                                                   \
+	}
 
-	for (;;)
-		(void)read(block_pipe[0], &c, 1);
-}
-
-__attribute__((noinline)) static void park_beta(void)
-{
-	pthread_mutex_lock(&park_lock);
-	for (;;)
-		pthread_cond_wait(&park_cond, &park_lock);
-}
-
-__attribute__((noinline)) static void park_gamma(void)
-{
-	struct pollfd p = {.fd = block_pipe[0], .events = POLLIN};
-
-	for (;;)
-		(void)poll(&p, 1, -1);
-}
-
-__attribute__((noinline)) static void park_delta(void)
-{
-	for (;;)
-		pause();
-}
-
-__attribute__((noinline)) static void park_epsilon(void)
-{
-	char c;
-
-	for (;;)
-		(void)read(block_pipe[0], &c, 1);
-}
-
-__attribute__((noinline)) static void park_zeta(void)
-{
-	pthread_mutex_lock(&park_lock);
-	for (;;)
-		pthread_cond_wait(&park_cond, &park_lock);
-}
-
-__attribute__((noinline)) static void park_eta(void)
-{
-	struct pollfd p = {.fd = block_pipe[0], .events = POLLIN};
-
-	for (;;)
-		(void)poll(&p, 1, -1);
-}
-
-__attribute__((noinline)) static void park_theta(void)
-{
-	for (;;)
-		pause();
-}
+PARK_IN_READ(park_alpha)
+PARK_IN_FUTEX(park_beta)
+PARK_IN_POLL(park_gamma)
+PARK_IN_PAUSE(park_delta)
+PARK_IN_READ(park_epsilon)
+PARK_IN_FUTEX(park_zeta)
+PARK_IN_POLL(park_eta)
+PARK_IN_PAUSE(park_theta)
 
 static void (*const parks[N_LETTERS])(void) = {
     park_alpha, park_beta, park_gamma, park_delta, park_epsilon, park_zeta, park_eta, park_theta,
@@ -320,6 +302,21 @@ static long parse_num(const char *s, long max)
 	return v;
 }
 
+/* Starts a detached thread running fn(arg); says what could not be started and returns -1 on
+ * failure. */
+static int start_detached(pthread_attr_t *attr, void *(*fn)(void *), void *arg, const char *what)
+{
+	pthread_t t;
+	int r = pthread_create(&t, attr, fn, arg);
+
+	if (r != 0) {
+		fprintf(stderr, "target-threads: cannot start %s: %s\n", what, strerror(r));
+		return -1;
+	}
+	pthread_detach(t);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned n = THREADS_DEFAULT;
@@ -371,33 +368,16 @@ int main(int argc, char **argv)
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES);
 	for (unsigned i = 0; i < n; i++) {
-		pthread_t t;
-		int r = pthread_create(&t, &attr, worker_main, (void *)(uintptr_t)i);
+		char what[32];
 
-		if (r != 0) {
-			fprintf(stderr, "target-threads: thread %u: %s\n", i, strerror(r));
+		snprintf(what, sizeof(what), "thread %u", i);
+		if (start_detached(&attr, worker_main, (void *)(uintptr_t)i, what) < 0)
 			return 1;
-		}
-		pthread_detach(t);
 	}
-	if (churn) {
-		pthread_t t;
-
-		if (pthread_create(&t, &attr, churn_main, NULL) != 0) {
-			fprintf(stderr, "target-threads: cannot start the churn thread\n");
-			return 1;
-		}
-		pthread_detach(t);
-	}
-	if (vfork_stuck) {
-		pthread_t t;
-
-		if (pthread_create(&t, &attr, vfork_main, NULL) != 0) {
-			fprintf(stderr, "target-threads: cannot start the vfork thread\n");
-			return 1;
-		}
-		pthread_detach(t);
-	}
+	if (churn && start_detached(&attr, churn_main, NULL, "the churn thread") < 0)
+		return 1;
+	if (vfork_stuck && start_detached(&attr, vfork_main, NULL, "the vfork thread") < 0)
+		return 1;
 	pthread_attr_destroy(&attr);
 
 	if (wait_parked(n) < 0) {
