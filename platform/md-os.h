@@ -79,6 +79,14 @@ int64_t md_os_pread(int fd, void *buf, size_t len, uint64_t offset);
  * count or -errno. */
 int64_t md_os_pwrite(int fd, const void *buf, size_t len, uint64_t offset);
 
+/* Reads up to len bytes at the file offset, moving it (one read call; Windows: one _read).
+ * Retries on EINTR. Returns the count (0 at end of file) or -errno. */
+int64_t md_os_read(int fd, void *buf, size_t len);
+
+/* Writes up to len bytes at the file offset (one write call). Retries on EINTR. Returns the
+ * count or -errno. */
+int64_t md_os_write(int fd, const void *buf, size_t len);
+
 /* Reads len bytes at offset, short only at end of file. Returns the count read or -errno. */
 int64_t md_os_pread_full(int fd, void *buf, size_t len, uint64_t offset);
 
@@ -97,6 +105,10 @@ int md_os_write_full(int fd, const void *buf, size_t len);
  * stores its length without the NUL. -EFBIG when the file holds more than max bytes, so a
  * hostile or runaway file costs at most max + 1 bytes of memory. */
 int md_os_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
+
+/* As md_os_read_file, but a longer file is cut: the buffer holds its first max bytes. For
+ * files whose start is all a caller needs, such as procfs files, which report size 0. */
+int md_os_read_file_head(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 
 /* Flushes fd's data and metadata to the disk (POSIX fsync; Windows FlushFileBuffers). */
 int md_os_fsync(int fd);

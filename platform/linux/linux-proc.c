@@ -18,7 +18,6 @@
 #include "linux-internal.h"
 #include "md-os.h"
 
-#define MD_LINUX_TEXT_MIN   4096        /* first buffer for a whole-file read, in bytes */
 #define MD_LINUX_STAT_MAX   4096        /* /proc/<pid>/stat is one line of < 1 KiB */
 #define MD_LINUX_STATUS_MAX (64 * 1024) /* /proc/<pid>/status and /proc/stat prefix, bytes */
 #define MD_LINUX_AUXV_MAX   4096        /* /proc/<pid>/auxv, bytes (a few hundred in practice) */
@@ -26,55 +25,6 @@
 #define MD_LINUX_STAT_UTIME 11          /* utime's index among the fields after "comm)" */
 #define MD_LINUX_STAT_STIME 12
 #define MD_LINUX_STAT_START 19 /* starttime, clock ticks after boot */
-
-int md_linux_read_text_file(const char *path, size_t limit, char **ret_text, size_t *ret_len)
-{
-	size_t len = 0, cap = MD_LINUX_TEXT_MIN;
-	char *buf = NULL;
-	int fd, r = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		int64_t got;
-		size_t want;
-
-		if (!buf || len + 1 >= cap) {
-			char *nb;
-
-			if (buf)
-				cap *= 2;
-			if (cap > limit + 1)
-				cap = limit + 1;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				r = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-		}
-		if (len >= limit)
-			break; /* the rest is past what any caller of this needs */
-		want = cap - 1 - len;
-		got = md_os_read_full(fd, buf + len, want);
-		if (got < 0) {
-			r = (int)got;
-			goto out;
-		}
-		len += (size_t)got;
-		if ((size_t)got < want)
-			break; /* end of file */
-	}
-	buf[len] = '\0';
-	*ret_text = buf;
-	*ret_len = len;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return r;
-}
 
 /* Finds "key:" at the start of a line of a status-style file and returns what follows. */
 const char *md_linux_status_field(const char *text, const char *key)

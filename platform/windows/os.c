@@ -178,38 +178,18 @@ int64_t md_os_pwrite(int fd, const void *buf, size_t len, uint64_t offset)
 	return positioned(fd, NULL, buf, len, offset);
 }
 
-int64_t md_os_read_full(int fd, void *buf, size_t len)
+int64_t md_os_read(int fd, void *buf, size_t len)
 {
-	size_t got = 0;
+	int n = _read(fd, buf, (unsigned)(len > IO_CHUNK_MAX ? IO_CHUNK_MAX : len));
 
-	while (got < len) {
-		size_t want = len - got > IO_CHUNK_MAX ? IO_CHUNK_MAX : len - got;
-		int n = _read(fd, (char *)buf + got, (unsigned)want);
-
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (int64_t)got;
+	return n < 0 ? -errno : (int64_t)n;
 }
 
-int md_os_write_full(int fd, const void *buf, size_t len)
+int64_t md_os_write(int fd, const void *buf, size_t len)
 {
-	size_t done = 0;
+	int n = _write(fd, buf, (unsigned)(len > IO_CHUNK_MAX ? IO_CHUNK_MAX : len));
 
-	while (done < len) {
-		size_t want = len - done > IO_CHUNK_MAX ? IO_CHUNK_MAX : len - done;
-		int n = _write(fd, (const char *)buf + done, (unsigned)want);
-
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
+	return n < 0 ? -errno : (int64_t)n;
 }
 
 int md_os_fsync(int fd)
