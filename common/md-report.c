@@ -160,37 +160,33 @@ static json_t *crash_json(const struct md_report *r)
 	                 (int)c->si_code);
 }
 
-static json_t *streams_json(const struct md_report *r)
+static json_t *stream_json(const struct md_report *r, size_t i)
 {
-	json_t *a = json_array();
+	const struct md_report_stream *st = &r->streams[i];
+	char type[16];
 
-	for (size_t i = 0; a && i < r->n_streams; i++) {
-		const struct md_report_stream *st = &r->streams[i];
-		char type[16];
-
-		snprintf(type, sizeof(type), "0x%x", st->type);
-		if (json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I}", "name", st->name,
-		                                       "type", type, "status", st->status, "bytes",
-		                                       (json_int_t)st->bytes)) < 0) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
+	snprintf(type, sizeof(type), "0x%x", st->type);
+	return json_pack("{s:s, s:s, s:s, s:I}", "name", st->name, "type", type, "status",
+	                 st->status, "bytes", (json_int_t)st->bytes);
 }
 
-static json_t *errors_json(const struct md_report *r)
+static json_t *error_json(const struct md_report *r, size_t i)
+{
+	const struct md_report_error *e = &r->errors[i];
+
+	return json_pack("{s:s, s:I, s:i, s:s, s:o}", "kind", e->kind, "id", (json_int_t)e->id,
+	                 "errno", -e->error, "error", md_os_strerror(-e->error), "message",
+	                 md_report_text(e->message));
+}
+
+/* An array of n items, item(r, i) each; NULL if any of them fails. */
+static json_t *array_json(const struct md_report *r, size_t n,
+                          json_t *(*item)(const struct md_report *r, size_t i))
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; a && i < r->n_errors; i++) {
-		const struct md_report_error *e = &r->errors[i];
-
-		if (json_array_append_new(a, json_pack("{s:s, s:I, s:i, s:s, s:o}", "kind", e->kind,
-		                                       "id", (json_int_t)e->id, "errno", -e->error,
-		                                       "error", md_os_strerror(-e->error),
-		                                       "message", md_report_text(e->message))) <
-		    0) {
+	for (size_t i = 0; a && i < n; i++) {
+		if (json_array_append_new(a, item(r, i)) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -237,8 +233,8 @@ json_t *md_report_to_json(const struct md_report *r)
 	if (r->has_dump || r->rate_limited)
 		e |= set(j, "crash", crash_json(r));
 	if (r->has_dump && !r->truncated) {
-		e |= set(j, "streams", streams_json(r));
-		e |= set(j, "errors", errors_json(r));
+		e |= set(j, "streams", array_json(r, r->n_streams, stream_json));
+		e |= set(j, "errors", array_json(r, r->n_errors, error_json));
 	}
 	if (r->has_dump)
 		e |= set(j, "errors_dropped", json_integer((json_int_t)r->errors_dropped));
