@@ -47,6 +47,11 @@ int md_platform_raise_fd_limit(uint64_t want, uint64_t *ret_limit);
  * Windows. */
 bool md_platform_path_is_absolute(const char *path);
 
+/* Where path's last component starts, after its last separator ('/'; Windows: '/' or '\\'),
+ * or NULL when it has none. *ret_dir_len is the length of the folder before it, a root's
+ * separator kept: "/" for "/file" (Windows also "C:\\" for "C:\\file"). */
+const char *md_platform_path_name(const char *path, size_t *ret_dir_len);
+
 /*
  * Files. Every descriptor these functions return is a C runtime fd (POSIX: a plain fd;
  * Windows: an msvcrt fd over a file HANDLE), opened binary and not inherited by child

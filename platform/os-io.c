@@ -6,9 +6,11 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "md-os.h"
+#include "md-output.h"
 
 #define READ_FILE_CHUNK 4096 /* bytes the whole-file buffer grows by */
 
@@ -134,4 +136,22 @@ int md_os_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_le
 int md_os_read_file_head(const char *path, size_t max, char **ret_buf, size_t *ret_len)
 {
 	return read_path(path, max, true, ret_buf, ret_len);
+}
+
+int md_output_split_path(const char *path, char *dir, size_t dir_size, char *name, size_t name_size)
+{
+	size_t dlen = 0;
+	const char *base = md_platform_path_name(path, &dlen);
+
+	if (!base) {
+		base = path;
+		path = ".";
+		dlen = 1;
+	}
+	if (dlen + 1 > dir_size || strlen(base) + 1 > name_size)
+		return -ENAMETOOLONG;
+	memcpy(dir, path, dlen);
+	dir[dlen] = '\0';
+	strcpy(name, base);
+	return name[0] ? 0 : -EINVAL;
 }
