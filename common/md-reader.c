@@ -653,6 +653,12 @@ struct list_kind {
 	int (*item)(struct md_reader *r, void *item, uint32_t i, const uint8_t *entry);
 	int (*done)(struct md_reader *r, void *view);
 };
+/* A list_kind, sized from the types of a file entry and of a view item. */
+#define LIST_KIND(stream, entry_type, max, allow_pad, item_type, item, done)                       \
+	{                                                                                          \
+		(stream), sizeof(entry_type), (max), (allow_pad), sizeof(item_type), (item),       \
+		    (done)                                                                         \
+	}
 
 /* Parses a list view: header, entries mapped, view allocated, each item filled. On failure
  * everything it allocated is released. */
@@ -822,14 +828,9 @@ static int thread_item(struct md_reader *r, void *item, uint32_t i, const uint8_
 	return 0;
 }
 
-static const struct list_kind thread_list = {
-    .type = MD_STREAM_THREAD_LIST,
-    .entry_size = sizeof(md_thread),
-    .max = MD_READER_THREADS_MAX,
-    .allow_pad = true,
-    .item_size = sizeof(struct md_reader_thread),
-    .item = thread_item,
-};
+static const struct list_kind thread_list =
+    LIST_KIND(MD_STREAM_THREAD_LIST, md_thread, MD_READER_THREADS_MAX, true,
+              struct md_reader_thread, thread_item, NULL);
 
 /* ---- ThreadNames ---- */
 
@@ -875,14 +876,9 @@ static int names_done(struct md_reader *r, void *view)
 	return 0;
 }
 
-static const struct list_kind thread_names = {
-    .type = MD_STREAM_THREAD_NAMES,
-    .entry_size = sizeof(md_thread_name),
-    .max = MD_READER_THREAD_NAMES_MAX,
-    .item_size = sizeof(struct md_reader_thread_name),
-    .item = name_item,
-    .done = names_done,
-};
+static const struct list_kind thread_names =
+    LIST_KIND(MD_STREAM_THREAD_NAMES, md_thread_name, MD_READER_THREAD_NAMES_MAX, false,
+              struct md_reader_thread_name, name_item, names_done);
 
 const char *md_reader_thread_name(struct md_reader *r, uint32_t tid)
 {
@@ -997,14 +993,9 @@ static int module_item(struct md_reader *r, void *item, uint32_t i, const uint8_
 	return 0;
 }
 
-static const struct list_kind module_list = {
-    .type = MD_STREAM_MODULE_LIST,
-    .entry_size = sizeof(md_module),
-    .max = MD_READER_MODULES_MAX,
-    .allow_pad = true,
-    .item_size = sizeof(struct md_reader_module),
-    .item = module_item,
-};
+static const struct list_kind module_list =
+    LIST_KIND(MD_STREAM_MODULE_LIST, md_module, MD_READER_MODULES_MAX, true,
+              struct md_reader_module, module_item, NULL);
 
 /* ---- MemoryList ---- */
 
@@ -1027,14 +1018,9 @@ static int range_item(struct md_reader *r, void *item, uint32_t i, const uint8_t
 	return 0;
 }
 
-static const struct list_kind memory_list = {
-    .type = MD_STREAM_MEMORY_LIST,
-    .entry_size = sizeof(md_memory_descriptor),
-    .max = MD_READER_RANGES_MAX,
-    .allow_pad = true,
-    .item_size = sizeof(struct md_reader_memory_range),
-    .item = range_item,
-};
+static const struct list_kind memory_list =
+    LIST_KIND(MD_STREAM_MEMORY_LIST, md_memory_descriptor, MD_READER_RANGES_MAX, true,
+              struct md_reader_memory_range, range_item, NULL);
 
 int md_reader_read_memory(struct md_reader *r, uint64_t addr, void *buf, size_t size)
 {
