@@ -77,6 +77,11 @@ int md_stream_crashpad_info(struct md_dump_ctx *c, unsigned arg, md_location *re
 int md_stream_diagnostics(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
                           enum md_stream_status *ret_status);
 
+/* Writes a stream that is one struct of size bytes and reports it written whole: the ending
+ * of the SystemInfo, MiscInfo and BreakpadInfo writers. Returns 0 or -errno. */
+int md_stream_put_whole(struct md_dump_ctx *c, const void *data, size_t size, md_location *ret_loc,
+                        enum md_stream_status *ret_status);
+
 /* Decides what to leave out so the dump fits opts->max_bytes (see md_dump_options). */
 void md_dump_plan(struct md_dump_ctx *c);
 
