@@ -639,6 +639,14 @@ LIST_VIEW(struct md_reader_thread_names, names);
 LIST_VIEW(struct md_reader_module_list, modules);
 LIST_VIEW(struct md_reader_memory_list, ranges);
 
+/* An entry of a list stream, copied out of the file so that it is aligned. */
+union list_entry {
+	md_thread thread;
+	md_thread_name name;
+	md_module module;
+	md_memory_descriptor range;
+};
+
 /*
  * A list stream: count items of item_size, each filled from one entry_size-byte entry of the
  * file by item(). done(), if set, runs once every item is filled.
@@ -649,8 +657,8 @@ struct list_kind {
 	uint32_t max;   /* the named limit on the count */
 	bool allow_pad; /* Breakpad's 4 bytes of padding after the count */
 	size_t item_size;
-	/* Fills the item from entry (unaligned, entry_size bytes); i is its index, for messages. */
-	int (*item)(struct md_reader *r, void *item, uint32_t i, const uint8_t *entry);
+	/* Fills the item from its entry (a copy, aligned); i is its index, for messages. */
+	int (*item)(struct md_reader *r, void *item, uint32_t i, const void *entry);
 	int (*done)(struct md_reader *r, void *view);
 };
 /* A list_kind, sized from the types of a file entry and of a view item. */
@@ -685,8 +693,10 @@ static int parse_list(struct md_reader *r, const struct list_kind *k, const void
 	view->count = li.count;
 	view->items = items;
 	for (uint32_t i = 0; i < li.count; i++) {
-		ret = k->item(r, items + (size_t)i * k->item_size, i,
-		              bytes + (size_t)i * k->entry_size);
+		union list_entry entry;
+
+		memcpy(&entry, bytes + (size_t)i * k->entry_size, k->entry_size);
+		ret = k->item(r, items + (size_t)i * k->item_size, i, &entry);
 		if (ret < 0)
 			goto out;
 	}
@@ -797,25 +807,24 @@ static int check_cpu(struct md_reader *r, enum md_reader_cpu cpu)
 	return 0;
 }
 
-static int thread_item(struct md_reader *r, void *item, uint32_t i, const uint8_t *entry)
+static int thread_item(struct md_reader *r, void *item, uint32_t i, const void *entry)
 {
 	struct md_reader_thread *t = item;
 	struct md_reader_context ctx;
-	md_thread raw;
+	const md_thread *raw = entry;
 	int ret;
 
-	memcpy(&raw, entry, sizeof(raw));
-	t->tid = raw.thread_id;
-	t->stack_start = raw.stack.start_of_memory_range;
-	t->stack_size = raw.stack.memory.data_size;
-	t->stack_rva = raw.stack.memory.rva;
-	t->context = raw.thread_context;
+	t->tid = raw->thread_id;
+	t->stack_start = raw->stack.start_of_memory_range;
+	t->stack_size = raw->stack.memory.data_size;
+	t->stack_rva = raw->stack.memory.rva;
+	t->context = raw->thread_context;
 	if (t->stack_size > 0) {
 		ret = check_range(r, t->stack_rva, t->stack_size, "stack");
 		if (ret < 0)
 			return prefix(r, ret, "thread %u (tid %u) ", i, t->tid);
 	}
-	ret = md_reader_context(r, raw.thread_context, &ctx);
+	ret = md_reader_context(r, raw->thread_context, &ctx);
 	if (ret >= 0)
 		ret = check_cpu(r, ctx.cpu);
 	if (ret < 0)
@@ -843,17 +852,16 @@ static int cmp_name_key(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-static int name_item(struct md_reader *r, void *item, uint32_t i, const uint8_t *entry)
+static int name_item(struct md_reader *r, void *item, uint32_t i, const void *entry)
 {
 	struct md_reader_thread_name *n = item;
-	md_thread_name raw;
+	const md_thread_name *raw = entry;
 	int ret;
 
-	memcpy(&raw, entry, sizeof(raw));
-	n->tid = raw.thread_id;
-	ret = read_string(r, raw.thread_name_rva, true, true, &n->name);
+	n->tid = raw->thread_id;
+	ret = read_string(r, raw->thread_name_rva, true, true, &n->name);
 	if (ret < 0)
-		return prefix(r, ret, "thread name %u (tid %u): ", i, raw.thread_id);
+		return prefix(r, ret, "thread name %u (tid %u): ", i, raw->thread_id);
 	return 0;
 }
 
@@ -972,18 +980,17 @@ out:
 	return ret;
 }
 
-static int module_item(struct md_reader *r, void *item, uint32_t i, const uint8_t *entry)
+static int module_item(struct md_reader *r, void *item, uint32_t i, const void *entry)
 {
 	struct md_reader_module *m = item;
-	md_module raw;
+	const md_module *raw = entry;
 	int ret;
 
-	memcpy(&raw, entry, sizeof(raw));
-	m->base = raw.base_of_image;
-	m->size = raw.size_of_image;
-	m->time_date_stamp = raw.time_date_stamp;
-	m->cv_record = raw.cv_record;
-	ret = read_string(r, raw.module_name_rva, true, true, &m->name);
+	m->base = raw->base_of_image;
+	m->size = raw->size_of_image;
+	m->time_date_stamp = raw->time_date_stamp;
+	m->cv_record = raw->cv_record;
+	ret = read_string(r, raw->module_name_rva, true, true, &m->name);
 	if (ret < 0)
 		return prefix(r, ret, "module %u (base 0x%llx) name: ", i,
 		              (unsigned long long)m->base);
@@ -999,21 +1006,20 @@ static const struct list_kind module_list =
 
 /* ---- MemoryList ---- */
 
-static int range_item(struct md_reader *r, void *item, uint32_t i, const uint8_t *entry)
+static int range_item(struct md_reader *r, void *item, uint32_t i, const void *entry)
 {
 	struct md_reader_memory_range *m = item;
-	md_memory_descriptor raw;
+	const md_memory_descriptor *raw = entry;
 	int ret;
 
-	memcpy(&raw, entry, sizeof(raw));
-	*m = (struct md_reader_memory_range){.start = raw.start_of_memory_range,
-	                                     .size = raw.memory.data_size,
-	                                     .rva = raw.memory.rva};
-	if (raw.memory.data_size > 0) {
-		ret = check_range(r, raw.memory.rva, raw.memory.data_size, "bytes");
+	*m = (struct md_reader_memory_range){.start = raw->start_of_memory_range,
+	                                     .size = raw->memory.data_size,
+	                                     .rva = raw->memory.rva};
+	if (raw->memory.data_size > 0) {
+		ret = check_range(r, raw->memory.rva, raw->memory.data_size, "bytes");
 		if (ret < 0)
 			return prefix(r, ret, "memory range %u (0x%llx) ", i,
-			              (unsigned long long)raw.start_of_memory_range);
+			              (unsigned long long)raw->start_of_memory_range);
 	}
 	return 0;
 }
@@ -1184,9 +1190,8 @@ static int parse_breakpad_info(struct md_reader *r, const void **ret_info)
 	int ret;
 
 	ret = read_fixed(r, MD_STREAM_BREAKPAD_INFO, &raw, sizeof(raw));
-	if (ret < 0)
-		return ret;
-	ret = rd_alloc(r, sizeof(*info), (void **)&info);
+	if (ret >= 0)
+		ret = rd_alloc(r, sizeof(*info), (void **)&info);
 	if (ret < 0)
 		return ret;
 	*info = raw;
