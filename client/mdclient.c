@@ -280,11 +280,7 @@ int md_client_init(const struct md_client_options *opts)
 	int fd = -1, r;
 
 	md_shim_lock();
-	if (md_shim_state.initialized) {
-		r = -EALREADY;
-		goto out;
-	}
-	r = read_settings(opts, &s);
+	r = md_shim_state.initialized ? -EALREADY : read_settings(opts, &s);
 	if (r < 0)
 		goto out;
 	md_shim_state.addr = s.addr;
