@@ -19,21 +19,24 @@ int md_snapshot_read(struct md_snapshot *s, uint64_t addr, void *buf, size_t len
 	return (int)r.got;
 }
 
-const struct md_mapping *md_snapshot_find_mapping(const struct md_snapshot *s, uint64_t addr)
+size_t md_snapshot_mappings_upto(const struct md_snapshot *s, uint64_t addr)
 {
 	size_t lo = 0, hi = s->n_mappings;
 
-	/* mappings are sorted by start and do not overlap */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct md_mapping *m = &s->mappings[mid];
 
-		if (addr < m->start)
-			hi = mid;
-		else if (addr >= m->end)
+		if (s->mappings[mid].start <= addr)
 			lo = mid + 1;
 		else
-			return m;
+			hi = mid;
 	}
-	return NULL;
+	return lo;
+}
+
+const struct md_mapping *md_snapshot_find_mapping(const struct md_snapshot *s, uint64_t addr)
+{
+	size_t n = md_snapshot_mappings_upto(s, addr);
+
+	return n > 0 && addr < s->mappings[n - 1].end ? &s->mappings[n - 1] : NULL;
 }
