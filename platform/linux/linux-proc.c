@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -123,25 +124,18 @@ static void read_auxv(pid_t pid, struct md_process_info *ret, struct md_diag *di
 	}
 	/* Native-word (type, value) pairs of a 64-bit process, ended by AT_NULL. */
 	for (off = 0; off + sizeof(pair) <= len; off += sizeof(pair)) {
+		uint64_t *keep;
+
 		memcpy(pair, text + off, sizeof(pair));
-		if (pair[0] == 0) /* AT_NULL */
+		if (pair[0] == AT_NULL)
 			break;
-		switch (pair[0]) {
-		case 9: /* AT_ENTRY */
-			ret->at_entry = pair[1];
-			break;
-		case 3: /* AT_PHDR */
-			ret->at_phdr = pair[1];
-			break;
-		case 5: /* AT_PHNUM */
-			ret->at_phnum = pair[1];
-			break;
-		case 7: /* AT_BASE */
-			ret->at_base = pair[1];
-			break;
-		default:
-			break;
-		}
+		keep = pair[0] == AT_ENTRY   ? &ret->at_entry
+		       : pair[0] == AT_PHDR  ? &ret->at_phdr
+		       : pair[0] == AT_PHNUM ? &ret->at_phnum
+		       : pair[0] == AT_BASE  ? &ret->at_base
+		                             : NULL;
+		if (keep)
+			*keep = pair[1];
 	}
 	free(text);
 }
