@@ -21,15 +21,18 @@ int md_snapshot_read(struct md_snapshot *s, uint64_t addr, void *buf, size_t len
 
 size_t md_snapshot_mappings_upto(const struct md_snapshot *s, uint64_t addr)
 {
-	size_t lo = 0, hi = s->n_mappings;
+	size_t lo = 0, n = s->n_mappings;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	/* the first mapping that starts above addr is one of the n from lo */
+	while (n > 0) {
+		size_t half = n / 2;
 
-		if (s->mappings[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
+		if (s->mappings[lo + half].start <= addr) {
+			lo += half + 1;
+			n -= half + 1;
+		} else {
+			n = half;
+		}
 	}
 	return lo;
 }
