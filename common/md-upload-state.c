@@ -134,44 +134,23 @@ int md_upload_state_read(const char *state_dir, const char *id, struct md_upload
 	char path[4096 + MD_UPLOAD_ID_MAX + 8];
 	char *text = NULL;
 	json_t *root = NULL;
-	struct stat st;
-	ssize_t n;
-	int fd = -1, r;
+	size_t len;
+	int r;
 
 	if (!state_dir || !md_store_id_valid(id))
 		return -EINVAL;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s.json", state_dir, id) >= sizeof(path))
 		return -ENAMETOOLONG;
-	/* O_NONBLOCK: a FIFO planted in the state folder must not hang the reader (it is
-	 * refused below as not a regular file) */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		goto out;
-	}
-	if (st.st_size > MD_UPLOAD_STATE_FILE_MAX) {
-		r = -EFBIG;
-		goto out;
-	}
-	text = malloc((size_t)st.st_size + 1);
+	/* a link, FIFO or device planted in the state folder is refused, without hanging */
+	r = md_os_read_regular_file(path, MD_UPLOAD_STATE_FILE_MAX, &text, &len);
+	if (r < 0)
+		return r;
 	s = malloc(sizeof(*s));
-	if (!text || !s) {
+	if (!s) {
 		r = -ENOMEM;
 		goto out;
 	}
-	n = read(fd, text, (size_t)st.st_size);
-	if (n < 0) {
-		r = -errno;
-		goto out;
-	}
-	text[n] = '\0';
-	root = json_loadb(text, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 	r = root ? parse_state(root, id, s) : -EINVAL;
 	if (r >= 0)
 		memcpy(ret_state, s, sizeof(*s));
@@ -179,7 +158,6 @@ out:
 	json_decref(root);
 	free(s);
 	free(text);
-	close(fd);
 	return r;
 }
 

@@ -64,6 +64,11 @@ const char *md_platform_path_name(const char *path, size_t *ret_dir_len);
 /* Opens path for reading. Returns the fd or -errno. */
 int md_os_open_read(const char *path);
 
+/* Opens path for reading if it is a regular file, for files others may have planted: a
+ * symbolic link there is not followed (-ELOOP; Windows: a reparse point), a FIFO or device is
+ * refused without waiting on it (-EINVAL). Returns the fd or -errno. */
+int md_os_open_regular(const char *path);
+
 enum md_os_write_mode {
 	MD_OS_TRUNCATE, /* create or empty the file, then write from its start */
 	MD_OS_APPEND,   /* create or keep the file; every write goes to its end */
@@ -114,6 +119,9 @@ int md_os_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_le
 /* As md_os_read_file, but a longer file is cut: the buffer holds its first max bytes. For
  * files whose start is all a caller needs, such as procfs files, which report size 0. */
 int md_os_read_file_head(const char *path, size_t max, char **ret_buf, size_t *ret_len);
+
+/* As md_os_read_file, opening path with md_os_open_regular(). */
+int md_os_read_regular_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 
 /* Flushes fd's data and metadata to the disk (POSIX fsync; Windows FlushFileBuffers). */
 int md_os_fsync(int fd);

@@ -73,16 +73,17 @@ int md_os_write_full(int fd, const void *buf, size_t len)
 	return write_loop(fd, buf, len, NULL);
 }
 
-/* Reads path to its end into a new NUL-terminated buffer: at most max bytes, and a longer
- * file is -EFBIG or, with cut, its first max bytes. */
-static int read_path(const char *path, size_t max, bool cut, char **ret_buf, size_t *ret_len)
+/* Reads path, opened by open_fn, to its end into a new NUL-terminated buffer: at most max bytes,
+ * and a longer file is -EFBIG or, with cut, its first max bytes. */
+static int read_path(const char *path, int (*open_fn)(const char *path), size_t max, bool cut,
+                     char **ret_buf, size_t *ret_len)
 {
 	/* without cut, one byte past max shows that the file is longer */
 	size_t limit = cut ? max : max + 1, len = 0, cap = 0;
 	char *buf = NULL;
 	int fd, r = 0;
 
-	fd = md_os_open_read(path);
+	fd = open_fn(path);
 	if (fd < 0)
 		return fd;
 	do {
@@ -130,12 +131,17 @@ out:
 
 int md_os_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
 {
-	return read_path(path, max, false, ret_buf, ret_len);
+	return read_path(path, md_os_open_read, max, false, ret_buf, ret_len);
 }
 
 int md_os_read_file_head(const char *path, size_t max, char **ret_buf, size_t *ret_len)
 {
-	return read_path(path, max, true, ret_buf, ret_len);
+	return read_path(path, md_os_open_read, max, true, ret_buf, ret_len);
+}
+
+int md_os_read_regular_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
+{
+	return read_path(path, md_os_open_regular, max, false, ret_buf, ret_len);
 }
 
 int md_output_split_path(const char *path, char *dir, size_t dir_size, char *name, size_t name_size)

@@ -26,6 +26,24 @@ int md_os_open_read(const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
+int md_os_open_regular(const char *path)
+{
+	/* O_NONBLOCK: opening a FIFO does not wait for a writer */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), r;
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else
+		r = S_ISREG(st.st_mode) ? 0 : -EINVAL;
+	if (r == 0)
+		return fd;
+	close(fd);
+	return r;
+}
+
 int md_os_open_write(const char *path, enum md_os_write_mode how, unsigned mode)
 {
 	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC;

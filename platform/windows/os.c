@@ -91,6 +91,33 @@ int md_os_open_read(const char *path)
 	return handle_to_fd(h, _O_RDONLY);
 }
 
+int md_os_open_regular(const char *path)
+{
+	BY_HANDLE_FILE_INFORMATION info;
+	wchar_t w[MD_WIN_PATH_MAX];
+	HANDLE h;
+	int r = wide_path(path, w, MD_WIN_PATH_MAX);
+
+	if (r < 0)
+		return r;
+	/* OPEN_REPARSE_POINT: a symbolic link at path is opened itself, then refused below */
+	h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+	                NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT,
+	                NULL);
+	if (h == INVALID_HANDLE_VALUE)
+		return md_win_last_error();
+	r = GetFileInformationByHandle(h, &info) ? 0 : md_win_last_error();
+	if (r == 0 && (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT))
+		r = -ELOOP;
+	else if (r == 0 && (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY))
+		r = -EINVAL;
+	if (r < 0) {
+		CloseHandle(h);
+		return r;
+	}
+	return handle_to_fd(h, _O_RDONLY);
+}
+
 int md_os_open_write(const char *path, enum md_os_write_mode how, unsigned mode)
 {
 	SECURITY_ATTRIBUTES sa = {.nLength = sizeof(sa)};
