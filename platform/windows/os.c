@@ -76,22 +76,11 @@ static int handle_to_fd(HANDLE h, int flags)
 	return fd;
 }
 
-int md_os_open_read(const char *path)
-{
-	wchar_t w[MD_WIN_PATH_MAX];
-	HANDLE h;
-	int r = wide_path(path, w, MD_WIN_PATH_MAX);
-
-	if (r < 0)
-		return r;
-	h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-	                NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
-	if (h == INVALID_HANDLE_VALUE)
-		return md_win_last_error();
-	return handle_to_fd(h, _O_RDONLY);
-}
-
-int md_os_open_regular(const char *path)
+/* Opens path with CreateFileW. With FILE_FLAG_OPEN_REPARSE_POINT in flags a symbolic link at
+ * path is opened itself, for the caller to refuse; with ret_attributes, the file's attributes
+ * are read too (the handle is closed if that fails). */
+static int open_handle(const char *path, DWORD access, DWORD share, SECURITY_ATTRIBUTES *sa,
+                       DWORD disposition, DWORD flags, HANDLE *ret_h, DWORD *ret_attributes)
 {
 	BY_HANDLE_FILE_INFORMATION info;
 	wchar_t w[MD_WIN_PATH_MAX];
@@ -100,20 +89,43 @@ int md_os_open_regular(const char *path)
 
 	if (r < 0)
 		return r;
-	/* OPEN_REPARSE_POINT: a symbolic link at path is opened itself, then refused below */
-	h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-	                NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT,
-	                NULL);
+	h = CreateFileW(w, access, share, sa, disposition, FILE_ATTRIBUTE_NORMAL | flags, NULL);
 	if (h == INVALID_HANDLE_VALUE)
 		return md_win_last_error();
-	r = GetFileInformationByHandle(h, &info) ? 0 : md_win_last_error();
-	if (r == 0 && (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT))
-		r = -ELOOP;
-	else if (r == 0 && (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY))
-		r = -EINVAL;
-	if (r < 0) {
-		CloseHandle(h);
+	if (ret_attributes) {
+		r = GetFileInformationByHandle(h, &info) ? 0 : md_win_last_error();
+		if (r < 0) {
+			CloseHandle(h);
+			return r;
+		}
+		*ret_attributes = info.dwFileAttributes;
+	}
+	*ret_h = h;
+	return 0;
+}
+
+#define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+
+int md_os_open_read(const char *path)
+{
+	HANDLE h;
+	int r = open_handle(path, GENERIC_READ, SHARE_ALL, NULL, OPEN_EXISTING, 0, &h, NULL);
+
+	return r < 0 ? r : handle_to_fd(h, _O_RDONLY);
+}
+
+int md_os_open_regular(const char *path)
+{
+	DWORD attributes;
+	HANDLE h;
+	int r = open_handle(path, GENERIC_READ, SHARE_ALL, NULL, OPEN_EXISTING,
+	                    FILE_FLAG_OPEN_REPARSE_POINT, &h, &attributes);
+
+	if (r < 0)
 		return r;
+	if (attributes & (FILE_ATTRIBUTE_REPARSE_POINT | FILE_ATTRIBUTE_DIRECTORY)) {
+		CloseHandle(h);
+		return attributes & FILE_ATTRIBUTE_REPARSE_POINT ? -ELOOP : -EINVAL;
 	}
 	return handle_to_fd(h, _O_RDONLY);
 }
@@ -122,35 +134,26 @@ int md_os_open_write(const char *path, enum md_os_write_mode how, unsigned mode)
 {
 	SECURITY_ATTRIBUTES sa = {.nLength = sizeof(sa)};
 	PSECURITY_DESCRIPTOR sd = NULL;
-	BY_HANDLE_FILE_INFORMATION info;
-	wchar_t w[MD_WIN_PATH_MAX];
+	DWORD attributes;
 	HANDLE h;
-	int r = wide_path(path, w, MD_WIN_PATH_MAX);
+	int r;
 
-	if (r < 0)
-		return r;
 	if ((mode & 077) == 0) {
 		r = md_win_private_descriptor(false, &sd);
 		if (r < 0)
 			return r; /* never a private file that others could read */
 		sa.lpSecurityDescriptor = sd;
 	}
-	/* OPEN_REPARSE_POINT: a symbolic link at path is opened itself, then refused below */
-	h = CreateFileW(w, GENERIC_WRITE | FILE_READ_ATTRIBUTES,
+	r = open_handle(path, GENERIC_WRITE | FILE_READ_ATTRIBUTES,
 	                FILE_SHARE_READ | FILE_SHARE_DELETE, &sa, OPEN_ALWAYS,
-	                FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+	                FILE_FLAG_OPEN_REPARSE_POINT, &h, &attributes);
 	if (sd)
 		LocalFree(sd);
-	if (h == INVALID_HANDLE_VALUE)
-		return md_win_last_error();
-	if (!GetFileInformationByHandle(h, &info)) {
-		r = md_win_last_error();
-		CloseHandle(h);
+	if (r < 0)
 		return r;
-	}
-	if (info.dwFileAttributes & (FILE_ATTRIBUTE_REPARSE_POINT | FILE_ATTRIBUTE_DIRECTORY)) {
+	if (attributes & (FILE_ATTRIBUTE_REPARSE_POINT | FILE_ATTRIBUTE_DIRECTORY)) {
 		CloseHandle(h);
-		return info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY ? -EISDIR : -ELOOP;
+		return attributes & FILE_ATTRIBUTE_DIRECTORY ? -EISDIR : -ELOOP;
 	}
 	if (how == MD_OS_TRUNCATE && !SetEndOfFile(h)) {
 		r = md_win_last_error();
