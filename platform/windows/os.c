@@ -271,11 +271,11 @@ int md_os_stat_nofollow(const char *path, struct md_os_stat *ret_stat)
 	int64_t t;
 	int r = wide_path(path, w, MD_WIN_PATH_MAX);
 
+	/* the attributes of the name itself: a reparse point is not followed */
+	if (r >= 0 && !GetFileAttributesExW(w, GetFileExInfoStandard, &a))
+		r = md_win_last_error();
 	if (r < 0)
 		return r;
-	/* the attributes of the name itself: a reparse point is not followed */
-	if (!GetFileAttributesExW(w, GetFileExInfoStandard, &a))
-		return md_win_last_error();
 	t = (int64_t)(((uint64_t)a.ftLastWriteTime.dwHighDateTime << 32) |
 	              a.ftLastWriteTime.dwLowDateTime);
 	ret_stat->size = ((uint64_t)a.nFileSizeHigh << 32) | a.nFileSizeLow;
