@@ -6,6 +6,7 @@
  * the store may have edited: a key that is missing or of the wrong type is taken as absent.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,6 +392,38 @@ static int arrays_from_json(json_t *j, struct md_report *r)
 	return 0;
 }
 
+/* The report's numbers and flags kept at the top level under their members' names, by type. */
+struct field {
+	const char *key;
+	size_t at; /* offsetof(struct md_report, member) */
+};
+/* 0, and a compile error (a negative array size) unless the member has that type */
+#define HAS_TYPE(member, type)                                                                     \
+	(0 * sizeof(char[_Generic(((struct md_report *)0)->member, type : 1, default : -1)]))
+#define FIELD(member, type)                                                                        \
+	{                                                                                          \
+		.key = #member, .at = offsetof(struct md_report, member) + HAS_TYPE(member, type)  \
+	}
+static const struct field u32_fields[] = {
+    FIELD(pid, uint32_t),      FIELD(uid, uint32_t),           FIELD(threads, uint32_t),
+    FIELD(modules, uint32_t),  FIELD(memory_ranges, uint32_t), FIELD(max_crashes, uint32_t),
+    FIELD(window_s, uint32_t),
+};
+static const struct field u64_fields[] = {
+    FIELD(bytes, uint64_t),          FIELD(memory_bytes, uint64_t),
+    FIELD(errors_dropped, uint64_t), FIELD(bytes_on_disk, uint64_t),
+    FIELD(suppressed, uint64_t),     FIELD(suppressed_total, uint64_t),
+};
+static const struct field real_fields[] = {
+    FIELD(duration_ms, double),
+    FIELD(suspended_ms, double),
+    FIELD(queued_ms, double),
+};
+static const struct field bool_fields[] = {
+    FIELD(partial, bool),    FIELD(truncated, bool),    FIELD(compressed, bool),
+    FIELD(budget_cut, bool), FIELD(rate_limited, bool),
+};
+
 int md_report_from_json(json_t *j, struct md_report *r)
 {
 	const char *kind = json_string_value(json_object_get(j, "kind"));
@@ -402,23 +435,19 @@ int md_report_from_json(json_t *j, struct md_report *r)
 	md_report_init(r);
 	if (!json_is_object(j))
 		return -EINVAL;
-	r->pid = get_u32(j, "pid");
+	for (size_t i = 0; i < sizeof(u32_fields) / sizeof(u32_fields[0]); i++)
+		*(uint32_t *)((char *)r + u32_fields[i].at) = get_u32(j, u32_fields[i].key);
+	for (size_t i = 0; i < sizeof(u64_fields) / sizeof(u64_fields[0]); i++)
+		*(uint64_t *)((char *)r + u64_fields[i].at) = get_u64(j, u64_fields[i].key);
+	for (size_t i = 0; i < sizeof(real_fields) / sizeof(real_fields[0]); i++)
+		*(double *)((char *)r + real_fields[i].at) = get_real(j, real_fields[i].key);
+	for (size_t i = 0; i < sizeof(bool_fields) / sizeof(bool_fields[0]); i++)
+		*(bool *)((char *)r + bool_fields[i].at) = get_bool(j, bool_fields[i].key);
 	r->has_uid = json_is_integer(json_object_get(j, "uid"));
-	r->uid = get_u32(j, "uid");
-	e |= get_str(j, "executable", &r->executable);
 	r->has_dump = json_is_integer(json_object_get(j, "bytes"));
+	e |= get_str(j, "executable", &r->executable);
 	e |= get_str(j, "path", &r->path);
-	r->bytes = get_u64(j, "bytes");
-	r->threads = get_u32(j, "threads");
-	r->modules = get_u32(j, "modules");
-	r->memory_ranges = get_u32(j, "memory_ranges");
-	r->memory_bytes = get_u64(j, "memory_bytes");
-	r->duration_ms = get_real(j, "duration_ms");
-	r->suspended_ms = get_real(j, "suspended_ms");
-	r->partial = get_bool(j, "partial");
 	crash_from_json(json_object_get(j, "crash"), r);
-	r->truncated = get_bool(j, "truncated");
-	r->errors_dropped = get_u64(j, "errors_dropped");
 	for (size_t k = 1; kind && k < sizeof(kind_names) / sizeof(kind_names[0]); k++)
 		if (strcmp(kind, kind_names[k]) == 0)
 			r->kind = (enum md_report_kind)k;
@@ -427,12 +456,8 @@ int md_report_from_json(json_t *j, struct md_report *r)
 	get_name(j, "signal", r->signal, sizeof(r->signal));
 	e |= get_str(j, "id", &r->id);
 	e |= get_str(j, "report", &r->report_path);
-	r->compressed = get_bool(j, "compressed");
-	r->bytes_on_disk = get_u64(j, "bytes_on_disk");
 	r->requested_by_pid = get_u32(by, "pid");
 	r->requested_by_uid = get_u32(by, "uid");
-	r->queued_ms = get_real(j, "queued_ms");
-	r->budget_cut = get_bool(j, "budget_cut");
 	r->not_dumpable = json_is_false(json_object_get(j, "dumpable"));
 	e |= get_str(j, "core_pattern_mode", &r->core_pattern_mode);
 	e |= get_str(j, "nspid", &r->nspid);
@@ -443,11 +468,6 @@ int md_report_from_json(json_t *j, struct md_report *r)
 		r->stack = json_incref(json_object_get(j, "stack"));
 		r->thread_stacks = json_incref(json_object_get(j, "thread_stacks"));
 	}
-	r->rate_limited = get_bool(j, "rate_limited");
-	r->suppressed = get_u64(j, "suppressed");
-	r->suppressed_total = get_u64(j, "suppressed_total");
-	r->max_crashes = get_u32(j, "max_crashes");
-	r->window_s = get_u32(j, "window_s");
 	if (json_is_object(ann)) {
 		json_object_foreach(ann, key, v)
 		{
