@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The OS layer's helpers that are the same on every OS (platform/md-os.h): full reads and
- * writes, positioned or not, and the bounded whole-file reads, built only on the per-OS
- * primitives of platform/posix/os.c and platform/windows/os.c.
+ * writes, positioned or not, the bounded whole-file reads, and md-output.h's path split, built
+ * only on the per-OS primitives (platform/posix/, platform/windows/).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include "md-os.h"
 #include "md-output.h"
 
-#define READ_FILE_CHUNK 4096 /* bytes the whole-file buffer grows by */
+#define READ_FILE_CHUNK 4096 /* first bytes of a whole-file buffer, which then doubles */
 
 /* Reads until len bytes or the end of the file: at offset *at, or at the fd's offset when at
  * is NULL. Returns the count read or -errno. */
