@@ -56,6 +56,55 @@ const char *md_report_kind_to_string(enum md_report_kind kind)
 	                                                                   : NULL;
 }
 
+/* The report's numbers, flags and strings kept at the top level, by type: numbers and flags
+ * under their members' names. */
+struct field {
+	const char *key;
+	size_t at; /* offsetof(struct md_report, member) */
+};
+/* 0, and a compile error (a negative array size) unless the member has that type */
+#define HAS_TYPE(member, type)                                                                     \
+	(0 * sizeof(char[_Generic(((struct md_report *)0)->member, type : 1, default : -1)]))
+#define FIELD(member, type)                                                                        \
+	{                                                                                          \
+		.key = #member, .at = offsetof(struct md_report, member) + HAS_TYPE(member, type)  \
+	}
+static const struct field u32_fields[] = {
+    FIELD(pid, uint32_t),      FIELD(uid, uint32_t),           FIELD(threads, uint32_t),
+    FIELD(modules, uint32_t),  FIELD(memory_ranges, uint32_t), FIELD(max_crashes, uint32_t),
+    FIELD(window_s, uint32_t),
+};
+static const struct field u64_fields[] = {
+    FIELD(bytes, uint64_t),          FIELD(memory_bytes, uint64_t),
+    FIELD(errors_dropped, uint64_t), FIELD(bytes_on_disk, uint64_t),
+    FIELD(suppressed, uint64_t),     FIELD(suppressed_total, uint64_t),
+};
+static const struct field real_fields[] = {
+    FIELD(duration_ms, double),
+    FIELD(suspended_ms, double),
+    FIELD(queued_ms, double),
+};
+/* The strings a report owns, with their keys. */
+#define STRING(name, member)                                                                       \
+	{                                                                                          \
+		.key = name, .at = offsetof(struct md_report, member) + HAS_TYPE(member, char *)   \
+	}
+static const struct field string_fields[] = {
+    STRING("executable", executable),
+    STRING("path", path),
+    STRING("process_name", process_name),
+    STRING("id", id),
+    STRING("report", report_path),
+    STRING("core_pattern_mode", core_pattern_mode),
+    STRING("nspid", nspid),
+    STRING("cgroup", cgroup),
+    STRING("private_because", private_because),
+};
+static const struct field bool_fields[] = {
+    FIELD(partial, bool),    FIELD(truncated, bool),    FIELD(compressed, bool),
+    FIELD(budget_cut, bool), FIELD(rate_limited, bool),
+};
+
 void md_report_init(struct md_report *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -63,23 +112,16 @@ void md_report_init(struct md_report *r)
 
 void md_report_done(struct md_report *r)
 {
-	free(r->executable);
-	free(r->path);
+	for (size_t i = 0; i < sizeof(string_fields) / sizeof(string_fields[0]); i++)
+		free(*(char **)((char *)r + string_fields[i].at));
 	free(r->streams);
 	free(r->errors);
-	free(r->process_name);
 	for (size_t i = 0; i < r->n_annotations; i++) {
 		free(r->keys[i]);
 		free(r->values[i]);
 	}
 	free(r->keys);
 	free(r->values);
-	free(r->id);
-	free(r->report_path);
-	free(r->core_pattern_mode);
-	free(r->nspid);
-	free(r->cgroup);
-	free(r->private_because);
 	json_decref(r->stack);
 	json_decref(r->thread_stacks);
 	json_decref(r->symbolizer);
@@ -392,38 +434,6 @@ static int arrays_from_json(json_t *j, struct md_report *r)
 	return 0;
 }
 
-/* The report's numbers and flags kept at the top level under their members' names, by type. */
-struct field {
-	const char *key;
-	size_t at; /* offsetof(struct md_report, member) */
-};
-/* 0, and a compile error (a negative array size) unless the member has that type */
-#define HAS_TYPE(member, type)                                                                     \
-	(0 * sizeof(char[_Generic(((struct md_report *)0)->member, type : 1, default : -1)]))
-#define FIELD(member, type)                                                                        \
-	{                                                                                          \
-		.key = #member, .at = offsetof(struct md_report, member) + HAS_TYPE(member, type)  \
-	}
-static const struct field u32_fields[] = {
-    FIELD(pid, uint32_t),      FIELD(uid, uint32_t),           FIELD(threads, uint32_t),
-    FIELD(modules, uint32_t),  FIELD(memory_ranges, uint32_t), FIELD(max_crashes, uint32_t),
-    FIELD(window_s, uint32_t),
-};
-static const struct field u64_fields[] = {
-    FIELD(bytes, uint64_t),          FIELD(memory_bytes, uint64_t),
-    FIELD(errors_dropped, uint64_t), FIELD(bytes_on_disk, uint64_t),
-    FIELD(suppressed, uint64_t),     FIELD(suppressed_total, uint64_t),
-};
-static const struct field real_fields[] = {
-    FIELD(duration_ms, double),
-    FIELD(suspended_ms, double),
-    FIELD(queued_ms, double),
-};
-static const struct field bool_fields[] = {
-    FIELD(partial, bool),    FIELD(truncated, bool),    FIELD(compressed, bool),
-    FIELD(budget_cut, bool), FIELD(rate_limited, bool),
-};
-
 int md_report_from_json(json_t *j, struct md_report *r)
 {
 	const char *kind = json_string_value(json_object_get(j, "kind"));
@@ -443,26 +453,19 @@ int md_report_from_json(json_t *j, struct md_report *r)
 		*(double *)((char *)r + real_fields[i].at) = get_real(j, real_fields[i].key);
 	for (size_t i = 0; i < sizeof(bool_fields) / sizeof(bool_fields[0]); i++)
 		*(bool *)((char *)r + bool_fields[i].at) = get_bool(j, bool_fields[i].key);
+	for (size_t i = 0; i < sizeof(string_fields) / sizeof(string_fields[0]); i++)
+		e |= get_str(j, string_fields[i].key, (char **)((char *)r + string_fields[i].at));
 	r->has_uid = json_is_integer(json_object_get(j, "uid"));
 	r->has_dump = json_is_integer(json_object_get(j, "bytes"));
-	e |= get_str(j, "executable", &r->executable);
-	e |= get_str(j, "path", &r->path);
 	crash_from_json(json_object_get(j, "crash"), r);
 	for (size_t k = 1; kind && k < sizeof(kind_names) / sizeof(kind_names[0]); k++)
 		if (strcmp(kind, kind_names[k]) == 0)
 			r->kind = (enum md_report_kind)k;
 	get_name(j, "time", r->time, sizeof(r->time));
-	e |= get_str(j, "process_name", &r->process_name);
 	get_name(j, "signal", r->signal, sizeof(r->signal));
-	e |= get_str(j, "id", &r->id);
-	e |= get_str(j, "report", &r->report_path);
 	r->requested_by_pid = get_u32(by, "pid");
 	r->requested_by_uid = get_u32(by, "uid");
 	r->not_dumpable = json_is_false(json_object_get(j, "dumpable"));
-	e |= get_str(j, "core_pattern_mode", &r->core_pattern_mode);
-	e |= get_str(j, "nspid", &r->nspid);
-	e |= get_str(j, "cgroup", &r->cgroup);
-	e |= get_str(j, "private_because", &r->private_because);
 	if (json_is_object(json_object_get(j, "symbolizer"))) {
 		r->symbolizer = json_incref(json_object_get(j, "symbolizer"));
 		r->stack = json_incref(json_object_get(j, "stack"));
