@@ -6,6 +6,7 @@
  * md-policy.c.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,10 +68,86 @@ enum kind { K_UINT, K_U64, K_PATH, K_TEXT, K_BOOL, K_TRISTATE, K_MODE, K_GROUP, 
 struct key {
 	const char *name;
 	enum kind kind;
-	void *dst;
-	uint64_t max;
+	size_t at;                  /* offsetof(struct md_config, member); not for K_OBJECT */
+	uint64_t max;               /* numbers: the largest value; K_TEXT: bytes */
 	const struct key *children; /* K_OBJECT */
 	bool nullable;
+};
+
+/* The member's offset, and a compile error (a negative array size) unless it has that type. */
+/* clang-format off */
+#define AT(member, type) (offsetof(struct md_config, member) + \
+	0 * sizeof(char[_Generic(((struct md_config *)0)->member, type: 1, default: -1)]))
+/* Table entries, one macro per kind of value; each checks its member's type. */
+#define KEY_UINT(k, m, mx)   {.name = k, .kind = K_UINT, .at = AT(m, unsigned), .max = mx}
+#define KEY_U64(k, m, mx)    {.name = k, .kind = K_U64, .at = AT(m, uint64_t), .max = mx}
+#define KEY_DAYS(k, m, mx)   {.name = k, .kind = K_DAYS, .at = AT(m, uint64_t), .max = mx}
+#define KEY_BOOL(k, m)       {.name = k, .kind = K_BOOL, .at = AT(m, bool)}
+#define KEY_TRISTATE(k, m)   {.name = k, .kind = K_TRISTATE, .at = AT(m, int), .nullable = true}
+#define KEY_MODE(k, m)       {.name = k, .kind = K_MODE, .at = AT(m, unsigned)}
+#define KEY_GROUP(k, m)      {.name = k, .kind = K_GROUP, .at = AT(m, int64_t), .nullable = true}
+#define KEY_PATH(k, m, null) {.name = k, .kind = K_PATH, .at = AT(m, const char *), .nullable = null}
+#define KEY_TEXT(k, m, mx) \
+	{.name = k, .kind = K_TEXT, .at = AT(m, const char *), .max = mx, .nullable = true}
+#define KEY_OBJECT(k, keys)  {.name = k, .kind = K_OBJECT, .children = keys}
+/* clang-format on */
+#define BYTES_MAX (UINT64_MAX >> 1)
+
+/* The schema (docs/config.md). */
+static const struct key store_keys[] = {
+    KEY_U64("max_total_bytes", store_max_total_bytes, BYTES_MAX),
+    KEY_U64("max_dumps", store_max_dumps, MD_CONFIG_U32_MAX),
+    KEY_DAYS("max_age_days", store_max_age_s, 36500),
+    KEY_U64("min_free_bytes", store_min_free_bytes, BYTES_MAX),
+    KEY_U64("max_dumps_per_user", store_max_dumps_per_user, MD_CONFIG_U32_MAX),
+    KEY_U64("max_bytes_per_user", store_max_bytes_per_user, BYTES_MAX),
+    KEY_UINT("check_interval_s", store_check_interval_s, 86400),
+    KEY_BOOL("compress", store_compress),
+    {NULL},
+};
+static const struct key loop_keys[] = {
+    KEY_UINT("max_crashes", loop_max_crashes, 256),
+    KEY_UINT("window_s", loop_window_s, 86400),
+    {NULL},
+};
+static const struct key per_user_keys[] = {
+    KEY_UINT("max_running", user_max_running, 64),
+    KEY_UINT("max_queued", user_max_queued, 1024),
+    KEY_UINT("requests_burst", user_requests_burst, 100000),
+    KEY_UINT("requests_per_minute", user_requests_per_min, 100000),
+    {NULL},
+};
+static const struct key upload_keys[] = {
+    KEY_BOOL("enabled", upload_enabled),
+    KEY_PATH("outbox", upload_outbox, false),
+    {NULL},
+};
+static const struct key symbolize_keys[] = {
+    KEY_TRISTATE("enabled", symbolize),
+    KEY_PATH("helper", symbolize_helper, true),
+    KEY_UINT("budget_ms", symbolize_budget_ms, 600000),
+    KEY_BOOL("all_threads", symbolize_all_threads),
+    KEY_TEXT("debuginfod_urls", symbolize_debuginfod, 4096),
+    {NULL},
+};
+static const struct key top_keys[] = {
+    KEY_PATH("socket", socket_path, false),
+    KEY_MODE("socket_mode", socket_mode),
+    KEY_GROUP("socket_group", socket_gid),
+    KEY_PATH("dump_dir", dump_dir, false),
+    KEY_GROUP("dump_group", dump_gid),
+    KEY_UINT("max_concurrent_dumps", max_dumps, 64),
+    KEY_UINT("dump_timeout_ms", dump_budget_ms, 3600000),
+    KEY_U64("dump_max_bytes", dump_max_bytes, 0xFFFFFFFFull),
+    KEY_OBJECT("store", store_keys),
+    KEY_OBJECT("crash_loop", loop_keys),
+    KEY_OBJECT("per_user", per_user_keys),
+    KEY_PATH("policy", policy_path, true),
+    KEY_PATH("metrics_file", metrics_file, true),
+    KEY_PATH("coredump_socket", coredump_socket, true),
+    KEY_OBJECT("upload", upload_keys),
+    KEY_OBJECT("symbolize", symbolize_keys),
+    {NULL},
 };
 
 static int parse_object(struct md_config_json *p, json_t *obj, const struct key *keys,
@@ -89,6 +166,8 @@ static int resolve_group(const char *name, int64_t *ret)
 
 static int parse_value(struct md_config_json *p, const struct key *k, json_t *v, const char *at)
 {
+	void *dst = (char *)p->cfg + k->at;
+
 	switch (k->kind) {
 	case K_UINT:
 	case K_U64:
@@ -104,41 +183,41 @@ static int parse_value(struct md_config_json *p, const struct key *k, json_t *v,
 			                           "\"%s\" must be between 0 and %llu", k->name,
 			                           (unsigned long long)k->max);
 		if (k->kind == K_UINT)
-			*(unsigned *)k->dst = (unsigned)x;
+			*(unsigned *)dst = (unsigned)x;
 		else if (k->kind == K_U64)
-			*(uint64_t *)k->dst = (uint64_t)x;
+			*(uint64_t *)dst = (uint64_t)x;
 		else
-			*(uint64_t *)k->dst = (uint64_t)x * 86400u; /* days to seconds */
+			*(uint64_t *)dst = (uint64_t)x * 86400u; /* days to seconds */
 		return 0;
 	}
 	case K_BOOL:
 		if (!json_is_boolean(v))
 			return md_config_json_fail(p, at, k->name, "\"%s\" must be true or false",
 			                           k->name);
-		*(bool *)k->dst = json_is_true(v);
+		*(bool *)dst = json_is_true(v);
 		return 0;
 	case K_TRISTATE: /* true, false, or null for the default */
 		if (!json_is_boolean(v) && !json_is_null(v))
 			return md_config_json_fail(p, at, k->name,
 			                           "\"%s\" must be true, false or null", k->name);
-		*(int *)k->dst = json_is_null(v) ? -1 : json_is_true(v);
+		*(int *)dst = json_is_null(v) ? -1 : json_is_true(v);
 		return 0;
 	case K_TEXT:
 		if (json_is_null(v) && k->nullable) {
-			*(const char **)k->dst = NULL;
+			*(const char **)dst = NULL;
 			return 0;
 		}
 		if (!json_is_string(v) || strlen(json_string_value(v)) > k->max)
 			return md_config_json_fail(
 			    p, at, k->name, "\"%s\" must be a string of at most %llu bytes%s",
 			    k->name, (unsigned long long)k->max, k->nullable ? ", or null" : "");
-		*(const char **)k->dst = md_config_strdup(p->cfg, json_string_value(v));
-		return *(const char **)k->dst ? 0 : -ENOMEM;
+		*(const char **)dst = md_config_strdup(p->cfg, json_string_value(v));
+		return *(const char **)dst ? 0 : -ENOMEM;
 	case K_PATH: {
 		const char *s;
 
 		if (json_is_null(v) && k->nullable) {
-			*(const char **)k->dst = NULL;
+			*(const char **)dst = NULL;
 			return 0;
 		}
 		if (!json_is_string(v))
@@ -148,8 +227,8 @@ static int parse_value(struct md_config_json *p, const struct key *k, json_t *v,
 		if (!md_platform_path_is_absolute(s))
 			return md_config_json_fail(p, at, k->name,
 			                           "\"%s\" must be an absolute path", k->name);
-		*(const char **)k->dst = md_config_strdup(p->cfg, s);
-		return *(const char **)k->dst ? 0 : -ENOMEM;
+		*(const char **)dst = md_config_strdup(p->cfg, s);
+		return *(const char **)dst ? 0 : -ENOMEM;
 	}
 	case K_MODE: {
 		char *end;
@@ -164,21 +243,21 @@ static int parse_value(struct md_config_json *p, const struct key *k, json_t *v,
 			return md_config_json_fail(p, at, k->name,
 			                           "\"%s\": \"%s\" is not a mode from 0 to 0777",
 			                           k->name, json_string_value(v));
-		*(unsigned *)k->dst = (unsigned)m;
+		*(unsigned *)dst = (unsigned)m;
 		return 0;
 	}
 	case K_GROUP:
 		if (json_is_null(v)) {
-			*(int64_t *)k->dst = -1;
+			*(int64_t *)dst = -1;
 			return 0;
 		}
 		if (json_is_integer(v) && json_integer_value(v) >= 0 &&
 		    json_integer_value(v) <= (json_int_t)MD_CONFIG_U32_MAX - 1) {
-			*(int64_t *)k->dst = json_integer_value(v);
+			*(int64_t *)dst = json_integer_value(v);
 			return 0;
 		}
 		if (json_is_string(v)) {
-			if (resolve_group(json_string_value(v), (int64_t *)k->dst) < 0)
+			if (resolve_group(json_string_value(v), (int64_t *)dst) < 0)
 				return md_config_json_fail(p, at, k->name,
 				                           "\"%s\": no group \"%s\"", k->name,
 				                           json_string_value(v));
@@ -222,69 +301,12 @@ static int parse_object(struct md_config_json *p, json_t *obj, const struct key 
 
 int md_config_load(struct md_config *cfg, const char *path, char *err, size_t err_size)
 {
-	const struct key store[] = {
-	    {"max_total_bytes", K_U64, &cfg->store_max_total_bytes, UINT64_MAX >> 1, NULL, false},
-	    {"max_dumps", K_U64, &cfg->store_max_dumps, MD_CONFIG_U32_MAX, NULL, false},
-	    {"max_age_days", K_DAYS, &cfg->store_max_age_s, 36500, NULL, false},
-	    {"min_free_bytes", K_U64, &cfg->store_min_free_bytes, UINT64_MAX >> 1, NULL, false},
-	    {"max_dumps_per_user", K_U64, &cfg->store_max_dumps_per_user, MD_CONFIG_U32_MAX, NULL,
-	     false},
-	    {"max_bytes_per_user", K_U64, &cfg->store_max_bytes_per_user, UINT64_MAX >> 1, NULL,
-	     false},
-	    {"check_interval_s", K_UINT, &cfg->store_check_interval_s, 86400, NULL, false},
-	    {"compress", K_BOOL, &cfg->store_compress, 0, NULL, false},
-	    {NULL, K_UINT, NULL, 0, NULL, false},
-	};
-	const struct key loop[] = {
-	    {"max_crashes", K_UINT, &cfg->loop_max_crashes, 256, NULL, false},
-	    {"window_s", K_UINT, &cfg->loop_window_s, 86400, NULL, false},
-	    {NULL, K_UINT, NULL, 0, NULL, false},
-	};
-	const struct key per_user[] = {
-	    {"max_running", K_UINT, &cfg->user_max_running, 64, NULL, false},
-	    {"max_queued", K_UINT, &cfg->user_max_queued, 1024, NULL, false},
-	    {"requests_burst", K_UINT, &cfg->user_requests_burst, 100000, NULL, false},
-	    {"requests_per_minute", K_UINT, &cfg->user_requests_per_min, 100000, NULL, false},
-	    {NULL, K_UINT, NULL, 0, NULL, false},
-	};
-	const struct key upload[] = {
-	    {"enabled", K_BOOL, &cfg->upload_enabled, 0, NULL, false},
-	    {"outbox", K_PATH, &cfg->upload_outbox, 0, NULL, false},
-	    {NULL, K_UINT, NULL, 0, NULL, false},
-	};
-	const struct key symbolize[] = {
-	    {"enabled", K_TRISTATE, &cfg->symbolize, 0, NULL, true},
-	    {"helper", K_PATH, &cfg->symbolize_helper, 0, NULL, true},
-	    {"budget_ms", K_UINT, &cfg->symbolize_budget_ms, 600000, NULL, false},
-	    {"all_threads", K_BOOL, &cfg->symbolize_all_threads, 0, NULL, false},
-	    {"debuginfod_urls", K_TEXT, &cfg->symbolize_debuginfod, 4096, NULL, true},
-	    {NULL, K_UINT, NULL, 0, NULL, false},
-	};
-	const struct key top[] = {
-	    {"socket", K_PATH, &cfg->socket_path, 0, NULL, false},
-	    {"socket_mode", K_MODE, &cfg->socket_mode, 0, NULL, false},
-	    {"socket_group", K_GROUP, &cfg->socket_gid, 0, NULL, true},
-	    {"dump_dir", K_PATH, &cfg->dump_dir, 0, NULL, false},
-	    {"dump_group", K_GROUP, &cfg->dump_gid, 0, NULL, true},
-	    {"max_concurrent_dumps", K_UINT, &cfg->max_dumps, 64, NULL, false},
-	    {"dump_timeout_ms", K_UINT, &cfg->dump_budget_ms, 3600000, NULL, false},
-	    {"dump_max_bytes", K_U64, &cfg->dump_max_bytes, 0xFFFFFFFFull, NULL, false},
-	    {"store", K_OBJECT, NULL, 0, store, false},
-	    {"crash_loop", K_OBJECT, NULL, 0, loop, false},
-	    {"per_user", K_OBJECT, NULL, 0, per_user, false},
-	    {"policy", K_PATH, &cfg->policy_path, 0, NULL, true},
-	    {"metrics_file", K_PATH, &cfg->metrics_file, 0, NULL, true},
-	    {"coredump_socket", K_PATH, &cfg->coredump_socket, 0, NULL, true},
-	    {"upload", K_OBJECT, NULL, 0, upload, false},
-	    {"symbolize", K_OBJECT, NULL, 0, symbolize, false},
-	    {NULL, K_UINT, NULL, 0, NULL, false},
-	};
 	struct md_config_json p = {.err = err, .err_size = err_size, .cfg = cfg};
 	int r;
 
 	r = md_config_json_open(&p, path);
 	if (r == 0)
-		r = parse_object(&p, p.root, top, NULL, NULL);
+		r = parse_object(&p, p.root, top_keys, NULL, NULL);
 	if (r == 0 && cfg->max_dumps == 0)
 		r = md_config_json_fail(&p, NULL, "max_concurrent_dumps",
 		                        "\"max_concurrent_dumps\" must be at least 1");
