@@ -110,21 +110,26 @@ void md_report_init(struct md_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void md_report_done(struct md_report *r)
+static void free_annotations(struct md_report *r)
 {
-	for (size_t i = 0; i < sizeof(string_fields) / sizeof(string_fields[0]); i++)
-		free(*(char **)((char *)r + string_fields[i].at));
-	free(r->streams);
-	free(r->errors);
 	for (size_t i = 0; i < r->n_annotations; i++) {
 		free(r->keys[i]);
 		free(r->values[i]);
 	}
 	free(r->keys);
 	free(r->values);
+}
+
+void md_report_done(struct md_report *r)
+{
 	json_decref(r->stack);
 	json_decref(r->thread_stacks);
 	json_decref(r->symbolizer);
+	for (size_t i = 0; i < sizeof(string_fields) / sizeof(string_fields[0]); i++)
+		free(*(char **)((char *)r + string_fields[i].at));
+	free(r->streams);
+	free(r->errors);
+	free_annotations(r);
 	md_report_init(r);
 }
 
