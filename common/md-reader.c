@@ -621,9 +621,9 @@ static int list_header(struct md_reader *r, uint32_t type, size_t entry_size, ui
 }
 
 /*
- * How every list view of md-reader.h begins: its count, then a pointer to its items. The
- * views are allocated as the view struct (view_size bytes) followed by the items; LIST_VIEW
- * checks a view type has this layout.
+ * How every list view of md-reader.h begins: its count, then a pointer to its items. A view
+ * is allocated as a list_view followed by its items; LIST_VIEW checks that a view type has
+ * this layout.
  */
 struct list_view {
 	size_t count;
@@ -661,10 +661,13 @@ struct list_kind {
 	int (*item)(struct md_reader *r, void *item, uint32_t i, const void *entry);
 	int (*done)(struct md_reader *r, void *view);
 };
-/* A list_kind, sized from the types of a file entry and of a view item. */
+/* A list_kind, sized from the types of a file entry (which must fit union list_entry: a
+ * negative array size otherwise) and of a view item. */
+#define ENTRY_SIZE(type)                                                                           \
+	(sizeof(type) + 0 * sizeof(char[sizeof(type) <= sizeof(union list_entry) ? 1 : -1]))
 #define LIST_KIND(stream, entry_type, max, allow_pad, item_type, item, done)                       \
 	{                                                                                          \
-		(stream), sizeof(entry_type), (max), (allow_pad), sizeof(item_type), (item),       \
+		(stream), ENTRY_SIZE(entry_type), (max), (allow_pad), sizeof(item_type), (item),   \
 		    (done)                                                                         \
 	}
 
