@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,46 +72,21 @@ int md_shim_connect(const struct sockaddr_un *addr, socklen_t addr_len)
 }
 
 /*
- * Async-signal-safe. Sends all len bytes of buf before the deadline. MSG_NOSIGNAL turns a
- * closed peer into -EPIPE instead of a SIGPIPE. Returns 0, -ETIMEDOUT or -errno.
+ * Async-signal-safe. Moves all len bytes before the deadline: sends them from out when
+ * sending, else receives them into in. MSG_NOSIGNAL turns a closed peer into -EPIPE instead of
+ * a SIGPIPE. Returns 0, -ECONNRESET (receiving: the peer closed first), -ETIMEDOUT or -errno.
  */
-int md_shim_send(int fd, const void *buf, size_t len, int64_t deadline_ms)
-{
-	const uint8_t *p = buf;
-	size_t done = 0;
-	int r;
-
-	while (done < len) {
-		ssize_t n = send(fd, p + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n >= 0) {
-			done += (size_t)n;
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return -errno;
-		r = wait_fd(fd, POLLOUT, deadline_ms);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/*
- * Async-signal-safe. Reads exactly len bytes before the deadline. Returns 0, -ECONNRESET
- * when the peer closes first, -ETIMEDOUT or -errno.
- */
-static int recv_exact(int fd, uint8_t *buf, size_t len, int64_t deadline_ms)
+static int transfer(int fd, bool sending, const uint8_t *out, uint8_t *in, size_t len,
+                    int64_t deadline_ms)
 {
 	size_t done = 0;
 	int r;
 
 	while (done < len) {
-		ssize_t n = recv(fd, buf + done, len - done, MSG_DONTWAIT);
+		ssize_t n = sending ? send(fd, out + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT)
+		                    : recv(fd, in + done, len - done, MSG_DONTWAIT);
 
-		if (n > 0) {
+		if (n > 0 || (n == 0 && sending)) {
 			done += (size_t)n;
 			continue;
 		}
@@ -120,11 +96,29 @@ static int recv_exact(int fd, uint8_t *buf, size_t len, int64_t deadline_ms)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -errno;
-		r = wait_fd(fd, POLLIN, deadline_ms);
+		r = wait_fd(fd, sending ? POLLOUT : POLLIN, deadline_ms);
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+/*
+ * Async-signal-safe. Sends all len bytes of buf before the deadline. Returns 0, -ETIMEDOUT or
+ * -errno (-EPIPE: the daemon closed the connection).
+ */
+int md_shim_send(int fd, const void *buf, size_t len, int64_t deadline_ms)
+{
+	return transfer(fd, true, buf, NULL, len, deadline_ms);
+}
+
+/*
+ * Async-signal-safe. Reads exactly len bytes before the deadline. Returns 0, -ECONNRESET
+ * when the peer closes first, -ETIMEDOUT or -errno.
+ */
+static int recv_exact(int fd, uint8_t *buf, size_t len, int64_t deadline_ms)
+{
+	return transfer(fd, false, NULL, buf, len, deadline_ms);
 }
 
 /*

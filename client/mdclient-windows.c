@@ -19,6 +19,7 @@
 
 #include "md-proto.h"
 #include "mdclient-annotations.h"
+#include "mdclient-reply.h"
 #include "mdclient-settings.h"
 #include "mdclient.h"
 
@@ -470,13 +471,7 @@ int md_client_dump_now_report(char *ret_report, size_t report_size)
 		r = -EPROTO;
 		goto out;
 	}
-	if (report_size) {
-		/* text_len counts the text without its NUL */
-		size_t len = reply.text_len < report_size - 1 ? reply.text_len : report_size - 1;
-
-		memcpy(ret_report, reply.text, len);
-		ret_report[len] = '\0';
-	}
+	md_shim_report_copy(ret_report, report_size, reply.text, reply.text_len);
 	r = 0;
 out:
 	if (h)
@@ -486,11 +481,6 @@ out:
 	free(msg);
 	free(buf);
 	return r;
-}
-
-int md_client_dump_now(void)
-{
-	return md_client_dump_now_report(NULL, 0);
 }
 
 void md_client_shutdown(void)

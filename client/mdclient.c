@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "mdclient-internal.h"
+#include "mdclient-reply.h"
 #include "mdclient-settings.h"
 #include "mdclient.h"
 
@@ -279,11 +280,7 @@ int md_client_init(const struct md_client_options *opts)
 	int fd = -1, r;
 
 	md_shim_lock();
-	if (md_shim_state.initialized) {
-		r = -EALREADY;
-		goto out;
-	}
-	r = read_settings(opts, &s);
+	r = md_shim_state.initialized ? -EALREADY : read_settings(opts, &s);
 	if (r < 0)
 		goto out;
 	md_shim_state.addr = s.addr;
@@ -387,22 +384,12 @@ int md_client_dump_now_report(char *ret_report, size_t report_size)
 		r = reply.error < 0 ? reply.error : -EPROTO;
 		goto out;
 	}
-	if (report_size) {
-		size_t n = reply.text_len < report_size - 1 ? reply.text_len : report_size - 1;
-
-		memcpy(ret_report, reply.text, n);
-		ret_report[n] = 0;
-	}
+	md_shim_report_copy(ret_report, report_size, reply.text, reply.text_len);
 	r = 0;
 out:
 	md_shim_close(fd);
 	free(buf);
 	return r;
-}
-
-int md_client_dump_now(void)
-{
-	return md_client_dump_now_report(NULL, 0);
 }
 
 void md_client_shutdown(void)

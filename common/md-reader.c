@@ -621,29 +621,112 @@ static int list_header(struct md_reader *r, uint32_t type, size_t entry_size, ui
 }
 
 /*
- * The start every list view shares: the stream's header (list_header), its entries mapped
- * (rd_map, *ret_tofree to free when done), and the view allocated as view_size bytes followed
- * by count items of item_size. On failure nothing is left to free.
+ * How every list view of md-reader.h begins: its count, then a pointer to its items. A view
+ * is allocated as a list_view followed by its items; LIST_VIEW checks that a view type has
+ * this layout.
  */
-static int open_list(struct md_reader *r, uint32_t type, size_t entry_size, uint32_t max,
-                     bool allow_pad, size_t view_size, size_t item_size, struct list_info *ret_li,
-                     const uint8_t **ret_bytes, void **ret_tofree, void **ret_view)
+struct list_view {
+	size_t count;
+	void *items;
+};
+#define LIST_VIEW(type, items_field)                                                               \
+	_Static_assert(offsetof(type, count) == offsetof(struct list_view, count) &&               \
+	                   offsetof(type, items_field) == offsetof(struct list_view, items) &&     \
+	                   sizeof(type) == sizeof(struct list_view),                               \
+	               #type " is not laid out as a list view")
+LIST_VIEW(struct md_reader_thread_list, threads);
+LIST_VIEW(struct md_reader_thread_names, names);
+LIST_VIEW(struct md_reader_module_list, modules);
+LIST_VIEW(struct md_reader_memory_list, ranges);
+
+/* An entry of a list stream, copied out of the file so that it is aligned. */
+union list_entry {
+	md_thread thread;
+	md_thread_name name;
+	md_module module;
+	md_memory_descriptor range;
+};
+
+/*
+ * A list stream: count items of item_size, each filled from one entry_size-byte entry of the
+ * file by item(). done(), if set, runs once every item is filled.
+ */
+struct list_kind {
+	uint32_t type;
+	size_t entry_size;
+	uint32_t max;   /* the named limit on the count */
+	bool allow_pad; /* Breakpad's 4 bytes of padding after the count */
+	size_t item_size;
+	/* Fills the item from its entry (a copy, aligned); i is its index, for messages. */
+	int (*item)(struct md_reader *r, void *item, uint32_t i, const void *entry);
+	int (*done)(struct md_reader *r, void *view);
+};
+/* A list_kind, sized from the types of a file entry (which must fit union list_entry: a
+ * negative array size otherwise) and of a view item. */
+#define ENTRY_SIZE(type)                                                                           \
+	(sizeof(type) + 0 * sizeof(char[sizeof(type) <= sizeof(union list_entry) ? 1 : -1]))
+#define LIST_KIND(stream, entry_type, max, allow_pad, item_type, item, done)                       \
+	{                                                                                          \
+		(stream), ENTRY_SIZE(entry_type), (max), (allow_pad), sizeof(item_type), (item),   \
+		    (done)                                                                         \
+	}
+
+/* Parses a list view: header, entries mapped, view allocated, each item filled. On failure
+ * everything it allocated is released. */
+static int parse_list(struct md_reader *r, const struct list_kind *k, const void **ret_view)
 {
+	struct rd_block *mark = r->blocks;
+	const uint8_t *bytes = NULL;
+	struct list_info li = {.count = 0};
+	struct list_view *view;
+	void *tofree = NULL;
+	uint8_t *items;
 	int ret;
 
-	ret = list_header(r, type, entry_size, max, allow_pad, ret_li);
+	ret = list_header(r, k->type, k->entry_size, k->max, k->allow_pad, &li);
 	if (ret < 0)
 		return ret;
-	ret = rd_map(r, ret_li->entries_rva, (size_t)ret_li->count * entry_size, ret_bytes,
-	             ret_tofree);
+	ret = rd_map(r, li.entries_rva, (size_t)li.count * k->entry_size, &bytes, &tofree);
 	if (ret < 0)
 		return ret;
-	ret = rd_alloc(r, view_size + (size_t)ret_li->count * item_size, ret_view);
-	if (ret < 0) {
-		free(*ret_tofree);
-		*ret_tofree = NULL;
+	ret = rd_alloc(r, sizeof(*view) + (size_t)li.count * k->item_size, (void **)&view);
+	if (ret < 0)
+		goto out;
+	items = (uint8_t *)(view + 1);
+	view->count = li.count;
+	view->items = items;
+	for (uint32_t i = 0; i < li.count; i++) {
+		union list_entry entry;
+
+		memcpy(&entry, bytes + (size_t)i * k->entry_size, k->entry_size);
+		ret = k->item(r, items + (size_t)i * k->item_size, i, &entry);
+		if (ret < 0)
+			goto out;
 	}
+	ret = k->done ? k->done(r, view) : 0;
+	if (ret < 0)
+		goto out;
+	*ret_view = view;
+out:
+	free(tofree);
+	if (ret < 0)
+		rd_release(r, mark);
 	return ret;
+}
+
+/* Reads a stream that is one fixed-size struct (SystemInfo, Exception, BreakpadInfo). */
+static int read_fixed(struct md_reader *r, uint32_t type, void *raw, size_t size)
+{
+	md_location loc;
+	int ret;
+
+	ret = md_reader_find_stream(r, type, &loc);
+	if (ret < 0)
+		return ret;
+	if (loc.data_size != size)
+		return fail(r, -EBADMSG, "%s stream at rva 0x%x has size 0x%x, not 0x%zx",
+		            stream_name(type), loc.rva, loc.data_size, size);
+	return md_reader_read(r, loc.rva, raw, size);
 }
 
 /* ---- SystemInfo ---- */
@@ -653,16 +736,9 @@ static int parse_system_info(struct md_reader *r, const void **ret_info)
 	struct rd_block *mark = r->blocks;
 	struct md_reader_system_info *info;
 	md_system_info raw;
-	md_location loc;
 	int ret;
 
-	ret = md_reader_find_stream(r, MD_STREAM_SYSTEM_INFO, &loc);
-	if (ret < 0)
-		return ret;
-	if (loc.data_size != sizeof(raw))
-		return fail(r, -EBADMSG, "SystemInfo stream at rva 0x%x has size 0x%x, not 0x%zx",
-		            loc.rva, loc.data_size, sizeof(raw));
-	ret = md_reader_read(r, loc.rva, &raw, sizeof(raw));
+	ret = read_fixed(r, MD_STREAM_SYSTEM_INFO, &raw, sizeof(raw));
 	if (ret < 0)
 		return ret;
 	ret = rd_alloc(r, sizeof(*info), (void **)&info);
@@ -734,61 +810,39 @@ static int check_cpu(struct md_reader *r, enum md_reader_cpu cpu)
 	return 0;
 }
 
-static int parse_threads(struct md_reader *r, const void **ret_list)
+static int thread_item(struct md_reader *r, void *item, uint32_t i, const void *entry)
 {
-	struct rd_block *mark = r->blocks;
-	struct md_reader_thread_list *list;
-	const uint8_t *bytes = NULL;
-	void *tofree = NULL;
-	struct list_info li;
+	struct md_reader_thread *t = item;
+	struct md_reader_context ctx;
+	const md_thread *raw = entry;
 	int ret;
 
-	ret = open_list(r, MD_STREAM_THREAD_LIST, sizeof(md_thread), MD_READER_THREADS_MAX, true,
-	                sizeof(*list), sizeof(list->threads[0]), &li, &bytes, &tofree,
-	                (void **)&list);
-	if (ret < 0)
-		return ret;
-	list->count = li.count;
-	list->threads = (struct md_reader_thread *)(list + 1);
-	for (uint32_t i = 0; i < li.count; i++) {
-		struct md_reader_thread *t = &list->threads[i];
-		struct md_reader_context ctx;
-		md_thread raw;
-
-		memcpy(&raw, bytes + (size_t)i * sizeof(raw), sizeof(raw));
-		t->tid = raw.thread_id;
-		t->stack_start = raw.stack.start_of_memory_range;
-		t->stack_size = raw.stack.memory.data_size;
-		t->stack_rva = raw.stack.memory.rva;
-		t->context = raw.thread_context;
-		if (t->stack_size > 0) {
-			ret = check_range(r, t->stack_rva, t->stack_size, "stack");
-			if (ret < 0) {
-				prefix(r, ret, "thread %u (tid %u) ", i, t->tid);
-				goto out;
-			}
-		}
-		ret = md_reader_context(r, raw.thread_context, &ctx);
-		if (ret >= 0)
-			ret = check_cpu(r, ctx.cpu);
-		if (ret < 0) {
-			prefix(r, ret, "thread %u (tid %u): ", i, t->tid);
-			goto out;
-		}
-		t->cpu = ctx.cpu;
-		t->context_flags = ctx.flags;
-		t->pc = ctx.pc;
-		t->sp = ctx.sp;
-		t->fp = ctx.fp;
+	t->tid = raw->thread_id;
+	t->stack_start = raw->stack.start_of_memory_range;
+	t->stack_size = raw->stack.memory.data_size;
+	t->stack_rva = raw->stack.memory.rva;
+	t->context = raw->thread_context;
+	if (t->stack_size > 0) {
+		ret = check_range(r, t->stack_rva, t->stack_size, "stack");
+		if (ret < 0)
+			return prefix(r, ret, "thread %u (tid %u) ", i, t->tid);
 	}
-	*ret_list = list;
-	ret = 0;
-out:
-	free(tofree);
+	ret = md_reader_context(r, raw->thread_context, &ctx);
+	if (ret >= 0)
+		ret = check_cpu(r, ctx.cpu);
 	if (ret < 0)
-		rd_release(r, mark);
-	return ret;
+		return prefix(r, ret, "thread %u (tid %u): ", i, t->tid);
+	t->cpu = ctx.cpu;
+	t->context_flags = ctx.flags;
+	t->pc = ctx.pc;
+	t->sp = ctx.sp;
+	t->fp = ctx.fp;
+	return 0;
 }
+
+static const struct list_kind thread_list =
+    LIST_KIND(MD_STREAM_THREAD_LIST, md_thread, MD_READER_THREADS_MAX, true,
+              struct md_reader_thread, thread_item, NULL);
 
 /* ---- ThreadNames ---- */
 
@@ -801,51 +855,41 @@ static int cmp_name_key(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-static int parse_thread_names(struct md_reader *r, const void **ret_names)
+static int name_item(struct md_reader *r, void *item, uint32_t i, const void *entry)
 {
-	struct name_key *keys;
-	struct rd_block *mark = r->blocks;
-	struct md_reader_thread_names *names;
-	const uint8_t *bytes = NULL;
-	void *tofree = NULL;
-	struct list_info li;
+	struct md_reader_thread_name *n = item;
+	const md_thread_name *raw = entry;
 	int ret;
 
-	ret = open_list(r, MD_STREAM_THREAD_NAMES, sizeof(md_thread_name),
-	                MD_READER_THREAD_NAMES_MAX, false, sizeof(*names), sizeof(names->names[0]),
-	                &li, &bytes, &tofree, (void **)&names);
+	n->tid = raw->thread_id;
+	ret = read_string(r, raw->thread_name_rva, true, true, &n->name);
+	if (ret < 0)
+		return prefix(r, ret, "thread name %u (tid %u): ", i, raw->thread_id);
+	return 0;
+}
+
+/* Keeps the names' sort keys, for md_reader_thread_name(). */
+static int names_done(struct md_reader *r, void *view)
+{
+	const struct md_reader_thread_names *names = view;
+	struct name_key *keys;
+	int ret;
+
+	ret = rd_alloc(r, names->count * sizeof(*keys) + 1, (void **)&keys);
 	if (ret < 0)
 		return ret;
-	names->count = li.count;
-	names->names = (struct md_reader_thread_name *)(names + 1);
-	for (uint32_t i = 0; i < li.count; i++) {
-		md_thread_name raw;
-
-		memcpy(&raw, bytes + (size_t)i * sizeof(raw), sizeof(raw));
-		names->names[i].tid = raw.thread_id;
-		ret = read_string(r, raw.thread_name_rva, true, true, &names->names[i].name);
-		if (ret < 0) {
-			prefix(r, ret, "thread name %u (tid %u): ", i, raw.thread_id);
-			goto out;
-		}
-	}
-	ret = rd_alloc(r, (size_t)li.count * sizeof(*r->name_keys) + 1, (void **)&keys);
-	if (ret < 0)
-		goto out;
-	for (uint32_t i = 0; i < li.count; i++) {
+	for (size_t i = 0; i < names->count; i++) {
 		keys[i].tid = names->names[i].tid;
-		keys[i].index = i;
+		keys[i].index = (uint32_t)i;
 	}
-	qsort(keys, li.count, sizeof(*keys), cmp_name_key);
+	qsort(keys, names->count, sizeof(*keys), cmp_name_key);
 	r->name_keys = keys;
-	*ret_names = names;
-	ret = 0;
-out:
-	free(tofree);
-	if (ret < 0)
-		rd_release(r, mark);
-	return ret;
+	return 0;
 }
+
+static const struct list_kind thread_names =
+    LIST_KIND(MD_STREAM_THREAD_NAMES, md_thread_name, MD_READER_THREAD_NAMES_MAX, false,
+              struct md_reader_thread_name, name_item, names_done);
 
 const char *md_reader_thread_name(struct md_reader *r, uint32_t tid)
 {
@@ -939,94 +983,53 @@ out:
 	return ret;
 }
 
-static int parse_modules(struct md_reader *r, const void **ret_list)
+static int module_item(struct md_reader *r, void *item, uint32_t i, const void *entry)
 {
-	struct rd_block *mark = r->blocks;
-	struct md_reader_module_list *list;
-	const uint8_t *bytes = NULL;
-	void *tofree = NULL;
-	struct list_info li;
+	struct md_reader_module *m = item;
+	const md_module *raw = entry;
 	int ret;
 
-	ret = open_list(r, MD_STREAM_MODULE_LIST, sizeof(md_module), MD_READER_MODULES_MAX, true,
-	                sizeof(*list), sizeof(list->modules[0]), &li, &bytes, &tofree,
-	                (void **)&list);
+	m->base = raw->base_of_image;
+	m->size = raw->size_of_image;
+	m->time_date_stamp = raw->time_date_stamp;
+	m->cv_record = raw->cv_record;
+	ret = read_string(r, raw->module_name_rva, true, true, &m->name);
 	if (ret < 0)
-		return ret;
-	list->count = li.count;
-	list->modules = (struct md_reader_module *)(list + 1);
-	for (uint32_t i = 0; i < li.count; i++) {
-		struct md_reader_module *m = &list->modules[i];
-		md_module raw;
-
-		memcpy(&raw, bytes + (size_t)i * sizeof(raw), sizeof(raw));
-		m->base = raw.base_of_image;
-		m->size = raw.size_of_image;
-		m->time_date_stamp = raw.time_date_stamp;
-		m->cv_record = raw.cv_record;
-		ret = read_string(r, raw.module_name_rva, true, true, &m->name);
-		if (ret < 0) {
-			prefix(r, ret, "module %u (base 0x%llx) name: ", i,
-			       (unsigned long long)m->base);
-			goto out;
-		}
-		ret = parse_cv_record(r, m);
-		if (ret < 0) {
-			prefix(r, ret, "module %u (%s): ", i, m->name);
-			goto out;
-		}
-	}
-	*ret_list = list;
-	ret = 0;
-out:
-	free(tofree);
+		return prefix(r, ret, "module %u (base 0x%llx) name: ", i,
+		              (unsigned long long)m->base);
+	ret = parse_cv_record(r, m);
 	if (ret < 0)
-		rd_release(r, mark);
-	return ret;
+		return prefix(r, ret, "module %u (%s): ", i, m->name);
+	return 0;
 }
+
+static const struct list_kind module_list =
+    LIST_KIND(MD_STREAM_MODULE_LIST, md_module, MD_READER_MODULES_MAX, true,
+              struct md_reader_module, module_item, NULL);
 
 /* ---- MemoryList ---- */
 
-static int parse_memory_list(struct md_reader *r, const void **ret_list)
+static int range_item(struct md_reader *r, void *item, uint32_t i, const void *entry)
 {
-	struct rd_block *mark = r->blocks;
-	struct md_reader_memory_list *list;
-	const uint8_t *bytes = NULL;
-	void *tofree = NULL;
-	struct list_info li;
+	struct md_reader_memory_range *m = item;
+	const md_memory_descriptor *raw = entry;
 	int ret;
 
-	ret = open_list(r, MD_STREAM_MEMORY_LIST, sizeof(md_memory_descriptor),
-	                MD_READER_RANGES_MAX, true, sizeof(*list), sizeof(list->ranges[0]), &li,
-	                &bytes, &tofree, (void **)&list);
-	if (ret < 0)
-		return ret;
-	list->count = li.count;
-	list->ranges = (struct md_reader_memory_range *)(list + 1);
-	for (uint32_t i = 0; i < li.count; i++) {
-		md_memory_descriptor raw;
-
-		memcpy(&raw, bytes + (size_t)i * sizeof(raw), sizeof(raw));
-		list->ranges[i].start = raw.start_of_memory_range;
-		list->ranges[i].size = raw.memory.data_size;
-		list->ranges[i].rva = raw.memory.rva;
-		if (raw.memory.data_size > 0) {
-			ret = check_range(r, raw.memory.rva, raw.memory.data_size, "bytes");
-			if (ret < 0) {
-				prefix(r, ret, "memory range %u (0x%llx) ", i,
-				       (unsigned long long)raw.start_of_memory_range);
-				goto out;
-			}
-		}
+	*m = (struct md_reader_memory_range){.start = raw->start_of_memory_range,
+	                                     .size = raw->memory.data_size,
+	                                     .rva = raw->memory.rva};
+	if (raw->memory.data_size > 0) {
+		ret = check_range(r, raw->memory.rva, raw->memory.data_size, "bytes");
+		if (ret < 0)
+			return prefix(r, ret, "memory range %u (0x%llx) ", i,
+			              (unsigned long long)raw->start_of_memory_range);
 	}
-	*ret_list = list;
-	ret = 0;
-out:
-	free(tofree);
-	if (ret < 0)
-		rd_release(r, mark);
-	return ret;
+	return 0;
 }
+
+static const struct list_kind memory_list =
+    LIST_KIND(MD_STREAM_MEMORY_LIST, md_memory_descriptor, MD_READER_RANGES_MAX, true,
+              struct md_reader_memory_range, range_item, NULL);
 
 int md_reader_read_memory(struct md_reader *r, uint64_t addr, void *buf, size_t size)
 {
@@ -1108,16 +1111,9 @@ static int parse_exception(struct md_reader *r, const void **ret_exception)
 	struct md_reader_exception *e;
 	struct md_reader_context ctx;
 	md_exception_stream raw;
-	md_location loc;
 	int ret;
 
-	ret = md_reader_find_stream(r, MD_STREAM_EXCEPTION, &loc);
-	if (ret < 0)
-		return ret;
-	if (loc.data_size != sizeof(raw))
-		return fail(r, -EBADMSG, "Exception stream at rva 0x%x has size 0x%x, not 0x%zx",
-		            loc.rva, loc.data_size, sizeof(raw));
-	ret = md_reader_read(r, loc.rva, &raw, sizeof(raw));
+	ret = read_fixed(r, MD_STREAM_EXCEPTION, &raw, sizeof(raw));
 	if (ret < 0)
 		return ret;
 	if (raw.exception_record.number_parameters > MD_EXCEPTION_MAXIMUM_PARAMETERS)
@@ -1193,25 +1189,15 @@ static int parse_misc_info(struct md_reader *r, const void **ret_info)
 
 static int parse_breakpad_info(struct md_reader *r, const void **ret_info)
 {
-	struct rd_block *mark = r->blocks;
-	md_breakpad_info *info;
-	md_location loc;
+	md_breakpad_info raw, *info;
 	int ret;
 
-	ret = md_reader_find_stream(r, MD_STREAM_BREAKPAD_INFO, &loc);
+	ret = read_fixed(r, MD_STREAM_BREAKPAD_INFO, &raw, sizeof(raw));
+	if (ret >= 0)
+		ret = rd_alloc(r, sizeof(*info), (void **)&info);
 	if (ret < 0)
 		return ret;
-	if (loc.data_size != sizeof(*info))
-		return fail(r, -EBADMSG, "BreakpadInfo stream at rva 0x%x has size 0x%x, not 0x%zx",
-		            loc.rva, loc.data_size, sizeof(*info));
-	ret = rd_alloc(r, sizeof(*info), (void **)&info);
-	if (ret < 0)
-		return ret;
-	ret = md_reader_read(r, loc.rva, info, sizeof(*info));
-	if (ret < 0) {
-		rd_release(r, mark);
-		return ret;
-	}
+	*info = raw;
 	*ret_info = info;
 	return 0;
 }
@@ -1312,13 +1298,22 @@ out:
 
 typedef int (*view_parse_fn)(struct md_reader *r, const void **ret_view);
 
-/* Each view is parsed once, on first use; its result or its failure is kept. */
-static const view_parse_fn view_parsers[V_COUNT] = {
-    [V_SYSTEM_INFO] = parse_system_info,     [V_THREADS] = parse_threads,
-    [V_THREAD_NAMES] = parse_thread_names,   [V_MODULES] = parse_modules,
-    [V_MEMORY_LIST] = parse_memory_list,     [V_MEMORY_INFO] = parse_memory_info,
-    [V_EXCEPTION] = parse_exception,         [V_MISC_INFO] = parse_misc_info,
-    [V_BREAKPAD_INFO] = parse_breakpad_info, [V_CRASHPAD_INFO] = parse_crashpad_info,
+/* Each view is parsed once, on first use; its result or its failure is kept. A view is a list
+ * (parse_list) or has a parser of its own. */
+static const struct {
+	view_parse_fn parse;
+	const struct list_kind *list;
+} view_sources[V_COUNT] = {
+    [V_SYSTEM_INFO] = {parse_system_info, NULL},
+    [V_THREADS] = {NULL, &thread_list},
+    [V_THREAD_NAMES] = {NULL, &thread_names},
+    [V_MODULES] = {NULL, &module_list},
+    [V_MEMORY_LIST] = {NULL, &memory_list},
+    [V_MEMORY_INFO] = {parse_memory_info, NULL},
+    [V_EXCEPTION] = {parse_exception, NULL},
+    [V_MISC_INFO] = {parse_misc_info, NULL},
+    [V_BREAKPAD_INFO] = {parse_breakpad_info, NULL},
+    [V_CRASHPAD_INFO] = {parse_crashpad_info, NULL},
 };
 
 static int view_get(struct md_reader *r, enum view_id id, const void **ret_view)
@@ -1332,7 +1327,10 @@ static int view_get(struct md_reader *r, enum view_id id, const void **ret_view)
 	}
 	if (r->failed[id].ret < 0)
 		return replay(r, id);
-	ret = view_parsers[id](r, &view);
+	if (view_sources[id].list)
+		ret = parse_list(r, view_sources[id].list, &view);
+	else
+		ret = view_sources[id].parse(r, &view);
 	if (ret < 0)
 		return remember(r, id, ret);
 	r->views[id] = view;

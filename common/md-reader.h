@@ -124,9 +124,8 @@ int md_reader_context(struct md_reader *r, md_location loc, struct md_reader_con
  * -EBADMSG if it is malformed (with md_reader_error() saying how), -E2BIG, -ENOMEM. ---- */
 
 struct md_reader_system_info {
-	uint16_t arch; /* MD_CPU_ARCHITECTURE_* */
-	uint16_t level;
-	uint16_t revision;
+	uint16_t arch;            /* MD_CPU_ARCHITECTURE_* */
+	uint16_t level, revision; /* x86: the CPU family; its model and stepping */
 	uint8_t cpus;
 	uint32_t platform_id; /* MD_OS_* */
 	uint32_t major_version, minor_version, build_number;

@@ -6,6 +6,7 @@
  * the store may have edited: a key that is missing or of the wrong type is taken as absent.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,55 @@ const char *md_report_kind_to_string(enum md_report_kind kind)
 	                                                                   : NULL;
 }
 
+/* The report's numbers, flags and strings kept at the top level, by type: numbers and flags
+ * under their members' names. */
+struct field {
+	const char *key;
+	size_t at; /* offsetof(struct md_report, member) */
+};
+/* 0, and a compile error (a negative array size) unless the member has that type */
+#define HAS_TYPE(member, type)                                                                     \
+	(0 * sizeof(char[_Generic(((struct md_report *)0)->member, type : 1, default : -1)]))
+#define FIELD(member, type)                                                                        \
+	{                                                                                          \
+		.key = #member, .at = offsetof(struct md_report, member) + HAS_TYPE(member, type)  \
+	}
+static const struct field u32_fields[] = {
+    FIELD(pid, uint32_t),      FIELD(uid, uint32_t),           FIELD(threads, uint32_t),
+    FIELD(modules, uint32_t),  FIELD(memory_ranges, uint32_t), FIELD(max_crashes, uint32_t),
+    FIELD(window_s, uint32_t),
+};
+static const struct field u64_fields[] = {
+    FIELD(bytes, uint64_t),          FIELD(memory_bytes, uint64_t),
+    FIELD(errors_dropped, uint64_t), FIELD(bytes_on_disk, uint64_t),
+    FIELD(suppressed, uint64_t),     FIELD(suppressed_total, uint64_t),
+};
+static const struct field real_fields[] = {
+    FIELD(duration_ms, double),
+    FIELD(suspended_ms, double),
+    FIELD(queued_ms, double),
+};
+/* The strings a report owns, with their keys. */
+#define STRING(name, member)                                                                       \
+	{                                                                                          \
+		.key = name, .at = offsetof(struct md_report, member) + HAS_TYPE(member, char *)   \
+	}
+static const struct field string_fields[] = {
+    STRING("executable", executable),
+    STRING("path", path),
+    STRING("process_name", process_name),
+    STRING("id", id),
+    STRING("report", report_path),
+    STRING("core_pattern_mode", core_pattern_mode),
+    STRING("nspid", nspid),
+    STRING("cgroup", cgroup),
+    STRING("private_because", private_because),
+};
+static const struct field bool_fields[] = {
+    FIELD(partial, bool),    FIELD(truncated, bool),    FIELD(compressed, bool),
+    FIELD(budget_cut, bool), FIELD(rate_limited, bool),
+};
+
 void md_report_init(struct md_report *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -72,21 +122,14 @@ void md_report_pairs_free(char **keys, char **values, size_t n)
 
 void md_report_done(struct md_report *r)
 {
-	free(r->executable);
-	free(r->path);
-	free(r->streams);
-	free(r->errors);
-	free(r->process_name);
-	md_report_pairs_free(r->keys, r->values, r->n_annotations);
-	free(r->id);
-	free(r->report_path);
-	free(r->core_pattern_mode);
-	free(r->nspid);
-	free(r->cgroup);
-	free(r->private_because);
 	json_decref(r->stack);
 	json_decref(r->thread_stacks);
 	json_decref(r->symbolizer);
+	for (size_t i = 0; i < sizeof(string_fields) / sizeof(string_fields[0]); i++)
+		free(*(char **)((char *)r + string_fields[i].at));
+	free(r->streams);
+	free(r->errors);
+	md_report_pairs_free(r->keys, r->values, r->n_annotations);
 	md_report_init(r);
 }
 
@@ -165,37 +208,33 @@ static json_t *crash_json(const struct md_report *r)
 	                 (int)c->si_code);
 }
 
-static json_t *streams_json(const struct md_report *r)
+static json_t *stream_json(const struct md_report *r, size_t i)
 {
-	json_t *a = json_array();
+	const struct md_report_stream *st = &r->streams[i];
+	char type[16];
 
-	for (size_t i = 0; a && i < r->n_streams; i++) {
-		const struct md_report_stream *st = &r->streams[i];
-		char type[16];
-
-		snprintf(type, sizeof(type), "0x%x", st->type);
-		if (json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I}", "name", st->name,
-		                                       "type", type, "status", st->status, "bytes",
-		                                       (json_int_t)st->bytes)) < 0) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
+	snprintf(type, sizeof(type), "0x%x", st->type);
+	return json_pack("{s:s, s:s, s:s, s:I}", "name", st->name, "type", type, "status",
+	                 st->status, "bytes", (json_int_t)st->bytes);
 }
 
-static json_t *errors_json(const struct md_report *r)
+static json_t *error_json(const struct md_report *r, size_t i)
+{
+	const struct md_report_error *e = &r->errors[i];
+
+	return json_pack("{s:s, s:I, s:i, s:s, s:o}", "kind", e->kind, "id", (json_int_t)e->id,
+	                 "errno", -e->error, "error", md_os_strerror(-e->error), "message",
+	                 md_report_text(e->message));
+}
+
+/* An array of n items, item(r, i) each; NULL if any of them fails. */
+static json_t *array_json(const struct md_report *r, size_t n,
+                          json_t *(*item)(const struct md_report *r, size_t i))
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; a && i < r->n_errors; i++) {
-		const struct md_report_error *e = &r->errors[i];
-
-		if (json_array_append_new(a, json_pack("{s:s, s:I, s:i, s:s, s:o}", "kind", e->kind,
-		                                       "id", (json_int_t)e->id, "errno", -e->error,
-		                                       "error", md_os_strerror(-e->error),
-		                                       "message", md_report_text(e->message))) <
-		    0) {
+	for (size_t i = 0; a && i < n; i++) {
+		if (json_array_append_new(a, item(r, i)) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -242,8 +281,8 @@ json_t *md_report_to_json(const struct md_report *r)
 	if (r->has_dump || r->rate_limited)
 		e |= set(j, "crash", crash_json(r));
 	if (r->has_dump && !r->truncated) {
-		e |= set(j, "streams", streams_json(r));
-		e |= set(j, "errors", errors_json(r));
+		e |= set(j, "streams", array_json(r, r->n_streams, stream_json));
+		e |= set(j, "errors", array_json(r, r->n_errors, error_json));
 	}
 	if (r->has_dump)
 		e |= set(j, "errors_dropped", json_integer((json_int_t)r->errors_dropped));
@@ -411,52 +450,32 @@ int md_report_from_json(json_t *j, struct md_report *r)
 	md_report_init(r);
 	if (!json_is_object(j))
 		return -EINVAL;
-	r->pid = get_u32(j, "pid");
+	for (size_t i = 0; i < sizeof(u32_fields) / sizeof(u32_fields[0]); i++)
+		*(uint32_t *)((char *)r + u32_fields[i].at) = get_u32(j, u32_fields[i].key);
+	for (size_t i = 0; i < sizeof(u64_fields) / sizeof(u64_fields[0]); i++)
+		*(uint64_t *)((char *)r + u64_fields[i].at) = get_u64(j, u64_fields[i].key);
+	for (size_t i = 0; i < sizeof(real_fields) / sizeof(real_fields[0]); i++)
+		*(double *)((char *)r + real_fields[i].at) = get_real(j, real_fields[i].key);
+	for (size_t i = 0; i < sizeof(bool_fields) / sizeof(bool_fields[0]); i++)
+		*(bool *)((char *)r + bool_fields[i].at) = get_bool(j, bool_fields[i].key);
+	for (size_t i = 0; i < sizeof(string_fields) / sizeof(string_fields[0]); i++)
+		e |= get_str(j, string_fields[i].key, (char **)((char *)r + string_fields[i].at));
 	r->has_uid = json_is_integer(json_object_get(j, "uid"));
-	r->uid = get_u32(j, "uid");
-	e |= get_str(j, "executable", &r->executable);
 	r->has_dump = json_is_integer(json_object_get(j, "bytes"));
-	e |= get_str(j, "path", &r->path);
-	r->bytes = get_u64(j, "bytes");
-	r->threads = get_u32(j, "threads");
-	r->modules = get_u32(j, "modules");
-	r->memory_ranges = get_u32(j, "memory_ranges");
-	r->memory_bytes = get_u64(j, "memory_bytes");
-	r->duration_ms = get_real(j, "duration_ms");
-	r->suspended_ms = get_real(j, "suspended_ms");
-	r->partial = get_bool(j, "partial");
 	crash_from_json(json_object_get(j, "crash"), r);
-	r->truncated = get_bool(j, "truncated");
-	r->errors_dropped = get_u64(j, "errors_dropped");
 	for (size_t k = 1; kind && k < sizeof(kind_names) / sizeof(kind_names[0]); k++)
 		if (strcmp(kind, kind_names[k]) == 0)
 			r->kind = (enum md_report_kind)k;
 	get_name(j, "time", r->time, sizeof(r->time));
-	e |= get_str(j, "process_name", &r->process_name);
 	get_name(j, "signal", r->signal, sizeof(r->signal));
-	e |= get_str(j, "id", &r->id);
-	e |= get_str(j, "report", &r->report_path);
-	r->compressed = get_bool(j, "compressed");
-	r->bytes_on_disk = get_u64(j, "bytes_on_disk");
 	r->requested_by_pid = get_u32(by, "pid");
 	r->requested_by_uid = get_u32(by, "uid");
-	r->queued_ms = get_real(j, "queued_ms");
-	r->budget_cut = get_bool(j, "budget_cut");
 	r->not_dumpable = json_is_false(json_object_get(j, "dumpable"));
-	e |= get_str(j, "core_pattern_mode", &r->core_pattern_mode);
-	e |= get_str(j, "nspid", &r->nspid);
-	e |= get_str(j, "cgroup", &r->cgroup);
-	e |= get_str(j, "private_because", &r->private_because);
 	if (json_is_object(json_object_get(j, "symbolizer"))) {
 		r->symbolizer = json_incref(json_object_get(j, "symbolizer"));
 		r->stack = json_incref(json_object_get(j, "stack"));
 		r->thread_stacks = json_incref(json_object_get(j, "thread_stacks"));
 	}
-	r->rate_limited = get_bool(j, "rate_limited");
-	r->suppressed = get_u64(j, "suppressed");
-	r->suppressed_total = get_u64(j, "suppressed_total");
-	r->max_crashes = get_u32(j, "max_crashes");
-	r->window_s = get_u32(j, "window_s");
 	if (json_is_object(ann)) {
 		json_object_foreach(ann, key, v)
 		{

@@ -19,21 +19,27 @@ int md_snapshot_read(struct md_snapshot *s, uint64_t addr, void *buf, size_t len
 	return (int)r.got;
 }
 
+size_t md_snapshot_mappings_upto(const struct md_snapshot *s, uint64_t addr)
+{
+	size_t lo = 0, n = s->n_mappings;
+
+	/* the first mapping that starts above addr is one of the n from lo */
+	while (n > 0) {
+		size_t half = n / 2;
+
+		if (s->mappings[lo + half].start <= addr) {
+			lo += half + 1;
+			n -= half + 1;
+		} else {
+			n = half;
+		}
+	}
+	return lo;
+}
+
 const struct md_mapping *md_snapshot_find_mapping(const struct md_snapshot *s, uint64_t addr)
 {
-	size_t lo = 0, hi = s->n_mappings;
+	size_t n = md_snapshot_mappings_upto(s, addr);
 
-	/* mappings are sorted by start and do not overlap */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct md_mapping *m = &s->mappings[mid];
-
-		if (addr < m->start)
-			hi = mid;
-		else if (addr >= m->end)
-			lo = mid + 1;
-		else
-			return m;
-	}
-	return NULL;
+	return n > 0 && addr < s->mappings[n - 1].end ? &s->mappings[n - 1] : NULL;
 }

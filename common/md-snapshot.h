@@ -174,3 +174,7 @@ int md_snapshot_read(struct md_snapshot *s, uint64_t addr, void *buf, size_t len
 
 /* The mapping that contains addr, or NULL. */
 const struct md_mapping *md_snapshot_find_mapping(const struct md_snapshot *s, uint64_t addr);
+
+/* How many mappings start at or below addr (a binary search: they are sorted by start and do
+ * not overlap); mappings[that - 1] is the one that may contain addr. */
+size_t md_snapshot_mappings_upto(const struct md_snapshot *s, uint64_t addr);

@@ -3,7 +3,7 @@
  * The one table of stream writers. The directory has exactly one slot per entry, in this
  * order; its size comes from the table, never from a hand-kept count. ThreadList comes first
  * because MemoryList and Exception point at what it wrote; Diagnostics comes last because it
- * reports on all the others.
+ * reports on all the others. Also the ending the one-struct writers share.
  */
 #include "md-streams.h"
 
@@ -33,3 +33,16 @@ const size_t md_stream_table_size = sizeof(md_stream_table) / sizeof(md_stream_t
 
 _Static_assert(sizeof(md_stream_table) / sizeof(md_stream_table[0]) <= MD_STREAMS_MAX,
                "raise MD_STREAMS_MAX");
+
+int md_stream_put_whole(struct md_dump_ctx *c, const void *data, size_t size, md_location *ret_loc,
+                        enum md_stream_status *ret_status)
+{
+	uint32_t rva;
+	int r = md_writer_append(c->w, data, size, &rva);
+
+	if (r < 0)
+		return r;
+	*ret_loc = (md_location){.data_size = (uint32_t)size, .rva = rva};
+	*ret_status = MD_STREAM_OK;
+	return 0;
+}

@@ -36,13 +36,16 @@ struct md_dump_ctx {
 	bool drop_ip_regions;     /* leave out the memory around pcs */
 };
 
-typedef int (*md_stream_write_fn)(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-                                  enum md_stream_status *ret_status);
+/* A stream writer: writes its stream (arg says which, for writers that serve several) and gives
+ * its location and status. Returns 0 or -errno: a required stream that fails fails the dump, an
+ * optional one is left out and reported. */
+typedef int md_stream_write_fn(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
+                               enum md_stream_status *ret_status);
 
 struct md_stream_writer {
 	uint32_t type;
 	bool required; /* the dump fails without it */
-	md_stream_write_fn write;
+	md_stream_write_fn *write;
 	unsigned arg; /* passed to write (e.g. which blob) */
 };
 
@@ -50,32 +53,15 @@ extern const struct md_stream_writer md_stream_table[];
 extern const size_t md_stream_table_size;
 
 /* The writers, one per file. */
-int md_stream_thread_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-                          enum md_stream_status *ret_status);
-int md_stream_module_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-                          enum md_stream_status *ret_status);
-int md_stream_memory_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-                          enum md_stream_status *ret_status);
-int md_stream_exception(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
+md_stream_write_fn md_stream_thread_list, md_stream_module_list, md_stream_memory_list,
+    md_stream_exception, md_stream_system_info, md_stream_misc_info, md_stream_breakpad_info,
+    md_stream_thread_names, md_stream_memory_info_list, md_stream_blob, md_stream_dso_debug,
+    md_stream_crashpad_info, md_stream_diagnostics;
+
+/* Writes a stream that is one struct of size bytes and reports it written whole: the ending
+ * of the SystemInfo, MiscInfo and BreakpadInfo writers. Returns 0 or -errno. */
+int md_stream_put_whole(struct md_dump_ctx *c, const void *data, size_t size, md_location *ret_loc,
                         enum md_stream_status *ret_status);
-int md_stream_system_info(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-                          enum md_stream_status *ret_status);
-int md_stream_misc_info(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-                        enum md_stream_status *ret_status);
-int md_stream_breakpad_info(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-                            enum md_stream_status *ret_status);
-int md_stream_thread_names(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-                           enum md_stream_status *ret_status);
-int md_stream_memory_info_list(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-                               enum md_stream_status *ret_status);
-int md_stream_blob(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-                   enum md_stream_status *ret_status);
-int md_stream_dso_debug(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-                        enum md_stream_status *ret_status);
-int md_stream_crashpad_info(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-                            enum md_stream_status *ret_status);
-int md_stream_diagnostics(struct md_dump_ctx *c, unsigned arg, md_location *ret_loc,
-                          enum md_stream_status *ret_status);
 
 /* Decides what to leave out so the dump fits opts->max_bytes (see md_dump_options). */
 void md_dump_plan(struct md_dump_ctx *c);

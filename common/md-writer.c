@@ -222,10 +222,11 @@ static int put_string_record(struct md_writer *w, uint32_t len, const void *data
 	uint32_t rva;
 	int r;
 
-	r = md_writer_append(w, &len, sizeof(len), &rva);
-	if (r < 0)
-		return r;
-	r = md_writer_put(w, data, size);
+	r = md_writer_begin(w, &rva);
+	if (r >= 0)
+		r = md_writer_put(w, &len, sizeof(len));
+	if (r >= 0)
+		r = md_writer_put(w, data, size);
 	if (r < 0)
 		return r;
 	*ret_rva = rva;

@@ -12,13 +12,6 @@ int md_stream_breakpad_info(struct md_dump_ctx *c, unsigned arg, md_location *re
 	    .validity = MD_BREAKPAD_INFO_VALID_REQUESTING_THREAD_ID,
 	    .requesting_thread_id = c->s->crash ? c->s->crash->tid : c->s->requesting_tid,
 	};
-	uint32_t rva;
-	int r;
 
-	r = md_writer_append(c->w, &bi, sizeof(bi), &rva);
-	if (r < 0)
-		return r;
-	*ret_loc = (md_location){.data_size = sizeof(bi), .rva = rva};
-	*ret_status = MD_STREAM_OK;
-	return 0;
+	return md_stream_put_whole(c, &bi, sizeof(bi), ret_loc, ret_status);
 }

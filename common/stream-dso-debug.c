@@ -160,14 +160,15 @@ int md_stream_dso_debug(struct md_dump_ctx *c, unsigned arg, md_location *ret_lo
 	d.brk = rd.brk;
 	d.ldbase = rd.ldbase;
 	d.dynamic = dyn_addr;
+	/* the header, then a copy of the dynamic section */
 	r = md_writer_append(c->w, &d, sizeof(d), &rva);
 	if (r >= 0)
 		r = md_writer_put(c->w, dynamic, dyn_size);
-	if (r < 0)
-		goto out;
-	*ret_loc = (md_location){.data_size = (uint32_t)(sizeof(d) + dyn_size), .rva = rva};
-	*ret_status = MD_STREAM_OK;
-	r = 0;
+	if (r >= 0) {
+		*ret_loc = (md_location){.data_size = (uint32_t)(sizeof(d) + dyn_size), .rva = rva};
+		*ret_status = MD_STREAM_OK;
+		r = 0;
+	}
 out:
 	free(name);
 	free(maps);

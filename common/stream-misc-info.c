@@ -12,8 +12,6 @@ int md_stream_misc_info(struct md_dump_ctx *c, unsigned arg, md_location *ret_lo
 {
 	const struct md_process_info *p = &c->s->process;
 	md_misc_info mi;
-	uint32_t rva;
-	int r;
 
 	memset(&mi, 0, sizeof(mi));
 	mi.size_of_info = sizeof(mi);
@@ -25,10 +23,5 @@ int md_stream_misc_info(struct md_dump_ctx *c, unsigned arg, md_location *ret_lo
 		mi.process_user_time = p->user_time;
 		mi.process_kernel_time = p->kernel_time;
 	}
-	r = md_writer_append(c->w, &mi, sizeof(mi), &rva);
-	if (r < 0)
-		return r;
-	*ret_loc = (md_location){.data_size = sizeof(mi), .rva = rva};
-	*ret_status = MD_STREAM_OK;
-	return 0;
+	return md_stream_put_whole(c, &mi, sizeof(mi), ret_loc, ret_status);
 }

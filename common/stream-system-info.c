@@ -37,10 +37,5 @@ int md_stream_system_info(struct md_dump_ctx *c, unsigned arg, md_location *ret_
 	if (r < 0)
 		return r;
 	si.csd_version_rva = rva;
-	r = md_writer_append(c->w, &si, sizeof(si), &rva);
-	if (r < 0)
-		return r;
-	*ret_loc = (md_location){.data_size = sizeof(si), .rva = rva};
-	*ret_status = MD_STREAM_OK;
-	return 0;
+	return md_stream_put_whole(c, &si, sizeof(si), ret_loc, ret_status);
 }

@@ -124,17 +124,9 @@ static uint64_t thread_sp(const struct md_snapshot *s, const struct md_thread_in
  */
 static const struct md_mapping *overflowed_stack(const struct md_snapshot *s, uint64_t sp)
 {
-	size_t lo = 0, hi = s->n_mappings;
+	size_t lo = md_snapshot_mappings_upto(s, sp);
 	const struct md_mapping *m;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->mappings[mid].start <= sp)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	/* mappings[lo - 1] holds sp, if any mapping does: it must be a guard ending at the next */
 	if (lo > 0 && s->mappings[lo - 1].end > sp &&
 	    (s->mappings[lo - 1].prot != 0 || lo == s->n_mappings ||

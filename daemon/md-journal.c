@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "md-daemon.h"
-#include "md-output.h"
 #include "md-prune.h"
 #include "md-store.h"
 
@@ -91,29 +90,19 @@ out:
 	return r;
 }
 
-/* Writes a crash-loop summary as dir/<id>.json through a temporary file. */
+/* Writes a crash-loop summary, one line, as dir/<id>.json through a temporary file. */
 static int write_summary(const struct md_config *cfg, const struct line *l)
 {
-	char name[MD_STORE_NAME_MAX];
-	struct md_output o;
-	size_t len = strlen(l->text);
+	char name[MD_STORE_NAME_MAX], *text;
 	int r;
 
 	r = md_store_name(l->summary_id, MD_STORE_REPORT, name);
 	if (r < 0)
 		return r;
-	r = md_output_open(&o, cfg->dump_dir);
-	if (r < 0)
-		return r;
-	r = md_os_write_full(o.fd, l->text, len);
-	if (r >= 0)
-		r = md_os_write_full(o.fd, "\n", 1);
-	if (r < 0) {
-		md_output_abort(&o);
-		return r;
-	}
-	r = md_output_commit(&o, name, true);
-	md_output_abort(&o);
+	if (asprintf(&text, "%s\n", l->text) < 0)
+		return -ENOMEM;
+	r = md_capture_write_file(cfg->dump_dir, name, text, -1, true);
+	free(text);
 	return r;
 }
 

@@ -10,6 +10,7 @@
  * forged journal entry) or reach a terminal as escape sequences. Logging never fails the
  * caller: a line that cannot be written is dropped.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,20 +122,6 @@ static int format_line(char *line, const char *fmt, va_list ap)
 	return 0;
 }
 
-void md_log(int priority, const char *fmt, ...)
-{
-	char line[MD_DAEMON_LOG_LINE];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = format_line(line, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	log_line(priority, line);
-}
-
 #if HAVE_LIBSYSTEMD
 struct fields {
 	struct iovec iov[DUMP_FIELDS_MAX];
@@ -164,22 +151,14 @@ static void __attribute__((format(printf, 2, 3))) field_add(struct fields *f, co
 
 #endif
 
-void md_log_dump(const struct md_report *report, int priority, const char *fmt, ...)
+/* Sends a saved dump's line to the journal with its report's fields. Returns 0 when the
+ * journal took it, < 0 when the line must go to the plain sink instead. */
+static int log_dump_fields(const struct md_report *report, int priority, const char *line)
 {
-	char line[MD_DAEMON_LOG_LINE];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = format_line(line, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
 #if HAVE_LIBSYSTEMD
 	if (sink == SINK_JOURNAL) {
 		/* static: the fields take 13 KiB, and only the event loop's thread logs dumps */
 		static struct fields f;
-		int r;
 
 		f.n = 0;
 		field_add(&f, "MESSAGE=%s", line);
@@ -205,12 +184,44 @@ void md_log_dump(const struct md_report *report, int priority, const char *fmt, 
 			if (report->report_path)
 				field_add(&f, "MINIDUMPD_REPORT=%s", report->report_path);
 		}
-		r = sd_journal_sendv(f.iov, f.n);
-		if (r >= 0)
-			return;
+		return sd_journal_sendv(f.iov, f.n);
 	}
 #else
 	(void)report;
+	(void)priority;
+	(void)line;
 #endif
+	return -ENOSYS;
+}
+
+/* Formats and escapes a line, then logs it: for a saved dump (dump set) with report's fields
+ * where the journal takes them. */
+static void log_va(int priority, bool dump, const struct md_report *report, const char *fmt,
+                   va_list ap)
+{
+	char line[MD_DAEMON_LOG_LINE];
+
+	if (format_line(line, fmt, ap) < 0)
+		return;
+	if (dump && log_dump_fields(report, priority, line) >= 0)
+		return;
 	log_line(priority, line);
+}
+
+void md_log(int priority, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_va(priority, false, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void md_log_dump(const struct md_report *report, int priority, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_va(priority, true, report, fmt, ap);
+	va_end(ap);
 }

@@ -163,6 +163,14 @@ static int drain(int fd, char **buf, size_t *len, size_t *size, size_t cap, bool
 	return *over ? 0 : 1;
 }
 
+/* Closes *fd if it is open and marks it closed. */
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 int md_sandbox_run(const struct md_sandbox *sb, struct md_sandbox_result *ret)
 {
 	unsigned budget_ms = sb->budget_ms ? sb->budget_ms : MD_SANDBOX_BUDGET_MS;
@@ -225,9 +233,8 @@ int md_sandbox_run(const struct md_sandbox *sb, struct md_sandbox_result *ret)
 	}
 	if (pid == 0)
 		child(sb, envp, out[1], err[1], root, uid, gid, budget_ms);
-	close(out[1]);
-	close(err[1]);
-	out[1] = err[1] = -1;
+	close_fd(&out[1]);
+	close_fd(&err[1]);
 
 	/* Read both pipes until they close, the budget runs out or the output is too big. */
 	{
@@ -333,10 +340,8 @@ int md_sandbox_run(const struct md_sandbox *sb, struct md_sandbox_result *ret)
 	}
 out:
 	for (int i = 0; i < 2; i++) {
-		if (out[i] >= 0)
-			close(out[i]);
-		if (err[i] >= 0)
-			close(err[i]);
+		close_fd(&out[i]);
+		close_fd(&err[i]);
 	}
 	free(obuf);
 	free(ebuf);

@@ -47,6 +47,11 @@ int md_platform_raise_fd_limit(uint64_t want, uint64_t *ret_limit);
  * Windows. */
 bool md_platform_path_is_absolute(const char *path);
 
+/* Where path's last component starts, after its last separator ('/'; Windows: '/' or '\\'),
+ * or NULL when it has none. *ret_dir_len is the length of the folder before it, a root's
+ * separator kept: "/" for "/file" (Windows also "C:\\" for "C:\\file"). */
+const char *md_platform_path_name(const char *path, size_t *ret_dir_len);
+
 /*
  * Files. Every descriptor these functions return is a C runtime fd (POSIX: a plain fd;
  * Windows: an msvcrt fd over a file HANDLE), opened binary and not inherited by child
@@ -59,11 +64,10 @@ bool md_platform_path_is_absolute(const char *path);
 /* Opens path for reading. Returns the fd or -errno. */
 int md_os_open_read(const char *path);
 
-/* Opens path for reading if it is a regular file, for a file someone else may have planted:
- * a symbolic link at path is not followed (-ELOOP; Windows: any reparse point), a folder is
- * -EISDIR, and anything else (a FIFO, a device) is -EINVAL, refused without waiting on it
- * (POSIX: O_NONBLOCK while opening). Returns the fd or -errno. */
-int md_os_open_read_regular(const char *path);
+/* Opens path for reading if it is a regular file, for files others may have planted: a
+ * symbolic link there is not followed (-ELOOP; Windows: a reparse point), a folder is -EISDIR, and
+ * a FIFO or device is refused without waiting on it (-EINVAL). Returns the fd or -errno. */
+int md_os_open_regular(const char *path);
 
 enum md_os_write_mode {
 	MD_OS_TRUNCATE, /* create or empty the file, then write from its start */
@@ -85,6 +89,14 @@ int64_t md_os_pread(int fd, void *buf, size_t len, uint64_t offset);
  * count or -errno. */
 int64_t md_os_pwrite(int fd, const void *buf, size_t len, uint64_t offset);
 
+/* Reads up to len bytes at the file offset, moving it (one read call; Windows: one _read).
+ * Retries on EINTR. Returns the count (0 at end of file) or -errno. */
+int64_t md_os_read(int fd, void *buf, size_t len);
+
+/* Writes up to len bytes at the file offset (one write call). Retries on EINTR. Returns the
+ * count or -errno. */
+int64_t md_os_write(int fd, const void *buf, size_t len);
+
 /* Reads len bytes at offset, short only at end of file. Returns the count read or -errno. */
 int64_t md_os_pread_full(int fd, void *buf, size_t len, uint64_t offset);
 
@@ -104,8 +116,11 @@ int md_os_write_full(int fd, const void *buf, size_t len);
  * hostile or runaway file costs at most max + 1 bytes of memory. */
 int md_os_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 
-/* md_os_read_file for a file someone else may have planted: opened with
- * md_os_open_read_regular, so links, FIFOs and devices are refused. */
+/* As md_os_read_file, but a longer file is cut: the buffer holds its first max bytes. For
+ * files whose start is all a caller needs, such as procfs files, which report size 0. */
+int md_os_read_file_head(const char *path, size_t max, char **ret_buf, size_t *ret_len);
+
+/* As md_os_read_file, opening path with md_os_open_regular(). */
 int md_os_read_regular_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 
 /* Reads the first line of the small text file path (a kernel setting such as

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The OS layer's helpers that are the same on every OS (platform/md-os.h): full positioned
- * reads and writes, the bounded whole-file read and the small-file line helpers, built only on the
- * per-OS primitives of platform/posix/os.c and platform/windows/os.c.
+ * The OS layer's helpers that are the same on every OS (platform/md-os.h): full reads and
+ * writes, positioned or not, the bounded whole-file reads, and md-output.h's path split, built
+ * only on the per-OS primitives (platform/posix/, platform/windows/).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,15 +10,20 @@
 #include <unistd.h>
 
 #include "md-os.h"
+#include "md-output.h"
 
-#define READ_FILE_CHUNK 4096 /* bytes the whole-file buffer grows by */
+#define READ_FILE_CHUNK 4096 /* first bytes of a whole-file buffer, which then doubles */
 
-int64_t md_os_pread_full(int fd, void *buf, size_t len, uint64_t offset)
+/* Reads until len bytes or the end of the file: at offset *at, or at the fd's offset when at
+ * is NULL. Returns the count read or -errno. */
+static int64_t read_loop(int fd, void *buf, size_t len, const uint64_t *at)
 {
 	size_t got = 0;
 
 	while (got < len) {
-		int64_t n = md_os_pread(fd, (char *)buf + got, len - got, offset + got);
+		char *p = (char *)buf + got;
+		int64_t n =
+		    at ? md_os_pread(fd, p, len - got, *at + got) : md_os_read(fd, p, len - got);
 
 		if (n < 0)
 			return n;
@@ -29,12 +34,15 @@ int64_t md_os_pread_full(int fd, void *buf, size_t len, uint64_t offset)
 	return (int64_t)got;
 }
 
-int md_os_pwrite_full(int fd, const void *buf, size_t len, uint64_t offset)
+/* Writes all len bytes, as read_loop reads them. Returns 0 or -errno (-EIO: no progress). */
+static int write_loop(int fd, const void *buf, size_t len, const uint64_t *at)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		int64_t n = md_os_pwrite(fd, (const char *)buf + done, len - done, offset + done);
+		const char *p = (const char *)buf + done;
+		int64_t n = at ? md_os_pwrite(fd, p, len - done, *at + done)
+		               : md_os_write(fd, p, len - done);
 
 		if (n < 0)
 			return (int)n;
@@ -45,22 +53,50 @@ int md_os_pwrite_full(int fd, const void *buf, size_t len, uint64_t offset)
 	return 0;
 }
 
-/* Reads what is left of fd (opened by the caller, closed here) as md_os_read_file. */
-static int read_all(int fd, size_t max, char **ret_buf, size_t *ret_len)
+int64_t md_os_pread_full(int fd, void *buf, size_t len, uint64_t offset)
 {
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int r = 0;
+	return read_loop(fd, buf, len, &offset);
+}
 
-	for (;;) {
+int md_os_pwrite_full(int fd, const void *buf, size_t len, uint64_t offset)
+{
+	return write_loop(fd, buf, len, &offset);
+}
+
+int64_t md_os_read_full(int fd, void *buf, size_t len)
+{
+	return read_loop(fd, buf, len, NULL);
+}
+
+int md_os_write_full(int fd, const void *buf, size_t len)
+{
+	return write_loop(fd, buf, len, NULL);
+}
+
+/* Reads path, opened by open_fn, to its end into a new NUL-terminated buffer: at most max bytes,
+ * and a longer file is -EFBIG or, with cut, its first max bytes. */
+static int read_path(const char *path, int (*open_fn)(const char *path), size_t max, bool cut,
+                     char **ret_buf, size_t *ret_len)
+{
+	/* without cut, one byte past max shows that the file is longer */
+	size_t limit = cut ? max : max + 1, len = 0, cap = 0;
+	char *buf = NULL;
+	int fd, r = 0;
+
+	fd = open_fn(path);
+	if (fd < 0)
+		return fd;
+	do {
+		size_t want;
 		int64_t n;
 
 		if (cap - len < 2) {
-			size_t ncap = cap + READ_FILE_CHUNK;
+			/* room for one more byte and the NUL, up to limit and the NUL */
+			size_t ncap = cap ? cap * 2 : READ_FILE_CHUNK;
 			char *nb;
 
-			if (ncap > max + 2)
-				ncap = max + 2; /* room for one byte past max, and the NUL */
+			if (ncap > limit + 1)
+				ncap = limit + 1;
 			nb = realloc(buf, ncap);
 			if (!nb) {
 				r = -ENOMEM;
@@ -69,18 +105,19 @@ static int read_all(int fd, size_t max, char **ret_buf, size_t *ret_len)
 			buf = nb;
 			cap = ncap;
 		}
-		n = md_os_read_full(fd, buf + len, cap - 1 - len);
+		want = cap - 1 - len;
+		n = md_os_read_full(fd, buf + len, want);
 		if (n < 0) {
 			r = (int)n;
 			goto out;
 		}
 		len += (size_t)n;
-		if (len > max) {
-			r = -EFBIG;
-			goto out;
-		}
-		if ((size_t)n < cap - 1 - (len - (size_t)n))
+		if ((size_t)n < want)
 			break; /* end of file */
+	} while (len < limit);
+	if (len > max) {
+		r = -EFBIG;
+		goto out;
 	}
 	buf[len] = '\0';
 	*ret_buf = buf;
@@ -94,16 +131,17 @@ out:
 
 int md_os_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
 {
-	int fd = md_os_open_read(path);
+	return read_path(path, md_os_open_read, max, false, ret_buf, ret_len);
+}
 
-	return fd < 0 ? fd : read_all(fd, max, ret_buf, ret_len);
+int md_os_read_file_head(const char *path, size_t max, char **ret_buf, size_t *ret_len)
+{
+	return read_path(path, md_os_open_read, max, true, ret_buf, ret_len);
 }
 
 int md_os_read_regular_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
 {
-	int fd = md_os_open_read_regular(path);
-
-	return fd < 0 ? fd : read_all(fd, max, ret_buf, ret_len);
+	return read_path(path, md_os_open_regular, max, false, ret_buf, ret_len);
 }
 
 int md_os_read_line(const char *path, char *buf, size_t size)
@@ -138,4 +176,22 @@ int md_os_write_file(const char *path, const void *data, size_t len, unsigned mo
 	r = md_os_write_full(fd, data, len);
 	close(fd);
 	return r;
+}
+
+int md_output_split_path(const char *path, char *dir, size_t dir_size, char *name, size_t name_size)
+{
+	size_t dlen = 0;
+	const char *base = md_platform_path_name(path, &dlen);
+
+	if (!base) {
+		base = path;
+		path = ".";
+		dlen = 1;
+	}
+	if (dlen + 1 > dir_size || strlen(base) + 1 > name_size)
+		return -ENAMETOOLONG;
+	memcpy(dir, path, dlen);
+	dir[dlen] = '\0';
+	strcpy(name, base);
+	return name[0] ? 0 : -EINVAL;
 }

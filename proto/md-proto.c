@@ -324,28 +324,18 @@ int md_proto_decode(const void *buf, size_t len, struct md_proto_msg *ret_msg, c
 
 const char *md_proto_type_to_string(uint32_t type)
 {
-	switch (type) {
-	case MD_MSG_HELLO:
-		return "hello";
-	case MD_MSG_CRASH:
-		return "crash";
-	case MD_MSG_DUMP_REQUEST:
-		return "dump-request";
-	case MD_MSG_RESULT:
-		return "result";
-	case MD_MSG_ERROR:
-		return "error";
-	case MD_MSG_PING:
-		return "ping";
-	case MD_MSG_PONG:
-		return "pong";
-	case MD_MSG_DUMP_NOW:
-		return "dump-now";
-	case MD_MSG_STATUS_REQUEST:
-		return "status-request";
-	case MD_MSG_STATUS:
-		return "status";
-	default:
-		return "unknown";
-	}
+	static const char *const names[MD_MSG_TYPE_MAX + 1] = {
+	    [MD_MSG_HELLO] = "hello",
+	    [MD_MSG_CRASH] = "crash",
+	    [MD_MSG_DUMP_REQUEST] = "dump-request",
+	    [MD_MSG_RESULT] = "result",
+	    [MD_MSG_ERROR] = "error",
+	    [MD_MSG_PING] = "ping",
+	    [MD_MSG_PONG] = "pong",
+	    [MD_MSG_DUMP_NOW] = "dump-now",
+	    [MD_MSG_STATUS_REQUEST] = "status-request",
+	    [MD_MSG_STATUS] = "status",
+	};
+
+	return type <= MD_MSG_TYPE_MAX && names[type] ? names[type] : "unknown";
 }

@@ -8,7 +8,6 @@
  */
 #include <elf.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,15 +39,8 @@ struct stream {
 	uint8_t scratch[SCRATCH_SIZE];
 };
 
-static int fail(struct md_core *c, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(c->error, sizeof(c->error), fmt, ap);
-	va_end(ap);
-	return err;
-}
+/* Says why the stream was refused (c->error) and gives err back. */
+#define fail(c, err, ...) (snprintf((c)->error, sizeof((c)->error), __VA_ARGS__), (err))
 
 /* Reads exactly len bytes. */
 static int get(struct stream *st, void *buf, size_t len)

@@ -151,6 +151,22 @@ int md_linux_elf_offset_to_rel(const Elf64_Phdr *ph, size_t n, uint64_t lo, uint
 	return -ENOENT;
 }
 
+/* A copy of a segment of the image loaded at bias, at most max bytes of it (*ret_len); NULL
+ * when it cannot be allocated or read. */
+static uint8_t *read_segment(struct md_snapshot *s, uint64_t bias, const Elf64_Phdr *ph, size_t max,
+                             size_t *ret_len)
+{
+	size_t len = ph->p_memsz < max ? (size_t)ph->p_memsz : max;
+	uint8_t *buf = malloc(len);
+
+	if (buf && md_linux_read_exact(s, bias + ph->p_vaddr, buf, len) < 0) {
+		free(buf);
+		return NULL;
+	}
+	*ret_len = len;
+	return buf;
+}
+
 /* Build id and soname from the image mapped at start in the target. */
 void md_linux_elf_ident_from_memory(struct md_snapshot *s, uint64_t start, uint64_t end,
                                     const Elf64_Ehdr *eh, struct md_linux_elf_ident *ret)
@@ -177,30 +193,26 @@ void md_linux_elf_ident_from_memory(struct md_snapshot *s, uint64_t start, uint6
 	bias = start - (min_vaddr & ~(uint64_t)(MD_LINUX_PAGE_SIZE - 1));
 
 	for (i = 0; i < n && ret->kind == MD_MODULE_ID_NONE; i++) {
-		size_t len = ph[i].p_memsz;
+		size_t len;
 
-		if (ph[i].p_type != PT_NOTE || !len)
+		if (ph[i].p_type != PT_NOTE || !ph[i].p_memsz)
 			continue;
-		if (len > MD_LINUX_NOTE_MAX)
-			len = MD_LINUX_NOTE_MAX;
 		free(buf);
-		buf = malloc(len);
-		if (buf && md_linux_read_exact(s, bias + ph[i].p_vaddr, buf, len) == 0)
+		buf = read_segment(s, bias, &ph[i], MD_LINUX_NOTE_MAX, &len);
+		if (buf)
 			find_build_id(buf, len, ph[i].p_align, ret);
 	}
 
 	for (i = 0; i < n; i++) {
 		uint64_t strtab = 0, soname = UINT64_MAX;
-		size_t len = ph[i].p_memsz, k;
 		const Elf64_Dyn *dyn;
+		size_t len, k;
 
-		if (ph[i].p_type != PT_DYNAMIC || !len)
+		if (ph[i].p_type != PT_DYNAMIC || !ph[i].p_memsz)
 			continue;
-		if (len > MD_LINUX_DYNAMIC_MAX)
-			len = MD_LINUX_DYNAMIC_MAX;
 		free(buf);
-		buf = malloc(len);
-		if (!buf || md_linux_read_exact(s, bias + ph[i].p_vaddr, buf, len) < 0) {
+		buf = read_segment(s, bias, &ph[i], MD_LINUX_DYNAMIC_MAX, &len);
+		if (!buf) {
 			ret->dynamic_read = false;
 			break;
 		}

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "md-os.h"
 #include "md-snapshot.h"
 
 #define MD_LINUX_PATH_MAX 64 /* bytes for a "/proc/<pid>/task/<tid>/comm" style path */
@@ -116,6 +117,10 @@ const char *md_linux_status_field(const char *text, const char *key);
 int md_linux_read_blob(struct md_snapshot *s, enum md_blob blob, md_sink_fn sink, void *ctx);
 /* Calls fn for each "key : value" line of /proc/cpuinfo (both trimmed). */
 int md_linux_cpuinfo_foreach(int (*fn)(void *ctx, const char *key, const char *value), void *ctx);
-/* Reads a small text file whole (procfs reports size 0, so it reads until EOF) into a
- * NUL-terminated heap buffer. */
-int md_linux_read_text_file(const char *path, size_t limit, char **ret_text, size_t *ret_len);
+/* Reads the first limit bytes of a procfs file (which reports size 0, so it is read until EOF)
+ * into a NUL-terminated heap buffer: md_os_read_file_head(). */
+static inline int md_linux_read_text_file(const char *path, size_t limit, char **ret_text,
+                                          size_t *ret_len)
+{
+	return md_os_read_file_head(path, limit, ret_text, ret_len);
+}

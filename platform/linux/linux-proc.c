@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -18,7 +19,6 @@
 #include "linux-internal.h"
 #include "md-os.h"
 
-#define MD_LINUX_TEXT_MIN   4096        /* first buffer for a whole-file read, in bytes */
 #define MD_LINUX_STAT_MAX   4096        /* /proc/<pid>/stat is one line of < 1 KiB */
 #define MD_LINUX_STATUS_MAX (64 * 1024) /* /proc/<pid>/status and /proc/stat prefix, bytes */
 #define MD_LINUX_AUXV_MAX   4096        /* /proc/<pid>/auxv, bytes (a few hundred in practice) */
@@ -26,55 +26,6 @@
 #define MD_LINUX_STAT_UTIME 11          /* utime's index among the fields after "comm)" */
 #define MD_LINUX_STAT_STIME 12
 #define MD_LINUX_STAT_START 19 /* starttime, clock ticks after boot */
-
-int md_linux_read_text_file(const char *path, size_t limit, char **ret_text, size_t *ret_len)
-{
-	size_t len = 0, cap = MD_LINUX_TEXT_MIN;
-	char *buf = NULL;
-	int fd, r = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		int64_t got;
-		size_t want;
-
-		if (!buf || len + 1 >= cap) {
-			char *nb;
-
-			if (buf)
-				cap *= 2;
-			if (cap > limit + 1)
-				cap = limit + 1;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				r = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-		}
-		if (len >= limit)
-			break; /* the rest is past what any caller of this needs */
-		want = cap - 1 - len;
-		got = md_os_read_full(fd, buf + len, want);
-		if (got < 0) {
-			r = (int)got;
-			goto out;
-		}
-		len += (size_t)got;
-		if ((size_t)got < want)
-			break; /* end of file */
-	}
-	buf[len] = '\0';
-	*ret_text = buf;
-	*ret_len = len;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return r;
-}
 
 /* Finds "key:" at the start of a line of a status-style file and returns what follows. */
 const char *md_linux_status_field(const char *text, const char *key)
@@ -173,25 +124,18 @@ static void read_auxv(pid_t pid, struct md_process_info *ret, struct md_diag *di
 	}
 	/* Native-word (type, value) pairs of a 64-bit process, ended by AT_NULL. */
 	for (off = 0; off + sizeof(pair) <= len; off += sizeof(pair)) {
+		uint64_t *keep;
+
 		memcpy(pair, text + off, sizeof(pair));
-		if (pair[0] == 0) /* AT_NULL */
+		if (pair[0] == AT_NULL)
 			break;
-		switch (pair[0]) {
-		case 9: /* AT_ENTRY */
-			ret->at_entry = pair[1];
-			break;
-		case 3: /* AT_PHDR */
-			ret->at_phdr = pair[1];
-			break;
-		case 5: /* AT_PHNUM */
-			ret->at_phnum = pair[1];
-			break;
-		case 7: /* AT_BASE */
-			ret->at_base = pair[1];
-			break;
-		default:
-			break;
-		}
+		keep = pair[0] == AT_ENTRY   ? &ret->at_entry
+		       : pair[0] == AT_PHDR  ? &ret->at_phdr
+		       : pair[0] == AT_PHNUM ? &ret->at_phnum
+		       : pair[0] == AT_BASE  ? &ret->at_base
+		                             : NULL;
+		if (keep)
+			*keep = pair[1];
 	}
 	free(text);
 }

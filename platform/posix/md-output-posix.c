@@ -97,26 +97,3 @@ void md_output_abort(struct md_output *o)
 		close(o->dirfd);
 	o->dirfd = -1;
 }
-
-int md_output_split_path(const char *path, char *dir, size_t dir_size, char *name, size_t name_size)
-{
-	const char *slash = strrchr(path, '/');
-	size_t dlen;
-
-	if (!slash) {
-		if (strlen(path) + 1 > name_size || dir_size < 2)
-			return -ENAMETOOLONG;
-		strcpy(dir, ".");
-		strcpy(name, path);
-		return name[0] ? 0 : -EINVAL;
-	}
-	dlen = (size_t)(slash - path);
-	if (dlen == 0)
-		dlen = 1; /* "/file" lives in "/" */
-	if (dlen + 1 > dir_size || strlen(slash + 1) + 1 > name_size)
-		return -ENAMETOOLONG;
-	memcpy(dir, path, dlen);
-	dir[dlen] = '\0';
-	strcpy(name, slash + 1);
-	return name[0] ? 0 : -EINVAL;
-}

@@ -26,23 +26,22 @@ int md_os_open_read(const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
-int md_os_open_read_regular(const char *path)
+int md_os_open_regular(const char *path)
 {
-	struct stat st;
+	/* O_NONBLOCK: opening a FIFO does not wait for a writer */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), r;
+	struct stat st;
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0) {
+	if (fstat(fd, &st) < 0)
 		r = -errno;
-		close(fd);
-		return r;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-	}
-	return fd;
+	else
+		r = S_ISREG(st.st_mode) ? 0 : S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	if (r == 0)
+		return fd;
+	close(fd);
+	return r;
 }
 
 int md_os_open_write(const char *path, enum md_os_write_mode how, unsigned mode)
@@ -55,66 +54,45 @@ int md_os_open_write(const char *path, enum md_os_write_mode how, unsigned mode)
 	return fd < 0 ? -errno : fd;
 }
 
+/* One read (into rbuf) or write (from wbuf, when writing) of at most IO_CHUNK_MAX bytes, at
+ * offset *at or, when at is NULL, at the fd's offset. Retries on EINTR. Returns the count or
+ * -errno. */
+static int64_t once(int fd, bool writing, void *rbuf, const void *wbuf, size_t len,
+                    const uint64_t *at)
+{
+	size_t n = len > IO_CHUNK_MAX ? IO_CHUNK_MAX : len;
+	ssize_t r;
+
+	if (at && *at > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	do {
+		if (at)
+			r = writing ? pwrite(fd, wbuf, n, (off_t)*at)
+			            : pread(fd, rbuf, n, (off_t)*at);
+		else
+			r = writing ? write(fd, wbuf, n) : read(fd, rbuf, n);
+	} while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : (int64_t)r;
+}
+
 int64_t md_os_pread(int fd, void *buf, size_t len, uint64_t offset)
 {
-	ssize_t n;
-
-	if (offset > (uint64_t)INT64_MAX)
-		return -EINVAL;
-	do
-		n = pread(fd, buf, len > IO_CHUNK_MAX ? IO_CHUNK_MAX : len, (off_t)offset);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : (int64_t)n;
+	return once(fd, false, buf, NULL, len, &offset);
 }
 
 int64_t md_os_pwrite(int fd, const void *buf, size_t len, uint64_t offset)
 {
-	ssize_t n;
-
-	if (offset > (uint64_t)INT64_MAX)
-		return -EINVAL;
-	do
-		n = pwrite(fd, buf, len > IO_CHUNK_MAX ? IO_CHUNK_MAX : len, (off_t)offset);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : (int64_t)n;
+	return once(fd, true, NULL, buf, len, &offset);
 }
 
-int64_t md_os_read_full(int fd, void *buf, size_t len)
+int64_t md_os_read(int fd, void *buf, size_t len)
 {
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, (char *)buf + got,
-		                 len - got > IO_CHUNK_MAX ? IO_CHUNK_MAX : len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (int64_t)got;
+	return once(fd, false, buf, NULL, len, NULL);
 }
 
-int md_os_write_full(int fd, const void *buf, size_t len)
+int64_t md_os_write(int fd, const void *buf, size_t len)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(fd, (const char *)buf + done,
-		                  len - done > IO_CHUNK_MAX ? IO_CHUNK_MAX : len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
+	return once(fd, true, NULL, buf, len, NULL);
 }
 
 int md_os_fsync(int fd)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mdctl's connection to the daemon on POSIX (platform/md-os.h): a Unix stream socket,
- * blocking sends with MSG_NOSIGNAL and receives bounded by poll().
+ * mdctl's connection to the daemon on POSIX (platform/md-os.h): a Unix stream socket, sends
+ * (MSG_NOSIGNAL) and receives that never block, each after poll() said the socket was ready.
  */
 #include <errno.h>
 #include <poll.h>
@@ -44,17 +44,16 @@ int md_platform_conn_open(const char *endpoint, struct md_platform_conn **ret_co
 	return 0;
 }
 
+/* Waits up to timeout_ms for fd to be ready. A signal ends the wait early with 0: the caller's
+ * send or recv (MSG_DONTWAIT) then finds nothing to do and waits again. */
 static int wait_fd(int fd, short events, int timeout_ms)
 {
 	struct pollfd p = {.fd = fd, .events = events};
-	int r;
+	int r = poll(&p, 1, timeout_ms);
 
-	do
-		r = poll(&p, 1, timeout_ms);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -errno;
-	return r == 0 ? -ETIMEDOUT : 0;
+	if (r == 0)
+		return -ETIMEDOUT;
+	return r < 0 && errno != EINTR ? -errno : 0;
 }
 
 int md_platform_conn_send(struct md_platform_conn *c, const void *buf, size_t len, int timeout_ms)
@@ -67,9 +66,9 @@ int md_platform_conn_send(struct md_platform_conn *c, const void *buf, size_t le
 
 		if (r < 0)
 			return r;
-		n = send(c->fd, (const char *)buf + off, len - off, MSG_NOSIGNAL);
+		n = send(c->fd, (const char *)buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
 				continue;
 			return -errno;
 		}
@@ -86,8 +85,8 @@ int md_platform_conn_recv(struct md_platform_conn *c, void *buf, size_t len, int
 
 		if (r < 0)
 			return r;
-		n = recv(c->fd, buf, len, 0);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		n = recv(c->fd, buf, len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 			continue;
 		if (n < 0)
 			return -errno;

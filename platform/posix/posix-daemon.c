@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The daemon's OS services on POSIX (platform/md-os.h): a file's group, free space from
- * statvfs, and the open-files limit.
+ * statvfs, the open-files limit, and where a path's folder ends.
  */
 #include <errno.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -52,4 +53,14 @@ int md_platform_raise_fd_limit(uint64_t want, uint64_t *ret_limit)
 bool md_platform_path_is_absolute(const char *path)
 {
 	return path[0] == '/';
+}
+
+const char *md_platform_path_name(const char *path, size_t *ret_dir_len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return NULL;
+	*ret_dir_len = slash == path ? 1 : (size_t)(slash - path); /* "/file" lives in "/" */
+	return slash + 1;
 }

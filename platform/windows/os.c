@@ -76,25 +76,11 @@ static int handle_to_fd(HANDLE h, int flags)
 	return fd;
 }
 
-int md_os_open_read(const char *path)
-{
-	wchar_t w[MD_WIN_PATH_MAX];
-	HANDLE h;
-	int r = wide_path(path, w, MD_WIN_PATH_MAX);
-
-	if (r < 0)
-		return r;
-	h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-	                NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
-	if (h == INVALID_HANDLE_VALUE)
-		return md_win_last_error();
-	return handle_to_fd(h, _O_RDONLY);
-}
-
-/* Opens path with FILE_FLAG_OPEN_REPARSE_POINT, so that a symbolic link there is opened itself
- * and refused (-ELOOP), as a folder is (-EISDIR). Stores the handle. */
-static int open_no_link(const char *path, DWORD access, DWORD share, SECURITY_ATTRIBUTES *sa,
-                        DWORD disposition, HANDLE *ret_h)
+/* Opens path with CreateFileW. With FILE_FLAG_OPEN_REPARSE_POINT in flags a symbolic link at
+ * path is opened itself, for the caller to refuse; with ret_attributes, the file's attributes
+ * are read too (the handle is closed if that fails). */
+static int open_handle(const char *path, DWORD access, DWORD share, SECURITY_ATTRIBUTES *sa,
+                       DWORD disposition, DWORD flags, HANDLE *ret_h, DWORD *ret_attributes)
 {
 	BY_HANDLE_FILE_INFORMATION info;
 	wchar_t w[MD_WIN_PATH_MAX];
@@ -103,33 +89,44 @@ static int open_no_link(const char *path, DWORD access, DWORD share, SECURITY_AT
 
 	if (r < 0)
 		return r;
-	h = CreateFileW(w, access | FILE_READ_ATTRIBUTES, share, sa, disposition,
-	                FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+	h = CreateFileW(w, access, share, sa, disposition, FILE_ATTRIBUTE_NORMAL | flags, NULL);
 	if (h == INVALID_HANDLE_VALUE)
 		return md_win_last_error();
-	if (!GetFileInformationByHandle(h, &info))
-		r = md_win_last_error();
-	else if (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
-		r = -EISDIR;
-	else if (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)
-		r = -ELOOP;
-	if (r < 0) {
-		CloseHandle(h);
-		return r;
+	if (ret_attributes) {
+		r = GetFileInformationByHandle(h, &info) ? 0 : md_win_last_error();
+		if (r < 0) {
+			CloseHandle(h);
+			return r;
+		}
+		*ret_attributes = info.dwFileAttributes;
 	}
 	*ret_h = h;
 	return 0;
 }
 
-int md_os_open_read_regular(const char *path)
+#define SHARE_ALL (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+
+int md_os_open_read(const char *path)
 {
 	HANDLE h;
-	int r =
-	    open_no_link(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-	                 NULL, OPEN_EXISTING, &h);
+	int r = open_handle(path, GENERIC_READ, SHARE_ALL, NULL, OPEN_EXISTING, 0, &h, NULL);
+
+	return r < 0 ? r : handle_to_fd(h, _O_RDONLY);
+}
+
+int md_os_open_regular(const char *path)
+{
+	DWORD attributes;
+	HANDLE h;
+	int r = open_handle(path, GENERIC_READ, SHARE_ALL, NULL, OPEN_EXISTING,
+	                    FILE_FLAG_OPEN_REPARSE_POINT, &h, &attributes);
 
 	if (r < 0)
 		return r;
+	if (attributes & (FILE_ATTRIBUTE_REPARSE_POINT | FILE_ATTRIBUTE_DIRECTORY)) {
+		CloseHandle(h);
+		return attributes & FILE_ATTRIBUTE_REPARSE_POINT ? -ELOOP : -EISDIR;
+	}
 	if (GetFileType(h) != FILE_TYPE_DISK) { /* a pipe or a device */
 		CloseHandle(h);
 		return -EINVAL;
@@ -141,6 +138,7 @@ int md_os_open_write(const char *path, enum md_os_write_mode how, unsigned mode)
 {
 	SECURITY_ATTRIBUTES sa = {.nLength = sizeof(sa)};
 	PSECURITY_DESCRIPTOR sd = NULL;
+	DWORD attributes;
 	HANDLE h;
 	int r;
 
@@ -150,12 +148,17 @@ int md_os_open_write(const char *path, enum md_os_write_mode how, unsigned mode)
 			return r; /* never a private file that others could read */
 		sa.lpSecurityDescriptor = sd;
 	}
-	r = open_no_link(path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_DELETE, &sa, OPEN_ALWAYS,
-	                 &h);
+	r = open_handle(path, GENERIC_WRITE | FILE_READ_ATTRIBUTES,
+	                FILE_SHARE_READ | FILE_SHARE_DELETE, &sa, OPEN_ALWAYS,
+	                FILE_FLAG_OPEN_REPARSE_POINT, &h, &attributes);
 	if (sd)
 		LocalFree(sd);
 	if (r < 0)
 		return r;
+	if (attributes & (FILE_ATTRIBUTE_REPARSE_POINT | FILE_ATTRIBUTE_DIRECTORY)) {
+		CloseHandle(h);
+		return attributes & FILE_ATTRIBUTE_DIRECTORY ? -EISDIR : -ELOOP;
+	}
 	if (how == MD_OS_TRUNCATE && !SetEndOfFile(h)) {
 		r = md_win_last_error();
 		CloseHandle(h);
@@ -209,38 +212,18 @@ int64_t md_os_pwrite(int fd, const void *buf, size_t len, uint64_t offset)
 	return positioned(fd, NULL, buf, len, offset);
 }
 
-int64_t md_os_read_full(int fd, void *buf, size_t len)
+int64_t md_os_read(int fd, void *buf, size_t len)
 {
-	size_t got = 0;
+	int n = _read(fd, buf, (unsigned)(len > IO_CHUNK_MAX ? IO_CHUNK_MAX : len));
 
-	while (got < len) {
-		size_t want = len - got > IO_CHUNK_MAX ? IO_CHUNK_MAX : len - got;
-		int n = _read(fd, (char *)buf + got, (unsigned)want);
-
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (int64_t)got;
+	return n < 0 ? -errno : (int64_t)n;
 }
 
-int md_os_write_full(int fd, const void *buf, size_t len)
+int64_t md_os_write(int fd, const void *buf, size_t len)
 {
-	size_t done = 0;
+	int n = _write(fd, buf, (unsigned)(len > IO_CHUNK_MAX ? IO_CHUNK_MAX : len));
 
-	while (done < len) {
-		size_t want = len - done > IO_CHUNK_MAX ? IO_CHUNK_MAX : len - done;
-		int n = _write(fd, (const char *)buf + done, (unsigned)want);
-
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
+	return n < 0 ? -errno : (int64_t)n;
 }
 
 int md_os_fsync(int fd)
@@ -292,11 +275,11 @@ int md_os_stat_nofollow(const char *path, struct md_os_stat *ret_stat)
 	int64_t t;
 	int r = wide_path(path, w, MD_WIN_PATH_MAX);
 
+	/* the attributes of the name itself: a reparse point is not followed */
+	if (r >= 0 && !GetFileAttributesExW(w, GetFileExInfoStandard, &a))
+		r = md_win_last_error();
 	if (r < 0)
 		return r;
-	/* the attributes of the name itself: a reparse point is not followed */
-	if (!GetFileAttributesExW(w, GetFileExInfoStandard, &a))
-		return md_win_last_error();
 	t = (int64_t)(((uint64_t)a.ftLastWriteTime.dwHighDateTime << 32) |
 	              a.ftLastWriteTime.dwLowDateTime);
 	ret_stat->size = ((uint64_t)a.nFileSizeHigh << 32) | a.nFileSizeLow;

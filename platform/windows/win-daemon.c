@@ -5,6 +5,7 @@
  * supported. Free space is GetDiskFreeSpaceEx's
  * bytes available to the caller. There is no open-files limit to raise: the daemon's pipes are
  * handles, limited only by memory, and its few C runtime descriptors fit the runtime's table.
+ * Paths take both separators, and a drive's root keeps its own.
  */
 #include <windows.h>
 
@@ -45,4 +46,20 @@ bool md_platform_path_is_absolute(const char *path)
 	             path[1] == ':' && (path[2] == '\\' || path[2] == '/');
 
 	return drive || (path[0] == '\\' && path[1] == '\\');
+}
+
+const char *md_platform_path_name(const char *path, size_t *ret_dir_len)
+{
+	const char *slash = strrchr(path, '/'), *bslash = strrchr(path, '\\');
+	size_t dlen;
+
+	if (bslash && (!slash || bslash > slash))
+		slash = bslash;
+	if (!slash)
+		return NULL;
+	dlen = (size_t)(slash - path);
+	if (dlen == 0 || (dlen == 2 && path[1] == ':'))
+		dlen++; /* "\\file" lives in "\\", "C:\\file" in "C:\\" */
+	*ret_dir_len = dlen;
+	return slash + 1;
 }

@@ -142,12 +142,10 @@ int md_platform_process_exe(uint32_t pid, char *buf, size_t size, uint64_t *ret_
 	                OPEN_EXISTING, 0, NULL);
 	if (f == INVALID_HANDLE_VALUE)
 		return md_win_last_error();
-	if (!GetFileInformationByHandle(f, &info)) {
-		r = md_win_last_error();
-		CloseHandle(f);
-		return r;
-	}
+	r = GetFileInformationByHandle(f, &info) ? 0 : md_win_last_error();
 	CloseHandle(f);
+	if (r < 0)
+		return r;
 	*ret_file_id = ((uint64_t)info.dwVolumeSerialNumber << 40) ^
 	               (((uint64_t)info.nFileIndexHigh << 32) | info.nFileIndexLow) ^
 	               ((uint64_t)info.ftLastWriteTime.dwLowDateTime << 20);
