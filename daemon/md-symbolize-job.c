@@ -103,6 +103,19 @@ static void work(uv_work_t *req)
 
 static void start_next(struct md_symbolize_queue *q);
 
+/* How a log line names the process: the name its hello gave, else its executable's file name. */
+static const char *log_name(const struct md_report *r)
+{
+	const char *slash;
+
+	if (r->process_name && r->process_name[0])
+		return r->process_name;
+	if (!r->executable || !r->executable[0])
+		return "?";
+	slash = strrchr(r->executable, '/');
+	return slash ? slash + 1 : r->executable;
+}
+
 static void done(uv_work_t *req, int status)
 {
 	struct md_symbolize_queue *q = req->data;
@@ -116,8 +129,7 @@ static void done(uv_work_t *req, int status)
 	else if (why)
 		md_log(MD_LOG_WARNING, "dump %s: no stacks: %s", it->report.id, why);
 	else if (it->crashed_in)
-		md_log(MD_LOG_NOTICE, "pid %u (%s) %s in %s", it->report.pid,
-		       it->report.process_name ? it->report.process_name : "",
+		md_log(MD_LOG_NOTICE, "pid %u (%s) %s in %s", it->report.pid, log_name(&it->report),
 		       it->report.kind == MD_REPORT_KIND_CRASH ? "crashed" : "was dumped",
 		       it->crashed_in);
 	item_free(it);
