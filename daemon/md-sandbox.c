@@ -111,6 +111,9 @@ static void child(const struct md_sandbox *sb, char *const *envp, int out_w, int
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		_exit(125);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* below the daemon's captures: in a crash storm the dumps, which apps wait for, come first
+	 */
+	setpriority(PRIO_PROCESS, 0, MD_SANDBOX_NICE);
 
 	rl.rlim_cur = rl.rlim_max = budget_ms / 1000 + 1; /* seconds of CPU */
 	setrlimit(RLIMIT_CPU, &rl);

@@ -17,10 +17,11 @@
 #define MD_SANDBOX_FDS_MAX    1024               /* descriptors handed to the helper */
 #define MD_SANDBOX_OUT_MAX    (8u * 1024 * 1024) /* bytes of stdout read; more is an error */
 #define MD_SANDBOX_ERR_MAX    1024               /* bytes of stderr kept for the reason */
-#define MD_SANDBOX_AS_MAX     (1024ull << 20)    /* bytes of address space (RLIMIT_AS) */
-#define MD_SANDBOX_BUDGET_MS  10000              /* default wall-clock budget, ms */
-#define MD_SANDBOX_REASON_MAX 512                /* bytes of a failure reason, NUL included */
-#define MD_SANDBOX_USER       "nobody"           /* who the helper runs as when we are root */
+#define MD_SANDBOX_NICE       10 /* the helper runs below the captures (a crash storm) */
+#define MD_SANDBOX_AS_MAX     (1024ull << 20) /* bytes of address space (RLIMIT_AS) */
+#define MD_SANDBOX_BUDGET_MS  10000           /* default wall-clock budget, ms */
+#define MD_SANDBOX_REASON_MAX 512             /* bytes of a failure reason, NUL included */
+#define MD_SANDBOX_USER       "nobody"        /* who the helper runs as when we are root */
 
 struct md_sandbox {
 	const char *program; /* absolute path of the helper */

@@ -164,10 +164,12 @@ END_TEST
 /* The helper runs as nobody with no capabilities, no network and seccomp: seen from inside. */
 START_TEST(helper_runs_unprivileged)
 {
-	/* says who it is, its capabilities and its network devices on stderr, then fails */
+	/* says who it is, its capabilities, its network devices and its nice value on stderr, then
+	 * fails */
 	static const char script[] =
 	    "#!/bin/sh\n{ id -u; grep -E '^Cap(Eff|Prm|Bnd)|^NoNewPrivs' /proc/self/status; "
-	    "grep -c : /proc/net/dev; ls /proc/self/fd | tr '\\n' ' '; } | tr '\\n' ' ' >&2; "
+	    "grep -c : /proc/net/dev; ls /proc/self/fd | tr '\\n' ' '; echo nice=$(nice); } | "
+	    "tr '\\n' ' ' >&2; "
 	    "exit 9\n";
 	char *dump, *dir;
 	struct mres res;
@@ -183,6 +185,8 @@ START_TEST(helper_runs_unprivileged)
 	ck_assert_msg(strstr(res.err, "NoNewPrivs:\t1"), "%s", res.err);
 	/* only lo in the new network namespace (the header lines of /proc/net/dev have no ':') */
 	ck_assert_msg(strstr(res.err, "NoNewPrivs:\t1 1 "), "%s", res.err);
+	/* below the captures */
+	ck_assert_msg(strstr(res.err, "nice=10 "), "%s", res.err);
 	it_rmtree(dir);
 	free(dir);
 	free(dump);
