@@ -26,6 +26,9 @@ struct md_linux_tracee {
 	bool settled;    /* while attaching: its stop (or exit) has been collected */
 	bool seized;     /* under our ptrace (false: left alone, asleep in the kernel) */
 	bool unstopped;  /* not stopped by the deadline: no registers to read */
+	/* Its name (comm), from the stat line read for its state right before it was seized, so
+	 * that no second file per thread is read; "" if unknown. */
+	char name[16];
 };
 
 /* Every thread of the target that is currently stopped under ptrace by us. */

@@ -115,16 +115,49 @@ static int tracees_reserve(struct md_linux_tracees *t, size_t want)
 	return 0;
 }
 
-/* The one-letter state of a thread from /proc/<pid>/task/<tid>/stat, or 0 if unreadable. */
-static char thread_state(pid_t pid, pid_t tid)
+/* The one-letter state of a thread from /proc/<pid>/task/<tid>/stat, or 0 if unreadable; with
+ * name, also its name (comm) there, or "". Read for every thread before it is seized (the only
+ * file read per thread: the snapshot takes the name from here), so with one read into the
+ * stack: the line starts with the pid and the name of at most 15 bytes in parentheses. */
+static char thread_state(pid_t pid, pid_t tid, int task_fd, char *name, size_t name_size)
 {
-	char *text, *fields, state;
+	char path[MD_LINUX_PATH_MAX], buf[MD_LINUX_STAT_MAX], *p, *open_paren;
+	ssize_t n;
+	int fd;
 
-	if (md_linux_read_stat(pid, tid, &text, &fields) < 0)
+	if (name)
+		name[0] = '\0';
+	/* relative to /proc/<pid>/task where the caller has it open: no path walk per thread */
+	if (task_fd >= 0) {
+		snprintf(path, sizeof(path), "%d/stat", (int)tid);
+		fd = openat(task_fd, path, O_RDONLY | O_CLOEXEC);
+	} else {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
 		return 0;
-	state = fields[0];
-	free(text);
-	return state;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* the name may hold spaces and ')': the state follows the last ") " */
+	p = strrchr(buf, ')');
+	open_paren = strchr(buf, '(');
+	if (!p || p[1] != ' ' || !open_paren || open_paren > p)
+		return 0;
+	if (name) {
+		size_t len = (size_t)(p - open_paren - 1);
+
+		if (len >= name_size)
+			len = name_size - 1;
+		memcpy(name, open_paren + 1, len);
+		name[len] = '\0';
+	}
+	return p[2];
 }
 
 static bool is_dead_state(char state)
@@ -141,7 +174,7 @@ static bool is_dying(pid_t pid, pid_t tid)
 	const char *f;
 	size_t len;
 
-	if (is_dead_state(thread_state(pid, tid)))
+	if (is_dead_state(thread_state(pid, tid, -1, NULL, 0)))
 		return true;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
 	if (md_linux_read_text_file(path, MD_LINUX_STATUS_MAX, &text, &len) < 0)
@@ -256,7 +289,8 @@ static bool collect(pid_t pid, struct md_linux_tracees *t, struct md_linux_trace
 	if (w == 0) {
 		/* only the leader: any other thread reports its exit, and one that turned zombie
 		 * since our wait is still ours to reap */
-		if (!check_zombies || tr->tid != pid || !is_dead_state(thread_state(pid, tr->tid)))
+		if (!check_zombies || tr->tid != pid ||
+		    !is_dead_state(thread_state(pid, tr->tid, -1, NULL, 0)))
 			return false;
 		gone = true;
 		/* a traced zombie leader reports its exit to us only once every other thread is
@@ -382,9 +416,12 @@ int md_linux_attach_all(pid_t pid, volatile sig_atomic_t *cancel, uint64_t deadl
 	uint64_t sleep = MD_LINUX_POLL_MIN_NS, asleep_until = 0;
 	unsigned round = 0;
 	size_t i, n_stopped = 0;
-	int r = 0;
+	char path[MD_LINUX_PATH_MAX];
+	int r = 0, task_fd;
 
 	retry_leftovers();
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	task_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* -1: absolute paths instead */
 	for (;;) {
 		size_t first = t.n, n_asleep = 0;
 		bool expired = past(deadline_ns) || past(asleep_until);
@@ -409,10 +446,11 @@ int md_linux_attach_all(pid_t pid, volatile sig_atomic_t *cancel, uint64_t deadl
 		/* Seize and interrupt every new thread before waiting for any. */
 		for (i = 0; i < fresh.n; i++) {
 			pid_t tid = fresh.v[i];
+			char name[sizeof(t.t[0].name)];
 
 			/* Asleep in the kernel: seized, it could be neither stopped nor let go.
 			 * Looked at again next time round; past the deadline, left running. */
-			if (thread_state(pid, tid) == 'D') {
+			if (thread_state(pid, tid, task_fd, name, sizeof(name)) == 'D') {
 				if (expired) {
 					add_unstopped(&t, tid, diag);
 				} else {
@@ -431,7 +469,8 @@ int md_linux_attach_all(pid_t pid, volatile sig_atomic_t *cancel, uint64_t deadl
 				}
 				/* The kernel refuses to attach to an exited thread (a zombie
 				 * group leader) with EPERM; that is not a permission problem. */
-				if (e == EPERM && is_dead_state(thread_state(pid, tid))) {
+				if (e == EPERM &&
+				    is_dead_state(thread_state(pid, tid, -1, NULL, 0))) {
 					md_diag_add(diag, MD_DIAG_THREAD, (uint64_t)tid, -ESRCH,
 					            "thread has exited (zombie)");
 					continue;
@@ -460,7 +499,8 @@ int md_linux_attach_all(pid_t pid, volatile sig_atomic_t *cancel, uint64_t deadl
 				t.stopped = true;
 				t.stop_ns = (uint64_t)md_os_now_ns();
 			}
-			t.t[t.n++] = (struct md_linux_tracee){.tid = tid, .seized = true};
+			t.t[t.n] = (struct md_linux_tracee){.tid = tid, .seized = true};
+			memcpy(t.t[t.n++].name, name, sizeof(name));
 			/* ESRCH here means the thread is exiting; its exit is reaped below. */
 			ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
 		}
@@ -504,6 +544,8 @@ int md_linux_attach_all(pid_t pid, volatile sig_atomic_t *cancel, uint64_t deadl
 	r = 0;
 out:
 	md_linux_detach_all(&t);
+	if (task_fd >= 0)
+		close(task_fd);
 	free(seen.v);
 	free(fresh.v);
 	return r;

@@ -63,15 +63,18 @@ struct name_job {
 	int task_fd;
 };
 
-/* Reads every thread's name. Runs on its own thread, beside the register reads: the two are
+/* Reads the name of every thread that has none yet (most have theirs from the stop, which read
+ * it with the thread's state). Runs on its own thread, beside the register reads: the two are
  * independent, and on a 512-thread target each costs several milliseconds of syscalls. */
 static void *read_names(void *arg)
 {
 	struct name_job *j = arg;
 
 	for (size_t i = 0; i < j->s->n_threads; i++)
-		md_linux_read_thread_name(j->task_fd, (pid_t)j->s->threads[i].tid,
-		                          j->s->threads[i].name, sizeof(j->s->threads[i].name));
+		if (!j->s->threads[i].name[0])
+			md_linux_read_thread_name(j->task_fd, (pid_t)j->s->threads[i].tid,
+			                          j->s->threads[i].name,
+			                          sizeof(j->s->threads[i].name));
 	return NULL;
 }
 
@@ -82,16 +85,21 @@ static int read_threads(struct md_linux_snapshot *ls)
 	struct name_job names = {.s = s, .task_fd = -1};
 	pthread_t name_thread;
 	bool threaded = false;
-	size_t i, gone = 0;
+	size_t i, gone = 0, unnamed = 0;
 
 	s->threads = calloc(ls->tracees.n, sizeof(*s->threads));
 	if (!s->threads)
 		return -ENOMEM;
 	s->n_threads = ls->tracees.n;
-	for (i = 0; i < ls->tracees.n; i++)
+	for (i = 0; i < ls->tracees.n; i++) {
 		s->threads[i].tid = (uint32_t)ls->tracees.t[i].tid;
+		snprintf(s->threads[i].name, sizeof(s->threads[i].name), "%s",
+		         ls->tracees.t[i].name);
+		unnamed += !s->threads[i].name[0];
+	}
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)ls->pid);
-	names.task_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (unnamed)
+		names.task_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (names.task_fd >= 0) {
 		threaded = pthread_create(&name_thread, NULL, read_names, &names) == 0;
 		if (!threaded)
