@@ -27,6 +27,7 @@ void md_config_defaults(struct md_config *cfg)
 	cfg->socket_path = MD_DEFAULT_SOCKET;
 	cfg->socket_mode = MD_DEFAULT_SOCKET_MODE;
 	cfg->socket_gid = -1;
+	cfg->user = MD_DEFAULT_USER;
 	cfg->dump_dir = MD_DEFAULT_DUMP_DIR;
 	cfg->dump_gid = -1;
 	cfg->max_dumps = MD_DEFAULT_MAX_DUMPS;
@@ -341,6 +342,7 @@ int md_config_load(struct md_config *cfg, const char *path, char *err, size_t er
 	    {"socket", K_PATH, &cfg->socket_path, 0, NULL, false},
 	    {"socket_mode", K_MODE, &cfg->socket_mode, 0, NULL, false},
 	    {"socket_group", K_GROUP, &cfg->socket_gid, 0, NULL, true},
+	    {"user", K_TEXT, &cfg->user, 64, NULL, false},
 	    {"dump_dir", K_PATH, &cfg->dump_dir, 0, NULL, false},
 	    {"dump_group", K_GROUP, &cfg->dump_gid, 0, NULL, true},
 	    {"max_concurrent_dumps", K_UINT, &cfg->max_dumps, 64, NULL, false},
