@@ -77,7 +77,10 @@ static void on_worker_event(uv_poll_t *h, int status, int events)
 
 	uv_poll_stop(h);
 	worker_gone = true;
-	if (pid > 0 && waitpid(pid, &st, WNOHANG) == pid && WIFSIGNALED(st))
+	/* its socket closes before it is a zombie: a moment for its status */
+	for (int i = 0; pid > 0 && i < 1000 && waitpid(pid, &st, WNOHANG) == 0; i++)
+		usleep(1000);
+	if (pid > 0 && WIFSIGNALED(st))
 		md_log(MD_LOG_ERR, "the capture worker (pid %d) was killed by signal %d: stopping",
 		       pid, WTERMSIG(st));
 	else
