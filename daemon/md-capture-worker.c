@@ -3,9 +3,11 @@
  * md-capture-worker: the privileged half of minidumpd (md-privsep.h, docs/security.md). minidumpd
  * starts it as root before it drops its own privileges; it keeps only CAP_SYS_PTRACE,
  * CAP_DAC_READ_SEARCH, CAP_KILL and CAP_CHOWN and serves fixed-size requests on fd 3: each
- * capture runs in a child of its own (ptrace binds a tracee to the thread that attached, and a
- * capture that dies takes nothing else with it), writes the dump into the one dump folder named
- * on its command line, and answers on the request's reply socket. It links the OS layer, the
+ * capture runs on a thread of its own (ptrace binds a tracee to the thread that attached; a
+ * thread, not a child process, so that the heap stays warm from one dump to the next: a fresh
+ * process per dump cost milliseconds of page faults), writes the dump into the one dump folder
+ * named on its command line, and answers on the request's reply socket. The main thread reads
+ * the requests and cancels captures past their time budget. It links the OS layer, the
  * snapshot backend and the writers: no JSON library, no protocol decoder, no event loop. It
  * trusts no request: each is checked field by field and refused with a reason. It writes a
  * dump of a target that is not dumpable by its own user as root's alone, whatever the front
@@ -16,6 +18,7 @@
 #include <limits.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,8 +28,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "md-access.h"
@@ -36,27 +37,31 @@
 #include "md-peer.h"
 #include "md-privsep.h"
 
-#define CTL_FD       3
-#define REAP_POLL_MS 200 /* how often finished captures are reaped while some run */
+#define CTL_FD   3
+#define WATCH_MS 20 /* how often the budgets of running captures are looked at */
 
 /* What the worker was started with. */
 static struct {
 	const char *dir;   /* the dump folder, from the command line: a request names none */
 	uint32_t uid, gid; /* the front end's: owner of the dumps it may read */
 	int64_t dump_gid;  /* the dump group, -1: none */
-	unsigned running;
-} W;
+	pthread_mutex_t lock;
+	struct job *running; /* captures on their threads, under lock */
+	unsigned n_running;
+} W = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-static struct md_privsep_request request; /* one at a time in the main process */
-static struct md_privsep_result result;
+/* One capture: its request, its descriptors and its answer, owned by its thread. */
+struct job {
+	struct md_privsep_request q;
+	struct md_privsep_result res;
+	int reply, pidfd, stream;
+	double deadline_ms;
+	volatile sig_atomic_t cancel; /* set by the main thread past the deadline */
+	struct job *next;
+};
 
-static volatile sig_atomic_t cancelled; /* the capture's time budget ran out (SIGALRM) */
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	cancelled = 1;
-}
+static struct md_privsep_request request;   /* read by the main thread */
+static struct md_privsep_result answer_buf; /* the main thread's answers (refusals, exe) */
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -79,7 +84,7 @@ static void answer(int reply, struct md_privsep_result *res)
 	md_os_write_full(reply, res, sizeof(*res)); /* a front end gone: nobody to tell */
 }
 
-/* ---- one capture, in its own child ---- */
+/* ---- one capture, on its own thread ---- */
 
 struct capture_ctx {
 	const struct md_privsep_request *q;
@@ -217,17 +222,17 @@ static void fill_result(struct md_privsep_result *res, const struct md_capture_r
 	}
 }
 
-static void capture(const struct md_privsep_request *q, int reply, int pidfd, int stream)
+static void capture(struct job *job)
 {
-	struct md_privsep_result *res = &result;
+	const struct md_privsep_request *q = &job->q;
+	struct md_privsep_result *res = &job->res;
+	int pidfd = job->pidfd, stream = job->stream;
 	char stream_error[160] = "";
 	struct md_core_source src = {
 	    .fd = stream, .error = stream_error, .error_size = sizeof(stream_error)};
 	const char *keys[MD_PRIVSEP_ANNOTATIONS], *values[MD_PRIVSEP_ANNOTATIONS];
 	struct capture_ctx x = {.q = q, .pidfd = pidfd, .res = res};
 	double now = md_now_ms();
-	struct itimerval budget = {
-	    .it_value = {.tv_sec = q->budget_ms / 1000, .tv_usec = (q->budget_ms % 1000) * 1000}};
 	struct md_capture_result cr;
 	int r;
 
@@ -242,7 +247,7 @@ static void capture(const struct md_privsep_request *q, int reply, int pidfd, in
 		    .pid = q->pid,
 		    .snapshot =
 		        {
-		            .cancel = &cancelled,
+		            .cancel = &job->cancel,
 		            .deadline_ms = now + (double)q->budget_ms,
 		            /* stopping gets half the budget; the rest is for reading and writing */
 		            .stop_deadline_ms = now + (double)q->budget_ms / 2.0,
@@ -252,7 +257,7 @@ static void capture(const struct md_privsep_request *q, int reply, int pidfd, in
 		        },
 		    .dump =
 		        {
-		            .cancel = &cancelled,
+		            .cancel = &job->cancel,
 		            .max_bytes = q->max_bytes,
 		            .annotation_keys = keys,
 		            .annotation_values = values,
@@ -266,13 +271,12 @@ static void capture(const struct md_privsep_request *q, int reply, int pidfd, in
 		    .ctx = &x,
 		};
 
-		signal(SIGALRM, on_alarm);
-		setitimer(ITIMER_REAL, &budget, NULL);
 		r = md_capture_dump(&o, &cr);
 	}
 	/* the kernel's task waits until every copy of its connection is closed */
 	if (stream >= 0)
 		close(stream);
+	job->stream = -1;
 	/* the last file written is the one kept (the compressed copy, when there is one) */
 	if (r >= 0 && x.n_files && (r = give(&x, x.files[x.n_files - 1])) < 0) {
 		cr.step = MD_CAPTURE_STEP_COMMIT;
@@ -288,14 +292,47 @@ static void capture(const struct md_privsep_request *q, int reply, int pidfd, in
 	if (r >= 0)
 		fill_result(res, &cr);
 	md_capture_result_done(&cr);
-	answer(reply, res);
+	answer(job->reply, res);
+}
+
+static void *capture_thread(void *arg)
+{
+	struct job *job = arg;
+
+	capture(job);
+	pthread_mutex_lock(&W.lock);
+	for (struct job **p = &W.running; *p; p = &(*p)->next)
+		if (*p == job) {
+			*p = job->next;
+			break;
+		}
+	W.n_running--;
+	pthread_mutex_unlock(&W.lock);
+	close(job->reply);
+	if (job->pidfd >= 0)
+		close(job->pidfd);
+	free(job);
+	return NULL;
+}
+
+/* The main thread: captures past their budget are told to give up (between steps; the target
+ * is resumed on every path). */
+static void watch_budgets(void)
+{
+	double now = md_now_ms();
+
+	pthread_mutex_lock(&W.lock);
+	for (struct job *j = W.running; j; j = j->next)
+		if (now >= j->deadline_ms)
+			j->cancel = 1;
+	pthread_mutex_unlock(&W.lock);
 }
 
 /* ---- the main process ---- */
 
 static void exe_of(const struct md_privsep_request *q, int reply, int pidfd)
 {
-	struct md_privsep_result *res = &result;
+	struct md_privsep_result *res = &answer_buf;
 	int r = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -312,7 +349,7 @@ static void exe_of(const struct md_privsep_request *q, int reply, int pidfd)
 
 static void refuse(int reply, int error, const char *why)
 {
-	struct md_privsep_result *res = &result;
+	struct md_privsep_result *res = &answer_buf;
 
 	memset(res, 0, sizeof(*res));
 	res->error = error;
@@ -321,14 +358,6 @@ static void refuse(int reply, int error, const char *why)
 	         why);
 	if (reply >= 0)
 		answer(reply, res);
-}
-
-static void reap(void)
-{
-	int st;
-
-	while (W.running && waitpid(-1, &st, WNOHANG) > 0)
-		W.running--;
 }
 
 /* Reads one request and its descriptors; returns 1, 0 when the front end has gone, -errno. */
@@ -383,12 +412,15 @@ static void serve_one(void)
 	char why[128];
 	int reply, pidfd, stream, type = 0, r;
 	socklen_t tl = sizeof(type);
-	pid_t child;
+	struct job *job;
+	pthread_attr_t attr;
+	pthread_t thread;
+	bool busy;
 
 	r = receive(fds, &n, &len, &truncated);
 	if (r == 0) {
-		/* the front end has gone: captures running finish on their own */
-		exit(0);
+		/* the front end has gone: the captures running finish, then the worker exits */
+		pthread_exit(NULL);
 	}
 	if (r < 0) {
 		if (r != -EINTR && r != -EAGAIN) {
@@ -419,26 +451,45 @@ static void serve_one(void)
 		exe_of(&request, reply, pidfd);
 		goto out;
 	}
-	reap();
-	if (W.running >= MD_PRIVSEP_CAPTURES_MAX) {
-		refuse(reply, -EBUSY, "too many captures at once");
+	pthread_mutex_lock(&W.lock);
+	busy = W.n_running >= MD_PRIVSEP_CAPTURES_MAX;
+	pthread_mutex_unlock(&W.lock);
+	job = busy ? NULL : calloc(1, sizeof(*job));
+	if (!job) {
+		refuse(reply, busy ? -EBUSY : -ENOMEM,
+		       busy ? "too many captures at once" : "out of memory");
 		goto out;
 	}
-	child = fork();
-	if (child < 0) {
-		refuse(reply, -errno, "cannot fork");
+	job->q = request;
+	job->reply = reply;
+	job->pidfd = pidfd;
+	job->stream = stream;
+	job->deadline_ms = md_now_ms() + (double)request.budget_ms;
+	pthread_mutex_lock(&W.lock);
+	job->next = W.running;
+	W.running = job;
+	W.n_running++;
+	pthread_mutex_unlock(&W.lock);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = pthread_create(&thread, &attr, capture_thread, job);
+	pthread_attr_destroy(&attr);
+	if (r != 0) {
+		pthread_mutex_lock(&W.lock);
+		W.running = job->next;
+		W.n_running--;
+		pthread_mutex_unlock(&W.lock);
+		free(job);
+		refuse(reply, -r, "cannot start a thread");
 		goto out;
 	}
-	if (child == 0) {
-		close(CTL_FD);
-		memset(&result, 0, sizeof(result));
-		capture(&request, reply, pidfd, stream);
-		_exit(0);
-	}
-	W.running++;
+	/* the thread owns them now */
+	for (unsigned i = 0; i < n; i++)
+		fds[i] = -1;
 out:
 	for (unsigned i = 0; i < n; i++)
-		close(fds[i]);
+		if (fds[i] >= 0)
+			close(fds[i]);
 }
 
 /* Keeps only what capturing needs: the bounding set loses the rest (where we may drop it), the
@@ -523,8 +574,8 @@ int main(int argc, char **argv)
 	for (;;) {
 		struct pollfd p = {.fd = CTL_FD, .events = POLLIN};
 
-		reap();
-		r = poll(&p, 1, W.running ? REAP_POLL_MS : -1);
+		watch_budgets();
+		r = poll(&p, 1, W.n_running ? WATCH_MS : -1);
 		if (r < 0 && errno != EINTR) {
 			say("poll: %s", md_os_strerror(errno));
 			return 1;

@@ -283,6 +283,7 @@ static int capture_in_worker(struct md_job *job, const struct md_backend_options
 {
 	struct md_core_source *src = job->core ? (struct md_core_source *)core->source : NULL;
 	struct md_privsep_request *q = calloc(1, sizeof(*q));
+	double started, finished;
 	char why[200];
 	int r;
 
@@ -293,7 +294,9 @@ static int capture_in_worker(struct md_job *job, const struct md_backend_options
 		return -ENOMEM;
 	}
 	fill_request(job, q);
+	started = md_now_ms();
 	r = md_privsep_call(q, job->pidfd, src ? src->fd : -1, out->ps, why, sizeof(why));
+	finished = md_now_ms();
 	free(q);
 	if (r < 0) {
 		/* named by the caller as a failure to stop the target, with the reason */
@@ -314,8 +317,12 @@ static int capture_in_worker(struct md_job *job, const struct md_backend_options
 		job->error = r; /* the worker's access check said why */
 		snprintf(job->message, sizeof(job->message), "%s", out->ps->message);
 	}
-	if (r >= 0)
+	if (r >= 0) {
 		take_result(out, job->d->cfg->dump_dir);
+		/* as this thread saw it: the trip to the worker is part of the dump's time */
+		out->res.started_ms = started;
+		out->res.duration_ms = finished - started;
+	}
 	return r;
 }
 

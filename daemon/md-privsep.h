@@ -11,10 +11,10 @@
  * A capture: the front end sends a struct md_privsep_request on the worker's SOCK_SEQPACKET
  * socket with, in this order, the reply socket (one end of a fresh SOCK_STREAM socketpair),
  * the target's pidfd (MD_PRIVSEP_HAS_PIDFD) and the core stream (MD_PRIVSEP_OP_CORE). The
- * worker runs the capture in a child of its own, writes the dump into the dump folder it was
+ * worker runs the capture on a thread of its own, writes the dump into the dump folder it was
  * given at start (never one named by a request), and answers one struct md_privsep_result on
  * the reply socket, then closes it. A reply socket that ends without a whole result means the
- * capture died; the target was resumed by the kernel when its tracer died.
+ * worker died; the target was resumed by the kernel when its tracer died.
  */
 #pragma once
 
