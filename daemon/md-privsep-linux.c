@@ -55,6 +55,26 @@ int md_privsep_worker_pid(void)
 	return (int)worker;
 }
 
+void md_privsep_worker_gone(char *how, size_t size)
+{
+	int st = 0;
+	pid_t r = 0;
+
+	for (int i = 0; worker > 0 && i < 1000 && (r = waitpid(worker, &st, WNOHANG)) == 0; i++)
+		usleep(1000);
+	if (r == worker && WIFSIGNALED(st))
+		snprintf(how, size, "was killed by signal %d", WTERMSIG(st));
+	else if (r == worker && WIFEXITED(st))
+		snprintf(how, size, "has exited with status %d", WEXITSTATUS(st));
+	else
+		snprintf(how, size, "has closed its socket");
+}
+
+int md_privsep_check_folder(const char *folder)
+{
+	return access(folder, W_OK | X_OK) < 0 ? -errno : 0;
+}
+
 /* $MD_CAPTURE_WORKER (root's environment: who starts the daemon), else the worker beside our
  * own executable (a build tree), else the installed one. */
 static void worker_path(char *buf, size_t size)

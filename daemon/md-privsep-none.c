@@ -33,6 +33,17 @@ int md_privsep_worker_pid(void)
 	return -1;
 }
 
+void md_privsep_worker_gone(char *how, size_t size)
+{
+	snprintf(how, size, "is not there");
+}
+
+int md_privsep_check_folder(const char *folder)
+{
+	(void)folder;
+	return 0;
+}
+
 int md_privsep_call(struct md_privsep_request *q, int pidfd, int stream,
                     struct md_privsep_result *ret, char *why, size_t size)
 {

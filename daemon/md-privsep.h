@@ -19,6 +19,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "md-diag.h"
@@ -154,6 +155,11 @@ bool md_privsep_active(void);
  * event means it has gone) and its pid; -1 without a split. */
 int md_privsep_socket(void);
 int md_privsep_worker_pid(void);
+/* Once its socket has closed: how the worker ended ("was killed by signal 9", "has exited with
+ * status 1"), waiting a moment for its status (the socket closes before it is a zombie). */
+void md_privsep_worker_gone(char *how, size_t size);
+/* 0 when this process (as its user, after the drop) may write in folder, else -errno. */
+int md_privsep_check_folder(const char *folder);
 /* Sends request q (with pidfd and stream when >= 0) and waits for its result, at most the
  * request's budget and MD_PRIVSEP_REPLY_GRACE_MS. Any thread. Returns 0 with *ret checked, or
  * -errno with the reason in why (the worker has gone, did not answer, answered garbage). */

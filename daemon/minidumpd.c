@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -73,18 +72,13 @@ static bool worker_gone;
 static void on_worker_event(uv_poll_t *h, int status, int events)
 {
 	struct md_daemon *d = h->data;
-	int st = 0, pid = md_privsep_worker_pid();
+	char how[64];
 
 	uv_poll_stop(h);
 	worker_gone = true;
-	/* its socket closes before it is a zombie: a moment for its status */
-	for (int i = 0; pid > 0 && i < 1000 && waitpid(pid, &st, WNOHANG) == 0; i++)
-		usleep(1000);
-	if (pid > 0 && WIFSIGNALED(st))
-		md_log(MD_LOG_ERR, "the capture worker (pid %d) was killed by signal %d: stopping",
-		       pid, WTERMSIG(st));
-	else
-		md_log(MD_LOG_ERR, "the capture worker (pid %d) has exited: stopping", pid);
+	md_privsep_worker_gone(how, sizeof(how));
+	md_log(MD_LOG_ERR, "the capture worker (pid %d) %s: stopping", md_privsep_worker_pid(),
+	       how);
 	md_notify("STATUS=the capture worker has gone: stopping");
 	md_server_stop(d);
 }
@@ -305,11 +299,11 @@ int main(int argc, char **argv)
 	}
 	if (r == 1) {
 		/* not fatal: a folder can become writable again (a full or read-only disk) */
-		if (access(cfg.dump_dir, W_OK | X_OK) < 0)
+		if ((r = md_privsep_check_folder(cfg.dump_dir)) < 0)
 			md_log(MD_LOG_WARNING,
 			       "dump folder %s: %s as user %s (its parent folders must let it "
 			       "through): dumps will fail",
-			       cfg.dump_dir, md_os_strerror(errno), cfg.user);
+			       cfg.dump_dir, md_os_strerror(-r), cfg.user);
 		uv_poll_init(d.loop, &worker_watch, md_privsep_socket());
 		worker_watch.data = &d;
 		uv_poll_start(&worker_watch, UV_READABLE | UV_DISCONNECT, on_worker_event);
