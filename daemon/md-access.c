@@ -60,7 +60,8 @@ static const char *not_dumpable(const struct md_access_expect *e, const struct m
 }
 
 int md_access_decide(const struct md_access_expect *e, uint32_t pid, int pidfd,
-                     bool *ret_not_dumpable, char *msg, size_t size)
+                     bool *ret_not_dumpable, struct md_process_creds *ret_creds, char *msg,
+                     size_t size)
 {
 	struct md_process_creds t;
 	const char *why;
@@ -78,6 +79,8 @@ int md_access_decide(const struct md_access_expect *e, uint32_t pid, int pidfd,
 		         r == -ESRCH ? "it has exited" : md_os_strerror(-r));
 		return r;
 	}
+	if (ret_creds)
+		*ret_creds = t;
 	why = not_dumpable(e, &t, buf, sizeof(buf));
 	if (!why)
 		return 0;

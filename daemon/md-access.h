@@ -27,6 +27,9 @@ int md_access_peer_pinned(int pidfd, uint32_t pid, char *why, size_t size);
 
 /* Whether the requester described by e may have pid (pinned by pidfd) as it is now: 0, with
  * *ret_not_dumpable set (and the reason in msg) when root gets a target not dumpable by its
- * user; or -EPERM, -ESRCH or another -errno with the reason in msg. */
+ * user, and the credentials it read in *ret_creds (when not NULL; they are left alone where the
+ * OS has none); or -EPERM, -ESRCH or another -errno with the reason in msg. */
+struct md_process_creds;
 int md_access_decide(const struct md_access_expect *e, uint32_t pid, int pidfd,
-                     bool *ret_not_dumpable, char *msg, size_t size);
+                     bool *ret_not_dumpable, struct md_process_creds *ret_creds, char *msg,
+                     size_t size);

@@ -132,7 +132,8 @@ static int stopped(void *ctx, const struct md_snapshot *s)
 {
 	struct capture_ctx *x = ctx;
 	const struct md_privsep_request *q = x->q;
-	struct md_process_creds t;
+	struct md_process_creds t = {0}; /* a zero one is not dumpable: the file stays root's */
+	bool have_creds = false;
 	int r;
 
 	(void)s;
@@ -148,15 +149,16 @@ static int stopped(void *ctx, const struct md_snapshot *s)
 		};
 		bool not_dumpable = false;
 
-		r = md_access_decide(&e, q->pid, x->pidfd, &not_dumpable, x->res->message,
+		r = md_access_decide(&e, q->pid, x->pidfd, &not_dumpable, &t, x->res->message,
 		                     sizeof(x->res->message));
 		if (r < 0)
 			return r;
 		if (not_dumpable)
 			x->res->flags |= MD_PRIVSEP_R_NOT_DUMPABLE;
+		have_creds = true;
 	}
 	/* whatever the front end says: a target its own user may not dump is root's alone */
-	r = md_platform_process_creds(q->pid, x->pidfd, &t);
+	r = have_creds ? 0 : md_platform_process_creds(q->pid, x->pidfd, &t);
 	if (r < 0 || !t.dumpable || t.uid[0] != t.uid[1] || t.uid[1] != t.uid[2] ||
 	    t.gid[0] != t.gid[1] || t.gid[1] != t.gid[2])
 		x->private_ = true;

@@ -128,7 +128,7 @@ static struct md_access_expect expect_of(const struct md_job *job)
 int md_access_check(struct md_job *job)
 {
 	const struct md_access_expect e = expect_of(job);
-	int r = md_access_decide(&e, job->pid, job->pidfd, &job->not_dumpable, job->message,
+	int r = md_access_decide(&e, job->pid, job->pidfd, &job->not_dumpable, NULL, job->message,
 	                         sizeof(job->message));
 
 	if (r < 0)

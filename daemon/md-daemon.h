@@ -87,6 +87,11 @@ struct md_conn {
 	bool closing;
 	struct md_job *job; /* the request in flight on this connection */
 	char name[MD_PROTO_NAME_MAX + 1];
+	/* the peer's executable, looked up at its hello (off the crash path: through the capture
+	 * worker when split) for the crash-loop check; has_exe false: look it up at the crash */
+	bool has_exe;
+	char exe[MD_LOOP_EXE_MAX];
+	uint64_t exe_id;
 	size_t n_annotations;
 	char *keys[MD_PROTO_ANNOTATIONS_MAX];
 	char *values[MD_PROTO_ANNOTATIONS_MAX];
