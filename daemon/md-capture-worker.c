@@ -570,6 +570,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	md_os_ignore_sigpipe();
+	/* a stop is minidumpd's to make (systemd sends SIGTERM to the whole unit, a terminal SIGINT
+	 * to the whole group): it finishes the dumps in flight, then closes the socket, and that
+	 * ends the worker */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
 	/* ready: minidumpd waits for these four bytes before it drops its own privileges */
 	if (md_os_write_full(CTL_FD, "MDPS", 4) < 0)
 		return 1;

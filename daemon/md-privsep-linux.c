@@ -70,6 +70,16 @@ void md_privsep_worker_gone(char *how, size_t size)
 		snprintf(how, size, "has closed its socket");
 }
 
+void md_privsep_stop(void)
+{
+	if (ctl >= 0)
+		close(ctl);
+	ctl = -1;
+	for (int i = 0; worker > 0 && i < 2000 && waitpid(worker, NULL, WNOHANG) == 0; i++)
+		usleep(1000);
+	worker = -1;
+}
+
 int md_privsep_check_folder(const char *folder)
 {
 	return access(folder, W_OK | X_OK) < 0 ? -errno : 0;

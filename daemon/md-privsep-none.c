@@ -38,6 +38,10 @@ void md_privsep_worker_gone(char *how, size_t size)
 	snprintf(how, size, "is not there");
 }
 
+void md_privsep_stop(void)
+{
+}
+
 int md_privsep_check_folder(const char *folder)
 {
 	(void)folder;

@@ -158,6 +158,9 @@ int md_privsep_worker_pid(void);
 /* Once its socket has closed: how the worker ended ("was killed by signal 9", "has exited with
  * status 1"), waiting a moment for its status (the socket closes before it is a zombie). */
 void md_privsep_worker_gone(char *how, size_t size);
+/* At exit, the dumps in flight done: closes the worker's socket, which ends it, and reaps it
+ * (waiting at most a moment). */
+void md_privsep_stop(void);
 /* 0 when this process (as its user, after the drop) may write in folder, else -errno. */
 int md_privsep_check_folder(const char *folder);
 /* Sends request q (with pidfd and stream when >= 0) and waits for its result, at most the

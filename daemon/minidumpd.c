@@ -333,6 +333,7 @@ int main(int argc, char **argv)
 	if (md_privsep_active()) {
 		uv_close((uv_handle_t *)&worker_watch, NULL);
 		uv_run(d.loop, UV_RUN_DEFAULT);
+		md_privsep_stop();
 	}
 out:
 	if (d.loop) {

@@ -5,7 +5,8 @@
  * own user with no capabilities, the capture worker is root with exactly four and holds nothing
  * of the clients', its binary needs neither jansson nor libuv, it refuses malformed requests
  * without dying, a dump of a process not dumpable by its user is root's alone while others are
- * the front end's, and the daemon stops (exit 1) when its worker is killed. Runs as root.
+ * the front end's, the daemon stops (exit 1) when its worker is killed, and a SIGTERM to both
+ * (as systemd stops a unit) is a clean stop. Runs as root.
  */
 #include <check.h>
 #include <dirent.h>
@@ -456,6 +457,32 @@ START_TEST(daemon_stops_when_its_worker_is_killed)
 }
 END_TEST
 
+/* systemd stops a unit by sending SIGTERM to each of its processes: the worker leaves the stop
+ * to minidumpd, which finishes, exits 0 and reaps it. */
+START_TEST(sigterm_to_both_is_a_clean_stop)
+{
+	int64_t deadline;
+	pid_t worker, r;
+	int st = 0;
+
+	daemon_start_ready();
+	worker = worker_of(D.pid);
+	ck_assert_int_eq(kill(worker, SIGTERM), 0);
+	ck_assert_int_eq(kill(D.pid, SIGTERM), 0);
+	deadline = it_now_ms() + 10000;
+	while ((r = waitpid(D.pid, &st, WNOHANG)) == 0 && it_now_ms() < deadline)
+		usleep(10000);
+	ck_assert_msg(r == D.pid, "minidumpd did not stop; log: %s", log_tail());
+	D.pid = 0;
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "minidumpd ended with status %#x: %s",
+	              st, log_tail());
+	/* reaped by minidumpd, not left behind */
+	ck_assert_int_eq(kill(worker, 0), -1);
+	ck_assert_int_eq(errno, ESRCH);
+	daemon_teardown();
+}
+END_TEST
+
 static Suite *privsep_suite(void)
 {
 	Suite *s = suite_create("privsep");
@@ -467,6 +494,7 @@ static Suite *privsep_suite(void)
 	tcase_add_test(t, worker_refuses_garbage_and_lives_on);
 	tcase_add_test(t, dump_of_a_non_dumpable_process_is_roots_alone);
 	tcase_add_test(t, daemon_stops_when_its_worker_is_killed);
+	tcase_add_test(t, sigterm_to_both_is_a_clean_stop);
 	suite_add_tcase(s, t);
 	return s;
 }
