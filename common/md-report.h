@@ -161,6 +161,3 @@ json_t *md_report_text(const char *text);
 
 /* obj[key] = value, both such text. Returns 0 or -ENOMEM. */
 int md_report_set_text(json_t *obj, const char *key, const char *value);
-
-/* The problem list as a JSON array of {kind, id, errno, error, message}. */
-json_t *md_diag_to_json(const struct md_diag *d);

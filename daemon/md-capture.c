@@ -4,9 +4,11 @@
  * capture itself is common/md-capture.c (stop the target, write the dump under a temporary
  * name, resume, give it its final name); this file adds what is the daemon's own: the job's
  * options, the file group, the owner check, the JSON report beside the dump, the upload ticket
- * and the store's limits. The whole attach, read and detach happens on this one worker thread
- * (ptrace ties a tracee to the thread that attached). It never logs: it leaves the outcome in
- * the job for the loop thread to log and send.
+ * and the store's limits. With the privilege split (md-privsep.h) the capture itself runs in
+ * md-capture-worker, which this thread asks and waits for; without it (not started as root,
+ * "user": "root", an OS without a split) the whole attach, read and detach happens on this one
+ * thread (ptrace ties a tracee to the thread that attached). It never logs: it leaves the
+ * outcome in the job for the loop thread to log and send.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -17,13 +19,32 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "md-access.h"
 #include "md-capture.h"
 #include "md-daemon.h"
 #include "md-os.h"
 #include "md-output.h"
+#include "md-privsep.h"
 #include "md-prune.h"
 #include "md-report.h"
 #include "md-store.h"
+
+_Static_assert(MD_PRIVSEP_ANNOTATIONS == MD_PROTO_ANNOTATIONS_MAX &&
+                   MD_PRIVSEP_KEY_MAX == MD_PROTO_KEY_MAX + 1 &&
+                   MD_PRIVSEP_VALUE_MAX == MD_PROTO_VALUE_MAX + 1 &&
+                   MD_PRIVSEP_NAME_MAX == MD_PROTO_NAME_MAX + 1,
+               "the worker's request holds what a client may send");
+
+/* What a capture left for the report: in this process, its snapshot; through the worker, the
+ * worker's figures laid out as a snapshot. */
+struct outcome {
+	struct md_capture_result res;
+	struct md_privsep_result *ps;
+	struct md_snapshot snap;
+	struct md_crash_info crash;
+	const struct md_snapshot *s;
+	bool private_; /* the dump is root's alone */
+};
 
 static enum md_report_kind report_kind(enum md_job_kind k)
 {
@@ -89,6 +110,32 @@ static int give_to_group(void *ctx, int fd)
 	return md_platform_set_file_group(fd, job->d->cfg->dump_gid);
 }
 
+static struct md_access_expect expect_of(const struct md_job *job)
+{
+	const struct md_peer *rq = &job->requester;
+
+	return (struct md_access_expect){
+	    .requester_uid = rq->user.id,
+	    .requester_root = md_principal_is_root(&rq->user),
+	    /* whose process it must be: the peer's own, or the owner a request was allowed for */
+	    .uid = job->kind == MD_JOB_REQUEST ? job->owner.id : rq->user.id,
+	    .check_gid = job->kind != MD_JOB_REQUEST,
+	    .gid = rq->group.id,
+	    .caps = rq->caps,
+	};
+}
+
+int md_access_check(struct md_job *job)
+{
+	const struct md_access_expect e = expect_of(job);
+	int r = md_access_decide(&e, job->pid, job->pidfd, &job->not_dumpable, NULL, job->message,
+	                         sizeof(job->message));
+
+	if (r < 0)
+		job->error = r;
+	return r;
+}
+
 /* Once the target is stopped it can no longer change (exec a setuid program, change its
  * credentials): check again that the requester may dump it (md-access.c). */
 static int check_access(void *ctx, const struct md_snapshot *s)
@@ -96,9 +143,9 @@ static int check_access(void *ctx, const struct md_snapshot *s)
 	return md_access_check(ctx);
 }
 
-/* Step 1: the dump itself, into the dump folder under its default name. */
-static int capture(struct md_job *job, const struct md_backend_options *core,
-                   struct md_capture_result *res)
+/* Step 1, in this process: the dump itself, into the dump folder under its default name. */
+static int capture_here(struct md_job *job, const struct md_backend_options *core,
+                        struct outcome *out)
 {
 	const struct md_config *cfg = job->d->cfg;
 	const struct md_capture_options o = {
@@ -129,10 +176,164 @@ static int capture(struct md_job *job, const struct md_backend_options *core,
 	    .stopped = job->core ? NULL : check_access, /* the kernel is the requester */
 	    .ctx = job,
 	};
+	int r = md_capture_dump(&o, &out->res);
+
+	out->s = out->res.snapshot;
+	out->private_ = job->core && job->not_dumpable;
+	return r;
+}
+
+static void fill_request(const struct md_job *job, struct md_privsep_request *q)
+{
+	const struct md_config *cfg = job->d->cfg;
+
+	q->op = job->core ? MD_PRIVSEP_OP_CORE : MD_PRIVSEP_OP_LIVE;
+	q->pid = job->pid;
+	q->budget_ms = cfg->dump_budget_ms;
+	q->max_bytes = cfg->dump_max_bytes;
+	if (job->has_crash) {
+		q->flags |= MD_PRIVSEP_HAS_CRASH;
+		q->crash = job->crash;
+	}
+	if (!job->core) {
+		const struct md_access_expect e = expect_of(job);
+
+		/* the same check as before attaching, by the worker once the target is stopped */
+		q->flags |= MD_PRIVSEP_CHECK | (e.check_gid ? MD_PRIVSEP_CHECK_GID : 0) |
+		            (e.requester_root ? MD_PRIVSEP_ROOT_ASKS : 0);
+		q->requester_uid = e.requester_uid;
+		q->uid = e.uid;
+		q->gid = e.gid;
+		q->caps = e.caps;
+	} else if (job->not_dumpable) {
+		q->flags |= MD_PRIVSEP_PRIVATE;
+	}
+	if (cfg->store_compress)
+		q->flags |= MD_PRIVSEP_COMPRESS;
+	snprintf(q->exe_hint, sizeof(q->exe_hint), "%s", job->process_name);
+	for (size_t i = 0; i < job->n_annotations && i < MD_PRIVSEP_ANNOTATIONS; i++) {
+		snprintf(q->keys[i], sizeof(q->keys[i]), "%s", job->keys[i]);
+		snprintf(q->values[i], sizeof(q->values[i]), "%s", job->values[i]);
+		q->n_annotations++;
+	}
+}
+
+/* The worker's figures as the capture result and snapshot the report is built from. */
+static void take_result(struct outcome *out, const char *dir)
+{
+	const struct md_privsep_result *ps = out->ps;
+	struct md_capture_result *res = &out->res;
+	struct md_snapshot *s = &out->snap;
+
+	snprintf(res->name, sizeof(res->name), "%s", ps->name);
+	snprintf(res->path, sizeof(res->path), "%s/%s", dir, ps->name);
+	res->bytes_on_disk = ps->bytes_on_disk;
+	res->time = (time_t)ps->time;
+	res->started_ms = ps->started_ms;
+	res->duration_ms = ps->duration_ms;
+	res->suspended_ms = ps->suspended_ms;
+	res->dump.bytes = ps->bytes;
+	res->dump.threads = ps->threads;
+	res->dump.modules = ps->modules;
+	res->dump.memory_ranges = ps->memory_ranges;
+	res->dump.memory_bytes = ps->memory_bytes;
+	res->dump.n_streams = ps->n_streams;
+	for (uint32_t i = 0; i < ps->n_streams; i++) {
+		res->dump.streams[i].type = ps->streams[i].type;
+		res->dump.streams[i].name = ps->streams[i].name;
+		res->dump.streams[i].status = (enum md_stream_status)ps->streams[i].status;
+		res->dump.streams[i].error = ps->streams[i].error;
+		res->dump.streams[i].bytes = ps->streams[i].bytes;
+	}
+	res->dump.partial = ps->flags & MD_PRIVSEP_R_PARTIAL;
+	res->dump.budget_cut = ps->flags & MD_PRIVSEP_R_BUDGET_CUT;
+	s->process.pid = ps->pid;
+	s->process.uid = ps->uid;
+	snprintf(s->process.exe, sizeof(s->process.exe), "%s", ps->exe);
+	s->requesting_tid = ps->requesting_tid;
+	s->target_gone = ps->flags & MD_PRIVSEP_R_TARGET_GONE;
+	if (ps->flags & MD_PRIVSEP_R_HAS_CRASH) {
+		out->crash.tid = ps->crash_tid;
+		out->crash.code = ps->crash_code;
+		out->crash.flags = ps->crash_flags;
+		out->crash.address = ps->crash_address;
+		s->crash = &out->crash;
+	}
+	s->diag.dropped = ps->diag_dropped;
+	s->diag.entries = calloc(ps->n_diag ? ps->n_diag : 1, sizeof(*s->diag.entries));
+	if (!s->diag.entries) {
+		s->diag.dropped += ps->n_diag;
+	} else {
+		for (uint32_t i = 0; i < ps->n_diag; i++) {
+			struct md_diag_entry *e = &s->diag.entries[i];
+
+			e->kind = (enum md_diag_kind)ps->diag[i].kind;
+			e->id = ps->diag[i].id;
+			e->error = ps->diag[i].error;
+			snprintf(e->message, sizeof(e->message), "%s", ps->diag[i].message);
+		}
+		s->diag.count = ps->n_diag;
+	}
+	out->s = s;
+}
+
+/* Step 1, through the worker: the same, with the request's checks made there once stopped. */
+static int capture_in_worker(struct md_job *job, const struct md_backend_options *core,
+                             struct outcome *out)
+{
+	struct md_core_source *src = job->core ? (struct md_core_source *)core->source : NULL;
+	struct md_privsep_request *q = calloc(1, sizeof(*q));
+	double started, finished;
+	char why[200];
 	int r;
 
-	r = md_capture_dump(&o, res);
-	switch (r < 0 ? res->step : MD_CAPTURE_STEP_DONE) {
+	out->ps = calloc(1, sizeof(*out->ps));
+	if (!q || !out->ps) {
+		free(q);
+		out->res.step = MD_CAPTURE_STEP_OPEN;
+		return -ENOMEM;
+	}
+	fill_request(job, q);
+	started = md_now_ms();
+	r = md_privsep_call(q, job->pidfd, src ? src->fd : -1, out->ps, why, sizeof(why));
+	finished = md_now_ms();
+	free(q);
+	if (r < 0) {
+		/* named by the caller as a failure to stop the target, with the reason */
+		out->res.step = MD_CAPTURE_STEP_STOPPED;
+		fail(job, r, "cannot dump process %u: %s", job->pid, why);
+		return r;
+	}
+	out->private_ = out->ps->flags & MD_PRIVSEP_R_PRIVATE;
+	if (out->ps->flags & MD_PRIVSEP_R_NOT_DUMPABLE) {
+		job->not_dumpable = true;
+		snprintf(job->message, sizeof(job->message), "%s", out->ps->message);
+	}
+	if (src && src->error && out->ps->message[0])
+		snprintf(src->error, src->error_size, "%s", out->ps->message);
+	r = out->ps->error;
+	out->res.step = (enum md_capture_step)out->ps->step;
+	if (r < 0 && out->res.step == MD_CAPTURE_STEP_STOPPED) {
+		job->error = r; /* the worker's access check said why */
+		snprintf(job->message, sizeof(job->message), "%s", out->ps->message);
+	}
+	if (r >= 0) {
+		take_result(out, job->d->cfg->dump_dir);
+		/* as this thread saw it: the trip to the worker is part of the dump's time */
+		out->res.started_ms = started;
+		out->res.duration_ms = finished - started;
+	}
+	return r;
+}
+
+/* Step 1: the dump itself, here or in the worker, and the failure worded from its step. */
+static int capture(struct md_job *job, const struct md_backend_options *core, struct outcome *out)
+{
+	const struct md_config *cfg = job->d->cfg;
+	int r;
+
+	r = md_privsep_active() ? capture_in_worker(job, core, out) : capture_here(job, core, out);
+	switch (r < 0 ? out->res.step : MD_CAPTURE_STEP_DONE) {
 	case MD_CAPTURE_STEP_OPEN:
 	case MD_CAPTURE_STEP_NAME:
 		fail(job, r, "cannot create a file in %s: %s", cfg->dump_dir, md_os_strerror(-r));
@@ -173,9 +374,10 @@ static int capture(struct md_job *job, const struct md_backend_options *core,
 
 /* Step 2: the typed report in job->report: the dump's figures, then the daemon's and the
  * store's. */
-static int build_report(struct md_job *job, const struct md_capture_result *res, const char *id,
+static int build_report(struct md_job *job, const struct outcome *out, const char *id,
                         const char *report_path)
 {
+	const struct md_capture_result *res = &out->res;
 	const struct md_config *cfg = job->d->cfg;
 	struct md_report *r = &job->report;
 	const struct md_report_times times = {.duration_ms = res->duration_ms,
@@ -184,7 +386,7 @@ static int build_report(struct md_job *job, const struct md_capture_result *res,
 	struct tm tm;
 	int e = 0;
 
-	e |= md_report_from_snapshot(r, res->snapshot, &res->dump, res->path, &times);
+	e |= md_report_from_snapshot(r, out->s, &res->dump, res->path, &times);
 	e |= md_report_set(&r->id, id);
 	e |= md_report_set(&r->report_path, report_path);
 	e |= md_report_set(&r->process_name, job->process_name);
@@ -218,9 +420,9 @@ static int build_report(struct md_job *job, const struct md_capture_result *res,
 
 /* Step 3: the report beside the dump, and the uploader's ticket: the report, renamed into the
  * outbox when complete. */
-static int save_report(struct md_job *job, const struct md_capture_result *res,
-                       const char *report_name)
+static int save_report(struct md_job *job, const struct outcome *out, const char *report_name)
 {
+	const struct md_capture_result *res = &out->res;
 	const struct md_config *cfg = job->d->cfg;
 	char *text = md_report_to_text(&job->report);
 	int r;
@@ -236,10 +438,10 @@ static int save_report(struct md_job *job, const struct md_capture_result *res,
 		free(text);
 		return r;
 	}
-	if (res->snapshot->target_gone)
+	if (out->s->target_gone)
 		snprintf(job->message, sizeof(job->message), "process %u exited during the dump",
 		         job->pid);
-	if (cfg->upload_enabled && !(job->core && job->not_dumpable)) {
+	if (cfg->upload_enabled && !out->private_) {
 		r = md_capture_write_file(cfg->upload_outbox, report_name, text, cfg->dump_gid,
 		                          false);
 		if (r < 0)
@@ -265,14 +467,14 @@ static void prune(struct md_job *job, const char *id)
 void md_capture_run(struct md_job *job)
 {
 	const struct md_config *cfg = job->d->cfg;
-	struct md_capture_result res;
+	struct outcome out;
 	char id[MD_STORE_ID_MAX + 1], report_name[MD_STORE_NAME_MAX];
 	char report_path[MD_CAPTURE_PATH_MAX];
 	enum md_store_kind kind;
 	struct md_backend_options core = {.pidfd = -1};
 	int r;
 
-	memset(&res, 0, sizeof(res));
+	memset(&out, 0, sizeof(out));
 	if (job->core) {
 		/* the kernel's connection: its request answered, the stream's fd to read */
 		r = md_coredump_prepare(job, &core);
@@ -284,31 +486,34 @@ void md_capture_run(struct md_job *job)
 	           0) { /* before attaching: nothing stopped that may not be */
 		return;
 	}
-	r = capture(job, &core, &res);
+	r = capture(job, &core, &out);
 	/* the task waits in the kernel until its connection closes: let it go before the
 	 * report, the upload ticket and the store pass */
 	if (job->core)
 		md_coredump_release(job);
 	if (r < 0)
 		goto out;
-	if (job->core && res.snapshot->crash) {
+	if (job->core && out.s->crash) {
 		/* the crash is the core's (NT_SIGINFO), not a client's message */
-		job->crash = *res.snapshot->crash;
+		job->crash = *out.s->crash;
 		job->has_crash = true;
 	}
-	if (md_store_parse_name(res.name, id, &kind) < 0 ||
+	if (md_store_parse_name(out.res.name, id, &kind) < 0 ||
 	    md_store_name(id, MD_STORE_REPORT, report_name) < 0) {
-		fail(job, -EINVAL, "the dump's name %s is not a store name", res.name);
+		fail(job, -EINVAL, "the dump's name %s is not a store name", out.res.name);
 		goto out;
 	}
 	snprintf(report_path, sizeof(report_path), "%s/%s", cfg->dump_dir, report_name);
-	if (build_report(job, &res, id, report_path) < 0)
+	if (build_report(job, &out, id, report_path) < 0)
 		goto out;
-	if (save_report(job, &res, report_name) < 0)
+	if (save_report(job, &out, report_name) < 0)
 		goto out;
 	prune(job, id);
 out:
-	md_capture_result_done(&res);
+	md_capture_result_done(&out.res);
+	if (out.ps)
+		free(out.snap.diag.entries);
+	free(out.ps);
 }
 void md_job_free(struct md_job *job)
 {

@@ -35,6 +35,7 @@ void md_config_defaults(struct md_config *cfg)
 	cfg->loop_window_s = MD_DEFAULT_LOOP_WINDOW_S;
 	cfg->upload_outbox = MD_DEFAULT_UPLOAD_OUTBOX;
 	cfg->symbolize = -1;
+	cfg->user = MD_DEFAULT_USER;
 	cfg->symbolize_all_threads = true;
 	/* the default policy: everyone may have dumps of their own processes (root: any) */
 	cfg->policy.n_rules = 1;
@@ -133,6 +134,8 @@ static const struct key symbolize_keys[] = {
 };
 static const struct key top_keys[] = {
     KEY_PATH("socket", socket_path, false),
+    /* the front end's user: a name, never null */
+    {.name = "user", .kind = K_TEXT, .at = AT(user, const char *), .max = 64},
     KEY_MODE("socket_mode", socket_mode),
     KEY_GROUP("socket_group", socket_gid),
     KEY_PATH("dump_dir", dump_dir, false),

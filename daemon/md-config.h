@@ -14,6 +14,7 @@
 
 #define MD_CONFIG_ERROR_MAX 512             /* bytes of one error message */
 #define MD_CONFIG_MAX_BYTES (1024u * 1024u) /* largest config or policy file we read */
+#define MD_DEFAULT_USER     "minidumpd"     /* the front end's user ("user"; docs/security.md) */
 
 /* Who may ask for dumps of which processes (docs/security.md). */
 enum md_policy_scope {
@@ -53,6 +54,9 @@ struct md_config {
 	const char *socket_path;
 	unsigned socket_mode;
 	int64_t socket_gid; /* -1: leave the group alone */
+	/* the front end's user once the capture worker is started (md-privsep.h); "root": no
+	 * split, captures in the daemon's own process */
+	const char *user;
 	const char *dump_dir;
 	int64_t dump_gid; /* -1: dumps are root's alone (0600); else 0640 with this group */
 	bool foreground;

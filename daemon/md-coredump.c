@@ -126,7 +126,7 @@ static bool is_helper(const struct ucred *cred)
 	uint64_t id;
 
 	if (cred->uid != 0 ||
-	    md_platform_process_exe((uint32_t)cred->pid, exe, sizeof(exe), &id) < 0)
+	    md_privsep_process_exe((uint32_t)cred->pid, -1, exe, sizeof(exe), &id) < 0)
 		return false;
 	base = strrchr(exe, '/');
 	return !strcmp(base ? base + 1 : exe, CD_HELPER_NAME);
@@ -234,7 +234,7 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 		}
 		return;
 	}
-	if (md_platform_process_exe((uint32_t)cred.pid, exe, sizeof(exe), &file_id) == 0 &&
+	if (md_privsep_process_exe((uint32_t)cred.pid, -1, exe, sizeof(exe), &file_id) == 0 &&
 	    md_loop_check(d->loops, exe, file_id, md_now_ms() / 1000.0, &e)) {
 		d->counters.rate_limited++;
 		md_log(

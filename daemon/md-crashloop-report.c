@@ -60,8 +60,13 @@ bool md_crashloop_handle(struct md_conn *c, const struct md_proto_msg *m, uint32
 	struct md_report r;
 	uint64_t file_id;
 
-	if (md_platform_process_exe(c->peer.pid, exe, sizeof(exe), &file_id) < 0)
+	if (c->has_exe) {
+		snprintf(exe, sizeof(exe), "%s", c->exe);
+		file_id = c->exe_id;
+	} else if (md_privsep_process_exe(c->peer.pid, c->pidfd >= 0 ? c->pidfd : -1, exe,
+	                                  sizeof(exe), &file_id) < 0) {
 		return false; /* cannot tell which program: dump it */
+	}
 	if (!md_loop_check(d->loops, exe, file_id, md_now_ms() / 1000.0, &e))
 		return false;
 	d->counters.rate_limited++;

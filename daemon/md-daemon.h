@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "md-access.h"
 #include "md-config.h"
 #include "md-crashloop.h"
 #include "md-fair.h"
@@ -21,6 +22,7 @@
 #include "md-backend.h"
 #include "md-os.h"
 #include "md-peer.h"
+#include "md-privsep.h"
 
 #define MD_DAEMON_MAX_CONNECTIONS         512  /* open client connections; more are refused */
 #define MD_DAEMON_MAX_CONNECTIONS_PER_UID 256  /* of them, one non-root user's; more are refused */
@@ -85,6 +87,11 @@ struct md_conn {
 	bool closing;
 	struct md_job *job; /* the request in flight on this connection */
 	char name[MD_PROTO_NAME_MAX + 1];
+	/* the peer's executable, looked up at its hello (off the crash path: through the capture
+	 * worker when split) for the crash-loop check; has_exe false: look it up at the crash */
+	bool has_exe;
+	char exe[MD_LOOP_EXE_MAX];
+	uint64_t exe_id;
 	size_t n_annotations;
 	char *keys[MD_PROTO_ANNOTATIONS_MAX];
 	char *values[MD_PROTO_ANNOTATIONS_MAX];
@@ -199,10 +206,7 @@ int md_listen_peer(uv_pipe_t *conn, struct md_peer *ret_peer);
  * another -errno when the peer cannot be pinned (it has exited: serve it nothing). */
 int md_listen_pin_peer(uv_pipe_t *conn, struct md_peer *peer);
 
-/* md-access.c: checks at the time of the dump (docs/security.md). */
-/* 0 while pidfd (a connection's, from md_listen_pin_peer) still pins the peer pid; else
- * -ESRCH with the reason for the peer in why: such a connection gets nothing dumped. */
-int md_access_peer_pinned(int pidfd, uint32_t pid, char *why, size_t size);
+/* md-access.h: checks at the time of the dump (docs/security.md); md-capture.c: */
 /* Whether job's requester may have job's target as it is now (call before attaching and again
  * once it is stopped): 0, with job->not_dumpable set when root gets a target not dumpable by
  * its user; or -EPERM/-ESRCH/-errno with job->error and job->message set. */
@@ -311,3 +315,6 @@ enum md_event md_event_of_dump_error(int error);
 /* md-notify-posix.c: sd_notify's protocol to $NOTIFY_SOCKET ("READY=1\nSTATUS=..."); 1 sent,
  * 0 none. md-notify-windows.c: nothing to notify yet. */
 int md_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Connects to the service manager's socket ahead of md_notify(), while the daemon may still
+ * reach it (before it drops its privileges). Nothing to connect to: nothing done. */
+void md_notify_open(void);

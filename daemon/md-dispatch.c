@@ -35,6 +35,9 @@ static void handle_hello(struct md_conn *c, const struct md_proto_msg *m)
 	if (MD_PROTO_HAS(m, MD_TAG_PID) && m->pid != c->peer.pid)
 		md_log(MD_LOG_WARNING, "pid %u (uid %s) says it is pid %u; ignored", c->peer.pid,
 		       c->who, m->pid);
+	/* a client's connection does not outlive an exec (the shim's socket is close-on-exec) */
+	c->has_exe = md_privsep_process_exe(c->peer.pid, c->pidfd >= 0 ? c->pidfd : -1, c->exe,
+	                                    sizeof(c->exe), &c->exe_id) == 0;
 	c->d->counters.events[MD_EVENT_REGISTERED]++;
 	md_log(MD_LOG_INFO, "client registered: pid %u uid %s name '%s', %zu annotations",
 	       c->peer.pid, c->who, c->name, c->n_annotations);

@@ -6,7 +6,9 @@
  * ("READY=1", "STATUS=...", "STOPPING=1") is sent to it; the manager learns our pid from the
  * credentials the kernel attaches. Without $NOTIFY_SOCKET nothing is sent. A failure is logged
  * here, so that call sites stay one line. The variable is left in the environment on purpose:
- * the daemon notifies again when it stops.
+ * the daemon notifies again when it stops. md_notify_open() connects to the socket once, before
+ * the daemon drops its privileges (the socket may be root's alone); later notifications go
+ * through that connection.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -45,6 +47,26 @@ static int notify_address(const char *path, struct sockaddr_un *sa)
 	return (int)(offsetof(struct sockaddr_un, sun_path) + n + 1);
 }
 
+static int connected = -1; /* from md_notify_open() */
+
+void md_notify_open(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa;
+	int fd, len;
+
+	if (!path || !*path || connected >= 0 || (len = notify_address(path, &sa)) < 0)
+		return;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&sa, (socklen_t)len) < 0) {
+		close(fd); /* md_notify() tries again, and says why if it fails */
+		return;
+	}
+	connected = fd;
+}
+
 int md_notify(const char *fmt, ...)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
@@ -68,17 +90,19 @@ int md_notify(const char *fmt, ...)
 		r = -EMSGSIZE;
 		goto out;
 	}
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = connected >= 0 ? connected : socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		r = -errno;
 		goto out;
 	}
 	do
-		sent = sendto(fd, msg, (size_t)n, MSG_NOSIGNAL, (struct sockaddr *)&sa,
-		              (socklen_t)len);
+		sent = fd == connected ? send(fd, msg, (size_t)n, MSG_NOSIGNAL)
+		                       : sendto(fd, msg, (size_t)n, MSG_NOSIGNAL,
+		                                (struct sockaddr *)&sa, (socklen_t)len);
 	while (sent < 0 && errno == EINTR);
 	r = sent < 0 ? -errno : 1;
-	close(fd);
+	if (fd != connected)
+		close(fd);
 out:
 	if (r < 0)
 		md_log(MD_LOG_WARNING, "cannot notify the service manager at %s: %s", path,

@@ -10,3 +10,7 @@ int md_notify(const char *fmt, ...)
 {
 	return 0;
 }
+
+void md_notify_open(void)
+{
+}

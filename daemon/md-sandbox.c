@@ -351,6 +351,21 @@ out:
 	return r;
 }
 
+/* Whether this process may make a user namespace (a unit's RestrictNamespaces= or
+ * user.max_user_namespaces may forbid it): a helper run by a process that is not root gets no
+ * user of its own without one. */
+static bool user_namespace_possible(void)
+{
+	pid_t pid = fork();
+	int st = 0;
+
+	if (pid < 0)
+		return false;
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
+	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 bool md_sandbox_available(void)
 {
 	struct rlimit rl;
@@ -359,7 +374,7 @@ bool md_sandbox_available(void)
 	unsigned long long eff = 0;
 
 	if (geteuid() != 0)
-		return true;
+		return user_namespace_possible();
 	f = fopen("/proc/self/status", "re");
 	if (!f)
 		return false;

@@ -60,7 +60,8 @@ int md_sandbox_request(const char *socket_path, const struct md_sandbox *sb,
                        struct md_sandbox_result *ret);
 
 /* Whether a helper run by this process can be given a user of its own: either we are not root
- * (it runs as us, in a user namespace), or we hold CAP_SETUID and CAP_SETGID and may set its
- * resource limits. A root daemon without them (a unit's CapabilityBoundingSet) cannot sandbox
- * a helper and must not run one. */
+ * and may make a user namespace (it runs as us, in one; minidumpd's front end after its
+ * privilege drop), or we hold CAP_SETUID and CAP_SETGID and may set its resource limits. A root
+ * daemon without them (a unit's CapabilityBoundingSet) cannot sandbox a helper and must not run
+ * one. */
 bool md_sandbox_available(void);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * minidumpd: the privileged crash broker. Parses the command line, takes the listening socket
- * (from socket activation or by creating it), and runs the libuv loop until SIGTERM, when it
- * stops accepting, finishes the dumps in flight and exits 0. It never touches the network.
+ * minidumpd: the crash broker. Parses the command line, takes the listening socket (from socket
+ * activation or by creating it), starts the privileged capture worker and drops itself to its
+ * unprivileged user (md-privsep.h), and runs the libuv loop until SIGTERM, when it stops
+ * accepting, finishes the dumps in flight and exits 0. It never touches the network.
  */
 #include <errno.h>
 #include <limits.h>
@@ -62,6 +63,26 @@ static void on_signal(uv_signal_t *h, int signum)
 	md_log(MD_LOG_NOTICE, "received %s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	md_notify("STOPPING=1\nSTATUS=stopping: finishing the dumps in flight");
 	md_server_stop(h->data);
+}
+
+static uv_poll_t worker_watch;
+static bool worker_gone;
+
+/* The worker never speaks once ready: an event on its socket means it has gone. Without it
+ * nothing can be dumped, and this process can no longer start another (it has no privileges
+ * left): it stops, and exits 1 for the service manager to restart it. */
+static void on_worker_event(uv_poll_t *h, int status, int events)
+{
+	struct md_daemon *d = h->data;
+	char how[64];
+
+	uv_poll_stop(h);
+	worker_gone = true;
+	md_privsep_worker_gone(how, sizeof(how));
+	md_log(MD_LOG_ERR, "the capture worker (pid %d) %s: stopping", md_privsep_worker_pid(),
+	       how);
+	md_notify("STATUS=the capture worker has gone: stopping");
+	md_server_stop(d);
 }
 
 static void close_handle(uv_handle_t *h, void *arg)
@@ -223,8 +244,6 @@ int main(int argc, char **argv)
 	d.loop = uv_default_loop();
 	d.cfg = &cfg;
 	d.socket_inherited = inherited;
-	d.symbolize =
-	    md_symbolize_enabled(&cfg); /* once: the helper and the sandbox stay as they are */
 	d.loops = calloc(1, sizeof(*d.loops));
 	if (!d.loops) {
 		md_log(MD_LOG_ERR, "out of memory");
@@ -243,6 +262,28 @@ int main(int argc, char **argv)
 		       md_os_strerror(-r));
 		goto out;
 	}
+	/* the sockets are made (as root): now the worker, and this process gives up root */
+	md_notify_open();
+	r = md_privsep_start(&cfg, cfg.dump_dir, err, sizeof(err));
+	if (r < 0) {
+		md_log(MD_LOG_ERR, "%s", err);
+		goto out;
+	}
+	if (r == 1) {
+		/* not fatal: a folder can become writable again (a full or read-only disk) */
+		if ((r = md_privsep_check_folder(cfg.dump_dir)) < 0)
+			md_log(MD_LOG_WARNING,
+			       "dump folder %s: %s as user %s (its parent folders must let it "
+			       "through): dumps will fail",
+			       cfg.dump_dir, md_os_strerror(-r), cfg.user);
+		uv_poll_init(d.loop, &worker_watch, md_privsep_socket());
+		worker_watch.data = &d;
+		uv_poll_start(&worker_watch, UV_READABLE | UV_DISCONNECT, on_worker_event);
+		md_log(MD_LOG_NOTICE, "running as %s; the capture worker is pid %d", cfg.user,
+		       md_privsep_worker_pid());
+	}
+	/* once: the helper and the sandbox stay as they are (and the user it runs as is final) */
+	d.symbolize = md_symbolize_enabled(&cfg);
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
 	d.sigterm.data = d.sigint.data = &d;
@@ -254,11 +295,18 @@ int main(int argc, char **argv)
 	       MD_VERSION_STRING, inherited ? "(inherited)" : cfg.socket_path, cfg.dump_dir,
 	       cfg.max_dumps);
 	md_notify("READY=1\nSTATUS=ready: dumps in %s, %u at a time", cfg.dump_dir, cfg.max_dumps);
+	if (md_privsep_active())
+		uv_unref((uv_handle_t *)&worker_watch); /* it does not keep the loop running */
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	md_log(MD_LOG_NOTICE, "stopped: %llu dumps written, %llu failed",
 	       (unsigned long long)d.counters.dumps_ok,
 	       (unsigned long long)d.counters.dumps_failed);
-	ret = 0;
+	ret = worker_gone ? 1 : 0;
+	if (md_privsep_active()) {
+		uv_close((uv_handle_t *)&worker_watch, NULL);
+		uv_run(d.loop, UV_RUN_DEFAULT);
+		md_privsep_stop();
+	}
 out:
 	if (d.loop) {
 		if (ret != 0) {

@@ -73,6 +73,8 @@ declare -A want=(
 	[mdupload]=/uploader/mdupload
 	[mdupload.service]=/mdupload.service
 	[sysusers.d/mdupload.conf]=/mdupload-sysusers.conf
+	[md-capture-worker]=/daemon/md-capture-worker
+	[sysusers.d/minidumpd.conf]=/minidumpd-sysusers.conf
 )
 declare -A at
 for name in "${!want[@]}"; do
@@ -254,7 +256,10 @@ if [[ -x $tmp/app ]]; then
 	resolved=$(LD_LIBRARY_PATH=$dest$libdir ldd "$tmp/app" | awk '/libmdclient/ {print $3}')
 	[[ $resolved == "$dest$libdir"/* ]] || fail "app links libmdclient from '$resolved'"
 	mkdir -p "$tmp/run/dumps"
-	"$dest${at[minidumpd]}" --foreground --socket "$tmp/run/md.sock" \
+	# the daemon drops to its user (docs/security.md), which must reach the dump folder; its
+	# worker is where DESTDIR put it
+	chmod 0755 "$tmp" "$tmp/run"
+	MD_CAPTURE_WORKER=$dest${at[md-capture-worker]} "$dest${at[minidumpd]}" --foreground --socket "$tmp/run/md.sock" \
 		--dump-dir "$tmp/run/dumps" 2>"$tmp/run/daemon.log" &
 	daemon_pid=$!
 	for _ in $(seq 200); do
