@@ -14,10 +14,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -34,6 +36,8 @@
 
 static pid_t activator_pid; /* the test's stand-in for systemd's socket, or 0 */
 static char *activator_dir; /* its folder (the socket, the helpers' stderr) */
+
+#define MD_FRONT_END_USER "minidumpd" /* who minidumpd's front end runs as, by default */
 
 /* Stops the stand-in for systemd (and the instances it started are its children, killed by
  * their own budget or by the end of their connection) and removes its folder. */
@@ -87,10 +91,20 @@ static void activator_start(const char *path, const char *err_path, const char *
 	strcpy(sa.sun_path, path);
 	ck_assert_int_eq(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	ck_assert_int_eq(chmod(path, 0600), 0);
+	{
+		/* as minidumpd-symbolize.socket: only the daemon's front end's user may connect */
+		const struct passwd *pw = getpwnam(MD_FRONT_END_USER);
+
+		ck_assert_msg(pw, "no user %s (tests/setup-tools makes it)", MD_FRONT_END_USER);
+		ck_assert_int_eq(chown(path, pw->pw_uid, pw->pw_gid), 0);
+	}
 	ck_assert_int_eq(listen(l, 16), 0);
 	activator_pid = fork();
 	ck_assert_int_ge(activator_pid, 0);
 	if (activator_pid == 0) {
+		/* it holds the test's output: it must not outlive a test that failed before its
+		 * teardown (meson would wait for that output for ever) */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		setpgid(0, 0);
 		signal(SIGCHLD, SIG_IGN); /* the instances reap themselves */
 		for (;;) {
@@ -113,7 +127,10 @@ static void activator_start(const char *path, const char *err_path, const char *
  * symbolize.socket, no stacks at all; round 1 with it, the symbolized stack and the log line. */
 START_TEST(daemon_symbolizes_through_the_socket_service)
 {
+	/* the control: a daemon without the privilege split ("user": "root") and without
+	 * CAP_SETUID/CAP_SETGID cannot sandbox a helper itself */
 	static const char *const wrap[] = {"setpriv", "--bounding-set=-setuid,-setgid", NULL};
+	static const char control[] = "{\"user\": \"root\"}";
 	char sock[512], config[1024], errlog[512], line[256], *report;
 	struct app_run run;
 	json_t *j, *sym;
@@ -123,7 +140,9 @@ START_TEST(daemon_symbolizes_through_the_socket_service)
 	snprintf(errlog, sizeof(errlog), "%s/helper.err", activator_dir);
 	activator_start(sock, errlog, NULL);
 	snprintf(config, sizeof(config), "{\"symbolize\": {\"socket\": \"%s\"}}", sock);
-	daemon_start_opts(&(struct daemon_opts){.wrapper = wrap, .config = _i ? config : NULL});
+	/* else the daemon as its unit runs it: its front end, unprivileged, asks the service */
+	daemon_start_opts(
+	    &(struct daemon_opts){.wrapper = _i ? NULL : wrap, .config = _i ? config : control});
 	run = run_app("segv", NULL, NULL, NULL);
 	ck_assert_msg(!run.res.exited, "crash-app did not crash: %s", it_result_status(&run.res));
 	if (_i == 0) {
