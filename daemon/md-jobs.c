@@ -313,6 +313,17 @@ struct md_job *md_job_new(struct md_conn *c, enum md_job_kind kind, uint32_t pid
 	return job;
 }
 
+/* Puts job at the end of the queue, to start when a worker is free. */
+static void enqueue(struct md_daemon *d, struct md_job *job)
+{
+	if (d->queue_tail)
+		d->queue_tail->next_queued = job;
+	else
+		d->queue_head = job;
+	d->queue_tail = job;
+	d->queued++;
+}
+
 void md_job_submit(struct md_conn *c, struct md_job *job)
 {
 	struct md_daemon *d = c->d;
@@ -351,12 +362,7 @@ void md_job_submit(struct md_conn *c, struct md_job *job)
 	}
 	if (!crash && u)
 		u->usage.queued++;
-	if (d->queue_tail)
-		d->queue_tail->next_queued = job;
-	else
-		d->queue_head = job;
-	d->queue_tail = job;
-	d->queued++;
+	enqueue(d, job);
 }
 
 void md_server_submit(struct md_daemon *d, struct md_job *job)
@@ -372,12 +378,7 @@ void md_server_submit(struct md_daemon *d, struct md_job *job)
 		start_job(d, job);
 		return;
 	}
-	if (d->queue_tail)
-		d->queue_tail->next_queued = job;
-	else
-		d->queue_head = job;
-	d->queue_tail = job;
-	d->queued++;
+	enqueue(d, job);
 }
 
 void md_job_discard(struct md_job *job)

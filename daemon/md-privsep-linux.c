@@ -85,6 +85,13 @@ int md_privsep_check_folder(const char *folder)
 	return access(folder, W_OK | X_OK) < 0 ? -errno : 0;
 }
 
+/* Closes both ends of a socketpair that was not handed over. */
+static void close_pair(int sv[2])
+{
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* $MD_CAPTURE_WORKER (root's environment: who starts the daemon), else the worker beside our
  * own executable (a build tree), else the installed one. */
 static void worker_path(char *buf, size_t size)
@@ -195,8 +202,7 @@ static int spawn(const struct md_config *cfg, const char *dump_dir, uid_t uid, g
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;
-		close(sv[0]);
-		close(sv[1]);
+		close_pair(sv);
 		snprintf(err, size, "cannot start the capture worker: %s", md_os_strerror(-r));
 		return r;
 	}
