@@ -17,7 +17,7 @@
 #include "md-os.h"
 #include "md-peer.h"
 
-int md_access_peer_pinned(int pidfd, uint32_t pid, char *why, size_t size)
+int mdd_access_peer_pinned(int pidfd, uint32_t pid, char *why, size_t size)
 {
 	int r;
 
@@ -33,7 +33,7 @@ int md_access_peer_pinned(int pidfd, uint32_t pid, char *why, size_t size)
 }
 
 /* Why a process with credentials t is not dumpable by the requester e describes, or NULL. */
-static const char *not_dumpable(const struct md_access_expect *e, const struct md_process_creds *t,
+static const char *not_dumpable(const struct mdd_access_expect *e, const struct md_process_creds *t,
                                 char *buf, size_t size)
 {
 	if (!t->dumpable)
@@ -59,16 +59,16 @@ static const char *not_dumpable(const struct md_access_expect *e, const struct m
 	return NULL;
 }
 
-int md_access_decide(const struct md_access_expect *e, uint32_t pid, int pidfd,
-                     bool *ret_not_dumpable, struct md_process_creds *ret_creds, char *msg,
-                     size_t size)
+int mdd_access_decide(const struct mdd_access_expect *e, uint32_t pid, int pidfd,
+                      bool *ret_not_dumpable, struct md_process_creds *ret_creds, char *msg,
+                      size_t size)
 {
 	struct md_process_creds t;
 	const char *why;
 	char buf[96];
 	int r;
 
-	r = md_access_peer_pinned(pidfd, pid, msg, size);
+	r = mdd_access_peer_pinned(pidfd, pid, msg, size);
 	if (r < 0)
 		return r;
 	r = md_platform_process_creds(pid, pidfd, &t);

@@ -52,16 +52,16 @@ static struct {
 
 /* One capture: its request, its descriptors and its answer, owned by its thread. */
 struct job {
-	struct md_privsep_request q;
-	struct md_privsep_result res;
+	struct mdd_privsep_request q;
+	struct mdd_privsep_result res;
 	int reply, pidfd, stream;
 	double deadline_ms;
 	volatile sig_atomic_t cancel; /* set by the main thread past the deadline */
 	struct job *next;
 };
 
-static struct md_privsep_request request;   /* read by the main thread */
-static struct md_privsep_result answer_buf; /* the main thread's answers (refusals, exe) */
+static struct mdd_privsep_request request;   /* read by the main thread */
+static struct mdd_privsep_result answer_buf; /* the main thread's answers (refusals, exe) */
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -76,10 +76,10 @@ static void say(const char *fmt, ...)
 	fprintf(stderr, "md-capture-worker: %s\n", line);
 }
 
-static void answer(int reply, struct md_privsep_result *res)
+static void answer(int reply, struct mdd_privsep_result *res)
 {
-	res->magic = MD_PRIVSEP_MAGIC;
-	res->version = MD_PRIVSEP_VERSION;
+	res->magic = MDD_PRIVSEP_MAGIC;
+	res->version = MDD_PRIVSEP_VERSION;
 	res->size = sizeof(*res);
 	md_os_write_full(reply, res, sizeof(*res)); /* a front end gone: nobody to tell */
 }
@@ -87,13 +87,13 @@ static void answer(int reply, struct md_privsep_result *res)
 /* ---- one capture, on its own thread ---- */
 
 struct capture_ctx {
-	const struct md_privsep_request *q;
+	const struct mdd_privsep_request *q;
 	int pidfd;
 	int files[2]; /* copies of the dump's descriptors (plain, compressed), kept past the commit
 	               */
 	size_t n_files;
 	bool private_; /* root's alone */
-	struct md_privsep_result *res;
+	struct mdd_privsep_result *res;
 };
 
 /* Once the file has its name: a dump the front end may read becomes its user's (with the dump
@@ -131,30 +131,30 @@ static int prepare_file(void *ctx, int fd)
 static int stopped(void *ctx, const struct md_snapshot *s)
 {
 	struct capture_ctx *x = ctx;
-	const struct md_privsep_request *q = x->q;
+	const struct mdd_privsep_request *q = x->q;
 	struct md_process_creds t = {0}; /* a zero one is not dumpable: the file stays root's */
 	bool have_creds = false;
 	int r;
 
 	(void)s;
-	x->private_ = (q->flags & MD_PRIVSEP_PRIVATE) != 0;
-	if (q->flags & MD_PRIVSEP_CHECK) {
-		const struct md_access_expect e = {
+	x->private_ = (q->flags & MDD_PRIVSEP_PRIVATE) != 0;
+	if (q->flags & MDD_PRIVSEP_CHECK) {
+		const struct mdd_access_expect e = {
 		    .requester_uid = q->requester_uid,
-		    .requester_root = (q->flags & MD_PRIVSEP_ROOT_ASKS) != 0,
+		    .requester_root = (q->flags & MDD_PRIVSEP_ROOT_ASKS) != 0,
 		    .uid = q->uid,
-		    .check_gid = (q->flags & MD_PRIVSEP_CHECK_GID) != 0,
+		    .check_gid = (q->flags & MDD_PRIVSEP_CHECK_GID) != 0,
 		    .gid = q->gid,
 		    .caps = q->caps,
 		};
 		bool not_dumpable = false;
 
-		r = md_access_decide(&e, q->pid, x->pidfd, &not_dumpable, &t, x->res->message,
-		                     sizeof(x->res->message));
+		r = mdd_access_decide(&e, q->pid, x->pidfd, &not_dumpable, &t, x->res->message,
+		                      sizeof(x->res->message));
 		if (r < 0)
 			return r;
 		if (not_dumpable)
-			x->res->flags |= MD_PRIVSEP_R_NOT_DUMPABLE;
+			x->res->flags |= MDD_PRIVSEP_R_NOT_DUMPABLE;
 		have_creds = true;
 	}
 	/* whatever the front end says: a target its own user may not dump is root's alone */
@@ -163,11 +163,11 @@ static int stopped(void *ctx, const struct md_snapshot *s)
 	    t.gid[0] != t.gid[1] || t.gid[1] != t.gid[2])
 		x->private_ = true;
 	if (x->private_)
-		x->res->flags |= MD_PRIVSEP_R_PRIVATE;
+		x->res->flags |= MDD_PRIVSEP_R_PRIVATE;
 	return 0;
 }
 
-static void fill_result(struct md_privsep_result *res, const struct md_capture_result *cr)
+static void fill_result(struct mdd_privsep_result *res, const struct md_capture_result *cr)
 {
 	const struct md_snapshot *s = cr->snapshot;
 
@@ -185,7 +185,7 @@ static void fill_result(struct md_privsep_result *res, const struct md_capture_r
 	res->n_streams = (uint32_t)cr->dump.n_streams;
 	for (size_t i = 0; i < cr->dump.n_streams && i < MD_STREAMS_MAX; i++) {
 		const struct md_stream_result *in = &cr->dump.streams[i];
-		struct md_privsep_stream *out = &res->streams[i];
+		struct mdd_privsep_stream *out = &res->streams[i];
 
 		out->type = in->type;
 		out->status = (int32_t)in->status;
@@ -194,9 +194,9 @@ static void fill_result(struct md_privsep_result *res, const struct md_capture_r
 		snprintf(out->name, sizeof(out->name), "%s", in->name ? in->name : "");
 	}
 	if (cr->dump.partial)
-		res->flags |= MD_PRIVSEP_R_PARTIAL;
+		res->flags |= MDD_PRIVSEP_R_PARTIAL;
 	if (cr->dump.budget_cut)
-		res->flags |= MD_PRIVSEP_R_BUDGET_CUT;
+		res->flags |= MDD_PRIVSEP_R_BUDGET_CUT;
 	if (!s)
 		return;
 	res->pid = s->process.pid;
@@ -204,9 +204,9 @@ static void fill_result(struct md_privsep_result *res, const struct md_capture_r
 	res->requesting_tid = s->requesting_tid;
 	snprintf(res->exe, sizeof(res->exe), "%s", s->process.exe);
 	if (s->target_gone)
-		res->flags |= MD_PRIVSEP_R_TARGET_GONE;
+		res->flags |= MDD_PRIVSEP_R_TARGET_GONE;
 	if (s->crash) {
-		res->flags |= MD_PRIVSEP_R_HAS_CRASH;
+		res->flags |= MDD_PRIVSEP_R_HAS_CRASH;
 		res->crash_tid = s->crash->tid;
 		res->crash_code = s->crash->code;
 		res->crash_flags = s->crash->flags;
@@ -226,13 +226,13 @@ static void fill_result(struct md_privsep_result *res, const struct md_capture_r
 
 static void capture(struct job *job)
 {
-	const struct md_privsep_request *q = &job->q;
-	struct md_privsep_result *res = &job->res;
+	const struct mdd_privsep_request *q = &job->q;
+	struct mdd_privsep_result *res = &job->res;
 	int pidfd = job->pidfd, stream = job->stream;
 	char stream_error[160] = "";
 	struct md_core_source src = {
 	    .fd = stream, .error = stream_error, .error_size = sizeof(stream_error)};
-	const char *keys[MD_PRIVSEP_ANNOTATIONS], *values[MD_PRIVSEP_ANNOTATIONS];
+	const char *keys[MDD_PRIVSEP_ANNOTATIONS], *values[MDD_PRIVSEP_ANNOTATIONS];
 	struct capture_ctx x = {.q = q, .pidfd = pidfd, .res = res};
 	double now = md_now_ms();
 	struct md_capture_result cr;
@@ -244,8 +244,8 @@ static void capture(struct job *job)
 	}
 	{
 		const struct md_capture_options o = {
-		    .backend = q->op == MD_PRIVSEP_OP_CORE ? &md_platform_core_backend
-		                                           : &md_platform_live_backend,
+		    .backend = q->op == MDD_PRIVSEP_OP_CORE ? &md_platform_core_backend
+		                                            : &md_platform_live_backend,
 		    .pid = q->pid,
 		    .snapshot =
 		        {
@@ -253,9 +253,9 @@ static void capture(struct job *job)
 		            .deadline_ms = now + (double)q->budget_ms,
 		            /* stopping gets half the budget; the rest is for reading and writing */
 		            .stop_deadline_ms = now + (double)q->budget_ms / 2.0,
-		            .crash = q->flags & MD_PRIVSEP_HAS_CRASH ? &q->crash : NULL,
+		            .crash = q->flags & MDD_PRIVSEP_HAS_CRASH ? &q->crash : NULL,
 		            .pidfd = pidfd,
-		            .source = q->op == MD_PRIVSEP_OP_CORE ? &src : NULL,
+		            .source = q->op == MDD_PRIVSEP_OP_CORE ? &src : NULL,
 		        },
 		    .dump =
 		        {
@@ -266,7 +266,7 @@ static void capture(struct job *job)
 		            .n_annotations = q->n_annotations,
 		        },
 		    .dir = W.dir,
-		    .compress = (q->flags & MD_PRIVSEP_COMPRESS) != 0,
+		    .compress = (q->flags & MDD_PRIVSEP_COMPRESS) != 0,
 		    .exe_hint = q->exe_hint[0] ? q->exe_hint : NULL,
 		    .prepare_file = prepare_file,
 		    .stopped = stopped,
@@ -332,9 +332,9 @@ static void watch_budgets(void)
 
 /* ---- the main process ---- */
 
-static void exe_of(const struct md_privsep_request *q, int reply, int pidfd)
+static void exe_of(const struct mdd_privsep_request *q, int reply, int pidfd)
 {
-	struct md_privsep_result *res = &answer_buf;
+	struct mdd_privsep_result *res = &answer_buf;
 	int r = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -351,7 +351,7 @@ static void exe_of(const struct md_privsep_request *q, int reply, int pidfd)
 
 static void refuse(int reply, int error, const char *why)
 {
-	struct md_privsep_result *res = &answer_buf;
+	struct mdd_privsep_result *res = &answer_buf;
 
 	memset(res, 0, sizeof(*res));
 	res->error = error;
@@ -366,7 +366,7 @@ static void refuse(int reply, int error, const char *why)
 static int receive(int *fds, unsigned *ret_n, size_t *ret_len, bool *ret_truncated)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * MD_PRIVSEP_FDS_MAX)];
+		char buf[CMSG_SPACE(sizeof(int) * MDD_PRIVSEP_FDS_MAX)];
 		struct cmsghdr align;
 	} control;
 	struct iovec iov = {.iov_base = &request, .iov_len = sizeof(request)};
@@ -391,7 +391,7 @@ static int receive(int *fds, unsigned *ret_n, size_t *ret_len, bool *ret_truncat
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (n < MD_PRIVSEP_FDS_MAX)
+			if (n < MDD_PRIVSEP_FDS_MAX)
 				fds[n++] = fd;
 			else
 				close(fd);
@@ -407,7 +407,7 @@ static int receive(int *fds, unsigned *ret_n, size_t *ret_len, bool *ret_truncat
 
 static void serve_one(void)
 {
-	int fds[MD_PRIVSEP_FDS_MAX] = {-1, -1, -1};
+	int fds[MDD_PRIVSEP_FDS_MAX] = {-1, -1, -1};
 	unsigned n = 0;
 	size_t len = 0;
 	bool truncated = false;
@@ -439,7 +439,7 @@ static void serve_one(void)
 	if (truncated)
 		r = -EBADMSG, snprintf(why, sizeof(why), "a request too long or with too many fds");
 	else
-		r = md_privsep_request_check(&request, len, n, why, sizeof(why));
+		r = mdd_privsep_request_check(&request, len, n, why, sizeof(why));
 	if (r == 0 && reply < 0)
 		r = -EBADMSG, snprintf(why, sizeof(why), "no reply socket");
 	if (r < 0) {
@@ -447,14 +447,14 @@ static void serve_one(void)
 		refuse(reply, r, why);
 		goto out;
 	}
-	pidfd = request.flags & MD_PRIVSEP_HAS_PIDFD ? fds[1] : -1;
-	stream = request.op == MD_PRIVSEP_OP_CORE ? fds[n - 1] : -1;
-	if (request.op == MD_PRIVSEP_OP_EXE) {
+	pidfd = request.flags & MDD_PRIVSEP_HAS_PIDFD ? fds[1] : -1;
+	stream = request.op == MDD_PRIVSEP_OP_CORE ? fds[n - 1] : -1;
+	if (request.op == MDD_PRIVSEP_OP_EXE) {
 		exe_of(&request, reply, pidfd);
 		goto out;
 	}
 	pthread_mutex_lock(&W.lock);
-	busy = W.n_running >= MD_PRIVSEP_CAPTURES_MAX;
+	busy = W.n_running >= MDD_PRIVSEP_CAPTURES_MAX;
 	pthread_mutex_unlock(&W.lock);
 	job = busy ? NULL : calloc(1, sizeof(*job));
 	if (!job) {

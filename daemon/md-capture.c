@@ -29,42 +29,42 @@
 #include "md-report.h"
 #include "md-store.h"
 
-_Static_assert(MD_PRIVSEP_ANNOTATIONS == MD_PROTO_ANNOTATIONS_MAX &&
-                   MD_PRIVSEP_KEY_MAX == MD_PROTO_KEY_MAX + 1 &&
-                   MD_PRIVSEP_VALUE_MAX == MD_PROTO_VALUE_MAX + 1 &&
-                   MD_PRIVSEP_NAME_MAX == MD_PROTO_NAME_MAX + 1,
+_Static_assert(MDD_PRIVSEP_ANNOTATIONS == MD_PROTO_ANNOTATIONS_MAX &&
+                   MDD_PRIVSEP_KEY_MAX == MD_PROTO_KEY_MAX + 1 &&
+                   MDD_PRIVSEP_VALUE_MAX == MD_PROTO_VALUE_MAX + 1 &&
+                   MDD_PRIVSEP_NAME_MAX == MD_PROTO_NAME_MAX + 1,
                "the worker's request holds what a client may send");
 
 /* What a capture left for the report: in this process, its snapshot; through the worker, the
  * worker's figures laid out as a snapshot. */
 struct outcome {
 	struct md_capture_result res;
-	struct md_privsep_result *ps;
+	struct mdd_privsep_result *ps;
 	struct md_snapshot snap;
 	struct md_crash_info crash;
 	const struct md_snapshot *s;
 	bool private_; /* the dump is root's alone */
 };
 
-static enum md_report_kind report_kind(enum md_job_kind k)
+static enum md_report_kind report_kind(enum mdd_job_kind k)
 {
 	switch (k) {
-	case MD_JOB_CRASH:
+	case MDD_JOB_CRASH:
 		return MD_REPORT_KIND_CRASH;
-	case MD_JOB_DUMP_NOW:
+	case MDD_JOB_DUMP_NOW:
 		return MD_REPORT_KIND_DUMP_NOW;
-	case MD_JOB_REQUEST:
+	case MDD_JOB_REQUEST:
 		return MD_REPORT_KIND_REQUEST;
-	case MD_JOB_COREDUMP:
+	case MDD_JOB_COREDUMP:
 		return MD_REPORT_KIND_COREDUMP;
-	case MD_JOB_KINDS:
+	case MDD_JOB_KINDS:
 		break;
 	}
 	return MD_REPORT_KIND_NONE;
 }
 
-int md_capture_write_file(const char *dir, const char *name, const char *text, int64_t gid,
-                          bool replace)
+int mdd_capture_write_file(const char *dir, const char *name, const char *text, int64_t gid,
+                           bool replace)
 {
 	struct md_output o;
 	int r;
@@ -86,10 +86,10 @@ int md_capture_write_file(const char *dir, const char *name, const char *text, i
 	return r;
 }
 
-static void fail(struct md_job *job, int error, const char *fmt, ...)
+static void fail(struct mdd_job *job, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void fail(struct md_job *job, int error, const char *fmt, ...)
+static void fail(struct mdd_job *job, int error, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -103,33 +103,33 @@ static void fail(struct md_job *job, int error, const char *fmt, ...)
  * written. */
 static int give_to_group(void *ctx, int fd)
 {
-	struct md_job *job = ctx;
+	struct mdd_job *job = ctx;
 
 	if (job->d->cfg->dump_gid < 0 || (job->core && job->not_dumpable))
 		return 0; /* a task not dumpable by its user: root's alone */
 	return md_platform_set_file_group(fd, job->d->cfg->dump_gid);
 }
 
-static struct md_access_expect expect_of(const struct md_job *job)
+static struct mdd_access_expect expect_of(const struct mdd_job *job)
 {
 	const struct md_peer *rq = &job->requester;
 
-	return (struct md_access_expect){
+	return (struct mdd_access_expect){
 	    .requester_uid = rq->user.id,
 	    .requester_root = md_principal_is_root(&rq->user),
 	    /* whose process it must be: the peer's own, or the owner a request was allowed for */
-	    .uid = job->kind == MD_JOB_REQUEST ? job->owner.id : rq->user.id,
-	    .check_gid = job->kind != MD_JOB_REQUEST,
+	    .uid = job->kind == MDD_JOB_REQUEST ? job->owner.id : rq->user.id,
+	    .check_gid = job->kind != MDD_JOB_REQUEST,
 	    .gid = rq->group.id,
 	    .caps = rq->caps,
 	};
 }
 
-int md_access_check(struct md_job *job)
+int mdd_access_check(struct mdd_job *job)
 {
-	const struct md_access_expect e = expect_of(job);
-	int r = md_access_decide(&e, job->pid, job->pidfd, &job->not_dumpable, NULL, job->message,
-	                         sizeof(job->message));
+	const struct mdd_access_expect e = expect_of(job);
+	int r = mdd_access_decide(&e, job->pid, job->pidfd, &job->not_dumpable, NULL, job->message,
+	                          sizeof(job->message));
 
 	if (r < 0)
 		job->error = r;
@@ -140,16 +140,16 @@ int md_access_check(struct md_job *job)
  * credentials): check again that the requester may dump it (md-access.c). */
 static int check_access(void *ctx, const struct md_snapshot *s)
 {
-	return md_access_check(ctx);
+	return mdd_access_check(ctx);
 }
 
 /* Step 1, in this process: the dump itself, into the dump folder under its default name. */
-static int capture_here(struct md_job *job, const struct md_backend_options *core,
+static int capture_here(struct mdd_job *job, const struct md_backend_options *core,
                         struct outcome *out)
 {
-	const struct md_config *cfg = job->d->cfg;
+	const struct mdd_config *cfg = job->d->cfg;
 	const struct md_capture_options o = {
-	    .backend = job->core ? md_coredump_backend() : &md_platform_live_backend,
+	    .backend = job->core ? mdd_coredump_backend() : &md_platform_live_backend,
 	    .pid = job->pid,
 	    .snapshot =
 	        {
@@ -183,35 +183,35 @@ static int capture_here(struct md_job *job, const struct md_backend_options *cor
 	return r;
 }
 
-static void fill_request(const struct md_job *job, struct md_privsep_request *q)
+static void fill_request(const struct mdd_job *job, struct mdd_privsep_request *q)
 {
-	const struct md_config *cfg = job->d->cfg;
+	const struct mdd_config *cfg = job->d->cfg;
 
-	q->op = job->core ? MD_PRIVSEP_OP_CORE : MD_PRIVSEP_OP_LIVE;
+	q->op = job->core ? MDD_PRIVSEP_OP_CORE : MDD_PRIVSEP_OP_LIVE;
 	q->pid = job->pid;
 	q->budget_ms = cfg->dump_budget_ms;
 	q->max_bytes = cfg->dump_max_bytes;
 	if (job->has_crash) {
-		q->flags |= MD_PRIVSEP_HAS_CRASH;
+		q->flags |= MDD_PRIVSEP_HAS_CRASH;
 		q->crash = job->crash;
 	}
 	if (!job->core) {
-		const struct md_access_expect e = expect_of(job);
+		const struct mdd_access_expect e = expect_of(job);
 
 		/* the same check as before attaching, by the worker once the target is stopped */
-		q->flags |= MD_PRIVSEP_CHECK | (e.check_gid ? MD_PRIVSEP_CHECK_GID : 0) |
-		            (e.requester_root ? MD_PRIVSEP_ROOT_ASKS : 0);
+		q->flags |= MDD_PRIVSEP_CHECK | (e.check_gid ? MDD_PRIVSEP_CHECK_GID : 0) |
+		            (e.requester_root ? MDD_PRIVSEP_ROOT_ASKS : 0);
 		q->requester_uid = e.requester_uid;
 		q->uid = e.uid;
 		q->gid = e.gid;
 		q->caps = e.caps;
 	} else if (job->not_dumpable) {
-		q->flags |= MD_PRIVSEP_PRIVATE;
+		q->flags |= MDD_PRIVSEP_PRIVATE;
 	}
 	if (cfg->store_compress)
-		q->flags |= MD_PRIVSEP_COMPRESS;
+		q->flags |= MDD_PRIVSEP_COMPRESS;
 	snprintf(q->exe_hint, sizeof(q->exe_hint), "%s", job->process_name);
-	for (size_t i = 0; i < job->n_annotations && i < MD_PRIVSEP_ANNOTATIONS; i++) {
+	for (size_t i = 0; i < job->n_annotations && i < MDD_PRIVSEP_ANNOTATIONS; i++) {
 		snprintf(q->keys[i], sizeof(q->keys[i]), "%s", job->keys[i]);
 		snprintf(q->values[i], sizeof(q->values[i]), "%s", job->values[i]);
 		q->n_annotations++;
@@ -221,7 +221,7 @@ static void fill_request(const struct md_job *job, struct md_privsep_request *q)
 /* The worker's figures as the capture result and snapshot the report is built from. */
 static void take_result(struct outcome *out, const char *dir)
 {
-	const struct md_privsep_result *ps = out->ps;
+	const struct mdd_privsep_result *ps = out->ps;
 	struct md_capture_result *res = &out->res;
 	struct md_snapshot *s = &out->snap;
 
@@ -245,14 +245,14 @@ static void take_result(struct outcome *out, const char *dir)
 		res->dump.streams[i].error = ps->streams[i].error;
 		res->dump.streams[i].bytes = ps->streams[i].bytes;
 	}
-	res->dump.partial = ps->flags & MD_PRIVSEP_R_PARTIAL;
-	res->dump.budget_cut = ps->flags & MD_PRIVSEP_R_BUDGET_CUT;
+	res->dump.partial = ps->flags & MDD_PRIVSEP_R_PARTIAL;
+	res->dump.budget_cut = ps->flags & MDD_PRIVSEP_R_BUDGET_CUT;
 	s->process.pid = ps->pid;
 	s->process.uid = ps->uid;
 	snprintf(s->process.exe, sizeof(s->process.exe), "%s", ps->exe);
 	s->requesting_tid = ps->requesting_tid;
-	s->target_gone = ps->flags & MD_PRIVSEP_R_TARGET_GONE;
-	if (ps->flags & MD_PRIVSEP_R_HAS_CRASH) {
+	s->target_gone = ps->flags & MDD_PRIVSEP_R_TARGET_GONE;
+	if (ps->flags & MDD_PRIVSEP_R_HAS_CRASH) {
 		out->crash.tid = ps->crash_tid;
 		out->crash.code = ps->crash_code;
 		out->crash.flags = ps->crash_flags;
@@ -278,11 +278,11 @@ static void take_result(struct outcome *out, const char *dir)
 }
 
 /* Step 1, through the worker: the same, with the request's checks made there once stopped. */
-static int capture_in_worker(struct md_job *job, const struct md_backend_options *core,
+static int capture_in_worker(struct mdd_job *job, const struct md_backend_options *core,
                              struct outcome *out)
 {
 	struct md_core_source *src = job->core ? (struct md_core_source *)core->source : NULL;
-	struct md_privsep_request *q = calloc(1, sizeof(*q));
+	struct mdd_privsep_request *q = calloc(1, sizeof(*q));
 	double started, finished;
 	char why[200];
 	int r;
@@ -295,7 +295,7 @@ static int capture_in_worker(struct md_job *job, const struct md_backend_options
 	}
 	fill_request(job, q);
 	started = md_now_ms();
-	r = md_privsep_call(q, job->pidfd, src ? src->fd : -1, out->ps, why, sizeof(why));
+	r = mdd_privsep_call(q, job->pidfd, src ? src->fd : -1, out->ps, why, sizeof(why));
 	finished = md_now_ms();
 	free(q);
 	if (r < 0) {
@@ -304,8 +304,8 @@ static int capture_in_worker(struct md_job *job, const struct md_backend_options
 		fail(job, r, "cannot dump process %u: %s", job->pid, why);
 		return r;
 	}
-	out->private_ = out->ps->flags & MD_PRIVSEP_R_PRIVATE;
-	if (out->ps->flags & MD_PRIVSEP_R_NOT_DUMPABLE) {
+	out->private_ = out->ps->flags & MDD_PRIVSEP_R_PRIVATE;
+	if (out->ps->flags & MDD_PRIVSEP_R_NOT_DUMPABLE) {
 		job->not_dumpable = true;
 		snprintf(job->message, sizeof(job->message), "%s", out->ps->message);
 	}
@@ -327,12 +327,12 @@ static int capture_in_worker(struct md_job *job, const struct md_backend_options
 }
 
 /* Step 1: the dump itself, here or in the worker, and the failure worded from its step. */
-static int capture(struct md_job *job, const struct md_backend_options *core, struct outcome *out)
+static int capture(struct mdd_job *job, const struct md_backend_options *core, struct outcome *out)
 {
-	const struct md_config *cfg = job->d->cfg;
+	const struct mdd_config *cfg = job->d->cfg;
 	int r;
 
-	r = md_privsep_active() ? capture_in_worker(job, core, out) : capture_here(job, core, out);
+	r = mdd_privsep_active() ? capture_in_worker(job, core, out) : capture_here(job, core, out);
 	switch (r < 0 ? out->res.step : MD_CAPTURE_STEP_DONE) {
 	case MD_CAPTURE_STEP_OPEN:
 	case MD_CAPTURE_STEP_NAME:
@@ -355,7 +355,7 @@ static int capture(struct md_job *job, const struct md_backend_options *core, st
 		                       : md_os_strerror(-r));
 		break;
 	case MD_CAPTURE_STEP_STOPPED:
-		break; /* md_access_check said why */
+		break; /* mdd_access_check said why */
 	case MD_CAPTURE_STEP_WRITE:
 		fail(job, r, "cannot write the dump of process %u: %s", job->pid,
 		     r == -ECANCELED ? "time budget exceeded" : md_os_strerror(-r));
@@ -374,11 +374,11 @@ static int capture(struct md_job *job, const struct md_backend_options *core, st
 
 /* Step 2: the typed report in job->report: the dump's figures, then the daemon's and the
  * store's. */
-static int build_report(struct md_job *job, const struct outcome *out, const char *id,
+static int build_report(struct mdd_job *job, const struct outcome *out, const char *id,
                         const char *report_path)
 {
 	const struct md_capture_result *res = &out->res;
-	const struct md_config *cfg = job->d->cfg;
+	const struct mdd_config *cfg = job->d->cfg;
 	struct md_report *r = &job->report;
 	const struct md_report_times times = {.duration_ms = res->duration_ms,
 	                                      .suspended_ms = res->suspended_ms};
@@ -409,7 +409,7 @@ static int build_report(struct md_job *job, const struct outcome *out, const cha
 	snprintf(r->signal, sizeof(r->signal), "%s", sig ? sig : "");
 	if (job->has_crash && r->has_crash)
 		r->crash.si_code = (int32_t)job->crash.flags;
-	if (job->core && md_coredump_report(job, r) < 0) {
+	if (job->core && mdd_coredump_report(job, r) < 0) {
 		md_report_done(r);
 		fail(job, -ENOMEM, "out of memory building the report");
 		return -ENOMEM;
@@ -420,10 +420,10 @@ static int build_report(struct md_job *job, const struct outcome *out, const cha
 
 /* Step 3: the report beside the dump, and the uploader's ticket: the report, renamed into the
  * outbox when complete. */
-static int save_report(struct md_job *job, const struct outcome *out, const char *report_name)
+static int save_report(struct mdd_job *job, const struct outcome *out, const char *report_name)
 {
 	const struct md_capture_result *res = &out->res;
-	const struct md_config *cfg = job->d->cfg;
+	const struct mdd_config *cfg = job->d->cfg;
 	char *text = md_report_to_text(&job->report);
 	int r;
 
@@ -431,7 +431,7 @@ static int save_report(struct md_job *job, const struct outcome *out, const char
 		fail(job, -ENOMEM, "out of memory writing the report");
 		return -ENOMEM;
 	}
-	r = md_capture_write_file(cfg->dump_dir, report_name, text, cfg->dump_gid, false);
+	r = mdd_capture_write_file(cfg->dump_dir, report_name, text, cfg->dump_gid, false);
 	if (r < 0) {
 		fail(job, r, "dump saved as %s but its report could not be written: %s", res->path,
 		     md_os_strerror(-r));
@@ -442,8 +442,8 @@ static int save_report(struct md_job *job, const struct outcome *out, const char
 		snprintf(job->message, sizeof(job->message), "process %u exited during the dump",
 		         job->pid);
 	if (cfg->upload_enabled && !out->private_) {
-		r = md_capture_write_file(cfg->upload_outbox, report_name, text, cfg->dump_gid,
-		                          false);
+		r = mdd_capture_write_file(cfg->upload_outbox, report_name, text, cfg->dump_gid,
+		                           false);
 		if (r < 0)
 			snprintf(job->message, sizeof(job->message),
 			         "not queued for upload: cannot write to %s: %s",
@@ -454,19 +454,19 @@ static int save_report(struct md_job *job, const struct outcome *out, const char
 }
 
 /* Step 4: keep the store within its limits, never removing the dump just written. */
-static void prune(struct md_job *job, const char *id)
+static void prune(struct mdd_job *job, const char *id)
 {
-	struct md_store_stats st;
+	struct mdd_store_stats st;
 
-	if (md_store_prune(job->d->cfg, id, &st) == 0 && st.removed && !job->message[0])
+	if (mdd_store_prune(job->d->cfg, id, &st) == 0 && st.removed && !job->message[0])
 		snprintf(job->message, sizeof(job->message),
 		         "%llu older dumps removed to stay within the store's limits",
 		         (unsigned long long)st.removed);
 }
 
-void md_capture_run(struct md_job *job)
+void mdd_capture_run(struct mdd_job *job)
 {
-	const struct md_config *cfg = job->d->cfg;
+	const struct mdd_config *cfg = job->d->cfg;
 	struct outcome out;
 	char id[MD_STORE_ID_MAX + 1], report_name[MD_STORE_NAME_MAX];
 	char report_path[MD_CAPTURE_PATH_MAX];
@@ -477,12 +477,12 @@ void md_capture_run(struct md_job *job)
 	memset(&out, 0, sizeof(out));
 	if (job->core) {
 		/* the kernel's connection: its request answered, the stream's fd to read */
-		r = md_coredump_prepare(job, &core);
+		r = mdd_coredump_prepare(job, &core);
 		if (r < 0) {
 			job->error = r;
 			return;
 		}
-	} else if (md_access_check(job) <
+	} else if (mdd_access_check(job) <
 	           0) { /* before attaching: nothing stopped that may not be */
 		return;
 	}
@@ -490,7 +490,7 @@ void md_capture_run(struct md_job *job)
 	/* the task waits in the kernel until its connection closes: let it go before the
 	 * report, the upload ticket and the store pass */
 	if (job->core)
-		md_coredump_release(job);
+		mdd_coredump_release(job);
 	if (r < 0)
 		goto out;
 	if (job->core && out.s->crash) {
@@ -515,7 +515,7 @@ out:
 		free(out.snap.diag.entries);
 	free(out.ps);
 }
-void md_job_free(struct md_job *job)
+void mdd_job_free(struct mdd_job *job)
 {
 	if (!job)
 		return;
@@ -525,7 +525,7 @@ void md_job_free(struct md_job *job)
 	}
 	if (job->pidfd >= 0)
 		close(job->pidfd);
-	md_coredump_job_free(job);
+	mdd_coredump_job_free(job);
 	md_report_done(&job->report);
 	free(job);
 }

@@ -12,7 +12,7 @@
 #include "md-config-json.h"
 #include "md-os.h"
 
-int md_config_json_open(struct md_config_json *j, const char *path)
+int mdd_config_json_open(struct mdd_config_json *j, const char *path)
 {
 	json_error_t je;
 	size_t len;
@@ -21,7 +21,7 @@ int md_config_json_open(struct md_config_json *j, const char *path)
 	j->path = path;
 	j->text = NULL;
 	j->root = NULL;
-	r = md_os_read_file(path, MD_CONFIG_MAX_BYTES, &j->text, &len);
+	r = md_os_read_file(path, MDD_CONFIG_MAX_BYTES, &j->text, &len);
 	if (r < 0) {
 		snprintf(j->err, j->err_size, "%s: %s", path, md_os_strerror(-r));
 		return r;
@@ -38,7 +38,7 @@ int md_config_json_open(struct md_config_json *j, const char *path)
 	return 0;
 }
 
-void md_config_json_done(struct md_config_json *j)
+void mdd_config_json_done(struct mdd_config_json *j)
 {
 	json_decref(j->root);
 	j->root = NULL;
@@ -47,8 +47,8 @@ void md_config_json_done(struct md_config_json *j)
 }
 
 /* jansson keeps no positions in values, so a key is found again in the text. */
-const char *md_config_json_locate(const struct md_config_json *j, const char *from, const char *key,
-                                  int *ret_line, int *ret_col)
+const char *mdd_config_json_locate(const struct mdd_config_json *j, const char *from,
+                                   const char *key, int *ret_line, int *ret_col)
 {
 	char quoted[160];
 	const char *at;
@@ -72,8 +72,8 @@ const char *md_config_json_locate(const struct md_config_json *j, const char *fr
 	return at;
 }
 
-int md_config_json_fail(const struct md_config_json *j, const char *from, const char *key,
-                        const char *fmt, ...)
+int mdd_config_json_fail(const struct mdd_config_json *j, const char *from, const char *key,
+                         const char *fmt, ...)
 {
 	char what[256];
 	int line, col;
@@ -82,7 +82,7 @@ int md_config_json_fail(const struct md_config_json *j, const char *from, const 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	md_config_json_locate(j, from, key, &line, &col);
+	mdd_config_json_locate(j, from, key, &line, &col);
 	snprintf(j->err, j->err_size, "%s:%d:%d: %s", j->path, line, col, what);
 	return -EINVAL;
 }

@@ -16,7 +16,7 @@
 #include "md-zstd.h"
 #include "md-os.h"
 
-void md_config_defaults(struct md_config *cfg)
+void mdd_config_defaults(struct mdd_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->socket_path = MD_DEFAULT_SOCKET;
@@ -35,15 +35,15 @@ void md_config_defaults(struct md_config *cfg)
 	cfg->loop_window_s = MD_DEFAULT_LOOP_WINDOW_S;
 	cfg->upload_outbox = MD_DEFAULT_UPLOAD_OUTBOX;
 	cfg->symbolize = -1;
-	cfg->user = MD_DEFAULT_USER;
+	cfg->user = MDD_DEFAULT_USER;
 	cfg->symbolize_all_threads = true;
 	/* the default policy: everyone may have dumps of their own processes (root: any) */
 	cfg->policy.n_rules = 1;
 	cfg->policy.rules[0].everyone = true;
-	cfg->policy.rules[0].scope = MD_POLICY_OWN;
+	cfg->policy.rules[0].scope = MDD_POLICY_OWN;
 }
 
-const char *md_config_strdup(struct md_config *cfg, const char *s)
+const char *mdd_config_strdup(struct mdd_config *cfg, const char *s)
 {
 	char *copy;
 
@@ -55,7 +55,7 @@ const char *md_config_strdup(struct md_config *cfg, const char *s)
 	return copy;
 }
 
-void md_config_done(struct md_config *cfg)
+void mdd_config_done(struct mdd_config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_strings; i++)
 		free(cfg->strings[i]);
@@ -69,7 +69,7 @@ enum kind { K_UINT, K_U64, K_PATH, K_TEXT, K_BOOL, K_TRISTATE, K_MODE, K_GROUP, 
 struct key {
 	const char *name;
 	enum kind kind;
-	size_t at;                  /* offsetof(struct md_config, member); not for K_OBJECT */
+	size_t at;                  /* offsetof(struct mdd_config, member); not for K_OBJECT */
 	uint64_t max;               /* numbers: the largest value; K_TEXT: bytes */
 	const struct key *children; /* K_OBJECT */
 	bool nullable;
@@ -77,8 +77,8 @@ struct key {
 
 /* The member's offset, and a compile error (a negative array size) unless it has that type. */
 /* clang-format off */
-#define AT(member, type) (offsetof(struct md_config, member) + \
-	0 * sizeof(char[_Generic(((struct md_config *)0)->member, type: 1, default: -1)]))
+#define AT(member, type) (offsetof(struct mdd_config, member) + \
+	0 * sizeof(char[_Generic(((struct mdd_config *)0)->member, type: 1, default: -1)]))
 /* Table entries, one macro per kind of value; each checks its member's type. */
 #define KEY_UINT(k, m, mx)   {.name = k, .kind = K_UINT, .at = AT(m, unsigned), .max = mx}
 #define KEY_U64(k, m, mx)    {.name = k, .kind = K_U64, .at = AT(m, uint64_t), .max = mx}
@@ -97,10 +97,10 @@ struct key {
 /* The schema (docs/config.md). */
 static const struct key store_keys[] = {
     KEY_U64("max_total_bytes", store_max_total_bytes, BYTES_MAX),
-    KEY_U64("max_dumps", store_max_dumps, MD_CONFIG_U32_MAX),
+    KEY_U64("max_dumps", store_max_dumps, MDD_CONFIG_U32_MAX),
     KEY_DAYS("max_age_days", store_max_age_s, 36500),
     KEY_U64("min_free_bytes", store_min_free_bytes, BYTES_MAX),
-    KEY_U64("max_dumps_per_user", store_max_dumps_per_user, MD_CONFIG_U32_MAX),
+    KEY_U64("max_dumps_per_user", store_max_dumps_per_user, MDD_CONFIG_U32_MAX),
     KEY_U64("max_bytes_per_user", store_max_bytes_per_user, BYTES_MAX),
     KEY_UINT("check_interval_s", store_check_interval_s, 86400),
     KEY_BOOL("compress", store_compress),
@@ -154,7 +154,7 @@ static const struct key top_keys[] = {
     {NULL},
 };
 
-static int parse_object(struct md_config_json *p, json_t *obj, const struct key *keys,
+static int parse_object(struct mdd_config_json *p, json_t *obj, const struct key *keys,
                         const char *from, const char *where);
 
 /* A file's group (socket_group, dump_group): a gid, which only POSIX has. */
@@ -168,7 +168,7 @@ static int resolve_group(const char *name, int64_t *ret)
 	return 0;
 }
 
-static int parse_value(struct md_config_json *p, const struct key *k, json_t *v, const char *at)
+static int parse_value(struct mdd_config_json *p, const struct key *k, json_t *v, const char *at)
 {
 	void *dst = (char *)p->cfg + k->at;
 
@@ -179,13 +179,13 @@ static int parse_value(struct md_config_json *p, const struct key *k, json_t *v,
 		json_int_t x;
 
 		if (!json_is_integer(v))
-			return md_config_json_fail(p, at, k->name, "\"%s\" must be a whole number",
-			                           k->name);
+			return mdd_config_json_fail(p, at, k->name, "\"%s\" must be a whole number",
+			                            k->name);
 		x = json_integer_value(v);
 		if (x < 0 || (uint64_t)x > k->max)
-			return md_config_json_fail(p, at, k->name,
-			                           "\"%s\" must be between 0 and %llu", k->name,
-			                           (unsigned long long)k->max);
+			return mdd_config_json_fail(p, at, k->name,
+			                            "\"%s\" must be between 0 and %llu", k->name,
+			                            (unsigned long long)k->max);
 		if (k->kind == K_UINT)
 			*(unsigned *)dst = (unsigned)x;
 		else if (k->kind == K_U64)
@@ -196,14 +196,14 @@ static int parse_value(struct md_config_json *p, const struct key *k, json_t *v,
 	}
 	case K_BOOL:
 		if (!json_is_boolean(v))
-			return md_config_json_fail(p, at, k->name, "\"%s\" must be true or false",
-			                           k->name);
+			return mdd_config_json_fail(p, at, k->name, "\"%s\" must be true or false",
+			                            k->name);
 		*(bool *)dst = json_is_true(v);
 		return 0;
 	case K_TRISTATE: /* true, false, or null for the default */
 		if (!json_is_boolean(v) && !json_is_null(v))
-			return md_config_json_fail(p, at, k->name,
-			                           "\"%s\" must be true, false or null", k->name);
+			return mdd_config_json_fail(p, at, k->name,
+			                            "\"%s\" must be true, false or null", k->name);
 		*(int *)dst = json_is_null(v) ? -1 : json_is_true(v);
 		return 0;
 	case K_TEXT:
@@ -212,10 +212,10 @@ static int parse_value(struct md_config_json *p, const struct key *k, json_t *v,
 			return 0;
 		}
 		if (!json_is_string(v) || strlen(json_string_value(v)) > k->max)
-			return md_config_json_fail(
+			return mdd_config_json_fail(
 			    p, at, k->name, "\"%s\" must be a string of at most %llu bytes%s",
 			    k->name, (unsigned long long)k->max, k->nullable ? ", or null" : "");
-		*(const char **)dst = md_config_strdup(p->cfg, json_string_value(v));
+		*(const char **)dst = mdd_config_strdup(p->cfg, json_string_value(v));
 		return *(const char **)dst ? 0 : -ENOMEM;
 	case K_PATH: {
 		const char *s;
@@ -225,13 +225,13 @@ static int parse_value(struct md_config_json *p, const struct key *k, json_t *v,
 			return 0;
 		}
 		if (!json_is_string(v))
-			return md_config_json_fail(p, at, k->name, "\"%s\" must be a string%s",
-			                           k->name, k->nullable ? " or null" : "");
+			return mdd_config_json_fail(p, at, k->name, "\"%s\" must be a string%s",
+			                            k->name, k->nullable ? " or null" : "");
 		s = json_string_value(v);
 		if (!md_platform_path_is_absolute(s))
-			return md_config_json_fail(p, at, k->name,
-			                           "\"%s\" must be an absolute path", k->name);
-		*(const char **)dst = md_config_strdup(p->cfg, s);
+			return mdd_config_json_fail(p, at, k->name,
+			                            "\"%s\" must be an absolute path", k->name);
+		*(const char **)dst = mdd_config_strdup(p->cfg, s);
 		return *(const char **)dst ? 0 : -ENOMEM;
 	}
 	case K_MODE: {
@@ -239,14 +239,14 @@ static int parse_value(struct md_config_json *p, const struct key *k, json_t *v,
 		unsigned long m;
 
 		if (!json_is_string(v))
-			return md_config_json_fail(
+			return mdd_config_json_fail(
 			    p, at, k->name, "\"%s\" must be an octal string such as \"0660\"",
 			    k->name);
 		m = strtoul(json_string_value(v), &end, 8);
 		if (*end || m > 0777)
-			return md_config_json_fail(p, at, k->name,
-			                           "\"%s\": \"%s\" is not a mode from 0 to 0777",
-			                           k->name, json_string_value(v));
+			return mdd_config_json_fail(p, at, k->name,
+			                            "\"%s\": \"%s\" is not a mode from 0 to 0777",
+			                            k->name, json_string_value(v));
 		*(unsigned *)dst = (unsigned)m;
 		return 0;
 	}
@@ -256,29 +256,29 @@ static int parse_value(struct md_config_json *p, const struct key *k, json_t *v,
 			return 0;
 		}
 		if (json_is_integer(v) && json_integer_value(v) >= 0 &&
-		    json_integer_value(v) <= (json_int_t)MD_CONFIG_U32_MAX - 1) {
+		    json_integer_value(v) <= (json_int_t)MDD_CONFIG_U32_MAX - 1) {
 			*(int64_t *)dst = json_integer_value(v);
 			return 0;
 		}
 		if (json_is_string(v)) {
 			if (resolve_group(json_string_value(v), (int64_t *)dst) < 0)
-				return md_config_json_fail(p, at, k->name,
-				                           "\"%s\": no group \"%s\"", k->name,
-				                           json_string_value(v));
+				return mdd_config_json_fail(p, at, k->name,
+				                            "\"%s\": no group \"%s\"", k->name,
+				                            json_string_value(v));
 			return 0;
 		}
-		return md_config_json_fail(p, at, k->name,
-		                           "\"%s\" must be a group name, a gid or null", k->name);
+		return mdd_config_json_fail(p, at, k->name,
+		                            "\"%s\" must be a group name, a gid or null", k->name);
 	case K_OBJECT:
 		if (!json_is_object(v))
-			return md_config_json_fail(p, at, k->name, "\"%s\" must be an object",
-			                           k->name);
+			return mdd_config_json_fail(p, at, k->name, "\"%s\" must be an object",
+			                            k->name);
 		return parse_object(p, v, k->children, at, k->name);
 	}
 	return -EINVAL;
 }
 
-static int parse_object(struct md_config_json *p, json_t *obj, const struct key *keys,
+static int parse_object(struct mdd_config_json *p, json_t *obj, const struct key *keys,
                         const char *from, const char *where)
 {
 	const char *name;
@@ -292,10 +292,10 @@ static int parse_object(struct md_config_json *p, json_t *obj, const struct key 
 
 		while (k->name && strcmp(k->name, name) != 0)
 			k++;
-		at = md_config_json_locate(p, from, name, &line, &col);
+		at = mdd_config_json_locate(p, from, name, &line, &col);
 		if (!k->name)
-			return md_config_json_fail(p, from, name, "unknown key \"%s\"%s%s", name,
-			                           where ? " in " : "", where ? where : "");
+			return mdd_config_json_fail(p, from, name, "unknown key \"%s\"%s%s", name,
+			                            where ? " in " : "", where ? where : "");
 		r = parse_value(p, k, v, at);
 		if (r < 0)
 			return r;
@@ -303,32 +303,32 @@ static int parse_object(struct md_config_json *p, json_t *obj, const struct key 
 	return 0;
 }
 
-int md_config_load(struct md_config *cfg, const char *path, char *err, size_t err_size)
+int mdd_config_load(struct mdd_config *cfg, const char *path, char *err, size_t err_size)
 {
-	struct md_config_json p = {.err = err, .err_size = err_size, .cfg = cfg};
+	struct mdd_config_json p = {.err = err, .err_size = err_size, .cfg = cfg};
 	int r;
 
-	r = md_config_json_open(&p, path);
+	r = mdd_config_json_open(&p, path);
 	if (r == 0)
 		r = parse_object(&p, p.root, top_keys, NULL, NULL);
 	if (r == 0 && cfg->max_dumps == 0)
-		r = md_config_json_fail(&p, NULL, "max_concurrent_dumps",
-		                        "\"max_concurrent_dumps\" must be at least 1");
+		r = mdd_config_json_fail(&p, NULL, "max_concurrent_dumps",
+		                         "\"max_concurrent_dumps\" must be at least 1");
 	if (r == 0 && cfg->dump_budget_ms == 0)
-		r = md_config_json_fail(&p, NULL, "dump_timeout_ms",
-		                        "\"dump_timeout_ms\" must be at least 1");
+		r = mdd_config_json_fail(&p, NULL, "dump_timeout_ms",
+		                         "\"dump_timeout_ms\" must be at least 1");
 	if (r == 0 && cfg->dump_gid >= 0 &&
 	    md_platform_set_file_group(-1, cfg->dump_gid) == -EOPNOTSUPP)
-		r = md_config_json_fail(
+		r = mdd_config_json_fail(
 		    &p, NULL, "dump_group",
 		    "\"dump_group\": files have no group on this system; dumps stay readable by "
 		    "the daemon's account only");
 	if (r == 0 && cfg->store_compress && !md_zstd_available())
-		r = md_config_json_fail(
+		r = mdd_config_json_fail(
 		    &p, NULL, "compress",
 		    "\"compress\": this build of minidumpd has no zstd support");
 	if (r == 0)
-		cfg->config_path = md_config_strdup(cfg, path);
-	md_config_json_done(&p);
+		cfg->config_path = mdd_config_strdup(cfg, path);
+	mdd_config_json_done(&p);
 	return r;
 }

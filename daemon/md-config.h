@@ -12,44 +12,44 @@
 
 #include "md-principal.h"
 
-#define MD_CONFIG_ERROR_MAX 512             /* bytes of one error message */
-#define MD_CONFIG_MAX_BYTES (1024u * 1024u) /* largest config or policy file we read */
-#define MD_DEFAULT_USER     "minidumpd"     /* the front end's user ("user"; docs/security.md) */
+#define MDD_CONFIG_ERROR_MAX 512             /* bytes of one error message */
+#define MDD_CONFIG_MAX_BYTES (1024u * 1024u) /* largest config or policy file we read */
+#define MDD_DEFAULT_USER     "minidumpd"     /* the front end's user ("user"; docs/security.md) */
 
 /* Who may ask for dumps of which processes (docs/security.md). */
-enum md_policy_scope {
-	MD_POLICY_OWN, /* processes running as the requester's own uid */
-	MD_POLICY_ANY, /* any process */
-	MD_POLICY_LIST /* processes owned by the listed uids or gids */
+enum mdd_policy_scope {
+	MDD_POLICY_OWN, /* processes running as the requester's own uid */
+	MDD_POLICY_ANY, /* any process */
+	MDD_POLICY_LIST /* processes owned by the listed uids or gids */
 };
 
-#define MD_POLICY_IDS_MAX        64 /* users or groups per list */
-#define MD_POLICY_RULES_MAX      64
-#define MD_POLICY_PRINCIPALS_MAX 1024 /* users and groups named in one policy, all lists */
+#define MDD_POLICY_IDS_MAX        64 /* users or groups per list */
+#define MDD_POLICY_RULES_MAX      64
+#define MDD_POLICY_PRINCIPALS_MAX 1024 /* users and groups named in one policy, all lists */
 
 /* Users or groups, as indexes into their policy's principals. */
-struct md_id_list {
+struct mdd_id_list {
 	size_t n;
-	uint16_t at[MD_POLICY_IDS_MAX];
+	uint16_t at[MDD_POLICY_IDS_MAX];
 };
 
-struct md_policy_rule {
-	struct md_id_list uids; /* requesters this rule is for (by uid)... */
-	struct md_id_list gids; /* ...or by group (primary or supplementary) */
-	bool everyone;          /* "users": "*" */
-	enum md_policy_scope scope;
-	struct md_id_list target_uids;
-	struct md_id_list target_gids;
+struct mdd_policy_rule {
+	struct mdd_id_list uids; /* requesters this rule is for (by uid)... */
+	struct mdd_id_list gids; /* ...or by group (primary or supplementary) */
+	bool everyone;           /* "users": "*" */
+	enum mdd_policy_scope scope;
+	struct mdd_id_list target_uids;
+	struct mdd_id_list target_gids;
 };
 
-struct md_policy {
+struct mdd_policy {
 	size_t n_rules;
-	struct md_policy_rule rules[MD_POLICY_RULES_MAX];
+	struct mdd_policy_rule rules[MDD_POLICY_RULES_MAX];
 	size_t n_principals;
-	struct md_principal principals[MD_POLICY_PRINCIPALS_MAX]; /* what the lists name */
+	struct md_principal principals[MDD_POLICY_PRINCIPALS_MAX]; /* what the lists name */
 };
 
-struct md_config {
+struct mdd_config {
 	const char *config_path; /* NULL: none was read */
 	const char *socket_path;
 	unsigned socket_mode;
@@ -82,7 +82,7 @@ struct md_config {
 	unsigned loop_window_s;
 	/* authorization */
 	const char *policy_path; /* NULL: the default policy */
-	struct md_policy policy;
+	struct mdd_policy policy;
 	const char *metrics_file;    /* NULL: none */
 	const char *coredump_socket; /* NULL: the kernel's coredump socket is not served */
 	bool upload_enabled;
@@ -90,7 +90,7 @@ struct md_config {
 	/* the symbolizer: stacks into the report after the app was released (md-symbolize-job.c) */
 	int symbolize;                /* 1 on, 0 off, -1 (default): on when the helper is there */
 	const char *symbolize_helper; /* NULL: $MD_SYMBOLIZE, else the installed md-symbolize */
-	unsigned symbolize_budget_ms; /* 0: MD_SYMBOLIZE_BUDGET_MS */
+	unsigned symbolize_budget_ms; /* 0: MDD_SYMBOLIZE_BUDGET_MS */
 	bool symbolize_all_threads;   /* every thread's stack, not only the crashing one's */
 	const char *symbolize_debuginfod; /* NULL: no debuginfod, and no network for the helper */
 	const char *symbolize_socket; /* NULL: our own sandbox; else minidumpd-symbolize.socket's */
@@ -100,25 +100,25 @@ struct md_config {
 };
 
 /* Fills the defaults. */
-void md_config_defaults(struct md_config *cfg);
+void mdd_config_defaults(struct mdd_config *cfg);
 
 /* Reads a config file over the current values. Returns 0, -ENOENT (the file is missing; only
  * an error when it was asked for explicitly), or another -errno with err set to
  * "FILE:LINE:COLUMN: what". */
-int md_config_load(struct md_config *cfg, const char *path, char *err, size_t err_size);
+int mdd_config_load(struct mdd_config *cfg, const char *path, char *err, size_t err_size);
 
 /* Reads the policy file named by cfg->policy_path (if any) into cfg->policy; without one the
  * default policy applies (root: any process; everyone else: their own). */
-int md_config_load_policy(struct md_config *cfg, char *err, size_t err_size);
+int mdd_config_load_policy(struct mdd_config *cfg, char *err, size_t err_size);
 
 /* May a requester (user, and its primary and supplementary groups) have a dump of a process
  * owned by target_user/target_group? root (md_principal_is_root) always may. */
-bool md_policy_allows(const struct md_policy *p, const struct md_principal *user,
-                      const struct md_principal *groups, size_t n_groups,
-                      const struct md_principal *target_user,
-                      const struct md_principal *target_group);
+bool mdd_policy_allows(const struct mdd_policy *p, const struct md_principal *user,
+                       const struct md_principal *groups, size_t n_groups,
+                       const struct md_principal *target_user,
+                       const struct md_principal *target_group);
 
-/* Keeps a copy of s in cfg (freed by md_config_done). */
-const char *md_config_strdup(struct md_config *cfg, const char *s);
+/* Keeps a copy of s in cfg (freed by mdd_config_done). */
+const char *mdd_config_strdup(struct mdd_config *cfg, const char *s);
 
-void md_config_done(struct md_config *cfg);
+void mdd_config_done(struct mdd_config *cfg);

@@ -22,15 +22,15 @@ struct write_req {
 static void on_written(uv_write_t *req, int status)
 {
 	struct write_req *w = (struct write_req *)req;
-	struct md_conn *c = req->data;
+	struct mdd_conn *c = req->data;
 
 	if (w->close_after && c)
-		md_conn_close(c);
+		mdd_conn_close(c);
 	free(w);
 }
 
 /* Queues one encoded message to the peer; closes the connection after it if asked. */
-static void send_msg(struct md_conn *c, const struct md_proto_enc *e, int n, bool close_after)
+static void send_msg(struct mdd_conn *c, const struct md_proto_enc *e, int n, bool close_after)
 {
 	struct write_req *w;
 	uv_buf_t b;
@@ -38,14 +38,14 @@ static void send_msg(struct md_conn *c, const struct md_proto_enc *e, int n, boo
 	if (c->closing)
 		return;
 	if (n < 0) {
-		md_log(MD_LOG_ERR, "pid %u: cannot encode a reply: %s", c->peer.pid,
-		       md_os_strerror(-n));
-		md_conn_close(c);
+		mdd_log(MDD_LOG_ERR, "pid %u: cannot encode a reply: %s", c->peer.pid,
+		        md_os_strerror(-n));
+		mdd_conn_close(c);
 		return;
 	}
 	w = malloc(sizeof(*w) + (size_t)n);
 	if (!w) {
-		md_conn_close(c);
+		mdd_conn_close(c);
 		return;
 	}
 	memcpy(w->data, e->buf, (size_t)n);
@@ -54,11 +54,11 @@ static void send_msg(struct md_conn *c, const struct md_proto_enc *e, int n, boo
 	b = uv_buf_init((char *)w->data, (unsigned)n);
 	if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) < 0) {
 		free(w);
-		md_conn_close(c);
+		mdd_conn_close(c);
 	}
 }
 
-void md_conn_send_error(struct md_conn *c, int error, const char *text, bool close_after)
+void mdd_conn_send_error(struct mdd_conn *c, int error, const char *text, bool close_after)
 {
 	static uint8_t buf[MD_PROTO_MAX_MESSAGE];
 	struct md_proto_enc e;
@@ -69,7 +69,7 @@ void md_conn_send_error(struct md_conn *c, int error, const char *text, bool clo
 	send_msg(c, &e, md_proto_finish(&e), close_after);
 }
 
-void md_conn_send_text(struct md_conn *c, enum md_proto_type type, const char *text)
+void mdd_conn_send_text(struct mdd_conn *c, enum md_proto_type type, const char *text)
 {
 	static uint8_t buf[MD_PROTO_MAX_MESSAGE];
 	struct md_proto_enc e;
@@ -79,7 +79,7 @@ void md_conn_send_text(struct md_conn *c, enum md_proto_type type, const char *t
 	send_msg(c, &e, md_proto_finish(&e), false);
 }
 
-void md_conn_send_report(struct md_conn *c, const struct md_report *r)
+void mdd_conn_send_report(struct mdd_conn *c, const struct md_report *r)
 {
 	static uint8_t buf[MD_PROTO_MAX_MESSAGE];
 	struct md_report small = *r; /* a shallow copy: to_json only reads it */
@@ -88,7 +88,7 @@ void md_conn_send_report(struct md_conn *c, const struct md_report *r)
 	int n;
 
 	if (!text) {
-		md_conn_send_error(c, -ENOMEM, "out of memory", false);
+		mdd_conn_send_error(c, -ENOMEM, "out of memory", false);
 		return;
 	}
 	md_proto_begin(&e, buf, sizeof(buf), MD_MSG_RESULT);
@@ -107,7 +107,7 @@ void md_conn_send_report(struct md_conn *c, const struct md_report *r)
 	send_msg(c, &e, n, false);
 }
 
-void md_conn_send_pong(struct md_conn *c)
+void mdd_conn_send_pong(struct mdd_conn *c)
 {
 	static uint8_t out[64];
 	struct md_proto_enc e;
@@ -117,7 +117,7 @@ void md_conn_send_pong(struct md_conn *c)
 	send_msg(c, &e, md_proto_finish(&e), false);
 }
 
-void md_conn_free_annotations(size_t *n, char **keys, char **values)
+void mdd_conn_free_annotations(size_t *n, char **keys, char **values)
 {
 	for (size_t i = 0; i < *n; i++) {
 		free(keys[i]);
@@ -128,18 +128,18 @@ void md_conn_free_annotations(size_t *n, char **keys, char **values)
 
 static void on_conn_handle_closed(uv_handle_t *h)
 {
-	struct md_conn *c = h->data;
+	struct mdd_conn *c = h->data;
 
 	if (--c->open_handles > 0)
 		return;
-	md_conn_free_annotations(&c->n_annotations, c->keys, c->values);
+	mdd_conn_free_annotations(&c->n_annotations, c->keys, c->values);
 	free(c->buf);
 	free(c);
 }
 
-void md_conn_close(struct md_conn *c)
+void mdd_conn_close(struct mdd_conn *c)
 {
-	struct md_daemon *d = c->d;
+	struct mdd_daemon *d = c->d;
 
 	if (c->closing)
 		return;
@@ -164,18 +164,19 @@ void md_conn_close(struct md_conn *c)
 
 static void on_message_deadline(uv_timer_t *t)
 {
-	struct md_conn *c = t->data;
+	struct mdd_conn *c = t->data;
 
 	c->d->counters.bad_messages++;
-	c->d->counters.events[MD_EVENT_TIMED_OUT]++;
-	md_log(MD_LOG_WARNING, "pid %u (uid %s): message not completed within %d ms; disconnected",
-	       c->peer.pid, c->who, MD_DAEMON_MESSAGE_MS);
-	md_conn_send_error(c, -ETIMEDOUT, "message not completed in time", true);
+	c->d->counters.events[MDD_EVENT_TIMED_OUT]++;
+	mdd_log(MDD_LOG_WARNING,
+	        "pid %u (uid %s): message not completed within %d ms; disconnected", c->peer.pid,
+	        c->who, MDD_DAEMON_MESSAGE_MS);
+	mdd_conn_send_error(c, -ETIMEDOUT, "message not completed in time", true);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-	struct md_conn *c = h->data;
+	struct mdd_conn *c = h->data;
 
 	if (!c->buf)
 		c->buf = malloc(MD_PROTO_MAX_MESSAGE);
@@ -188,7 +189,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
-	struct md_conn *c = stream->data;
+	struct mdd_conn *c = stream->data;
 
 	if (nread < 0) {
 		if (nread == UV_EOF && c->len > 0) {
@@ -197,23 +198,23 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 			char text[128];
 
 			c->d->counters.bad_messages++;
-			c->d->counters.events[MD_EVENT_TRUNCATED]++;
+			c->d->counters.events[MDD_EVENT_TRUNCATED]++;
 			snprintf(
 			    text, sizeof(text),
 			    "connection closed in the middle of a message (%zu bytes received)",
 			    c->len);
-			md_log(MD_LOG_WARNING, "pid %u (uid %s): %s", c->peer.pid, c->who, text);
-			md_conn_send_error(c, -EBADMSG, text, true);
+			mdd_log(MDD_LOG_WARNING, "pid %u (uid %s): %s", c->peer.pid, c->who, text);
+			mdd_conn_send_error(c, -EBADMSG, text, true);
 			return;
 		}
 		if (nread != UV_EOF)
-			md_log(MD_LOG_INFO, "pid %u: connection error: %s", c->peer.pid,
-			       uv_strerror((int)nread));
-		md_conn_close(c);
+			mdd_log(MDD_LOG_INFO, "pid %u: connection error: %s", c->peer.pid,
+			        uv_strerror((int)nread));
+		mdd_conn_close(c);
 		return;
 	}
 	if (nread == 0 && c->buf == NULL) {
-		md_conn_close(c); /* out of memory in on_alloc */
+		mdd_conn_close(c); /* out of memory in on_alloc */
 		return;
 	}
 	c->len += (size_t)nread;
@@ -226,20 +227,20 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 			char text[128];
 
 			c->d->counters.bad_messages++;
-			c->d->counters.events[md_event_of_header_error(r)]++;
+			c->d->counters.events[mdd_event_of_header_error(r)]++;
 			snprintf(text, sizeof(text), "bad message header: %s",
 			         r == -EBADMSG           ? "not the minidumpd protocol"
 			         : r == -EPROTONOSUPPORT ? "unsupported protocol version"
 			         : r == -EMSGSIZE        ? "message over the size limit"
 			                                 : "unknown message type");
-			md_log(MD_LOG_WARNING, "pid %u (uid %s): %s", c->peer.pid, c->who, text);
-			md_conn_send_error(c, r, text, true);
+			mdd_log(MDD_LOG_WARNING, "pid %u (uid %s): %s", c->peer.pid, c->who, text);
+			mdd_conn_send_error(c, r, text, true);
 			return;
 		}
 		total = MD_PROTO_HEADER_SIZE + (size_t)r;
 		if (c->len < total)
 			break;
-		md_dispatch_message(c, c->buf, total);
+		mdd_dispatch_message(c, c->buf, total);
 		if (c->closing)
 			return;
 		memmove(c->buf, c->buf + total, c->len - total);
@@ -252,18 +253,18 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		free(c->buf); /* idle connections hold no buffer */
 		c->buf = NULL;
 	} else if (!uv_is_active((uv_handle_t *)&c->timer)) {
-		uv_timer_start(&c->timer, on_message_deadline, MD_DAEMON_MESSAGE_MS, 0);
+		uv_timer_start(&c->timer, on_message_deadline, MDD_DAEMON_MESSAGE_MS, 0);
 	}
 }
 
-void md_conn_accept(uv_stream_t *server, int status)
+void mdd_conn_accept(uv_stream_t *server, int status)
 {
-	struct md_daemon *d = server->data;
-	struct md_conn *c;
+	struct mdd_daemon *d = server->data;
+	struct mdd_conn *c;
 	int r;
 
 	if (status < 0) {
-		md_log(MD_LOG_ERR, "accept failed: %s", uv_strerror(status));
+		mdd_log(MDD_LOG_ERR, "accept failed: %s", uv_strerror(status));
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -282,7 +283,7 @@ void md_conn_accept(uv_stream_t *server, int status)
 	d->conns = c;
 	d->n_conns++;
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
-		md_conn_close(c);
+		mdd_conn_close(c);
 		return;
 	}
 	d->counters.connections++;
@@ -291,36 +292,36 @@ void md_conn_accept(uv_stream_t *server, int status)
 		md_principal_to_string(&c->peer.user, c->who, sizeof(c->who));
 	}
 	if (!c->has_peer) {
-		md_log(MD_LOG_WARNING, "connection without kernel credentials refused");
-		md_conn_send_error(c, -EPERM, "peer credentials unavailable", true);
+		mdd_log(MDD_LOG_WARNING, "connection without kernel credentials refused");
+		mdd_conn_send_error(c, -EPERM, "peer credentials unavailable", true);
 		return;
 	}
 	if (!md_principal_is_root(&c->peer.user) && !d->stopping) {
 		/* one user's idle connections may not lock out everyone else */
 		unsigned same = 0;
 
-		for (struct md_conn *o = d->conns; o; o = o->next)
+		for (struct mdd_conn *o = d->conns; o; o = o->next)
 			same += o->has_peer && md_principal_equal(&o->peer.user, &c->peer.user);
-		if (same > MD_DAEMON_MAX_CONNECTIONS_PER_UID) {
+		if (same > MDD_DAEMON_MAX_CONNECTIONS_PER_UID) {
 			d->counters.refused++;
-			md_log(MD_LOG_WARNING,
-			       "pid %u (uid %s) refused: too many connections from uid %s",
-			       c->peer.pid, c->who, c->who);
-			md_conn_send_error(c, -EBUSY, "too many connections from this user", true);
+			mdd_log(MDD_LOG_WARNING,
+			        "pid %u (uid %s) refused: too many connections from uid %s",
+			        c->peer.pid, c->who, c->who);
+			mdd_conn_send_error(c, -EBUSY, "too many connections from this user", true);
 			return;
 		}
 	}
-	if (d->n_conns > MD_DAEMON_MAX_CONNECTIONS || d->stopping) {
+	if (d->n_conns > MDD_DAEMON_MAX_CONNECTIONS || d->stopping) {
 		d->counters.refused++;
-		md_log(MD_LOG_WARNING, "pid %u (uid %s) refused: %s", c->peer.pid, c->who,
-		       d->stopping ? "shutting down" : "too many connections");
-		md_conn_send_error(
+		mdd_log(MDD_LOG_WARNING, "pid %u (uid %s) refused: %s", c->peer.pid, c->who,
+		        d->stopping ? "shutting down" : "too many connections");
+		mdd_conn_send_error(
 		    c, d->stopping ? -ECANCELED : -EBUSY,
 		    d->stopping ? "minidumpd is shutting down" : "too many connections", true);
 		return;
 	}
-	c->pidfd = md_listen_pin_peer(&c->pipe, &c->peer); /* < 0: gone, served no dump */
+	c->pidfd = mdd_listen_pin_peer(&c->pipe, &c->peer); /* < 0: gone, served no dump */
 	r = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 	if (r < 0)
-		md_conn_close(c);
+		mdd_conn_close(c);
 }

@@ -45,7 +45,8 @@ static int number(const char *s, uint64_t max, uint64_t *ret)
 int main(int argc, char **argv)
 {
 	const char *path = MD_COREDUMP_SOCKET_DEFAULT;
-	struct md_cd_helper_msg m = {.magic = MD_CD_HELPER_MAGIC, .version = MD_CD_HELPER_VERSION};
+	struct mdd_cd_helper_msg m = {.magic = MDD_CD_HELPER_MAGIC,
+	                              .version = MDD_CD_HELPER_VERSION};
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	char control[CMSG_SPACE(sizeof(int))] = {0};
 	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};

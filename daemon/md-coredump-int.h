@@ -4,8 +4,8 @@
  * decide, queue) and md-coredump-job.c (the worker's side: the request protocol, the stream,
  * the close).
  */
-#ifndef MD_COREDUMP_INT_H
-#define MD_COREDUMP_INT_H
+#ifndef MDD_COREDUMP_INT_H
+#define MDD_COREDUMP_INT_H
 
 #include <stdbool.h>
 
@@ -15,7 +15,7 @@
 #define CD_PEEK_MS    2000 /* ms the kernel may leave its connection silent (SO_RCVTIMEO) */
 #define CD_HELPER_MS  500  /* ms the pipe helper has to send its header */
 
-struct md_coredump_job {
+struct mdd_coredump_job {
 	int helper_dumpable; /* the pipe helper's %d, -1 for the socket */
 	int fd;              /* the connection; the kernel waits until it is closed */
 	int stream_fd;       /* where the core stream is read: fd, or the helper's pipe */
@@ -30,6 +30,6 @@ struct md_coredump_job {
 
 /* Answers the kernel's connection fd without a dump, on a worker, and closes it:
  * COREDUMP_REJECT in the request protocol (no core at all), else the close ends the core. */
-void md_coredump_reject(struct md_daemon *d, int fd);
+void mdd_coredump_reject(struct mdd_daemon *d, int fd);
 
 #endif

@@ -98,9 +98,9 @@ static int answer_request(int fd, bool reject)
 	return mark == CD_MARK_REQACK ? 0 : -EPROTO;
 }
 
-static void read_task_facts(struct md_job *job)
+static void read_task_facts(struct mdd_job *job)
 {
-	struct md_coredump_job *cj = job->core;
+	struct mdd_coredump_job *cj = job->core;
 	char path[64], *text = NULL;
 	struct stat st;
 	FILE *f;
@@ -152,9 +152,9 @@ static void read_task_facts(struct md_job *job)
 	free(text);
 }
 
-int md_coredump_prepare(struct md_job *job, struct md_backend_options *opts)
+int mdd_coredump_prepare(struct mdd_job *job, struct md_backend_options *opts)
 {
-	struct md_coredump_job *cj = job->core;
+	struct mdd_coredump_job *cj = job->core;
 	uint8_t head[4];
 	int r;
 
@@ -185,9 +185,9 @@ ready:
 	return 0;
 }
 
-int md_coredump_report(const struct md_job *job, struct md_report *r)
+int mdd_coredump_report(const struct mdd_job *job, struct md_report *r)
 {
-	const struct md_coredump_job *cj = job->core;
+	const struct mdd_coredump_job *cj = job->core;
 	int e = 0;
 
 	e |= md_report_set(&r->core_pattern_mode, cj->mode);
@@ -200,9 +200,9 @@ int md_coredump_report(const struct md_job *job, struct md_report *r)
 	return e ? -ENOMEM : 0;
 }
 
-void md_coredump_release(struct md_job *job)
+void mdd_coredump_release(struct mdd_job *job)
 {
-	struct md_coredump_job *cj = job->core;
+	struct mdd_coredump_job *cj = job->core;
 
 	if (!cj)
 		return;
@@ -213,11 +213,11 @@ void md_coredump_release(struct md_job *job)
 	cj->stream_fd = cj->fd = -1;
 }
 
-void md_coredump_job_free(struct md_job *job)
+void mdd_coredump_job_free(struct mdd_job *job)
 {
 	if (!job->core)
 		return;
-	md_coredump_release(job);
+	mdd_coredump_release(job);
 	free(job->core);
 	job->core = NULL;
 }
@@ -226,7 +226,7 @@ void md_coredump_job_free(struct md_job *job)
 
 struct reject {
 	uv_work_t work;
-	struct md_coredump_job cj;
+	struct mdd_coredump_job cj;
 };
 
 static void reject_work(uv_work_t *req)
@@ -248,7 +248,7 @@ static void reject_done(uv_work_t *req, int status)
 	free(rj);
 }
 
-void md_coredump_reject(struct md_daemon *d, int fd)
+void mdd_coredump_reject(struct mdd_daemon *d, int fd)
 {
 	struct reject *rj = calloc(1, sizeof(*rj));
 

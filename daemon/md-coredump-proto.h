@@ -9,10 +9,10 @@
 
 #include <stdint.h>
 
-#define MD_CD_HELPER_MAGIC   0x5043444Du /* "MDCP" as the first four bytes */
-#define MD_CD_HELPER_VERSION 1u
+#define MDD_CD_HELPER_MAGIC   0x5043444Du /* "MDCP" as the first four bytes */
+#define MDD_CD_HELPER_VERSION 1u
 
-struct md_cd_helper_msg {
+struct mdd_cd_helper_msg {
 	uint32_t magic;
 	uint32_t version;
 	uint32_t pid;      /* %P: the task's pid in the initial namespace */

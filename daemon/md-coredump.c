@@ -6,9 +6,9 @@
  * until the connection is closed. The decision is made here, on the loop thread, from what
  * the kernel says about the peer:
  *   - a crash the client shim already had dumped (one crash, one dump), or a program past the
- *     crash-loop limit, is rejected (md_coredump_reject): COREDUMP_REJECT in the request
+ *     crash-loop limit, is rejected (mdd_coredump_reject): COREDUMP_REJECT in the request
  *     protocol (no core at all, anywhere), else the connection is closed;
- *   - anything else becomes a capture job (MD_JOB_COREDUMP) on the existing queue; the
+ *   - anything else becomes a capture job (MDD_JOB_COREDUMP) on the existing queue; the
  *     worker's side is md-coredump-job.c: it answers COREDUMP_KERNEL|COREDUMP_WAIT, the
  *     core-stream backend reads the stream's head and the task's memory through
  *     /proc/<pid>/mem, and the connection is closed once the dump is written, which ends the
@@ -40,7 +40,7 @@
 #define CD_HELPER_MS   500  /* ms the pipe helper has to send its header */
 #define CD_HELPER_NAME "md-coredump"
 
-struct md_coredump {
+struct mdd_coredump {
 	uv_poll_t poll;
 	int fd;
 	bool inherited; /* from systemd: its unit removes the file */
@@ -79,7 +79,7 @@ static uint64_t start_time(uint32_t pid)
 	return v;
 }
 
-static bool recent_client_crash(struct md_coredump *cd, uint32_t pid)
+static bool recent_client_crash(struct mdd_coredump *cd, uint32_t pid)
 {
 	double now = md_now_ms() / 1000.0;
 	uint64_t start = start_time(pid);
@@ -91,9 +91,9 @@ static bool recent_client_crash(struct md_coredump *cd, uint32_t pid)
 	return false;
 }
 
-void md_coredump_note_client_crash(struct md_daemon *d, uint32_t pid)
+void mdd_coredump_note_client_crash(struct mdd_daemon *d, uint32_t pid)
 {
-	struct md_coredump *cd = d->coredump;
+	struct mdd_coredump *cd = d->coredump;
 
 	if (!cd)
 		return;
@@ -121,12 +121,12 @@ static void process_name(uint32_t pid, char *buf, size_t size)
 /* Whether the peer is the pipe helper: root, running our helper's executable. */
 static bool is_helper(const struct ucred *cred)
 {
-	char exe[MD_LOOP_EXE_MAX];
+	char exe[MDD_LOOP_EXE_MAX];
 	const char *base;
 	uint64_t id;
 
 	if (cred->uid != 0 ||
-	    md_privsep_process_exe((uint32_t)cred->pid, -1, exe, sizeof(exe), &id) < 0)
+	    mdd_privsep_process_exe((uint32_t)cred->pid, -1, exe, sizeof(exe), &id) < 0)
 		return false;
 	base = strrchr(exe, '/');
 	return !strcmp(base ? base + 1 : exe, CD_HELPER_NAME);
@@ -140,7 +140,7 @@ static int set_recv_timeout(int fd, int ms)
 }
 
 /* The helper's header and the core pipe, sent right after it connected. */
-static int receive_helper(int fd, struct md_cd_helper_msg *m, int *ret_stream)
+static int receive_helper(int fd, struct mdd_cd_helper_msg *m, int *ret_stream)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -165,8 +165,8 @@ static int receive_helper(int fd, struct md_cd_helper_msg *m, int *ret_stream)
 	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
 	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
 		memcpy(ret_stream, CMSG_DATA(cm), sizeof(int));
-	if ((size_t)n != sizeof(*m) || m->magic != MD_CD_HELPER_MAGIC ||
-	    m->version != MD_CD_HELPER_VERSION || m->pid == 0 || m->pid > INT32_MAX ||
+	if ((size_t)n != sizeof(*m) || m->magic != MDD_CD_HELPER_MAGIC ||
+	    m->version != MDD_CD_HELPER_VERSION || m->pid == 0 || m->pid > INT32_MAX ||
 	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || *ret_stream < 0) {
 		if (*ret_stream >= 0)
 			close(*ret_stream);
@@ -178,14 +178,14 @@ static int receive_helper(int fd, struct md_cd_helper_msg *m, int *ret_stream)
 
 static void on_kernel_connection(uv_poll_t *h, int status, int events)
 {
-	struct md_daemon *d = h->data;
-	struct md_coredump *cd = d->coredump;
-	struct md_loop_entry *e;
+	struct mdd_daemon *d = h->data;
+	struct mdd_coredump *cd = d->coredump;
+	struct mdd_loop_entry *e;
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
-	char exe[MD_LOOP_EXE_MAX];
+	char exe[MDD_LOOP_EXE_MAX];
 	uint64_t file_id;
-	struct md_job *job;
+	struct mdd_job *job;
 	int fd, stream = -1, helper_dumpable = -1;
 	bool helper;
 
@@ -211,11 +211,11 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 		return;
 	}
 	if (helper) {
-		struct md_cd_helper_msg m;
+		struct mdd_cd_helper_msg m;
 
 		if (receive_helper(fd, &m, &stream) < 0) {
-			md_log(MD_LOG_WARNING, "the pipe helper (pid %d) sent no usable header",
-			       (int)cred.pid);
+			mdd_log(MDD_LOG_WARNING, "the pipe helper (pid %d) sent no usable header",
+			        (int)cred.pid);
 			close(fd);
 			return;
 		}
@@ -224,21 +224,21 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 		helper_dumpable = (int)m.dumpable;
 	}
 	if (recent_client_crash(cd, (uint32_t)cred.pid)) {
-		md_log(MD_LOG_INFO, "pid %d: already dumped through its client; no second dump",
-		       (int)cred.pid);
+		mdd_log(MDD_LOG_INFO, "pid %d: already dumped through its client; no second dump",
+		        (int)cred.pid);
 		if (stream >= 0) {
 			close(stream); /* the helper exits; the kernel's pipe breaks: no core */
 			close(fd);
 		} else {
-			md_coredump_reject(d, fd);
+			mdd_coredump_reject(d, fd);
 		}
 		return;
 	}
-	if (md_privsep_process_exe((uint32_t)cred.pid, -1, exe, sizeof(exe), &file_id) == 0 &&
-	    md_loop_check(d->loops, exe, file_id, md_now_ms() / 1000.0, &e)) {
+	if (mdd_privsep_process_exe((uint32_t)cred.pid, -1, exe, sizeof(exe), &file_id) == 0 &&
+	    mdd_loop_check(d->loops, exe, file_id, md_now_ms() / 1000.0, &e)) {
 		d->counters.rate_limited++;
-		md_log(
-		    MD_LOG_NOTICE,
+		mdd_log(
+		    MDD_LOG_NOTICE,
 		    "pid %d (%s) crashed, not dumped: %u crashes within %u s (%llu suppressed in "
 		    "a row); no core either",
 		    (int)cred.pid, exe, d->cfg->loop_max_crashes, d->cfg->loop_window_s,
@@ -247,7 +247,7 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 			close(stream);
 			close(fd);
 		} else {
-			md_coredump_reject(d, fd);
+			mdd_coredump_reject(d, fd);
 		}
 		return;
 	}
@@ -262,7 +262,7 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 		return;
 	}
 	job->d = d;
-	job->kind = MD_JOB_COREDUMP;
+	job->kind = MDD_JOB_COREDUMP;
 	job->pid = (uint32_t)cred.pid;
 	job->pidfd = -1;
 	job->requester.pid = 0;                        /* the kernel */
@@ -276,27 +276,27 @@ static void on_kernel_connection(uv_poll_t *h, int status, int events)
 	uv_timer_init(d->loop, &job->budget);
 	job->budget.data = job;
 	d->counters.requests++;
-	md_log(MD_LOG_NOTICE, "pid %d (uid %u, '%s') crashed: the kernel's coredump %s",
-	       (int)cred.pid, (unsigned)cred.uid, job->process_name,
-	       stream >= 0 ? "pipe" : "socket");
-	md_server_submit(d, job);
+	mdd_log(MDD_LOG_NOTICE, "pid %d (uid %u, '%s') crashed: the kernel's coredump %s",
+	        (int)cred.pid, (unsigned)cred.uid, job->process_name,
+	        stream >= 0 ? "pipe" : "socket");
+	mdd_server_submit(d, job);
 }
 
-int md_coredump_start(struct md_daemon *d)
+int mdd_coredump_start(struct mdd_daemon *d)
 {
 	const char *path = d->cfg->coredump_socket;
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	struct md_coredump *cd;
+	struct mdd_coredump *cd;
 	int r;
 
-	if (md_listen_coredump_fd < 0 && (!path || !path[0]))
+	if (mdd_listen_coredump_fd < 0 && (!path || !path[0]))
 		return 0;
 	cd = calloc(1, sizeof(*cd));
 	if (!cd)
 		return -ENOMEM;
-	if (md_listen_coredump_fd >= 0) {
+	if (mdd_listen_coredump_fd >= 0) {
 		/* systemd's minidumpd-coredump.socket: made root-only by its unit */
-		cd->fd = md_listen_coredump_fd;
+		cd->fd = mdd_listen_coredump_fd;
 		cd->inherited = true;
 		fcntl(cd->fd, F_SETFL, fcntl(cd->fd, F_GETFL) | O_NONBLOCK);
 		goto serve;
@@ -329,7 +329,7 @@ serve:
 	cd->poll.data = d;
 	d->coredump = cd;
 	uv_poll_start(&cd->poll, UV_READABLE, on_kernel_connection);
-	md_log(MD_LOG_NOTICE, "coredump socket %s ready", cd->inherited ? "(inherited)" : path);
+	mdd_log(MDD_LOG_NOTICE, "coredump socket %s ready", cd->inherited ? "(inherited)" : path);
 	return 0;
 fail:
 	close(cd->fd);
@@ -339,15 +339,15 @@ fail:
 
 static void on_poll_closed(uv_handle_t *h)
 {
-	struct md_coredump *cd = h->data;
+	struct mdd_coredump *cd = h->data;
 
 	close(cd->fd);
 	free(cd);
 }
 
-void md_coredump_stop(struct md_daemon *d)
+void mdd_coredump_stop(struct mdd_daemon *d)
 {
-	struct md_coredump *cd = d->coredump;
+	struct mdd_coredump *cd = d->coredump;
 
 	if (!cd || cd->closing)
 		return;
@@ -360,7 +360,7 @@ void md_coredump_stop(struct md_daemon *d)
 	d->coredump = NULL;
 }
 
-const struct md_backend_ops *md_coredump_backend(void)
+const struct md_backend_ops *mdd_coredump_backend(void)
 {
 	return &md_platform_core_backend;
 }

@@ -14,10 +14,10 @@
 #include "md-format.h"
 #include "md-store.h"
 
-static int fill(struct md_report *r, const struct md_conn *c, const struct md_proto_msg *m,
-                uint32_t tid, const char *exe, const struct md_loop_entry *e)
+static int fill(struct md_report *r, const struct mdd_conn *c, const struct md_proto_msg *m,
+                uint32_t tid, const char *exe, const struct mdd_loop_entry *e)
 {
-	const struct md_config *cfg = c->d->cfg;
+	const struct mdd_config *cfg = c->d->cfg;
 	const char *sig = md_linux_signal_to_string(m->signo);
 	time_t now = time(NULL);
 	struct tm tm;
@@ -52,38 +52,38 @@ static int fill(struct md_report *r, const struct md_conn *c, const struct md_pr
 	return rr;
 }
 
-bool md_crashloop_handle(struct md_conn *c, const struct md_proto_msg *m, uint32_t tid)
+bool mdd_crashloop_handle(struct mdd_conn *c, const struct md_proto_msg *m, uint32_t tid)
 {
-	struct md_daemon *d = c->d;
-	struct md_loop_entry *e;
-	char exe[MD_LOOP_EXE_MAX], id[MD_STORE_ID_MAX + 1];
+	struct mdd_daemon *d = c->d;
+	struct mdd_loop_entry *e;
+	char exe[MDD_LOOP_EXE_MAX], id[MD_STORE_ID_MAX + 1];
 	struct md_report r;
 	uint64_t file_id;
 
 	if (c->has_exe) {
 		snprintf(exe, sizeof(exe), "%s", c->exe);
 		file_id = c->exe_id;
-	} else if (md_privsep_process_exe(c->peer.pid, c->pidfd >= 0 ? c->pidfd : -1, exe,
-	                                  sizeof(exe), &file_id) < 0) {
+	} else if (mdd_privsep_process_exe(c->peer.pid, c->pidfd >= 0 ? c->pidfd : -1, exe,
+	                                   sizeof(exe), &file_id) < 0) {
 		return false; /* cannot tell which program: dump it */
 	}
-	if (!md_loop_check(d->loops, exe, file_id, md_now_ms() / 1000.0, &e))
+	if (!mdd_loop_check(d->loops, exe, file_id, md_now_ms() / 1000.0, &e))
 		return false;
 	d->counters.rate_limited++;
 	md_report_init(&r);
 	if (fill(&r, c, m, tid, exe, e) < 0) {
-		md_conn_send_error(c, -EBUSY, "crash loop: not dumped", false);
-		md_journal_post(d, NULL, NULL);
+		mdd_conn_send_error(c, -EBUSY, "crash loop: not dumped", false);
+		mdd_journal_post(d, NULL, NULL);
 	} else {
-		md_conn_send_report(c, &r);
+		mdd_conn_send_report(c, &r);
 		md_store_make_loop_id(exe, file_id, id);
-		md_journal_post(d, &r, id);
+		mdd_journal_post(d, &r, id);
 	}
-	md_log(MD_LOG_NOTICE,
-	       "pid %u (%s) crashed (signal %u), not dumped: %u crashes within %u s (%llu "
-	       "suppressed in a row)",
-	       c->peer.pid, exe, m->signo, d->cfg->loop_max_crashes, d->cfg->loop_window_s,
-	       (unsigned long long)e->suppressed);
+	mdd_log(MDD_LOG_NOTICE,
+	        "pid %u (%s) crashed (signal %u), not dumped: %u crashes within %u s (%llu "
+	        "suppressed in a row)",
+	        c->peer.pid, exe, m->signo, d->cfg->loop_max_crashes, d->cfg->loop_window_s,
+	        (unsigned long long)e->suppressed);
 	md_report_done(&r);
 	return true;
 }

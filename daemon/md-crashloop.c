@@ -3,27 +3,27 @@
  * Crash-loop limiting: per program (executable path and file identity), more than
  * max_crashes crashes within window_s seconds means later ones are counted and summarized
  * instead of dumped, until the window has room again. The app is released at once either way.
- * The table is bounded (MD_LOOP_PROGRAMS); the least recently seen program is forgotten.
+ * The table is bounded (MDD_LOOP_PROGRAMS); the least recently seen program is forgotten.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "md-crashloop.h"
 
-void md_loop_init(struct md_loop_table *t, unsigned max_crashes, unsigned window_s)
+void mdd_loop_init(struct mdd_loop_table *t, unsigned max_crashes, unsigned window_s)
 {
 	memset(t, 0, sizeof(*t));
-	t->max_crashes = max_crashes > MD_LOOP_TIMES_MAX ? MD_LOOP_TIMES_MAX : max_crashes;
+	t->max_crashes = max_crashes > MDD_LOOP_TIMES_MAX ? MDD_LOOP_TIMES_MAX : max_crashes;
 	t->window_s = window_s;
 }
 
-static struct md_loop_entry *find(struct md_loop_table *t, const char *exe, uint64_t file_id,
-                                  double now)
+static struct mdd_loop_entry *find(struct mdd_loop_table *t, const char *exe, uint64_t file_id,
+                                   double now)
 {
-	struct md_loop_entry *victim = NULL;
+	struct mdd_loop_entry *victim = NULL;
 
-	for (size_t i = 0; i < MD_LOOP_PROGRAMS; i++) {
-		struct md_loop_entry *e = &t->entries[i];
+	for (size_t i = 0; i < MDD_LOOP_PROGRAMS; i++) {
+		struct mdd_loop_entry *e = &t->entries[i];
 
 		if (e->used && e->file_id == file_id && strcmp(e->exe, exe) == 0)
 			return e;
@@ -43,10 +43,10 @@ static struct md_loop_entry *find(struct md_loop_table *t, const char *exe, uint
 	return victim;
 }
 
-bool md_loop_check(struct md_loop_table *t, const char *exe, uint64_t file_id, double now_s,
-                   struct md_loop_entry **ret_entry)
+bool mdd_loop_check(struct mdd_loop_table *t, const char *exe, uint64_t file_id, double now_s,
+                    struct mdd_loop_entry **ret_entry)
 {
-	struct md_loop_entry *e;
+	struct mdd_loop_entry *e;
 	size_t kept = 0;
 
 	if (t->max_crashes == 0)

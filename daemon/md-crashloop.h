@@ -8,30 +8,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MD_LOOP_PROGRAMS  256 /* programs remembered at once */
-#define MD_LOOP_TIMES_MAX 256 /* crashes remembered per program: caps max_crashes */
-#define MD_LOOP_EXE_MAX   512 /* bytes of an executable path kept */
+#define MDD_LOOP_PROGRAMS  256 /* programs remembered at once */
+#define MDD_LOOP_TIMES_MAX 256 /* crashes remembered per program: caps max_crashes */
+#define MDD_LOOP_EXE_MAX   512 /* bytes of an executable path kept */
 
-struct md_loop_entry {
+struct mdd_loop_entry {
 	bool used;
 	uint64_t file_id;
-	char exe[MD_LOOP_EXE_MAX];
+	char exe[MDD_LOOP_EXE_MAX];
 	double last_seen;
 	size_t n_times;
-	double times[MD_LOOP_TIMES_MAX]; /* crashes dumped within the window, seconds */
-	uint64_t suppressed;             /* crashes not dumped since the last one that was */
+	double times[MDD_LOOP_TIMES_MAX]; /* crashes dumped within the window, seconds */
+	uint64_t suppressed;              /* crashes not dumped since the last one that was */
 	uint64_t suppressed_total;
 };
 
-struct md_loop_table {
+struct mdd_loop_table {
 	unsigned max_crashes; /* 0: no limit */
 	unsigned window_s;
-	struct md_loop_entry entries[MD_LOOP_PROGRAMS];
+	struct mdd_loop_entry entries[MDD_LOOP_PROGRAMS];
 };
 
-void md_loop_init(struct md_loop_table *t, unsigned max_crashes, unsigned window_s);
+void mdd_loop_init(struct mdd_loop_table *t, unsigned max_crashes, unsigned window_s);
 
 /* Records a crash of exe at now_s. Returns true when it must not be dumped (the program
  * crashed max_crashes times within the window already); *ret_entry says how often. */
-bool md_loop_check(struct md_loop_table *t, const char *exe, uint64_t file_id, double now_s,
-                   struct md_loop_entry **ret_entry);
+bool mdd_loop_check(struct mdd_loop_table *t, const char *exe, uint64_t file_id, double now_s,
+                    struct mdd_loop_entry **ret_entry);

@@ -5,23 +5,24 @@
  */
 #include "md-fair.h"
 
-enum md_fair_verdict md_fair_admit(const struct md_fair_limits *l, const struct md_fair_usage *u,
-                                   bool is_root, bool is_crash, unsigned running,
-                                   unsigned max_workers, unsigned queued, unsigned queue_max)
+enum mdd_fair_verdict mdd_fair_admit(const struct mdd_fair_limits *l,
+                                     const struct mdd_fair_usage *u, bool is_root, bool is_crash,
+                                     unsigned running, unsigned max_workers, unsigned queued,
+                                     unsigned queue_max)
 {
 	bool under_share = is_root || !l->max_running || u->running < l->max_running;
 
 	/* a worker free with requests waiting means they all wait for their users' shares */
 	if (running < max_workers && under_share)
-		return MD_FAIR_RUN;
+		return MDD_FAIR_RUN;
 	if (queued >= queue_max)
-		return MD_FAIR_REFUSE_QUEUE;
+		return MDD_FAIR_REFUSE_QUEUE;
 	if (!is_crash && !is_root && l->max_queued && u->queued >= l->max_queued)
-		return MD_FAIR_REFUSE_SHARE;
-	return MD_FAIR_QUEUE;
+		return MDD_FAIR_REFUSE_SHARE;
+	return MDD_FAIR_QUEUE;
 }
 
-long md_fair_next(const struct md_fair_limits *l, const struct md_fair_waiting *w, size_t n)
+long mdd_fair_next(const struct mdd_fair_limits *l, const struct mdd_fair_waiting *w, size_t n)
 {
 	long other = -1;
 
@@ -36,7 +37,7 @@ long md_fair_next(const struct md_fair_limits *l, const struct md_fair_waiting *
 	return other;
 }
 
-static double refilled(const struct md_fair_limits *l, const struct md_fair_bucket *b,
+static double refilled(const struct mdd_fair_limits *l, const struct mdd_fair_bucket *b,
                        double now_ms)
 {
 	double t;
@@ -49,7 +50,7 @@ static double refilled(const struct md_fair_limits *l, const struct md_fair_buck
 	return t > l->requests_burst ? l->requests_burst : t;
 }
 
-bool md_fair_take(const struct md_fair_limits *l, struct md_fair_bucket *b, double now_ms)
+bool mdd_fair_take(const struct mdd_fair_limits *l, struct mdd_fair_bucket *b, double now_ms)
 {
 	double t;
 
@@ -65,8 +66,8 @@ bool md_fair_take(const struct md_fair_limits *l, struct md_fair_bucket *b, doub
 	return true;
 }
 
-bool md_fair_bucket_full(const struct md_fair_limits *l, const struct md_fair_bucket *b,
-                         double now_ms)
+bool mdd_fair_bucket_full(const struct mdd_fair_limits *l, const struct mdd_fair_bucket *b,
+                          double now_ms)
 {
 	return !l->requests_burst || refilled(l, b, now_ms) >= l->requests_burst;
 }

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 /* One user's share; 0 in a field means no limit. */
-struct md_fair_limits {
+struct mdd_fair_limits {
 	unsigned max_running;      /* dumps of one user on the workers at once */
 	unsigned max_queued;       /* requested dumps of one user waiting (crashes not counted) */
 	unsigned requests_burst;   /* dump-now and dump requests at once (the bucket's size) */
@@ -21,28 +21,29 @@ struct md_fair_limits {
 };
 
 /* What one user has now. */
-struct md_fair_usage {
+struct mdd_fair_usage {
 	unsigned running;
 	unsigned queued; /* requested dumps waiting (not crashes) */
 };
 
-enum md_fair_verdict {
-	MD_FAIR_RUN,          /* start it now */
-	MD_FAIR_QUEUE,        /* wait for a worker */
-	MD_FAIR_REFUSE_QUEUE, /* the queue is full: refuse with -EBUSY */
-	MD_FAIR_REFUSE_SHARE, /* this user's share of the queue is full: refuse with -EBUSY */
+enum mdd_fair_verdict {
+	MDD_FAIR_RUN,          /* start it now */
+	MDD_FAIR_QUEUE,        /* wait for a worker */
+	MDD_FAIR_REFUSE_QUEUE, /* the queue is full: refuse with -EBUSY */
+	MDD_FAIR_REFUSE_SHARE, /* this user's share of the queue is full: refuse with -EBUSY */
 };
 
 /* A new request of a user with usage u: run, queue or refuse. A crash is never refused for the
  * user's share of the queue (its dump would be lost; the crash-loop limit bounds crashes), only
  * when the whole queue (queue_max) is full. Workers (max_workers) are shared: a user at its
  * running share waits even when a worker is free, so that another user's crash finds one. */
-enum md_fair_verdict md_fair_admit(const struct md_fair_limits *l, const struct md_fair_usage *u,
-                                   bool is_root, bool is_crash, unsigned running,
-                                   unsigned max_workers, unsigned queued, unsigned queue_max);
+enum mdd_fair_verdict mdd_fair_admit(const struct mdd_fair_limits *l,
+                                     const struct mdd_fair_usage *u, bool is_root, bool is_crash,
+                                     unsigned running, unsigned max_workers, unsigned queued,
+                                     unsigned queue_max);
 
-/* A request waiting in the queue, as md_fair_next() sees it. */
-struct md_fair_waiting {
+/* A request waiting in the queue, as mdd_fair_next() sees it. */
+struct mdd_fair_waiting {
 	bool is_crash;
 	bool is_root;
 	unsigned user_running; /* dumps of its user running now */
@@ -51,19 +52,19 @@ struct md_fair_waiting {
 /* Which of n waiting requests (oldest first) starts on a free worker: the oldest crash whose
  * user is under its running share, else the oldest other request whose user is. Returns its
  * index, or -1 when none may start. */
-long md_fair_next(const struct md_fair_limits *l, const struct md_fair_waiting *w, size_t n);
+long mdd_fair_next(const struct mdd_fair_limits *l, const struct mdd_fair_waiting *w, size_t n);
 
 /* A token bucket for one user's dump-now and dump requests. */
-struct md_fair_bucket {
+struct mdd_fair_bucket {
 	double tokens;
 	double last_ms; /* when tokens was computed; 0: never (a full bucket) */
 };
 
 /* Takes a token at now_ms if there is one: true (allowed) or false (refuse with -EBUSY). With
  * requests_burst 0 every request is allowed. */
-bool md_fair_take(const struct md_fair_limits *l, struct md_fair_bucket *b, double now_ms);
+bool mdd_fair_take(const struct mdd_fair_limits *l, struct mdd_fair_bucket *b, double now_ms);
 
 /* Whether a bucket left alone since b->last_ms is full again at now_ms (its user can be
  * forgotten). */
-bool md_fair_bucket_full(const struct md_fair_limits *l, const struct md_fair_bucket *b,
-                         double now_ms);
+bool mdd_fair_bucket_full(const struct mdd_fair_limits *l, const struct mdd_fair_bucket *b,
+                          double now_ms);

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * minidumpd's capture jobs: a queue of at most MD_DAEMON_MAX_QUEUED requests, at most
+ * minidumpd's capture jobs: a queue of at most MDD_DAEMON_MAX_QUEUED requests, at most
  * cfg->max_dumps of them running on libuv's thread pool at once, each with a time budget after
  * which its worker is told to give up. When a job is done the loop thread counts and logs it from
  * its typed report, replies to the app first, and only then hands the report to the journal,
  * which writes it off the loop thread: a crashing app never waits for the disk. Per-user
  * limits (md-fair.h) decide what runs, waits or is refused: one non-root user holds at most its
  * share of the workers and of the queue, and crashes start before requested dumps. Event loop
- * thread only (but md_capture_run).
+ * thread only (but mdd_capture_run).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,17 +16,17 @@
 
 #include "md-daemon.h"
 
-static void start_next(struct md_daemon *d);
+static void start_next(struct mdd_daemon *d);
 
 /* A crash, from the shim or the kernel: queued before requested dumps, outside users' shares. */
-static bool is_crash(const struct md_job *job)
+static bool is_crash(const struct mdd_job *job)
 {
-	return job->kind == MD_JOB_CRASH || job->kind == MD_JOB_COREDUMP;
+	return job->kind == MDD_JOB_CRASH || job->kind == MDD_JOB_COREDUMP;
 }
 
-struct md_fair_limits md_job_limits(const struct md_config *cfg)
+struct mdd_fair_limits mdd_job_limits(const struct mdd_config *cfg)
 {
-	struct md_fair_limits l = {
+	struct mdd_fair_limits l = {
 	    .max_running = cfg->user_max_running,
 	    .max_queued = cfg->user_max_queued,
 	    .requests_burst = cfg->user_requests_burst,
@@ -39,9 +39,10 @@ struct md_fair_limits md_job_limits(const struct md_config *cfg)
 }
 
 /* The figures of user p, created when create is set (NULL: none, or no memory). */
-static struct md_fair_user *user_of(struct md_daemon *d, const struct md_principal *p, bool create)
+static struct mdd_fair_user *user_of(struct mdd_daemon *d, const struct md_principal *p,
+                                     bool create)
 {
-	struct md_fair_user *u;
+	struct mdd_fair_user *u;
 
 	for (size_t i = 0; i < d->n_users; i++)
 		if (md_principal_equal(&d->users[i].user, p))
@@ -59,16 +60,16 @@ static struct md_fair_user *user_of(struct md_daemon *d, const struct md_princip
 }
 
 /* Forgets users with nothing running or waiting and a full bucket. */
-static void forget_idle_users(struct md_daemon *d)
+static void forget_idle_users(struct mdd_daemon *d)
 {
-	struct md_fair_limits l = md_job_limits(d->cfg);
+	struct mdd_fair_limits l = mdd_job_limits(d->cfg);
 	double now = md_now_ms();
 
 	for (size_t i = 0; i < d->n_users;) {
-		struct md_fair_user *u = &d->users[i];
+		struct mdd_fair_user *u = &d->users[i];
 
 		if (u->usage.running || u->usage.queued ||
-		    !md_fair_bucket_full(&l, &u->bucket, now)) {
+		    !mdd_fair_bucket_full(&l, &u->bucket, now)) {
 			i++;
 			continue;
 		}
@@ -76,42 +77,42 @@ static void forget_idle_users(struct md_daemon *d)
 	}
 }
 
-int md_job_take_token(struct md_conn *c)
+int mdd_job_take_token(struct mdd_conn *c)
 {
-	struct md_daemon *d = c->d;
-	struct md_fair_limits l = md_job_limits(d->cfg);
-	struct md_fair_user *u;
+	struct mdd_daemon *d = c->d;
+	struct mdd_fair_limits l = mdd_job_limits(d->cfg);
+	struct mdd_fair_user *u;
 	char why[160 + MD_PRINCIPAL_STRING_MAX];
 
 	if (md_principal_is_root(&c->peer.user) || !l.requests_burst)
 		return 0;
 	u = user_of(d, &c->peer.user, true);
 	if (!u) {
-		md_conn_send_error(c, -ENOMEM, "out of memory", false);
+		mdd_conn_send_error(c, -ENOMEM, "out of memory", false);
 		return -ENOMEM;
 	}
-	if (md_fair_take(&l, &u->bucket, md_now_ms()))
+	if (mdd_fair_take(&l, &u->bucket, md_now_ms()))
 		return 0;
 	d->counters.refused++;
-	md_log(MD_LOG_WARNING,
-	       "pid %u (uid %s): dump request refused, over the rate of %u per minute (burst %u)",
-	       c->peer.pid, c->who, l.requests_per_min, l.requests_burst);
+	mdd_log(MDD_LOG_WARNING,
+	        "pid %u (uid %s): dump request refused, over the rate of %u per minute (burst %u)",
+	        c->peer.pid, c->who, l.requests_per_min, l.requests_burst);
 	snprintf(why, sizeof(why),
 	         "too many dump requests from uid %s: at most %u at once and %u per minute; try "
 	         "again later",
 	         c->who, l.requests_burst, l.requests_per_min);
-	md_conn_send_error(c, -EBUSY, why, false);
+	mdd_conn_send_error(c, -EBUSY, why, false);
 	return -EBUSY;
 }
 
 static void on_job_timer_closed(uv_handle_t *h)
 {
-	md_job_free(h->data);
+	mdd_job_free(h->data);
 }
 
 static void on_budget(uv_timer_t *t)
 {
-	struct md_job *job = t->data;
+	struct mdd_job *job = t->data;
 
 	/* the worker sees this between steps, resumes the target and gives up */
 	job->cancel = 1;
@@ -119,18 +120,18 @@ static void on_budget(uv_timer_t *t)
 
 static void work_cb(uv_work_t *req)
 {
-	md_capture_run(req->data);
+	mdd_capture_run(req->data);
 }
 
 static void after_work_cb(uv_work_t *req, int status)
 {
-	struct md_job *job = req->data;
-	struct md_daemon *d = job->d;
-	struct md_conn *c = job->conn;
+	struct mdd_job *job = req->data;
+	struct mdd_daemon *d = job->d;
+	struct mdd_conn *c = job->conn;
 
 	d->running--;
 	if (job->counted) {
-		struct md_fair_user *u = user_of(d, &job->requester.user, false);
+		struct mdd_fair_user *u = user_of(d, &job->requester.user, false);
 
 		if (u && u->usage.running)
 			u->usage.running--;
@@ -145,33 +146,33 @@ static void after_work_cb(uv_work_t *req, int status)
 		d->counters.bytes_written += r->bytes;
 		d->counters.duration_ms_sum += r->duration_ms;
 		d->counters.suspended_ms_sum += r->suspended_ms;
-		d->counters.events[MD_EVENT_PARTIAL] += r->partial;
-		md_log_dump(
-		    r, MD_LOG_NOTICE,
+		d->counters.events[MDD_EVENT_PARTIAL] += r->partial;
+		mdd_log_dump(
+		    r, MDD_LOG_NOTICE,
 		    "%s dump of pid %u (%s) saved: %s, %llu bytes, stopped %.1f ms, took %.1f "
 		    "ms%s%s",
-		    job->kind == MD_JOB_CRASH      ? "crash"
-		    : job->kind == MD_JOB_DUMP_NOW ? "live"
-		    : job->kind == MD_JOB_COREDUMP ? "coredump"
-		                                   : "requested",
+		    job->kind == MDD_JOB_CRASH      ? "crash"
+		    : job->kind == MDD_JOB_DUMP_NOW ? "live"
+		    : job->kind == MDD_JOB_COREDUMP ? "coredump"
+		                                    : "requested",
 		    job->pid, job->process_name, r->path ? r->path : "",
 		    (unsigned long long)r->bytes, r->suspended_ms, r->duration_ms,
 		    job->message[0] ? "; " : "", job->message);
 		/* the app first: the journal and the metrics follow, off the loop thread */
 		if (c)
-			md_conn_send_report(c, r);
-		md_journal_post(d, r, NULL);
+			mdd_conn_send_report(c, r);
+		mdd_journal_post(d, r, NULL);
 		/* the stacks follow, off the crash path: the report is rewritten with them */
 		if (d->symbolize)
-			md_symbolize_post(d, &job->report);
+			mdd_symbolize_post(d, &job->report);
 	} else {
 		d->counters.dumps_failed++;
-		if (md_event_of_dump_error(job->error) != MD_EVENT_COUNT)
-			d->counters.events[md_event_of_dump_error(job->error)]++;
-		md_log(MD_LOG_ERR, "dump of pid %u failed: %s", job->pid, job->message);
+		if (mdd_event_of_dump_error(job->error) != MDD_EVENT_COUNT)
+			d->counters.events[mdd_event_of_dump_error(job->error)]++;
+		mdd_log(MDD_LOG_ERR, "dump of pid %u failed: %s", job->pid, job->message);
 		if (c)
-			md_conn_send_error(c, job->error ? job->error : -EIO, job->message, false);
-		md_journal_post(d, NULL, NULL);
+			mdd_conn_send_error(c, job->error ? job->error : -EIO, job->message, false);
+		mdd_journal_post(d, NULL, NULL);
 	}
 	if (c)
 		c->job = NULL;
@@ -179,17 +180,17 @@ static void after_work_cb(uv_work_t *req, int status)
 	start_next(d);
 	forget_idle_users(d);
 	if (d->stopping && d->running == 0 && d->queued == 0)
-		md_server_stop(d);
+		mdd_server_stop(d);
 }
 
-static void start_job(struct md_daemon *d, struct md_job *job)
+static void start_job(struct mdd_daemon *d, struct mdd_job *job)
 {
 	int r;
 
 	job->work.data = job;
 	d->running++;
 	if (!md_principal_is_root(&job->requester.user)) {
-		struct md_fair_user *u = user_of(d, &job->requester.user, true);
+		struct mdd_fair_user *u = user_of(d, &job->requester.user, true);
 
 		/* without memory for its figures the job runs uncounted */
 		if (u) {
@@ -209,32 +210,33 @@ static void start_job(struct md_daemon *d, struct md_job *job)
 	uv_timer_start(&job->budget, on_budget, d->cfg->dump_budget_ms, 0);
 }
 
-static unsigned user_running(struct md_daemon *d, const struct md_principal *p)
+static unsigned user_running(struct mdd_daemon *d, const struct md_principal *p)
 {
-	struct md_fair_user *u = user_of(d, p, false);
+	struct mdd_fair_user *u = user_of(d, p, false);
 
 	return u ? u->usage.running : 0;
 }
 
 /* Starts waiting jobs while workers are free: crashes first, each user within its share. */
-static void start_next(struct md_daemon *d)
+static void start_next(struct mdd_daemon *d)
 {
-	static struct md_fair_waiting w[MD_DAEMON_MAX_QUEUED];
-	struct md_fair_limits l = md_job_limits(d->cfg);
+	static struct mdd_fair_waiting w[MDD_DAEMON_MAX_QUEUED];
+	struct mdd_fair_limits l = mdd_job_limits(d->cfg);
 
 	while (d->queue_head && d->running < d->cfg->max_dumps) {
-		struct md_job *job, *prev = NULL;
+		struct mdd_job *job, *prev = NULL;
 		size_t n = 0;
 		long pick;
 
-		for (job = d->queue_head; job && n < MD_DAEMON_MAX_QUEUED; job = job->next_queued) {
+		for (job = d->queue_head; job && n < MDD_DAEMON_MAX_QUEUED;
+		     job = job->next_queued) {
 			w[n].is_crash = is_crash(job);
 			w[n].is_root = md_principal_is_root(&job->requester.user);
 			w[n].user_running =
 			    w[n].is_root ? 0 : user_running(d, &job->requester.user);
 			n++;
 		}
-		pick = md_fair_next(&l, w, n);
+		pick = mdd_fair_next(&l, w, n);
 		if (pick < 0)
 			return; /* every waiting job's user is at its share */
 		job = d->queue_head;
@@ -251,7 +253,7 @@ static void start_next(struct md_daemon *d)
 		job->next_queued = NULL;
 		d->queued--;
 		if (!is_crash(job) && !w[pick].is_root) {
-			struct md_fair_user *u = user_of(d, &job->requester.user, false);
+			struct mdd_fair_user *u = user_of(d, &job->requester.user, false);
 
 			if (u && u->usage.queued)
 				u->usage.queued--;
@@ -266,10 +268,10 @@ static char *dupstr(const char *s)
 }
 
 /* Builds a job for connection c; annotations from hello, overridden by the message's. */
-struct md_job *md_job_new(struct md_conn *c, enum md_job_kind kind, uint32_t pid,
-                          const struct md_proto_msg *m)
+struct mdd_job *mdd_job_new(struct mdd_conn *c, enum mdd_job_kind kind, uint32_t pid,
+                            const struct md_proto_msg *m)
 {
-	struct md_job *job = calloc(1, sizeof(*job));
+	struct mdd_job *job = calloc(1, sizeof(*job));
 
 	if (!job)
 		return NULL;
@@ -304,7 +306,7 @@ struct md_job *md_job_new(struct md_conn *c, enum md_job_kind kind, uint32_t pid
 	}
 	for (size_t i = 0; i < job->n_annotations; i++) {
 		if (!job->keys[i] || !job->values[i]) {
-			md_job_free(job);
+			mdd_job_free(job);
 			return NULL;
 		}
 	}
@@ -314,7 +316,7 @@ struct md_job *md_job_new(struct md_conn *c, enum md_job_kind kind, uint32_t pid
 }
 
 /* Puts job at the end of the queue, to start when a worker is free. */
-static void enqueue(struct md_daemon *d, struct md_job *job)
+static void enqueue(struct mdd_daemon *d, struct mdd_job *job)
 {
 	if (d->queue_tail)
 		d->queue_tail->next_queued = job;
@@ -324,39 +326,39 @@ static void enqueue(struct md_daemon *d, struct md_job *job)
 	d->queued++;
 }
 
-void md_job_submit(struct md_conn *c, struct md_job *job)
+void mdd_job_submit(struct mdd_conn *c, struct mdd_job *job)
 {
-	struct md_daemon *d = c->d;
-	struct md_fair_limits l = md_job_limits(d->cfg);
+	struct mdd_daemon *d = c->d;
+	struct mdd_fair_limits l = mdd_job_limits(d->cfg);
 	bool root = md_principal_is_root(&c->peer.user), crash = is_crash(job);
-	struct md_fair_user *u = root ? NULL : user_of(d, &c->peer.user, true);
-	struct md_fair_usage none = {0};
-	enum md_fair_verdict v;
+	struct mdd_fair_user *u = root ? NULL : user_of(d, &c->peer.user, true);
+	struct mdd_fair_usage none = {0};
+	enum mdd_fair_verdict v;
 	char why[200 + MD_PRINCIPAL_STRING_MAX];
 
-	v = md_fair_admit(&l, u ? &u->usage : &none, root, crash, d->running, d->cfg->max_dumps,
-	                  d->queued, MD_DAEMON_MAX_QUEUED);
-	if (v == MD_FAIR_REFUSE_QUEUE || v == MD_FAIR_REFUSE_SHARE) {
+	v = mdd_fair_admit(&l, u ? &u->usage : &none, root, crash, d->running, d->cfg->max_dumps,
+	                   d->queued, MDD_DAEMON_MAX_QUEUED);
+	if (v == MDD_FAIR_REFUSE_QUEUE || v == MDD_FAIR_REFUSE_SHARE) {
 		d->counters.refused++;
-		if (v == MD_FAIR_REFUSE_QUEUE) {
-			md_log(MD_LOG_WARNING, "pid %u: refused, %u requests already waiting",
-			       c->peer.pid, d->queued);
+		if (v == MDD_FAIR_REFUSE_QUEUE) {
+			mdd_log(MDD_LOG_WARNING, "pid %u: refused, %u requests already waiting",
+			        c->peer.pid, d->queued);
 			snprintf(why, sizeof(why), "too many dumps waiting; try again later");
 		} else {
-			md_log(MD_LOG_WARNING,
-			       "pid %u (uid %s): refused, %u of its requests already waiting",
-			       c->peer.pid, c->who, u->usage.queued);
+			mdd_log(MDD_LOG_WARNING,
+			        "pid %u (uid %s): refused, %u of its requests already waiting",
+			        c->peer.pid, c->who, u->usage.queued);
 			snprintf(why, sizeof(why),
 			         "uid %s already has %u dump requests waiting (its share of the "
 			         "queue); try again later",
 			         c->who, u->usage.queued);
 		}
-		md_conn_send_error(c, -EBUSY, why, false);
-		md_job_discard(job);
+		mdd_conn_send_error(c, -EBUSY, why, false);
+		mdd_job_discard(job);
 		return;
 	}
 	c->job = job;
-	if (v == MD_FAIR_RUN) {
+	if (v == MDD_FAIR_RUN) {
 		start_job(d, job);
 		return;
 	}
@@ -365,13 +367,13 @@ void md_job_submit(struct md_conn *c, struct md_job *job)
 	enqueue(d, job);
 }
 
-void md_server_submit(struct md_daemon *d, struct md_job *job)
+void mdd_server_submit(struct mdd_daemon *d, struct mdd_job *job)
 {
-	if (d->queued >= MD_DAEMON_MAX_QUEUED) {
+	if (d->queued >= MDD_DAEMON_MAX_QUEUED) {
 		d->counters.refused++;
-		md_log(MD_LOG_WARNING, "pid %u: refused, %u requests already waiting", job->pid,
-		       d->queued);
-		md_job_discard(job);
+		mdd_log(MDD_LOG_WARNING, "pid %u: refused, %u requests already waiting", job->pid,
+		        d->queued);
+		mdd_job_discard(job);
 		return;
 	}
 	if (d->running < d->cfg->max_dumps) {
@@ -381,7 +383,7 @@ void md_server_submit(struct md_daemon *d, struct md_job *job)
 	enqueue(d, job);
 }
 
-void md_job_discard(struct md_job *job)
+void mdd_job_discard(struct mdd_job *job)
 {
 	uv_close((uv_handle_t *)&job->budget, on_job_timer_closed);
 }

@@ -3,7 +3,7 @@
  * What the daemon writes besides dumps, written off the event loop thread: the journal
  * `reports.jsonl` (one report per line, in the order the captures finished), crash-loop
  * summaries, and the metrics file; and the periodic pass over the store. The loop thread only
- * queues: lines wait in a bounded list (MD_DAEMON_JOURNAL_PENDING; more are dropped and
+ * queues: lines wait in a bounded list (MDD_DAEMON_JOURNAL_PENDING; more are dropped and
  * counted in the log) and one batch at a time goes to the thread pool, so lines stay in order
  * and whole. The journal is bounded: past MD_STORE_JOURNAL_MAX bytes it is renamed to
  * `reports.jsonl.1` (replacing the previous one) and started again, so it never holds more
@@ -27,9 +27,9 @@ struct line {
 	char *summary_id; /* NULL but for a crash-loop summary */
 };
 
-struct md_journal {
-	struct md_daemon *d;
-	struct line *pending; /* MD_DAEMON_JOURNAL_PENDING, loop thread */
+struct mdd_journal {
+	struct mdd_daemon *d;
+	struct line *pending; /* MDD_DAEMON_JOURNAL_PENDING, loop thread */
 	size_t n_pending;
 	uint64_t dropped;
 	bool metrics_due;
@@ -39,7 +39,7 @@ struct md_journal {
 	struct line *batch;
 	size_t n_batch;
 	bool write_metrics;
-	struct md_metrics_view view;
+	struct mdd_metrics_view view;
 	int journal_error, summary_error, metrics_error;
 };
 
@@ -91,7 +91,7 @@ out:
 }
 
 /* Writes a crash-loop summary, one line, as dir/<id>.json through a temporary file. */
-static int write_summary(const struct md_config *cfg, const struct line *l)
+static int write_summary(const struct mdd_config *cfg, const struct line *l)
 {
 	char name[MD_STORE_NAME_MAX], *text;
 	int r;
@@ -101,15 +101,15 @@ static int write_summary(const struct md_config *cfg, const struct line *l)
 		return r;
 	if (asprintf(&text, "%s\n", l->text) < 0)
 		return -ENOMEM;
-	r = md_capture_write_file(cfg->dump_dir, name, text, -1, true);
+	r = mdd_capture_write_file(cfg->dump_dir, name, text, -1, true);
 	free(text);
 	return r;
 }
 
 static void work(uv_work_t *req)
 {
-	struct md_journal *j = req->data;
-	const struct md_config *cfg = j->d->cfg;
+	struct mdd_journal *j = req->data;
+	const struct mdd_config *cfg = j->d->cfg;
 
 	j->journal_error = j->summary_error = j->metrics_error = 0;
 	/* summaries first: whoever sees a line in the journal finds its summary too */
@@ -125,25 +125,25 @@ static void work(uv_work_t *req)
 	if (j->n_batch)
 		j->journal_error = append(cfg->dump_dir, j->batch, j->n_batch);
 	if (j->write_metrics)
-		j->metrics_error = md_metrics_write(cfg->metrics_file, &j->view);
+		j->metrics_error = mdd_metrics_write(cfg->metrics_file, &j->view);
 }
 
-static void kick(struct md_journal *j);
+static void kick(struct mdd_journal *j);
 
 static void done(uv_work_t *req, int status)
 {
-	struct md_journal *j = req->data;
-	const struct md_config *cfg = j->d->cfg;
+	struct mdd_journal *j = req->data;
+	const struct mdd_config *cfg = j->d->cfg;
 
 	if (j->journal_error < 0)
-		md_log(MD_LOG_WARNING, "cannot append to %s/%s: %s", cfg->dump_dir,
-		       MD_STORE_JOURNAL, md_os_strerror(-j->journal_error));
+		mdd_log(MDD_LOG_WARNING, "cannot append to %s/%s: %s", cfg->dump_dir,
+		        MD_STORE_JOURNAL, md_os_strerror(-j->journal_error));
 	if (j->summary_error < 0)
-		md_log(MD_LOG_WARNING, "cannot write a crash-loop summary in %s: %s", cfg->dump_dir,
-		       md_os_strerror(-j->summary_error));
+		mdd_log(MDD_LOG_WARNING, "cannot write a crash-loop summary in %s: %s",
+		        cfg->dump_dir, md_os_strerror(-j->summary_error));
 	if (j->metrics_error < 0)
-		md_log(MD_LOG_WARNING, "cannot write metrics to %s: %s", cfg->metrics_file,
-		       md_os_strerror(-j->metrics_error));
+		mdd_log(MDD_LOG_WARNING, "cannot write metrics to %s: %s", cfg->metrics_file,
+		        md_os_strerror(-j->metrics_error));
 	for (size_t i = 0; i < j->n_batch; i++) {
 		free(j->batch[i].text);
 		free(j->batch[i].summary_id);
@@ -153,17 +153,17 @@ static void done(uv_work_t *req, int status)
 	kick(j);
 }
 
-static void kick(struct md_journal *j)
+static void kick(struct mdd_journal *j)
 {
-	struct md_daemon *d = j->d;
+	struct mdd_daemon *d = j->d;
 	struct line *swap;
 	int r;
 
 	if (j->busy || (j->n_pending == 0 && !j->metrics_due))
 		return;
 	if (j->dropped) {
-		md_log(MD_LOG_WARNING, "%llu reports not journaled: the journal fell behind",
-		       (unsigned long long)j->dropped);
+		mdd_log(MDD_LOG_WARNING, "%llu reports not journaled: the journal fell behind",
+		        (unsigned long long)j->dropped);
 		j->dropped = 0;
 	}
 	/* the pending list becomes the batch; the batch's (empty) array takes new lines */
@@ -181,15 +181,15 @@ static void kick(struct md_journal *j)
 	j->work.data = j;
 	r = uv_queue_work(d->loop, &j->work, work, done);
 	if (r < 0) {
-		md_log(MD_LOG_ERR, "cannot queue the journal: %s", uv_strerror(r));
+		mdd_log(MDD_LOG_ERR, "cannot queue the journal: %s", uv_strerror(r));
 		j->journal_error = j->summary_error = j->metrics_error = 0;
 		done(&j->work, r);
 	}
 }
 
-void md_journal_post(struct md_daemon *d, const struct md_report *r, const char *summary_id)
+void mdd_journal_post(struct mdd_daemon *d, const struct md_report *r, const char *summary_id)
 {
-	struct md_journal *j = d->journal;
+	struct mdd_journal *j = d->journal;
 
 	if (!j)
 		return;
@@ -197,7 +197,7 @@ void md_journal_post(struct md_daemon *d, const struct md_report *r, const char 
 	if (r) {
 		char *text = md_report_to_text(r), *sid = summary_id ? strdup(summary_id) : NULL;
 
-		if (!text || (summary_id && !sid) || j->n_pending >= MD_DAEMON_JOURNAL_PENDING) {
+		if (!text || (summary_id && !sid) || j->n_pending >= MDD_DAEMON_JOURNAL_PENDING) {
 			free(text);
 			free(sid);
 			j->dropped++;
@@ -214,27 +214,27 @@ void md_journal_post(struct md_daemon *d, const struct md_report *r, const char 
 
 static void store_work(uv_work_t *req)
 {
-	struct md_daemon *d = req->data;
-	struct md_store_stats st;
+	struct mdd_daemon *d = req->data;
+	struct mdd_store_stats st;
 
-	if (md_store_prune(d->cfg, NULL, &st) == 0 && st.removed)
-		md_log(MD_LOG_NOTICE,
-		       "store: removed %llu old items (%llu bytes) to stay within limits",
-		       (unsigned long long)st.removed, (unsigned long long)st.removed_bytes);
+	if (mdd_store_prune(d->cfg, NULL, &st) == 0 && st.removed)
+		mdd_log(MDD_LOG_NOTICE,
+		        "store: removed %llu old items (%llu bytes) to stay within limits",
+		        (unsigned long long)st.removed, (unsigned long long)st.removed_bytes);
 }
 
 static void store_done(uv_work_t *req, int status)
 {
-	struct md_daemon *d = req->data;
+	struct mdd_daemon *d = req->data;
 
 	d->store_busy = false;
-	md_journal_post(d, NULL, NULL);
+	mdd_journal_post(d, NULL, NULL);
 	free(req);
 }
 
 static void on_store_timer(uv_timer_t *t)
 {
-	struct md_daemon *d = t->data;
+	struct mdd_daemon *d = t->data;
 	uv_work_t *req;
 
 	if (d->store_busy || d->stopping)
@@ -250,16 +250,16 @@ static void on_store_timer(uv_timer_t *t)
 	}
 }
 
-int md_journal_start(struct md_daemon *d)
+int mdd_journal_start(struct mdd_daemon *d)
 {
 	uint64_t every = (uint64_t)d->cfg->store_check_interval_s * 1000u;
-	struct md_journal *j = calloc(1, sizeof(*j));
+	struct mdd_journal *j = calloc(1, sizeof(*j));
 
 	if (!j)
 		return -ENOMEM;
 	j->d = d;
-	j->pending = calloc(MD_DAEMON_JOURNAL_PENDING, sizeof(*j->pending));
-	j->batch = calloc(MD_DAEMON_JOURNAL_PENDING, sizeof(*j->batch));
+	j->pending = calloc(MDD_DAEMON_JOURNAL_PENDING, sizeof(*j->pending));
+	j->batch = calloc(MDD_DAEMON_JOURNAL_PENDING, sizeof(*j->batch));
 	if (!j->pending || !j->batch) {
 		free(j->pending);
 		free(j->batch);
@@ -275,15 +275,15 @@ int md_journal_start(struct md_daemon *d)
 	return 0;
 }
 
-void md_journal_stop(struct md_daemon *d)
+void mdd_journal_stop(struct mdd_daemon *d)
 {
 	if (!uv_is_closing((uv_handle_t *)&d->store_timer))
 		uv_close((uv_handle_t *)&d->store_timer, NULL);
 }
 
-void md_journal_free(struct md_daemon *d)
+void mdd_journal_free(struct mdd_daemon *d)
 {
-	struct md_journal *j = d->journal;
+	struct mdd_journal *j = d->journal;
 
 	if (!j)
 		return;

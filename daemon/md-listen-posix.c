@@ -19,9 +19,9 @@
 #define LISTEN_FDS_START 3   /* the first inherited fd, per the activation protocol */
 #define LISTEN_BACKLOG   256 /* pending connections the kernel holds for us */
 
-int md_listen_coredump_fd = -1;
+int mdd_listen_coredump_fd = -1;
 
-int md_listen_inherited(int *ret_fd)
+int mdd_listen_inherited(int *ret_fd)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	const char *names = getenv("LISTEN_FDNAMES");
@@ -44,14 +44,14 @@ int md_listen_inherited(int *ret_fd)
 		if (!colon)
 			return -EINVAL;
 		if (!strcmp(colon + 1, "coredump")) {
-			md_listen_coredump_fd = LISTEN_FDS_START + 1;
+			mdd_listen_coredump_fd = LISTEN_FDS_START + 1;
 		} else if (!strncmp(names, "coredump:", 9)) {
-			md_listen_coredump_fd = LISTEN_FDS_START;
+			mdd_listen_coredump_fd = LISTEN_FDS_START;
 			main_fd = LISTEN_FDS_START + 1;
 		} else {
 			return -EINVAL;
 		}
-		if (fcntl(md_listen_coredump_fd, F_SETFD, FD_CLOEXEC) < 0)
+		if (fcntl(mdd_listen_coredump_fd, F_SETFD, FD_CLOEXEC) < 0)
 			return -errno;
 	} else if (n != 1) {
 		return -EINVAL; /* we take exactly one socket */
@@ -80,7 +80,7 @@ static void make_parent(const char *path)
 	}
 }
 
-int md_listen_create(const char *path, unsigned mode, int64_t gid, int *ret_fd)
+int mdd_listen_create(const char *path, unsigned mode, int64_t gid, int *ret_fd)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd, r;
@@ -130,7 +130,7 @@ fail:
 	return r;
 }
 
-int md_listen_attach(uv_pipe_t *server, int listen_fd)
+int mdd_listen_attach(uv_pipe_t *server, int listen_fd)
 {
 	return uv_pipe_open(server, listen_fd);
 }
@@ -144,7 +144,7 @@ int md_listen_peer(uv_pipe_t *conn, struct md_peer *ret_peer)
 	return md_platform_peer_credentials(fd, ret_peer);
 }
 
-int md_listen_pin_peer(uv_pipe_t *conn, struct md_peer *peer)
+int mdd_listen_pin_peer(uv_pipe_t *conn, struct md_peer *peer)
 {
 	uv_os_fd_t fd;
 

@@ -19,12 +19,12 @@
 
 static char pipe_name[PIPE_NAME_MAX];
 
-int md_listen_inherited(int *ret_fd)
+int mdd_listen_inherited(int *ret_fd)
 {
 	return 0; /* no socket activation on Windows */
 }
 
-int md_listen_create(const char *path, unsigned mode, int64_t gid, int *ret_fd)
+int mdd_listen_create(const char *path, unsigned mode, int64_t gid, int *ret_fd)
 {
 	wchar_t name[PIPE_NAME_MAX];
 
@@ -38,11 +38,11 @@ int md_listen_create(const char *path, unsigned mode, int64_t gid, int *ret_fd)
 	if (WaitNamedPipeW(name, 1) || GetLastError() == ERROR_SEM_TIMEOUT)
 		return -EADDRINUSE;
 	strcpy(pipe_name, path);
-	*ret_fd = 0; /* a token: md_listen_attach binds the name kept above */
+	*ret_fd = 0; /* a token: mdd_listen_attach binds the name kept above */
 	return 0;
 }
 
-int md_listen_attach(uv_pipe_t *server, int listen_fd)
+int mdd_listen_attach(uv_pipe_t *server, int listen_fd)
 {
 	if (!pipe_name[0])
 		return UV_EINVAL;
@@ -65,7 +65,7 @@ int md_listen_peer(uv_pipe_t *conn, struct md_peer *ret_peer)
 	return r < 0 ? r : 0;
 }
 
-int md_listen_pin_peer(uv_pipe_t *conn, struct md_peer *peer)
+int mdd_listen_pin_peer(uv_pipe_t *conn, struct md_peer *peer)
 {
 	return -ENOSYS; /* no pidfd on Windows: the peer is opened by pid when it is dumped */
 }

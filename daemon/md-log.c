@@ -4,7 +4,7 @@
  * log (md-syslog-posix.c, md-syslog-windows.c), or, when built with libsystemd and the journal
  * is there, as journal entries: the line is MESSAGE=, the log level PRIORITY=, and each saved
  * dump's entry also carries MINIDUMPD_* fields and a fixed MESSAGE_ID an operator can filter on
- * (docs/systemd.md). Lines are bounded (MD_DAEMON_LOG_LINE) and written with one call, so
+ * (docs/systemd.md). Lines are bounded (MDD_DAEMON_LOG_LINE) and written with one call, so
  * concurrent jobs never interleave within a line. Every line is escaped whole (md_escape):
  * names, annotations and paths a client or target supplied cannot start a line of their own (a
  * forged journal entry) or reach a terminal as escape sequences. Logging never fails the
@@ -32,7 +32,7 @@
 /* MESSAGE_ID of "dump saved" entries: fixed for good, made once with `systemd-id128 new` */
 #define DUMP_SAVED_MESSAGE_ID "f2693d0f7123426b8e6d16aedce24e4c"
 #define DUMP_FIELDS_MAX       12 /* journal fields of one dump entry, MESSAGE included */
-#define DUMP_FIELD_BYTES      (MD_DAEMON_LOG_LINE + 32) /* bytes of one "NAME=value" */
+#define DUMP_FIELD_BYTES      (MDD_DAEMON_LOG_LINE + 32) /* bytes of one "NAME=value" */
 #endif
 
 enum log_sink {
@@ -62,7 +62,7 @@ static bool stderr_is_journal(void)
 }
 #endif
 
-void md_log_init(bool foreground)
+void mdd_log_init(bool foreground)
 {
 #if HAVE_LIBSYSTEMD
 	/* journald's native socket, from systemd-journald.socket */
@@ -74,13 +74,13 @@ void md_log_init(bool foreground)
 #endif
 	sink = foreground ? SINK_STDERR : SINK_SYSLOG;
 	if (sink == SINK_SYSLOG)
-		md_syslog_open();
+		mdd_syslog_open();
 }
 
 /* Writes one escaped line to the sink (the journal: without extra fields). */
 static void log_line(int priority, const char *line)
 {
-	char out[MD_DAEMON_LOG_LINE + 64];
+	char out[MDD_DAEMON_LOG_LINE + 64];
 	static const char *const level[] = {"emerg",   "alert",  "crit", "error",
 	                                    "warning", "notice", "info", "debug"};
 	int64_t now_ns;
@@ -95,7 +95,7 @@ static void log_line(int priority, const char *line)
 		return;
 #endif
 	if (sink == SINK_SYSLOG) {
-		md_syslog(priority, line);
+		mdd_syslog(priority, line);
 		return;
 	}
 	now_ns = md_os_realtime_ns();
@@ -109,16 +109,16 @@ static void log_line(int priority, const char *line)
 	md_os_write_full(STDERR_FILENO, out, (size_t)len);
 }
 
-/* Formats fmt into line (MD_DAEMON_LOG_LINE bytes), escaped whole. Returns < 0 on a bad
+/* Formats fmt into line (MDD_DAEMON_LOG_LINE bytes), escaped whole. Returns < 0 on a bad
  * format. */
 static int format_line(char *line, const char *fmt, va_list ap)
 {
-	char raw[MD_DAEMON_LOG_LINE];
+	char raw[MDD_DAEMON_LOG_LINE];
 	int n = vsnprintf(raw, sizeof(raw) - 1, fmt, ap);
 
 	if (n < 0)
 		return n;
-	md_escape(raw, strnlen(raw, sizeof(raw)), line, MD_DAEMON_LOG_LINE, 0);
+	md_escape(raw, strnlen(raw, sizeof(raw)), line, MDD_DAEMON_LOG_LINE, 0);
 	return 0;
 }
 
@@ -199,7 +199,7 @@ static int log_dump_fields(const struct md_report *report, int priority, const c
 static void log_va(int priority, bool dump, const struct md_report *report, const char *fmt,
                    va_list ap)
 {
-	char line[MD_DAEMON_LOG_LINE];
+	char line[MDD_DAEMON_LOG_LINE];
 
 	if (format_line(line, fmt, ap) < 0)
 		return;
@@ -208,7 +208,7 @@ static void log_va(int priority, bool dump, const struct md_report *report, cons
 	log_line(priority, line);
 }
 
-void md_log(int priority, const char *fmt, ...)
+void mdd_log(int priority, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -217,7 +217,7 @@ void md_log(int priority, const char *fmt, ...)
 	va_end(ap);
 }
 
-void md_log_dump(const struct md_report *report, int priority, const char *fmt, ...)
+void mdd_log_dump(const struct md_report *report, int priority, const char *fmt, ...)
 {
 	va_list ap;
 

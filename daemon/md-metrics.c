@@ -15,62 +15,62 @@
 #include "md-os.h"
 #include "md-prune.h"
 
-static const char *const event_names[MD_EVENT_COUNT] = {
-    [MD_EVENT_BAD_HEADER] = "bad_header",
-    [MD_EVENT_BAD_VERSION] = "bad_version",
-    [MD_EVENT_OVERSIZED] = "oversized",
-    [MD_EVENT_UNKNOWN_TYPE] = "unknown_type",
-    [MD_EVENT_MALFORMED] = "malformed",
-    [MD_EVENT_DAEMON_ONLY_TYPE] = "daemon_only_type",
-    [MD_EVENT_TRUNCATED] = "truncated",
-    [MD_EVENT_TIMED_OUT] = "timed_out",
-    [MD_EVENT_FOREIGN_PID] = "foreign_pid",
-    [MD_EVENT_FOREIGN_THREAD] = "foreign_thread",
-    [MD_EVENT_REGISTERED] = "registered",
-    [MD_EVENT_PARTIAL] = "partial",
-    [MD_EVENT_FAILED_READ_ONLY] = "failed_read_only",
-    [MD_EVENT_FAILED_NO_SPACE] = "failed_no_space",
+static const char *const event_names[MDD_EVENT_COUNT] = {
+    [MDD_EVENT_BAD_HEADER] = "bad_header",
+    [MDD_EVENT_BAD_VERSION] = "bad_version",
+    [MDD_EVENT_OVERSIZED] = "oversized",
+    [MDD_EVENT_UNKNOWN_TYPE] = "unknown_type",
+    [MDD_EVENT_MALFORMED] = "malformed",
+    [MDD_EVENT_DAEMON_ONLY_TYPE] = "daemon_only_type",
+    [MDD_EVENT_TRUNCATED] = "truncated",
+    [MDD_EVENT_TIMED_OUT] = "timed_out",
+    [MDD_EVENT_FOREIGN_PID] = "foreign_pid",
+    [MDD_EVENT_FOREIGN_THREAD] = "foreign_thread",
+    [MDD_EVENT_REGISTERED] = "registered",
+    [MDD_EVENT_PARTIAL] = "partial",
+    [MDD_EVENT_FAILED_READ_ONLY] = "failed_read_only",
+    [MDD_EVENT_FAILED_NO_SPACE] = "failed_no_space",
 };
 
-const char *md_event_to_string(enum md_event e)
+const char *mdd_event_to_string(enum mdd_event e)
 {
-	return (unsigned)e < MD_EVENT_COUNT ? event_names[e] : "unknown";
+	return (unsigned)e < MDD_EVENT_COUNT ? event_names[e] : "unknown";
 }
 
-enum md_event md_event_of_header_error(int r)
+enum mdd_event mdd_event_of_header_error(int r)
 {
 	switch (r) {
 	case -EPROTONOSUPPORT:
-		return MD_EVENT_BAD_VERSION;
+		return MDD_EVENT_BAD_VERSION;
 	case -EMSGSIZE:
-		return MD_EVENT_OVERSIZED;
+		return MDD_EVENT_OVERSIZED;
 	case -EBADMSG:
-		return MD_EVENT_BAD_HEADER;
+		return MDD_EVENT_BAD_HEADER;
 	default:
-		return MD_EVENT_UNKNOWN_TYPE;
+		return MDD_EVENT_UNKNOWN_TYPE;
 	}
 }
 
-enum md_event md_event_of_dump_error(int error)
+enum mdd_event mdd_event_of_dump_error(int error)
 {
 	switch (error) {
 	case -EROFS:
-		return MD_EVENT_FAILED_READ_ONLY;
+		return MDD_EVENT_FAILED_READ_ONLY;
 	case -ENOSPC:
 #ifdef EDQUOT /* not in every C library's errno.h (mingw's lacks it) */
 	case -EDQUOT:
 #endif
-		return MD_EVENT_FAILED_NO_SPACE;
+		return MDD_EVENT_FAILED_NO_SPACE;
 	default:
-		return MD_EVENT_COUNT;
+		return MDD_EVENT_COUNT;
 	}
 }
 
-json_t *md_events_to_json(const struct md_counters *k)
+json_t *mdd_events_to_json(const struct mdd_counters *k)
 {
 	json_t *j = json_object();
 
-	for (size_t i = 0; j && i < MD_EVENT_COUNT; i++) {
+	for (size_t i = 0; j && i < MDD_EVENT_COUNT; i++) {
 		if (json_object_set_new(j, event_names[i], json_integer((json_int_t)k->events[i])) <
 		    0) {
 			json_decref(j);
@@ -80,17 +80,17 @@ json_t *md_events_to_json(const struct md_counters *k)
 	return j;
 }
 
-int md_metrics_write(const char *path, const struct md_metrics_view *v)
+int mdd_metrics_write(const char *path, const struct mdd_metrics_view *v)
 {
-	const struct md_counters *k = &v->counters;
-	struct md_store_stats st;
+	const struct mdd_counters *k = &v->counters;
+	struct mdd_store_stats st;
 	char tmp[4096 + 16];
 	FILE *f;
 	int fd, r;
 
 	if (!path)
 		return 0;
-	md_store_last(&st);
+	mdd_store_last(&st);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = md_os_open_write(tmp, MD_OS_TRUNCATE, 0644);
 	if (fd < 0)
@@ -150,10 +150,10 @@ int md_metrics_write(const char *path, const struct md_metrics_view *v)
 	        "# TYPE minidumpd_store_removed_total counter\n"
 	        "minidumpd_store_removed_total %llu\n",
 	        (unsigned long long)k->dumps_ok, (unsigned long long)k->dumps_failed,
-	        (unsigned long long)k->rate_limited, (unsigned long long)k->by_kind[MD_JOB_CRASH],
-	        (unsigned long long)k->by_kind[MD_JOB_DUMP_NOW],
-	        (unsigned long long)k->by_kind[MD_JOB_REQUEST],
-	        (unsigned long long)k->by_kind[MD_JOB_COREDUMP],
+	        (unsigned long long)k->rate_limited, (unsigned long long)k->by_kind[MDD_JOB_CRASH],
+	        (unsigned long long)k->by_kind[MDD_JOB_DUMP_NOW],
+	        (unsigned long long)k->by_kind[MDD_JOB_REQUEST],
+	        (unsigned long long)k->by_kind[MDD_JOB_COREDUMP],
 	        (unsigned long long)k->bytes_written, k->duration_ms_sum / 1e3,
 	        (unsigned long long)k->dumps_ok, k->suspended_ms_sum / 1e3,
 	        (unsigned long long)k->dumps_ok, (unsigned long long)k->requests,
@@ -164,7 +164,7 @@ int md_metrics_write(const char *path, const struct md_metrics_view *v)
 	    "# HELP minidumpd_events_total Events by kind (bad input, refused claims, failures).\n"
 	    "# TYPE minidumpd_events_total counter\n",
 	    f);
-	for (size_t i = 0; i < MD_EVENT_COUNT; i++)
+	for (size_t i = 0; i < MDD_EVENT_COUNT; i++)
 		fprintf(f, "minidumpd_events_total{event=\"%s\"} %llu\n", event_names[i],
 		        (unsigned long long)k->events[i]);
 	r = fflush(f) != 0 ? -errno : md_os_fsync(fd);

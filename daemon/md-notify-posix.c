@@ -6,7 +6,7 @@
  * ("READY=1", "STATUS=...", "STOPPING=1") is sent to it; the manager learns our pid from the
  * credentials the kernel attaches. Without $NOTIFY_SOCKET nothing is sent. A failure is logged
  * here, so that call sites stay one line. The variable is left in the environment on purpose:
- * the daemon notifies again when it stops. md_notify_open() connects to the socket once, before
+ * the daemon notifies again when it stops. mdd_notify_open() connects to the socket once, before
  * the daemon drops its privileges (the socket may be root's alone); later notifications go
  * through that connection.
  */
@@ -47,9 +47,9 @@ static int notify_address(const char *path, struct sockaddr_un *sa)
 	return (int)(offsetof(struct sockaddr_un, sun_path) + n + 1);
 }
 
-static int connected = -1; /* from md_notify_open() */
+static int connected = -1; /* from mdd_notify_open() */
 
-void md_notify_open(void)
+void mdd_notify_open(void)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un sa;
@@ -61,13 +61,13 @@ void md_notify_open(void)
 	if (fd < 0)
 		return;
 	if (connect(fd, (struct sockaddr *)&sa, (socklen_t)len) < 0) {
-		close(fd); /* md_notify() tries again, and says why if it fails */
+		close(fd); /* mdd_notify() tries again, and says why if it fails */
 		return;
 	}
 	connected = fd;
 }
 
-int md_notify(const char *fmt, ...)
+int mdd_notify(const char *fmt, ...)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
 	char msg[NOTIFY_MESSAGE_MAX];
@@ -105,7 +105,7 @@ int md_notify(const char *fmt, ...)
 		close(fd);
 out:
 	if (r < 0)
-		md_log(MD_LOG_WARNING, "cannot notify the service manager at %s: %s", path,
-		       md_os_strerror(-r));
+		mdd_log(MDD_LOG_WARNING, "cannot notify the service manager at %s: %s", path,
+		        md_os_strerror(-r));
 	return r;
 }

@@ -6,11 +6,11 @@
  */
 #include "md-daemon.h"
 
-int md_notify(const char *fmt, ...)
+int mdd_notify(const char *fmt, ...)
 {
 	return 0;
 }
 
-void md_notify_open(void)
+void mdd_notify_open(void)
 {
 }

@@ -40,22 +40,22 @@
 static int ctl = -1;
 static pid_t worker = -1;
 
-bool md_privsep_active(void)
+bool mdd_privsep_active(void)
 {
 	return ctl >= 0;
 }
 
-int md_privsep_socket(void)
+int mdd_privsep_socket(void)
 {
 	return ctl;
 }
 
-int md_privsep_worker_pid(void)
+int mdd_privsep_worker_pid(void)
 {
 	return (int)worker;
 }
 
-void md_privsep_worker_gone(char *how, size_t size)
+void mdd_privsep_worker_gone(char *how, size_t size)
 {
 	int st = 0;
 	pid_t r = 0;
@@ -70,7 +70,7 @@ void md_privsep_worker_gone(char *how, size_t size)
 		snprintf(how, size, "has closed its socket");
 }
 
-void md_privsep_stop(void)
+void mdd_privsep_stop(void)
 {
 	if (ctl >= 0)
 		close(ctl);
@@ -80,7 +80,7 @@ void md_privsep_stop(void)
 	worker = -1;
 }
 
-int md_privsep_check_folder(const char *folder)
+int mdd_privsep_check_folder(const char *folder)
 {
 	return access(folder, W_OK | X_OK) < 0 ? -errno : 0;
 }
@@ -110,19 +110,19 @@ static void worker_path(char *buf, size_t size)
 		if (slash) {
 			*slash = '\0';
 			if ((size_t)snprintf(buf, size, "%.*s/%s", (int)(size - 32), self,
-			                     MD_PRIVSEP_WORKER) < size &&
+			                     MDD_PRIVSEP_WORKER) < size &&
 			    access(buf, X_OK) == 0)
 				return;
 		}
 	}
-	snprintf(buf, size, "%s/minidumpd/%s", MD_LIBEXECDIR, MD_PRIVSEP_WORKER);
+	snprintf(buf, size, "%s/minidumpd/%s", MD_LIBEXECDIR, MDD_PRIVSEP_WORKER);
 }
 
 /* The dump folder becomes the front end's: it writes reports, the journal and prunes there; the
  * worker (root, without CAP_DAC_OVERRIDE, given the front end's group) writes the dumps. With a
  * dump group, others may pass through it to the files that group may read. The journal a root
  * daemon wrote before is handed over too; older dumps and reports stay root's. */
-static int give_folders(const struct md_config *cfg, const char *dump_dir, uid_t uid, gid_t gid,
+static int give_folders(const struct mdd_config *cfg, const char *dump_dir, uid_t uid, gid_t gid,
                         char *err, size_t size)
 {
 	static const char *const journals[JOURNALS] = {"reports.jsonl", "reports.jsonl.1"};
@@ -180,8 +180,8 @@ static int wait_ready(int fd, char *err, size_t size)
 	return 0;
 }
 
-static int spawn(const struct md_config *cfg, const char *dump_dir, uid_t uid, gid_t gid, char *err,
-                 size_t size)
+static int spawn(const struct mdd_config *cfg, const char *dump_dir, uid_t uid, gid_t gid,
+                 char *err, size_t size)
 {
 	char path[PATH_MAX], a_uid[16], a_gid[16], a_dgid[24];
 	int sv[2], r;
@@ -235,7 +235,7 @@ static int spawn(const struct md_config *cfg, const char *dump_dir, uid_t uid, g
 
 /* This process becomes uid:gid, with only the dump group as a supplementary group (to give
  * reports that group), no capabilities left and none to gain. */
-static int drop(const struct md_config *cfg, uid_t uid, gid_t gid, char *err, size_t size)
+static int drop(const struct mdd_config *cfg, uid_t uid, gid_t gid, char *err, size_t size)
 {
 	gid_t dump_gid = (gid_t)cfg->dump_gid;
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
@@ -257,7 +257,7 @@ static int drop(const struct md_config *cfg, uid_t uid, gid_t gid, char *err, si
 	return 0;
 }
 
-int md_privsep_start(const struct md_config *cfg, const char *dump_dir, char *err, size_t size)
+int mdd_privsep_start(const struct mdd_config *cfg, const char *dump_dir, char *err, size_t size)
 {
 	struct passwd pw, *found = NULL;
 	char buf[4096];
@@ -285,7 +285,7 @@ int md_privsep_start(const struct md_config *cfg, const char *dump_dir, char *er
 }
 
 /* Reads the whole result, at most wait_ms: the reply socket times out (SO_RCVTIMEO). */
-static int read_result(int fd, struct md_privsep_result *res, double wait_ms)
+static int read_result(int fd, struct mdd_privsep_result *res, double wait_ms)
 {
 	struct timeval tv = {.tv_sec = (time_t)(wait_ms / 1000),
 	                     .tv_usec = (suseconds_t)((long)wait_ms % 1000 * 1000)};
@@ -301,18 +301,19 @@ static int read_result(int fd, struct md_privsep_result *res, double wait_ms)
 	return (size_t)n == sizeof(*res) ? 0 : -EPIPE;
 }
 
-int md_privsep_call(struct md_privsep_request *q, int pidfd, int stream,
-                    struct md_privsep_result *ret, char *why, size_t size)
+int mdd_privsep_call(struct mdd_privsep_request *q, int pidfd, int stream,
+                     struct mdd_privsep_result *ret, char *why, size_t size)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * MD_PRIVSEP_FDS_MAX)];
+		char buf[CMSG_SPACE(sizeof(int) * MDD_PRIVSEP_FDS_MAX)];
 		struct cmsghdr align;
 	} control;
 	struct iovec iov = {.iov_base = q, .iov_len = sizeof(*q)};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control};
-	double wait_ms =
-	    q->op == MD_PRIVSEP_OP_EXE ? EXE_MS : (double)q->budget_ms + MD_PRIVSEP_REPLY_GRACE_MS;
-	int fds[MD_PRIVSEP_FDS_MAX], sv[2], r;
+	double wait_ms = q->op == MDD_PRIVSEP_OP_EXE
+	                     ? EXE_MS
+	                     : (double)q->budget_ms + MDD_PRIVSEP_REPLY_GRACE_MS;
+	int fds[MDD_PRIVSEP_FDS_MAX], sv[2], r;
 	unsigned n = 0;
 	struct cmsghdr *cm;
 
@@ -320,8 +321,8 @@ int md_privsep_call(struct md_privsep_request *q, int pidfd, int stream,
 		snprintf(why, size, "no capture worker");
 		return -ENOSYS;
 	}
-	q->magic = MD_PRIVSEP_MAGIC;
-	q->version = MD_PRIVSEP_VERSION;
+	q->magic = MDD_PRIVSEP_MAGIC;
+	q->version = MDD_PRIVSEP_VERSION;
 	q->size = sizeof(*q);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = -errno;
@@ -330,7 +331,7 @@ int md_privsep_call(struct md_privsep_request *q, int pidfd, int stream,
 	}
 	fds[n++] = sv[1];
 	if (pidfd >= 0) {
-		q->flags |= MD_PRIVSEP_HAS_PIDFD;
+		q->flags |= MDD_PRIVSEP_HAS_PIDFD;
 		fds[n++] = pidfd;
 	}
 	if (stream >= 0)
@@ -361,17 +362,17 @@ int md_privsep_call(struct md_privsep_request *q, int pidfd, int stream,
 		         "killed; the target was resumed by the kernel)");
 		return -EIO;
 	}
-	if (md_privsep_result_check(ret, sizeof(*ret)) < 0) {
+	if (mdd_privsep_result_check(ret, sizeof(*ret)) < 0) {
 		snprintf(why, size, "the capture worker answered something malformed");
 		return -EIO;
 	}
 	return 0;
 }
 
-int md_privsep_process_exe(uint32_t pid, int pidfd, char *buf, size_t size, uint64_t *ret_id)
+int mdd_privsep_process_exe(uint32_t pid, int pidfd, char *buf, size_t size, uint64_t *ret_id)
 {
-	struct md_privsep_request *q;
-	struct md_privsep_result *res;
+	struct mdd_privsep_request *q;
+	struct mdd_privsep_result *res;
 	char why[160];
 	int r;
 
@@ -381,9 +382,9 @@ int md_privsep_process_exe(uint32_t pid, int pidfd, char *buf, size_t size, uint
 	res = calloc(1, sizeof(*res));
 	r = q && res ? 0 : -ENOMEM;
 	if (r == 0) {
-		q->op = MD_PRIVSEP_OP_EXE;
+		q->op = MDD_PRIVSEP_OP_EXE;
 		q->pid = pid;
-		r = md_privsep_call(q, pidfd, -1, res, why, sizeof(why));
+		r = mdd_privsep_call(q, pidfd, -1, res, why, sizeof(why));
 	}
 	if (r == 0)
 		r = res->error;

@@ -9,7 +9,7 @@
 #include "md-peer.h"
 #include "md-privsep.h"
 
-int md_privsep_start(const struct md_config *cfg, const char *dump_dir, char *err, size_t size)
+int mdd_privsep_start(const struct mdd_config *cfg, const char *dump_dir, char *err, size_t size)
 {
 	(void)cfg;
 	(void)dump_dir;
@@ -18,38 +18,38 @@ int md_privsep_start(const struct md_config *cfg, const char *dump_dir, char *er
 	return 0;
 }
 
-bool md_privsep_active(void)
+bool mdd_privsep_active(void)
 {
 	return false;
 }
 
-int md_privsep_socket(void)
+int mdd_privsep_socket(void)
 {
 	return -1;
 }
 
-int md_privsep_worker_pid(void)
+int mdd_privsep_worker_pid(void)
 {
 	return -1;
 }
 
-void md_privsep_worker_gone(char *how, size_t size)
+void mdd_privsep_worker_gone(char *how, size_t size)
 {
 	snprintf(how, size, "is not there");
 }
 
-void md_privsep_stop(void)
+void mdd_privsep_stop(void)
 {
 }
 
-int md_privsep_check_folder(const char *folder)
+int mdd_privsep_check_folder(const char *folder)
 {
 	(void)folder;
 	return 0;
 }
 
-int md_privsep_call(struct md_privsep_request *q, int pidfd, int stream,
-                    struct md_privsep_result *ret, char *why, size_t size)
+int mdd_privsep_call(struct mdd_privsep_request *q, int pidfd, int stream,
+                     struct mdd_privsep_result *ret, char *why, size_t size)
 {
 	(void)q;
 	(void)pidfd;
@@ -59,7 +59,7 @@ int md_privsep_call(struct md_privsep_request *q, int pidfd, int stream,
 	return -ENOSYS;
 }
 
-int md_privsep_process_exe(uint32_t pid, int pidfd, char *buf, size_t size, uint64_t *ret_id)
+int mdd_privsep_process_exe(uint32_t pid, int pidfd, char *buf, size_t size, uint64_t *ret_id)
 {
 	(void)pidfd;
 	return md_platform_process_exe(pid, buf, size, ret_id);

@@ -55,9 +55,9 @@ out:
 	free(text);
 	free(path);
 }
-static struct md_store_stats last;
+static struct mdd_store_stats last;
 
-int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_store_stats *ret)
+int mdd_store_prune(const struct mdd_config *cfg, const char *keep_id, struct mdd_store_stats *ret)
 {
 	const struct md_store_limits limits = {
 	    .max_total_bytes = cfg->store_max_total_bytes,
@@ -69,7 +69,7 @@ int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_s
 	};
 	bool by_owner = limits.max_total_bytes || limits.max_dumps || limits.min_free_bytes ||
 	                limits.max_dumps_per_user || limits.max_bytes_per_user;
-	struct md_store_stats st = {0};
+	struct mdd_store_stats st = {0};
 	struct md_store_item *items = NULL;
 	bool *remove = NULL;
 	size_t n = 0;
@@ -114,7 +114,7 @@ out:
 	return r;
 }
 
-void md_store_last(struct md_store_stats *ret)
+void mdd_store_last(struct mdd_store_stats *ret)
 {
 	pthread_mutex_lock(&lock);
 	*ret = last;

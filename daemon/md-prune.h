@@ -9,7 +9,7 @@
 
 #include "md-config.h"
 
-struct md_store_stats {
+struct mdd_store_stats {
 	uint64_t dumps;   /* dumps kept after the pass */
 	uint64_t bytes;   /* the store's bytes: dumps, reports and crash-loop summaries */
 	uint64_t removed; /* dumps and summaries removed by this pass */
@@ -20,7 +20,7 @@ struct md_store_stats {
 
 /* Enforces the store's limits, oldest first, never removing keep_id (the dump just written;
  * may be NULL). Returns 0 or -errno. */
-int md_store_prune(const struct md_config *cfg, const char *keep_id, struct md_store_stats *ret);
+int mdd_store_prune(const struct mdd_config *cfg, const char *keep_id, struct mdd_store_stats *ret);
 
 /* The figures of the last pass. */
-void md_store_last(struct md_store_stats *ret);
+void mdd_store_last(struct mdd_store_stats *ret);

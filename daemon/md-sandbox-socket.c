@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The helper as a socket-activated service (md_sandbox_request() in md-sandbox.h): where the
+ * The helper as a socket-activated service (mdd_sandbox_request() in md-sandbox.h): where the
  * caller cannot make the sandbox itself (minidumpd under its unit has no CAP_SETUID, and its
  * seccomp filter refuses setrlimit), systemd makes it, one minidumpd-symbolize@.service instance
  * per connection (Accept=yes). This side connects, sends the arguments and the descriptors
@@ -87,7 +87,7 @@ static int send_part(int fd, const void *data, size_t size, const int *fds, size
 }
 
 /* The request: header, the descriptors in batches, the arguments (argv[1] on). */
-static int send_request(int fd, const struct md_sandbox *sb, double deadline)
+static int send_request(int fd, const struct mdd_sandbox *sb, double deadline)
 {
 	struct md_symbolize_wire_header h = {.n_fds = (uint32_t)sb->n_fds};
 	const char byte = MD_SYMBOLIZE_WIRE_FD_BYTE;
@@ -127,10 +127,10 @@ static int send_request(int fd, const struct md_sandbox *sb, double deadline)
 	return r;
 }
 
-int md_sandbox_request(const char *socket_path, const struct md_sandbox *sb,
-                       struct md_sandbox_result *ret)
+int mdd_sandbox_request(const char *socket_path, const struct mdd_sandbox *sb,
+                        struct mdd_sandbox_result *ret)
 {
-	unsigned budget_ms = sb->budget_ms ? sb->budget_ms : MD_SANDBOX_BUDGET_MS;
+	unsigned budget_ms = sb->budget_ms ? sb->budget_ms : MDD_SANDBOX_BUDGET_MS;
 	double t0 = now_ms(), deadline = t0 + budget_ms;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char *buf = NULL;
@@ -190,9 +190,9 @@ int md_sandbox_request(const char *socket_path, const struct md_sandbox *sb,
 			continue;
 		if (n <= 0)
 			break; /* EOF, or the connection reset after what it said */
-		if (len + (size_t)n > MD_SANDBOX_OUT_MAX) {
+		if (len + (size_t)n > MDD_SANDBOX_OUT_MAX) {
 			snprintf(ret->reason, sizeof(ret->reason), "its answer passed %u bytes",
-			         MD_SANDBOX_OUT_MAX);
+			         MDD_SANDBOX_OUT_MAX);
 			r = -EFBIG;
 			goto out;
 		}

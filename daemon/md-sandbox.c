@@ -48,7 +48,7 @@ static double now_ms(void)
 }
 
 /* Child side, between fork and exec: system calls only. Never returns. */
-static void child(const struct md_sandbox *sb, char *const *envp, int out_w, int err_w, bool root,
+static void child(const struct mdd_sandbox *sb, char *const *envp, int out_w, int err_w, bool root,
                   uid_t uid, gid_t gid, unsigned budget_ms)
 {
 	int base = 3 + (int)sb->n_fds;
@@ -68,7 +68,7 @@ static void child(const struct md_sandbox *sb, char *const *envp, int out_w, int
 	if (err_w >= base)
 		base = err_w + 1;
 	int o = fcntl(out_w, F_DUPFD, base), e = fcntl(err_w, F_DUPFD, base);
-	int moved[MD_SANDBOX_FDS_MAX];
+	int moved[MDD_SANDBOX_FDS_MAX];
 
 	if (o < 0 || e < 0)
 		_exit(126);
@@ -113,7 +113,7 @@ static void child(const struct md_sandbox *sb, char *const *envp, int out_w, int
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* below the daemon's captures: in a crash storm the dumps, which apps wait for, come first
 	 */
-	setpriority(PRIO_PROCESS, 0, MD_SANDBOX_NICE);
+	setpriority(PRIO_PROCESS, 0, MDD_SANDBOX_NICE);
 
 	rl.rlim_cur = rl.rlim_max = budget_ms / 1000 + 1; /* seconds of CPU */
 	setrlimit(RLIMIT_CPU, &rl);
@@ -124,7 +124,7 @@ static void child(const struct md_sandbox *sb, char *const *envp, int out_w, int
 	rl.rlim_cur = rl.rlim_max = sb->network ? FSIZE_NETWORK : 0;
 	setrlimit(RLIMIT_FSIZE, &rl);
 	if (LIMIT_AS) {
-		rl.rlim_cur = rl.rlim_max = MD_SANDBOX_AS_MAX;
+		rl.rlim_cur = rl.rlim_max = MDD_SANDBOX_AS_MAX;
 		setrlimit(RLIMIT_AS, &rl);
 	}
 	execve(sb->program, sb->argv, envp);
@@ -174,10 +174,10 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-int md_sandbox_run(const struct md_sandbox *sb, struct md_sandbox_result *ret)
+int mdd_sandbox_run(const struct mdd_sandbox *sb, struct mdd_sandbox_result *ret)
 {
-	unsigned budget_ms = sb->budget_ms ? sb->budget_ms : MD_SANDBOX_BUDGET_MS;
-	const char *user = sb->user ? sb->user : MD_SANDBOX_USER;
+	unsigned budget_ms = sb->budget_ms ? sb->budget_ms : MDD_SANDBOX_BUDGET_MS;
+	const char *user = sb->user ? sb->user : MDD_SANDBOX_USER;
 	char *envp[ENV_MAX + 1];
 	size_t n_env = 0;
 	static const char *const pass[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"};
@@ -194,9 +194,9 @@ int md_sandbox_run(const struct md_sandbox *sb, struct md_sandbox_result *ret)
 	bool exited = false;
 
 	memset(ret, 0, sizeof(*ret));
-	if (sb->n_fds > MD_SANDBOX_FDS_MAX) {
+	if (sb->n_fds > MDD_SANDBOX_FDS_MAX) {
 		snprintf(ret->reason, sizeof(ret->reason), "%zu descriptors, at most %d", sb->n_fds,
-		         MD_SANDBOX_FDS_MAX);
+		         MDD_SANDBOX_FDS_MAX);
 		return -E2BIG;
 	}
 	if (root) {
@@ -261,9 +261,9 @@ int md_sandbox_run(const struct md_sandbox *sb, struct md_sandbox_result *ret)
 					continue;
 				bool dummy = false;
 				int more = i == 0 ? drain(p[i].fd, &obuf, &olen, &osize,
-				                          MD_SANDBOX_OUT_MAX, &over)
+				                          MDD_SANDBOX_OUT_MAX, &over)
 				                  : drain(p[i].fd, &ebuf, &elen, &esize,
-				                          MD_SANDBOX_ERR_MAX, &dummy);
+				                          MDD_SANDBOX_ERR_MAX, &dummy);
 				if (!more || (i == 1 && dummy))
 					p[i].fd = -1;
 			}
@@ -299,7 +299,7 @@ int md_sandbox_run(const struct md_sandbox *sb, struct md_sandbox_result *ret)
 		}
 		if (over) {
 			snprintf(ret->reason, sizeof(ret->reason),
-			         "killed: its answer passed %u bytes", MD_SANDBOX_OUT_MAX);
+			         "killed: its answer passed %u bytes", MDD_SANDBOX_OUT_MAX);
 			r = -EFBIG;
 			goto out;
 		}
@@ -366,7 +366,7 @@ static bool user_namespace_possible(void)
 	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
-bool md_sandbox_available(void)
+bool mdd_sandbox_available(void)
 {
 	struct rlimit rl;
 	FILE *f;

@@ -8,11 +8,11 @@
 
 #include "md-daemon.h"
 
-int md_server_start(struct md_daemon *d, int listen_fd)
+int mdd_server_start(struct mdd_daemon *d, int listen_fd)
 {
 	int r;
 
-	r = md_journal_start(d);
+	r = mdd_journal_start(d);
 	if (r < 0)
 		return r;
 	d->started_ms = md_now_ms();
@@ -20,27 +20,27 @@ int md_server_start(struct md_daemon *d, int listen_fd)
 	if (r < 0)
 		return r;
 	d->server.data = d;
-	r = md_listen_attach(&d->server, listen_fd);
+	r = mdd_listen_attach(&d->server, listen_fd);
 	if (r < 0)
 		return r;
-	return uv_listen((uv_stream_t *)&d->server, 256, md_conn_accept);
+	return uv_listen((uv_stream_t *)&d->server, 256, mdd_conn_accept);
 }
 
-void md_server_stop(struct md_daemon *d)
+void mdd_server_stop(struct mdd_daemon *d)
 {
 	if (!d->stopping) {
 		d->stopping = true;
 		uv_close((uv_handle_t *)&d->server, NULL);
-		md_coredump_stop(d);
-		md_log(MD_LOG_NOTICE, "stopping: %u dumps in flight, %u queued", d->running,
-		       d->queued);
+		mdd_coredump_stop(d);
+		mdd_log(MDD_LOG_NOTICE, "stopping: %u dumps in flight, %u queued", d->running,
+		        d->queued);
 	}
 	if (d->running > 0 || d->queued > 0)
 		return; /* the jobs call us again when the last one is done */
 	while (d->conns)
-		md_conn_close(d->conns);
-	md_symbolize_stop(d); /* a stack on its way still finishes; the waiting ones are dropped */
-	md_journal_stop(d);
+		mdd_conn_close(d->conns);
+	mdd_symbolize_stop(d); /* a stack on its way still finishes; the waiting ones are dropped */
+	mdd_journal_stop(d);
 	if (!uv_is_closing((uv_handle_t *)&d->sigterm))
 		uv_close((uv_handle_t *)&d->sigterm, NULL);
 	if (!uv_is_closing((uv_handle_t *)&d->sigint))

@@ -2,7 +2,7 @@
 /*
  * Stacks for the report of each saved dump, added after the app has its reply, never on the
  * crash path. The job queue hands the report over once it has answered the app and posted the
- * journal line; the reports wait here (at most MD_DAEMON_SYMBOLIZE_PENDING, past that a report
+ * journal line; the reports wait here (at most MDD_DAEMON_SYMBOLIZE_PENDING, past that a report
  * keeps no stack and the log says why) and go one at a time to the thread pool, so a slow
  * symbolizer never takes the threads captures need. There md-symbolize runs in its sandbox
  * (md-symbolize-run.c; md-sandbox.c, or with symbolize.socket systemd's instance of
@@ -31,16 +31,16 @@ struct item {
 	int error;        /* writing the report again failed: -errno */
 };
 
-struct md_symbolize_queue {
-	struct md_daemon *d;
-	struct item *pending[MD_DAEMON_SYMBOLIZE_PENDING];
+struct mdd_symbolize_queue {
+	struct mdd_daemon *d;
+	struct item *pending[MDD_DAEMON_SYMBOLIZE_PENDING];
 	size_t n_pending;
 	bool busy; /* one item is on the thread pool */
 	uv_work_t work;
 	struct item *current;
 };
 
-bool md_symbolize_enabled(const struct md_config *cfg)
+bool mdd_symbolize_enabled(const struct mdd_config *cfg)
 {
 #if HAVE_SYMBOLIZER
 	if (cfg->symbolize >= 0)
@@ -49,8 +49,8 @@ bool md_symbolize_enabled(const struct md_config *cfg)
 	if (cfg->symbolize_socket)
 		return true;
 	/* else: where the helper is installed and we can sandbox it */
-	return access(md_symbolize_helper(cfg->symbolize_helper), X_OK) == 0 &&
-	       md_sandbox_available();
+	return access(mdd_symbolize_helper(cfg->symbolize_helper), X_OK) == 0 &&
+	       mdd_sandbox_available();
 #else
 	return false;
 #endif
@@ -69,11 +69,11 @@ static void item_free(struct item *it)
 /* The thread pool's part: the helper, then the report written again beside the dump. */
 static void work(uv_work_t *req)
 {
-	struct md_symbolize_queue *q = req->data;
-	const struct md_config *cfg = q->d->cfg;
+	struct mdd_symbolize_queue *q = req->data;
+	const struct mdd_config *cfg = q->d->cfg;
 	struct item *it = q->current;
 	struct md_report *r = &it->report;
-	const struct md_symbolize_opts opts = {
+	const struct mdd_symbolize_opts opts = {
 	    .all_threads = cfg->symbolize_all_threads,
 	    .budget_ms = cfg->symbolize_budget_ms,
 	    .helper = cfg->symbolize_helper,
@@ -81,7 +81,7 @@ static void work(uv_work_t *req)
 	    .socket = cfg->symbolize_socket,
 	};
 	char name[MD_STORE_NAME_MAX], *text;
-	json_t *j = md_symbolize_report(r->path, &opts, &it->crashed_in);
+	json_t *j = mdd_symbolize_report(r->path, &opts, &it->crashed_in);
 
 	r->stack = json_incref(json_object_get(j, "stack"));
 	r->thread_stacks = json_incref(json_object_get(j, "threads"));
@@ -97,11 +97,11 @@ static void work(uv_work_t *req)
 	}
 	text = md_report_to_text(r);
 	it->error =
-	    text ? md_capture_write_file(cfg->dump_dir, name, text, cfg->dump_gid, true) : -ENOMEM;
+	    text ? mdd_capture_write_file(cfg->dump_dir, name, text, cfg->dump_gid, true) : -ENOMEM;
 	free(text);
 }
 
-static void start_next(struct md_symbolize_queue *q);
+static void start_next(struct mdd_symbolize_queue *q);
 
 /* How a log line names the process: the name its hello gave, else its executable's file name. */
 static const char *log_name(const struct md_report *r)
@@ -118,31 +118,32 @@ static const char *log_name(const struct md_report *r)
 
 static void done(uv_work_t *req, int status)
 {
-	struct md_symbolize_queue *q = req->data;
+	struct mdd_symbolize_queue *q = req->data;
 	struct item *it = q->current;
 	const char *why = json_string_value(json_object_get(it->report.symbolizer, "error"));
 
 	if (it->error < 0)
-		md_log(MD_LOG_WARNING,
-		       "dump %s: its report could not be written with its stacks: %s",
-		       it->report.id, md_os_strerror(-it->error));
+		mdd_log(MDD_LOG_WARNING,
+		        "dump %s: its report could not be written with its stacks: %s",
+		        it->report.id, md_os_strerror(-it->error));
 	else if (why)
-		md_log(MD_LOG_WARNING, "dump %s: no stacks: %s", it->report.id, why);
+		mdd_log(MDD_LOG_WARNING, "dump %s: no stacks: %s", it->report.id, why);
 	else if (it->crashed_in)
-		md_log(MD_LOG_NOTICE, "pid %u (%s) %s in %s", it->report.pid, log_name(&it->report),
-		       it->report.kind == MD_REPORT_KIND_CRASH ? "crashed" : "was dumped",
-		       it->crashed_in);
+		mdd_log(MDD_LOG_NOTICE, "pid %u (%s) %s in %s", it->report.pid,
+		        log_name(&it->report),
+		        it->report.kind == MD_REPORT_KIND_CRASH ? "crashed" : "was dumped",
+		        it->crashed_in);
 	item_free(it);
 	q->current = NULL;
 	q->busy = false;
 	start_next(q);
-	if (q->d->stopping && !q->busy) { /* md_symbolize_stop left it to us */
+	if (q->d->stopping && !q->busy) { /* mdd_symbolize_stop left it to us */
 		q->d->symbolize_queue = NULL;
 		free(q);
 	}
 }
 
-static void start_next(struct md_symbolize_queue *q)
+static void start_next(struct mdd_symbolize_queue *q)
 {
 	int r;
 
@@ -153,8 +154,8 @@ static void start_next(struct md_symbolize_queue *q)
 	q->work.data = q;
 	r = uv_queue_work(q->d->loop, &q->work, work, done);
 	if (r < 0) {
-		md_log(MD_LOG_WARNING, "dump %s: no stacks: %s", q->current->report.id,
-		       uv_strerror(r));
+		mdd_log(MDD_LOG_WARNING, "dump %s: no stacks: %s", q->current->report.id,
+		        uv_strerror(r));
 		item_free(q->current);
 		q->current = NULL;
 		return;
@@ -163,9 +164,9 @@ static void start_next(struct md_symbolize_queue *q)
 }
 #endif
 
-void md_symbolize_post(struct md_daemon *d, struct md_report *r)
+void mdd_symbolize_post(struct mdd_daemon *d, struct md_report *r)
 {
-	struct md_symbolize_queue *q = d->symbolize_queue;
+	struct mdd_symbolize_queue *q = d->symbolize_queue;
 	struct item *it;
 
 	if (!r->path || !r->id || d->stopping)
@@ -176,10 +177,10 @@ void md_symbolize_post(struct md_daemon *d, struct md_report *r)
 			return;
 		q->d = d;
 	}
-	if (q->n_pending >= MD_DAEMON_SYMBOLIZE_PENDING) {
-		md_log(MD_LOG_WARNING,
-		       "dump %s: no stacks: %u reports are already waiting for theirs", r->id,
-		       (unsigned)q->n_pending);
+	if (q->n_pending >= MDD_DAEMON_SYMBOLIZE_PENDING) {
+		mdd_log(MDD_LOG_WARNING,
+		        "dump %s: no stacks: %u reports are already waiting for theirs", r->id,
+		        (unsigned)q->n_pending);
 		return;
 	}
 	it = calloc(1, sizeof(*it));
@@ -193,9 +194,9 @@ void md_symbolize_post(struct md_daemon *d, struct md_report *r)
 #endif
 }
 
-void md_symbolize_stop(struct md_daemon *d)
+void mdd_symbolize_stop(struct mdd_daemon *d)
 {
-	struct md_symbolize_queue *q = d->symbolize_queue;
+	struct mdd_symbolize_queue *q = d->symbolize_queue;
 
 	if (!q)
 		return;

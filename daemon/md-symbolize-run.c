@@ -22,7 +22,7 @@
 
 #define ARG_MAX_BYTES 64 /* bytes of one "--module=INDEX:FD:FD" argument */
 
-const char *md_symbolize_helper(const char *opt)
+const char *mdd_symbolize_helper(const char *opt)
 {
 	const char *env = getenv("MD_SYMBOLIZE");
 
@@ -79,7 +79,7 @@ static int open_dump(const char *path, char *reason, size_t reason_size)
 		return r;
 	}
 	unlink(tmp);
-	r = md_zstd_decompress_fd(fd, out, MD_SYMBOLIZE_ZSTD_MAX);
+	r = md_zstd_decompress_fd(fd, out, MDD_SYMBOLIZE_ZSTD_MAX);
 	close(fd);
 	if (r < 0) {
 		snprintf(reason, reason_size, "decompressing %s: %s", path, strerror(-r));
@@ -115,15 +115,15 @@ static bool answer_ok(json_t *j)
 	return true;
 }
 
-int md_symbolize_dump(const char *path, const struct md_symbolize_opts *opts, json_t **ret_json,
-                      char *reason, size_t reason_size)
+int mdd_symbolize_dump(const char *path, const struct mdd_symbolize_opts *opts, json_t **ret_json,
+                       char *reason, size_t reason_size)
 {
-	const char *debug_dir = opts->debug_dir ? opts->debug_dir : MD_SYMBOLIZE_DEBUG_DIR;
+	const char *debug_dir = opts->debug_dir ? opts->debug_dir : MDD_SYMBOLIZE_DEBUG_DIR;
 	bool dinfod = opts->debuginfod_urls && *opts->debuginfod_urls;
 	const struct md_reader_module_list *mods = NULL;
 	struct md_reader *rd = NULL;
 	struct md_reader_error rerr;
-	struct md_sandbox_result res = {0};
+	struct mdd_sandbox_result res = {0};
 	int *fds = NULL;
 	char **argv = NULL, *args = NULL, budget[32], urls[4200] = "";
 	size_t n_fds = 0, n_argv = 0, n_mods = 0;
@@ -149,8 +149,8 @@ int md_symbolize_dump(const char *path, const struct md_symbolize_opts *opts, js
 	if (md_reader_modules(rd, &mods) == 0)
 		n_mods = mods->count;
 	/* each module gives at most two descriptors; the dump is one */
-	if (n_mods > (MD_SANDBOX_FDS_MAX - 1) / 2)
-		n_mods = (MD_SANDBOX_FDS_MAX - 1) / 2;
+	if (n_mods > (MDD_SANDBOX_FDS_MAX - 1) / 2)
+		n_mods = (MDD_SANDBOX_FDS_MAX - 1) / 2;
 	fds = calloc(1 + 2 * n_mods, sizeof(*fds));
 	argv = calloc(10 + n_mods, sizeof(*argv));
 	args = calloc(n_mods ? n_mods : 1, ARG_MAX_BYTES);
@@ -163,7 +163,7 @@ int md_symbolize_dump(const char *path, const struct md_symbolize_opts *opts, js
 	argv[n_argv++] = (char *)"md-symbolize";
 	argv[n_argv++] = (char *)"--dump-fd=3";
 	snprintf(budget, sizeof(budget), "--budget-ms=%u",
-	         opts->budget_ms ? opts->budget_ms : MD_SYMBOLIZE_BUDGET_MS);
+	         opts->budget_ms ? opts->budget_ms : MDD_SYMBOLIZE_BUDGET_MS);
 	argv[n_argv++] = budget;
 	if (opts->all_threads)
 		argv[n_argv++] = (char *)"--all-threads";
@@ -205,12 +205,12 @@ int md_symbolize_dump(const char *path, const struct md_symbolize_opts *opts, js
 	argv[n_argv] = NULL;
 	{
 		const char *env[3] = {NULL, NULL, NULL};
-		struct md_sandbox sb = {
-		    .program = md_symbolize_helper(opts->helper),
+		struct mdd_sandbox sb = {
+		    .program = mdd_symbolize_helper(opts->helper),
 		    .argv = argv,
 		    .fds = fds,
 		    .n_fds = n_fds,
-		    .budget_ms = opts->budget_ms ? opts->budget_ms : MD_SYMBOLIZE_BUDGET_MS,
+		    .budget_ms = opts->budget_ms ? opts->budget_ms : MDD_SYMBOLIZE_BUDGET_MS,
 		    .user = opts->user,
 		    .network = dinfod,
 		    .env = env,
@@ -222,8 +222,8 @@ int md_symbolize_dump(const char *path, const struct md_symbolize_opts *opts, js
 			/* the private /tmp of the sandbox (or the system's, unprivileged) */
 			env[1] = "DEBUGINFOD_CACHE_PATH=/tmp/md-symbolize-debuginfod";
 		}
-		r = opts->socket ? md_sandbox_request(opts->socket, &sb, &res)
-		                 : md_sandbox_run(&sb, &res);
+		r = opts->socket ? mdd_sandbox_request(opts->socket, &sb, &res)
+		                 : mdd_sandbox_run(&sb, &res);
 		if (r < 0) {
 			snprintf(reason, reason_size, "md-symbolize %s", res.reason);
 			goto out;
@@ -264,7 +264,7 @@ out:
 	return r;
 }
 
-void md_symbolize_frame_text(json_t *f, char *buf, size_t size)
+void mdd_symbolize_frame_text(json_t *f, char *buf, size_t size)
 {
 	const char *fn = json_string_value(json_object_get(f, "function"));
 	const char *mod = json_string_value(json_object_get(f, "module"));
@@ -288,18 +288,18 @@ void md_symbolize_frame_text(json_t *f, char *buf, size_t size)
 	}
 }
 
-json_t *md_symbolize_report(const char *path, const struct md_symbolize_opts *opts,
-                            char **ret_crashed_in)
+json_t *mdd_symbolize_report(const char *path, const struct mdd_symbolize_opts *opts,
+                             char **ret_crashed_in)
 {
-	struct md_symbolize_opts o = *opts;
-	char reason[MD_SYMBOLIZE_REASON_MAX];
+	struct mdd_symbolize_opts o = *opts;
+	char reason[MDD_SYMBOLIZE_REASON_MAX];
 	json_t *res = json_object(), *j = NULL, *threads, *t, *sym;
 	size_t i;
 	int r;
 
 	*ret_crashed_in = NULL;
 	o.all_threads = true;
-	r = md_symbolize_dump(path, &o, &j, reason, sizeof(reason));
+	r = mdd_symbolize_dump(path, &o, &j, reason, sizeof(reason));
 	if (r < 0) {
 		json_object_set_new(
 		    res, "symbolizer",
@@ -319,8 +319,8 @@ json_t *md_symbolize_report(const char *path, const struct md_symbolize_opts *op
 
 			json_object_set(res, "stack", frames);
 			if (json_array_size(frames)) {
-				md_symbolize_frame_text(json_array_get(frames, 0), text,
-				                        sizeof(text));
+				mdd_symbolize_frame_text(json_array_get(frames, 0), text,
+				                         sizeof(text));
 				*ret_crashed_in = strdup(text);
 			}
 			continue;

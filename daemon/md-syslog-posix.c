@@ -7,12 +7,12 @@
 
 #include "md-daemon.h"
 
-void md_syslog_open(void)
+void mdd_syslog_open(void)
 {
 	openlog("minidumpd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-void md_syslog(int priority, const char *line)
+void mdd_syslog(int priority, const char *line)
 {
 	syslog(priority, "%s", line);
 }

@@ -10,20 +10,20 @@
 
 static HANDLE event_source;
 
-void md_syslog_open(void)
+void mdd_syslog_open(void)
 {
 	if (!event_source)
 		event_source = RegisterEventSourceA(NULL, "minidumpd");
 }
 
-void md_syslog(int priority, const char *line)
+void mdd_syslog(int priority, const char *line)
 {
 	const char *strings[1] = {line};
-	WORD type = priority <= MD_LOG_ERR       ? EVENTLOG_ERROR_TYPE
-	            : priority == MD_LOG_WARNING ? EVENTLOG_WARNING_TYPE
-	                                         : EVENTLOG_INFORMATION_TYPE;
+	WORD type = priority <= MDD_LOG_ERR       ? EVENTLOG_ERROR_TYPE
+	            : priority == MDD_LOG_WARNING ? EVENTLOG_WARNING_TYPE
+	                                          : EVENTLOG_INFORMATION_TYPE;
 
-	md_syslog_open();
+	mdd_syslog_open();
 	if (event_source)
 		ReportEventA(event_source, type, 0, 0, NULL, 1, 0, strings, NULL);
 }

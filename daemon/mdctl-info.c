@@ -132,10 +132,10 @@ int mdctl_info_main(int argc, char **argv)
 	mdctl_info_load_stack(&in, raw, symbols);
 #if HAVE_SYMBOLIZER
 	if (symbolize && in.r) {
-		struct md_symbolize_opts so_sym = {.all_threads = true};
+		struct mdd_symbolize_opts so_sym = {.all_threads = true};
 
-		if (md_symbolize_dump(in.dump_path, &so_sym, &in.symbolized, in.symbolize_error,
-		                      sizeof(in.symbolize_error)) < 0)
+		if (mdd_symbolize_dump(in.dump_path, &so_sym, &in.symbolized, in.symbolize_error,
+		                       sizeof(in.symbolize_error)) < 0)
 			in.symbolized = NULL;
 	}
 #else

@@ -105,8 +105,8 @@ void mdctl_print_stacks(json_t *answer, FILE *f)
 
 int mdctl_stack_main(int argc, char **argv)
 {
-	struct md_symbolize_opts o = {0};
-	char reason[MD_SYMBOLIZE_REASON_MAX];
+	struct mdd_symbolize_opts o = {0};
+	char reason[MDD_SYMBOLIZE_REASON_MAX];
 	bool json = false, debuginfod = false;
 	const struct md_cmdline_opt opts[] = {
 	    MD_CMDLINE_SET("json", 'j', &json),
@@ -129,7 +129,7 @@ int mdctl_stack_main(int argc, char **argv)
 			return MDCTL_EXIT_USAGE;
 		}
 	}
-	r = md_symbolize_dump(argv[optind], &o, &answer, reason, sizeof(reason));
+	r = mdd_symbolize_dump(argv[optind], &o, &answer, reason, sizeof(reason));
 	if (r < 0) {
 		fprintf(stderr, "mdctl stack: %s\n", reason);
 		return r == -EBADMSG && strstr(reason, "not a readable minidump")

@@ -19,7 +19,7 @@
 #include "md-os.h"
 
 /* descriptors we may need: a socket and a pidfd per connection, plus dumps and logs */
-#define FDS_NEEDED (2 * MD_DAEMON_MAX_CONNECTIONS + 256)
+#define FDS_NEEDED (2 * MDD_DAEMON_MAX_CONNECTIONS + 256)
 
 /* Raises the soft limit on open files towards FDS_NEEDED (at most to the hard limit): the usual
  * soft limit of 1024 would run out before the connection limit does. */
@@ -29,8 +29,8 @@ static void raise_fd_limit(void)
 
 	if (md_platform_raise_fd_limit(FDS_NEEDED, &limit) < 0 || limit >= FDS_NEEDED)
 		return;
-	md_log(MD_LOG_WARNING, "open files limited to %llu; %d connections need %d",
-	       (unsigned long long)limit, MD_DAEMON_MAX_CONNECTIONS, FDS_NEEDED);
+	mdd_log(MDD_LOG_WARNING, "open files limited to %llu; %d connections need %d",
+	        (unsigned long long)limit, MDD_DAEMON_MAX_CONNECTIONS, FDS_NEEDED);
 }
 
 static void usage(FILE *f)
@@ -60,9 +60,9 @@ static void usage(FILE *f)
 
 static void on_signal(uv_signal_t *h, int signum)
 {
-	md_log(MD_LOG_NOTICE, "received %s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
-	md_notify("STOPPING=1\nSTATUS=stopping: finishing the dumps in flight");
-	md_server_stop(h->data);
+	mdd_log(MDD_LOG_NOTICE, "received %s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	mdd_notify("STOPPING=1\nSTATUS=stopping: finishing the dumps in flight");
+	mdd_server_stop(h->data);
 }
 
 static uv_poll_t worker_watch;
@@ -73,16 +73,16 @@ static bool worker_gone;
  * left): it stops, and exits 1 for the service manager to restart it. */
 static void on_worker_event(uv_poll_t *h, int status, int events)
 {
-	struct md_daemon *d = h->data;
+	struct mdd_daemon *d = h->data;
 	char how[64];
 
 	uv_poll_stop(h);
 	worker_gone = true;
-	md_privsep_worker_gone(how, sizeof(how));
-	md_log(MD_LOG_ERR, "the capture worker (pid %d) %s: stopping", md_privsep_worker_pid(),
-	       how);
-	md_notify("STATUS=the capture worker has gone: stopping");
-	md_server_stop(d);
+	mdd_privsep_worker_gone(how, sizeof(how));
+	mdd_log(MDD_LOG_ERR, "the capture worker (pid %d) %s: stopping", mdd_privsep_worker_pid(),
+	        how);
+	mdd_notify("STATUS=the capture worker has gone: stopping");
+	mdd_server_stop(d);
 }
 
 static void close_handle(uv_handle_t *h, void *arg)
@@ -136,9 +136,9 @@ int main(int argc, char **argv)
 	};
 	const struct md_cmdline cmdline = {"minidumpd", usage, opts, .version = true,
 	                                   .no_operands = true};
-	struct md_config cfg;
-	char err[MD_CONFIG_ERROR_MAX];
-	struct md_daemon d;
+	struct mdd_config cfg;
+	char err[MDD_CONFIG_ERROR_MAX];
+	struct mdd_daemon d;
 	char dump_dir[PATH_MAX], *real_dir;
 	struct stat st;
 	bool inherited;
@@ -152,15 +152,15 @@ int main(int argc, char **argv)
 	}
 
 	/* defaults, then the config file (the default one only if it exists), then flags */
-	md_config_defaults(&cfg);
+	mdd_config_defaults(&cfg);
 	memset(&d, 0, sizeof(d));
-	r = md_config_load(&cfg, config_path ? config_path : MD_DEFAULT_CONFIG_FILE, err,
-	                   sizeof(err));
+	r = mdd_config_load(&cfg, config_path ? config_path : MD_DEFAULT_CONFIG_FILE, err,
+	                    sizeof(err));
 	if (r < 0 && (config_path || r != -ENOENT)) {
 		fprintf(stderr, "minidumpd: %s\n", err);
 		goto out;
 	}
-	r = md_config_load_policy(&cfg, err, sizeof(err));
+	r = mdd_config_load_policy(&cfg, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "minidumpd: %s\n", err);
 		goto out;
@@ -195,12 +195,12 @@ int main(int argc, char **argv)
 		if (st.st_gid != 0)
 			cfg.dump_gid = st.st_gid;
 	}
-	md_log_init(cfg.foreground);
+	mdd_log_init(cfg.foreground);
 	raise_fd_limit();
 
 	/* a missing dump folder (its parent must exist) is made, private to root */
 	if (md_os_make_private_dir(cfg.dump_dir) == 0)
-		md_log(MD_LOG_NOTICE, "created the dump folder %s", cfg.dump_dir);
+		mdd_log(MDD_LOG_NOTICE, "created the dump folder %s", cfg.dump_dir);
 	/* the dump folder must exist and be a folder; relative paths are made absolute */
 	r = md_os_realpath(cfg.dump_dir, &real_dir);
 	if (r >= 0) {
@@ -212,22 +212,22 @@ int main(int argc, char **argv)
 	if (r >= 0 && (stat(dump_dir, &st) < 0 || !S_ISDIR(st.st_mode)))
 		r = errno ? -errno : -ENOTDIR;
 	if (r < 0) {
-		md_log(MD_LOG_ERR, "dump folder %s: %s", cfg.dump_dir, md_os_strerror(-r));
+		mdd_log(MDD_LOG_ERR, "dump folder %s: %s", cfg.dump_dir, md_os_strerror(-r));
 		goto out;
 	}
 	cfg.dump_dir = dump_dir;
 
-	r = md_listen_inherited(&fd);
+	r = mdd_listen_inherited(&fd);
 	if (r < 0) {
-		md_log(MD_LOG_ERR, "inherited socket unusable: %s", md_os_strerror(-r));
+		mdd_log(MDD_LOG_ERR, "inherited socket unusable: %s", md_os_strerror(-r));
 		goto out;
 	}
 	inherited = r == 1;
 	if (!inherited) {
-		r = md_listen_create(cfg.socket_path, cfg.socket_mode, cfg.socket_gid, &fd);
+		r = mdd_listen_create(cfg.socket_path, cfg.socket_mode, cfg.socket_gid, &fd);
 		if (r < 0) {
-			md_log(MD_LOG_ERR, "cannot listen on %s: %s", cfg.socket_path,
-			       md_os_strerror(-r));
+			mdd_log(MDD_LOG_ERR, "cannot listen on %s: %s", cfg.socket_path,
+			        md_os_strerror(-r));
 			goto out;
 		}
 	}
@@ -246,44 +246,44 @@ int main(int argc, char **argv)
 	d.socket_inherited = inherited;
 	d.loops = calloc(1, sizeof(*d.loops));
 	if (!d.loops) {
-		md_log(MD_LOG_ERR, "out of memory");
+		mdd_log(MDD_LOG_ERR, "out of memory");
 		goto out;
 	}
-	md_loop_init(d.loops, cfg.loop_max_crashes, cfg.loop_window_s);
-	r = md_server_start(&d, fd);
+	mdd_loop_init(d.loops, cfg.loop_max_crashes, cfg.loop_window_s);
+	r = mdd_server_start(&d, fd);
 	if (r < 0) {
-		md_log(MD_LOG_ERR, "cannot serve the socket: %s", uv_strerror(r));
+		mdd_log(MDD_LOG_ERR, "cannot serve the socket: %s", uv_strerror(r));
 		goto out;
 	}
 	fd = -1; /* the server's now */
-	r = md_coredump_start(&d);
+	r = mdd_coredump_start(&d);
 	if (r < 0) {
-		md_log(MD_LOG_ERR, "cannot serve the coredump socket %s: %s", cfg.coredump_socket,
-		       md_os_strerror(-r));
+		mdd_log(MDD_LOG_ERR, "cannot serve the coredump socket %s: %s", cfg.coredump_socket,
+		        md_os_strerror(-r));
 		goto out;
 	}
 	/* the sockets are made (as root): now the worker, and this process gives up root */
-	md_notify_open();
-	r = md_privsep_start(&cfg, cfg.dump_dir, err, sizeof(err));
+	mdd_notify_open();
+	r = mdd_privsep_start(&cfg, cfg.dump_dir, err, sizeof(err));
 	if (r < 0) {
-		md_log(MD_LOG_ERR, "%s", err);
+		mdd_log(MDD_LOG_ERR, "%s", err);
 		goto out;
 	}
 	if (r == 1) {
 		/* not fatal: a folder can become writable again (a full or read-only disk) */
-		if ((r = md_privsep_check_folder(cfg.dump_dir)) < 0)
-			md_log(MD_LOG_WARNING,
-			       "dump folder %s: %s as user %s (its parent folders must let it "
-			       "through): dumps will fail",
-			       cfg.dump_dir, md_os_strerror(-r), cfg.user);
-		uv_poll_init(d.loop, &worker_watch, md_privsep_socket());
+		if ((r = mdd_privsep_check_folder(cfg.dump_dir)) < 0)
+			mdd_log(MDD_LOG_WARNING,
+			        "dump folder %s: %s as user %s (its parent folders must let it "
+			        "through): dumps will fail",
+			        cfg.dump_dir, md_os_strerror(-r), cfg.user);
+		uv_poll_init(d.loop, &worker_watch, mdd_privsep_socket());
 		worker_watch.data = &d;
 		uv_poll_start(&worker_watch, UV_READABLE | UV_DISCONNECT, on_worker_event);
-		md_log(MD_LOG_NOTICE, "running as %s; the capture worker is pid %d", cfg.user,
-		       md_privsep_worker_pid());
+		mdd_log(MDD_LOG_NOTICE, "running as %s; the capture worker is pid %d", cfg.user,
+		        mdd_privsep_worker_pid());
 	}
 	/* once: the helper and the sandbox stay as they are (and the user it runs as is final) */
-	d.symbolize = md_symbolize_enabled(&cfg);
+	d.symbolize = mdd_symbolize_enabled(&cfg);
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
 	d.sigterm.data = d.sigint.data = &d;
@@ -291,21 +291,21 @@ int main(int argc, char **argv)
 	uv_signal_start(&d.sigint, on_signal, SIGINT);
 	md_os_ignore_sigpipe();
 
-	md_log(MD_LOG_NOTICE, "minidumpd %s ready: socket %s, dumps in %s, %u at a time",
-	       MD_VERSION_STRING, inherited ? "(inherited)" : cfg.socket_path, cfg.dump_dir,
-	       cfg.max_dumps);
-	md_notify("READY=1\nSTATUS=ready: dumps in %s, %u at a time", cfg.dump_dir, cfg.max_dumps);
-	if (md_privsep_active())
+	mdd_log(MDD_LOG_NOTICE, "minidumpd %s ready: socket %s, dumps in %s, %u at a time",
+	        MD_VERSION_STRING, inherited ? "(inherited)" : cfg.socket_path, cfg.dump_dir,
+	        cfg.max_dumps);
+	mdd_notify("READY=1\nSTATUS=ready: dumps in %s, %u at a time", cfg.dump_dir, cfg.max_dumps);
+	if (mdd_privsep_active())
 		uv_unref((uv_handle_t *)&worker_watch); /* it does not keep the loop running */
 	uv_run(d.loop, UV_RUN_DEFAULT);
-	md_log(MD_LOG_NOTICE, "stopped: %llu dumps written, %llu failed",
-	       (unsigned long long)d.counters.dumps_ok,
-	       (unsigned long long)d.counters.dumps_failed);
+	mdd_log(MDD_LOG_NOTICE, "stopped: %llu dumps written, %llu failed",
+	        (unsigned long long)d.counters.dumps_ok,
+	        (unsigned long long)d.counters.dumps_failed);
 	ret = worker_gone ? 1 : 0;
-	if (md_privsep_active()) {
+	if (mdd_privsep_active()) {
 		uv_close((uv_handle_t *)&worker_watch, NULL);
 		uv_run(d.loop, UV_RUN_DEFAULT);
-		md_privsep_stop();
+		mdd_privsep_stop();
 	}
 out:
 	if (d.loop) {
@@ -318,9 +318,9 @@ out:
 	}
 	if (fd >= 0)
 		close(fd);
-	md_journal_free(&d);
+	mdd_journal_free(&d);
 	free(d.users);
 	free(d.loops);
-	md_config_done(&cfg);
+	mdd_config_done(&cfg);
 	return ret;
 }

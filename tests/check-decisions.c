@@ -27,7 +27,7 @@
 /* ---- policy ---- */
 
 /* A rule written with numbers: the lists as uids and gids (up to 4 each, 0-terminated lists
- * are not used: n says how many). make_policy turns the rules into an md_policy, whose lists
+ * are not used: n says how many). make_policy turns the rules into an mdd_policy, whose lists
  * point into its pool of principals. */
 struct ids {
 	size_t n;
@@ -40,11 +40,11 @@ struct ids {
 struct rule_spec {
 	struct ids uids, gids;
 	bool everyone;
-	enum md_policy_scope scope;
+	enum mdd_policy_scope scope;
 	struct ids target_uids, target_gids;
 };
 
-static void to_list(struct md_policy *p, const struct ids *ids, struct md_id_list *ret)
+static void to_list(struct mdd_policy *p, const struct ids *ids, struct mdd_id_list *ret)
 {
 	ret->n = ids->n;
 	for (size_t i = 0; i < ids->n; i++) {
@@ -53,12 +53,12 @@ static void to_list(struct md_policy *p, const struct ids *ids, struct md_id_lis
 	}
 }
 
-static void make_policy(const struct rule_spec *rules, size_t n, struct md_policy *ret)
+static void make_policy(const struct rule_spec *rules, size_t n, struct mdd_policy *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	ret->n_rules = n;
 	for (size_t i = 0; i < n; i++) {
-		struct md_policy_rule *r = &ret->rules[i];
+		struct mdd_policy_rule *r = &ret->rules[i];
 
 		r->everyone = rules[i].everyone;
 		r->scope = rules[i].scope;
@@ -72,21 +72,21 @@ static void make_policy(const struct rule_spec *rules, size_t n, struct md_polic
 /* "users": [1000] may dump their own; group 10 may dump anything; user 1001 may dump what
  * uid 2000 or gid 50 owns; everyone else nothing. */
 static const struct rule_spec rules_main[] = {
-    {.uids = IDS(1000), .scope = MD_POLICY_OWN},
-    {.gids = IDS(10), .scope = MD_POLICY_ANY},
-    {.uids = IDS(1001), .scope = MD_POLICY_LIST, .target_uids = IDS(2000), .target_gids = IDS(50)},
+    {.uids = IDS(1000), .scope = MDD_POLICY_OWN},
+    {.gids = IDS(10), .scope = MDD_POLICY_ANY},
+    {.uids = IDS(1001), .scope = MDD_POLICY_LIST, .target_uids = IDS(2000), .target_gids = IDS(50)},
 };
 /* "users": "*", "may_dump": "own", then a rule for 1000 that a first rule does not shadow. */
 static const struct rule_spec rules_own[] = {
-    {.everyone = true, .scope = MD_POLICY_OWN},
-    {.uids = IDS(1000), .scope = MD_POLICY_LIST, .target_uids = IDS(3000)},
+    {.everyone = true, .scope = MDD_POLICY_OWN},
+    {.uids = IDS(1000), .scope = MDD_POLICY_LIST, .target_uids = IDS(3000)},
 };
-static struct md_policy policy, policy_own, policy_empty;
+static struct mdd_policy policy, policy_own, policy_empty;
 
 START_TEST(policy_decides_who_may_dump_whom)
 {
 	static const struct {
-		const struct md_policy *p;
+		const struct mdd_policy *p;
 		uint32_t uid;
 		uint32_t gids[3];
 		size_t n_gids;
@@ -130,7 +130,7 @@ START_TEST(policy_decides_who_may_dump_whom)
 
 		for (size_t g = 0; g < cases[i].n_gids; g++)
 			groups[g] = md_principal_from_id(cases[i].gids[g]);
-		got = md_policy_allows(cases[i].p, &user, groups, cases[i].n_gids, &tu, &tg);
+		got = mdd_policy_allows(cases[i].p, &user, groups, cases[i].n_gids, &tu, &tg);
 
 		ck_assert_msg(got == cases[i].allowed, "case %zu: uid %u -> uid %u gid %u: %s", i,
 		              cases[i].uid, cases[i].target_uid, cases[i].target_gid,
@@ -162,13 +162,13 @@ START_TEST(crash_loop_window)
 	    {"/usr/bin/a", 1, 60.5, true, 1},   /* 1, 2 and 60 are in it */
 	    {"/usr/bin/a", 1, 200.0, false, 0}, /* all of them left it */
 	};
-	struct md_loop_table *t = malloc(sizeof(*t));
+	struct mdd_loop_table *t = malloc(sizeof(*t));
 
 	ck_assert_ptr_nonnull(t);
-	md_loop_init(t, 3, 60);
+	mdd_loop_init(t, 3, 60);
 	for (size_t i = 0; i < N(steps); i++) {
-		struct md_loop_entry *e = NULL;
-		bool got = md_loop_check(t, steps[i].exe, steps[i].file_id, steps[i].t, &e);
+		struct mdd_loop_entry *e = NULL;
+		bool got = mdd_loop_check(t, steps[i].exe, steps[i].file_id, steps[i].t, &e);
 
 		ck_assert_msg(got == steps[i].suppressed, "step %zu (%s at %.1f s): %s", i,
 		              steps[i].exe, steps[i].t, got ? "suppressed" : "dumped");
@@ -183,27 +183,27 @@ END_TEST
 
 START_TEST(crash_loop_limits)
 {
-	struct md_loop_table *t = malloc(sizeof(*t));
-	struct md_loop_entry *e = NULL;
+	struct mdd_loop_table *t = malloc(sizeof(*t));
+	struct mdd_loop_entry *e = NULL;
 	char exe[32];
 
 	ck_assert_ptr_nonnull(t);
 	/* max_crashes 0: never a loop */
-	md_loop_init(t, 0, 60);
+	mdd_loop_init(t, 0, 60);
 	for (int i = 0; i < 1000; i++)
-		ck_assert(!md_loop_check(t, "/bin/x", 1, i * 0.001, &e));
+		ck_assert(!mdd_loop_check(t, "/bin/x", 1, i * 0.001, &e));
 	/* a limit over what an entry can remember is capped to it */
-	md_loop_init(t, 100000, 60);
-	ck_assert_uint_eq(t->max_crashes, MD_LOOP_TIMES_MAX);
-	for (int i = 0; i < MD_LOOP_TIMES_MAX; i++)
-		ck_assert(!md_loop_check(t, "/bin/x", 1, i * 0.001, &e));
-	ck_assert(md_loop_check(t, "/bin/x", 1, 1.0, &e));
-	/* MD_LOOP_PROGRAMS others later, the least recently seen (x) was forgotten: room again */
-	for (int i = 0; i < MD_LOOP_PROGRAMS; i++) {
+	mdd_loop_init(t, 100000, 60);
+	ck_assert_uint_eq(t->max_crashes, MDD_LOOP_TIMES_MAX);
+	for (int i = 0; i < MDD_LOOP_TIMES_MAX; i++)
+		ck_assert(!mdd_loop_check(t, "/bin/x", 1, i * 0.001, &e));
+	ck_assert(mdd_loop_check(t, "/bin/x", 1, 1.0, &e));
+	/* MDD_LOOP_PROGRAMS others later, the least recently seen (x) was forgotten: room again */
+	for (int i = 0; i < MDD_LOOP_PROGRAMS; i++) {
 		snprintf(exe, sizeof(exe), "/bin/p%d", i);
-		ck_assert(!md_loop_check(t, exe, 1, 2.0 + i * 0.001, &e));
+		ck_assert(!mdd_loop_check(t, exe, 1, 2.0 + i * 0.001, &e));
 	}
-	ck_assert(!md_loop_check(t, "/bin/x", 1, 3.0, &e));
+	ck_assert(!mdd_loop_check(t, "/bin/x", 1, 3.0, &e));
 	ck_assert_uint_eq(e->n_times, 1);
 	free(t);
 }

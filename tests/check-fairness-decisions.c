@@ -22,11 +22,11 @@ START_TEST(admit_decisions)
 {
 	static const struct {
 		const char *what;
-		struct md_fair_limits l;
-		struct md_fair_usage u;
+		struct mdd_fair_limits l;
+		struct mdd_fair_usage u;
 		bool root, crash;
 		unsigned running, workers, queued, queue_max;
-		enum md_fair_verdict want;
+		enum mdd_fair_verdict want;
 	} cases[] = {
 	    {"a free worker, under the share",
 	     {2, 4, 0, 0},
@@ -37,7 +37,7 @@ START_TEST(admit_decisions)
 	     4,
 	     0,
 	     8,
-	     MD_FAIR_RUN},
+	     MDD_FAIR_RUN},
 	    {"a free worker, at the running share: waits",
 	     {2, 4, 0, 0},
 	     {2, 0},
@@ -47,7 +47,7 @@ START_TEST(admit_decisions)
 	     4,
 	     0,
 	     8,
-	     MD_FAIR_QUEUE},
+	     MDD_FAIR_QUEUE},
 	    {"at the share of the queue: refused",
 	     {2, 4, 0, 0},
 	     {2, 4},
@@ -57,7 +57,7 @@ START_TEST(admit_decisions)
 	     4,
 	     4,
 	     8,
-	     MD_FAIR_REFUSE_SHARE},
+	     MDD_FAIR_REFUSE_SHARE},
 	    {"a crash at the share of the queue still waits",
 	     {2, 4, 0, 0},
 	     {2, 4},
@@ -67,7 +67,7 @@ START_TEST(admit_decisions)
 	     4,
 	     4,
 	     8,
-	     MD_FAIR_QUEUE},
+	     MDD_FAIR_QUEUE},
 	    {"a crash with a free worker runs though others wait",
 	     {2, 4, 0, 0},
 	     {0, 0},
@@ -77,7 +77,7 @@ START_TEST(admit_decisions)
 	     4,
 	     5,
 	     8,
-	     MD_FAIR_RUN},
+	     MDD_FAIR_RUN},
 	    {"a request with a free worker runs though others (at their share) wait",
 	     {2, 4, 0, 0},
 	     {1, 0},
@@ -87,7 +87,7 @@ START_TEST(admit_decisions)
 	     4,
 	     5,
 	     8,
-	     MD_FAIR_RUN},
+	     MDD_FAIR_RUN},
 	    {"the whole queue full: refused, even a crash",
 	     {2, 4, 0, 0},
 	     {0, 0},
@@ -97,8 +97,8 @@ START_TEST(admit_decisions)
 	     4,
 	     8,
 	     8,
-	     MD_FAIR_REFUSE_QUEUE},
-	    {"root has no share", {2, 4, 0, 0}, {9, 9}, true, false, 3, 4, 0, 8, MD_FAIR_RUN},
+	     MDD_FAIR_REFUSE_QUEUE},
+	    {"root has no share", {2, 4, 0, 0}, {9, 9}, true, false, 3, 4, 0, 8, MDD_FAIR_RUN},
 	    {"root waits for a worker",
 	     {2, 4, 0, 0},
 	     {9, 9},
@@ -108,7 +108,7 @@ START_TEST(admit_decisions)
 	     4,
 	     0,
 	     8,
-	     MD_FAIR_QUEUE},
+	     MDD_FAIR_QUEUE},
 	    {"no limits: first come first served",
 	     {0, 0, 0, 0},
 	     {50, 50},
@@ -118,11 +118,11 @@ START_TEST(admit_decisions)
 	     4,
 	     0,
 	     8,
-	     MD_FAIR_RUN},
+	     MDD_FAIR_RUN},
 	};
 
 	for (size_t i = 0; i < N(cases); i++) {
-		enum md_fair_verdict v = md_fair_admit(
+		enum mdd_fair_verdict v = mdd_fair_admit(
 		    &cases[i].l, &cases[i].u, cases[i].root, cases[i].crash, cases[i].running,
 		    cases[i].workers, cases[i].queued, cases[i].queue_max);
 
@@ -136,7 +136,7 @@ END_TEST
 
 START_TEST(next_decisions)
 {
-	static const struct md_fair_limits l = {.max_running = 2};
+	static const struct mdd_fair_limits l = {.max_running = 2};
 	/* w: waiting requests, oldest first, as "c" (crash) or "r" (request) then the running
 	 * count of its user, "R" for root's */
 	static const struct {
@@ -155,7 +155,7 @@ START_TEST(next_decisions)
 	};
 
 	for (size_t i = 0; i < N(cases); i++) {
-		struct md_fair_waiting w[8];
+		struct mdd_fair_waiting w[8];
 		size_t n = 0;
 
 		for (const char *p = cases[i].w; *p; p += p[2] ? 3 : 2) {
@@ -164,9 +164,9 @@ START_TEST(next_decisions)
 			w[n].user_running = (unsigned)(p[1] - '0');
 			n++;
 		}
-		ck_assert_msg(md_fair_next(&l, w, n) == cases[i].want,
+		ck_assert_msg(mdd_fair_next(&l, w, n) == cases[i].want,
 		              "case %zu (%s): %ld, want %ld", i, cases[i].what,
-		              md_fair_next(&l, w, n), cases[i].want);
+		              mdd_fair_next(&l, w, n), cases[i].want);
 	}
 }
 END_TEST
@@ -178,7 +178,7 @@ START_TEST(rate_decisions)
 	/* requests at these times (ms after the start), with this bucket: allowed ("1") or not */
 	static const struct {
 		const char *what;
-		struct md_fair_limits l;
+		struct mdd_fair_limits l;
 		double at[8];
 		size_t n;
 		const char *want;
@@ -196,23 +196,23 @@ START_TEST(rate_decisions)
 	};
 
 	for (size_t i = 0; i < N(cases); i++) {
-		struct md_fair_bucket b = {0};
+		struct mdd_fair_bucket b = {0};
 		char got[9] = "";
 
 		for (size_t k = 0; k < cases[i].n; k++)
 			got[k] =
-			    md_fair_take(&cases[i].l, &b, 1000000 + cases[i].at[k]) ? '1' : '0';
+			    mdd_fair_take(&cases[i].l, &b, 1000000 + cases[i].at[k]) ? '1' : '0';
 		ck_assert_msg(strcmp(got, cases[i].want) == 0, "case %zu (%s): %s, want %s", i,
 		              cases[i].what, got, cases[i].want);
 	}
 	{
-		struct md_fair_limits l = {.requests_burst = 2, .requests_per_min = 60};
-		struct md_fair_bucket b = {0};
+		struct mdd_fair_limits l = {.requests_burst = 2, .requests_per_min = 60};
+		struct mdd_fair_bucket b = {0};
 
-		ck_assert(md_fair_bucket_full(&l, &b, 5));
-		md_fair_take(&l, &b, 1000);
-		ck_assert(!md_fair_bucket_full(&l, &b, 1500));
-		ck_assert(md_fair_bucket_full(&l, &b, 2000));
+		ck_assert(mdd_fair_bucket_full(&l, &b, 5));
+		mdd_fair_take(&l, &b, 1000);
+		ck_assert(!mdd_fair_bucket_full(&l, &b, 1500));
+		ck_assert(mdd_fair_bucket_full(&l, &b, 2000));
 	}
 }
 END_TEST

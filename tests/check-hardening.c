@@ -39,12 +39,12 @@
 
 #include "hardening-util.h"
 
-#define MESSAGE_DEADLINE_MS 5000 /* the daemon's per-message deadline (MD_DAEMON_MESSAGE_MS) */
+#define MESSAGE_DEADLINE_MS 5000 /* the daemon's per-message deadline (MDD_DAEMON_MESSAGE_MS) */
 #define DEADLINE_SLACK_MS   2500 /* timer and scheduling slack on a loaded 2-core machine */
 #define RANDOM_ROUNDS       24   /* random-bytes messages */
 #define FLOOD_CONNECTIONS   1000 /* idle connections opened by one unprivileged user */
 #define FLOOD_SETTLE_MS     3000 /* ms the flooder waits for refusals to arrive */
-#define MAX_CONNECTIONS     512  /* the daemon's connection limit (MD_DAEMON_MAX_CONNECTIONS) */
+#define MAX_CONNECTIONS     512  /* the daemon's connection limit (MDD_DAEMON_MAX_CONNECTIONS) */
 
 /* ---- bad input ---- */
 

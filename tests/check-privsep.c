@@ -276,7 +276,7 @@ static int send_request(const void *msg, size_t len, bool with_reply, const int 
 }
 
 /* Reads the whole result from a reply socket (closed here). */
-static void read_result(int fd, struct md_privsep_result *res)
+static void read_result(int fd, struct mdd_privsep_result *res)
 {
 	size_t got = 0;
 
@@ -290,12 +290,12 @@ static void read_result(int fd, struct md_privsep_result *res)
 		got += (size_t)k;
 	}
 	close(fd);
-	ck_assert_int_eq(md_privsep_result_check(res, sizeof(*res)), 0);
+	ck_assert_int_eq(mdd_privsep_result_check(res, sizeof(*res)), 0);
 }
 
 static void assert_refused(const void *msg, size_t len, const char *why)
 {
-	static struct md_privsep_result res;
+	static struct mdd_privsep_result res;
 	int fd = send_request(msg, len, true, NULL, 0);
 
 	read_result(fd, &res);
@@ -306,8 +306,8 @@ static void assert_refused(const void *msg, size_t len, const char *why)
 
 START_TEST(worker_refuses_garbage_and_lives_on)
 {
-	static struct md_privsep_request q;
-	static struct md_privsep_result res;
+	static struct mdd_privsep_request q;
+	static struct mdd_privsep_result res;
 	static char garbage[sizeof(q) + 64];
 	char exe[4096];
 	ssize_t n;
@@ -320,25 +320,25 @@ START_TEST(worker_refuses_garbage_and_lives_on)
 	assert_refused(garbage, sizeof(q), "size or magic");
 	assert_refused(garbage, sizeof(garbage), "too long");
 	/* well framed, but lying */
-	q.magic = MD_PRIVSEP_MAGIC;
-	q.version = MD_PRIVSEP_VERSION;
+	q.magic = MDD_PRIVSEP_MAGIC;
+	q.version = MDD_PRIVSEP_VERSION;
 	q.size = sizeof(q);
 	q.op = 99;
 	q.pid = (uint32_t)getpid();
 	assert_refused(&q, sizeof(q), "unknown operation");
-	q.op = MD_PRIVSEP_OP_LIVE;
+	q.op = MDD_PRIVSEP_OP_LIVE;
 	q.budget_ms = 1000;
 	assert_refused(&q, sizeof(q), "without a pinned target");
-	q.flags = MD_PRIVSEP_HAS_PIDFD; /* ... but no descriptor comes with it */
+	q.flags = MDD_PRIVSEP_HAS_PIDFD; /* ... but no descriptor comes with it */
 	assert_refused(&q, sizeof(q), "descriptors");
 	q.flags = 1u << 30;
 	assert_refused(&q, sizeof(q), "unknown flags");
-	q.op = MD_PRIVSEP_OP_CORE; /* with its stream, but a crash record out of bounds */
-	q.flags = MD_PRIVSEP_HAS_CRASH;
+	q.op = MDD_PRIVSEP_OP_CORE; /* with its stream, but a crash record out of bounds */
+	q.flags = MDD_PRIVSEP_HAS_CRASH;
 	q.crash.context.size = 100000;
 	{
 		int stream[2];
-		static struct md_privsep_result bad;
+		static struct mdd_privsep_result bad;
 
 		ck_assert_int_eq(pipe(stream), 0);
 		fd = send_request(&q, sizeof(q), true, stream, 1);
@@ -350,7 +350,7 @@ START_TEST(worker_refuses_garbage_and_lives_on)
 	}
 	q.crash.context.size = 0;
 	/* a request without a reply socket gets no answer, and the worker goes on */
-	q.op = MD_PRIVSEP_OP_EXE;
+	q.op = MDD_PRIVSEP_OP_EXE;
 	q.flags = 0;
 	send_request(&q, sizeof(q), false, NULL, 0);
 	usleep(100000);
@@ -358,7 +358,7 @@ START_TEST(worker_refuses_garbage_and_lives_on)
 	/* and a good one is still served: the executable of a pinned process (ours) */
 	pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	ck_assert_int_ge(pidfd, 0);
-	q.flags = MD_PRIVSEP_HAS_PIDFD;
+	q.flags = MDD_PRIVSEP_HAS_PIDFD;
 	fd = send_request(&q, sizeof(q), true, &pidfd, 1);
 	read_result(fd, &res);
 	close(pidfd);

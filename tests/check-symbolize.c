@@ -229,7 +229,7 @@ START_TEST(info_prints_every_thread_symbolized)
 }
 END_TEST
 
-/* What minidumpd will put in its report (md_symbolize_report()): the crashing thread's stack,
+/* What minidumpd will put in its report (mdd_symbolize_report()): the crashing thread's stack,
  * the other threads, the symbolizer's version, time and what was missing, and the line for its
  * log; with a helper that cannot run, the reason and no stack. */
 START_TEST(report_objects_for_the_daemon)

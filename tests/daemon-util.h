@@ -159,12 +159,12 @@ bool log_has(const char *text);
  * environment); the test fails when mdctl does. Caller frees. */
 json_t *status_json(void);
 /* One counter of a status object (status_json(), or daemon_status() of daemon-proto.h), which
- * they release: one of its "events" (md_event_to_string() names them), a top-level counter, or
+ * they release: one of its "events" (mdd_event_to_string() names them), a top-level counter, or
  * a top-level boolean. The test fails when a counter is not there. */
 long long status_event_in(json_t *status, const char *name);
 long long status_count_in(json_t *status, const char *key);
 bool status_flag_in(json_t *status, const char *key);
-/* One counter of its "events" object (md_event_to_string() names them), or a top-level
+/* One counter of its "events" object (mdd_event_to_string() names them), or a top-level
  * boolean. */
 long long status_event_count(const char *name);
 long long status_count(const char *key); /* a top-level counter: refused, dumps_ok... */

@@ -50,7 +50,7 @@ void daemon_stop_clean(void);
 void hardening_teardown(void);
 
 /* The daemon's status over the protocol (daemon_status()): a top-level counter (the test fails
- * without it), a top-level boolean, one of its event counters (md_event_to_string() names
+ * without it), a top-level boolean, one of its event counters (mdd_event_to_string() names
  * them). */
 #define status_int(key)    status_count_in(daemon_status(), (key))
 #define status_true(key)   status_flag_in(daemon_status(), (key))

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Test driver for md_symbolize_report() (daemon/md-symbolize-run.c), the function minidumpd
+ * Test driver for mdd_symbolize_report() (daemon/md-symbolize-run.c), the function minidumpd
  * calls once the app is released: prints {"report": <its objects>, "crashed_in": "..."} for the
  * dump named on the command line. Usage: symbolize-report DUMP. Only the symbolize suite runs it.
  */
@@ -12,7 +12,7 @@
 
 int main(int argc, char **argv)
 {
-	struct md_symbolize_opts o = {0};
+	struct mdd_symbolize_opts o = {0};
 	char *crashed_in = NULL;
 	json_t *r, *out;
 
@@ -20,7 +20,7 @@ int main(int argc, char **argv)
 		fputs("usage: symbolize-report DUMP\n", stderr);
 		return 2;
 	}
-	r = md_symbolize_report(argv[1], &o, &crashed_in);
+	r = mdd_symbolize_report(argv[1], &o, &crashed_in);
 	out = json_pack("{s:o, s:s?}", "report", r, "crashed_in", crashed_in);
 	json_dumpf(out, stdout, JSON_COMPACT);
 	putchar('\n');
