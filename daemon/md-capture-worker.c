@@ -36,6 +36,7 @@
 #include "md-os.h"
 #include "md-peer.h"
 #include "md-privsep.h"
+#include "md-unix.h"
 
 #define CTL_FD   3
 #define WATCH_MS 20 /* how often the budgets of running captures are looked at */
@@ -381,22 +382,7 @@ static int receive(int *fds, unsigned *ret_n, size_t *ret_len, bool *ret_truncat
 	len = recvmsg(CTL_FD, &mh, MSG_CMSG_CLOEXEC);
 	if (len < 0)
 		return errno == EINTR ? -EINTR : -errno;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		size_t k;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (n < MDD_PRIVSEP_FDS_MAX)
-				fds[n++] = fd;
-			else
-				close(fd);
-		}
-	}
+	md_unix_take_fds(&mh, fds, &n, MDD_PRIVSEP_FDS_MAX);
 	if (len == 0 && n == 0)
 		return 0;
 	*ret_n = n;

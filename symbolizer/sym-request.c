@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "md-symbolize-wire.h"
+#include "md-unix.h"
 #include "sym-request.h"
 
 #define RECV_TIMEOUT_S 10  /* s the daemon may take to send its whole request */
@@ -64,24 +65,9 @@ static int recv_exact(struct rx *x, void *buf, size_t size, int want_fds)
 			return failf(x, -errno,
 			             errno == EAGAIN ? "the daemon did not send it in time"
 			                             : strerror(errno));
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-			size_t k;
-
-			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-				continue;
-			k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (size_t i = 0; i < k; i++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-				/* kept (and closed on failure) even when unwanted */
-				if (x->n_fds < MD_SYMBOLIZE_WIRE_FDS_MAX + CMSG_FDS_MAX)
-					x->fds[x->n_fds++] = fd;
-				else
-					close(fd);
-				n_got++;
-			}
-		}
+		/* kept (and closed on failure) even when unwanted */
+		n_got += (int)md_unix_take_fds(&msg, x->fds, &x->n_fds,
+		                               MD_SYMBOLIZE_WIRE_FDS_MAX + CMSG_FDS_MAX);
 		if (msg.msg_flags & MSG_CTRUNC)
 			return failf(x, -EBADMSG, "descriptors were cut off");
 		if (n == 0)
